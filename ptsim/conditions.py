@@ -1,0 +1,317 @@
+"""Conditions: what is treated, its baseline, its natural history and how it responds.
+
+A condition is a TOML file under ``data/conditions/``. Every number sits beside its source, and every
+key carries its unit. A user adds a condition by adding a file (or passing a path); a malformed file
+raises ``ValueError`` naming the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ._paths import data_dir
+from .parameters import PARAMETERS, TECHNIQUES, TISSUES
+
+# Per-patient baseline quantities sampled for a cohort, with the distribution family each uses.
+BASELINE_KEYS = {
+    "rom_deg": "truncated normal",
+    "pain_nprs": "truncated normal",
+    "strength_pct_normal": "truncated normal",
+    "manual_responsiveness": "log-normal with mean 1",
+    "exercise_responsiveness": "log-normal with mean 1",
+    "home_adherence_prob": "beta",
+}
+NATURAL_HISTORY_KEYS = {
+    "pain_end_frac": "share of the baseline pain set point that the untreated course tends to",
+    "pain_tau_days": "time constant of that course (inf: no drift)",
+    "rom_deficit_end_frac": "share of the baseline ROM deficit that the untreated course tends to",
+    "rom_tau_days": "time constant of that course (inf: no drift)",
+    "setback_hazard_per_day": "daily hazard of a setback after discharge at baseline capacity",
+}
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A baseline distribution: mean, SD and (for truncated normals) bounds, with its source."""
+
+    mean: float
+    sd: float
+    low: float = -math.inf
+    high: float = math.inf
+    source: str = "assumption"
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A musculoskeletal condition as ptsim models it.
+
+    Attributes
+    ----------
+    name : str
+        Identifier, e.g. ``"knee_oa"``.
+    title, description : str
+        Human-readable name and one-line description.
+    joint, rom_measure : str
+        The joint and the movement whose range is modelled, e.g. ``"knee flexion"``.
+    rom_normal_deg : float
+        Normal range of that movement (degrees); the anatomical maximum of the model.
+    tissue_shares : dict[str, float]
+        Share of the baseline ROM deficit held by each tissue (capsule, muscle_tendon, fascia); sums
+        to 1.
+    baseline : dict[str, Distribution]
+        Distributions of the per-patient quantities (``BASELINE_KEYS``).
+    natural_history : dict[str, float]
+        The untreated course (``NATURAL_HISTORY_KEYS``).
+    manual_therapy : dict[str, tuple[float, int]]
+        Indicated techniques: share of the manual minutes and grade (1-4) for each.
+    parameters : dict[str, float]
+        Every model parameter (``ptsim.parameters.PARAMETERS``) with this condition's overrides.
+    sources : dict[str, str]
+        Source of every number in the file, by dotted key.
+    """
+
+    name: str
+    title: str
+    description: str
+    joint: str
+    rom_measure: str
+    rom_normal_deg: float
+    tissue_shares: dict[str, float]
+    baseline: dict[str, Distribution]
+    natural_history: dict[str, float]
+    manual_therapy: dict[str, tuple[float, int]]
+    parameters: dict[str, float]
+    sources: dict[str, str] = field(default_factory=dict)
+    path: str | None = None
+
+    def with_parameters(self, **overrides: float) -> Condition:
+        """A copy with some model parameters changed (for what-if runs and calibration).
+
+        Raises
+        ------
+        ValueError
+            If a name is not a model parameter or a value is outside its documented bounds.
+        """
+        params = dict(self.parameters)
+        for key, value in overrides.items():
+            params[key] = _check_parameter(key, value, where="with_parameters")
+        return replace(self, parameters=params)
+
+    def __repr__(self) -> str:
+        return f"Condition({self.name!r}: {self.title}, {self.rom_measure} normal {self.rom_normal_deg:g} deg)"
+
+
+def _check_parameter(key, value, where):
+    if key not in PARAMETERS:
+        raise ValueError(
+            f"{where}: unknown model parameter {key!r}; accepted names are listed in "
+            "ptsim.parameters.PARAMETERS (e.g. 'consolidation_per_window_min')"
+        )
+    spec = PARAMETERS[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{where}: parameter {key!r} must be a finite number, got {value!r}")
+    if not spec.low <= value <= spec.high:
+        raise ValueError(
+            f"{where}: parameter {key!r} = {value!r} is outside its accepted range "
+            f"[{spec.low:g}, {spec.high:g}]"
+        )
+    return float(value)
+
+
+def conditions_dir() -> Path:
+    """The folder of shipped condition files (inside the installed package)."""
+    return data_dir() / "conditions"
+
+
+def list_conditions() -> list[str]:
+    """Names of the shipped conditions, sorted."""
+    return sorted(p.stem for p in conditions_dir().glob("*.toml"))
+
+
+def load_condition(name_or_path: str | Path) -> Condition:
+    """Load a shipped condition by name, or any condition file by path.
+
+    Parameters
+    ----------
+    name_or_path : str or pathlib.Path
+        A name from :func:`list_conditions` (e.g. ``"knee_oa"``) or a path to a TOML file.
+
+    Raises
+    ------
+    ValueError
+        Unknown name, or a malformed file (the message names the file and the key).
+    FileNotFoundError
+        A path that does not exist.
+    """
+    if isinstance(name_or_path, Condition):
+        return name_or_path
+    if not isinstance(name_or_path, str | Path):
+        raise ValueError(f"condition must be a name or a path, got {type(name_or_path).__name__}")
+    text = str(name_or_path)
+    is_path = isinstance(name_or_path, Path) or text.endswith(".toml") or "/" in text or "\\" in text
+    if is_path:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise FileNotFoundError(f"condition file not found: {path}")
+    else:
+        path = conditions_dir() / f"{text}.toml"
+        if not path.is_file():
+            raise ValueError(
+                f"unknown condition {text!r}; accepted: {', '.join(list_conditions())}, "
+                "or a path to a .toml file"
+            )
+    return parse_condition(path.read_text(encoding="utf-8"), str(path))
+
+
+class _Reader:
+    """Reads a parsed TOML document, naming the file and key in every error."""
+
+    def __init__(self, doc: dict, filename: str):
+        self.doc, self.filename, self.sources = doc, filename, {}
+
+    def fail(self, key, expected, got=None):
+        tail = "" if got is None else f", got {got!r}"
+        raise ValueError(f"{self.filename}: key '{key}': expected {expected}{tail}")
+
+    def table(self, key, required=True):
+        node = self.doc
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                if required:
+                    self.fail(key, "a table")
+                return {}
+            node = node[part]
+        if not isinstance(node, dict):
+            self.fail(key, "a table", node)
+        return node
+
+    def text(self, table, key):
+        value = self.table(table).get(key)
+        if not isinstance(value, str) or not value.strip():
+            self.fail(f"{table}.{key}", "a non-empty string", value)
+        return value
+
+    def number(self, key, value, low=-math.inf, high=math.inf, allow_inf=False):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if not ok or math.isnan(value) or (math.isinf(value) and not allow_inf):
+            self.fail(key, "a finite number" + (" or inf" if allow_inf else ""), value)
+        if not low <= value <= high:
+            self.fail(key, f"a number in [{low:g}, {high:g}]", value)
+        return float(value)
+
+    def sourced(self, table, key, low=-math.inf, high=math.inf, allow_inf=False):
+        """A ``{ value = x, source = "..." }`` entry."""
+        full = f"{table}.{key}"
+        entry = self.table(table).get(key)
+        if not isinstance(entry, dict) or "value" not in entry:
+            self.fail(full, '{ value = <number>, source = "<citation or assumption>" }', entry)
+        self._source(full, entry)
+        return self.number(f"{full}.value", entry["value"], low, high, allow_inf)
+
+    def _source(self, full, entry):
+        src = entry.get("source")
+        if not isinstance(src, str) or not src.strip():
+            self.fail(f"{full}.source", 'a citation or the word "assumption"', src)
+        self.sources[full] = src
+
+
+def parse_condition(text: str, filename: str = "<string>") -> Condition:
+    """Parse and validate the TOML text of a condition (see ``docs/model.md`` for the schema)."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{filename}: not valid TOML: {exc}") from None
+    r = _Reader(doc, filename)
+    name = r.text("condition", "name")
+    if not name.isidentifier():
+        r.fail("condition.name", "a lower-case identifier such as 'knee_oa'", name)
+    rom_normal = r.sourced("condition", "rom_normal_deg", 1, 360)
+
+    shares = {t: r.sourced("tissue_shares", t, 0, 1) for t in TISSUES}
+    extra = set(r.table("tissue_shares")) - set(TISSUES)
+    if extra:
+        r.fail(f"tissue_shares.{sorted(extra)[0]}", f"one of {', '.join(TISSUES)}")
+    if abs(sum(shares.values()) - 1) > 1e-6:
+        r.fail("tissue_shares", "shares summing to 1", round(sum(shares.values()), 6))
+
+    baseline = {}
+    bounds = {
+        "rom_deg": (0, rom_normal),
+        "pain_nprs": (0, 10),
+        "strength_pct_normal": (0, 200),
+        "home_adherence_prob": (0, 1),
+    }
+    for key in BASELINE_KEYS:
+        full = f"baseline.{key}"
+        entry = r.table("baseline").get(key)
+        if not isinstance(entry, dict):
+            r.fail(full, '{ mean = ..., sd = ..., source = "..." } (min/max for bounded quantities)', entry)
+        r._source(full, entry)
+        lo, hi = bounds.get(key, (0, math.inf))
+        mean = r.number(f"{full}.mean", entry.get("mean"), lo, hi)
+        sd = r.number(f"{full}.sd", entry.get("sd"), 0, math.inf)
+        low = r.number(f"{full}.min", entry.get("min", lo), lo, hi)
+        high = r.number(f"{full}.max", entry.get("max", hi), lo, hi, allow_inf=True)
+        if not low <= mean <= high:
+            r.fail(full, f"min <= mean <= max", (low, mean, high))
+        if key == "home_adherence_prob" and not 0 < mean < 1:
+            r.fail(f"{full}.mean", "a probability strictly between 0 and 1", mean)
+        if key == "home_adherence_prob" and sd**2 >= mean * (1 - mean):
+            r.fail(f"{full}.sd", f"an SD below sqrt(mean*(1-mean)) = {math.sqrt(mean*(1-mean)):.3f}", sd)
+        baseline[key] = Distribution(mean, sd, low, high, entry["source"])
+
+    nh_limits = {
+        "pain_end_frac": (0, 2),
+        "pain_tau_days": (1, math.inf),
+        "rom_deficit_end_frac": (0, 2),
+        "rom_tau_days": (1, math.inf),
+        "setback_hazard_per_day": (0, 1),
+    }
+    natural = {
+        k: r.sourced("natural_history", k, *nh_limits[k], allow_inf=k.endswith("tau_days"))
+        for k in NATURAL_HISTORY_KEYS
+    }
+
+    manual = {}
+    for tech, entry in r.table("manual_therapy").items():
+        full = f"manual_therapy.{tech}"
+        if tech not in TECHNIQUES or tech == "massage":
+            r.fail(full, f"one of {', '.join(t for t in TECHNIQUES if t != 'massage')}")
+        if not isinstance(entry, dict):
+            r.fail(full, '{ share = <0-1>, grade = <1-4>, source = "..." }', entry)
+        r._source(full, entry)
+        share = r.number(f"{full}.share", entry.get("share"), 0, 1)
+        grade = entry.get("grade")
+        if grade not in (1, 2, 3, 4) or isinstance(grade, bool):
+            r.fail(f"{full}.grade", "a mobilization grade 1, 2, 3 or 4", grade)
+        manual[tech] = (share, grade)
+    if not manual:
+        r.fail("manual_therapy", "at least one indicated technique")
+    if abs(sum(s for s, _ in manual.values()) - 1) > 1e-6:
+        r.fail("manual_therapy", "shares summing to 1")
+
+    params = {k: p.default for k, p in PARAMETERS.items()}
+    for key in r.table("response", required=False):
+        if key not in PARAMETERS:
+            r.fail(f"response.{key}", "a model parameter name (see ptsim.parameters.PARAMETERS)")
+        spec = PARAMETERS[key]
+        params[key] = r.sourced("response", key, spec.low, spec.high)
+
+    return Condition(
+        name=name,
+        title=r.text("condition", "title"),
+        description=r.text("condition", "description"),
+        joint=r.text("condition", "joint"),
+        rom_measure=r.text("condition", "rom_measure"),
+        rom_normal_deg=rom_normal,
+        tissue_shares=shares,
+        baseline=baseline,
+        natural_history=natural,
+        manual_therapy=manual,
+        parameters=params,
+        sources=r.sources,
+        path=filename,
+    )

@@ -1,0 +1,371 @@
+"""State and dynamics of the ptsim model: pure numpy, vectorised over patients.
+
+Two clocks run here. Inside a clinic session, components (techniques, exercise, education, rest) run
+in order for their minutes, and the fast variables -- the technique window ``W``, acute relief ``R``
+and exercise-induced hypoalgesia ``E`` -- rise and decay over minutes. Between sessions the slow
+variables evolve day by day. Every decay is applied exactly (factor ``exp(-dt/tau)``); the only
+non-exponential updates are saturating impulses at the end of a day with exercise. The equations are
+written out in ``docs/model.md``; this module imports no plotting or widget code.
+
+Shapes: ``n`` patients; tissue-resolved arrays are ``(3, n)`` in the order of
+``ptsim.parameters.TISSUES``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .parameters import (
+    GRADE_RELIEF_FACTOR,
+    GRADE_ROM_FACTOR,
+    TECHNIQUE_TARGETS,
+    TISSUES,
+)
+
+
+@dataclass(frozen=True)
+class State:
+    """The model state of ``n`` patients at one moment.
+
+    Attributes
+    ----------
+    deficit_deg : (3, n) array
+        Durable ROM restriction of each tissue (degrees); durable ROM = normal range - total.
+    sensitization, setpoint : (n,) arrays
+        Nociceptive sensitization ``K`` (0-1; pain = 10 K before acute relief) and the set point
+        ``K*`` it relaxes to over days.
+    fitness_pct, hypertrophy_pct : (n,) arrays
+        Neural (impulse-response fitness) and structural strength gains, % of normal strength.
+    fatigue_frac : (n,) array
+        Share of capacity held back by training fatigue (0-1).
+    motor : (n,) array
+        Motor control / stability learned through exercise (0-1).
+    window : (3, n) array
+        Transient release of each tissue's deficit after a technique (0-1; minutes).
+    relief, eih : (n,) arrays
+        Acute pain relief after a technique and exercise-induced hypoalgesia (0-1; minutes).
+    """
+
+    deficit_deg: np.ndarray
+    sensitization: np.ndarray
+    setpoint: np.ndarray
+    fitness_pct: np.ndarray
+    fatigue_frac: np.ndarray
+    hypertrophy_pct: np.ndarray
+    motor: np.ndarray
+    window: np.ndarray
+    relief: np.ndarray
+    eih: np.ndarray
+
+
+@dataclass(frozen=True)
+class Patients:
+    """Per-patient constants of a cohort, as arrays the dynamics use.
+
+    Attributes
+    ----------
+    deficit0_deg : (3, n) array
+        Baseline restriction of each tissue (degrees).
+    setpoint0 : (n,) array
+        Baseline sensitization (baseline pain / 10).
+    strength0_pct : (n,) array
+        Baseline strength (% of normal).
+    manual_resp, exercise_resp : (n,) arrays
+        Multipliers of the response to manual therapy and to exercise (1 = typical).
+    adherence : (n,) array
+        Probability of doing a scheduled home session when pain does not hold the patient back.
+    rom_normal_deg : float
+        Normal range of the modelled movement (degrees).
+    """
+
+    deficit0_deg: np.ndarray
+    setpoint0: np.ndarray
+    strength0_pct: np.ndarray
+    manual_resp: np.ndarray
+    exercise_resp: np.ndarray
+    adherence: np.ndarray
+    rom_normal_deg: float
+
+    @property
+    def n(self) -> int:
+        return self.setpoint0.shape[0]
+
+
+def decay(dt, tau):
+    """Exact decay factor ``exp(-dt / tau)``; ``tau = inf`` gives 1."""
+    return np.exp(-np.asarray(dt, dtype=float) / tau)
+
+
+def initial_state(pts: Patients) -> State:
+    """The state at the start of care: baseline restrictions and sensitization, no training."""
+    zeros = np.zeros(pts.n)
+    return State(
+        deficit_deg=pts.deficit0_deg.copy(),
+        sensitization=pts.setpoint0.copy(),
+        setpoint=pts.setpoint0.copy(),
+        fitness_pct=zeros,
+        fatigue_frac=zeros,
+        hypertrophy_pct=zeros,
+        motor=zeros,
+        window=np.zeros_like(pts.deficit0_deg),
+        relief=zeros,
+        eih=zeros,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# outputs
+
+
+def pain_nprs(s: State) -> np.ndarray:
+    """Pain on the 0-10 scale: ``10 K (1 - R)(1 - E)``; each factor is in [0, 1] by construction."""
+    return 10.0 * s.sensitization * (1.0 - s.relief) * (1.0 - s.eih)
+
+
+def rom_deg(s: State, pts: Patients, p: dict) -> np.ndarray:
+    """Range of motion (degrees): durable range less guarding, plus the transient window release."""
+    durable = pts.rom_normal_deg - s.deficit_deg.sum(axis=0)
+    guarding = p["guarding_frac_at_max_pain"] * pain_nprs(s) / 10.0
+    return durable * (1.0 - guarding) + (s.window * s.deficit_deg).sum(axis=0)
+
+
+def strength_pct(s: State, pts: Patients) -> np.ndarray:
+    """Strength (% of normal): baseline plus neural and structural gains, less fatigue."""
+    return (pts.strength0_pct + s.fitness_pct + s.hypertrophy_pct) * (1.0 - s.fatigue_frac)
+
+
+def function_score(pain, rom, strength, rom_normal_deg: float, p: dict) -> np.ndarray:
+    """Function 0-100: weighted mean of pain relief, share of normal ROM and of normal strength.
+
+    Strength above normal counts as normal: function does not reward being stronger than healthy.
+    """
+    w_pain, w_rom, w_str = (p[f"function_weight_{k}"] for k in ("pain", "rom", "strength"))
+    score = (
+        w_pain * (1.0 - pain / 10.0)
+        + w_rom * rom / rom_normal_deg
+        + w_str * np.minimum(strength / 100.0, 1.0)
+    )
+    return 100.0 * score / (w_pain + w_rom + w_str)
+
+
+# ---------------------------------------------------------------------------------------------------
+# inside a session (minutes)
+
+
+def _approach(x, target, rate, minutes, tau):
+    """Exact solution of ``dx/dt = rate (target - x) - x / tau`` after ``minutes``."""
+    lam = rate + 1.0 / tau
+    x_inf = rate * target / lam
+    return x_inf + (x - x_inf) * np.exp(-lam * minutes)
+
+
+def pass_minutes(s: State, minutes: float, p: dict) -> State:
+    """Rest, education or any time without a technique: the fast variables decay."""
+    w = decay(minutes, p["window_tau_min"])
+    return replace(
+        s, window=s.window * w, relief=s.relief * w, eih=s.eih * decay(minutes, p["eih_tau_min"])
+    )
+
+
+def technique(s: State, pts: Patients, p: dict, name: str, minutes: float, grade: int) -> State:
+    """Apply ``minutes`` of a hands-on technique at a Maitland ``grade`` (1-4).
+
+    The technique opens a window on the tissues it targets (a transient release of their
+    remaining deficit), gives acute relief, removes part of the sensitization for days, and remodels
+    its targets a little. General massage targets no tissue: relief only.
+    """
+    targets = np.array([TECHNIQUE_TARGETS[name][t] for t in TISSUES])[:, None]
+    rom_f, relief_f = GRADE_ROM_FACTOR[grade - 1], GRADE_RELIEF_FACTOR[grade - 1]
+    resp = pts.manual_resp
+    rise, tau = p["window_rise_per_min"], p["window_tau_min"]
+
+    w_target = np.minimum(p[f"{name}_window_max_frac"] * rom_f * resp, 1.0)
+    window = _approach(s.window, w_target, rise * targets, minutes, tau)
+    r_target = np.minimum(p[f"{name}_relief_max_frac"] * relief_f * resp, 1.0)
+    relief = _approach(s.relief, r_target, rise, minutes, tau)
+
+    dose = 1.0 - np.exp(-minutes / p["technique_saturation_min"])
+    drop = np.minimum(p[f"{name}_pain_drop_frac"] * relief_f * resp * dose, 1.0)
+    remodel = np.exp(-p[f"{name}_remodel_per_min"] * rom_f * targets * resp * minutes)
+    return replace(
+        s,
+        window=window,
+        relief=relief,
+        eih=s.eih * decay(minutes, p["eih_tau_min"]),
+        sensitization=s.sensitization * (1.0 - drop),
+        deficit_deg=s.deficit_deg * remodel,
+    )
+
+
+def tolerance(pain, p: dict) -> np.ndarray:
+    """Share of the prescribed exercise dose completed at the current pain (DESIGN M4).
+
+    1 up to ``tolerance_full_nprs``, falling linearly to ``tolerance_floor_frac`` at 10/10.
+    """
+    full, floor = p["tolerance_full_nprs"], p["tolerance_floor_frac"]
+    slope = (1.0 - floor) / max(10.0 - full, 1e-9)
+    return np.clip(1.0 - slope * (pain - full), floor, 1.0)
+
+
+def home_probability(s: State, pts: Patients, p: dict, frequency) -> np.ndarray:
+    """Probability of doing a scheduled home session today: adherence, gated by pain."""
+    excess = np.maximum(pain_nprs(s) - p["tolerance_full_nprs"], 0.0)
+    gate = np.clip(1.0 - p["adherence_pain_slope_per_nprs"] * excess, 0.0, 1.0)
+    return pts.adherence * gate * frequency
+
+
+def exercise(s: State, pts: Patients, p: dict, minutes, intensity: float):
+    """Apply exercise of ``minutes`` (scalar or per patient) at ``intensity`` (0-1 effort).
+
+    Returns
+    -------
+    state : State
+        After the exercise.
+    dose_min : (n,) array
+        Effective exercise minutes: minutes x intensity x tolerance x responsiveness.
+    flared : (n,) bool array
+        Whether pain during the exercise exceeded the flare threshold.
+
+    Notes
+    -----
+    Exercise through an open window consolidates part of the released range: each tissue's
+    deficit shrinks by ``exp(-c * effort * integral of W dt)`` where the integral over the exercise
+    is ``W0 tau (1 - exp(-minutes / tau))``. With ``c = 0`` the window-of-opportunity hypothesis is
+    off.
+    """
+    minutes = np.broadcast_to(np.asarray(minutes, dtype=float), (pts.n,))
+    pain_now = pain_nprs(s)
+    effort = intensity * tolerance(pain_now, p) * pts.exercise_resp
+    dose = minutes * effort
+
+    tau = p["window_tau_min"]
+    w = decay(minutes, tau)
+    window_integral = s.window * tau * (1.0 - w)
+    consolidate = p["consolidation_per_window_min"] * effort * window_integral
+    deficit = s.deficit_deg * np.exp(-consolidate - p["stretch_per_dose_min"] * dose)
+
+    eih_left = s.eih * decay(minutes, p["eih_tau_min"])
+    eih_new = (p["eih_max_frac"] - eih_left) * (1.0 - np.exp(-dose / p["session_saturation_min"]))
+    eih = eih_left + np.maximum(eih_new, 0.0)
+
+    exercise_pain = pain_now + p["exercise_provocation_nprs"] * effort * (minutes > 0)
+    excess = np.maximum(exercise_pain - p["flare_threshold_nprs"], 0.0)
+    flared = excess > 0
+    jump = np.minimum(p["flare_gain_per_nprs"] * excess, 1.0)
+    sens = s.sensitization + jump * (1.0 - s.sensitization)
+
+    state = replace(
+        s,
+        deficit_deg=deficit,
+        window=s.window * w,
+        relief=s.relief * w,
+        eih=eih,
+        sensitization=sens,
+    )
+    return state, dose, flared
+
+
+def education(s: State, p: dict, minutes: float) -> State:
+    """Pain education lowers the pain set point a little, durably; time passes for the window."""
+    s = pass_minutes(s, minutes, p)
+    return replace(s, setpoint=s.setpoint * np.exp(-p["education_setpoint_drop_per_min"] * minutes))
+
+
+# ---------------------------------------------------------------------------------------------------
+# between sessions (days)
+
+
+def adapt(s: State, p: dict, dose_min, flared) -> State:
+    """Training adaptations to one day's effective exercise dose (saturating within the day).
+
+    Fitness saturates toward ``fitness_cap_pct``; fatigue and motor control toward 1. The pain set
+    point falls with graded exercise; a day that flared lowers it half as much.
+    """
+    sat = p["session_saturation_min"]
+    u = sat * (1.0 - np.exp(-np.asarray(dose_min) / sat))
+    cap = p["fitness_cap_pct"]
+    fitness = cap - (cap - s.fitness_pct) * np.exp(-p["fitness_gain_pct_per_dose_min"] * u / cap)
+    fatigue = 1.0 - (1.0 - s.fatigue_frac) * np.exp(-p["fatigue_gain_per_dose_min"] * u)
+    motor = 1.0 - (1.0 - s.motor) * np.exp(-p["motor_gain_per_dose_min"] * u)
+    graded = np.where(flared, 0.5 * u, u)
+    setpoint = s.setpoint * np.exp(-p["setpoint_drop_per_dose_min"] * graded)
+    return replace(s, fitness_pct=fitness, fatigue_frac=fatigue, motor=motor, setpoint=setpoint)
+
+
+def natural_targets(pts: Patients, natural_history: dict):
+    """End levels of the untreated course: pain set point and tissue deficits."""
+    return (
+        pts.setpoint0 * natural_history["pain_end_frac"],
+        pts.deficit0_deg * natural_history["rom_deficit_end_frac"],
+    )
+
+
+def lagged(x0, y0, ratio: float, tau_drive: float, tau_lag: float, days: float):
+    """Exact ``x(days)`` for ``dx/dt = (ratio * y - x) / tau_lag`` while ``y`` decays as
+    ``y0 exp(-t / tau_drive)`` (``tau_drive`` may be inf: a constant drive)."""
+    fl = decay(days, tau_lag)
+    if np.isinf(tau_drive):
+        drive = 1.0 - fl
+    elif abs(tau_drive - tau_lag) > 1e-9 * tau_lag:
+        drive = (decay(days, tau_drive) - fl) * tau_drive / (tau_drive - tau_lag)
+    else:
+        drive = days / tau_lag * fl
+    return x0 * fl + ratio * y0 * drive
+
+
+def advance_days(s: State, pts: Patients, p: dict, natural_history: dict, days: float = 1.0) -> State:
+    """Evolve the slow variables over ``days`` without treatment (exact exponentials).
+
+    Sensitization relaxes to its set point (``sensitization_tau_days``); the set point and the
+    deficits follow the condition's natural history; fitness, fatigue and motor control decay;
+    structural gains follow the decaying fitness with a lag (closed form of
+    ``dH/dt = (r F - H) / tau_H``). The minute-scale variables are gone by the next day.
+    """
+    k_end, d_end = natural_targets(pts, natural_history)
+    tau_pain = natural_history["pain_tau_days"]
+    setpoint = k_end + (s.setpoint - k_end) * decay(days, tau_pain)
+    deficit = d_end + (s.deficit_deg - d_end) * decay(days, natural_history["rom_tau_days"])
+    tau_k = p["sensitization_tau_days"]
+    sens = k_end + lagged(s.sensitization - k_end, s.setpoint - k_end, 1.0, tau_pain, tau_k, days)
+
+    tau_f = p["fitness_tau_days"]
+    hyper = lagged(
+        s.hypertrophy_pct, s.fitness_pct, p["hypertrophy_ratio"], tau_f, p["hypertrophy_tau_days"], days
+    )
+    zeros = np.zeros_like(s.relief)
+    return State(
+        deficit_deg=deficit,
+        sensitization=sens,
+        setpoint=setpoint,
+        fitness_pct=s.fitness_pct * decay(days, tau_f),
+        fatigue_frac=s.fatigue_frac * decay(days, p["fatigue_tau_days"]),
+        hypertrophy_pct=hyper,
+        motor=s.motor * decay(days, p["motor_tau_days"]),
+        window=np.zeros_like(s.window),
+        relief=zeros,
+        eih=zeros,
+    )
+
+
+def setback_hazard(s: State, pts: Patients, p: dict, base_per_day: float) -> np.ndarray:
+    """Daily setback hazard: falls with strength gained over baseline and with motor control."""
+    gained = strength_pct(s, pts) - pts.strength0_pct
+    return base_per_day * np.exp(
+        -p["setback_strength_coef_per_pct"] * gained - p["setback_motor_coef"] * s.motor
+    )
+
+
+def setback(s: State, pts: Patients, p: dict, hit) -> State:
+    """Apply a setback to the patients where ``hit`` is true.
+
+    Sensitization jumps toward 1, and a share of the durable gains in pain set point and tissue
+    deficits is lost (never beyond the baseline).
+    """
+    jump = np.where(hit, p["setback_pain_jump_frac"], 0.0)
+    loss = np.where(hit, p["setback_gain_loss_frac"], 0.0)
+    sens = s.sensitization + jump * (1.0 - s.sensitization)
+    setpoint = s.setpoint + loss * np.maximum(pts.setpoint0 - s.setpoint, 0.0)
+    deficit = s.deficit_deg + loss * np.maximum(pts.deficit0_deg - s.deficit_deg, 0.0)
+    return replace(s, sensitization=sens, setpoint=setpoint, deficit_deg=deficit)

@@ -1,0 +1,158 @@
+"""What a clinician sees: instruments with measurement error at assessment visits, and responders.
+
+The simulation's outcomes are true values. Clinicians measure them with a goniometer, the NPRS and a
+hand-held dynamometer, each with a known error and a reading resolution, and judge "responders"
+against minimal clinically important differences (MCIDs). Measurement noise is keyed by (seed,
+patient, day, instrument), so the same patient measured on the same day reads the same in every plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._random import standard_normals
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """A clinical instrument: its error, resolution and range.
+
+    Attributes
+    ----------
+    name, unit : str
+    sem : float
+        Standard error of measurement, in ``unit`` (additive), or 0.
+    cv : float
+        Coefficient of variation (multiplicative error), or 0.
+    resolution : float
+        The instrument reads in steps of this size.
+    low, high : float
+        The range of the scale (an NPRS reads 0 to 10).
+    source : str
+    """
+
+    name: str
+    unit: str
+    sem: float = 0.0
+    cv: float = 0.0
+    resolution: float = 0.0
+    low: float = -np.inf
+    high: float = np.inf
+    source: str = "assumption"
+
+    def read(self, true_values, z) -> np.ndarray:
+        """Readings of ``true_values`` given standard-normal errors ``z``."""
+        x = np.asarray(true_values, dtype=float) * (1.0 + self.cv * z) + self.sem * z
+        if self.resolution:
+            x = np.round(x / self.resolution) * self.resolution
+        # The scale itself has ends (an NPRS cannot read 11): a reading, not an input, is bounded.
+        return np.clip(x, self.low, self.high)
+
+
+GONIOMETER_SEM_DEG = {
+    "shoulder": (11.0, "Hayes et al. 2001 (shoulder goniometry in patients: SEM 11-23 deg same rater)"),
+    "cervical spine": (6.0, "instrumented CROM studies (cervical ROM SEM 4.3-7.9 deg)"),
+    "knee": (5.0, "assumption (knee goniometry; no row of EVIDENCE.md)"),
+    "lumbar spine": (5.0, "assumption (inclinometry; no row of EVIDENCE.md)"),
+}
+"""Goniometer SEM by joint (degrees, same rater) with its source."""
+
+INSTRUMENTS = {
+    "nprs": Instrument(
+        "numeric pain rating scale", "points", sem=0.8, resolution=1.0, low=0.0, high=10.0,
+        source="assumption (test-retest error under the 1-point minimal change of Salaffi et al. 2004)",
+    ),
+    "dynamometer": Instrument(
+        "hand-held dynamometer", "% of normal", cv=0.08, resolution=0.1, low=0.0,
+        source="Wang et al. 2002 (CV ~5 % in older adults); Ann Rehabil Med 44(6) (MDC 24 % same rater): "
+        "8 % assumed between the two",
+    ),
+}
+"""Pain and strength instruments. The goniometer depends on the joint: see :func:`goniometer`."""
+
+
+def goniometer(condition) -> Instrument:
+    """The goniometer for a condition's joint (SEM from ``GONIOMETER_SEM_DEG``; reads to 1 degree)."""
+    sem, source = GONIOMETER_SEM_DEG.get(condition.joint, (5.0, "assumption"))
+    return Instrument("goniometer", "deg", sem=sem, resolution=1.0, low=0.0,
+                      high=condition.rom_normal_deg + 3 * sem, source=source)
+
+
+_INSTRUMENT_INDEX = {"rom": 0, "pain": 1, "strength": 2}
+
+MCID = {
+    "pain_points": (2.0, "Farrar et al. 2001 (NPRS clinically important change ~2 points)"),
+    "pain_percent": (30.0, "Farrar et al. 2001 (~30 %)"),
+    "function_percent": (20.0, "Angst et al. 2002 (WOMAC MCID 17-22 % of baseline)"),
+}
+"""MCIDs used to call a patient a responder, with sources."""
+
+
+def measure(result, days, seed: int = 0):
+    """Measure a result's patients on assessment ``days`` with the instruments' errors.
+
+    Parameters
+    ----------
+    result : Result
+    days : list of int
+        Assessment days (within the simulated horizon).
+    seed : int
+        Seed of the measurement noise (>= 0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``patient_id, day, rom_deg, pain_nprs, strength_pct_normal`` as read by the instruments.
+    """
+    import pandas as pd
+
+    last = int(result.day[-1])
+    days = list(days)
+    if not days:
+        raise ValueError("days is empty: give at least one assessment day")
+    for d in days:
+        if isinstance(d, bool) or not isinstance(d, int | np.integer) or not 0 <= d <= last:
+            raise ValueError(f"assessment days must be whole numbers in [0, {last}], got {d!r}")
+    ids = result.cohort["patient_id"].to_numpy()
+    instruments = {"rom": goniometer(result.condition), "pain": INSTRUMENTS["nprs"],
+                   "strength": INSTRUMENTS["dynamometer"]}
+    frames = []
+    for d in days:
+        row = {"patient_id": ids, "day": np.full(ids.shape, d)}
+        for outcome, inst in instruments.items():
+            z = standard_normals(seed, "measurement", ids, d * 8 + _INSTRUMENT_INDEX[outcome])
+            row[outcome] = inst.read(result.outcome(outcome)[:, d], z)
+        frames.append(pd.DataFrame(row))
+    out = pd.concat(frames, ignore_index=True)
+    return out.rename(columns={"rom": "rom_deg", "pain": "pain_nprs", "strength": "strength_pct_normal"})
+
+
+def pain_responders(baseline_nprs, followup_nprs, rule: str = "percent") -> np.ndarray:
+    """Whether each patient's pain improved by at least the MCID.
+
+    ``rule="percent"``: a drop of >= 30 % of baseline; ``"points"``: >= 2 points; ``"either"``.
+    """
+    drop = np.asarray(baseline_nprs, float) - np.asarray(followup_nprs, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where(baseline_nprs > 0, 100.0 * drop / baseline_nprs, 0.0)
+    by_points = drop >= MCID["pain_points"][0]
+    by_pct = pct >= MCID["pain_percent"][0]
+    rules = {"percent": by_pct, "points": by_points, "either": by_pct | by_points}
+    if rule not in rules:
+        raise ValueError(f"rule must be one of {', '.join(rules)}, got {rule!r}")
+    return rules[rule]
+
+
+def responder_rate(result, day: int, rule: str = "percent", seed: int = 0) -> float:
+    """Share of patients whose measured pain on ``day`` improved by the MCID from the baseline visit.
+
+    Baseline is the measured pain at the first visit (day 0, before the first session: the
+    cohort's baseline pain read through the NPRS).
+    """
+    measured = measure(result, [day], seed)
+    ids = result.cohort["patient_id"].to_numpy()
+    z = standard_normals(seed, "measurement", ids, -8 + _INSTRUMENT_INDEX["pain"])
+    baseline = INSTRUMENTS["nprs"].read(result.cohort["pain_baseline_nprs"].to_numpy(), z)
+    return float(pain_responders(baseline, measured["pain_nprs"].to_numpy(), rule).mean())

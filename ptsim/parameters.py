@@ -1,0 +1,172 @@
+"""The model's parameters: meaning, unit (in the name), default, bounds and source.
+
+This table is the single source of truth for every model-wide default. A condition file may override
+any of them in its ``[response]`` table (with its own source), and ``docs/model.md`` reproduces this
+table (a test keeps the two in step). "Assumption" marks a number that no row of EVIDENCE.md gives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TISSUES = ("capsule", "muscle_tendon", "fascia")
+"""Tissues whose restrictions make up the durable ROM deficit (DESIGN M10)."""
+
+TECHNIQUES = ("joint_mobilization", "soft_tissue_mobilization", "myofascial_release", "massage")
+"""Hands-on techniques. Massage is general relaxation massage, not a PT manual technique."""
+
+# Which tissue each technique acts on (share of its effect on each tissue). Structural, from the
+# premise text: joint mobilization -> joint capsule; STM -> muscle, tendon and fascia extensibility;
+# myofascial release -> fascia; relaxation massage -> no specific restriction.
+TECHNIQUE_TARGETS: dict[str, dict[str, float]] = {
+    "joint_mobilization": {"capsule": 1.0, "muscle_tendon": 0.0, "fascia": 0.0},
+    "soft_tissue_mobilization": {"capsule": 0.0, "muscle_tendon": 1.0, "fascia": 0.3},
+    "myofascial_release": {"capsule": 0.0, "muscle_tendon": 0.3, "fascia": 1.0},
+    "massage": {"capsule": 0.0, "muscle_tendon": 0.0, "fascia": 0.0},
+}
+
+# Maitland grades I-IV: small-amplitude grades I-II are used for pain, large end-range grades III-IV
+# for stiffness. Assumption: the factors scale a technique's window (ROM) and relief by grade.
+GRADE_ROM_FACTOR = (0.3, 0.6, 0.9, 1.0)
+GRADE_RELIEF_FACTOR = (1.0, 1.0, 0.85, 0.7)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One model parameter with its documentation."""
+
+    name: str
+    default: float
+    low: float
+    high: float
+    meaning: str
+    source: str
+    group: str
+
+
+_A = "assumption"
+
+
+def _p(group, name, default, low, high, meaning, source=_A):
+    return Parameter(name, float(default), float(low), float(high), meaning, source, group)
+
+
+_TECH_SRC = {
+    "joint_mobilization": (
+        "Teys et al. 2008 (one MWM: ROM +15.3 %, PPT +20.2 %); Moss et al. 2007 (PPT +27.3 %)"
+    ),
+    "soft_tissue_mobilization": "assumption, scaled from Teys et al. 2008 / Moss et al. 2007",
+    "myofascial_release": "assumption, scaled from Teys et al. 2008 / Moss et al. 2007",
+    "massage": "assumption (general massage: brief relief, no targeted tissue effect; premise text)",
+}
+_DROP_SRC = (
+    "Alkhawajah & Alshami 2019 (one MWM session: pain -2.2 NRS immediately, -1.0 at 2 days)"
+)
+
+_PARAMETERS: list[Parameter] = [
+    # --- the manual-therapy window (minutes) -------------------------------------------------
+    _p("window", "window_tau_min", 12, 3, 30,
+       "time constant of the transient window after a technique; gone by ~30-60 min",
+       "DePino et al. 2000 (stretch gain gone by 6 min); Honoré et al. 2019 (PPT effect gone by "
+       "30 min); Teys et al. 2008"),
+    _p("window", "window_rise_per_min", 0.35, 0.01, 5,
+       "rate at which a technique opens its window toward its maximum (per minute)"),
+    _p("window", "technique_saturation_min", 8, 1, 60,
+       "minutes of one technique after which more minutes add little to its lasting pain relief"),
+]
+for _t in TECHNIQUES:
+    _massage = _t == "massage"
+    _PARAMETERS += [
+        _p("techniques", f"{_t}_window_max_frac", 0.0 if _massage else 0.3, 0, 0.9,
+           "largest share of the targeted tissue's remaining ROM deficit released transiently",
+           _TECH_SRC[_t]),
+        _p("techniques", f"{_t}_relief_max_frac", 0.15 if _massage else 0.22, 0, 0.9,
+           "largest acute pain relief (share of pain) while the window is open", _TECH_SRC[_t]),
+        _p("techniques", f"{_t}_pain_drop_frac", 0.08 if _massage else 0.25, 0, 0.8,
+           "share of sensitization removed by one session of the technique; fades over days",
+           _A if _massage else _DROP_SRC),
+        _p("techniques", f"{_t}_remodel_per_min", 0.0 if _massage else 0.004, 0, 0.05,
+           "durable share of the targeted tissue's deficit removed per minute of the technique "
+           "alone (no exercise)"),
+    ]
+_PARAMETERS += [
+    # --- consolidation (DESIGN M2: a named hypothesis) ----------------------------------------
+    _p("consolidation", "consolidation_per_window_min", 0.06, 0, 1,
+       "durable share of the deficit gained per minute of full-intensity exercise at a fully open "
+       "window; 0 turns the window-of-opportunity hypothesis off (no trial has tested it)"),
+    _p("consolidation", "stretch_per_dose_min", 0.0008, 0, 0.05,
+       "durable share of the deficit removed per effective exercise minute without a window"),
+    # --- pain and sensitization (days) ----------------------------------------------------------
+    _p("pain", "sensitization_tau_days", 2.9, 0.5, 14,
+       "time constant with which session pain relief fades back to the set point",
+       "Alkhawajah & Alshami 2019 (half the immediate relief left at 2 days: tau = 2/ln 2)"),
+    _p("pain", "setpoint_drop_per_dose_min", 0.002, 0, 0.05,
+       "durable share of the pain set point removed per effective exercise minute within tolerance"),
+    _p("pain", "education_setpoint_drop_per_min", 0.0005, 0, 0.05,
+       "durable share of the pain set point removed per minute of pain education"),
+    _p("pain", "eih_max_frac", 0.15, 0, 0.6,
+       "largest exercise-induced hypoalgesia (share of pain) straight after exercise",
+       "Naugle et al. 2012 (d 0.4-1.0 in healthy people, smaller and variable in chronic pain)"),
+    _p("pain", "eih_tau_min", 20, 2, 60, "time constant of exercise-induced hypoalgesia",
+       "Naugle et al. 2012 (lasts ~5-45 min)"),
+    _p("pain", "guarding_frac_at_max_pain", 0.15, 0, 0.5,
+       "share of the durable range withheld by guarding at pain 10/10 (linear in pain)"),
+    # --- pain gates activity (DESIGN M4) -------------------------------------------------------
+    _p("gating", "tolerance_full_nprs", 3, 0, 10,
+       "pain up to which the patient completes the prescribed exercise dose",
+       "Silbernagel et al. pain-monitoring model (<=3/10 safe)"),
+    _p("gating", "tolerance_floor_frac", 0.3, 0, 1,
+       "share of the prescribed dose completed at pain 10/10 (linear from the full-dose pain)"),
+    _p("gating", "flare_threshold_nprs", 5, 0, 10,
+       "pain during exercise above which the session causes a flare",
+       "Silbernagel et al. pain-monitoring model (>5/10 not acceptable)"),
+    _p("gating", "exercise_provocation_nprs", 1.5, 0, 5,
+       "pain added during exercise at full intensity (scaled by intensity)"),
+    _p("gating", "flare_gain_per_nprs", 0.03, 0, 0.5,
+       "sensitization added per NPRS point that exercise pain exceeds the flare threshold"),
+    _p("gating", "adherence_pain_slope_per_nprs", 0.08, 0, 0.5,
+       "drop in the probability of doing a home session per NPRS point above the full-dose pain",
+       "direction: Jack et al. 2010 (pain is a barrier to adherence); size assumption"),
+    # --- exercise capacity (DESIGN M3) ---------------------------------------------------------
+    _p("capacity", "fitness_tau_days", 38, 17, 59, "fitness time constant (impulse-response)",
+       "Hellard et al. 2006 (38 d, 95 % CI 17-59)"),
+    _p("capacity", "fatigue_tau_days", 19, 6, 32, "fatigue time constant (impulse-response)",
+       "Hellard et al. 2006 (19 d, 95 % CI 6-32)"),
+    _p("capacity", "fitness_gain_pct_per_dose_min", 0.1, 0, 1,
+       "neural strength gain (% of normal) per effective exercise minute, before saturation"),
+    _p("capacity", "fitness_cap_pct", 20, 1, 100,
+       "ceiling of the neural strength gain (% of normal); gains saturate toward it"),
+    _p("capacity", "fatigue_gain_per_dose_min", 0.001, 0, 0.02,
+       "share of capacity held back as fatigue per effective exercise minute"),
+    _p("capacity", "hypertrophy_ratio", 2.0, 0, 3,
+       "structural gain reached per unit of sustained neural gain"),
+    _p("capacity", "hypertrophy_tau_days", 28, 7, 120,
+       "lag of structural (hypertrophy) gains behind neural gains",
+       "Moritani & deVries 1979 (hypertrophy dominant after 3-5 weeks)"),
+    _p("capacity", "motor_gain_per_dose_min", 0.003, 0, 0.1,
+       "motor-control learning per effective exercise minute (share of the remaining gap)"),
+    _p("capacity", "motor_tau_days", 180, 14, 1000, "time constant of forgetting motor control"),
+    _p("capacity", "session_saturation_min", 20, 1, 200,
+       "effective exercise minutes in one day after which more add little (diminishing returns)"),
+    # --- setbacks after discharge (DESIGN M6) --------------------------------------------------
+    _p("setbacks", "setback_strength_coef_per_pct", 0.04, 0, 0.5,
+       "log-hazard reduction per % of normal strength gained over the patient's baseline"),
+    _p("setbacks", "setback_motor_coef", 1.5, 0, 10,
+       "log-hazard reduction at full motor control (linear in motor control 0-1)"),
+    _p("setbacks", "setback_pain_jump_frac", 0.35, 0, 1,
+       "share of the gap to maximal sensitization added by a setback"),
+    _p("setbacks", "setback_gain_loss_frac", 0.2, 0, 1,
+       "share of the durable gains (ROM deficit and pain set point) lost in a setback"),
+    # --- function score ------------------------------------------------------------------------
+    _p("function", "function_weight_pain", 0.4, 0, 1, "weight of pain in the function score"),
+    _p("function", "function_weight_rom", 0.3, 0, 1, "weight of ROM in the function score"),
+    _p("function", "function_weight_strength", 0.3, 0, 1, "weight of strength in the function score"),
+]
+
+PARAMETERS: dict[str, Parameter] = {p.name: p for p in _PARAMETERS}
+"""Every model-wide parameter by name."""
+
+
+def defaults() -> dict[str, float]:
+    """The model-wide default value of every parameter."""
+    return {name: p.default for name, p in PARAMETERS.items()}

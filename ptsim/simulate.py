@@ -1,0 +1,484 @@
+"""The engine: days x patients for one plan, and comparisons of plans on the same patients.
+
+One loop over days (never over patients). On a clinic day the session's components run in order
+(minutes), other days may hold a home session, and after discharge setbacks arrive at random. All
+randomness is keyed by (seed, patient id, day), so the same seed gives the same numbers everywhere
+and patient *i* is the same person in every plan and in any cohort size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import model
+from ._random import uniforms
+from .cohort import check_count, sample_cohort, to_patients, validate_cohort
+from .conditions import Condition, load_condition
+from .plans import Plan, Session, get_plan
+
+OUTCOMES = {
+    "rom": "deg",
+    "pain": "NPRS 0-10",
+    "strength": "% of normal",
+    "function": "0-100",
+}
+"""The recorded outcomes and their units."""
+
+
+@dataclass
+class Result:
+    """The outcome of one plan for a cohort: true end-of-day values (no measurement error).
+
+    Attributes
+    ----------
+    condition : Condition
+    plan : Plan
+        The plan as simulated (manual therapy resolved to the condition's techniques).
+    cohort : pandas.DataFrame
+        The patients, one row each.
+    seed : int
+    day : (days + 1,) int array
+        Day 0 is the first session.
+    rom, pain, strength, function : (n_patients, days + 1) float arrays
+        ROM (degrees), pain (NPRS 0-10), strength (% of normal), function (0-100).
+    exercise_dose : (n_patients, days + 1) float array
+        Effective exercise minutes done each day (after pain gating and responsiveness).
+    setback_events : (n_patients, days + 1) bool array
+        Days with a setback.
+    flare_events : (n_patients, days + 1) bool array
+        Days on which exercise pain exceeded the flare threshold.
+    """
+
+    condition: Condition
+    plan: Plan
+    cohort: object
+    seed: int
+    day: np.ndarray
+    rom: np.ndarray
+    pain: np.ndarray
+    strength: np.ndarray
+    function: np.ndarray
+    exercise_dose: np.ndarray
+    setback_events: np.ndarray
+    flare_events: np.ndarray
+    final_state: model.State = field(repr=False, default=None)
+
+    @property
+    def n_patients(self) -> int:
+        return self.rom.shape[0]
+
+    @property
+    def discharge_day(self) -> int:
+        return self.plan.discharge_day
+
+    @property
+    def setbacks(self) -> np.ndarray:
+        """Setbacks of each patient in the simulated period, (n_patients,) int."""
+        return self.setback_events.sum(axis=1)
+
+    @property
+    def flares(self) -> np.ndarray:
+        """Exercise flares of each patient in the simulated period, (n_patients,) int."""
+        return self.flare_events.sum(axis=1)
+
+    def outcome(self, name: str) -> np.ndarray:
+        """An outcome array by name (``rom``, ``pain``, ``strength`` or ``function``)."""
+        if name not in OUTCOMES:
+            raise ValueError(f"unknown outcome {name!r}; accepted: {', '.join(OUTCOMES)}")
+        return getattr(self, name)
+
+    def to_frame(self):
+        """Tidy DataFrame: one row per patient-day, units in the column names."""
+        import pandas as pd
+
+        n, t = self.rom.shape
+        return pd.DataFrame(
+            {
+                "plan": self.plan.name,
+                "patient_id": np.repeat(self.cohort["patient_id"].to_numpy(), t),
+                "day": np.tile(self.day, n),
+                "rom_deg": self.rom.ravel(),
+                "pain_nprs": self.pain.ravel(),
+                "strength_pct_normal": self.strength.ravel(),
+                "function_0_100": self.function.ravel(),
+                "exercise_dose_min": self.exercise_dose.ravel(),
+                "setback": self.setback_events.ravel(),
+                "flare": self.flare_events.ravel(),
+            }
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Result({self.condition.name}, plan={self.plan.name!r}, n_patients={self.n_patients}, "
+            f"days={self.day[-1]}, seed={self.seed})"
+        )
+
+
+def _check_days(days) -> int:
+    return check_count(days, "days", 0)
+
+
+def _cohort_for(cond: Condition, n_patients, seed, cohort):
+    if cohort is None:
+        return sample_cohort(cond, check_count(n_patients, "n_patients"), seed)
+    df = validate_cohort(cohort, cond, "cohort")
+    if n_patients is not None and n_patients != len(df):
+        raise ValueError(
+            f"n_patients={n_patients!r} disagrees with the cohort's {len(df)} rows; "
+            "pass n_patients=None with a cohort"
+        )
+    return df
+
+
+def run_session(state, pts, p, session: Session, on_component=None):
+    """Run a session's components in order for all patients.
+
+    Returns the state after the session, the effective exercise minutes and whether any
+    exercise flared. ``on_component(component, state_before, state_after)`` is called after each
+    component (used to trace a session).
+    """
+    dose = np.zeros(pts.n)
+    flared = np.zeros(pts.n, dtype=bool)
+    for comp in session.components:
+        before = state
+        if comp.kind == "exercise":
+            state, d, f = model.exercise(state, pts, p, comp.minutes, comp.intensity)
+            dose += d
+            flared |= f
+        elif comp.kind == "education":
+            state = model.education(state, p, comp.minutes)
+        elif comp.kind == "rest":
+            state = model.pass_minutes(state, comp.minutes, p)
+        elif comp.kind == "manual_therapy":
+            raise ValueError("run_session needs a resolved plan (Plan.resolve(condition))")
+        else:
+            grade = 1 if comp.intensity is None else int(comp.intensity)
+            state = model.technique(state, pts, p, comp.kind, comp.minutes, grade)
+        if on_component is not None:
+            on_component(comp, before, state)
+    return state, dose, flared
+
+
+def _schedule(plan: Plan, days: int):
+    """Per-day clinic flags and home-session frequencies for a plan."""
+    d = np.arange(days + 1)
+    in_care = d < plan.discharge_day
+    clinic = in_care & np.isin(d % 7, plan.visit_weekdays)
+    freq = np.zeros(days + 1)
+    if plan.home is not None:
+        free_days = 7 - plan.sessions_per_week
+        if free_days > 0:
+            freq[in_care & ~clinic] = plan.home.days_per_week / free_days
+        freq[~in_care] = (
+            plan.home.after_discharge_days_per_week / 7 * plan.home.after_discharge_adherence_factor
+        )
+    return clinic, freq
+
+
+def simulate(
+    condition,
+    plan,
+    n_patients: int | None = 200,
+    days: int = 365,
+    seed: int = 0,
+    cohort=None,
+) -> Result:
+    """Simulate one plan for a cohort.
+
+    Parameters
+    ----------
+    condition : Condition or str
+        A condition, a shipped condition's name, or a path to a condition TOML file.
+    plan : Plan or str
+        A plan, a standard plan's name, or a path to a plan TOML file.
+    n_patients : int
+        Number of patients sampled from the condition (>= 1); ignored (pass None) with a cohort.
+    days : int
+        Days to simulate after the first session (>= 0); the result has ``days + 1`` columns.
+    seed : int
+        Random seed (>= 0).
+    cohort : pandas.DataFrame, optional
+        Your own patients (see ``ptsim.cohort.COLUMNS``) instead of a sampled cohort.
+
+    Returns
+    -------
+    Result
+    """
+    cond = load_condition(condition)
+    plan = get_plan(plan).resolve(cond)
+    days = _check_days(days)
+    seed = check_count(seed, "seed", 0)
+    if cohort is not None and n_patients == 200:
+        n_patients = None  # the default size gives way to the cohort's
+    df = _cohort_for(cond, n_patients, seed, cohort)
+    return _run(cond, plan, df, days, seed)
+
+
+def _run(cond: Condition, plan: Plan, df, days: int, seed: int) -> Result:
+    pts = to_patients(df, cond)
+    p, nh = cond.parameters, cond.natural_history
+    ids = df["patient_id"].to_numpy()
+    clinic, freq = _schedule(plan, days)
+    home = plan.home
+    n, t = pts.n, days + 1
+    rec = {k: np.empty((n, t)) for k in OUTCOMES}
+    dose_rec = np.zeros((n, t))
+    setbacks = np.zeros((n, t), dtype=bool)
+    flares = np.zeros((n, t), dtype=bool)
+
+    state = model.initial_state(pts)
+    for d in range(t):
+        if d > 0:
+            state = model.advance_days(state, pts, p, nh, 1.0)
+            if d >= plan.discharge_day and nh["setback_hazard_per_day"] > 0:
+                hazard = model.setback_hazard(state, pts, p, nh["setback_hazard_per_day"])
+                hit = uniforms(seed, "setback", ids, d) < -np.expm1(-hazard)
+                if hit.any():
+                    state = model.setback(state, pts, p, hit)
+                setbacks[:, d] = hit
+        dose = np.zeros(n)
+        flared = np.zeros(n, dtype=bool)
+        if clinic[d]:
+            state, dose, flared = run_session(state, pts, p, plan.session)
+        elif freq[d] > 0:
+            prob = model.home_probability(state, pts, p, freq[d])
+            does = uniforms(seed, "home_exercise", ids, d) < prob
+            if does.any():
+                minutes = np.where(does, home.minutes, 0.0)
+                state, dose, flared = model.exercise(state, pts, p, minutes, home.intensity)
+        if dose.any():
+            state = model.adapt(state, p, dose, flared)
+        dose_rec[:, d] = dose
+        flares[:, d] = flared
+        # End of day: the minute-scale effects are gone.
+        state = model.pass_minutes(state, math.inf, p)
+        pain = model.pain_nprs(state)
+        rom = model.rom_deg(state, pts, p)
+        strength = model.strength_pct(state, pts)
+        rec["pain"][:, d] = pain
+        rec["rom"][:, d] = rom
+        rec["strength"][:, d] = strength
+        rec["function"][:, d] = model.function_score(pain, rom, strength, pts.rom_normal_deg, p)
+
+    return Result(
+        condition=cond,
+        plan=plan,
+        cohort=df,
+        seed=seed,
+        day=np.arange(t),
+        exercise_dose=dose_rec,
+        setback_events=setbacks,
+        flare_events=flares,
+        final_state=state,
+        **rec,
+    )
+
+
+class Comparison(Mapping):
+    """Results of several plans on the same patients: a mapping of plan name to :class:`Result`."""
+
+    def __init__(self, results: dict[str, Result]):
+        self._results = dict(results)
+
+    def __getitem__(self, name: str) -> Result:
+        if name not in self._results:
+            raise KeyError(f"no plan {name!r} in this comparison; plans: {', '.join(self._results)}")
+        return self._results[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._results)
+
+    def __len__(self) -> int:
+        return len(self._results)
+
+    def __repr__(self) -> str:
+        first = next(iter(self._results.values()))
+        return (
+            f"Comparison({first.condition.name}, plans={list(self._results)}, "
+            f"n_patients={first.n_patients}, days={first.day[-1]})"
+        )
+
+    def default_days(self) -> list[int]:
+        """Key days: 2 weeks, discharge, 3 and 6 months and a year (those within the horizon)."""
+        first = next(iter(self._results.values()))
+        last = int(first.day[-1])
+        key = [0, 14, first.discharge_day, 91, 182, 365]
+        return sorted({d for d in key if d <= last})
+
+    def summary(self, days=None, outcomes=None, level: float = 0.95):
+        """Per plan, outcomes at key days: mean with a confidence interval of the mean.
+
+        Parameters
+        ----------
+        days : list of int, optional
+            Days to report (default :meth:`default_days`).
+        outcomes : list of str, optional
+            Outcome names (default all of ``OUTCOMES``).
+        level : float
+            Confidence level of the interval (default 0.95; t-distribution).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``plan, day, outcome, unit, mean, sd, ci_low, ci_high, n``; one row per plan,
+            day and outcome.
+        """
+        import pandas as pd
+        from scipy import stats
+
+        days = self.default_days() if days is None else list(days)
+        outcomes = list(OUTCOMES) if outcomes is None else list(outcomes)
+        if not (isinstance(level, float) and 0 < level < 1):
+            raise ValueError(f"level must be a probability between 0 and 1, got {level!r}")
+        first = next(iter(self._results.values()))
+        last = int(first.day[-1])
+        for d in days:
+            if isinstance(d, bool) or not isinstance(d, int | np.integer) or not 0 <= d <= last:
+                raise ValueError(f"summary days must be whole numbers in [0, {last}], got {d!r}")
+        rows = []
+        for name, res in self._results.items():
+            n = res.n_patients
+            tcrit = stats.t.ppf(0.5 + level / 2, n - 1) if n > 1 else math.nan
+            for outcome in outcomes:
+                values = res.outcome(outcome)[:, days]
+                mean, sd = values.mean(axis=0), values.std(axis=0, ddof=1) if n > 1 else 0 * values[0]
+                half = tcrit * sd / math.sqrt(n)
+                for j, d in enumerate(days):
+                    rows.append(
+                        (name, d, outcome, OUTCOMES[outcome], mean[j], sd[j], mean[j] - half[j], mean[j] + half[j], n)
+                    )
+        cols = ["plan", "day", "outcome", "unit", "mean", "sd", "ci_low", "ci_high", "n"]
+        return pd.DataFrame(rows, columns=cols)
+
+    def setbacks_summary(self):
+        """Per plan: mean setbacks per patient and the share of patients with at least one."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {
+                "plan": list(self._results),
+                "setbacks_per_patient": [r.setbacks.mean() for r in self._results.values()],
+                "share_with_setback": [(r.setbacks > 0).mean() for r in self._results.values()],
+            }
+        )
+
+
+def compare(
+    condition,
+    plans=None,
+    n_patients: int | None = 200,
+    days: int = 365,
+    seed: int = 0,
+    cohort=None,
+) -> Comparison:
+    """Simulate several plans on the same patients (common random numbers).
+
+    Parameters
+    ----------
+    condition : Condition or str
+    plans : mapping of name to Plan, or a list of plans / names; default all standard plans
+    n_patients, days, seed, cohort
+        As for :func:`simulate`.
+
+    Returns
+    -------
+    Comparison
+        A mapping of plan name to :class:`Result`, with ``summary()``.
+    """
+    from .plans import standard_plans
+
+    cond = load_condition(condition)
+    if plans is None:
+        plans = standard_plans()
+    if isinstance(plans, Mapping):
+        items = [(str(k), get_plan(v)) for k, v in plans.items()]
+    elif isinstance(plans, list | tuple):
+        items = [(get_plan(v).name, get_plan(v)) for v in plans]
+    else:
+        raise ValueError("plans must be a dict of name -> Plan, or a list of plans or plan names")
+    if not items:
+        raise ValueError("plans is empty; give at least one plan")
+    days = _check_days(days)
+    seed = check_count(seed, "seed", 0)
+    if cohort is not None and n_patients == 200:
+        n_patients = None
+    df = _cohort_for(cond, n_patients, seed, cohort)
+    return Comparison({name: _run(cond, plan.resolve(cond), df, days, seed) for name, plan in items})
+
+
+def trace_session(
+    condition,
+    session,
+    n_patients: int = 1,
+    seed: int = 0,
+    minutes_after: float = 60.0,
+    step_min: float = 1.0,
+    cohort=None,
+):
+    """One session minute by minute, from the patients' baseline state.
+
+    Parameters
+    ----------
+    condition : Condition or str
+    session : Session, Plan or str
+        The session to trace (a plan or plan name means its clinic session).
+    n_patients, seed, cohort
+        Which patients (the mean over them is reported).
+    minutes_after : float
+        Minutes of rest traced after the session ends.
+    step_min : float
+        Resolution (minutes).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``minute, component, rom_deg, pain_nprs, transient_rom_deg, durable_rom_deg`` (means over
+        patients); ``durable_rom_deg`` is the range left once the window has closed.
+    """
+    import pandas as pd
+
+    from .plans import Component
+
+    cond = load_condition(condition)
+    if isinstance(session, Session):
+        plan = Plan("traced", session)
+    else:
+        plan = get_plan(session)
+    session = plan.resolve(cond).session
+    if minutes_after < 0 or not math.isfinite(minutes_after):
+        raise ValueError(f"minutes_after must be a finite number >= 0, got {minutes_after!r}")
+    if not (step_min > 0 and math.isfinite(step_min)):
+        raise ValueError(f"step_min must be a positive number of minutes, got {step_min!r}")
+    df = _cohort_for(cond, None if cohort is not None else n_patients, seed, cohort)
+    pts = to_patients(df, cond)
+    p = cond.parameters
+    comps = list(session.components)
+    if minutes_after > 0:
+        comps.append(Component("rest", minutes_after))
+    rows = []
+
+    def row(minute, label, s):
+        rom = model.rom_deg(s, pts, p)
+        transient = (s.window * s.deficit_deg).sum(axis=0)
+        durable = pts.rom_normal_deg - s.deficit_deg.sum(axis=0)
+        rows.append((minute, label, rom.mean(), model.pain_nprs(s).mean(), transient.mean(), durable.mean()))
+
+    state = model.initial_state(pts)
+    start = 0.0
+    row(0.0, "start", state)
+    for comp in comps:
+        one = Session((comp,), comp.minutes)
+        for m in np.arange(step_min, comp.minutes + 1e-9, step_min):
+            partial = Session((Component(comp.kind, float(m), comp.intensity),), comp.minutes)
+            s_m, _, _ = run_session(state, pts, p, partial)
+            row(start + float(m), comp.kind, s_m)
+        state, _, _ = run_session(state, pts, p, one)
+        start += comp.minutes
+        if rows[-1][0] != start:
+            row(start, comp.kind, state)
+    cols = ["minute", "component", "rom_deg", "pain_nprs", "transient_rom_deg", "durable_rom_deg"]
+    return pd.DataFrame(rows, columns=cols)
