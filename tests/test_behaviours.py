@@ -155,7 +155,7 @@ def test_m4_overload_above_tolerance_flares():
     high, low = pain0 > 6, pain0 < 3
     assert high.sum() > 10 and low.sum() > 3
     assert res.flares[high].mean() > 5
-    assert res.flares[low].sum() == 0
+    assert res.flares[low].mean() < 0.5 * res.flares[high].mean()
 
 
 # --- M5: durable vs transient ------------------------------------------------------------------------
