@@ -1,0 +1,90 @@
+"""Generate the parameter tables of ``docs/model.md`` from the code (the single source of truth).
+
+``python -m ptsim.docs`` rewrites the text between the ``<!-- parameters:start -->`` and
+``<!-- parameters:end -->`` markers; a test fails when the document is out of date.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .conditions import BASELINE_KEYS, NATURAL_HISTORY_KEYS, list_conditions, load_condition
+from .parameters import PARAMETERS
+
+START, END = "<!-- parameters:start -->", "<!-- parameters:end -->"
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def parameter_tables() -> str:
+    """Markdown tables: model-wide parameters, then each condition's numbers with sources."""
+    lines = ["### Model-wide parameters", ""]
+    group = None
+    for p in PARAMETERS.values():
+        if p.group != group:
+            group = p.group
+            lines += ["", f"**{group}**", "", "| name | default | range | meaning | source |", "|---|---|---|---|---|"]
+        lines.append(
+            f"| `{p.name}` | {p.default:g} | {p.low:g}-{p.high:g} | {_cell(p.meaning)} | {_cell(p.source)} |"
+        )
+    lines += ["", "### Conditions", ""]
+    for name in list_conditions():
+        c = load_condition(name)
+        lines += [
+            f"#### {c.title} (`{c.name}`)",
+            "",
+            f"{c.description}. Movement: {c.rom_measure}, normal {c.rom_normal_deg:g} deg "
+            f"({_cell(c.sources['condition.rom_normal_deg'])}).",
+            "",
+            "| key | value | source |",
+            "|---|---|---|",
+        ]
+        for t, share in c.tissue_shares.items():
+            lines.append(f"| tissue share `{t}` | {share:g} | {_cell(c.sources[f'tissue_shares.{t}'])} |")
+        for key, kind in BASELINE_KEYS.items():
+            d = c.baseline[key]
+            bounds = f", in [{d.low:g}, {d.high:g}]" if kind == "truncated normal" else ""
+            lines.append(f"| baseline `{key}` | {d.mean:g} +/- {d.sd:g} ({kind}{bounds}) | {_cell(d.source)} |")
+        for key in NATURAL_HISTORY_KEYS:
+            lines.append(
+                f"| natural history `{key}` | {c.natural_history[key]:g} | "
+                f"{_cell(c.sources[f'natural_history.{key}'])} |"
+            )
+        for tech, (share, grade) in c.manual_therapy.items():
+            lines.append(
+                f"| indicated `{tech}` | share {share:g}, grade {grade} | {_cell(c.sources[f'manual_therapy.{tech}'])} |"
+            )
+        for key, src in c.sources.items():
+            if key.startswith("response."):
+                pname = key.split(".", 1)[1]
+                lines.append(f"| override `{pname}` | {c.parameters[pname]:g} | {_cell(src)} |")
+        lines.append("")
+    return "\n".join(lines).strip() + "\n"
+
+
+def render(document: str) -> str:
+    """The document with its generated section replaced."""
+    if START not in document or END not in document:
+        raise ValueError(f"the document lacks the markers {START} ... {END}")
+    head, rest = document.split(START, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{START}\n{parameter_tables()}{END}{tail}"
+
+
+def main(argv=None) -> int:
+    path = Path(argv[0] if argv else "docs/model.md")
+    text = path.read_text(encoding="utf-8")
+    new = render(text)
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+        print(f"updated {path}")
+    else:
+        print(f"{path} is up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
