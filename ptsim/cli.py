@@ -15,8 +15,9 @@ def _format_summary(summary) -> str:
             for m, lo, hi in zip(summary["mean"], summary["ci_low"], summary["ci_high"], strict=True)
         ]
     )
-    wide = table.pivot_table(index=["outcome", "unit", "day"], columns="plan", values="value", aggfunc="first",
-                             sort=False)
+    wide = table.pivot_table(
+        index=["outcome", "unit", "day"], columns="plan", values="value", aggfunc="first", sort=False
+    )
     plans = list(dict.fromkeys(summary["plan"]))
     return wide[plans].to_string()
 
@@ -34,14 +35,17 @@ def main(argv=None) -> int:
     from ptsim.plotting import plot_trajectories
 
     try:
-        comp = ptsim.compare(args.condition, ptsim.standard_plans(), n_patients=args.patients,
-                             days=args.days, seed=args.seed)
+        comp = ptsim.compare(
+            args.condition, ptsim.standard_plans(), n_patients=args.patients, days=args.days, seed=args.seed
+        )
     except (ValueError, FileNotFoundError) as exc:
         print(f"ptsim: error: {exc}", file=sys.stderr)
         return 2
     first = next(iter(comp.values()))
-    print(f"{first.condition.title}: {first.n_patients} virtual patients, seed {args.seed}; "
-          "mean [95 % CI of the mean]")
+    print(
+        f"{first.condition.title}: {first.n_patients} virtual patients, seed {args.seed}; "
+        "mean [95 % CI of the mean]"
+    )
     print(_format_summary(comp.summary()))
     fig = plot_trajectories(comp)
     fig.savefig(args.plot, dpi=110)

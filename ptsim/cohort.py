@@ -143,7 +143,9 @@ def validate_cohort(df, condition: Condition, source: str = "cohort"):
         bad = values.isna() | ~np.isfinite(values.astype(float))
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ValueError(f"{source}: column {col!r}, row {row}: expected a finite number, got {df[col].iloc[row]!r}")
+            raise ValueError(
+                f"{source}: column {col!r}, row {row}: expected a finite number, got {df[col].iloc[row]!r}"
+            )
         if col == "patient_id":
             if (values != values.round()).any() or (values < 0).any():
                 raise ValueError(f"{source}: column 'patient_id' must hold whole numbers >= 0")
@@ -162,7 +164,7 @@ def validate_cohort(df, condition: Condition, source: str = "cohort"):
     return out.reset_index(drop=True)
 
 
-def read_cohort(path: str | Path, condition) -> "pd.DataFrame":  # noqa: F821
+def read_cohort(path: str | Path, condition) -> pd.DataFrame:  # noqa: F821
     """Read a cohort CSV (columns of ``COLUMNS``) and validate it against a condition."""
     import pandas as pd
 

@@ -101,7 +101,9 @@ class Condition:
         return replace(self, parameters=params)
 
     def __repr__(self) -> str:
-        return f"Condition({self.name!r}: {self.title}, {self.rom_measure} normal {self.rom_normal_deg:g} deg)"
+        return (
+            f"Condition({self.name!r}: {self.title}, {self.rom_measure} normal {self.rom_normal_deg:g} deg)"
+        )
 
 
 def _check_parameter(key, value, where):
@@ -256,11 +258,11 @@ def parse_condition(text: str, filename: str = "<string>") -> Condition:
         low = r.number(f"{full}.min", entry.get("min", lo), lo, hi)
         high = r.number(f"{full}.max", entry.get("max", hi), lo, hi, allow_inf=True)
         if not low <= mean <= high:
-            r.fail(full, f"min <= mean <= max", (low, mean, high))
+            r.fail(full, "min <= mean <= max", (low, mean, high))
         if key == "home_adherence_prob" and not 0 < mean < 1:
             r.fail(f"{full}.mean", "a probability strictly between 0 and 1", mean)
         if key == "home_adherence_prob" and sd**2 >= mean * (1 - mean):
-            r.fail(f"{full}.sd", f"an SD below sqrt(mean*(1-mean)) = {math.sqrt(mean*(1-mean)):.3f}", sd)
+            r.fail(f"{full}.sd", f"an SD below sqrt(mean*(1-mean)) = {math.sqrt(mean * (1 - mean)):.3f}", sd)
         baseline[key] = Distribution(mean, sd, low, high, entry["source"])
 
     nh_limits = {

@@ -26,7 +26,13 @@ def parameter_tables() -> str:
     for p in PARAMETERS.values():
         if p.group != group:
             group = p.group
-            lines += ["", f"**{group}**", "", "| name | default | range | meaning | source |", "|---|---|---|---|---|"]
+            lines += [
+                "",
+                f"**{group}**",
+                "",
+                "| name | default | range | meaning | source |",
+                "|---|---|---|---|---|",
+            ]
         lines.append(
             f"| `{p.name}` | {p.default:g} | {p.low:g}-{p.high:g} | {_cell(p.meaning)} | {_cell(p.source)} |"
         )
@@ -47,16 +53,17 @@ def parameter_tables() -> str:
         for key, kind in BASELINE_KEYS.items():
             d = c.baseline[key]
             bounds = f", in [{d.low:g}, {d.high:g}]" if kind == "truncated normal" else ""
-            lines.append(f"| baseline `{key}` | {d.mean:g} +/- {d.sd:g} ({kind}{bounds}) | {_cell(d.source)} |")
+            lines.append(
+                f"| baseline `{key}` | {d.mean:g} +/- {d.sd:g} ({kind}{bounds}) | {_cell(d.source)} |"
+            )
         for key in NATURAL_HISTORY_KEYS:
             lines.append(
                 f"| natural history `{key}` | {c.natural_history[key]:g} | "
                 f"{_cell(c.sources[f'natural_history.{key}'])} |"
             )
         for tech, (share, grade) in c.manual_therapy.items():
-            lines.append(
-                f"| indicated `{tech}` | share {share:g}, grade {grade} | {_cell(c.sources[f'manual_therapy.{tech}'])} |"
-            )
+            src = _cell(c.sources[f"manual_therapy.{tech}"])
+            lines.append(f"| indicated `{tech}` | share {share:g}, grade {grade} | {src} |")
         for key, src in c.sources.items():
             if key.startswith("response."):
                 pname = key.split(".", 1)[1]

@@ -164,9 +164,7 @@ def _approach(x, target, rate, minutes, tau):
 def pass_minutes(s: State, minutes: float, p: dict) -> State:
     """Rest, education or any time without a technique: the fast variables decay."""
     w = decay(minutes, p["window_tau_min"])
-    return replace(
-        s, window=s.window * w, relief=s.relief * w, eih=s.eih * decay(minutes, p["eih_tau_min"])
-    )
+    return replace(s, window=s.window * w, relief=s.relief * w, eih=s.eih * decay(minutes, p["eih_tau_min"]))
 
 
 def technique(s: State, pts: Patients, p: dict, name: str, minutes: float, grade: int) -> State:

@@ -61,11 +61,20 @@ GONIOMETER_SEM_DEG = {
 
 INSTRUMENTS = {
     "nprs": Instrument(
-        "numeric pain rating scale", "points", sem=0.8, resolution=1.0, low=0.0, high=10.0,
+        "numeric pain rating scale",
+        "points",
+        sem=0.8,
+        resolution=1.0,
+        low=0.0,
+        high=10.0,
         source="assumption (test-retest error under the 1-point minimal change of Salaffi et al. 2004)",
     ),
     "dynamometer": Instrument(
-        "hand-held dynamometer", "% of normal", cv=0.08, resolution=0.1, low=0.0,
+        "hand-held dynamometer",
+        "% of normal",
+        cv=0.08,
+        resolution=0.1,
+        low=0.0,
         source="Wang et al. 2002 (CV ~5 % in older adults); Ann Rehabil Med 44(6) (MDC 24 % same rater): "
         "8 % assumed between the two",
     ),
@@ -76,8 +85,15 @@ INSTRUMENTS = {
 def goniometer(condition) -> Instrument:
     """The goniometer for a condition's joint (SEM from ``GONIOMETER_SEM_DEG``; reads to 1 degree)."""
     sem, source = GONIOMETER_SEM_DEG.get(condition.joint, (5.0, "assumption"))
-    return Instrument("goniometer", "deg", sem=sem, resolution=1.0, low=0.0,
-                      high=condition.rom_normal_deg + 3 * sem, source=source)
+    return Instrument(
+        "goniometer",
+        "deg",
+        sem=sem,
+        resolution=1.0,
+        low=0.0,
+        high=condition.rom_normal_deg + 3 * sem,
+        source=source,
+    )
 
 
 _INSTRUMENT_INDEX = {"rom": 0, "pain": 1, "strength": 2}
@@ -116,8 +132,11 @@ def measure(result, days, seed: int = 0):
         if isinstance(d, bool) or not isinstance(d, int | np.integer) or not 0 <= d <= last:
             raise ValueError(f"assessment days must be whole numbers in [0, {last}], got {d!r}")
     ids = result.cohort["patient_id"].to_numpy()
-    instruments = {"rom": goniometer(result.condition), "pain": INSTRUMENTS["nprs"],
-                   "strength": INSTRUMENTS["dynamometer"]}
+    instruments = {
+        "rom": goniometer(result.condition),
+        "pain": INSTRUMENTS["nprs"],
+        "strength": INSTRUMENTS["dynamometer"],
+    }
     frames = []
     for d in days:
         row = {"patient_id": ids, "day": np.full(ids.shape, d)}

@@ -78,15 +78,22 @@ def plot_trajectories(results, outcomes=("pain", "rom", "strength", "function"),
                 lo, hi = np.percentile(values, band, axis=0)
                 ax.fill_between(res.day, lo, hi, color=color, alpha=0.12, lw=0)
         ax.axvline(first.discharge_day, color="k", ls="--", lw=1)
-        ax.text(first.discharge_day, 1.0, " discharge", transform=ax.get_xaxis_transform(),
-                va="top", ha="left", fontsize=8)
+        ax.text(
+            first.discharge_day,
+            1.0,
+            " discharge",
+            transform=ax.get_xaxis_transform(),
+            va="top",
+            ha="left",
+            fontsize=8,
+        )
         ax.set_xlabel("Day (0 = first session)")
         label = OUTCOME_LABELS[outcome]
         if outcome == "rom":
             label = f"{first.condition.rom_measure.capitalize()} (deg)"
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    for ax in axes[len(outcomes):]:
+    for ax in axes[len(outcomes) :]:
         ax.set_visible(False)
     axes[0].legend(fontsize=8, loc="best")
     if title is None:
@@ -107,8 +114,14 @@ def plot_session(trace, title=None):
     fig, _, _ = _figure(1, 1, (8, 4.5))
     ax_rom, ax_pain = fig.subplots(2, 1, sharex=True)
     ax_rom.plot(trace.minute, trace.rom_deg, color="#1f77b4", lw=2, label="ROM now")
-    ax_rom.plot(trace.minute, trace.durable_rom_deg, color="k", ls=":", lw=1.5,
-                label="durable range (window closed, no guarding)")
+    ax_rom.plot(
+        trace.minute,
+        trace.durable_rom_deg,
+        color="k",
+        ls=":",
+        lw=1.5,
+        label="durable range (window closed, no guarding)",
+    )
     ax_pain.plot(trace.minute, trace.pain_nprs, color="#d62728", lw=2)
     shades = {"exercise": "#2ca02c", "massage": "#bcbd22", "education": "#cccccc", "rest": "#ffffff"}
     comp = trace.component.to_numpy()
@@ -119,8 +132,16 @@ def plot_session(trace, title=None):
             color = shades.get(comp[i], "#1f77b4")
             for ax in (ax_rom, ax_pain):
                 ax.axvspan(start, minutes[i], color=color, alpha=0.12, lw=0)
-            ax_rom.text((start + minutes[i]) / 2, 1.0, comp[i].replace("_", " "), rotation=0,
-                        transform=ax_rom.get_xaxis_transform(), ha="center", va="bottom", fontsize=7)
+            ax_rom.text(
+                (start + minutes[i]) / 2,
+                1.0,
+                comp[i].replace("_", " "),
+                rotation=0,
+                transform=ax_rom.get_xaxis_transform(),
+                ha="center",
+                va="bottom",
+                fontsize=7,
+            )
             start = minutes[i]
     ax_rom.set_ylabel("ROM (deg)")
     ax_rom.legend(fontsize=8, loc="lower right")

@@ -349,7 +349,17 @@ class Comparison(Mapping):
                 half = tcrit * sd / math.sqrt(n)
                 for j, d in enumerate(days):
                     rows.append(
-                        (name, d, outcome, OUTCOMES[outcome], mean[j], sd[j], mean[j] - half[j], mean[j] + half[j], n)
+                        (
+                            name,
+                            d,
+                            outcome,
+                            OUTCOMES[outcome],
+                            mean[j],
+                            sd[j],
+                            mean[j] - half[j],
+                            mean[j] + half[j],
+                            n,
+                        )
                     )
         cols = ["plan", "day", "outcome", "unit", "mean", "sd", "ci_low", "ci_high", "n"]
         return pd.DataFrame(rows, columns=cols)
