@@ -58,11 +58,25 @@ def uniforms(seed: int, stream: str, patient_ids, days=0) -> np.ndarray:
     numpy.ndarray
         Float64 uniforms with the broadcast shape of ``patient_ids`` and ``days``.
     """
+    return uniforms_from_keys(patient_keys(seed, stream, patient_ids), days)
+
+
+def patient_keys(seed: int, stream: str, patient_ids) -> np.ndarray:
+    """The patient half of the hash behind :func:`uniforms` (uint64, one per patient).
+
+    ``uniforms_from_keys(patient_keys(seed, stream, ids), days)`` equals
+    ``uniforms(seed, stream, ids, days)`` bit for bit; the engine computes the keys once per run
+    instead of once per day.
+    """
     ids = np.asarray(patient_ids, dtype=np.int64).astype(np.uint64)
-    day = np.asarray(days, dtype=np.int64).astype(np.uint64)
     key = _splitmix64(np.full(1, seed, dtype=np.uint64) * np.uint64(1_000_003) + np.uint64(STREAMS[stream]))
-    h = _splitmix64(ids ^ key)
-    h = _splitmix64(h ^ (day * _M1))
+    return _splitmix64(ids ^ key)
+
+
+def uniforms_from_keys(keys: np.ndarray, days=0) -> np.ndarray:
+    """Uniforms in (0, 1) from :func:`patient_keys` and day indices (broadcast together)."""
+    day = np.asarray(days, dtype=np.int64).astype(np.uint64)
+    h = _splitmix64(keys ^ (day * _M1))
     # 53 random bits -> (0, 1): add half a unit so neither end is ever returned.
     return ((h >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
 

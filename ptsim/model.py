@@ -300,9 +300,8 @@ def natural_targets(pts: Patients, natural_history: dict):
     )
 
 
-def lagged(x0, y0, ratio: float, tau_drive: float, tau_lag: float, days: float):
-    """Exact ``x(days)`` for ``dx/dt = (ratio * y - x) / tau_lag`` while ``y`` decays as
-    ``y0 exp(-t / tau_drive)`` (``tau_drive`` may be inf: a constant drive)."""
+def lagged_factors(tau_drive: float, tau_lag: float, days: float):
+    """The two factors of :func:`lagged`: ``x(days) = x0 * fl + ratio * y0 * drive``."""
     fl = decay(days, tau_lag)
     if np.isinf(tau_drive):
         drive = 1.0 - fl
@@ -310,6 +309,13 @@ def lagged(x0, y0, ratio: float, tau_drive: float, tau_lag: float, days: float):
         drive = (decay(days, tau_drive) - fl) * tau_drive / (tau_drive - tau_lag)
     else:
         drive = days / tau_lag * fl
+    return fl, drive
+
+
+def lagged(x0, y0, ratio: float, tau_drive: float, tau_lag: float, days: float):
+    """Exact ``x(days)`` for ``dx/dt = (ratio * y - x) / tau_lag`` while ``y`` decays as
+    ``y0 exp(-t / tau_drive)`` (``tau_drive`` may be inf: a constant drive)."""
+    fl, drive = lagged_factors(tau_drive, tau_lag, days)
     return x0 * fl + ratio * y0 * drive
 
 

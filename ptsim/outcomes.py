@@ -124,7 +124,7 @@ def measure(result, days, seed: int = 0):
     """
     import pandas as pd
 
-    last = int(result.day[-1])
+    last = result.days
     days = list(days)
     if not days:
         raise ValueError("days is empty: give at least one assessment day")
@@ -142,7 +142,7 @@ def measure(result, days, seed: int = 0):
         row = {"patient_id": ids, "day": np.full(ids.shape, d)}
         for outcome, inst in instruments.items():
             z = standard_normals(seed, "measurement", ids, d * 8 + _INSTRUMENT_INDEX[outcome])
-            row[outcome] = inst.read(result.outcome(outcome)[:, d], z)
+            row[outcome] = inst.read(result.outcome(outcome)[:, result.columns([d])[0]], z)
         frames.append(pd.DataFrame(row))
     out = pd.concat(frames, ignore_index=True)
     return out.rename(columns={"rom": "rom_deg", "pain": "pain_nprs", "strength": "strength_pct_normal"})

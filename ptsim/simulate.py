@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import model
-from ._random import uniforms
+from . import _engine, model
 from .cohort import check_count, sample_cohort, to_patients, validate_cohort
 from .conditions import Condition, load_condition
 from .plans import Plan, Session, get_plan
@@ -51,6 +50,18 @@ class Result:
         Days with a setback.
     flare_events : (n_patients, days + 1) bool array
         Days on which exercise pain exceeded the flare threshold.
+    setback_count, flare_count : (n_patients,) int arrays, optional
+        Events over the whole period; set when only some days were recorded (``record_days``).
+    daily : DailySummary, optional
+        Every day's cohort mean and SD; set when only some days were recorded (``record_days``),
+        otherwise computed from the trajectories by :meth:`daily_summary`.
+
+    Notes
+    -----
+    With ``record_days`` (see :func:`simulate`), ``day`` lists the recorded days and the
+    per-patient arrays have one column per recorded day: ``(n_patients, len(record_days))``.
+    The ``(n_patients, days)`` arrays may be transposed views of ``(days, n_patients)`` buffers
+    (the engine writes one day at a time); use ``np.ascontiguousarray`` if you need C order.
     """
 
     condition: Condition
@@ -66,6 +77,9 @@ class Result:
     setback_events: np.ndarray
     flare_events: np.ndarray
     final_state: model.State = field(repr=False, default=None)
+    setback_count: np.ndarray | None = field(repr=False, default=None)
+    flare_count: np.ndarray | None = field(repr=False, default=None)
+    daily: _engine.DailySummary | None = field(repr=False, default=None)
 
     @property
     def n_patients(self) -> int:
@@ -78,12 +92,44 @@ class Result:
     @property
     def setbacks(self) -> np.ndarray:
         """Setbacks of each patient in the simulated period, (n_patients,) int."""
+        if self.setback_count is not None:
+            return self.setback_count
         return self.setback_events.sum(axis=1)
 
     @property
     def flares(self) -> np.ndarray:
         """Exercise flares of each patient in the simulated period, (n_patients,) int."""
+        if self.flare_count is not None:
+            return self.flare_count
         return self.flare_events.sum(axis=1)
+
+    @property
+    def days(self) -> int:
+        """Days simulated after the first session (the last day of the period)."""
+        return int(self.daily.day[-1]) if self.daily is not None else int(self.day[-1])
+
+    def columns(self, days) -> list[int]:
+        """Column indices of ``days`` in the per-patient arrays (ValueError if not recorded)."""
+        where = {int(d): j for j, d in enumerate(self.day)}
+        missing = [d for d in days if int(d) not in where]
+        if missing:
+            raise ValueError(
+                f"day(s) {missing} were not recorded; recorded days: {[int(d) for d in self.day]}"
+            )
+        return [where[int(d)] for d in days]
+
+    def daily_summary(self) -> _engine.DailySummary:
+        """Every simulated day's cohort mean and SD of each outcome, and events per day.
+
+        Kept during the run when only some days were recorded (``record_days``); computed from
+        the trajectories otherwise.
+        """
+        if self.daily is not None:
+            return self.daily
+        values = {k: getattr(self, k) for k in OUTCOMES}
+        return _engine.DailySummary.from_arrays(
+            self.day, self.n_patients, values, self.setback_events, self.flare_events
+        )
 
     def outcome(self, name: str) -> np.ndarray:
         """An outcome array by name (``rom``, ``pain``, ``strength`` or ``function``)."""
@@ -114,7 +160,7 @@ class Result:
     def __repr__(self) -> str:
         return (
             f"Result({self.condition.name}, plan={self.plan.name!r}, n_patients={self.n_patients}, "
-            f"days={self.day[-1]}, seed={self.seed})"
+            f"days={self.days}, seed={self.seed})"
         )
 
 
@@ -179,6 +225,30 @@ def _schedule(plan: Plan, days: int):
     return clinic, freq
 
 
+def _check_record_days(record_days, days: int):
+    """``None`` (every day) or a sorted list of distinct whole days in ``[0, days]``."""
+    if record_days is None:
+        return None
+    if isinstance(record_days, str) or not hasattr(record_days, "__iter__"):
+        raise ValueError(f"record_days must be a list of days in [0, {days}] or None, got {record_days!r}")
+    out = []
+    for d in record_days:
+        if isinstance(d, bool) or not isinstance(d, int | np.integer) or not 0 <= d <= days:
+            raise ValueError(f"record_days must hold whole days in [0, {days}], got {d!r}")
+        out.append(int(d))
+    if not out:
+        raise ValueError("record_days is empty; give at least one day, or None for every day")
+    return sorted(set(out))
+
+
+def _check_chunk_size(chunk_size):
+    return None if chunk_size is None else check_count(chunk_size, "chunk_size")
+
+
+DEFAULT_CHUNK_SIZE = 50_000
+"""Patients simulated at a time when only some days are recorded (``record_days``)."""
+
+
 def simulate(
     condition,
     plan,
@@ -186,6 +256,8 @@ def simulate(
     days: int = 365,
     seed: int = 0,
     cohort=None,
+    record_days=None,
+    chunk_size: int | None = None,
 ) -> Result:
     """Simulate one plan for a cohort.
 
@@ -203,6 +275,14 @@ def simulate(
         Random seed (>= 0).
     cohort : pandas.DataFrame, optional
         Your own patients (see ``ptsim.cohort.COLUMNS``) instead of a sampled cohort.
+    record_days : list of int, optional
+        Keep each patient's values only on these days (default: every day). For big cohorts:
+        memory is ``n_patients x len(record_days)`` per outcome instead of ``n_patients x (days +
+        1)``; every day's cohort mean and SD are still kept (``Result.daily_summary()``).
+    chunk_size : int, optional
+        With ``record_days``, simulate this many patients at a time (default
+        ``DEFAULT_CHUNK_SIZE``) to bound the working memory. The numbers do not depend on it
+        (random numbers are keyed by patient and day), see ``docs/performance.md``.
 
     Returns
     -------
@@ -212,70 +292,106 @@ def simulate(
     plan = get_plan(plan).resolve(cond)
     days = _check_days(days)
     seed = check_count(seed, "seed", 0)
+    record_days = _check_record_days(record_days, days)
+    chunk_size = _check_chunk_size(chunk_size)
     if cohort is not None and n_patients == 200:
         n_patients = None  # the default size gives way to the cohort's
     df = _cohort_for(cond, n_patients, seed, cohort)
-    return _run(cond, plan, df, days, seed)
+    return _run_plans(cond, {plan.name: plan}, df, days, seed, record_days, chunk_size)[plan.name]
 
 
-def _run(cond: Condition, plan: Plan, df, days: int, seed: int) -> Result:
+def _chunks(n: int, record_days, chunk_size):
+    """Row ranges to simulate at a time: all rows for full trajectories."""
+    if record_days is None and chunk_size is None:
+        return [(0, n)]
+    size = chunk_size or DEFAULT_CHUNK_SIZE
+    return [(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def _run_plans(cond, plans: dict, df, days, seed, record_days, chunk_size) -> dict[str, Result]:
+    """Run resolved plans on the same patients, chunk by chunk, sharing the random draws."""
+    parts = {name: [] for name in plans}
+    for lo, hi in _chunks(len(df), record_days, chunk_size):
+        sub = df.iloc[lo:hi] if (lo, hi) != (0, len(df)) else df
+        draws = _engine.cohort_draws(seed, sub["patient_id"].to_numpy(), days + 1)
+        for name, plan in plans.items():
+            parts[name].append(_run(cond, plan, sub, days, seed, record_days=record_days, draws=draws))
+    return {name: _concat(rs, df) for name, rs in parts.items()}
+
+
+def _concat(results: list[Result], df) -> Result:
+    """One result from results of consecutive chunks of patients."""
+    if len(results) == 1:
+        return results[0]
+    first = results[0]
+
+    def cat(name):
+        return np.concatenate([getattr(r, name) for r in results], axis=0)
+
+    return Result(
+        condition=first.condition,
+        plan=first.plan,
+        cohort=df,
+        seed=first.seed,
+        day=first.day,
+        rom=cat("rom"),
+        pain=cat("pain"),
+        strength=cat("strength"),
+        function=cat("function"),
+        exercise_dose=cat("exercise_dose"),
+        setback_events=cat("setback_events"),
+        flare_events=cat("flare_events"),
+        final_state=None,
+        setback_count=None if first.setback_count is None else cat("setback_count"),
+        flare_count=None if first.flare_count is None else cat("flare_count"),
+        daily=None if first.daily is None else _engine.merge_summaries([r.daily for r in results]),
+    )
+
+
+def _run(cond: Condition, plan: Plan, df, days: int, seed: int, record_days=None, draws=None) -> Result:
+    """The engine: one loop over days, vectorised over the patients of ``df``.
+
+    The day's dynamics are ``model``'s functions; ``_engine`` holds the precomputed one-day step,
+    the random draws (shared between the plans of a comparison) and the recorders.
+    """
     pts = to_patients(df, cond)
     p, nh = cond.parameters, cond.natural_history
     ids = df["patient_id"].to_numpy()
     clinic, freq = _schedule(plan, days)
     home = plan.home
     n, t = pts.n, days + 1
-    rec = {k: np.empty((n, t)) for k in OUTCOMES}
-    dose_rec = np.zeros((n, t))
-    setbacks = np.zeros((n, t), dtype=bool)
-    flares = np.zeros((n, t), dtype=bool)
+    rec = _engine.Trajectories(n, t) if record_days is None else _engine.Recorded(n, t, record_days)
+    draws = draws or _engine.cohort_draws(seed, ids, t)
+    step = _engine.DayStep(pts, p, nh)
+    base_hazard = nh["setback_hazard_per_day"]
+    no_dose, no_flare = step.zeros, _engine._zeros(n, bool)
 
     state = model.initial_state(pts)
     for d in range(t):
+        hit = None
         if d > 0:
-            state = model.advance_days(state, pts, p, nh, 1.0)
-            if d >= plan.discharge_day and nh["setback_hazard_per_day"] > 0:
-                hazard = model.setback_hazard(state, pts, p, nh["setback_hazard_per_day"])
-                hit = uniforms(seed, "setback", ids, d) < -np.expm1(-hazard)
+            state = step.advance(state)  # == model.advance_days(state, pts, p, nh, 1.0)
+            if d >= plan.discharge_day and base_hazard > 0:
+                hazard = model.setback_hazard(state, pts, p, base_hazard)
+                hit = draws["setback"].on(d) < -np.expm1(-hazard)
                 if hit.any():
                     state = model.setback(state, pts, p, hit)
-                setbacks[:, d] = hit
-        dose = np.zeros(n)
-        flared = np.zeros(n, dtype=bool)
+        dose, flared = no_dose, no_flare
         if clinic[d]:
             state, dose, flared = run_session(state, pts, p, plan.session)
         elif freq[d] > 0:
             prob = model.home_probability(state, pts, p, freq[d])
-            does = uniforms(seed, "home_exercise", ids, d) < prob
+            does = draws["home_exercise"].on(d) < prob
             if does.any():
                 minutes = np.where(does, home.minutes, 0.0)
                 state, dose, flared = model.exercise(state, pts, p, minutes, home.intensity)
         if dose.any():
             state = model.adapt(state, p, dose, flared)
-        dose_rec[:, d] = dose
-        flares[:, d] = flared
         # End of day: the minute-scale effects are gone.
-        state = model.pass_minutes(state, math.inf, p)
-        pain = model.pain_nprs(state)
-        rom = model.rom_deg(state, pts, p)
-        strength = model.strength_pct(state, pts)
-        rec["pain"][:, d] = pain
-        rec["rom"][:, d] = rom
-        rec["strength"][:, d] = strength
-        rec["function"][:, d] = model.function_score(pain, rom, strength, pts.rom_normal_deg, p)
+        state = step.end_of_day(state)  # == model.pass_minutes(state, math.inf, p)
+        rec.record(d, step.outputs(state), dose, flared, hit)
 
-    return Result(
-        condition=cond,
-        plan=plan,
-        cohort=df,
-        seed=seed,
-        day=np.arange(t),
-        exercise_dose=dose_rec,
-        setback_events=setbacks,
-        flare_events=flares,
-        final_state=state,
-        **rec,
-    )
+    return Result(condition=cond, plan=plan, cohort=df, seed=seed, final_state=state, **rec.arrays())
 
 
 class Comparison(Mapping):
@@ -299,15 +415,20 @@ class Comparison(Mapping):
         first = next(iter(self._results.values()))
         return (
             f"Comparison({first.condition.name}, plans={list(self._results)}, "
-            f"n_patients={first.n_patients}, days={first.day[-1]})"
+            f"n_patients={first.n_patients}, days={first.days})"
         )
 
     def default_days(self) -> list[int]:
-        """Key days: 2 weeks, discharge, 3 and 6 months and a year (those within the horizon)."""
+        """Key days: 2 weeks, discharge, 3 and 6 months and a year (those within the horizon).
+
+        With ``record_days``, the key days that were recorded (all recorded days if none was).
+        """
         first = next(iter(self._results.values()))
-        last = int(first.day[-1])
+        last = first.days
         key = [0, 14, first.discharge_day, 91, 182, 365]
-        return sorted({d for d in key if d <= last})
+        days = sorted({d for d in key if d <= last})
+        recorded = {int(d) for d in first.day}
+        return [d for d in days if d in recorded] or sorted(recorded)
 
     def summary(self, days=None, outcomes=None, level: float = 0.95):
         """Per plan, outcomes at key days: mean with a confidence interval of the mean.
@@ -335,7 +456,7 @@ class Comparison(Mapping):
         if not (isinstance(level, float) and 0 < level < 1):
             raise ValueError(f"level must be a probability between 0 and 1, got {level!r}")
         first = next(iter(self._results.values()))
-        last = int(first.day[-1])
+        last = first.days
         for d in days:
             if isinstance(d, bool) or not isinstance(d, int | np.integer) or not 0 <= d <= last:
                 raise ValueError(f"summary days must be whole numbers in [0, {last}], got {d!r}")
@@ -344,7 +465,7 @@ class Comparison(Mapping):
             n = res.n_patients
             tcrit = stats.t.ppf(0.5 + level / 2, n - 1) if n > 1 else math.nan
             for outcome in outcomes:
-                values = res.outcome(outcome)[:, days]
+                values = res.outcome(outcome)[:, res.columns(days)]
                 mean, sd = values.mean(axis=0), values.std(axis=0, ddof=1) if n > 1 else 0 * values[0]
                 half = tcrit * sd / math.sqrt(n)
                 for j, d in enumerate(days):
@@ -384,6 +505,8 @@ def compare(
     days: int = 365,
     seed: int = 0,
     cohort=None,
+    record_days=None,
+    chunk_size: int | None = None,
 ) -> Comparison:
     """Simulate several plans on the same patients (common random numbers).
 
@@ -391,7 +514,7 @@ def compare(
     ----------
     condition : Condition or str
     plans : mapping of name to Plan, or a list of plans / names; default all standard plans
-    n_patients, days, seed, cohort
+    n_patients, days, seed, cohort, record_days, chunk_size
         As for :func:`simulate`.
 
     Returns
@@ -414,10 +537,13 @@ def compare(
         raise ValueError("plans is empty; give at least one plan")
     days = _check_days(days)
     seed = check_count(seed, "seed", 0)
+    record_days = _check_record_days(record_days, days)
+    chunk_size = _check_chunk_size(chunk_size)
     if cohort is not None and n_patients == 200:
         n_patients = None
     df = _cohort_for(cond, n_patients, seed, cohort)
-    return Comparison({name: _run(cond, plan.resolve(cond), df, days, seed) for name, plan in items})
+    resolved = {name: plan.resolve(cond) for name, plan in items}
+    return Comparison(_run_plans(cond, resolved, df, days, seed, record_days, chunk_size))
 
 
 def trace_session(
