@@ -1,0 +1,369 @@
+"""ptsim performance benchmarks: throughput, interactive latency, memory, start-up, notebook suite.
+
+Run from the repository root::
+
+    python benchmarks/run.py            # everything (about 5-10 minutes on 2 cores)
+    python benchmarks/run.py --quick    # 1,000 and 10,000 patients only, 100,000-patient memory run
+    python benchmarks/run.py --only throughput latency
+
+Every figure is printed next to its reference measured in the same process (or from the same
+interpreter), as a ratio, so the numbers mean the same on a faster or slower machine. Targets
+(issue 8): engine >= 200x the per-patient Python loop and within 3x of the floor kernel; compute +
+plot <= 100 ms median; 1,000,000 patients with summaries < 2 GB peak; ``import ptsim`` < 0.3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import ptsim  # noqa: E402
+from ptsim.cohort import sample_cohort  # noqa: E402
+
+DAYS = 365
+CONDITION = "knee_oa"
+KEY_DAYS = [0, 14, 42, 91, 182, 365]
+RESULTS: dict = {}
+
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    info = {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+    }
+    try:
+        import resource  # noqa: F401
+
+        mem = [ln for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal")]
+        info["memory"] = mem[0].split(":", 1)[1].strip() if mem else None
+    except (ImportError, OSError):
+        pass
+    return info
+
+
+def best_of(fn, repeat: int) -> float:
+    """Shortest wall time of ``repeat`` calls (seconds): the least disturbed by other processes."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def header(title: str) -> None:
+    print(f"\n== {title}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# throughput
+
+
+def floor_kernel(n: int, days: int, n_plans: int, record: bool = False) -> None:
+    """The floor: per plan, one loop over days of five in-place exponential-decay updates of
+    ``n``-patient arrays (factors precomputed) -- the least any daily vectorised engine of this shape
+    does. With ``record``, it also writes four outputs a day into fresh ``(days + 1, n)`` buffers,
+    as an engine that returns trajectories must."""
+    factors = [float(np.exp(-1.0 / tau)) for tau in (38.0, 19.0, 60.0, 200.0, 30.0)]
+    for _ in range(n_plans):
+        xs = [np.full(n, 1.0 + k) for k in range(5)]
+        out = [np.empty((days + 1, n)) for _ in range(4)] if record else None
+        for d in range(days + 1):
+            for x, f in zip(xs, factors, strict=True):
+                np.multiply(x, f, out=x)
+            if record:
+                for buf, x in zip(out, xs, strict=False):
+                    buf[d] = x
+
+
+def throughput(sizes, reference_patients: int) -> None:
+    from reference import simulate_reference
+
+    header(f"Throughput: {CONDITION}, the 6 standard plans, {DAYS} days (patient-days per second)")
+    cond = ptsim.load_condition(CONDITION)
+    plans = ptsim.standard_plans()
+    n_plans = len(plans)
+
+    # (a) the per-patient Python loop, timed on a sub-cohort (its cost is linear in patients)
+    df = sample_cohort(cond, reference_patients, seed=0)
+    t0 = time.perf_counter()
+    for plan in plans.values():
+        simulate_reference(cond, plan, df, DAYS, 0)
+    ref_rate = reference_patients * (DAYS + 1) * n_plans / (time.perf_counter() - t0)
+    print(f"per-patient Python loop ({reference_patients} patients): {ref_rate:>14,.0f} patient-days/s")
+    RESULTS["reference_loop_patient_days_per_s"] = ref_rate
+
+    ptsim.compare(cond, plans, n_patients=50, days=DAYS, seed=0)  # warm-up (imports scipy etc.)
+    rows = []
+    for n in sizes:
+        pd_total = n * (DAYS + 1) * n_plans
+        repeat = 3 if n <= 10_000 else 1
+        modes = [("summaries", KEY_DAYS)]
+        if n <= 10_000:  # 100,000 full trajectories of six plans would need ~9 GB
+            modes.insert(0, ("trajectories", None))
+        floor_t = best_of(lambda n=n: floor_kernel(n, DAYS, n_plans), repeat)
+        floor_rec_t = best_of(lambda n=n: floor_kernel(n, DAYS, n_plans, record=True), repeat)
+        for mode, record_days in modes:
+
+            def run(n=n, record_days=record_days):
+                ptsim.compare(cond, plans, n_patients=n, days=DAYS, seed=0, record_days=record_days)
+
+            t = best_of(run, repeat)
+            rate = pd_total / t
+            floor = pd_total / (floor_rec_t if record_days is None else floor_t)
+            row = {
+                "patients": n,
+                "mode": mode,
+                "seconds": t,
+                "patient_days_per_s": rate,
+                "x_reference_loop": rate / ref_rate,
+                "floor_patient_days_per_s": floor,
+                "floor_over_engine": floor / rate,
+                "floor_no_record_over_engine": pd_total / floor_t / rate,
+            }
+            rows.append(row)
+            print(
+                f"engine {n:>7,} patients, {mode:<12} {t:7.2f} s {rate:>14,.0f} patient-days/s | "
+                f"{rate / ref_rate:6.0f}x the per-patient loop (target >= 200x) | "
+                f"floor{' + recording' if record_days is None else ''} "
+                f"{floor:>13,.0f}/s = {floor / rate:5.1f}x faster than the engine (target <= 3x)"
+            )
+    RESULTS["throughput"] = rows
+
+
+# ---------------------------------------------------------------------------------------------------
+# interactive latency
+
+
+def latency(repeat: int) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from ptsim.plotting import plot_trajectories
+
+    header("Interactive latency: compare 3 plans x 200 patients x 365 days, plot, render (Agg)")
+    cond = ptsim.load_condition(CONDITION)
+    plans = ptsim.standard_plans()
+    three = {k: plans[k] for k in ("manual_only", "exercise_only", "combined")}
+    compute, build, render = [], [], []
+    for i in range(repeat + 2):
+        # a control change: the session minutes of every plan differ from the last call
+        t0 = time.perf_counter()
+        comp = ptsim.compare(cond, three, n_patients=200, days=DAYS, seed=i)
+        t1 = time.perf_counter()
+        fig = plot_trajectories(comp)
+        t2 = time.perf_counter()
+        FigureCanvasAgg(fig).draw()
+        t3 = time.perf_counter()
+        if i >= 2:  # the first calls import matplotlib and scipy
+            compute.append(t1 - t0)
+            build.append(t2 - t1)
+            render.append(t3 - t2)
+    med = {
+        k: statistics.median(v) * 1e3 for k, v in (("compute", compute), ("plot", build), ("render", render))
+    }
+    total = statistics.median([a + b + c for a, b, c in zip(compute, build, render, strict=True)]) * 1e3
+    # reference in the same process: the floor kernel for the same arrays (3 plans x 200 patients)
+    floor_ms = best_of(lambda: floor_kernel(200, DAYS, 3, record=True), 5) * 1e3
+    print(f"compute (ptsim.compare)              median {med['compute']:7.1f} ms")
+    print(f"plot (plot_trajectories, Figure)     median {med['plot']:7.1f} ms")
+    print(f"render (Agg draw of that Figure)     median {med['render']:7.1f} ms")
+    print(
+        f"compute + plot                       median {med['compute'] + med['plot']:7.1f} ms (target <= 100)"
+    )
+    print(f"compute + plot + render              median {total:7.1f} ms")
+    print(
+        f"floor kernel, same arrays            {floor_ms:7.1f} ms (compute {med['compute'] / floor_ms:.1f}x)"
+    )
+    RESULTS["latency_ms"] = dict(
+        med, compute_plus_plot=med["compute"] + med["plot"], total=total, floor=floor_ms
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# memory
+
+_MEMORY_CHILD = """
+import resource, sys, time
+import numpy as np
+import ptsim
+n, plans = int(sys.argv[1]), sys.argv[2]
+t0 = time.perf_counter()
+if plans == "all":
+    comp = ptsim.compare("knee_oa", n_patients=n, days=365, seed=0, record_days={days})
+    res = comp["combined"]
+else:
+    res = ptsim.simulate("knee_oa", plans, n_patients=n, days=365, seed=0, record_days={days})
+t = time.perf_counter() - t0
+daily = res.daily_summary()
+q = np.percentile(res.pain[:, -1], [10, 50, 90])
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(f"{{t:.2f}} {{peak_mb:.1f}} {{daily.mean['pain'][-1]:.4f}} {{q[1]:.4f}}")
+"""
+
+
+def memory(n: int, plans: str) -> None:
+    header(f"Memory: {n:,} patients x {DAYS} days, summaries only (record_days={KEY_DAYS}), plan(s): {plans}")
+    base = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import resource, ptsim, numpy; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    base_mb = float(base.stdout)
+    code = _MEMORY_CHILD.format(days=KEY_DAYS)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(n), plans], capture_output=True, text=True, check=True
+    )
+    t, peak_mb, mean_pain, median_pain = map(float, out.stdout.split())
+    n_plans = 6 if plans == "all" else 1
+    full_gb = n * (DAYS + 1) * 42 * n_plans / 1e9
+    print(f"peak resident memory {peak_mb:8.0f} MB (target < 2048 MB); interpreter + ptsim: {base_mb:.0f} MB")
+    print(
+        f"full trajectories would need {full_gb:.1f} GB for the arrays alone ({full_gb * 1e3 / peak_mb:.0f}x)"
+    )
+    print(
+        f"wall time {t:.1f} s = {n * (DAYS + 1) * n_plans / t:,.0f} patient-days/s; "
+        f"day-365 pain: mean {mean_pain:.3f}, median {median_pain:.3f} NPRS"
+    )
+    RESULTS["memory"] = {
+        "patients": n,
+        "plans": plans,
+        "peak_mb": peak_mb,
+        "baseline_mb": base_mb,
+        "seconds": t,
+    }
+
+
+# ---------------------------------------------------------------------------------------------------
+# start-up
+
+
+def startup(repeat: int) -> None:
+    header(f"Start-up: python -c 'import ptsim' (fresh interpreters, median of {repeat})")
+
+    def timed(code):
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times)
+
+    bare = timed("pass")
+    numpy_t = timed("import numpy")
+    ptsim_t = timed("import ptsim")
+    inproc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import time; t = time.perf_counter(); import ptsim; print(time.perf_counter() - t)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    import_only = float(inproc.stdout)
+    print(f"python -c pass          {bare * 1e3:7.1f} ms")
+    print(f"python -c 'import numpy' {numpy_t * 1e3:7.1f} ms")
+    print(f"python -c 'import ptsim' {ptsim_t * 1e3:7.1f} ms ({ptsim_t / numpy_t:.2f}x numpy alone)")
+    print(f"import ptsim itself      {import_only * 1e3:7.1f} ms (target < 300 ms)")
+    RESULTS["startup_ms"] = {
+        "python": bare * 1e3,
+        "numpy": numpy_t * 1e3,
+        "ptsim": ptsim_t * 1e3,
+        "import_ptsim": import_only * 1e3,
+    }
+
+
+# ---------------------------------------------------------------------------------------------------
+# notebooks
+
+
+def notebooks() -> None:
+    header("Notebook suite: pytest --nbval notebooks/")
+    nbs = sorted((ROOT / "notebooks").glob("*.ipynb")) if (ROOT / "notebooks").is_dir() else []
+    if not nbs:
+        print("pending: no notebooks/*.ipynb in this checkout yet")
+        RESULTS["notebooks"] = "pending"
+        return
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "--nbval", "notebooks/"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    t = time.perf_counter() - t0
+    tail = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr[-200:]
+    print(f"{len(nbs)} notebooks: {t:.1f} s wall time ({t / len(nbs):.1f} s each); pytest: {tail}")
+    RESULTS["notebooks"] = {"count": len(nbs), "seconds": t, "returncode": proc.returncode}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (1,000 and 10,000 patients)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=["throughput", "latency", "memory", "startup", "notebooks"],
+        help="run only these sections",
+    )
+    parser.add_argument("--memory-plans", default="combined", help="a plan name, or 'all' for compare()")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = parser.parse_args(argv)
+    sections = args.only or ["startup", "throughput", "latency", "memory", "notebooks"]
+    RESULTS["machine"] = machine()
+    print("machine:", ", ".join(f"{k}={v}" for k, v in RESULTS["machine"].items()))
+    print(f"ptsim {ptsim.__version__} from {Path(ptsim.__file__).parent}")
+    if "startup" in sections:
+        startup(5)
+    if "throughput" in sections:
+        throughput(
+            [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000],
+            reference_patients=100 if args.quick else 200,
+        )
+    if "latency" in sections:
+        latency(15)
+    if "memory" in sections:
+        memory(100_000 if args.quick else 1_000_000, args.memory_plans)
+    if "notebooks" in sections:
+        notebooks()
+    if args.json:
+        args.json.write_text(json.dumps(RESULTS, indent=2, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,185 @@
+"""The fast engine computes the same numbers as the model's definition (performance work, issue 8).
+
+Speed itself is measured in ``benchmarks/`` (``python benchmarks/run.py``), never asserted here.
+"""
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import ptsim
+from ptsim import _engine, _random, model
+from ptsim.cohort import sample_cohort, to_patients
+from ptsim.simulate import OUTCOMES
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from reference import simulate_reference  # noqa: E402
+
+TRAJECTORIES = ("rom", "pain", "strength", "function", "exercise_dose")
+
+
+def test_engine_matches_golden_values_of_the_original_engine():
+    """Values saved from the engine before the performance work (commit c5f7566): 12 patients, all
+    conditions and standard plans, 365 days, seed 3 (per-patient sums and every 29th day)."""
+    golden = np.load(ROOT / "tests" / "data" / "engine_golden.npz")
+    for cond in ptsim.list_conditions():
+        comp = ptsim.compare(cond, n_patients=12, days=365, seed=3)
+        for plan, res in comp.items():
+            for name in TRAJECTORIES:
+                a = getattr(res, name)
+                np.testing.assert_allclose(a.sum(axis=1), golden[f"{cond}/{plan}/{name}/sum"], rtol=1e-12)
+                np.testing.assert_allclose(a[:, ::29], golden[f"{cond}/{plan}/{name}/days"], rtol=1e-12)
+            np.testing.assert_array_equal(res.setbacks, golden[f"{cond}/{plan}/setbacks"])
+            np.testing.assert_array_equal(res.flares, golden[f"{cond}/{plan}/flares"])
+
+
+@pytest.mark.parametrize("condition", ["knee_oa", "adhesive_capsulitis"])
+def test_per_patient_reference_loop_agrees_with_engine(condition):
+    cond = ptsim.load_condition(condition)
+    df = sample_cohort(cond, 10, seed=4)
+    for name, plan in ptsim.standard_plans().items():
+        res = ptsim.simulate(cond, plan, n_patients=None, cohort=df, days=120, seed=4)
+        ref = simulate_reference(cond, plan, df, 120, 4)
+        for k in TRAJECTORIES:
+            np.testing.assert_allclose(getattr(res, k), np.array(ref[k]), rtol=1e-9, atol=1e-9, err_msg=name)
+        np.testing.assert_array_equal(res.setbacks, ref["setbacks"])
+        np.testing.assert_array_equal(res.flares, ref["flares"])
+
+
+def test_reference_uniforms_are_the_engines():
+    from reference import uniform
+
+    ids = np.array([0, 1, 7, 123456])
+    for day in (0, 1, 365):
+        expected = _random.uniforms(11, "setback", ids, day)
+        assert [uniform(11, "setback", int(i), day) for i in ids] == expected.tolist()
+
+
+def _random_state(n, rng):
+    return model.State(
+        deficit_deg=rng.uniform(0, 30, (3, n)),
+        sensitization=rng.uniform(0, 1, n),
+        setpoint=rng.uniform(0, 1, n),
+        fitness_pct=rng.uniform(0, 20, n),
+        fatigue_frac=rng.uniform(0, 0.3, n),
+        hypertrophy_pct=rng.uniform(0, 10, n),
+        motor=rng.uniform(0, 1, n),
+        window=rng.uniform(0, 0.5, (3, n)),
+        relief=rng.uniform(0, 0.5, n),
+        eih=rng.uniform(0, 0.5, n),
+    )
+
+
+@pytest.mark.parametrize("condition", ptsim.list_conditions())
+def test_day_step_is_model_advance_days_bit_for_bit(condition):
+    cond = ptsim.load_condition(condition)
+    pts = to_patients(sample_cohort(cond, 50, seed=2), cond)
+    step = _engine.DayStep(pts, cond.parameters, cond.natural_history)
+    s = _random_state(50, np.random.default_rng(0))
+    fast = step.advance(s)
+    slow = model.advance_days(s, pts, cond.parameters, cond.natural_history, 1.0)
+    for f in model.State.__dataclass_fields__:
+        np.testing.assert_array_equal(getattr(fast, f), getattr(slow, f), err_msg=f)
+    end_fast = step.end_of_day(s)
+    end_slow = model.pass_minutes(s, math.inf, cond.parameters)
+    for f in model.State.__dataclass_fields__:
+        np.testing.assert_array_equal(getattr(end_fast, f), getattr(end_slow, f), err_msg=f)
+    rom, pain, strength, function = step.outputs(end_slow)
+    p = cond.parameters
+    np.testing.assert_array_equal(pain, model.pain_nprs(end_slow))
+    np.testing.assert_array_equal(rom, model.rom_deg(end_slow, pts, p))
+    np.testing.assert_array_equal(strength, model.strength_pct(end_slow, pts))
+    np.testing.assert_array_equal(function, model.function_score(pain, rom, strength, pts.rom_normal_deg, p))
+
+
+def test_shared_states_cannot_be_changed_in_place():
+    cond = ptsim.load_condition("knee_oa")
+    pts = to_patients(sample_cohort(cond, 5), cond)
+    step = _engine.DayStep(pts, cond.parameters, cond.natural_history)
+    with pytest.raises(ValueError, match="read-only"):
+        step.zeros[0] = 1.0
+
+
+@pytest.mark.parametrize("limit", [0, 10**9])
+def test_daily_draws_equal_uniforms(limit, monkeypatch):
+    monkeypatch.setattr(_engine.DailyDraws, "TABLE_LIMIT", limit)
+    ids = np.array([3, 5, 8, 13, 21])
+    draws = _engine.DailyDraws(7, "home_exercise", ids, 30)
+    for d in (0, 1, 17, 29):
+        np.testing.assert_array_equal(draws.on(d), _random.uniforms(7, "home_exercise", ids, d))
+
+
+def test_record_days_keep_the_same_numbers_and_daily_summaries():
+    days = [0, 14, 42, 200, 365]
+    full = ptsim.compare("knee_oa", n_patients=60, days=365, seed=2)
+    kept = ptsim.compare("knee_oa", n_patients=60, days=365, seed=2, record_days=days)
+    for name in full:
+        f, k = full[name], kept[name]
+        assert k.rom.shape == (60, len(days))
+        assert list(k.day) == days
+        for o in TRAJECTORIES:
+            np.testing.assert_array_equal(getattr(k, o), getattr(f, o)[:, days])
+        np.testing.assert_array_equal(k.setbacks, f.setbacks)
+        np.testing.assert_array_equal(k.flares, f.flares)
+        fd, kd = f.daily_summary(), k.daily_summary()
+        for o in OUTCOMES:
+            np.testing.assert_allclose(kd.mean[o], fd.mean[o], rtol=1e-12)
+            np.testing.assert_allclose(kd.sd[o], fd.sd[o], rtol=1e-9, atol=1e-12)
+        np.testing.assert_array_equal(kd.setbacks, fd.setbacks)
+        np.testing.assert_array_equal(kd.flares, fd.flares)
+    s_full = full.summary(days=[14, 42, 365])
+    s_kept = kept.summary(days=[14, 42, 365])
+    np.testing.assert_allclose(s_kept["mean"], s_full["mean"], rtol=1e-12)
+    np.testing.assert_allclose(s_kept["ci_low"], s_full["ci_low"], rtol=1e-12)
+    assert kept.default_days() == [0, 14, 42, 365]
+    with pytest.raises(ValueError, match="not recorded"):
+        kept.summary(days=[91])
+
+
+def test_chunks_give_the_same_numbers():
+    """Chunking over patients changes nothing (random numbers are keyed by patient and day).
+
+    Chunks of 100+ patients: see docs/performance.md for why tiny chunks can differ today."""
+    full = ptsim.compare("chronic_neck_pain", n_patients=300, days=365, seed=1)
+    kept = ptsim.compare(
+        "chronic_neck_pain", n_patients=300, days=365, seed=1, record_days=[0, 42, 365], chunk_size=100
+    )
+    for name in full:
+        np.testing.assert_array_equal(kept[name].pain, full[name].pain[:, [0, 42, 365]])
+        np.testing.assert_array_equal(kept[name].setbacks, full[name].setbacks)
+        fd, kd = full[name].daily_summary(), kept[name].daily_summary()
+        np.testing.assert_allclose(kd.mean["rom"], fd.mean["rom"], rtol=1e-12)
+        np.testing.assert_allclose(kd.sd["rom"], fd.sd["rom"], rtol=1e-9)
+    frame = kept["combined"].daily_summary().to_frame()
+    assert set(frame.columns) == {"day", "outcome", "unit", "mean", "sd", "n"}
+    assert len(frame) == 4 * 366
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"record_days": [400]}, "record_days"),
+        ({"record_days": []}, "record_days"),
+        ({"record_days": "365"}, "record_days"),
+        ({"record_days": [1.5]}, "record_days"),
+        ({"chunk_size": 0}, "chunk_size"),
+    ],
+)
+def test_bad_record_options_are_named(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ptsim.simulate("knee_oa", "combined", n_patients=5, days=365, **kwargs)
+
+
+def test_import_ptsim_stays_light():
+    """``import ptsim`` loads neither pandas, scipy nor matplotlib (their import is the slow part)."""
+    code = (
+        "import sys, ptsim; heavy = [m for m in ('pandas', 'scipy', 'matplotlib', 'ipywidgets') "
+        "if m in sys.modules]; print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
