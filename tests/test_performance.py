@@ -183,3 +183,48 @@ def test_import_ptsim_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+needs_numba = pytest.mark.skipif(
+    not __import__("ptsim._numba", fromlist=["AVAILABLE"]).AVAILABLE, reason="numba not installed"
+)
+
+
+@needs_numba
+@pytest.mark.parametrize("condition", ptsim.list_conditions())
+def test_numba_engine_agrees_with_numpy_engine(condition):
+    numpy_run = ptsim.compare(condition, n_patients=40, days=365, seed=6)
+    numba_run = ptsim.compare(condition, n_patients=40, days=365, seed=6, engine="numba")
+    for name in numpy_run:
+        a, b = numpy_run[name], numba_run[name]
+        for k in TRAJECTORIES:
+            np.testing.assert_allclose(getattr(b, k), getattr(a, k), rtol=1e-12, atol=1e-12, err_msg=name)
+        np.testing.assert_array_equal(b.setback_events, a.setback_events)
+        np.testing.assert_array_equal(b.flare_events, a.flare_events)
+        for f in model.State.__dataclass_fields__:
+            np.testing.assert_allclose(
+                getattr(b.final_state, f), getattr(a.final_state, f), rtol=1e-12, atol=1e-15
+            )
+
+
+@needs_numba
+def test_numba_engine_with_record_days_and_chunks():
+    days = [0, 42, 365]
+    a = ptsim.compare("knee_oa", n_patients=250, days=365, seed=1, record_days=days, chunk_size=100)
+    b = ptsim.compare(
+        "knee_oa", n_patients=250, days=365, seed=1, record_days=days, chunk_size=100, engine="numba"
+    )
+    for name in a:
+        np.testing.assert_allclose(b[name].function, a[name].function, rtol=1e-12)
+        np.testing.assert_array_equal(b[name].setbacks, a[name].setbacks)
+        np.testing.assert_array_equal(b[name].flares, a[name].flares)
+        da, db = a[name].daily_summary(), b[name].daily_summary()
+        for o in OUTCOMES:
+            np.testing.assert_allclose(db.mean[o], da.mean[o], rtol=1e-12)
+            np.testing.assert_allclose(db.sd[o], da.sd[o], rtol=1e-9, atol=1e-12)
+        np.testing.assert_array_equal(db.setbacks, da.setbacks)
+
+
+def test_unknown_engine_is_named():
+    with pytest.raises(ValueError, match="engine must be one of 'numpy', 'numba'"):
+        ptsim.simulate("knee_oa", "combined", n_patients=5, engine="fortran")
