@@ -286,7 +286,8 @@ class Recorded:
             self.mean[name][d] = m
             if self.n > 1:
                 dev = v - m
-                self.sd[name][d] = math.sqrt(float(np.dot(dev, dev)) / (self.n - 1))
+                # square and sum without BLAS (np.dot would start threads for a reduction this small)
+                self.sd[name][d] = math.sqrt(float(np.square(dev, out=dev).sum()) / (self.n - 1))
         if flared.any():
             self.flare_count += flared
             self.flares_per_day[d] = np.count_nonzero(flared)

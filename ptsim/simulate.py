@@ -245,7 +245,7 @@ def _check_chunk_size(chunk_size):
     return None if chunk_size is None else check_count(chunk_size, "chunk_size")
 
 
-DEFAULT_CHUNK_SIZE = 50_000
+DEFAULT_CHUNK_SIZE = 20_000
 """Patients simulated at a time when only some days are recorded (``record_days``)."""
 
 
