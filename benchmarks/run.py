@@ -310,17 +310,13 @@ def startup(repeat: int) -> None:
     bare = timed("pass")
     numpy_t = timed("import numpy")
     ptsim_t = timed("import ptsim")
-    inproc = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import time; t = time.perf_counter(); import ptsim; print(time.perf_counter() - t)",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
+    probe = "import time; t = time.perf_counter(); import ptsim; print(time.perf_counter() - t)"
+    import_only = statistics.median(
+        float(
+            subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+        )
+        for _ in range(repeat)
     )
-    import_only = float(inproc.stdout)
     print(f"python -c pass          {bare * 1e3:7.1f} ms")
     print(f"python -c 'import numpy' {numpy_t * 1e3:7.1f} ms")
     print(f"python -c 'import ptsim' {ptsim_t * 1e3:7.1f} ms ({ptsim_t / numpy_t:.2f}x numpy alone)")

@@ -332,42 +332,58 @@ def _runner(engine: str):
 def _run_plans(cond, plans: dict, df, days, seed, record_days, chunk_size, runner=None) -> dict[str, Result]:
     """Run resolved plans on the same patients, chunk by chunk, sharing the random draws."""
     runner = runner or _run
-    parts = {name: [] for name in plans}
-    for lo, hi in _chunks(len(df), record_days, chunk_size):
-        sub = df.iloc[lo:hi] if (lo, hi) != (0, len(df)) else df
+    chunks = _chunks(len(df), record_days, chunk_size)
+    if len(chunks) == 1:
+        draws = _engine.cohort_draws(seed, df["patient_id"].to_numpy(), days + 1)
+        return {
+            name: runner(cond, plan, df, days, seed, record_days=record_days, draws=draws)
+            for name, plan in plans.items()
+        }
+    merged = {name: _Assembled(len(df)) for name in plans}
+    for lo, hi in chunks:
+        sub = df.iloc[lo:hi]
         draws = _engine.cohort_draws(seed, sub["patient_id"].to_numpy(), days + 1)
         for name, plan in plans.items():
-            parts[name].append(runner(cond, plan, sub, days, seed, record_days=record_days, draws=draws))
-    return {name: _concat(rs, df) for name, rs in parts.items()}
+            merged[name].add(
+                lo, hi, runner(cond, plan, sub, days, seed, record_days=record_days, draws=draws)
+            )
+    return {name: m.result(df) for name, m in merged.items()}
 
 
-def _concat(results: list[Result], df) -> Result:
-    """One result from results of consecutive chunks of patients."""
-    if len(results) == 1:
-        return results[0]
-    first = results[0]
+class _Assembled:
+    """One result from the results of consecutive chunks of patients, copied into place as they come
+    (memory holds the final arrays plus one chunk, not all chunks and then their concatenation)."""
 
-    def cat(name):
-        return np.concatenate([getattr(r, name) for r in results], axis=0)
+    PER_PATIENT = ("rom", "pain", "strength", "function", "exercise_dose", "setback_events", "flare_events")
+    COUNTS = ("setback_count", "flare_count")
 
-    return Result(
-        condition=first.condition,
-        plan=first.plan,
-        cohort=df,
-        seed=first.seed,
-        day=first.day,
-        rom=cat("rom"),
-        pain=cat("pain"),
-        strength=cat("strength"),
-        function=cat("function"),
-        exercise_dose=cat("exercise_dose"),
-        setback_events=cat("setback_events"),
-        flare_events=cat("flare_events"),
-        final_state=None,
-        setback_count=None if first.setback_count is None else cat("setback_count"),
-        flare_count=None if first.flare_count is None else cat("flare_count"),
-        daily=None if first.daily is None else _engine.merge_summaries([r.daily for r in results]),
-    )
+    def __init__(self, n: int):
+        self.n, self.arrays, self.dailies, self.first = n, {}, [], None
+
+    def add(self, lo: int, hi: int, res: Result) -> None:
+        if self.first is None:
+            self.first = res
+            for k in self.PER_PATIENT + self.COUNTS:
+                a = getattr(res, k)
+                if a is not None:
+                    self.arrays[k] = np.empty((self.n, *a.shape[1:]), dtype=a.dtype)
+        for k, out in self.arrays.items():
+            out[lo:hi] = getattr(res, k)
+        if res.daily is not None:
+            self.dailies.append(res.daily)
+
+    def result(self, df) -> Result:
+        first = self.first
+        return Result(
+            condition=first.condition,
+            plan=first.plan,
+            cohort=df,
+            seed=first.seed,
+            day=first.day,
+            final_state=None,
+            daily=_engine.merge_summaries(self.dailies) if self.dailies else None,
+            **{k: self.arrays.get(k) for k in self.PER_PATIENT + self.COUNTS},
+        )
 
 
 def _run(cond: Condition, plan: Plan, df, days: int, seed: int, record_days=None, draws=None) -> Result:
