@@ -176,9 +176,9 @@ def test_bad_record_options_are_named(kwargs, match):
 
 
 def test_import_ptsim_stays_light():
-    """``import ptsim`` loads neither pandas, scipy nor matplotlib (their import is the slow part)."""
+    """``import ptsim`` loads none of pandas, scipy, matplotlib, ipywidgets, numba (slow imports)."""
     code = (
-        "import sys, ptsim; heavy = [m for m in ('pandas', 'scipy', 'matplotlib', 'ipywidgets') "
+        "import sys, ptsim; heavy = [m for m in ('pandas', 'scipy', 'matplotlib', 'ipywidgets', 'numba') "
         "if m in sys.modules]; print(','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
