@@ -52,6 +52,8 @@ class Result:
         Days on which exercise pain exceeded the flare threshold.
     setback_count, flare_count : (n_patients,) int arrays, optional
         Events over the whole period; set when only some days were recorded (``record_days``).
+    final_state : State
+        The model state at the end of the last day (None when the cohort ran in chunks).
     daily : DailySummary, optional
         Every day's cohort mean and SD; set when only some days were recorded (``record_days``),
         otherwise computed from the trajectories by :meth:`daily_summary`.
@@ -284,9 +286,10 @@ def simulate(
         With ``record_days``, simulate this many patients at a time (default
         ``DEFAULT_CHUNK_SIZE``) to bound the working memory. The numbers do not depend on it
         (random numbers are keyed by patient and day), see ``docs/performance.md``.
-    engine : {"numpy", "numba"}
-        ``"numba"`` runs the optional compiled kernel (``pip install numba``; ~10x faster on big
-        cohorts, same numbers to ~1e-15 relative, see ``docs/performance.md``).
+    engine : {"numpy", "numba", "auto"}
+        ``"numba"`` runs the optional compiled kernel (``pip install numba``): 1.5-8x faster, the
+        same numbers to ~1e-15 relative (see ``docs/performance.md``). ``"auto"``: numba when it is
+        installed, numpy otherwise (for interactive apps).
 
     Returns
     -------
@@ -313,16 +316,18 @@ def _chunks(n: int, record_days, chunk_size):
     return [(i, min(i + size, n)) for i in range(0, n, size)]
 
 
-ENGINES = ("numpy", "numba")
+ENGINES = ("numpy", "numba", "auto")
 
 
 def _runner(engine: str):
     """The function that runs one plan for one chunk of patients: ``_run`` or the numba kernel."""
     if engine == "numpy":
         return _run
-    if engine == "numba":
+    if engine in ("numba", "auto"):
         from . import _numba
 
+        if engine == "auto" and not _numba.AVAILABLE:
+            return _run
         if not _numba.AVAILABLE:
             raise ValueError("engine='numba' needs the numba package: pip install numba (or engine='numpy')")
         return _numba.run

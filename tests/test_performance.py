@@ -226,5 +226,16 @@ def test_numba_engine_with_record_days_and_chunks():
 
 
 def test_unknown_engine_is_named():
-    with pytest.raises(ValueError, match="engine must be one of 'numpy', 'numba'"):
+    with pytest.raises(ValueError, match="engine must be one of 'numpy', 'numba', 'auto'"):
         ptsim.simulate("knee_oa", "combined", n_patients=5, engine="fortran")
+
+
+def test_auto_engine_falls_back_to_numpy(monkeypatch):
+    from ptsim import _numba
+
+    monkeypatch.setattr(_numba, "AVAILABLE", False)
+    auto = ptsim.simulate("knee_oa", "combined", n_patients=4, days=30, engine="auto")
+    plain = ptsim.simulate("knee_oa", "combined", n_patients=4, days=30)
+    np.testing.assert_array_equal(auto.rom, plain.rom)
+    with pytest.raises(ValueError, match="pip install numba"):
+        ptsim.simulate("knee_oa", "combined", n_patients=4, days=30, engine="numba")
