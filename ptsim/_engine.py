@@ -281,13 +281,16 @@ class Recorded:
         self.flares_per_day = np.zeros(t, dtype=np.int64)
 
     def record(self, d: int, outputs, dose, flared, hit) -> None:
-        for name, v in zip(OUTPUTS, outputs, strict=True):
-            m = v.mean()
+        # the four outputs at once: (4, n); no BLAS (np.dot would start threads for so little)
+        values = np.array(outputs)
+        means = values.mean(axis=1)
+        for name, m in zip(OUTPUTS, means, strict=True):
             self.mean[name][d] = m
-            if self.n > 1:
-                dev = v - m
-                # square and sum without BLAS (np.dot would start threads for a reduction this small)
-                self.sd[name][d] = math.sqrt(float(np.square(dev, out=dev).sum()) / (self.n - 1))
+        if self.n > 1:
+            values -= means[:, None]
+            sds = np.sqrt(np.square(values, out=values).sum(axis=1) / (self.n - 1))
+            for name, sd in zip(OUTPUTS, sds, strict=True):
+                self.sd[name][d] = sd
         if flared.any():
             self.flare_count += flared
             self.flares_per_day[d] = np.count_nonzero(flared)

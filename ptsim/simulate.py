@@ -62,7 +62,7 @@ class Result:
     -----
     With ``record_days`` (see :func:`simulate`), ``day`` lists the recorded days and the
     per-patient arrays have one column per recorded day: ``(n_patients, len(record_days))``.
-    The ``(n_patients, days)`` arrays may be transposed views of ``(days, n_patients)`` buffers
+    The ``(n_patients, days + 1)`` arrays may be transposed views of ``(days + 1, n_patients)`` buffers
     (the engine writes one day at a time); use ``np.ascontiguousarray`` if you need C order.
     """
 
