@@ -11,6 +11,10 @@ numpy engine computes with numpy (decay factors of fixed minutes or one day) are
 same way, in Python, and passed in. Remaining differences are the last bit of ``exp`` in per-patient
 exponentials (numpy's and LLVM's ``exp`` may round differently): results agree to ~1e-15 relative
 (tests/test_performance.py checks 1e-12 and identical event counts on the test cohorts).
+
+Maintenance: this is a second spelling of the model. A change to ``model.py`` or to ``_run`` must be
+made here too; ``test_numba_engine_agrees_with_numpy_engine`` fails until it is. Features the kernel
+does not have (a plan changing between sessions, say) should fall back to the numpy engine.
 """
 
 from __future__ import annotations
@@ -72,6 +76,9 @@ def _kernel_py(
     daily_mean, daily_m2, daily_setbacks, daily_flares,
     deficit, sens, setpoint, fitness, fatigue, hyper, motor, window, relief, eih,
 ):  # fmt: skip
+    """One plan for all patients: loop over days, and inside a day over patients (several passes,
+    because the numpy engine's ``.any()`` tests couple patients: adapt and the home-exercise update
+    run for everyone as soon as anyone trained). State arrays are updated in place."""
     n = setpoint0.shape[0]
     t = clinic.shape[0]
     window_tau, full, floor_frac, adh_slope = P[0], P[2], P[3], P[4]
