@@ -248,8 +248,9 @@ def exercise(s: State, pts: Patients, p: dict, minutes, intensity: float):
     eih_new = (p["eih_max_frac"] - eih_left) * (1.0 - np.exp(-dose / p["session_saturation_min"]))
     eih = eih_left + np.maximum(eih_new, 0.0)
 
-    exercise_pain = pain_now + p["exercise_provocation_nprs"] * effort * (minutes > 0)
-    excess = np.maximum(exercise_pain - p["flare_threshold_nprs"], 0.0)
+    exercise_pain = pain_now + p["exercise_provocation_nprs"] * effort
+    # Only patients who exercise can flare (home sessions pass minutes = 0 for those who skip).
+    excess = np.where(minutes > 0, np.maximum(exercise_pain - p["flare_threshold_nprs"], 0.0), 0.0)
     flared = excess > 0
     jump = np.minimum(p["flare_gain_per_nprs"] * excess, 1.0)
     sens = s.sensitization + jump * (1.0 - s.sensitization)
