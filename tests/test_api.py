@@ -77,7 +77,9 @@ def test_common_random_numbers_across_plans_and_cohort_sizes():
         # The same draws and the same person; numpy's vectorised exp may round the last bit
         # differently with the array's length, hence a relative tolerance of 1e-12, not equality.
         for name in ("rom", "pain", "strength", "function"):
-            np.testing.assert_allclose(getattr(large[plan], name)[:10], getattr(small[plan], name), rtol=1e-12)
+            np.testing.assert_allclose(
+                getattr(large[plan], name)[:10], getattr(small[plan], name), rtol=1e-12
+            )
         assert np.array_equal(large[plan].setback_events[:10], small[plan].setback_events)
         assert np.array_equal(large[plan].exercise_dose[:10] > 0, small[plan].exercise_dose > 0)
 
