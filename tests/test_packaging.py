@@ -17,7 +17,7 @@ CONDA_NAMES = {"build": "python-build"}
 def _requirements():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     reqs = list(meta["dependencies"])
-    for extra, items in meta["optional-dependencies"].items():
+    for _extra, items in meta["optional-dependencies"].items():
         reqs += [r for r in items if not r.startswith("ptsim[")]
     parsed = {}
     for r in reqs:
@@ -70,9 +70,9 @@ def test_wheel_finds_its_conditions_outside_the_checkout(tmp_path):
     )
     code = (
         "import ptsim, pathlib; "
-        "assert pathlib.Path(ptsim.__file__).is_relative_to(pathlib.Path(r'%s')), ptsim.__file__; "
+        f"assert pathlib.Path(ptsim.__file__).is_relative_to(pathlib.Path(r'{target}')), ptsim.__file__; "
         "print(len(ptsim.list_conditions()), ptsim.load_condition('knee_oa').title)"
-    ) % target
+    )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     run = subprocess.run(
