@@ -123,6 +123,12 @@ def plot_session(trace, title=None):
         label="durable range (window closed, no guarding)",
     )
     ax_pain.plot(trace.minute, trace.pain_nprs, color="#d62728", lw=2)
+    short = {
+        "joint_mobilization": "joint\nmob.",
+        "soft_tissue_mobilization": "STM",
+        "myofascial_release": "MFR",
+        "education": "edu.",
+    }
     shades = {"exercise": "#2ca02c", "massage": "#bcbd22", "education": "#cccccc", "rest": "#ffffff"}
     comp = trace.component.to_numpy()
     minutes = trace.minute.to_numpy()
@@ -135,7 +141,7 @@ def plot_session(trace, title=None):
             ax_rom.text(
                 (start + minutes[i]) / 2,
                 1.0,
-                comp[i].replace("_", " "),
+                short.get(comp[i], comp[i]),
                 rotation=0,
                 transform=ax_rom.get_xaxis_transform(),
                 ha="center",

@@ -122,14 +122,18 @@ def _check_days(days) -> int:
     return check_count(days, "days", 0)
 
 
+DEFAULT_PATIENTS = 200
+
+
 def _cohort_for(cond: Condition, n_patients, seed, cohort):
     if cohort is None:
-        return sample_cohort(cond, check_count(n_patients, "n_patients"), seed)
+        n = DEFAULT_PATIENTS if n_patients is None else n_patients
+        return sample_cohort(cond, check_count(n, "n_patients"), seed)
     df = validate_cohort(cohort, cond, "cohort")
     if n_patients is not None and n_patients != len(df):
         raise ValueError(
             f"n_patients={n_patients!r} disagrees with the cohort's {len(df)} rows; "
-            "pass n_patients=None with a cohort"
+            "leave n_patients out when you give a cohort"
         )
     return df
 
@@ -182,7 +186,7 @@ def _schedule(plan: Plan, days: int):
 def simulate(
     condition,
     plan,
-    n_patients: int | None = 200,
+    n_patients: int | None = None,
     days: int = 365,
     seed: int = 0,
     cohort=None,
@@ -195,8 +199,9 @@ def simulate(
         A condition, a shipped condition's name, or a path to a condition TOML file.
     plan : Plan or str
         A plan, a standard plan's name, or a path to a plan TOML file.
-    n_patients : int
-        Number of patients sampled from the condition (>= 1); ignored (pass None) with a cohort.
+    n_patients : int, optional
+        Number of patients sampled from the condition (>= 1; default 200). With a ``cohort``, leave
+        it out (or give the cohort's size).
     days : int
         Days to simulate after the first session (>= 0); the result has ``days + 1`` columns.
     seed : int
@@ -212,8 +217,6 @@ def simulate(
     plan = get_plan(plan).resolve(cond)
     days = _check_days(days)
     seed = check_count(seed, "seed", 0)
-    if cohort is not None and n_patients == 200:
-        n_patients = None  # the default size gives way to the cohort's
     df = _cohort_for(cond, n_patients, seed, cohort)
     return _run(cond, plan, df, days, seed)
 
@@ -380,7 +383,7 @@ class Comparison(Mapping):
 def compare(
     condition,
     plans=None,
-    n_patients: int | None = 200,
+    n_patients: int | None = None,
     days: int = 365,
     seed: int = 0,
     cohort=None,
@@ -414,8 +417,6 @@ def compare(
         raise ValueError("plans is empty; give at least one plan")
     days = _check_days(days)
     seed = check_count(seed, "seed", 0)
-    if cohort is not None and n_patients == 200:
-        n_patients = None
     df = _cohort_for(cond, n_patients, seed, cohort)
     return Comparison({name: _run(cond, plan.resolve(cond), df, days, seed) for name, plan in items})
 
