@@ -2,7 +2,7 @@
 
 ``ptsim`` with no arguments (and ``python -m ptsim``) is ``ptsim compare`` with its defaults: the
 standard plans for knee OA on 200 virtual patients over a year, a summary table on stdout and the
-figure ``ptsim_compare.png``.
+figure ``ptsim_compare.png`` (like every output file, it is not replaced without ``--force``).
 
 The command is built on argparse: it is in the standard library (no extra dependency for three
 subcommands), and its subparsers give each command its own ``--help``.
@@ -14,7 +14,7 @@ parser from the registry.
 Errors a user can make (a bad argument, a missing or malformed file, an output file that already
 exists) end the command with exit status 2 and one line on stderr that names the argument and what
 it accepts; never a traceback. Output files are written to a temporary file in the same folder and
-renamed into place, so an interrupted run leaves no half-written file.
+renamed into place, so an interrupted run (Ctrl-C or SIGTERM) leaves no half-written file.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ DEFAULT_PLOT = "ptsim_compare.png"
 MAX_DAYS = 3650
 """Longest horizon (days, ten years) the command accepts."""
 MAX_PATIENT_DAYS = 50_000_000
-"""Largest patients x (days + 1) x plans the command holds in memory (about 2 GB of arrays)."""
+"""Largest patients x (days + 1) x plans the command accepts (about 2 GB of result arrays)."""
 PROGRESS_DELAY_S = 1.0
 """The progress bar appears only once a run has taken this long (seconds)."""
 
