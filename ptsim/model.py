@@ -203,7 +203,7 @@ def tolerance(pain, p: dict) -> np.ndarray:
     1 up to ``tolerance_full_nprs``, falling linearly to ``tolerance_floor_frac`` at 10/10.
     """
     full, floor = p["tolerance_full_nprs"], p["tolerance_floor_frac"]
-    slope = (1.0 - floor) / max(10.0 - full, 1e-9)
+    slope = (1.0 - floor) / np.maximum(10.0 - full, 1e-9)  # parameters may be per-patient arrays
     return np.clip(1.0 - slope * (pain - full), floor, 1.0)
 
 
@@ -250,8 +250,10 @@ def exercise(s: State, pts: Patients, p: dict, minutes, intensity: float):
 
     exercise_pain = pain_now + p["exercise_provocation_nprs"] * effort * (minutes > 0)
     excess = np.maximum(exercise_pain - p["flare_threshold_nprs"], 0.0)
-    flared = excess > 0
-    jump = np.minimum(p["flare_gain_per_nprs"] * excess, 1.0)
+    # Only exercise that is done can flare: a patient with 0 minutes (e.g. skipping a home session
+    # while others do theirs) is untouched, so patients never depend on one another.
+    flared = (excess > 0) & (minutes > 0)
+    jump = np.where(flared, np.minimum(p["flare_gain_per_nprs"] * excess, 1.0), 0.0)
     sens = s.sensitization + jump * (1.0 - s.sensitization)
 
     state = replace(
@@ -304,6 +306,14 @@ def lagged(x0, y0, ratio: float, tau_drive: float, tau_lag: float, days: float):
     """Exact ``x(days)`` for ``dx/dt = (ratio * y - x) / tau_lag`` while ``y`` decays as
     ``y0 exp(-t / tau_drive)`` (``tau_drive`` may be inf: a constant drive)."""
     fl = decay(days, tau_lag)
+    if np.ndim(tau_drive) or np.ndim(tau_lag):  # per-patient time constants (sensitivity batches)
+        tau_drive, tau_lag = np.broadcast_arrays(np.asarray(tau_drive, float), np.asarray(tau_lag, float))
+        inf = np.isinf(tau_drive)
+        close = ~inf & (np.abs(tau_drive - tau_lag) <= 1e-9 * tau_lag)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            general = (decay(days, tau_drive) - fl) * tau_drive / (tau_drive - tau_lag)
+        drive = np.where(inf, 1.0 - fl, np.where(close, days / tau_lag * fl, general))
+        return x0 * fl + ratio * y0 * drive
     if np.isinf(tau_drive):
         drive = 1.0 - fl
     elif abs(tau_drive - tau_lag) > 1e-9 * tau_lag:
