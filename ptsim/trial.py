@@ -738,11 +738,11 @@ def power(
         raise ValueError(f"day {day!r} is not an assessment day; assessment days: {assess}")
     rows = []
     for n in sizes:
-        data = _simulate_trials(cond, plans, n, seed, n_trials, [day], days, dropout)
+        data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout)
         estimates = {a: [] for a in plans if a != reference}
         significant = {a: 0 for a in estimates}
         for _, trial_df in data.groupby("trial"):
-            t = Trial(cond, plans, n, seed, [day], days, dropout, reference, None, trial_df)
+            t = Trial(cond, plans, n, seed, assess, days, dropout, reference, None, trial_df)
             try:
                 eff = t.effects(col, day, level=1 - alpha)
             except ValueError:  # too few patients left after drop-out: the trial fails to show anything
