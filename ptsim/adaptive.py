@@ -69,9 +69,10 @@ class History:
     day : (k,) int array
         Visit days so far (day 0 = the first session); the last is today.
     pain_nprs : (n_patients, k) float array
-        NPRS readings (whole numbers 0-10) at the start of each visit.
+        NPRS readings (whole numbers 0-10) at the start of each visit; NaN once a patient has been
+        discharged (they are not seen).
     rom_deg : (n_patients, k) float array
-        Goniometer readings (degrees) at the start of each visit.
+        Goniometer readings (degrees) at the start of each visit; NaN once discharged.
     rom_normal_deg : float
         Normal range of the condition's movement (degrees).
     in_care : (n_patients,) bool array
@@ -199,15 +200,18 @@ class _Runner:
         idx = _VISIT_INDEX
         z_rom = standard_normals(self.seed, "visit_measurement", self.ids, d * 8 + idx["rom"])
         z_pain = standard_normals(self.seed, "visit_measurement", self.ids, d * 8 + idx["pain"])
+        in_care = d < self.discharge
         self.visit_days.append(d)
-        self.rom_cols.append(self.gonio.read(model.rom_deg(state, self.pts, self.p), z_rom))
-        self.pain_cols.append(self.nprs.read(model.pain_nprs(state), z_pain))
+        rom = self.gonio.read(model.rom_deg(state, self.pts, self.p), z_rom)
+        pain = self.nprs.read(model.pain_nprs(state), z_pain)
+        self.rom_cols.append(np.where(in_care, rom, np.nan))  # discharged patients are not seen
+        self.pain_cols.append(np.where(in_care, pain, np.nan))
         self.history = History(
             day=np.array(self.visit_days),
             pain_nprs=np.column_stack(self.pain_cols),
             rom_deg=np.column_stack(self.rom_cols),
             rom_normal_deg=self.cond.rom_normal_deg,
-            in_care=d < self.discharge,
+            in_care=in_care,
         )
         return self.history
 
