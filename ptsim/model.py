@@ -286,9 +286,11 @@ def adapt(s: State, p: dict, dose_min, flared) -> State:
     sat = p["session_saturation_min"]
     u = sat * (1.0 - np.exp(-np.asarray(dose_min) / sat))
     cap = p["fitness_cap_pct"]
-    fitness = cap - (cap - s.fitness_pct) * np.exp(-p["fitness_gain_pct_per_dose_min"] * u / cap)
-    fatigue = 1.0 - (1.0 - s.fatigue_frac) * np.exp(-p["fatigue_gain_per_dose_min"] * u)
-    motor = 1.0 - (1.0 - s.motor) * np.exp(-p["motor_gain_per_dose_min"] * u)
+    # x + (ceiling - x)(1 - e^-a), written with expm1 so that a patient with no dose keeps x exactly
+    # (whatever the other patients did that day).
+    fitness = s.fitness_pct - (cap - s.fitness_pct) * np.expm1(-p["fitness_gain_pct_per_dose_min"] * u / cap)
+    fatigue = s.fatigue_frac - (1.0 - s.fatigue_frac) * np.expm1(-p["fatigue_gain_per_dose_min"] * u)
+    motor = s.motor - (1.0 - s.motor) * np.expm1(-p["motor_gain_per_dose_min"] * u)
     graded = np.where(flared, 0.5 * u, u)
     setpoint = s.setpoint * np.exp(-p["setpoint_drop_per_dose_min"] * graded)
     return replace(s, fitness_pct=fitness, fatigue_frac=fatigue, motor=motor, setpoint=setpoint)

@@ -184,3 +184,14 @@ def test_bad_analysis_input_gives_clear_errors():
         t.responders("rom")
     with pytest.raises(ValueError, match="n_per_arm"):
         ptsim.power("knee_oa", ARMS, n_per_arm=[1, 10], n_trials=20)
+
+
+@pytest.mark.parametrize("plan", ["exercise_only", "combined"])
+def test_patient_is_the_same_person_in_any_cohort_size(plan):
+    # Trials split one sampled pool into arms, so a patient's course must not depend on who else is
+    # simulated alongside (home sessions skipped while others exercise, days nobody exercised).
+    big = ptsim.simulate("knee_oa", plan, n_patients=200, days=120, seed=0)
+    for n in (1, 7):
+        small = ptsim.simulate("knee_oa", plan, n_patients=n, days=120, seed=0)
+        for name in ("pain", "rom", "strength", "flare_events", "setback_events", "exercise_dose"):
+            assert np.array_equal(getattr(small, name), getattr(big, name)[:n]), name
