@@ -11,6 +11,7 @@ from __future__ import annotations
 from .conditions import Condition, list_conditions, load_condition
 from .plans import Component, HomeProgramme, Plan, Session, load_plan, standard_plans
 from .simulate import Comparison, Result, compare, simulate, trace_session
+from .trial import power, run_trial
 
 __version__ = "0.1.0"
 
@@ -26,6 +27,8 @@ __all__ = [
     "list_conditions",
     "load_condition",
     "load_plan",
+    "power",
+    "run_trial",
     "simulate",
     "standard_plans",
     "trace_session",

@@ -66,6 +66,9 @@ class Result:
     setback_events: np.ndarray
     flare_events: np.ndarray
     final_state: model.State = field(repr=False, default=None)
+    policy_log: object = field(repr=False, default=None)
+    """For an adaptive plan, a :class:`ptsim.adaptive.PolicyLog` (per-patient discharge days and the
+    sessions given); None for a fixed plan."""
 
     @property
     def n_patients(self) -> int:
@@ -221,7 +224,9 @@ def simulate(
     return _run(cond, plan, df, days, seed)
 
 
-def _run(cond: Condition, plan: Plan, df, days: int, seed: int) -> Result:
+def _run(cond: Condition, plan: Plan, df, days: int, seed: int, policy=None) -> Result:
+    """The day loop. With a ``policy`` (see :mod:`ptsim.adaptive`) the policy's runner decides each
+    day's sessions and home exercise per patient, and each patient is discharged on their own day."""
     pts = to_patients(df, cond)
     p, nh = cond.parameters, cond.natural_history
     ids = df["patient_id"].to_numpy()
@@ -233,19 +238,29 @@ def _run(cond: Condition, plan: Plan, df, days: int, seed: int) -> Result:
     setbacks = np.zeros((n, t), dtype=bool)
     flares = np.zeros((n, t), dtype=bool)
 
+    runner = None
+    discharge = plan.discharge_day
+    if policy is not None:
+        from .adaptive import _Runner
+
+        runner = _Runner(policy, cond, plan, pts, p, ids, seed, days)
+        discharge = runner.discharge  # per patient, updated in place by the policy
     state = model.initial_state(pts)
     for d in range(t):
         if d > 0:
             state = model.advance_days(state, pts, p, nh, 1.0)
-            if d >= plan.discharge_day and nh["setback_hazard_per_day"] > 0:
+            at_risk = d >= discharge
+            if np.any(at_risk) and nh["setback_hazard_per_day"] > 0:
                 hazard = model.setback_hazard(state, pts, p, nh["setback_hazard_per_day"])
-                hit = uniforms(seed, "setback", ids, d) < -np.expm1(-hazard)
+                hit = (uniforms(seed, "setback", ids, d) < -np.expm1(-hazard)) & at_risk
                 if hit.any():
                     state = model.setback(state, pts, p, hit)
                 setbacks[:, d] = hit
         dose = np.zeros(n)
         flared = np.zeros(n, dtype=bool)
-        if clinic[d]:
+        if runner is not None:
+            state, dose, flared = runner.day(d, state, bool(clinic[d]), freq[d])
+        elif clinic[d]:
             state, dose, flared = run_session(state, pts, p, plan.session)
         elif freq[d] > 0:
             prob = model.home_probability(state, pts, p, freq[d])
@@ -277,6 +292,7 @@ def _run(cond: Condition, plan: Plan, df, days: int, seed: int) -> Result:
         setback_events=setbacks,
         flare_events=flares,
         final_state=state,
+        policy_log=None if runner is None else runner.log(),
         **rec,
     )
 
