@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from . import calibrate
 from .conditions import Condition, list_conditions, load_condition
 from .plans import Component, HomeProgramme, Plan, Session, load_plan, standard_plans
 from .simulate import Comparison, Result, compare, simulate, trace_session
@@ -22,6 +23,7 @@ __all__ = [
     "Plan",
     "Result",
     "Session",
+    "calibrate",
     "compare",
     "list_conditions",
     "load_condition",
