@@ -8,12 +8,21 @@
 
 from __future__ import annotations
 
-from . import calibrate
 from .conditions import Condition, list_conditions, load_condition
 from .plans import Component, HomeProgramme, Plan, Session, load_plan, standard_plans
 from .simulate import Comparison, Result, compare, simulate, trace_session
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # ptsim.calibrate is imported on first use, so `python -m ptsim.calibrate` runs cleanly.
+    if name == "calibrate":
+        import importlib
+
+        return importlib.import_module(".calibrate", __name__)
+    raise AttributeError(f"module 'ptsim' has no attribute {name!r}")
+
 
 __all__ = [
     "Comparison",

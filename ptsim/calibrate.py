@@ -926,10 +926,15 @@ def write_calibration(cal: Calibration, directory: str | Path | None = None) -> 
 def calibrate(condition: str, write: bool = True, **kwargs) -> Calibration:
     """Fit a shipped condition to its targets and (by default) write its calibrated layer.
 
-    Keyword arguments go to :func:`fit`. The fit starts from the condition's current (calibrated)
-    values. Returns the :class:`Calibration`.
+    Keyword arguments go to :func:`fit`. The fit is made on the condition file's values (an
+    earlier calibrated layer is ignored) and, unless ``start`` is given, starts from them, so the
+    written layer is reproducible from the files alone. Returns the :class:`Calibration`.
     """
-    cal = fit(condition, **kwargs)
+    raw = load_condition(condition, calibrated=False)
+    if "start" not in kwargs:
+        names = kwargs.get("parameters") or free_parameters(raw.name)
+        kwargs["start"] = {k: get_value(raw, k) for k in names}
+    cal = fit(raw, **kwargs)
     if write:
         write_calibration(cal)
     return cal
