@@ -220,7 +220,13 @@ def plot_evidence(report, ncols: int = 4, title=None):
     for ax in axes[n:]:
         ax.set_visible(False)
     within = int(report["within"].sum())
+    gaps = (
+        " (grey panels: known gaps, reported but not fitted)"
+        if "use" in report and (report["use"] == "known_gap").any()
+        else ""
+    )
     fig.suptitle(
-        title or f"Model vs published: {within} of {n} targets within the published interval", fontsize=11
+        title or f"Model vs published: {within} of {n} targets within the published interval{gaps}",
+        fontsize=11,
     )
     return fig
