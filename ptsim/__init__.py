@@ -15,6 +15,16 @@ from .trial import power, run_trial
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name):
+    # ptsim.calibrate is imported on first use, so `python -m ptsim.calibrate` runs cleanly.
+    if name == "calibrate":
+        import importlib
+
+        return importlib.import_module(".calibrate", __name__)
+    raise AttributeError(f"module 'ptsim' has no attribute {name!r}")
+
+
 __all__ = [
     "Comparison",
     "Component",
@@ -23,6 +33,7 @@ __all__ = [
     "Plan",
     "Result",
     "Session",
+    "calibrate",
     "compare",
     "list_conditions",
     "load_condition",

@@ -158,3 +158,81 @@ def plot_session(trace, title=None):
     if title:
         fig.suptitle(title, fontsize=11)
     return fig
+
+
+def plot_evidence(report, ncols: int = 4, title=None):
+    """Model versus published numbers: one small panel per target, with the published interval.
+
+    Each panel shows the published value with its interval as an error bar (black) and the value the
+    model simulates (red dot if within the interval, orange cross if not). Targets kept in view as
+    known gaps (``use == "known_gap"``) have a grey panel background.
+
+    Parameters
+    ----------
+    report : pandas.DataFrame
+        From :func:`ptsim.calibrate.report` (columns ``condition, target, published, simulated,
+        low, high, within, unit``; ``use`` optional).
+    ncols : int
+        Panels per row (>= 1).
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    needed = {"condition", "target", "published", "simulated", "low", "high", "within", "unit"}
+    missing = needed - set(getattr(report, "columns", ()))
+    if missing:
+        raise ValueError(
+            f"report lacks column(s) {', '.join(sorted(missing))}; pass the DataFrame of "
+            "ptsim.calibrate.report()"
+        )
+    if len(report) == 0:
+        raise ValueError("report is empty: nothing to plot")
+    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
+        raise ValueError(f"ncols must be a whole number >= 1, got {ncols!r}")
+    n = len(report)
+    ncols = min(ncols, n)
+    nrows = (n + ncols - 1) // ncols
+    fig, _, _ = _figure(1, 1, (3.0 * ncols, 2.3 * nrows + 0.6))
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    for ax, (_, row) in zip(axes, report.iterrows(), strict=False):
+        pub, lo, hi = row["published"], row["low"], row["high"]
+        ax.errorbar(
+            [0], [pub], yerr=[[pub - lo], [hi - pub]], fmt="s", color="k", capsize=5, label="published"
+        )
+        sim = row["simulated"]
+        if np.isfinite(sim):
+            ok = bool(row["within"])
+            ax.plot(
+                [1],
+                [sim],
+                "o" if ok else "X",
+                color="#d62728" if ok else "#ff7f0e",
+                ms=8,
+                label="model" + ("" if ok else " (outside)"),
+            )
+        else:
+            ax.text(1, pub, "model:\nundefined", ha="center", va="center", fontsize=7)
+        ax.set_xlim(-0.6, 1.6)
+        ax.set_xticks([0, 1], ["published", "model"], fontsize=7)
+        ax.set_ylabel(str(row["unit"]), fontsize=7)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.set_title(f"{row['target']}\n({row['condition']})", fontsize=7)
+        ax.grid(alpha=0.3, axis="y")
+        if row.get("use", "calibration") == "known_gap":
+            ax.set_facecolor("#eeeeee")
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    within = int(report["within"].sum())
+    gaps = (
+        " (grey panels: known gaps, reported but not fitted)"
+        if "use" in report and (report["use"] == "known_gap").any()
+        else ""
+    )
+    fig.suptitle(
+        title or f"Model vs published: {within} of {n} targets within the published interval{gaps}",
+        fontsize=11,
+    )
+    return fig
