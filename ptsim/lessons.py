@@ -93,8 +93,9 @@ def compare_plan_set(
     Every session starts with 5 minutes of education. The combined session then gives
     ``manual_minutes`` of the condition's manual techniques and ``exercise_minutes`` of exercise;
     manual-only and exercise-only spend the same working minutes (manual + exercise) on their one
-    kind of care. With the defaults these are exactly the standard plans of
-    :func:`ptsim.standard_plans`.
+    kind of care. The plans with exercise keep the standard home programme, on at most the
+    ``7 - sessions_per_week`` days without a clinic visit. With the defaults these are exactly the
+    standard plans of :func:`ptsim.standard_plans`.
 
     Raises
     ------
@@ -112,7 +113,18 @@ def compare_plan_set(
             f"({exercise_minutes:g} min) = {used:g} min, more than the {session_minutes:g}-min session; "
             "shorten a part or lengthen the session"
         )
-    std = standard_plans(sessions_per_week, weeks, session_minutes)
+    std = standard_plans()
+    # The standard home programme asks for 5 home days a week on days without a clinic visit; with
+    # more than 2 clinic visits a week there are fewer free days, and the home days shrink to fit.
+    spw = sessions_per_week
+    base_home = std["combined"].home
+    home = base_home.__class__(
+        days_per_week=min(base_home.days_per_week, 7 - spw) if 0 <= spw <= 7 else base_home.days_per_week,
+        minutes=base_home.minutes,
+        intensity=base_home.intensity,
+        after_discharge_days_per_week=base_home.after_discharge_days_per_week,
+        after_discharge_adherence_factor=base_home.after_discharge_adherence_factor,
+    )
     edu = Component("education", EDUCATION_MIN)
     work = float(manual_minutes + exercise_minutes)
     sessions = {
@@ -125,7 +137,13 @@ def compare_plan_set(
         ),
     }
     return {
-        name: std[name].with_(session=Session(comps, session_minutes)) for name, comps in sessions.items()
+        name: std[name].with_(
+            session=Session(comps, session_minutes),
+            sessions_per_week=sessions_per_week,
+            weeks=weeks,
+            home=None if std[name].home is None else home,
+        )
+        for name, comps in sessions.items()
     }
 
 
@@ -355,6 +373,16 @@ def _solve_4_2():
     return round(float(s[84 + 182] - s[83]), 1)
 
 
+def _solve_5_1():
+    comp = compare_plans(n_patients=100)
+    return _best(comp, "function", 365, COMPARED_PLANS, lowest=False)
+
+
+def _solve_5_2():
+    comp = compare_plans(manual_minutes=5, exercise_minutes=35, n_patients=100)
+    return round(_mean(comp, "combined", "pain", 42), 1)
+
+
 def _hard_plan(effort):
     return Plan("hard", Session((Component("exercise", 40, effort),), 40), 3, 6)
 
@@ -447,6 +475,21 @@ QUESTIONS: dict[str, Question] = {
         tolerance=0.5,
         unit="% of normal",
         explanation="Gains are held for about four weeks, then detraining sets in.",
+    ),
+    "5.1": Question(
+        "Compare-plans defaults with 100 patients: which plan has the best mean function a year after "
+        "the first session (day 365)?",
+        _solve_5_1,
+        PLAN_CHOICES,
+        explanation="Exercise-containing plans keep their gains after discharge; manual-only fades.",
+    ),
+    "5.2": Question(
+        "Compare plans, 100 patients: change the combined session to 5 min manual therapy and 35 min "
+        "exercise. What is the combined plan's mean pain at discharge (day 42, one decimal)?",
+        _solve_5_2,
+        tolerance=0.1,
+        unit="NPRS",
+        explanation="The session is a time budget: minutes moved from one part are taken from another.",
     ),
     "6.1": Question(
         "Knee OA, 40 min of exercise at 100 % effort 3 times a week for 6 weeks: how many flares does a "

@@ -374,7 +374,7 @@ def plot_setbacks(results, title=None):
         ax.grid(alpha=0.3)
     ax_cum.set_ylabel("Patients with a setback (%)")
     ax_cum.set_title("At least one setback since discharge", fontsize=10)
-    ax_cum.legend(fontsize=8, loc="upper left")
+    ax_cum.legend(fontsize=8, loc="center left")
     ax_pain.set_ylabel("Pain (NPRS 0-10), mean")
     ax_pain.set_title("Pain", fontsize=10)
     fig.suptitle(title or f"{first.condition.title}: {first.n_patients} virtual patients", fontsize=11)

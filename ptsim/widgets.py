@@ -279,9 +279,10 @@ def _patient_compute(condition, patient, show_usual_care):
     row = next(iter(comp.values())).cohort.iloc[0]
     cond = next(iter(comp.values())).condition
     caption = (
-        f"Patient {patient}: {cond.rom_measure} {row.rom_baseline_deg:.0f} deg, pain "
-        f"{row.pain_baseline_nprs:.1f}/10, strength {row.strength_baseline_pct_normal:.0f} % of normal "
-        f"at baseline. Means at key days (day 42 = discharge)."
+        f"Patient {patient} at baseline: the tissues allow {row.rom_baseline_deg:.0f} deg of "
+        f"{cond.rom_measure} (less is seen while pain makes them guard), pain "
+        f"{row.pain_baseline_nprs:.1f}/10, strength {row.strength_baseline_pct_normal:.0f} % of normal. "
+        "End-of-day values at key days (day 0 = the first session, day 42 = discharge)."
     )
     title = f"{cond.title}: virtual patient {patient} in each plan"
     fig = plots.plot_trajectories(comp, band=None, title=title)
@@ -539,7 +540,7 @@ def _window_compute(condition, order, manual_minutes, exercise_minutes, gap_minu
     cond = load_condition(condition)
     other_name = ORDERS[1] if order == ORDERS[0] else ORDERS[0]
     title = (
-        f"{cond.title}: {order}, gap {gap_minutes} min, consolidation {consolidation:.2f} "
+        f"{cond.title}: {order}, gap {gap_minutes} min, consolidation {consolidation:.2f}\n"
         "(mean of 100 patients; grey: the other order)"
     )
     fig = plots.plot_session(trace, title, reference=other, reference_label=other_name)
@@ -654,7 +655,7 @@ def _capacity_compute(**values):
     v = values
     title = (
         f"{res.condition.title}: exercise {v['sessions_per_week']}x/week for {v['weeks']} weeks, "
-        f"{v['exercise_minutes']} min at {v['effort']:.0%} effort (mean of {res.n_patients} patients)"
+        f"{v['exercise_minutes']} min at {v['effort']:.0%} effort\n(mean of {res.n_patients} patients)"
     )
     fig = plots.plot_capacity(comp, res.discharge_day, title)
     caption = f"Cohort means at key days (day {res.discharge_day} = programme ends)."
@@ -748,7 +749,7 @@ def _compare_compute(**values):
     v = values
     title = (
         f"{first.condition.title}: {v['sessions_per_week']}x/week for {v['weeks']} weeks, "
-        f"{v['session_minutes']}-min sessions, {first.n_patients} patients (mean, 10th-90th percentile band)"
+        f"{v['session_minutes']}-min sessions\n{first.n_patients} patients: mean and 10th-90th percentile band"
     )
     fig = plots.plot_trajectories(comp, title=title)
     caption = (
@@ -824,7 +825,20 @@ def pain_table(
     n_patients=200,
     days=182,
 ):
-    """Six weeks of exercise (optionally after manual therapy): dose done and flares by baseline pain."""
+    """Six weeks of exercise (optionally after manual therapy): dose done and flares by baseline pain.
+
+    The plan is education, optional manual therapy, then exercise at each clinic visit for six weeks,
+    with the standard home programme (5 days a week, or the days without a visit if fewer). Dose and
+    flares are counted during care (clinic and home sessions).
+
+    Returns
+    -------
+    result : Result
+    dose_done_min, flares : (n_patients,) arrays
+        Effective exercise minutes and flares of each patient during care.
+    table : pandas.DataFrame
+        By baseline-pain group.
+    """
     import pandas as pd
 
     comps = [Component("education", 5)]
@@ -832,11 +846,14 @@ def pain_table(
         comps.append(Component("manual_therapy", manual_minutes))
     comps.append(Component("exercise", exercise_minutes, effort))
     session = Session(tuple(comps), float(sum(c.minutes for c in comps)))
-    plan = Plan("graded_exercise", session, sessions_per_week, 6, HomeProgramme())
+    # The standard home programme (5 days a week), on at most the days without a clinic visit.
+    home = HomeProgramme(days_per_week=min(5, 7 - sessions_per_week) if sessions_per_week <= 7 else 5)
+    plan = Plan("graded_exercise", session, sessions_per_week, 6, home)
     res = simulate(condition, plan, n_patients=n_patients, days=days, seed=0)
     pain0 = res.cohort["pain_baseline_nprs"].to_numpy()
     care = res.day < res.discharge_day
     done = res.exercise_dose[:, care].sum(axis=1)
+    flares = res.flare_events[:, care].sum(axis=1)
     rows = {}
     for label, lo, hi in PAIN_GROUPS:
         sel = (pain0 >= lo) & (pain0 < hi)
@@ -845,24 +862,24 @@ def pain_table(
         rows[label] = {
             "patients": int(sel.sum()),
             "effective exercise in care (min)": done[sel].mean(),
-            "flares per patient": res.flares[sel].mean(),
+            "flares in care per patient": flares[sel].mean(),
             f"pain at discharge, day {res.discharge_day} (NPRS)": res.pain[sel, res.discharge_day].mean(),
             f"pain on day {days} (NPRS)": res.pain[sel, days].mean(),
         }
     table = pd.DataFrame(rows).T
     table["patients"] = table["patients"].astype(int)
-    return res, done, table.round(2)
+    return res, done, flares, table.round(2)
 
 
 def _pain_compute(**values):
     import pandas as pd
 
-    res, done, table = pain_table(**values)
+    res, done, flares, table = pain_table(**values)
     p = res.condition.parameters
     pain = np.linspace(0, 10, 101)
     curve = pd.DataFrame({"pain_nprs": pain, "dose_share": model.tolerance(pain, p)})
     pain0 = res.cohort["pain_baseline_nprs"].to_numpy()
-    patients = pd.DataFrame({"pain_baseline_nprs": pain0, "dose_done_min": done, "flares": res.flares})
+    patients = pd.DataFrame({"pain_baseline_nprs": pain0, "dose_done_min": done, "flares": flares})
     groups = {}
     for label, lo, hi in PAIN_GROUPS:
         sel = (pain0 >= lo) & (pain0 < hi)
@@ -875,7 +892,7 @@ def _pain_compute(**values):
     title = (
         f"{res.condition.title}: {values['exercise_minutes']} min exercise at {values['effort']:.0%} effort"
         + (f" after {values['manual_minutes']} min manual therapy" if values["manual_minutes"] else "")
-        + f", {values['sessions_per_week']}x/week for 6 weeks ({res.n_patients} patients)"
+        + f",\n{values['sessions_per_week']}x/week for 6 weeks ({res.n_patients} patients)"
     )
     fig = plots.plot_pain_gating(curve, patients, groups, res.discharge_day, flare_start, title)
     caption = (
