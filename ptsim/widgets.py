@@ -319,7 +319,7 @@ TECHNIQUE_SPECS = {
     },
     "minutes": {
         "kind": "int_slider",
-        "label": "Minutes of the technique",
+        "label": "Technique (min)",
         "min": 2,
         "max": 20,
         "step": 1,
@@ -749,7 +749,8 @@ def _compare_compute(**values):
     v = values
     title = (
         f"{first.condition.title}: {v['sessions_per_week']}x/week for {v['weeks']} weeks, "
-        f"{v['session_minutes']}-min sessions\n{first.n_patients} patients: mean and 10th-90th percentile band"
+        f"{v['session_minutes']}-min sessions\n"
+        f"{first.n_patients} patients: mean and 10th-90th percentile band"
     )
     fig = plots.plot_trajectories(comp, title=title)
     caption = (
