@@ -42,7 +42,14 @@ DEFAULT_CONDITION = "knee_oa"
 def condition_spec(default: str = DEFAULT_CONDITION) -> dict:
     """The spec of a condition dropdown listing the shipped conditions by title."""
     options = [(load_condition(n).title, n) for n in list_conditions()]
-    return {"kind": "dropdown", "label": "Condition", "options": options, "default": default}
+    return {
+        "kind": "dropdown",
+        "label": "Condition",
+        "options": options,
+        "default": default,
+        # update(condition=...) also takes a path to a condition file: it is added to the options
+        "accept": lambda value: f"{load_condition(value).title} ({value})",
+    }
 
 
 def make_control(name: str, spec: dict) -> widgets.Widget:
@@ -55,7 +62,9 @@ def make_control(name: str, spec: dict) -> widgets.Widget:
     spec : dict
         ``kind`` (one of ``CONTROL_KINDS``), ``label`` (with units), ``default``; sliders also
         ``min``, ``max``, ``step``; dropdowns and toggle buttons ``options`` (values, or
-        ``(label, value)`` pairs); optional ``tooltip``.
+        ``(label, value)`` pairs); optional ``tooltip``; a dropdown's optional ``accept``,
+        ``accept(value) -> label``, lets :meth:`App.update` add a value that is not among the options
+        (it raises ``ValueError`` or ``FileNotFoundError`` for a value it does not accept).
     """
     kind = spec.get("kind")
     if kind not in CONTROL_KINDS:
@@ -231,10 +240,30 @@ class App(widgets.HBox):
                 if isinstance(w, widgets.IntSlider | widgets.FloatSlider) and not w.min <= v <= w.max:
                     self._fail(f"{self.specs[k]['label']}: {v!r} is outside the range {w.min}-{w.max}.")
                     return None
+                if isinstance(w, widgets.Dropdown | widgets.ToggleButtons) and v not in _option_values(w):
+                    accept = self.specs[k].get("accept")
+                    if accept is None:
+                        allowed = ", ".join(map(repr, _option_values(w)))
+                        self._fail(f"{self.specs[k]['label']}: {v!r} is not one of {allowed}.")
+                        return None
+                    try:
+                        label = accept(v)
+                    except (ValueError, FileNotFoundError) as exc:
+                        self._fail(f"{self.specs[k]['label']}: {exc}")
+                        return None
+                    w.options = [*_option_pairs(w), (label, v)]
                 w.value = v
         finally:
             self._quiet = False
         return self._run(full)
+
+
+def _option_pairs(w) -> list[tuple[str, object]]:
+    return list(zip(w._options_labels, w._options_values, strict=True))
+
+
+def _option_values(w) -> tuple:
+    return tuple(w._options_values)
 
 
 def _busy(patients: int, plans: int, days: int) -> str:

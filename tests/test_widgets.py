@@ -264,3 +264,20 @@ def test_every_question_has_a_solution_of_its_kind():
             assert answer in q.choices, qid
         else:
             assert isinstance(answer, float | int) and np.isfinite(answer), qid
+
+
+def test_condition_can_be_a_file_or_is_refused_with_a_message(tmp_path):
+    from ptsim.conditions import conditions_dir
+
+    mine = tmp_path / "my_knee.toml"
+    mine.write_text((conditions_dir() / "knee_oa.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    app = widgets.window_app()
+    table = app.update(condition=str(mine))
+    assert table is not None and app.controls["condition"].value == str(mine)
+    assert table.equals(app.update(condition="knee_oa"))  # same file, same numbers
+    assert app.update(condition="no_such_condition") is None
+    assert "unknown condition 'no_such_condition'" in app.error
+    assert app.update(condition=str(tmp_path / "missing.toml")) is None
+    assert "not found" in app.error
+    assert app.update(order="sideways") is None
+    assert "'sideways' is not one of" in app.error
