@@ -8,6 +8,7 @@ is asked, so a change to the model changes the expected answers too.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -276,6 +277,122 @@ def exercise_plan(
 
 
 # ---------------------------------------------------------------------------------------------------
+# Many small trials (lesson 9, drafted on the core API; ptsim.trial will offer full trial designs)
+
+TRIAL_POOL_MAX = 7200
+"""Largest pool of virtual patients the small-trials lesson simulates (2 x n per arm x trials)."""
+TRIAL_SIZES = (5, 10, 15, 20, 30, 40, 50, 60)
+"""Patients per arm on the lesson's power curve."""
+N_TRIALS = 60
+"""Virtual trials per size in the lesson."""
+
+
+@functools.lru_cache(maxsize=8)
+def _trial_pool(condition: str, arm_a: str, arm_b: str, day: int, seed: int):
+    comp = compare(condition, [arm_a, arm_b], n_patients=TRIAL_POOL_MAX, days=day, seed=seed)
+    return comp
+
+
+def small_trials(
+    condition: str = "knee_oa",
+    arm_a: str = "combined",
+    arm_b: str = "exercise_only",
+    n_per_arm: int = 20,
+    n_trials: int = 60,
+    day: int = 42,
+    seed: int = 0,
+):
+    """Run many small two-arm trials on disjoint groups of virtual patients.
+
+    Trial *k* takes patients ``2 n k`` to ``2 n (k + 1) - 1``, randomises half of them to each arm
+    (the ``trial`` random stream), measures pain on ``day`` with the NPRS (integer readings with
+    measurement error, :func:`ptsim.outcomes.measure`) and compares the arms with Welch's t-test.
+
+    Parameters
+    ----------
+    condition : str
+        A shipped condition's name.
+    arm_a, arm_b : str
+        Standard plan names.
+    n_per_arm, n_trials : int
+        Patients per arm and number of trials; ``2 n_per_arm n_trials <= TRIAL_POOL_MAX``.
+    day : int
+        Assessment day (default 42, discharge of the standard plans).
+    seed : int
+
+    Returns
+    -------
+    trials : pandas.DataFrame
+        One row a trial: ``estimate_nprs`` (mean measured pain, arm A minus arm B), ``ci_low``,
+        ``ci_high`` (95 %), ``p_value``.
+    true_effect_nprs : float
+        The difference in true mean pain on ``day`` over the whole pool (what the trials estimate).
+    """
+    import pandas as pd
+    from scipy import stats
+
+    from ._random import uniforms
+    from .cohort import check_count
+    from .outcomes import measure
+
+    n = check_count(n_per_arm, "n_per_arm", 2)
+    k = check_count(n_trials, "n_trials", 1)
+    if 2 * n * k > TRIAL_POOL_MAX:
+        raise ValueError(
+            f"2 x n_per_arm x n_trials = {2 * n * k} patients exceeds the pool of {TRIAL_POOL_MAX}; "
+            "use fewer trials or fewer patients per arm"
+        )
+    for name, arm in (("arm_a", arm_a), ("arm_b", arm_b)):
+        if arm not in standard_plans():
+            raise ValueError(
+                f"{name} must be a standard plan name ({', '.join(standard_plans())}), got {arm!r}"
+            )
+    if arm_a == arm_b:
+        raise ValueError("arm_a and arm_b must be different plans")
+    pool = _trial_pool(str(condition), arm_a, arm_b, int(day), int(seed))
+    res_a, res_b = pool[arm_a], pool[arm_b]
+    read_a = measure(res_a, [day], seed)["pain_nprs"].to_numpy()
+    read_b = measure(res_b, [day], seed)["pain_nprs"].to_numpy()
+    ids = res_a.cohort["patient_id"].to_numpy()
+    alloc = uniforms(seed, "trial", ids)
+    rows = []
+    for t in range(k):
+        block = np.arange(2 * n * t, 2 * n * (t + 1))
+        order = block[np.argsort(alloc[block], kind="stable")]
+        a, b = read_a[order[:n]], read_b[order[n:]]
+        test = stats.ttest_ind(a, b, equal_var=False)
+        if np.isnan(test.pvalue):  # identical constant readings in both arms
+            lo = hi = float(a.mean() - b.mean())
+            p = 1.0
+        else:
+            ci = test.confidence_interval(0.95)
+            lo, hi, p = float(ci.low), float(ci.high), float(test.pvalue)
+        rows.append((t, float(a.mean() - b.mean()), lo, hi, p))
+    trials = pd.DataFrame(rows, columns=["trial", "estimate_nprs", "ci_low", "ci_high", "p_value"])
+    true_effect = float(res_a.pain[:, day].mean() - res_b.pain[:, day].mean())
+    return trials, true_effect
+
+
+def summarize_trials(trials, true_effect: float, level: float = 0.05) -> dict:
+    """What many trials of one size say: spread of estimates, power and wrong answers."""
+    est = trials["estimate_nprs"].to_numpy()
+    sig = trials["p_value"].to_numpy() < level
+    right_sign = np.sign(est) == np.sign(true_effect)
+    return {
+        "true effect (NPRS)": true_effect,
+        "mean estimate (NPRS)": float(est.mean()),
+        "2.5th percentile of estimates": float(np.percentile(est, 2.5)),
+        "97.5th percentile of estimates": float(np.percentile(est, 97.5)),
+        "significant, right direction (%)": 100 * float((sig & right_sign).mean()),
+        "significant, wrong direction (%)": 100 * float((sig & ~right_sign).mean()),
+        "estimate has the wrong sign (%)": 100 * float((~right_sign).mean()),
+        "CIs covering the true effect (%)": 100
+        * float(((trials.ci_low <= true_effect) & (true_effect <= trials.ci_high)).mean()),
+        "mean CI width (NPRS)": float((trials.ci_high - trials.ci_low).mean()),
+    }
+
+
+# ---------------------------------------------------------------------------------------------------
 # Exercises and their answers
 
 
@@ -413,6 +530,20 @@ def _solve_7_2():
     return min(values, key=values.get)
 
 
+def _power(arm_a, arm_b, n):
+    trials, truth = small_trials("knee_oa", arm_a, arm_b, n, N_TRIALS)
+    return summarize_trials(trials, truth)["significant, right direction (%)"]
+
+
+def _solve_9_1():
+    return next((n for n in TRIAL_SIZES if _power("combined", "exercise_only", n) >= 80), math.nan)
+
+
+def _solve_9_2():
+    _, truth = small_trials("knee_oa", "manual_only", "massage_only", 5, N_TRIALS)
+    return round(truth, 1)
+
+
 PLAN_CHOICES = COMPARED_PLANS
 
 QUESTIONS: dict[str, Question] = {
@@ -521,6 +652,24 @@ QUESTIONS: dict[str, Question] = {
         _solve_7_2,
         ("usual_care", "manual_only", "exercise_only", "combined"),
         explanation="Setbacks fall with strength and motor control, which only exercise builds.",
+    ),
+    "9.1": Question(
+        "Knee OA, combined vs exercise only, 60 trials per size: what is the smallest trial size in "
+        f"{', '.join(map(str, TRIAL_SIZES))} (patients per arm) at which at least 80 % of trials find "
+        "the difference?",
+        _solve_9_1,
+        tolerance=0,
+        unit="patients per arm",
+        explanation="Power grows with the square root of the sample size; small trials often miss real "
+        "differences.",
+    ),
+    "9.2": Question(
+        "Knee OA: what is the true difference in mean pain at discharge, manual only minus massage only "
+        "(NPRS, one decimal)?",
+        _solve_9_2,
+        tolerance=0.1,
+        unit="NPRS",
+        explanation="The smaller the true difference, the more patients a trial needs to find it.",
     ),
 }
 """The lessons' exercises, by ``"lesson.number"``."""

@@ -103,6 +103,16 @@ def plot_trajectories(results, outcomes=("pain", "rom", "strength", "function"),
     return fig
 
 
+SHORT_COMPONENT_LABELS = {
+    "joint_mobilization": "joint mob.",
+    "soft_tissue_mobilization": "STM",
+    "myofascial_release": "MFR",
+    "education": "edu.",
+}
+"""Short labels of session components where a session figure has little room (STM: soft tissue
+mobilization; MFR: myofascial release)."""
+
+
 def plot_session(trace, title=None, reference=None, reference_label="reference"):
     """A session minute by minute: ROM and pain, with the components shaded.
 
@@ -127,7 +137,7 @@ def plot_session(trace, title=None, reference=None, reference_label="reference")
         lw=1.5,
         label="durable range (window closed, no guarding)",
     )
-    ax_pain.plot(trace.minute, trace.pain_nprs, color="#d62728", lw=2)
+    ax_pain.plot(trace.minute, trace.pain_nprs, color="#d62728", lw=2, label="this session")
     if reference is not None:
         ax_rom.plot(
             reference.minute, reference.rom_deg, color="0.55", lw=1, label=f"ROM now, {reference_label}"
@@ -154,7 +164,7 @@ def plot_session(trace, title=None, reference=None, reference_label="reference")
             ax_rom.text(
                 (start + minutes[i]) / 2,
                 1.0,
-                comp[i].replace("_", " "),
+                SHORT_COMPONENT_LABELS.get(comp[i], comp[i].replace("_", " ")),
                 rotation=0,
                 transform=ax_rom.get_xaxis_transform(),
                 ha="center",
@@ -378,4 +388,57 @@ def plot_setbacks(results, title=None):
     ax_pain.set_ylabel("Pain (NPRS 0-10), mean")
     ax_pain.set_title("Pain", fontsize=10)
     fig.suptitle(title or f"{first.condition.title}: {first.n_patients} virtual patients", fontsize=11)
+    return fig
+
+
+def plot_trials(trials, true_effect, power_curve, n_per_arm, title=None, labels=("A", "B")):
+    """Many small trials: each trial's estimate with its 95 % CI, and the share significant by size.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        From :func:`ptsim.lessons.small_trials`: ``estimate_nprs``, ``ci_low``, ``ci_high``, ``p_value``.
+    true_effect : float
+        The difference the trials estimate (NPRS).
+    power_curve : pandas.DataFrame
+        ``n_per_arm`` and ``significant_pct`` (share of trials with p < 0.05 in the right direction).
+    n_per_arm : int
+        The trial size shown on the left (marked on the right).
+    labels : (str, str)
+        Names of arm A and arm B (the estimate is A minus B).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, _, _ = _figure(1, 2, (10, 4))
+    ax_ci, ax_pow = fig.subplots(1, 2, width_ratios=(1.3, 1))
+    est = trials.estimate_nprs.to_numpy()
+    sig = trials.p_value.to_numpy() < 0.05
+    right = np.sign(est) == np.sign(true_effect)
+    colors = np.where(sig & right, "#d62728", np.where(sig, "#ff7f0e", "0.6"))
+    y = np.arange(len(trials))
+    ax_ci.hlines(y, trials.ci_low, trials.ci_high, colors=colors, lw=1.5)
+    ax_ci.scatter(est, y, c=colors, s=10, zorder=3)
+    ax_ci.axvline(0, color="k", lw=0.8)
+    ax_ci.axvline(true_effect, color="#d62728", ls="--", lw=1, label=f"true difference {true_effect:+.2f}")
+    ax_ci.plot([], [], color="#d62728", lw=1.5, label="significant (p < 0.05)")
+    ax_ci.plot([], [], color="#ff7f0e", lw=1.5, label="significant, wrong direction")
+    ax_ci.plot([], [], color="0.6", lw=1.5, label="not significant")
+    ax_ci.set_xlabel(f"Pain difference, {labels[0]} minus {labels[1]} (NPRS points, 95 % CI)")
+    ax_ci.set_ylabel("Trial")
+    ax_ci.set_title(f"{len(trials)} trials of {n_per_arm} patients per arm", fontsize=10)
+    ax_ci.legend(fontsize=7, loc="upper right")
+    ax_pow.plot(power_curve.n_per_arm, power_curve.significant_pct, color="k", lw=2, marker="o", ms=3)
+    ax_pow.axvline(n_per_arm, color="0.5", ls=":")
+    ax_pow.axhline(80, color="0.5", lw=0.8)
+    ax_pow.text(power_curve.n_per_arm.min(), 81, "80 %", fontsize=8, color="0.4")
+    ax_pow.set_ylim(0, 100)
+    ax_pow.set_xlabel("Patients per arm")
+    ax_pow.set_ylabel("Trials finding the difference (%)")
+    ax_pow.set_title("Power (p < 0.05, right direction)", fontsize=10)
+    for ax in (ax_ci, ax_pow):
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=11)
     return fig

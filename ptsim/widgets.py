@@ -1031,6 +1031,92 @@ def setbacks_app() -> App:
     )
 
 
+# ---------------------------------------------------------------------------------------------------
+# Lesson 9 (draft): many small trials
+
+TRIAL_COMPARISONS = {
+    "combined vs exercise only": ("combined", "exercise_only"),
+    "combined vs manual only": ("combined", "manual_only"),
+    "exercise only vs no treatment": ("exercise_only", "usual_care"),
+    "manual only vs massage only": ("manual_only", "massage_only"),
+}
+
+TRIAL_SPECS = {
+    "condition": condition_spec(),
+    "comparison": {
+        "kind": "dropdown",
+        "label": "Comparison (pain at discharge)",
+        "options": list(TRIAL_COMPARISONS),
+        "default": "combined vs exercise only",
+    },
+    "n_per_arm": {
+        "kind": "int_slider",
+        "label": "Patients per arm",
+        "min": 5,
+        "max": 60,
+        "step": 5,
+        "default": 20,
+    },
+}
+
+TRIAL_SIZES = lessons.TRIAL_SIZES
+N_TRIALS = lessons.N_TRIALS
+
+
+def trials_table(condition=DEFAULT_CONDITION, comparison="combined vs exercise only", n_per_arm=20):
+    """Sixty small trials of one size, and the power curve over trial sizes.
+
+    Returns
+    -------
+    trials : pandas.DataFrame
+        The trials of ``n_per_arm`` patients per arm (see :func:`ptsim.lessons.small_trials`).
+    true_effect : float
+    power : pandas.DataFrame
+        ``n_per_arm``, ``significant_pct`` for each size in ``TRIAL_SIZES``.
+    table : pandas.DataFrame
+        What the trials of this size say (one column).
+    """
+    import pandas as pd
+
+    if comparison not in TRIAL_COMPARISONS:
+        raise ValueError(f"comparison must be one of {', '.join(TRIAL_COMPARISONS)}, got {comparison!r}")
+    arm_a, arm_b = TRIAL_COMPARISONS[comparison]
+    trials, true_effect = lessons.small_trials(condition, arm_a, arm_b, n_per_arm, N_TRIALS)
+    power = []
+    for n in TRIAL_SIZES:
+        t, _ = lessons.small_trials(condition, arm_a, arm_b, n, N_TRIALS)
+        power.append((n, lessons.summarize_trials(t, true_effect)["significant, right direction (%)"]))
+    power = pd.DataFrame(power, columns=["n_per_arm", "significant_pct"])
+    summary = lessons.summarize_trials(trials, true_effect)
+    table = pd.DataFrame({f"{n_per_arm} per arm": summary}).round(2)
+    return trials, true_effect, power, table
+
+
+def _trials_compute(condition, comparison, n_per_arm):
+    trials, true_effect, power, table = trials_table(condition, comparison, n_per_arm)
+    cond = load_condition(condition)
+    a, b = (p.replace("_", " ") for p in TRIAL_COMPARISONS[comparison])
+    title = f"{cond.title}: {N_TRIALS} virtual trials, pain at discharge measured with the NPRS"
+    fig = plots.plot_trials(trials, true_effect, power, n_per_arm, title, labels=(a, b))
+    caption = (
+        f"Each trial: {n_per_arm} different patients per arm, randomised, pain read as a whole number "
+        "with measurement error; Welch's t-test. Negative = less pain with the first plan."
+    )
+    return table, fig, caption
+
+
+def trials_app() -> App:
+    """Lesson 9 (draft): why one small trial does not settle a question."""
+    return App(
+        "Many small trials",
+        TRIAL_SPECS,
+        _trials_compute,
+        busy_text=lambda **v: (
+            f"Simulating {lessons.TRIAL_POOL_MAX} patients in 2 plans (once), then the trials..."
+        ),
+    )
+
+
 APPS = {
     "patient": patient_app,
     "technique": technique_app,
@@ -1039,6 +1125,7 @@ APPS = {
     "compare_plans": compare_plans_app,
     "pain": pain_app,
     "setbacks": setbacks_app,
+    "trials": trials_app,
 }
 """Every lesson app by name."""
 
@@ -1053,5 +1140,6 @@ __all__ = [
     "patient_app",
     "setbacks_app",
     "technique_app",
+    "trials_app",
     "window_app",
 ]
