@@ -109,3 +109,14 @@ def test_lesson7_manual_only_has_the_setbacks_of_no_treatment():
     assert per["exercise_only"] < 0.6 * per["usual_care"] and per["combined"] < 0.6 * per["usual_care"]
     lbp = ptsim.simulate("low_back_pain", "usual_care", n_patients=200, days=365)
     assert abs((lbp.setbacks > 0).mean() - 0.69) < 0.1  # da Silva et al. 2019, as the lesson compares
+
+
+def test_lesson9_small_trials_miss_a_real_difference():
+    small, truth = lessons.small_trials(COND, "combined", "exercise_only", n_per_arm=20)
+    big, _ = lessons.small_trials(COND, "combined", "exercise_only", n_per_arm=60)
+    s20, s60 = lessons.summarize_trials(small, truth), lessons.summarize_trials(big, truth)
+    assert truth < -0.5  # a real difference of about a point
+    assert s20["significant, right direction (%)"] < 50  # "fewer than half the trials are significant"
+    assert s60["significant, right direction (%)"] > s20["significant, right direction (%)"] + 20
+    assert s60["mean CI width (NPRS)"] < s20["mean CI width (NPRS)"]
+    assert 85 <= s20["CIs covering the true effect (%)"] <= 100
