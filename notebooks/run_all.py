@@ -46,9 +46,35 @@ def run(path: Path, timeout: int = 600) -> float:
     client.execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = _stable_outputs(cell.outputs)
     nb.metadata.pop("widgets", None)
     nbformat.write(nb, path)
     return time.perf_counter() - start
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+UNSTORED_WIDGET = "widget-state-not-stored"
+
+
+def _stable_outputs(outputs):
+    """Outputs that do not change between identical runs.
+
+    Consecutive prints to the same stream are merged (how they were split into messages depends on
+    timing), and a widget view's random model id is replaced by a fixed marker: widget state is not
+    stored, so the id refers to nothing once the kernel has gone.
+    """
+    stable = []
+    for out in outputs:
+        if out.output_type == "stream" and stable and stable[-1].output_type == "stream":
+            if stable[-1].name == out.name:
+                stable[-1].text += out.text
+                continue
+        view = out.get("data", {}).get(WIDGET_VIEW)
+        if view is not None:
+            view["model_id"] = UNSTORED_WIDGET
+        stable.append(out)
+    return stable
 
 
 def main(argv=None) -> int:
