@@ -31,7 +31,11 @@ def lessons(prefixes=()) -> list[Path]:
 def run(path: Path, timeout: int = 600) -> float:
     """Execute one notebook in place; returns the wall time (seconds)."""
     import nbformat
-    from nbclient import NotebookClient
+
+    try:
+        from nbclient import NotebookClient
+    except ImportError:  # nbclient comes with the lab extra (through nbconvert)
+        raise SystemExit('run_all.py needs nbclient: pip install -e ".[test,lab]"') from None
 
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
