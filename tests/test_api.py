@@ -37,6 +37,14 @@ def test_standard_plans_have_the_six_names():
     assert combined.discharge_day == 42
 
 
+@pytest.mark.parametrize("per_week", range(8))
+def test_standard_plans_for_any_number_of_visits(per_week):
+    plans = ptsim.standard_plans(sessions_per_week=per_week)
+    home = plans["combined"].home
+    assert plans["combined"].sessions_per_week == per_week
+    assert home.days_per_week == min(5, 7 - per_week)
+
+
 def test_simulate_shapes_and_units():
     res = ptsim.simulate("knee_oa", ptsim.standard_plans()["combined"], n_patients=20, days=30, seed=0)
     assert res.day.shape == (31,) and res.day[0] == 0 and res.day.dtype.kind == "i"
