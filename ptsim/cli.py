@@ -636,6 +636,97 @@ def _compare_run(args) -> int:
     return EXIT_OK
 
 
+# --- ptsim dashboard -----------------------------------------------------------------------------
+
+DASHBOARD_START_TIMEOUT_S = 120.0
+"""Longest wait (seconds) for Voila to start listening."""
+
+
+def _dashboard_arguments(parser: argparse.ArgumentParser) -> None:
+    from .dashboard import DEFAULT_PORT, HOST
+
+    parser.add_argument(
+        "--port",
+        type=_whole_number(0, 65535, "a port number"),
+        default=DEFAULT_PORT,
+        metavar="P",
+        help=f"the port to serve on at {HOST} (default {DEFAULT_PORT}; 0 picks any free port)",
+    )
+    parser.add_argument(
+        "--no-browser", action="store_true", help="print the address only; do not open a web browser"
+    )
+
+
+def _can_open_browser() -> bool:
+    # Without a display, Python's webbrowser would start a text browser in this terminal.
+    return sys.platform in ("darwin", "win32") or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
+
+
+def _stop(proc, timeout_s: float = 20.0) -> None:
+    """Stop the Voila process (it shuts its kernels down on SIGTERM)."""
+    import subprocess
+
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _dashboard_run(args) -> int:
+    import subprocess
+
+    from . import dashboard
+
+    if not dashboard.voila_installed():
+        raise UsageError(
+            None, 'the dashboard needs Voila, which is not installed: pip install "ptsim[lab]" (or voila)'
+        )
+    try:
+        notebook = dashboard.notebook_path()
+    except FileNotFoundError as exc:
+        raise UsageError(None, _one_line(exc)) from None
+    port = args.port or dashboard.free_port()
+    try:
+        dashboard.check_port(port)
+    except ValueError as exc:
+        raise UsageError("--port", _one_line(exc)) from None
+    url = dashboard.url(port)
+    proc = subprocess.Popen(dashboard.voila_command(port, notebook))
+    try:
+        try:
+            dashboard.wait_for_port(port, DASHBOARD_START_TIMEOUT_S, proc)
+        except (RuntimeError, TimeoutError) as exc:
+            print(
+                f"ptsim dashboard: error: Voila did not start: {exc} (see its messages above)",
+                file=sys.stderr,
+            )
+            return EXIT_INTERNAL
+        print(f"ptsim dashboard: {url} (Ctrl-C stops it)", flush=True)
+        if not args.no_browser:
+            if _can_open_browser():
+                import webbrowser
+
+                webbrowser.open(url)
+            else:
+                print("ptsim dashboard: no display here; open the address in a browser", flush=True)
+        status = proc.wait()
+        if status != 0:
+            print(f"ptsim dashboard: error: Voila stopped with status {status}", file=sys.stderr)
+            return EXIT_INTERNAL
+        return EXIT_OK
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: stopping is the normal way to end
+        _stop(proc)
+        print(f"ptsim dashboard: stopped; {url} is closed", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(exc, _Terminated) else EXIT_INTERRUPTED
+    finally:
+        _stop(proc)
+
+
 # --- the registry and main -------------------------------------------------------------------------
 
 
@@ -653,6 +744,11 @@ COMMANDS: dict[str, Command] = {
     "show": Command("show a condition's parameters with units and sources", _show_arguments, _show_run),
     "compare": Command(
         "compare plans on the same virtual patients (the default command)", _compare_arguments, _compare_run
+    ),
+    "dashboard": Command(
+        "serve the plan-comparison dashboard in a web browser (Voila, at 127.0.0.1)",
+        _dashboard_arguments,
+        _dashboard_run,
     ),
 }
 """Subcommands by name. Add an entry to add a command."""

@@ -179,6 +179,14 @@ class App(widgets.HBox):
         )
         right = widgets.VBox([self.image, self.table], layout=widgets.Layout(width="68%"))
         super().__init__([left, right])
+        # CSS classes name the parts in the page (the dashboard's browser test finds them by these).
+        self.add_class("ptsim-app")
+        self.image.add_class("ptsim-figure")
+        self.table.add_class("ptsim-table-view")
+        self.status.add_class("ptsim-status")
+        self.message.add_class("ptsim-message")
+        for name, w in self.controls.items():
+            w.add_class(f"ptsim-control-{name}")
         for w in self.controls.values():
             w.observe(self._changed, names="value")
 

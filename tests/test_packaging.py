@@ -62,6 +62,7 @@ def test_wheel_finds_its_conditions_outside_the_checkout(tmp_path):
     (wheel,) = out.glob("ptsim-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "ptsim/data/conditions/knee_oa.toml" in names
+    assert "ptsim/dashboard.ipynb" in names  # ptsim dashboard serves it
     target = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target), str(wheel)],
