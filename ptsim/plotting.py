@@ -103,13 +103,18 @@ def plot_trajectories(results, outcomes=("pain", "rom", "strength", "function"),
     return fig
 
 
-def plot_session(trace, title=None):
+def plot_session(trace, title=None, reference=None, reference_label="reference"):
     """A session minute by minute: ROM and pain, with the components shaded.
 
     Parameters
     ----------
     trace : pandas.DataFrame
         From :func:`ptsim.trace_session`.
+    title : str, optional
+    reference : pandas.DataFrame, optional
+        Another trace (e.g. the same minutes in the other order) drawn thin and grey for comparison.
+    reference_label : str
+        Legend label of the reference trace.
     """
     fig, _, _ = _figure(1, 1, (8, 4.5))
     ax_rom, ax_pain = fig.subplots(2, 1, sharex=True)
@@ -123,6 +128,20 @@ def plot_session(trace, title=None):
         label="durable range (window closed, no guarding)",
     )
     ax_pain.plot(trace.minute, trace.pain_nprs, color="#d62728", lw=2)
+    if reference is not None:
+        ax_rom.plot(
+            reference.minute, reference.rom_deg, color="0.55", lw=1, label=f"ROM now, {reference_label}"
+        )
+        ax_rom.plot(
+            reference.minute,
+            reference.durable_rom_deg,
+            color="0.55",
+            ls=":",
+            lw=1,
+            label=f"durable range, {reference_label}",
+        )
+        ax_pain.plot(reference.minute, reference.pain_nprs, color="0.55", lw=1, label=reference_label)
+        ax_pain.legend(fontsize=8, loc="upper right")
     short = {
         "joint_mobilization": "joint\nmob.",
         "soft_tissue_mobilization": "STM",
@@ -157,6 +176,214 @@ def plot_session(trace, title=None):
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title, fontsize=11)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------------
+# Lesson figures (used by ptsim.widgets and the notebooks)
+
+TISSUE_LABELS = {"capsule": "joint capsule", "muscle_tendon": "muscle-tendon", "fascia": "fascia"}
+
+
+def _mark_discharge(ax, day, label=" discharge"):
+    ax.axvline(day, color="k", ls="--", lw=1)
+    ax.text(day, 1.0, label, transform=ax.get_xaxis_transform(), va="top", ha="left", fontsize=8)
+
+
+def plot_technique(trace, tissues, title=None, color="#1f77b4"):
+    """One hands-on technique: ROM and pain minute by minute, and what it did to each tissue.
+
+    Parameters
+    ----------
+    trace : pandas.DataFrame
+        From :func:`ptsim.trace_session` (the technique, then rest).
+    tissues : pandas.DataFrame
+        Indexed by tissue name (``capsule``, ``muscle_tendon``, ``fascia``) with columns
+        ``released_now_deg`` (range released straight after the technique) and
+        ``durable_week_deg`` (durable range gained after a week of sessions, against no treatment).
+    title : str, optional
+    color : str
+        Colour of the technique's lines and bars.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, _, _ = _figure(1, 3, (11, 3.4))
+    ax_rom, ax_pain, ax_bar = fig.subplots(1, 3)
+    ax_rom.plot(trace.minute, trace.rom_deg, color=color, lw=2, label="ROM now")
+    ax_rom.plot(trace.minute, trace.durable_rom_deg, color="k", ls=":", lw=1.5, label="durable range")
+    ax_pain.plot(trace.minute, trace.pain_nprs, color="#d62728", lw=2)
+    end = trace.loc[trace.component != "rest", "minute"].max()
+    for ax in (ax_rom, ax_pain):
+        ax.axvspan(0, end, color=color, alpha=0.12, lw=0)
+        ax.set_xlabel("Minutes from the start of the session")
+        ax.grid(alpha=0.3)
+    ax_rom.set_ylabel("ROM (deg)")
+    ax_rom.set_title("Range of motion", fontsize=10)
+    ax_rom.legend(fontsize=8, loc="lower right")
+    ax_pain.set_ylabel("Pain (NPRS 0-10)")
+    ax_pain.set_title("Pain", fontsize=10)
+    x = np.arange(len(tissues))
+    ax_bar.bar(
+        x - 0.2, tissues["released_now_deg"], 0.4, color=color, alpha=0.45, label="released straight after"
+    )
+    ax_bar.bar(x + 0.2, tissues["durable_week_deg"], 0.4, color=color, label="durable after a week")
+    ax_bar.set_xticks(x, [TISSUE_LABELS.get(t, t) for t in tissues.index], fontsize=8)
+    ax_bar.set_ylabel("Range gained (deg)")
+    ax_bar.set_title("What it acts on", fontsize=10)
+    ax_bar.axhline(0, color="k", lw=0.8)
+    ax_bar.legend(fontsize=8)
+    ax_bar.grid(alpha=0.3, axis="y")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def plot_capacity(components, discharge_day, title=None):
+    """Strength built by exercise, split into baseline, neural and structural gains, less fatigue.
+
+    Parameters
+    ----------
+    components : pandas.DataFrame
+        From :func:`ptsim.lessons.capacity_components`: columns ``day``, ``baseline_pct_normal``,
+        ``neural_pct_normal``, ``structural_pct_normal``, ``fatigue_pct_normal`` and
+        ``strength_pct_normal`` (cohort means).
+    discharge_day : int
+        Day the programme stops (marked).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, _, _ = _figure(1, 1, (8, 3.8))
+    ax = fig.subplots()
+    d = components["day"].to_numpy()
+    base = components["baseline_pct_normal"].to_numpy()
+    neural = components["neural_pct_normal"].to_numpy()
+    structural = components["structural_pct_normal"].to_numpy()
+    ax.fill_between(d, 0, base, color="0.85", lw=0, label="baseline strength")
+    ax.fill_between(d, base, base + neural, color="#2ca02c", alpha=0.35, lw=0, label="neural gain")
+    ax.fill_between(
+        d,
+        base + neural,
+        base + neural + structural,
+        color="#2ca02c",
+        alpha=0.75,
+        lw=0,
+        label="structural (hypertrophy) gain",
+    )
+    ax.plot(d, components["strength_pct_normal"], color="k", lw=2, label="strength today (less fatigue)")
+    _mark_discharge(ax, discharge_day, " programme ends")
+    ymin = max(0.0, float(base.min()) - 15)
+    ax.set_ylim(ymin, max(100.0, float((base + neural + structural).max()) + 5))
+    ax.set_xlabel("Day (0 = first session)")
+    ax.set_ylabel("Strength (% of normal)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.suptitle(title or "Where strength comes from (cohort mean)", fontsize=11)
+    return fig
+
+
+def plot_pain_gating(tolerance_curve, patients, groups, discharge_day, flare_start_nprs, title=None):
+    """How pain gates exercise: the tolerance curve, dose done per patient, pain by baseline group.
+
+    Parameters
+    ----------
+    tolerance_curve : pandas.DataFrame
+        Columns ``pain_nprs`` and ``dose_share`` (share of the prescribed dose completed).
+    patients : pandas.DataFrame
+        One row a patient: ``pain_baseline_nprs``, ``dose_done_min`` (effective exercise minutes
+        during care) and ``flares``.
+    groups : dict of str to (day array, mean pain array)
+        Mean pain over time for groups of patients (e.g. by baseline pain).
+    discharge_day : int
+    flare_start_nprs : float
+        Pain at the start of exercise above which the prescribed exercise flares.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, _, _ = _figure(1, 3, (12, 3.6))
+    ax_tol, ax_dose, ax_pain = fig.subplots(1, 3)
+    ax_tol.plot(tolerance_curve.pain_nprs, 100 * tolerance_curve.dose_share, color="#2ca02c", lw=2)
+    ax_tol.axvspan(flare_start_nprs, 10, color="#d62728", alpha=0.12, lw=0)
+    ax_tol.text(
+        min(flare_start_nprs + 0.2, 9.5), 5, "exercise flares\n(>5/10 during)", fontsize=8, color="#d62728"
+    )
+    ax_tol.set_xlim(0, 10)
+    ax_tol.set_ylim(0, 105)
+    ax_tol.set_xlabel("Pain before exercising (NPRS 0-10)")
+    ax_tol.set_ylabel("Prescribed dose completed (%)")
+    ax_tol.set_title("Tolerance", fontsize=10)
+    flared = patients.flares.to_numpy() > 0
+    ax_dose.scatter(
+        patients.pain_baseline_nprs[~flared],
+        patients.dose_done_min[~flared],
+        s=10,
+        color="#2ca02c",
+        label="no flare",
+    )
+    ax_dose.scatter(
+        patients.pain_baseline_nprs[flared],
+        patients.dose_done_min[flared],
+        s=10,
+        color="#d62728",
+        label="flared",
+    )
+    ax_dose.set_xlabel("Pain at baseline (NPRS 0-10)")
+    ax_dose.set_ylabel("Effective exercise during care (min)")
+    ax_dose.set_title("Dose done, one dot a patient", fontsize=10)
+    ax_dose.legend(fontsize=8)
+    for (label, (days, pain)), shade in zip(groups.items(), ("#9ecae1", "#4292c6", "#08519c"), strict=False):
+        ax_pain.plot(days, pain, color=shade, lw=2, label=label)
+    _mark_discharge(ax_pain, discharge_day)
+    ax_pain.set_xlabel("Day (0 = first session)")
+    ax_pain.set_ylabel("Pain (NPRS 0-10)")
+    ax_pain.set_title("Pain by baseline group", fontsize=10)
+    ax_pain.legend(fontsize=8)
+    for ax in (ax_tol, ax_dose, ax_pain):
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def plot_setbacks(results, title=None):
+    """After discharge: the share of patients with at least one setback, and mean pain, per plan.
+
+    Parameters
+    ----------
+    results : Comparison or mapping of name to Result
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    items = list(results.items())
+    if not items:
+        raise ValueError("results is empty: nothing to plot")
+    fig, _, _ = _figure(1, 2, (10, 3.6))
+    ax_cum, ax_pain = fig.subplots(1, 2)
+    first = items[0][1]
+    for i, (name, res) in enumerate(items):
+        color = plan_color(name, i)
+        ever = np.cumsum(res.setback_events, axis=1) > 0
+        ax_cum.step(
+            res.day, 100 * ever.mean(axis=0), where="post", color=color, lw=2, label=name.replace("_", " ")
+        )
+        ax_pain.plot(res.day, res.pain.mean(axis=0), color=color, lw=2, label=name.replace("_", " "))
+    for ax in (ax_cum, ax_pain):
+        _mark_discharge(ax, first.discharge_day)
+        ax.set_xlabel("Day (0 = first session)")
+        ax.grid(alpha=0.3)
+    ax_cum.set_ylabel("Patients with a setback (%)")
+    ax_cum.set_title("At least one setback since discharge", fontsize=10)
+    ax_cum.legend(fontsize=8, loc="center left")
+    ax_pain.set_ylabel("Pain (NPRS 0-10), mean")
+    ax_pain.set_title("Pain", fontsize=10)
+    fig.suptitle(title or f"{first.condition.title}: {first.n_patients} virtual patients", fontsize=11)
     return fig
 
 
