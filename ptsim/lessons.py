@@ -276,6 +276,177 @@ def exercise_plan(
 
 
 # ---------------------------------------------------------------------------------------------------
+# Lessons 8 and 9: the evidence, and virtual trials
+
+DESIGNS = ("same session minutes", "manual therapy added on")
+"""How a trial of combined care against exercise alone can be designed (lesson 8): the exercise arm
+gets the combined arm's manual-therapy minutes as extra exercise (same session minutes, DESIGN M8),
+or only the combined arm's exercise minutes (manual therapy added on top, a longer session)."""
+
+
+def combined_vs_exercise_plans(
+    manual_minutes: float = 15.0,
+    exercise_minutes: float = 25.0,
+    design: str = "same session minutes",
+    sessions_per_week: int = 2,
+    weeks: int = 6,
+) -> dict[str, Plan]:
+    """Exercise-only and combined plans for one of the two trial designs of ``DESIGNS``.
+
+    The combined plan is 5 minutes of education, ``manual_minutes`` of the condition's manual
+    techniques, then ``exercise_minutes`` of exercise. With ``"same session minutes"`` the
+    exercise-only plan spends all ``manual_minutes + exercise_minutes`` on exercise (the standard
+    plans, with the defaults); with ``"manual therapy added on"`` it has only ``exercise_minutes``
+    (a shorter session). Both keep the standard home programme.
+
+    Raises
+    ------
+    ValueError
+        An unknown design, or minutes that are not positive (combined care needs some of each).
+    """
+    if design not in DESIGNS:
+        raise ValueError(f"design must be one of {', '.join(map(repr, DESIGNS))}, got {design!r}")
+    for name, value in (("manual_minutes", manual_minutes), ("exercise_minutes", exercise_minutes)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise ValueError(
+                f"{name} must be a positive number of minutes, got {value!r}: combined care needs some "
+                "manual therapy and some exercise, otherwise both arms are the same plan"
+            )
+    work = float(manual_minutes + exercise_minutes)
+    plans = compare_plan_set(sessions_per_week, weeks, EDUCATION_MIN + work, manual_minutes, exercise_minutes)
+    plans = {"exercise_only": plans["exercise_only"], "combined": plans["combined"]}
+    if design == "manual therapy added on":
+        session = Session(
+            (Component("education", EDUCATION_MIN), Component("exercise", exercise_minutes)),
+            EDUCATION_MIN + exercise_minutes,
+        )
+        plans["exercise_only"] = plans["exercise_only"].with_(session=session)
+    return plans
+
+
+def combined_vs_exercise(
+    condition="knee_oa",
+    consolidation: float | None = None,
+    manual_minutes: float = 15.0,
+    exercise_minutes: float = 25.0,
+    design: str = "same session minutes",
+    n_patients: int = 200,
+    days: int = 365,
+    seed: int = 0,
+):
+    """Combined care against exercise alone on the same patients, for lesson 8.
+
+    Parameters
+    ----------
+    condition : str or Condition
+    consolidation : float or None
+        ``consolidation_per_window_min`` (None: the condition's value; 0 turns the window-of-
+        opportunity hypothesis off).
+    manual_minutes, exercise_minutes, design
+        See :func:`combined_vs_exercise_plans`.
+    n_patients, days, seed : int
+
+    Returns
+    -------
+    comp : Comparison
+        ``exercise_only`` and ``combined``.
+    table : pandas.DataFrame
+        Rows (outcome with unit, day) at discharge and on the last day; columns the two plans and
+        ``combined - exercise_only`` (for pain, negative favours combined care).
+    """
+    cond = load_condition(condition)
+    if consolidation is not None:
+        cond = cond.with_parameters(consolidation_per_window_min=consolidation)
+    plans = combined_vs_exercise_plans(manual_minutes, exercise_minutes, design)
+    comp = compare(cond, plans, n_patients=n_patients, days=days, seed=seed)
+    end = comp["combined"].discharge_day
+    table = key_day_table(comp, sorted({end, days}), ("pain", "rom", "function"), decimals=6)
+    table["combined - exercise_only"] = table["combined"] - table["exercise_only"]
+    return comp, table.round(2)
+
+
+def evidence_counts(report) -> dict[str, int]:
+    """How many targets of an evidence report fall within their published intervals.
+
+    Returns ``targets``, ``within``, ``fitted`` (``use == "calibration"``) and ``fitted_within``.
+    """
+    fitted = report["use"] == "calibration"
+    return {
+        "targets": len(report),
+        "within": int(report["within"].sum()),
+        "fitted": int(fitted.sum()),
+        "fitted_within": int(report.loc[fitted, "within"].sum()),
+    }
+
+
+def trial_estimates(
+    condition="knee_oa",
+    arms=("exercise_only", "combined"),
+    n_per_arm: int = 10,
+    n_trials: int = 100,
+    outcome: str = "pain",
+    seed: int = 0,
+    truth_per_arm: int = 5000,
+):
+    """Many small trials of the same two plans: their estimates, CIs and p-values (lesson 9).
+
+    Parameters
+    ----------
+    condition : str or Condition
+    arms : (str, str)
+        Reference plan, then the plan compared with it (standard plan names).
+    n_per_arm, n_trials : int
+        Patients per arm of each trial, and how many trials (``ptsim.trial.repeat_trials``).
+    outcome : str
+        ``"pain"``, ``"rom"``, ``"strength"`` or ``"function"``, assessed at discharge (day 42).
+    seed : int
+    truth_per_arm : int
+        Patients per arm of one very large trial without drop-out whose estimate stands for the
+        true difference (seed 10 000, so its patients are not those of the small trials).
+
+    Returns
+    -------
+    trials : pandas.DataFrame
+        One row per trial: ``trial, estimate, ci_low, ci_high, p_value``.
+    truth : float
+        The large trial's estimate (arm minus reference, the outcome's unit).
+    table : pandas.DataFrame
+        One row: the true difference, the mean and SD of the estimates, the share of trials
+        significant (p < 0.05) -- the power -- and the shares pointing the wrong way.
+    """
+    import pandas as pd
+
+    from .trial import repeat_trials, run_trial
+
+    arms = list(arms)
+    if len(arms) != 2 or arms[0] == arms[1]:
+        raise ValueError(f"arms must be two different plans (reference, compared), got {arms!r}")
+    trials = repeat_trials(condition, arms, n_per_arm=n_per_arm, n_trials=n_trials, seed=seed)
+    rows = []
+    for i, t in enumerate(trials):
+        e = t.effects(outcome).iloc[0]
+        rows.append((i, e.estimate, e.ci_low, e.ci_high, e.p_value))
+    df = pd.DataFrame(rows, columns=["trial", "estimate", "ci_low", "ci_high", "p_value"])
+    big = run_trial(condition, arms, n_per_arm=truth_per_arm, seed=10_000, dropout=0.0)
+    truth = float(big.effects(outcome).estimate.iloc[0])
+    sign = np.sign(truth)
+    wrong = np.sign(df["estimate"]) == -sign
+    signif = df["p_value"] < 0.05
+    table = pd.DataFrame(
+        {
+            "true difference": [truth],
+            "mean estimate": [df["estimate"].mean()],
+            "SD of estimates": [df["estimate"].std(ddof=1)],
+            "significant (%)": [100 * signif.mean()],
+            "pointing the wrong way (%)": [100 * wrong.mean()],
+            "significant the wrong way (%)": [100 * (wrong & signif).mean()],
+        },
+        index=[f"{arms[1]} - {arms[0]}, {n_per_arm}/arm"],
+    )
+    return df, truth, table.round(2)
+
+
+# ---------------------------------------------------------------------------------------------------
 # Exercises and their answers
 
 
@@ -413,6 +584,31 @@ def _solve_7_2():
     return min(values, key=values.get)
 
 
+def _solve_8_1():
+    from .calibrate import report
+
+    cond = load_condition("knee_oa").with_parameters(consolidation_per_window_min=0.0)
+    return evidence_counts(report(cond))["fitted_within"]
+
+
+def _solve_8_2():
+    _, table = combined_vs_exercise("knee_oa", consolidation=0.0)
+    return float(table.loc[("function (0-100)", 42), "combined - exercise_only"])
+
+
+def _solve_9_1():
+    trials, truth, _ = trial_estimates("knee_oa", ("exercise_only", "combined"), n_per_arm=10, n_trials=100)
+    return round(float(100 * (np.sign(trials["estimate"]) == -np.sign(truth)).mean()), 0)
+
+
+def _solve_9_2():
+    from .trial import run_trial
+
+    t = run_trial("chronic_neck_pain", ["exercise_only", "combined"], n_per_arm=100, seed=0)
+    r = t.responders("pain")
+    return round(float(r.set_index("arm").loc["combined", "nnt"]), 1)
+
+
 PLAN_CHOICES = COMPARED_PLANS
 
 QUESTIONS: dict[str, Question] = {
@@ -521,6 +717,45 @@ QUESTIONS: dict[str, Question] = {
         _solve_7_2,
         ("usual_care", "manual_only", "exercise_only", "combined"),
         explanation="Setbacks fall with strength and motor control, which only exercise builds.",
+    ),
+    "8.1": Question(
+        "Knee OA: set consolidation_per_window_min to 0 (the window-of-opportunity hypothesis off). "
+        "How many of the 10 fitted evidence targets still fall within their published intervals?",
+        _solve_8_1,
+        tolerance=0.0,
+        unit="targets",
+        explanation="None of the published numbers tests the sequence directly, so the evidence "
+        "cannot tell the hypothesis on from off: that is what 'no direct trial' means.",
+    ),
+    "8.2": Question(
+        "Knee OA, same session minutes (15 min manual + 25 min exercise against 40 min exercise), "
+        "hypothesis off (consolidation 0): how many points of function (0-100) does combined care "
+        "have over exercise alone at discharge (day 42, one decimal)?",
+        _solve_8_2,
+        tolerance=0.2,
+        unit="points",
+        explanation="Without consolidation, manual therapy still relieves pain, so patients tolerate "
+        "more exercise (M4): a smaller advantage, not none.",
+    ),
+    "9.1": Question(
+        "Knee OA, 100 trials of exercise_only against combined with 10 patients per arm (pain at "
+        "day 42): in what percentage of them does the estimate point the wrong way, favouring "
+        "exercise alone (whole number)?",
+        _solve_9_1,
+        tolerance=1.0,
+        unit="%",
+        explanation="A true difference of a quarter of a point is small next to the scatter of a "
+        "10-patient arm: one small trial can point either way.",
+    ),
+    "9.2": Question(
+        "Chronic neck pain, one trial of exercise_only against combined, 100 patients per arm, seed 0: "
+        "what is the number needed to treat with combined care for one more pain responder (30 % MCID) "
+        "at discharge, day 42 (one decimal)?",
+        _solve_9_2,
+        tolerance=0.1,
+        unit="patients",
+        explanation="NNT = 1 / (difference in responder rates): treat this many patients with "
+        "combined care instead of exercise alone for one more of them to improve by the MCID.",
     ),
 }
 """The lessons' exercises, by ``"lesson.number"``."""

@@ -463,3 +463,128 @@ def plot_evidence(report, ncols: int = 4, title=None):
         fontsize=11,
     )
     return fig
+
+
+def plot_trials(trials, truth, reference, arm, outcome="pain", lower_is_better=None, shown=40, title=None):
+    """Many small trials of the same two plans: each trial's estimate and 95 % CI, and their spread.
+
+    Left: the first ``shown`` trials as a forest plot (estimate with its CI), coloured by the plan the
+    estimate favours (the suite's plan colours), with no difference (0) and the true difference marked.
+    Right: a histogram of all the trials' estimates.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        ``estimate, ci_low, ci_high, p_value`` per trial (:func:`ptsim.lessons.trial_estimates`).
+    truth : float
+        The true difference (``arm`` minus ``reference``).
+    reference, arm : str
+        Plan names (the estimate is ``arm - reference``).
+    outcome : str
+        ``"pain"``, ``"rom"``, ``"strength"`` or ``"function"`` (axis label).
+    lower_is_better : bool, optional
+        Default: True for pain only.
+    shown : int
+        Trials drawn in the forest plot.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if outcome not in OUTCOME_LABELS:
+        raise ValueError(f"unknown outcome {outcome!r}; accepted: {', '.join(OUTCOME_LABELS)}")
+    if len(trials) == 0:
+        raise ValueError("trials is empty: nothing to plot")
+    if lower_is_better is None:
+        lower_is_better = outcome == "pain"
+    est = trials["estimate"].to_numpy(float)
+    favours_arm = est < 0 if lower_is_better else est > 0
+    colors = np.where(favours_arm, plan_color(arm, 0), plan_color(reference, 1))
+    fig, _, _ = _figure(1, 2, (9.5, 4.2))
+    ax, hist = fig.subplots(1, 2, width_ratios=[1.4, 1])
+    n = min(shown, len(trials))
+    for i in range(n):
+        row = trials.iloc[i]
+        solid = row["p_value"] < 0.05
+        ax.plot([row["ci_low"], row["ci_high"]], [i, i], color=colors[i], lw=1.5 if solid else 0.8)
+        ax.plot(row["estimate"], i, "o", color=colors[i], ms=4, mfc=colors[i] if solid else "white")
+    unit = OUTCOME_LABELS[outcome]
+    diff_label = f"{arm.replace('_', ' ')} minus {reference.replace('_', ' ')}: {unit}"
+    for a in (ax, hist):
+        a.axvline(0, color="k", lw=1, label="no difference")
+        a.axvline(truth, color="k", ls="--", lw=1, label=f"true difference ({truth:+.2f})")
+        a.set_xlabel(diff_label, fontsize=8)
+        a.grid(alpha=0.3)
+    ax.set_ylabel("Trial number")
+    ax.set_ylim(n, -1)
+    ax.set_title(f"First {n} trials: estimate and 95 % CI (filled: p < 0.05)", fontsize=9)
+    bins = np.histogram_bin_edges(est, bins=20)
+    hist.hist(est[favours_arm], bins=bins, color=plan_color(arm, 0), alpha=0.8, label=f"favour {arm}")
+    hist.hist(
+        est[~favours_arm], bins=bins, color=plan_color(reference, 1), alpha=0.8, label=f"favour {reference}"
+    )
+    hist.set_ylabel("Trials")
+    hist.set_title(f"All {len(trials)} trials' estimates", fontsize=9)
+    hist.legend(fontsize=8)
+    fig.suptitle(title or f"{len(trials)} trials of {arm} against {reference}", fontsize=11)
+    return fig
+
+
+def plot_power(table, target=0.8, title=None):
+    """Power against patients per arm, one line per comparison, with the Monte-Carlo error.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`ptsim.power` (``n_per_arm, arm, reference, power, mc_se``); an optional
+        ``label`` column names each line (default ``arm vs reference``).
+    target : float
+        Power to mark (default 0.8).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    needed = {"n_per_arm", "arm", "reference", "power", "mc_se"}
+    missing = needed - set(getattr(table, "columns", ()))
+    if missing:
+        raise ValueError(f"table lacks column(s) {', '.join(sorted(missing))}; pass ptsim.power()'s table")
+    fig, _, _ = _figure(1, 1, (6.0, 3.8))
+    ax = fig.subplots()
+    labels = table["label"] if "label" in table else table["arm"] + " vs " + table["reference"]
+    lines = list(table.assign(_label=labels).groupby("_label", sort=False))
+    # the plan colour of the compared arm, unless two lines compare the same arm
+    by_plan = len({df["arm"].iloc[0] for _, df in lines}) == len(lines)
+    for i, (label, df) in enumerate(lines):
+        color = plan_color(df["arm"].iloc[0], i) if by_plan else EXTRA_COLORS[i % len(EXTRA_COLORS)]
+        ax.errorbar(
+            df["n_per_arm"],
+            100 * df["power"],
+            yerr=100 * 1.96 * df["mc_se"],
+            marker="o",
+            capsize=3,
+            color=color,
+            label=label,
+        )
+    ax.set_xscale("log")
+    ax.axhline(100 * target, color="k", ls="--", lw=1)
+    ax.text(
+        0.01,
+        100 * target,
+        f" {target:.0%} power",
+        transform=ax.get_yaxis_transform(),
+        va="bottom",
+        fontsize=8,
+    )
+    sizes = sorted(int(n) for n in table["n_per_arm"].unique())
+    ax.set_xticks(sizes, [str(n) for n in sizes])
+    ax.minorticks_off()
+    ax.set_xlabel("Patients per arm (log scale)")
+    ax.set_ylabel("Power: trials with p < 0.05 (%)")
+    ax.set_ylim(0, 105)
+    ax.grid(alpha=0.3)
+    fig.legend(fontsize=8, loc="outside lower center")
+    fig.suptitle(title or "Power by simulation (bars: 95 % Monte-Carlo interval)", fontsize=11)
+    return fig
