@@ -324,6 +324,7 @@ def test_trial_app_follows_n_per_arm_and_refuses_one_plan_twice():
     assert small is not None, app.error
     _, _, expected = lessons.trial_estimates("knee_oa", ("exercise_only", "combined"), n_per_arm=10)
     assert small.equals(expected)
+
     def xs(fig):  # the forest plot's estimates and CIs are x values
         return [np.asarray(line.get_xdata(), float) for ax in fig.axes for line in ax.get_lines()]
 
