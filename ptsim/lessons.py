@@ -8,7 +8,6 @@ is asked, so a change to the model changes the expected answers too.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -277,119 +276,174 @@ def exercise_plan(
 
 
 # ---------------------------------------------------------------------------------------------------
-# Many small trials (lesson 9, drafted on the core API; ptsim.trial will offer full trial designs)
+# Lessons 8 and 9: the evidence, and virtual trials
 
-TRIAL_POOL_MAX = 7200
-"""Largest pool of virtual patients the small-trials lesson simulates (2 x n per arm x trials)."""
-TRIAL_SIZES = (5, 10, 15, 20, 30, 40, 50, 60)
-"""Patients per arm on the lesson's power curve."""
-N_TRIALS = 60
-"""Virtual trials per size in the lesson."""
+DESIGNS = ("same session minutes", "manual therapy added on")
+"""How a trial of combined care against exercise alone can be designed (lesson 8): the exercise arm
+gets the combined arm's manual-therapy minutes as extra exercise (same session minutes, DESIGN M8),
+or only the combined arm's exercise minutes (manual therapy added on top, a longer session)."""
 
 
-@functools.lru_cache(maxsize=8)
-def _trial_pool(condition: str, arm_a: str, arm_b: str, day: int, seed: int):
-    comp = compare(condition, [arm_a, arm_b], n_patients=TRIAL_POOL_MAX, days=day, seed=seed)
-    return comp
+def combined_vs_exercise_plans(
+    manual_minutes: float = 15.0,
+    exercise_minutes: float = 25.0,
+    design: str = "same session minutes",
+    sessions_per_week: int = 2,
+    weeks: int = 6,
+) -> dict[str, Plan]:
+    """Exercise-only and combined plans for one of the two trial designs of ``DESIGNS``.
+
+    The combined plan is 5 minutes of education, ``manual_minutes`` of the condition's manual
+    techniques, then ``exercise_minutes`` of exercise. With ``"same session minutes"`` the
+    exercise-only plan spends all ``manual_minutes + exercise_minutes`` on exercise (the standard
+    plans, with the defaults); with ``"manual therapy added on"`` it has only ``exercise_minutes``
+    (a shorter session). Both keep the standard home programme.
+
+    Raises
+    ------
+    ValueError
+        An unknown design, or minutes that are not positive (combined care needs some of each).
+    """
+    if design not in DESIGNS:
+        raise ValueError(f"design must be one of {', '.join(map(repr, DESIGNS))}, got {design!r}")
+    for name, value in (("manual_minutes", manual_minutes), ("exercise_minutes", exercise_minutes)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise ValueError(
+                f"{name} must be a positive number of minutes, got {value!r}: combined care needs some "
+                "manual therapy and some exercise, otherwise both arms are the same plan"
+            )
+    work = float(manual_minutes + exercise_minutes)
+    plans = compare_plan_set(sessions_per_week, weeks, EDUCATION_MIN + work, manual_minutes, exercise_minutes)
+    plans = {"exercise_only": plans["exercise_only"], "combined": plans["combined"]}
+    if design == "manual therapy added on":
+        session = Session(
+            (Component("education", EDUCATION_MIN), Component("exercise", exercise_minutes)),
+            EDUCATION_MIN + exercise_minutes,
+        )
+        plans["exercise_only"] = plans["exercise_only"].with_(session=session)
+    return plans
 
 
-def small_trials(
-    condition: str = "knee_oa",
-    arm_a: str = "combined",
-    arm_b: str = "exercise_only",
-    n_per_arm: int = 20,
-    n_trials: int = 60,
-    day: int = 42,
+def combined_vs_exercise(
+    condition="knee_oa",
+    consolidation: float | None = None,
+    manual_minutes: float = 15.0,
+    exercise_minutes: float = 25.0,
+    design: str = "same session minutes",
+    n_patients: int = 200,
+    days: int = 365,
     seed: int = 0,
 ):
-    """Run many small two-arm trials on disjoint groups of virtual patients.
-
-    Trial *k* takes patients ``2 n k`` to ``2 n (k + 1) - 1``, randomises half of them to each arm
-    (the ``trial`` random stream), measures pain on ``day`` with the NPRS (integer readings with
-    measurement error, :func:`ptsim.outcomes.measure`) and compares the arms with Welch's t-test.
+    """Combined care against exercise alone on the same patients, for lesson 8.
 
     Parameters
     ----------
-    condition : str
-        A shipped condition's name.
-    arm_a, arm_b : str
-        Standard plan names.
+    condition : str or Condition
+    consolidation : float or None
+        ``consolidation_per_window_min`` (None: the condition's value; 0 turns the window-of-
+        opportunity hypothesis off).
+    manual_minutes, exercise_minutes, design
+        See :func:`combined_vs_exercise_plans`.
+    n_patients, days, seed : int
+
+    Returns
+    -------
+    comp : Comparison
+        ``exercise_only`` and ``combined``.
+    table : pandas.DataFrame
+        Rows (outcome with unit, day) at discharge and on the last day; columns the two plans and
+        ``combined - exercise_only`` (for pain, negative favours combined care).
+    """
+    cond = load_condition(condition)
+    if consolidation is not None:
+        cond = cond.with_parameters(consolidation_per_window_min=consolidation)
+    plans = combined_vs_exercise_plans(manual_minutes, exercise_minutes, design)
+    comp = compare(cond, plans, n_patients=n_patients, days=days, seed=seed)
+    end = comp["combined"].discharge_day
+    table = key_day_table(comp, sorted({end, days}), ("pain", "rom", "function"), decimals=6)
+    table["combined - exercise_only"] = table["combined"] - table["exercise_only"]
+    return comp, table.round(2)
+
+
+def evidence_counts(report) -> dict[str, int]:
+    """How many targets of an evidence report fall within their published intervals.
+
+    Returns ``targets``, ``within``, ``fitted`` (``use == "calibration"``) and ``fitted_within``.
+    """
+    fitted = report["use"] == "calibration"
+    return {
+        "targets": len(report),
+        "within": int(report["within"].sum()),
+        "fitted": int(fitted.sum()),
+        "fitted_within": int(report.loc[fitted, "within"].sum()),
+    }
+
+
+def trial_estimates(
+    condition="knee_oa",
+    arms=("exercise_only", "combined"),
+    n_per_arm: int = 10,
+    n_trials: int = 100,
+    outcome: str = "pain",
+    seed: int = 0,
+    truth_per_arm: int = 5000,
+):
+    """Many small trials of the same two plans: their estimates, CIs and p-values (lesson 9).
+
+    Parameters
+    ----------
+    condition : str or Condition
+    arms : (str, str)
+        Reference plan, then the plan compared with it (standard plan names).
     n_per_arm, n_trials : int
-        Patients per arm and number of trials; ``2 n_per_arm n_trials <= TRIAL_POOL_MAX``.
-    day : int
-        Assessment day (default 42, discharge of the standard plans).
+        Patients per arm of each trial, and how many trials (``ptsim.trial.repeat_trials``).
+    outcome : str
+        ``"pain"``, ``"rom"``, ``"strength"`` or ``"function"``, assessed at discharge (day 42).
     seed : int
+    truth_per_arm : int
+        Patients per arm of one very large trial without drop-out whose estimate stands for the
+        true difference (seed 10 000, so its patients are not those of the small trials).
 
     Returns
     -------
     trials : pandas.DataFrame
-        One row a trial: ``estimate_nprs`` (mean measured pain, arm A minus arm B), ``ci_low``,
-        ``ci_high`` (95 %), ``p_value``.
-    true_effect_nprs : float
-        The difference in true mean pain on ``day`` over the whole pool (what the trials estimate).
+        One row per trial: ``trial, estimate, ci_low, ci_high, p_value``.
+    truth : float
+        The large trial's estimate (arm minus reference, the outcome's unit).
+    table : pandas.DataFrame
+        One row: the true difference, the mean and SD of the estimates, the share of trials
+        significant (p < 0.05) -- the power -- and the shares pointing the wrong way.
     """
     import pandas as pd
-    from scipy import stats
 
-    from ._random import uniforms
-    from .cohort import check_count
-    from .outcomes import measure
+    from .trial import repeat_trials, run_trial
 
-    n = check_count(n_per_arm, "n_per_arm", 2)
-    k = check_count(n_trials, "n_trials", 1)
-    if 2 * n * k > TRIAL_POOL_MAX:
-        raise ValueError(
-            f"2 x n_per_arm x n_trials = {2 * n * k} patients exceeds the pool of {TRIAL_POOL_MAX}; "
-            "use fewer trials or fewer patients per arm"
-        )
-    for name, arm in (("arm_a", arm_a), ("arm_b", arm_b)):
-        if arm not in standard_plans():
-            raise ValueError(
-                f"{name} must be a standard plan name ({', '.join(standard_plans())}), got {arm!r}"
-            )
-    if arm_a == arm_b:
-        raise ValueError("arm_a and arm_b must be different plans")
-    pool = _trial_pool(str(condition), arm_a, arm_b, int(day), int(seed))
-    res_a, res_b = pool[arm_a], pool[arm_b]
-    read_a = measure(res_a, [day], seed)["pain_nprs"].to_numpy()
-    read_b = measure(res_b, [day], seed)["pain_nprs"].to_numpy()
-    ids = res_a.cohort["patient_id"].to_numpy()
-    alloc = uniforms(seed, "trial", ids)
+    arms = list(arms)
+    if len(arms) != 2 or arms[0] == arms[1]:
+        raise ValueError(f"arms must be two different plans (reference, compared), got {arms!r}")
+    trials = repeat_trials(condition, arms, n_per_arm=n_per_arm, n_trials=n_trials, seed=seed)
     rows = []
-    for t in range(k):
-        block = np.arange(2 * n * t, 2 * n * (t + 1))
-        order = block[np.argsort(alloc[block], kind="stable")]
-        a, b = read_a[order[:n]], read_b[order[n:]]
-        test = stats.ttest_ind(a, b, equal_var=False)
-        if np.isnan(test.pvalue):  # identical constant readings in both arms
-            lo = hi = float(a.mean() - b.mean())
-            p = 1.0
-        else:
-            ci = test.confidence_interval(0.95)
-            lo, hi, p = float(ci.low), float(ci.high), float(test.pvalue)
-        rows.append((t, float(a.mean() - b.mean()), lo, hi, p))
-    trials = pd.DataFrame(rows, columns=["trial", "estimate_nprs", "ci_low", "ci_high", "p_value"])
-    true_effect = float(res_a.pain[:, day].mean() - res_b.pain[:, day].mean())
-    return trials, true_effect
-
-
-def summarize_trials(trials, true_effect: float, level: float = 0.05) -> dict:
-    """What many trials of one size say: spread of estimates, power and wrong answers."""
-    est = trials["estimate_nprs"].to_numpy()
-    sig = trials["p_value"].to_numpy() < level
-    right_sign = np.sign(est) == np.sign(true_effect)
-    return {
-        "true effect (NPRS)": true_effect,
-        "mean estimate (NPRS)": float(est.mean()),
-        "2.5th percentile of estimates": float(np.percentile(est, 2.5)),
-        "97.5th percentile of estimates": float(np.percentile(est, 97.5)),
-        "significant, right direction (%)": 100 * float((sig & right_sign).mean()),
-        "significant, wrong direction (%)": 100 * float((sig & ~right_sign).mean()),
-        "estimate has the wrong sign (%)": 100 * float((~right_sign).mean()),
-        "CIs covering the true effect (%)": 100
-        * float(((trials.ci_low <= true_effect) & (true_effect <= trials.ci_high)).mean()),
-        "mean CI width (NPRS)": float((trials.ci_high - trials.ci_low).mean()),
-    }
+    for i, t in enumerate(trials):
+        e = t.effects(outcome).iloc[0]
+        rows.append((i, e.estimate, e.ci_low, e.ci_high, e.p_value))
+    df = pd.DataFrame(rows, columns=["trial", "estimate", "ci_low", "ci_high", "p_value"])
+    big = run_trial(condition, arms, n_per_arm=truth_per_arm, seed=10_000, dropout=0.0)
+    truth = float(big.effects(outcome).estimate.iloc[0])
+    sign = np.sign(truth)
+    wrong = np.sign(df["estimate"]) == -sign
+    signif = df["p_value"] < 0.05
+    table = pd.DataFrame(
+        {
+            "true difference": [truth],
+            "mean estimate": [df["estimate"].mean()],
+            "SD of estimates": [df["estimate"].std(ddof=1)],
+            "significant (%)": [100 * signif.mean()],
+            "pointing the wrong way (%)": [100 * wrong.mean()],
+            "significant the wrong way (%)": [100 * (wrong & signif).mean()],
+        },
+        index=[f"{arms[1]} - {arms[0]}, {n_per_arm}/arm"],
+    )
+    return df, truth, table.round(2)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -530,18 +584,29 @@ def _solve_7_2():
     return min(values, key=values.get)
 
 
-def _power(arm_a, arm_b, n):
-    trials, truth = small_trials("knee_oa", arm_a, arm_b, n, N_TRIALS)
-    return summarize_trials(trials, truth)["significant, right direction (%)"]
+def _solve_8_1():
+    from .calibrate import report
+
+    cond = load_condition("knee_oa").with_parameters(consolidation_per_window_min=0.0)
+    return evidence_counts(report(cond))["fitted_within"]
+
+
+def _solve_8_2():
+    _, table = combined_vs_exercise("knee_oa", consolidation=0.0)
+    return float(table.loc[("function (0-100)", 42), "combined - exercise_only"])
 
 
 def _solve_9_1():
-    return next((n for n in TRIAL_SIZES if _power("combined", "exercise_only", n) >= 80), math.nan)
+    trials, truth, _ = trial_estimates("knee_oa", ("exercise_only", "combined"), n_per_arm=10, n_trials=100)
+    return round(float(100 * (np.sign(trials["estimate"]) == -np.sign(truth)).mean()), 0)
 
 
 def _solve_9_2():
-    _, truth = small_trials("knee_oa", "manual_only", "massage_only", 5, N_TRIALS)
-    return round(truth, 1)
+    from .trial import run_trial
+
+    t = run_trial("chronic_neck_pain", ["exercise_only", "combined"], n_per_arm=100, seed=0)
+    r = t.responders("pain")
+    return round(float(r.set_index("arm").loc["combined", "nnt"]), 1)
 
 
 PLAN_CHOICES = COMPARED_PLANS
@@ -653,23 +718,44 @@ QUESTIONS: dict[str, Question] = {
         ("usual_care", "manual_only", "exercise_only", "combined"),
         explanation="Setbacks fall with strength and motor control, which only exercise builds.",
     ),
+    "8.1": Question(
+        "Knee OA: set consolidation_per_window_min to 0 (the window-of-opportunity hypothesis off). "
+        "How many of the 10 fitted evidence targets still fall within their published intervals?",
+        _solve_8_1,
+        tolerance=0.0,
+        unit="targets",
+        explanation="None of the published numbers tests the sequence directly, so the evidence "
+        "cannot tell the hypothesis on from off: that is what 'no direct trial' means.",
+    ),
+    "8.2": Question(
+        "Knee OA, same session minutes (15 min manual + 25 min exercise against 40 min exercise), "
+        "hypothesis off (consolidation 0): how many points of function (0-100) does combined care "
+        "have over exercise alone at discharge (day 42, one decimal)?",
+        _solve_8_2,
+        tolerance=0.2,
+        unit="points",
+        explanation="Without consolidation, manual therapy still relieves pain, so patients tolerate "
+        "more exercise (M4): a smaller advantage, not none.",
+    ),
     "9.1": Question(
-        "Knee OA, combined vs exercise only, 60 trials per size: what is the smallest trial size in "
-        f"{', '.join(map(str, TRIAL_SIZES))} (patients per arm) at which at least 80 % of trials find "
-        "the difference?",
+        "Knee OA, 100 trials of exercise_only against combined with 10 patients per arm (pain at "
+        "day 42): in what percentage of them does the estimate point the wrong way, favouring "
+        "exercise alone (whole number)?",
         _solve_9_1,
-        tolerance=0,
-        unit="patients per arm",
-        explanation="Power grows with the square root of the sample size; small trials often miss real "
-        "differences.",
+        tolerance=1.0,
+        unit="%",
+        explanation="A true difference of a quarter of a point is small next to the scatter of a "
+        "10-patient arm: one small trial can point either way.",
     ),
     "9.2": Question(
-        "Knee OA: what is the true difference in mean pain at discharge, manual only minus massage only "
-        "(NPRS, one decimal)?",
+        "Chronic neck pain, one trial of exercise_only against combined, 100 patients per arm, seed 0: "
+        "what is the number needed to treat with combined care for one more pain responder (30 % MCID) "
+        "at discharge, day 42 (one decimal)?",
         _solve_9_2,
         tolerance=0.1,
-        unit="NPRS",
-        explanation="The smaller the true difference, the more patients a trial needs to find it.",
+        unit="patients",
+        explanation="NNT = 1 / (difference in responder rates): treat this many patients with "
+        "combined care instead of exercise alone for one more of them to improve by the MCID.",
     ),
 }
 """The lessons' exercises, by ``"lesson.number"``."""

@@ -103,16 +103,6 @@ def plot_trajectories(results, outcomes=("pain", "rom", "strength", "function"),
     return fig
 
 
-SHORT_COMPONENT_LABELS = {
-    "joint_mobilization": "joint mob.",
-    "soft_tissue_mobilization": "STM",
-    "myofascial_release": "MFR",
-    "education": "edu.",
-}
-"""Short labels of session components where a session figure has little room (STM: soft tissue
-mobilization; MFR: myofascial release)."""
-
-
 def plot_session(trace, title=None, reference=None, reference_label="reference"):
     """A session minute by minute: ROM and pain, with the components shaded.
 
@@ -152,6 +142,12 @@ def plot_session(trace, title=None, reference=None, reference_label="reference")
         )
         ax_pain.plot(reference.minute, reference.pain_nprs, color="0.55", lw=1, label=reference_label)
         ax_pain.legend(fontsize=8, loc="upper right")
+    short = {
+        "joint_mobilization": "joint\nmob.",
+        "soft_tissue_mobilization": "STM",
+        "myofascial_release": "MFR",
+        "education": "edu.",
+    }
     shades = {"exercise": "#2ca02c", "massage": "#bcbd22", "education": "#cccccc", "rest": "#ffffff"}
     comp = trace.component.to_numpy()
     minutes = trace.minute.to_numpy()
@@ -164,7 +160,7 @@ def plot_session(trace, title=None, reference=None, reference_label="reference")
             ax_rom.text(
                 (start + minutes[i]) / 2,
                 1.0,
-                SHORT_COMPONENT_LABELS.get(comp[i], comp[i].replace("_", " ")),
+                short.get(comp[i], comp[i]),
                 rotation=0,
                 transform=ax_rom.get_xaxis_transform(),
                 ha="center",
@@ -391,59 +387,6 @@ def plot_setbacks(results, title=None):
     return fig
 
 
-def plot_trials(trials, true_effect, power_curve, n_per_arm, title=None, labels=("A", "B")):
-    """Many small trials: each trial's estimate with its 95 % CI, and the share significant by size.
-
-    Parameters
-    ----------
-    trials : pandas.DataFrame
-        From :func:`ptsim.lessons.small_trials`: ``estimate_nprs``, ``ci_low``, ``ci_high``, ``p_value``.
-    true_effect : float
-        The difference the trials estimate (NPRS).
-    power_curve : pandas.DataFrame
-        ``n_per_arm`` and ``significant_pct`` (share of trials with p < 0.05 in the right direction).
-    n_per_arm : int
-        The trial size shown on the left (marked on the right).
-    labels : (str, str)
-        Names of arm A and arm B (the estimate is A minus B).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    fig, _, _ = _figure(1, 2, (10, 4))
-    ax_ci, ax_pow = fig.subplots(1, 2, width_ratios=(1.3, 1))
-    est = trials.estimate_nprs.to_numpy()
-    sig = trials.p_value.to_numpy() < 0.05
-    right = np.sign(est) == np.sign(true_effect)
-    colors = np.where(sig & right, "#d62728", np.where(sig, "#ff7f0e", "0.6"))
-    y = np.arange(len(trials))
-    ax_ci.hlines(y, trials.ci_low, trials.ci_high, colors=colors, lw=1.5)
-    ax_ci.scatter(est, y, c=colors, s=10, zorder=3)
-    ax_ci.axvline(0, color="k", lw=0.8)
-    ax_ci.axvline(true_effect, color="#d62728", ls="--", lw=1, label=f"true difference {true_effect:+.2f}")
-    ax_ci.plot([], [], color="#d62728", lw=1.5, label="significant (p < 0.05)")
-    ax_ci.plot([], [], color="#ff7f0e", lw=1.5, label="significant, wrong direction")
-    ax_ci.plot([], [], color="0.6", lw=1.5, label="not significant")
-    ax_ci.set_xlabel(f"Pain difference, {labels[0]} minus {labels[1]} (NPRS points, 95 % CI)")
-    ax_ci.set_ylabel("Trial")
-    ax_ci.set_title(f"{len(trials)} trials of {n_per_arm} patients per arm", fontsize=10)
-    ax_ci.legend(fontsize=7, loc="upper right")
-    ax_pow.plot(power_curve.n_per_arm, power_curve.significant_pct, color="k", lw=2, marker="o", ms=3)
-    ax_pow.axvline(n_per_arm, color="0.5", ls=":")
-    ax_pow.axhline(80, color="0.5", lw=0.8)
-    ax_pow.text(power_curve.n_per_arm.min(), 81, "80 %", fontsize=8, color="0.4")
-    ax_pow.set_ylim(0, 100)
-    ax_pow.set_xlabel("Patients per arm")
-    ax_pow.set_ylabel("Trials finding the difference (%)")
-    ax_pow.set_title("Power (p < 0.05, right direction)", fontsize=10)
-    for ax in (ax_ci, ax_pow):
-        ax.grid(alpha=0.3)
-    if title:
-        fig.suptitle(title, fontsize=11)
-    return fig
-
-
 def plot_evidence(report, ncols: int = 4, title=None):
     """Model versus published numbers: one small panel per target, with the published interval.
 
@@ -519,4 +462,129 @@ def plot_evidence(report, ncols: int = 4, title=None):
         title or f"Model vs published: {within} of {n} targets within the published interval{gaps}",
         fontsize=11,
     )
+    return fig
+
+
+def plot_trials(trials, truth, reference, arm, outcome="pain", lower_is_better=None, shown=40, title=None):
+    """Many small trials of the same two plans: each trial's estimate and 95 % CI, and their spread.
+
+    Left: the first ``shown`` trials as a forest plot (estimate with its CI), coloured by the plan the
+    estimate favours (the suite's plan colours), with no difference (0) and the true difference marked.
+    Right: a histogram of all the trials' estimates.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        ``estimate, ci_low, ci_high, p_value`` per trial (:func:`ptsim.lessons.trial_estimates`).
+    truth : float
+        The true difference (``arm`` minus ``reference``).
+    reference, arm : str
+        Plan names (the estimate is ``arm - reference``).
+    outcome : str
+        ``"pain"``, ``"rom"``, ``"strength"`` or ``"function"`` (axis label).
+    lower_is_better : bool, optional
+        Default: True for pain only.
+    shown : int
+        Trials drawn in the forest plot.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if outcome not in OUTCOME_LABELS:
+        raise ValueError(f"unknown outcome {outcome!r}; accepted: {', '.join(OUTCOME_LABELS)}")
+    if len(trials) == 0:
+        raise ValueError("trials is empty: nothing to plot")
+    if lower_is_better is None:
+        lower_is_better = outcome == "pain"
+    est = trials["estimate"].to_numpy(float)
+    favours_arm = est < 0 if lower_is_better else est > 0
+    colors = np.where(favours_arm, plan_color(arm, 0), plan_color(reference, 1))
+    fig, _, _ = _figure(1, 2, (9.5, 4.2))
+    ax, hist = fig.subplots(1, 2, width_ratios=[1.4, 1])
+    n = min(shown, len(trials))
+    for i in range(n):
+        row = trials.iloc[i]
+        solid = row["p_value"] < 0.05
+        ax.plot([row["ci_low"], row["ci_high"]], [i, i], color=colors[i], lw=1.5 if solid else 0.8)
+        ax.plot(row["estimate"], i, "o", color=colors[i], ms=4, mfc=colors[i] if solid else "white")
+    unit = OUTCOME_LABELS[outcome]
+    diff_label = f"{arm.replace('_', ' ')} minus {reference.replace('_', ' ')}: {unit}"
+    for a in (ax, hist):
+        a.axvline(0, color="k", lw=1, label="no difference")
+        a.axvline(truth, color="k", ls="--", lw=1, label=f"true difference ({truth:+.2f})")
+        a.set_xlabel(diff_label, fontsize=8)
+        a.grid(alpha=0.3)
+    ax.set_ylabel("Trial number")
+    ax.set_ylim(n, -1)
+    ax.set_title(f"First {n} trials: estimate and 95 % CI (filled: p < 0.05)", fontsize=9)
+    bins = np.histogram_bin_edges(est, bins=20)
+    hist.hist(est[favours_arm], bins=bins, color=plan_color(arm, 0), alpha=0.8, label=f"favour {arm}")
+    hist.hist(
+        est[~favours_arm], bins=bins, color=plan_color(reference, 1), alpha=0.8, label=f"favour {reference}"
+    )
+    hist.set_ylabel("Trials")
+    hist.set_title(f"All {len(trials)} trials' estimates", fontsize=9)
+    hist.legend(fontsize=8)
+    fig.suptitle(title or f"{len(trials)} trials of {arm} against {reference}", fontsize=11)
+    return fig
+
+
+def plot_power(table, target=0.8, title=None):
+    """Power against patients per arm, one line per comparison, with the Monte-Carlo error.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`ptsim.power` (``n_per_arm, arm, reference, power, mc_se``); an optional
+        ``label`` column names each line (default ``arm vs reference``).
+    target : float
+        Power to mark (default 0.8).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    needed = {"n_per_arm", "arm", "reference", "power", "mc_se"}
+    missing = needed - set(getattr(table, "columns", ()))
+    if missing:
+        raise ValueError(f"table lacks column(s) {', '.join(sorted(missing))}; pass ptsim.power()'s table")
+    fig, _, _ = _figure(1, 1, (6.0, 3.8))
+    ax = fig.subplots()
+    labels = table["label"] if "label" in table else table["arm"] + " vs " + table["reference"]
+    lines = list(table.assign(_label=labels).groupby("_label", sort=False))
+    # the plan colour of the compared arm, unless two lines compare the same arm
+    by_plan = len({df["arm"].iloc[0] for _, df in lines}) == len(lines)
+    for i, (label, df) in enumerate(lines):
+        color = plan_color(df["arm"].iloc[0], i) if by_plan else EXTRA_COLORS[i % len(EXTRA_COLORS)]
+        ax.errorbar(
+            df["n_per_arm"],
+            100 * df["power"],
+            yerr=100 * 1.96 * df["mc_se"],
+            marker="o",
+            capsize=3,
+            color=color,
+            label=label,
+        )
+    ax.set_xscale("log")
+    ax.axhline(100 * target, color="k", ls="--", lw=1)
+    ax.text(
+        0.01,
+        100 * target,
+        f" {target:.0%} power",
+        transform=ax.get_yaxis_transform(),
+        va="bottom",
+        fontsize=8,
+    )
+    sizes = sorted(int(n) for n in table["n_per_arm"].unique())
+    ax.set_xticks(sizes, [str(n) for n in sizes])
+    ax.minorticks_off()
+    ax.set_xlabel("Patients per arm (log scale)")
+    ax.set_ylabel("Power: trials with p < 0.05 (%)")
+    ax.set_ylim(0, 105)
+    ax.grid(alpha=0.3)
+    fig.legend(fontsize=8, loc="outside lower center")
+    fig.suptitle(title or "Power by simulation (bars: 95 % Monte-Carlo interval)", fontsize=11)
     return fig

@@ -516,10 +516,13 @@ class Trial:
             )
             if a != self.reference and n and n_ref:
                 rd = r / n - r_ref / n_ref
-                lo, hi = confint_proportions_2indep(
-                    r, n, r_ref, n_ref, method="newcomb", compare="diff", alpha=1 - level
-                )
-                p = test_proportions_2indep(r, n, r_ref, n_ref, method="score", compare="diff").pvalue
+                # statsmodels also computes an odds ratio, which divides by zero when a rate is 0 or 1;
+                # the difference and its CI are still defined, so keep its warnings out of the lessons
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    lo, hi = confint_proportions_2indep(
+                        r, n, r_ref, n_ref, method="newcomb", compare="diff", alpha=1 - level
+                    )
+                    p = test_proportions_2indep(r, n, r_ref, n_ref, method="score", compare="diff").pvalue
                 extra.update(risk_difference=rd, rd_ci_low=lo, rd_ci_high=hi, p_value=float(p))
                 extra["nnt"] = 1.0 / rd if rd != 0 else math.inf
                 if lo > 0 or hi < 0:

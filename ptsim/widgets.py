@@ -1039,92 +1039,6 @@ def setbacks_app() -> App:
     )
 
 
-# ---------------------------------------------------------------------------------------------------
-# Lesson 9 (draft): many small trials
-
-TRIAL_COMPARISONS = {
-    "combined vs exercise only": ("combined", "exercise_only"),
-    "combined vs manual only": ("combined", "manual_only"),
-    "exercise only vs no treatment": ("exercise_only", "usual_care"),
-    "manual only vs massage only": ("manual_only", "massage_only"),
-}
-
-TRIAL_SPECS = {
-    "condition": condition_spec(),
-    "comparison": {
-        "kind": "dropdown",
-        "label": "Comparison (pain at discharge)",
-        "options": list(TRIAL_COMPARISONS),
-        "default": "combined vs exercise only",
-    },
-    "n_per_arm": {
-        "kind": "int_slider",
-        "label": "Patients per arm",
-        "min": 5,
-        "max": 60,
-        "step": 5,
-        "default": 20,
-    },
-}
-
-TRIAL_SIZES = lessons.TRIAL_SIZES
-N_TRIALS = lessons.N_TRIALS
-
-
-def trials_table(condition=DEFAULT_CONDITION, comparison="combined vs exercise only", n_per_arm=20):
-    """Sixty small trials of one size, and the power curve over trial sizes.
-
-    Returns
-    -------
-    trials : pandas.DataFrame
-        The trials of ``n_per_arm`` patients per arm (see :func:`ptsim.lessons.small_trials`).
-    true_effect : float
-    power : pandas.DataFrame
-        ``n_per_arm``, ``significant_pct`` for each size in ``TRIAL_SIZES``.
-    table : pandas.DataFrame
-        What the trials of this size say (one column).
-    """
-    import pandas as pd
-
-    if comparison not in TRIAL_COMPARISONS:
-        raise ValueError(f"comparison must be one of {', '.join(TRIAL_COMPARISONS)}, got {comparison!r}")
-    arm_a, arm_b = TRIAL_COMPARISONS[comparison]
-    trials, true_effect = lessons.small_trials(condition, arm_a, arm_b, n_per_arm, N_TRIALS)
-    power = []
-    for n in TRIAL_SIZES:
-        t, _ = lessons.small_trials(condition, arm_a, arm_b, n, N_TRIALS)
-        power.append((n, lessons.summarize_trials(t, true_effect)["significant, right direction (%)"]))
-    power = pd.DataFrame(power, columns=["n_per_arm", "significant_pct"])
-    summary = lessons.summarize_trials(trials, true_effect)
-    table = pd.DataFrame({f"{n_per_arm} per arm": summary}).round(2)
-    return trials, true_effect, power, table
-
-
-def _trials_compute(condition, comparison, n_per_arm):
-    trials, true_effect, power, table = trials_table(condition, comparison, n_per_arm)
-    cond = load_condition(condition)
-    a, b = (p.replace("_", " ") for p in TRIAL_COMPARISONS[comparison])
-    title = f"{cond.title}: {N_TRIALS} virtual trials, pain at discharge measured with the NPRS"
-    fig = plots.plot_trials(trials, true_effect, power, n_per_arm, title, labels=(a, b))
-    caption = (
-        f"Each trial: {n_per_arm} different patients per arm, randomised, pain read as a whole number "
-        "with measurement error; Welch's t-test. Negative = less pain with the first plan."
-    )
-    return table, fig, caption
-
-
-def trials_app() -> App:
-    """Lesson 9 (draft): why one small trial does not settle a question."""
-    return App(
-        "Many small trials",
-        TRIAL_SPECS,
-        _trials_compute,
-        busy_text=lambda **v: (
-            f"Simulating {lessons.TRIAL_POOL_MAX} patients in 2 plans (once), then the trials..."
-        ),
-    )
-
-
 APPS = {
     "patient": patient_app,
     "technique": technique_app,
@@ -1133,7 +1047,6 @@ APPS = {
     "compare_plans": compare_plans_app,
     "pain": pain_app,
     "setbacks": setbacks_app,
-    "trials": trials_app,
 }
 """Every lesson app by name."""
 
@@ -1148,6 +1061,184 @@ __all__ = [
     "patient_app",
     "setbacks_app",
     "technique_app",
-    "trials_app",
     "window_app",
 ]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Lesson 8: the model against the evidence, and where the evidence is mixed
+
+EVIDENCE_SPECS = {
+    "condition": condition_spec(),
+    "consolidation": {
+        "kind": "float_slider",
+        "label": "Consolidation per window-minute (0 = hypothesis off)",
+        "min": 0.0,
+        "max": 0.12,
+        "step": 0.01,
+        "default": PARAMETERS["consolidation_per_window_min"].default,
+        "format": ".2f",
+    },
+    "design": {
+        "kind": "toggle_buttons",
+        "label": "Exercise-alone arm gets",
+        "options": [
+            ("the same session minutes", "same session minutes"),
+            ("only the exercise minutes", "manual therapy added on"),
+        ],
+        "default": "same session minutes",
+        "tooltip": "Same session minutes: the exercise arm exercises for the manual-therapy minutes too "
+        "(DESIGN M8). Added on: combined care is the exercise plus extra minutes of manual therapy.",
+    },
+    "manual_minutes": {
+        "kind": "int_slider",
+        "label": "Combined: manual therapy (min)",
+        "min": 0,
+        "max": 30,
+        "step": 1,
+        "default": 15,
+    },
+    "exercise_minutes": {
+        "kind": "int_slider",
+        "label": "Combined: exercise (min)",
+        "min": 5,
+        "max": 40,
+        "step": 1,
+        "default": 25,
+    },
+}
+
+
+def evidence_table(
+    condition=DEFAULT_CONDITION,
+    consolidation=None,
+    design="same session minutes",
+    manual_minutes=15,
+    exercise_minutes=25,
+    n_patients=200,
+):
+    """Combined care against exercise alone, and the evidence report, at one consolidation value.
+
+    Returns
+    -------
+    comp : Comparison
+        ``exercise_only`` and ``combined`` (:func:`ptsim.lessons.combined_vs_exercise`).
+    table : pandas.DataFrame
+        Outcomes at discharge and day 365, and the difference combined minus exercise alone.
+    report : pandas.DataFrame
+        :func:`ptsim.calibrate.report` of the condition with that consolidation value.
+    """
+    from .calibrate import report
+
+    cond = load_condition(condition)
+    if consolidation is not None:
+        cond = cond.with_parameters(consolidation_per_window_min=consolidation)
+    comp, table = lessons.combined_vs_exercise(
+        cond, None, manual_minutes, exercise_minutes, design, n_patients=n_patients
+    )
+    return comp, table, report(cond)
+
+
+def _evidence_compute(condition, consolidation, design, manual_minutes, exercise_minutes):
+    comp, table, rep = evidence_table(condition, consolidation, design, manual_minutes, exercise_minutes)
+    first = comp["combined"]
+    arm = manual_minutes + exercise_minutes if design == "same session minutes" else exercise_minutes
+    title = (
+        f"{first.condition.title}: combined ({manual_minutes} min manual then {exercise_minutes} min "
+        f"exercise) vs exercise alone ({arm} min);\nconsolidation {consolidation:.2f}, "
+        f"{first.n_patients} patients: mean and 10th-90th percentile band"
+    )
+    fig = plots.plot_trajectories(comp, outcomes=("pain", "rom", "function"), title=title)
+    if rep.empty:
+        evidence = "This condition has no evidence targets."
+    else:
+        c = lessons.evidence_counts(rep)
+        evidence = (
+            f"Evidence targets within their published intervals at this consolidation: "
+            f"{c['fitted_within']} of {c['fitted']} fitted ({c['within']} of {c['targets']} with the "
+            "known gaps)."
+        )
+    caption = f"Means at discharge (day {first.discharge_day}) and a year on. {evidence}"
+    return table, fig, caption
+
+
+def evidence_app() -> App:
+    """Lesson 8: combined care vs exercise alone, the consolidation hypothesis and the time budget."""
+    return App(
+        "Where the evidence is mixed",
+        EVIDENCE_SPECS,
+        _evidence_compute,
+        busy_text=lambda **v: _busy(200, 2, 365) + " and the evidence targets...",
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Lesson 9: run a virtual trial
+
+TRIAL_PLANS = ("usual_care", "massage_only", "manual_only", "exercise_only", "combined", "combined_reversed")
+TRIAL_N_TRIALS = 100
+
+TRIAL_SPECS = {
+    "condition": condition_spec(),
+    "reference": {
+        "kind": "dropdown",
+        "label": "Control arm",
+        "options": list(TRIAL_PLANS),
+        "default": "exercise_only",
+    },
+    "arm": {
+        "kind": "dropdown",
+        "label": "Treatment arm",
+        "options": list(TRIAL_PLANS),
+        "default": "combined",
+    },
+    "n_per_arm": {
+        "kind": "int_slider",
+        "label": "Patients per arm (n)",
+        "min": 4,
+        "max": 200,
+        "step": 2,
+        "default": 10,
+    },
+    "outcome": {
+        "kind": "dropdown",
+        "label": "Primary outcome (day 42)",
+        "options": [("pain (NPRS)", "pain"), ("ROM (deg)", "rom"), ("function (0-100)", "function")],
+        "default": "pain",
+    },
+}
+
+
+def _trial_compute(condition, reference, arm, n_per_arm, outcome):
+    if reference == arm:
+        raise ValueError(
+            f"the control and treatment arms are both {arm!r}: a trial compares two different plans"
+        )
+    trials, truth, table = lessons.trial_estimates(
+        condition, (reference, arm), n_per_arm=n_per_arm, n_trials=TRIAL_N_TRIALS, outcome=outcome
+    )
+    cond = load_condition(condition)
+    title = (
+        f"{cond.title}: {TRIAL_N_TRIALS} virtual trials of {arm} against {reference},\n"
+        f"{n_per_arm} patients per arm ({outcome} at discharge, day 42)"
+    )
+    fig = plots.plot_trials(trials, truth, reference, arm, outcome, title=title)
+    caption = (
+        f"{TRIAL_N_TRIALS} trials, each with its own patients, 10 % drop-out, ANCOVA on baseline. True "
+        "difference: one trial of 5000 patients per arm. Significant: p < 0.05 (the share is the power)."
+    )
+    return table, fig, caption
+
+
+def trial_app() -> App:
+    """Lesson 9: many virtual trials of the same two plans; sample size, power, misleading small trials."""
+    return App(
+        "Run a virtual trial",
+        TRIAL_SPECS,
+        _trial_compute,
+        busy_text=lambda **v: f"Simulating {TRIAL_N_TRIALS} trials of {2 * v['n_per_arm']} patients...",
+    )
+
+
+APPS.update({"evidence": evidence_app, "trial": trial_app})
+__all__ += ["evidence_app", "trial_app"]

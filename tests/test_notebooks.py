@@ -34,10 +34,12 @@ def _tags(cell):
     return set(cell.metadata.get("tags", []))
 
 
-def test_lessons_one_to_seven_are_there_in_reading_order():
+def test_all_nine_lessons_are_there_in_reading_order():
     numbers = [int(p.name[:2]) for p in LESSONS]
-    assert numbers[:7] == list(range(1, 8))
+    assert numbers[:9] == list(range(1, 10))
     assert numbers == sorted(set(numbers))
+    names = [p.name for p in LESSONS]
+    assert "08_evidence.ipynb" in names and "09_virtual_trial.ipynb" in names
 
 
 def test_readme_lists_every_lesson():
@@ -88,7 +90,7 @@ def test_lesson_exercises_exist_and_can_be_checked(path):
     source = "\n".join(c.source for c in _code(nb))
     asked = re.findall(r'check_answer\("(\d+\.\d+)"', source)
     lesson = str(int(path.name[:2]))
-    if int(lesson) <= 7:
+    if int(lesson) <= 9:
         assert len(set(asked)) >= 2
     for qid in asked:
         assert qid in lessons.QUESTIONS
@@ -99,3 +101,33 @@ def test_every_app_is_used_by_a_lesson():
     sources = "\n".join(c.source for p in LESSONS for c in _code(_read(p)))
     for name, factory in widgets.APPS.items():
         assert f"widgets.{factory.__name__}()" in sources, name
+
+
+def _lesson_source(prefix):
+    (path,) = [p for p in LESSONS if p.name.startswith(prefix)]
+    return "\n".join(c.source for c in _code(_read(path)))
+
+
+def test_evidence_and_trial_lessons_cover_what_their_issues_ask():
+    evidence = _lesson_source("08_")
+    # model vs published with error bars, residuals, known gaps, the hypothesis off, the time budget (M8)
+    for needed in (
+        "ptsim.calibrate.report(",
+        "plotting.plot_evidence(",
+        "residual",
+        'use == "known_gap"',
+        "consolidation_per_window_min=0.0",
+        "lessons.DESIGNS",
+        "widgets.evidence_app()",
+    ):
+        assert needed in evidence, needed
+    trial = _lesson_source("09_")
+    for needed in (
+        "ptsim.run_trial(",
+        "ptsim.power(",
+        "plotting.plot_power(",
+        ".responders(",
+        "lessons.trial_estimates(",
+        "widgets.trial_app()",
+    ):
+        assert needed in trial, needed

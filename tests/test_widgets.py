@@ -274,10 +274,86 @@ def test_condition_can_be_a_file_or_is_refused_with_a_message(tmp_path):
     app = widgets.window_app()
     table = app.update(condition=str(mine))
     assert table is not None and app.controls["condition"].value == str(mine)
-    assert table.equals(app.update(condition="knee_oa"))  # same file, same numbers
+    # same file, same numbers: a file outside data/conditions gets no calibrated layer
+    # (ptsim.load_condition), so the copy is the shipped condition without calibration
+    uncalibrated = ptsim.load_condition("knee_oa", calibrated=False)
+    same = widgets.window_table(uncalibrated, consolidation=app.defaults["consolidation"])[2]
+    assert table.equals(same)
     assert app.update(condition="no_such_condition") is None
     assert "unknown condition 'no_such_condition'" in app.error
     assert app.update(condition=str(tmp_path / "missing.toml")) is None
     assert "not found" in app.error
     assert app.update(order="sideways") is None
     assert "'sideways' is not one of" in app.error
+
+
+# --- lessons 8 and 9 ------------------------------------------------------------------------------
+
+
+def test_evidence_app_follows_its_controls_and_matches_the_lesson_helpers():
+    app = widgets.evidence_app()
+    on = app.update()
+    assert on is not None, app.error
+    png = app.image.value
+    rom = ("rom (deg)", 42)
+    diff = "combined - exercise_only"
+    assert "10 of 10 fitted" in app.caption  # every knee OA calibration target within
+    app.controls["consolidation"].value = 0.0  # the hypothesis off
+    off = app.numbers
+    assert off is not None and app.error is None
+    assert off.loc[rom, diff] < on.loc[rom, diff]
+    assert app.image.value != png
+    # switching the hypothesis off leaves the evidence targets within (the lesson's point)
+    assert "10 of 10 fitted" in app.caption
+    _, expected = lessons.combined_vs_exercise("knee_oa", 0.0)
+    assert off.equals(expected)
+    # manual therapy added on top of the same exercise: the exercise arm gets less, combined leads more
+    added = app.update(design="manual therapy added on")
+    assert added.loc[("function (0-100)", 42), diff] > on.loc[("function (0-100)", 42), diff]
+    assert (added["combined"] == on["combined"]).all()  # the combined arm is the same plan
+
+
+def test_evidence_app_invalid_combination_shows_a_message():
+    app = widgets.evidence_app()
+    assert app.update(manual_minutes=0) is None
+    assert "combined care needs some manual therapy" in app.error
+    assert "Traceback" not in app.message.value
+    assert app.status.value.startswith("Not updated")
+    assert app.update(manual_minutes=5) is not None and app.message.value == ""
+
+
+def test_trial_app_follows_n_per_arm_and_refuses_one_plan_twice():
+    app = widgets.trial_app()
+    small = app.update()
+    assert small is not None, app.error
+    _, _, expected = lessons.trial_estimates("knee_oa", ("exercise_only", "combined"), n_per_arm=10)
+    assert small.equals(expected)
+
+    def xs(fig):  # the forest plot's estimates and CIs are x values
+        return [np.asarray(line.get_xdata(), float) for ax in fig.axes for line in ax.get_lines()]
+
+    lines = xs(app.figure)
+    app.controls["n_per_arm"].value = 60  # what a student moving the slider does
+    big = app.numbers
+    assert big is not None and app.error is None
+    assert big["SD of estimates"].iloc[0] < small["SD of estimates"].iloc[0]
+    assert big["significant (%)"].iloc[0] > small["significant (%)"].iloc[0]
+    assert big["true difference"].iloc[0] == small["true difference"].iloc[0]
+    assert any(not np.array_equal(a, b) for a, b in zip(lines, xs(app.figure), strict=False))
+    app.controls["arm"].value = "exercise_only"  # the same plan as the control arm
+    assert app.numbers is None
+    assert "a trial compares two different plans" in app.message.value
+    assert "Traceback" not in app.message.value
+
+
+def test_lesson8_and_9_helpers_refuse_bad_input():
+    with pytest.raises(ValueError, match="design must be one of"):
+        lessons.combined_vs_exercise_plans(design="crossover")
+    with pytest.raises(ValueError, match="exercise_minutes must be a positive number"):
+        lessons.combined_vs_exercise_plans(exercise_minutes=0)
+    with pytest.raises(ValueError, match="two different plans"):
+        lessons.trial_estimates(arms=("combined", "combined"))
+    # with the defaults and the same minutes, the plans are the standard ones
+    std = ptsim.standard_plans()
+    plans = lessons.combined_vs_exercise_plans()
+    assert plans["combined"] == std["combined"] and plans["exercise_only"] == std["exercise_only"]
