@@ -6,8 +6,8 @@ vectorisation, and an independent check of the engine (``tests/test_performance.
 agree to 1e-9 on a small cohort). The random numbers are the engine's counter-based SplitMix64 draws,
 recomputed here with Python integers.
 
-Loops run day by day and, inside a day, patient by patient, because one engine behaviour couples
-patients (see ``home_day``).
+Loops run day by day and, inside a day, patient by patient (the patients are independent: in the
+model a patient who does not exercise is left exactly as they were, whatever the others do).
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def technique(pt, p, name, minutes, grade):
 
 
 def exercise(pt, p, minutes, intensity):
-    """Returns (effective dose in minutes, flared)."""
+    """Returns (effective dose in minutes, flared). Zero minutes change nothing (no flare either)."""
     pain_now = pt.pain()
     full, floor = p["tolerance_full_nprs"], p["tolerance_floor_frac"]
     slope = (1.0 - floor) / max(10.0 - full, 1e-9)
@@ -125,11 +125,12 @@ def exercise(pt, p, minutes, intensity):
     pt.eih = eih_left + max(eih_new, 0.0)
     exercise_pain = pain_now + p["exercise_provocation_nprs"] * effort * (1.0 if minutes > 0 else 0.0)
     excess = max(exercise_pain - p["flare_threshold_nprs"], 0.0)
-    jump = min(p["flare_gain_per_nprs"] * excess, 1.0)
+    flared = excess > 0 and minutes > 0  # only exercise that is done can flare
+    jump = min(p["flare_gain_per_nprs"] * excess, 1.0) if flared else 0.0
     pt.sens = pt.sens + jump * (1.0 - pt.sens)
     pt.window = [x * w for x in pt.window]
     pt.relief *= w
-    return dose, excess > 0
+    return dose, flared
 
 
 def run_session(pt, p, session):
@@ -154,9 +155,10 @@ def adapt(pt, p, dose, flared):
     sat = p["session_saturation_min"]
     u = sat * (1.0 - math.exp(-dose / sat))
     cap = p["fitness_cap_pct"]
-    pt.fitness = cap - (cap - pt.fitness) * math.exp(-p["fitness_gain_pct_per_dose_min"] * u / cap)
-    pt.fatigue = 1.0 - (1.0 - pt.fatigue) * math.exp(-p["fatigue_gain_per_dose_min"] * u)
-    pt.motor = 1.0 - (1.0 - pt.motor) * math.exp(-p["motor_gain_per_dose_min"] * u)
+    # x + (ceiling - x)(1 - e^-a), with expm1 as in the model (no dose: x exactly)
+    pt.fitness = pt.fitness - (cap - pt.fitness) * math.expm1(-p["fitness_gain_pct_per_dose_min"] * u / cap)
+    pt.fatigue = pt.fatigue - (1.0 - pt.fatigue) * math.expm1(-p["fatigue_gain_per_dose_min"] * u)
+    pt.motor = pt.motor - (1.0 - pt.motor) * math.expm1(-p["motor_gain_per_dose_min"] * u)
     graded = 0.5 * u if flared else u
     pt.setpoint *= math.exp(-p["setpoint_drop_per_dose_min"] * graded)
 
@@ -208,19 +210,15 @@ def home_probability(pt, p, frequency):
 def home_day(patients, p, home, frequency, seed, day):
     """A day with a scheduled home session: returns each patient's (dose, flared).
 
-    Mirrors the engine exactly, including one coupling between patients: when anyone exercises at
-    home that day, the others run the exercise update with zero minutes, which flares a patient whose
-    pain is already above the flare threshold (see the performance report to the lead).
+    Each patient exercises if their draw falls below their probability; the others are untouched.
     """
-    does = [
-        uniform(seed, "home_exercise", pt.pid, day) < home_probability(pt, p, frequency) for pt in patients
-    ]
-    if not any(does):
-        return [(0.0, False)] * len(patients)
-    return [
-        exercise(pt, p, home.minutes if d else 0.0, home.intensity)
-        for pt, d in zip(patients, does, strict=True)
-    ]
+    out = []
+    for pt in patients:
+        if uniform(seed, "home_exercise", pt.pid, day) < home_probability(pt, p, frequency):
+            out.append(exercise(pt, p, home.minutes, home.intensity))
+        else:
+            out.append((0.0, False))
+    return out
 
 
 # the loop ------------------------------------------------------------------------------------------

@@ -38,31 +38,39 @@ def _zeros(shape, dtype=float) -> np.ndarray:
     return z
 
 
+def _factor(x):
+    """A one-day factor: a float when it is one number, else the per-patient array as it is."""
+    return float(x) if np.ndim(x) == 0 else np.asarray(x, dtype=float)
+
+
 class DayStep:
     """One day of :func:`model.advance_days` with its constants computed once.
 
     ``advance(s)`` equals ``model.advance_days(s, pts, p, natural_history, 1.0)`` (same operations in
     the same order, so the same bits); ``end_of_day(s)`` equals ``model.pass_minutes(s, inf, p)``
-    for the finite, non-negative fast variables the model produces.
+    for the finite, non-negative fast variables the model produces. Parameters may be per-patient
+    arrays (as :mod:`ptsim.sensitivity` runs batches of parameter sets as one cohort): the factors
+    are then arrays of one value per patient, computed by the same model functions.
     """
 
     def __init__(self, pts: model.Patients, p: dict, natural_history: dict):
         self.pts, self.p = pts, p
         nh = natural_history
         self.k_end, self.d_end = model.natural_targets(pts, nh)
-        # Scalars (float() of the 0-d arrays model.decay returns: the same numbers).
-        self.f_pain = float(model.decay(1.0, nh["pain_tau_days"]))
-        self.f_rom = float(model.decay(1.0, nh["rom_tau_days"]))
+        # Scalars (float() of the 0-d arrays model.decay returns: the same numbers), or one factor
+        # per patient when a parameter is a per-patient array (sensitivity batches).
+        self.f_pain = _factor(model.decay(1.0, nh["pain_tau_days"]))
+        self.f_rom = _factor(model.decay(1.0, nh["rom_tau_days"]))
         self.sens_lag = tuple(
-            map(float, model.lagged_factors(nh["pain_tau_days"], p["sensitization_tau_days"], 1.0))
+            map(_factor, model.lagged_factors(nh["pain_tau_days"], p["sensitization_tau_days"], 1.0))
         )
         self.hyper_lag = tuple(
-            map(float, model.lagged_factors(p["fitness_tau_days"], p["hypertrophy_tau_days"], 1.0))
+            map(_factor, model.lagged_factors(p["fitness_tau_days"], p["hypertrophy_tau_days"], 1.0))
         )
         self.hyper_ratio = p["hypertrophy_ratio"]
-        self.f_fitness = float(model.decay(1.0, p["fitness_tau_days"]))
-        self.f_fatigue = float(model.decay(1.0, p["fatigue_tau_days"]))
-        self.f_motor = float(model.decay(1.0, p["motor_tau_days"]))
+        self.f_fitness = _factor(model.decay(1.0, p["fitness_tau_days"]))
+        self.f_fatigue = _factor(model.decay(1.0, p["fatigue_tau_days"]))
+        self.f_motor = _factor(model.decay(1.0, p["motor_tau_days"]))
         self.zeros = _zeros(pts.n)
         self.zeros3 = _zeros(pts.deficit0_deg.shape)
         self.weights = tuple(p[f"function_weight_{k}"] for k in ("pain", "rom", "strength"))

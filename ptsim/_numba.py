@@ -14,7 +14,10 @@ exponentials (numpy's and LLVM's ``exp`` may round differently): results agree t
 
 Maintenance: this is a second spelling of the model. A change to ``model.py`` or to ``_run`` must be
 made here too; ``test_numba_engine_agrees_with_numpy_engine`` fails until it is. Features the kernel
-does not have (a plan changing between sessions, say) should fall back to the numpy engine.
+does not have fall back to the numpy engine with ``engine="auto"`` and are refused with a clear
+ValueError with ``engine="numba"`` (:func:`unsupported`): adaptive plans (``ptsim.adaptive``
+policies decide sessions in Python each day) and per-patient parameter arrays (the batches of
+``ptsim.sensitivity``).
 """
 
 from __future__ import annotations
@@ -76,9 +79,10 @@ def _kernel_py(
     daily_mean, daily_m2, daily_setbacks, daily_flares,
     deficit, sens, setpoint, fitness, fatigue, hyper, motor, window, relief, eih,
 ):  # fmt: skip
-    """One plan for all patients: loop over days, and inside a day over patients (several passes,
-    because the numpy engine's ``.any()`` tests couple patients: adapt and the home-exercise update
-    run for everyone as soon as anyone trained). State arrays are updated in place."""
+    """One plan for all patients: loop over days, and inside a day over patients. Patients are
+    independent (in ``model.py`` a patient who does not exercise is left exactly as they were, even on
+    a day others train), so each patient's day is done in one pass. State arrays are updated in
+    place."""
     n = setpoint0.shape[0]
     t = clinic.shape[0]
     window_tau, full, floor_frac, adh_slope = P[0], P[2], P[3], P[4]
@@ -103,7 +107,6 @@ def _kernel_py(
     dose = np.zeros(n)
     flared = np.zeros(n, dtype=np.bool_)
     hit = np.zeros(n, dtype=np.bool_)
-    does = np.zeros(n, dtype=np.bool_)
     outs = np.empty((4, n))
     for d in range(t):
         hit[:] = False
@@ -148,7 +151,6 @@ def _kernel_py(
                             deficit[j, i] = deficit[j, i] + sb_loss * max(deficit0[j, i] - deficit[j, i], 0.0)
         dose[:] = 0.0
         flared[:] = False
-        any_dose = False
         if clinic[d]:
             for i in range(n):
                 for c in range(kind.shape[0]):
@@ -201,12 +203,9 @@ def _kernel_py(
                         sens[i] = sens[i] * (1.0 - drop)
                         for j in range(3):
                             deficit[j, i] = deficit[j, i] * math.exp(t_remodel[c, j] * resp * minutes[c])
-                if dose[i] != 0.0:
-                    any_dose = True
         elif freq[d] > 0:
             # model.home_probability and the home-exercise stream's uniform; then model.exercise for
-            # everyone when anyone exercises (minutes 0 for the others), as the numpy engine does.
-            anyone = False
+            # the patients who exercise (0 minutes leave the others exactly as they are).
             dm = np.uint64(d) * _M1
             for i in range(n):
                 pain_now = 10.0 * sens[i] * (1.0 - relief[i]) * (1.0 - eih[i])
@@ -219,19 +218,13 @@ def _kernel_py(
                 z = (z ^ (z >> np.uint64(27))) * _M2
                 z = z ^ (z >> np.uint64(31))
                 u = (float(z >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
-                does[i] = u < prob
-                anyone = anyone or does[i]
-            if anyone:
-                for i in range(n):
-                    m = home_minutes if does[i] else 0.0
-                    w = home_w if does[i] else 1.0
-                    we = home_weih if does[i] else 1.0
+                if u < prob:
                     dd, ff = _exercise(
                         i,
-                        m,
+                        home_minutes,
                         home_intensity,
-                        w,
-                        we,
+                        home_w,
+                        home_weih,
                         deficit,
                         sens,
                         window,
@@ -252,22 +245,16 @@ def _kernel_py(
                     )
                     dose[i] = dd
                     flared[i] = ff
-                    if dd != 0.0:
-                        any_dose = True
         row = row_of_day[d]
         n_flared = 0
         n_hit = 0
         for i in range(n):
-            if any_dose and dose[i] == 0.0:
-                # model.adapt at zero dose: every exp(-0) is exactly 1, so leave the exps out
-                fitness[i] = cap - (cap - fitness[i])
-                fatigue[i] = 1.0 - (1.0 - fatigue[i])
-                motor[i] = 1.0 - (1.0 - motor[i])
-            elif any_dose:  # model.adapt, for everyone on a day anyone trained
+            if dose[i] != 0.0:
+                # model.adapt (at zero dose it leaves the patient exactly as they are: expm1(-0) = -0)
                 u = sat * (1.0 - math.exp(-dose[i] / sat))
-                fitness[i] = cap - (cap - fitness[i]) * math.exp(-fit_gain * u / cap)
-                fatigue[i] = 1.0 - (1.0 - fatigue[i]) * math.exp(-fat_gain * u)
-                motor[i] = 1.0 - (1.0 - motor[i]) * math.exp(-motor_gain * u)
+                fitness[i] = fitness[i] - (cap - fitness[i]) * math.expm1(-fit_gain * u / cap)
+                fatigue[i] = fatigue[i] - (1.0 - fatigue[i]) * math.expm1(-fat_gain * u)
+                motor[i] = motor[i] - (1.0 - motor[i]) * math.expm1(-motor_gain * u)
                 graded = 0.5 * u if flared[i] else u
                 setpoint[i] = setpoint[i] * math.exp(-sp_drop * graded)
             # end of day: the fast variables are gone; outputs (as _engine.DayStep.outputs)
@@ -318,14 +305,11 @@ def _exercise_py(
     floor_frac, tol_slope, cons, stretch, eih_max, sat, provocation, flare_thr, flare_gain,
 ):  # fmt: skip
     """model.exercise for patient ``i``: returns (dose, flared) and updates the state in place."""
-    pain_now = 10.0 * sens[i] * (1.0 - relief[i]) * (1.0 - eih[i])
     if m == 0.0:
-        # Zero minutes (a patient not exercising on a day others do): the consolidation, stretch and
-        # hypoalgesia factors are exp(-0) = 1 exactly and w = 1, so only the flare part can act.
-        excess = max(pain_now - flare_thr, 0.0)
-        jump = min(flare_gain * excess, 1.0)
-        sens[i] = sens[i] + jump * (1.0 - sens[i])
-        return 0.0, excess > 0
+        # Zero minutes: model.exercise leaves the patient exactly as they are (every factor is exactly
+        # 1, and only exercise that is done can flare).
+        return 0.0, False
+    pain_now = 10.0 * sens[i] * (1.0 - relief[i]) * (1.0 - eih[i])
     tol = min(max(1.0 - tol_slope * (pain_now - full), floor_frac), 1.0)
     effort = intensity * tol * exercise_resp[i]
     dose = m * effort
@@ -336,9 +320,9 @@ def _exercise_py(
     eih_left = eih[i] * w_eih
     eih_new = (eih_max - eih_left) * (1.0 - math.exp(-dose / sat))
     eih[i] = eih_left + max(eih_new, 0.0)
-    exercise_pain = pain_now + provocation * effort * (1.0 if m > 0 else 0.0)
+    exercise_pain = pain_now + provocation * effort  # (times minutes > 0, which is 1 here)
     excess = max(exercise_pain - flare_thr, 0.0)
-    jump = min(flare_gain * excess, 1.0)
+    jump = min(flare_gain * excess, 1.0) if excess > 0 else 0.0
     sens[i] = sens[i] + jump * (1.0 - sens[i])
     for j in range(3):
         window[j, i] = window[j, i] * w
@@ -408,10 +392,31 @@ def _session_arrays(session, p: dict):
     )
 
 
-def run(cond, plan, df, days: int, seed: int, record_days=None, draws=None):
-    """Same contract as ``simulate._run``; see the module docstring."""
+def unsupported(cond, policy=None) -> str | None:
+    """Why the kernel cannot run this case (None when it can): it knows fixed plans with one number
+    per model parameter only."""
+    if policy is not None:
+        return "an adaptive plan (policy); the compiled kernel runs fixed plans only"
+    arrays = sorted(k for k, v in {**cond.parameters, **cond.natural_history}.items() if np.ndim(v))
+    if arrays:
+        return f"per-patient parameter arrays ({', '.join(arrays)}); the compiled kernel takes one value each"
+    return None
+
+
+def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, draws=None):
+    """Same contract as ``simulate._run``; see the module docstring.
+
+    Raises
+    ------
+    ValueError
+        If numba is not installed, or for a case the kernel does not run (see :func:`unsupported`:
+        a policy, per-patient parameter arrays); ``engine="numpy"`` runs those.
+    """
     if not AVAILABLE:
         raise ValueError("engine='numba' needs the numba package: pip install numba (or engine='numpy')")
+    why = unsupported(cond, policy)
+    if why is not None:
+        raise ValueError(f"engine='numba' cannot run {why}: use engine='numpy' (or 'auto')")
     from .simulate import OUTCOMES, Result, _schedule
 
     pts = to_patients(df, cond)

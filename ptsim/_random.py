@@ -22,6 +22,8 @@ STREAMS = {
     "setback": 8,
     "measurement": 9,
     "trial": 10,
+    "dropout": 11,
+    "visit_measurement": 12,
 }
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

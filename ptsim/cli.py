@@ -1,17 +1,515 @@
-"""The ``ptsim`` command. Without arguments it compares the standard plans for knee OA."""
+"""The ``ptsim`` command: list what is shipped, show a condition, compare plans.
+
+``ptsim`` with no arguments (and ``python -m ptsim``) is ``ptsim compare`` with its defaults: the
+standard plans for knee OA on 200 virtual patients over a year, a summary table on stdout and the
+figure ``ptsim_compare.png`` (like every output file, it is not replaced without ``--force``).
+
+The command is built on argparse: it is in the standard library (no extra dependency for three
+subcommands), and its subparsers give each command its own ``--help``.
+
+Commands are registered in :data:`COMMANDS` (name -> :class:`Command`): to add one, write an
+``add_arguments(parser)`` and a ``run(args) -> int`` function and add an entry; ``main`` builds the
+parser from the registry.
+
+Errors a user can make (a bad argument, a missing or malformed file, an output file that already
+exists) end the command with exit status 2 and one line on stderr that names the argument and what
+it accepts; never a traceback. Output files are written to a temporary file in the same folder and
+renamed into place, so an interrupted run (Ctrl-C or SIGTERM) leaves no half-written file.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 DEFAULT_CONDITION = "knee_oa"
+DEFAULT_PATIENTS = 200
+DEFAULT_DAYS = 365
+DEFAULT_PLOT = "ptsim_compare.png"
+MAX_DAYS = 3650
+"""Longest horizon (days, ten years) the command accepts."""
+MAX_PATIENT_DAYS = 50_000_000
+"""Largest patients x (days + 1) x plans the command accepts (about 2 GB of result arrays)."""
+PROGRESS_DELAY_S = 1.0
+"""The progress bar appears only once a run has taken this long (seconds)."""
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+
+
+class UsageError(Exception):
+    """A mistake the user can fix: reported as one line on stderr with exit status 2.
+
+    Parameters
+    ----------
+    argument : str or None
+        The argument at fault as the user typed it (``"--patients"``, ``"CONDITION"``), or None when
+        the message already names it (argparse's own messages do).
+    message : str
+        What is wrong and what is accepted.
+    """
+
+    def __init__(self, argument: str | None, message: str, prog: str | None = None):
+        self.argument = argument
+        self.message = message
+        self.prog = prog
+        super().__init__(f"{argument}: {message}" if argument else message)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that temporary files are removed on the way out."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors raised as :class:`UsageError` (one line, not usage + message).
+
+    Abbreviated options (``--pat`` for ``--patients``) are refused, so scripts keep working when an
+    option is added later.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message):
+        raise UsageError(None, f"{message} (see '{self.prog} --help')", prog=self.prog)
+
+
+# --- argument types: each returns the value or raises ArgumentTypeError naming what is accepted ---
+
+
+def _whole_number(low: int, high: int | None = None, what: str = "a whole number", high_text: str = ""):
+    accepted = f"{what} >= {low}" if high is None else f"{what} in [{low}, {high_text or high}]"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {accepted}, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"expected {accepted}, got {text!r}")
+        return value
+
+    parse.__name__ = what  # argparse names the type in some messages
+    return parse
+
+
+def _day_list(text: str) -> list[int]:
+    accepted = "comma-separated whole numbers of days >= 0, e.g. 14,42,365"
+    parts = [p.strip() for p in text.split(",")]
+    if not text.strip() or any(not p for p in parts):
+        raise argparse.ArgumentTypeError(f"expected {accepted}, got {text!r}")
+    days = []
+    for p in parts:
+        try:
+            d = int(p)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {accepted}, got {p!r} in {text!r}") from None
+        if d < 0:
+            raise argparse.ArgumentTypeError(f"expected {accepted}, got {p!r} in {text!r}")
+        days.append(d)
+    return sorted(set(days))
+
+
+def _name_list(text: str) -> list[str]:
+    parts = [p.strip() for p in text.split(",")]
+    if not text.strip() or any(not p for p in parts):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated plan names or .toml files, e.g. manual_only,combined; got {text!r}"
+        )
+    return parts
+
+
+# --- small helpers -----------------------------------------------------------------------------
+
+
+def _table(headers: list[str], rows: list[list[str]], indent: str = "  ") -> str:
+    """Rows of text as left-aligned columns (the last column is not padded)."""
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    lines = []
+    for r in [headers, *rows]:
+        cells = [str(c).ljust(w) for c, w in zip(r[:-1], widths[:-1], strict=True)]
+        lines.append((indent + "  ".join([*cells, str(r[-1])])).rstrip())
+    return "\n".join(lines)
+
+
+def _load_condition(text: str, argument: str):
+    import ptsim
+
+    try:
+        return ptsim.load_condition(text)
+    except (ValueError, FileNotFoundError, OSError) as exc:
+        raise UsageError(argument, _one_line(exc)) from None
+
+
+def _note(args, message: str) -> None:
+    """An informational line on stderr (silent with --quiet)."""
+    if not getattr(args, "quiet", False):
+        print(message, file=sys.stderr)
+
+
+@dataclass(frozen=True)
+class _Output:
+    """An output file checked before the run: ``argument`` names the option that asked for it."""
+
+    argument: str
+    path: Path
+
+
+def _check_output(argument: str, text: str, force: bool, suffixes: tuple[str, ...] | None = None) -> _Output:
+    """Check an output path before any work is done."""
+    path = Path(text).expanduser()
+    if suffixes is not None and path.suffix.lower().lstrip(".") not in suffixes:
+        raise UsageError(
+            argument,
+            f"cannot tell the file type of {text!r}; accepted endings: "
+            + ", ".join(f".{s}" for s in suffixes),
+        )
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(argument, f"folder {str(folder)!r} does not exist; create it or choose another path")
+    if path.is_dir():
+        raise UsageError(argument, f"{text!r} is a folder; give a file name")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(argument, f"cannot write in folder {str(folder)!r} (permission denied)")
+    if path.exists() and not force:
+        raise UsageError(
+            argument, f"{text!r} already exists; pass --force to replace it or choose another name"
+        )
+    return _Output(argument, path)
+
+
+def _new_file_mode(path: Path) -> int:
+    """The permissions a plain ``open(path, "w")`` would give: the old file's, or 0666 less the umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _atomic_write(out: _Output, write: Callable[[Path], None], force: bool) -> None:
+    """Call ``write(temporary_path)``, then rename the file into place.
+
+    The temporary file sits in the destination folder (so the rename is atomic) and is removed if
+    writing fails or is interrupted: the destination is either the old file or the complete new one.
+    """
+    path = out.path
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".part{path.suffix}", dir=path.parent)
+    except OSError as exc:
+        raise UsageError(
+            out.argument, f"cannot write in {str(path.parent)!r}: {exc.strerror or exc}"
+        ) from None
+    os.close(fd)
+    try:
+        try:
+            write(Path(tmp))
+        except OSError as exc:
+            raise UsageError(out.argument, f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+        os.chmod(tmp, _new_file_mode(path))  # mkstemp makes 0600 files; give the usual permissions
+        if path.exists() and not force:  # created by someone else while we ran
+            raise UsageError(
+                out.argument, f"{str(path)!r} appeared during the run; pass --force to replace it"
+            )
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise UsageError(out.argument, f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# --- ptsim list ----------------------------------------------------------------------------------
+
+
+def _list_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def _list_run(args) -> int:
+    import ptsim
+
+    rows = []
+    for name in ptsim.list_conditions():
+        c = ptsim.load_condition(name)
+        rows.append([name, f"{c.title}: {c.description}"])
+    print("Conditions (ptsim show NAME lists parameters, units and sources):")
+    print(_table(["name", "description"], rows))
+    print()
+    plans = ptsim.standard_plans()
+    first = plans["combined"]
+    print(
+        f"Standard plans ({first.sessions_per_week} clinic sessions a week for {first.weeks} weeks, "
+        f"{first.session.minutes:g}-minute sessions):"
+    )
+    print(_table(["name", "description"], [[n, p.description] for n, p in plans.items()]))
+    print()
+    print("Your own condition or plan: pass the path of a .toml file instead of a name (see README).")
+    return EXIT_OK
+
+
+# --- ptsim show ----------------------------------------------------------------------------------
+
+BASELINE_UNITS = {
+    "rom_deg": "deg",
+    "pain_nprs": "NPRS 0-10",
+    "strength_pct_normal": "% of normal",
+    "manual_responsiveness": "multiplier (1 = typical)",
+    "exercise_responsiveness": "multiplier (1 = typical)",
+    "home_adherence_prob": "probability 0-1",
+}
+NATURAL_HISTORY_UNITS = {
+    "pain_end_frac": "share of baseline",
+    "pain_tau_days": "days",
+    "rom_deficit_end_frac": "share of baseline",
+    "rom_tau_days": "days",
+    "setback_hazard_per_day": "per day",
+}
+_UNIT_SUFFIXES = (  # longest first: the unit a model parameter's name ends with
+    ("_pct_per_dose_min", "% of normal per effective exercise min"),
+    ("_per_dose_min", "per effective exercise min"),
+    ("_per_window_min", "per minute of full window"),
+    ("_per_min", "per min"),
+    ("_per_nprs", "per NPRS point"),
+    ("_per_pct", "per % of normal"),
+    ("_frac_at_max_pain", "share at pain 10/10"),
+    ("_frac", "share 0-1"),
+    ("_nprs", "NPRS points"),
+    ("_pct", "% of normal"),
+    ("_days", "days"),
+    ("_min", "min"),
+    ("_motor_coef", "log-hazard reduction at full motor control"),
+    ("_ratio", "ratio"),
+)
+
+
+def parameter_unit(name: str) -> str:
+    """The unit of a model parameter, read from the end of its name (``fitness_tau_days`` -> days)."""
+    for suffix, unit in _UNIT_SUFFIXES:
+        if name.endswith(suffix):
+            return unit
+    if name.startswith("function_weight_"):
+        return "weight 0-1"
+    return "see its meaning"
+
+
+def _show_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("condition", metavar="CONDITION", help="a shipped condition name or a .toml file")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="also list every model-wide parameter (defaults and this condition's overrides)",
+    )
+
+
+def _show_run(args) -> int:
+    from .conditions import BASELINE_KEYS, NATURAL_HISTORY_KEYS
+    from .parameters import PARAMETERS
+
+    c = _load_condition(args.condition, "CONDITION")
+    src = c.sources
+    print(f"{c.name}: {c.title}")
+    print(c.description)
+    print(f"file: {c.path}")
+    print(f"movement: {c.rom_measure}, normal {c.rom_normal_deg:g} deg  [{src['condition.rom_normal_deg']}]")
+    print()
+    print("Baseline: per-patient distributions of a virtual cohort")
+    rows = []
+    for key, kind in BASELINE_KEYS.items():
+        d = c.baseline[key]
+        text = f"mean {d.mean:g}, SD {d.sd:g}, {kind}"
+        if kind == "truncated normal":
+            text += f" in [{d.low:g}, {d.high:g}]"
+        rows.append([key, BASELINE_UNITS[key], text, d.source])
+    print(_table(["quantity", "unit", "distribution", "source"], rows))
+    print()
+    print("Tissue shares of the baseline ROM deficit (each technique acts on its own tissue)")
+    rows = [[t, "share 0-1", f"{s:g}", src[f"tissue_shares.{t}"]] for t, s in c.tissue_shares.items()]
+    print(_table(["tissue", "unit", "value", "source"], rows))
+    print()
+    print("Natural history: the untreated course")
+    rows = [
+        [k, NATURAL_HISTORY_UNITS[k], f"{c.natural_history[k]:g}", src[f"natural_history.{k}"]]
+        for k in NATURAL_HISTORY_KEYS
+    ]
+    print(_table(["key", "unit", "value", "source"], rows))
+    print()
+    print("Indicated manual techniques (what 'manual therapy' means in the standard plans)")
+    rows = [
+        [t, f"{share:g}", f"{'I II III IV'.split()[grade - 1]}", src[f"manual_therapy.{t}"]]
+        for t, (share, grade) in c.manual_therapy.items()
+    ]
+    print(_table(["technique", "share of manual minutes", "Maitland grade", "source"], rows))
+    print()
+    overrides = {k.split(".", 1)[1]: s for k, s in src.items() if k.startswith("response.")}
+    shown = [name for name in PARAMETERS if args.all or name in overrides]
+    if args.all:
+        print(f"Model parameters ({len(PARAMETERS)}; '*' marks this condition's values)")
+    else:
+        print("Model parameters this condition sets (other than the model-wide defaults)")
+    for name in shown:
+        p = PARAMETERS[name]
+        mark = "*" if name in overrides else ""
+        value = f"{c.parameters[name]:g}{mark} {parameter_unit(name)}"
+        print(f"  {name} = {value} (accepted {p.low:g} to {p.high:g})")
+        print(f"      {p.meaning}")
+        print(f"      source: {overrides.get(name, p.source)}")
+    if not args.all:
+        if not shown:
+            print("  none")
+        rest = len(PARAMETERS) - len(shown)
+        print(f"  ... and {rest} model-wide parameters at their defaults: list them with --all")
+    return EXIT_OK
+
+
+# --- ptsim compare -------------------------------------------------------------------------------
+
+
+def _compare_arguments(parser: argparse.ArgumentParser) -> None:
+    from .plans import PLAN_NAMES
+
+    add = parser.add_argument
+    add(
+        "--condition",
+        default=DEFAULT_CONDITION,
+        metavar="C",
+        help=f"a shipped condition name or a .toml file (default {DEFAULT_CONDITION}; see 'ptsim list')",
+    )
+    add(
+        "--plans",
+        type=_name_list,
+        default=None,
+        metavar="a,b,c",
+        help="comma-separated standard plan names or .toml files (default all: " + ",".join(PLAN_NAMES) + ")",
+    )
+    add(
+        "--patients",
+        type=_whole_number(1),
+        default=None,
+        metavar="N",
+        help=f"virtual patients sampled from the condition (default {DEFAULT_PATIENTS}; "
+        "the cohort's size with --cohort)",
+    )
+    add(
+        "--days",
+        type=_whole_number(0, MAX_DAYS),
+        default=DEFAULT_DAYS,
+        metavar="D",
+        help=f"days to simulate after the first session (default {DEFAULT_DAYS}, at most {MAX_DAYS})",
+    )
+    add(
+        "--seed",
+        type=_whole_number(0, 2**64 - 1, high_text="2**64 - 1"),
+        default=0,
+        metavar="S",
+        help="random seed (default 0); the same seed gives the same numbers",
+    )
+    add(
+        "--cohort",
+        default=None,
+        metavar="cohort.csv",
+        help="your own patients: a CSV with the columns of ptsim.cohort.COLUMNS",
+    )
+    add(
+        "--summary-days",
+        type=_day_list,
+        default=None,
+        metavar="14,42,365",
+        help="days of the summary table (default: 0, 14, discharge, 91, 182, 365 within --days)",
+    )
+    add(
+        "--out",
+        default=None,
+        metavar="results.csv",
+        help="write every plan, patient and day to this CSV (one row per patient-day, units in the columns)",
+    )
+    add(
+        "--summary-out",
+        default=None,
+        metavar="summary.csv",
+        help="write the summary table (mean, SD, 95 %% CI per plan, outcome and day) to this CSV",
+    )
+    figure = parser.add_mutually_exclusive_group()
+    figure.add_argument(
+        "--plot",
+        default=DEFAULT_PLOT,
+        metavar="figure.png",
+        help=f"figure file, its type from the ending (default {DEFAULT_PLOT})",
+    )
+    figure.add_argument("--no-plot", action="store_true", help="do not draw the figure")
+    add("--force", action="store_true", help="replace output files that already exist")
+    add("--quiet", action="store_true", help="no progress bar and no notes on stderr; only the table")
+
+
+def _resolve_plans(names: list[str] | None) -> dict:
+    import ptsim
+    from ptsim.plans import PLAN_NAMES, get_plan
+
+    if names is None:
+        return ptsim.standard_plans()
+    plans = {}
+    for text in names:
+        if text not in PLAN_NAMES and not text.endswith(".toml"):
+            raise UsageError(
+                "--plans",
+                f"unknown plan {text!r}; accepted: {', '.join(PLAN_NAMES)}, or a path to a .toml file",
+            )
+        try:
+            plan = get_plan(text)
+        except (ValueError, FileNotFoundError, OSError) as exc:
+            raise UsageError("--plans", _one_line(exc)) from None
+        if plan.name in plans:
+            raise UsageError(
+                "--plans",
+                f"plan {plan.name!r} is given twice (a plan file's 'name' must differ from the others)",
+            )
+        plans[plan.name] = plan
+    return plans
+
+
+def _progress(args, total: int):
+    """A progress bar on stderr, shown only on a terminal, without --quiet, for runs over a second."""
+    from tqdm import tqdm
+
+    disable = args.quiet or not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
+    return tqdm(
+        total=total,
+        desc="simulating",
+        unit="plan",
+        file=sys.stderr,
+        disable=disable,
+        delay=PROGRESS_DELAY_S,
+        leave=False,
+    )
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _format_summary(summary) -> str:
+    import numpy as np
+
     table = summary.assign(
         value=[
-            f"{m:6.1f} [{lo:.1f}, {hi:.1f}]"
+            f"{m:6.1f} [{lo:.1f}, {hi:.1f}]" if np.isfinite(lo) else f"{m:6.1f} [no CI: 1 patient]"
             for m, lo, hi in zip(summary["mean"], summary["ci_low"], summary["ci_high"], strict=True)
         ]
     )
@@ -22,32 +520,319 @@ def _format_summary(summary) -> str:
     return wide[plans].to_string()
 
 
-def main(argv=None) -> int:
-    """Run the command line; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="ptsim", description=__doc__)
-    parser.add_argument("--condition", default=DEFAULT_CONDITION, help="shipped condition name or TOML path")
-    parser.add_argument("--patients", type=int, default=200, help="cohort size (default 200)")
-    parser.add_argument("--days", type=int, default=365, help="days to simulate (default 365)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--plot", default="ptsim_compare.png", help="figure file (default ptsim_compare.png)")
-    args = parser.parse_args(argv)
-    import ptsim
-    from ptsim.plotting import plot_trajectories
-
-    try:
-        comp = ptsim.compare(
-            args.condition, ptsim.standard_plans(), n_patients=args.patients, days=args.days, seed=args.seed
+def _check_size(n: int, days: int, n_plans: int, argument: str) -> None:
+    cells = n * (days + 1) * n_plans
+    if cells > MAX_PATIENT_DAYS:
+        raise UsageError(
+            argument,
+            f"{n} patients x {days + 1} days x {n_plans} plans = {cells:,} patient-days; "
+            f"this command holds at most {MAX_PATIENT_DAYS:,}: use fewer patients, days or plans",
         )
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"ptsim: error: {exc}", file=sys.stderr)
-        return 2
-    first = next(iter(comp.values()))
+
+
+def _compare_run(args) -> int:
+    import ptsim
+
+    # 1. Check everything the user typed before any work is done.
+    outputs = {}
+    if args.out is not None:
+        outputs["--out"] = _check_output("--out", args.out, args.force)
+    if args.summary_out is not None:
+        outputs["--summary-out"] = _check_output("--summary-out", args.summary_out, args.force)
+    if not args.no_plot:
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        kinds = tuple(sorted(FigureCanvasBase.get_supported_filetypes()))
+        outputs["--plot"] = _check_output("--plot", args.plot, args.force, kinds)
+    seen = {}
+    for arg, out in outputs.items():
+        key = os.path.abspath(out.path)
+        if key in seen:
+            raise UsageError(
+                arg, f"{str(out.path)!r} is also the file of {seen[key]}; give each output its own file"
+            )
+        seen[key] = arg
+
+    if args.summary_days is not None and args.summary_days[-1] > args.days:
+        raise UsageError(
+            "--summary-days",
+            f"day {args.summary_days[-1]} is after the last simulated day; "
+            f"accepted: whole numbers in [0, {args.days}] (--days {args.days})",
+        )
+
+    cond = _load_condition(args.condition, "--condition")
+    plans = _resolve_plans(args.plans)
+    if args.cohort is not None:
+        from ptsim.cohort import read_cohort
+
+        try:
+            cohort = read_cohort(args.cohort, cond)
+        except (ValueError, FileNotFoundError, OSError) as exc:
+            raise UsageError("--cohort", _one_line(exc)) from None
+        if args.patients is not None and args.patients != len(cohort):
+            raise UsageError(
+                "--patients",
+                f"{args.patients} disagrees with the {len(cohort)} patients of {args.cohort}; "
+                "leave --patients out with --cohort",
+            )
+        _check_size(len(cohort), args.days, len(plans), "--cohort")
+        who = f"{_plural(len(cohort), 'patient')} from {args.cohort}"
+    else:
+        from ptsim.cohort import sample_cohort
+
+        n = DEFAULT_PATIENTS if args.patients is None else args.patients
+        _check_size(n, args.days, len(plans), "--patients")
+        cohort = sample_cohort(cond, n, args.seed)
+        who = f"{_plural(n, 'virtual patient')}"
+
+    # 2. Simulate plan by plan on the same patients (the same numbers as ptsim.compare).
+    results = {}
+    with _progress(args, len(plans)) as bar:
+        for name, plan in plans.items():
+            results[name] = ptsim.simulate(
+                cond, plan, n_patients=None, days=args.days, seed=args.seed, cohort=cohort
+            )
+            bar.update()
+    comp = ptsim.Comparison(results)
+    summary = comp.summary(days=args.summary_days)
+
+    # 3. Report and write.
+    print(f"{cond.title}: {who}, {_plural(args.days, 'day')}, seed {args.seed}; mean [95 % CI of the mean]")
+    print(_format_summary(summary))
+    setbacks = comp.setbacks_summary()
+    print()
+    print("Setbacks after discharge in the simulated period")
     print(
-        f"{first.condition.title}: {first.n_patients} virtual patients, seed {args.seed}; "
-        "mean [95 % CI of the mean]"
+        _table(
+            ["plan", "per patient", "patients with at least one"],
+            [
+                [p, f"{s:.2f}", f"{share:.0%}"]
+                for p, s, share in zip(
+                    setbacks["plan"],
+                    setbacks["setbacks_per_patient"],
+                    setbacks["share_with_setback"],
+                    strict=True,
+                )
+            ],
+        )
     )
-    print(_format_summary(comp.summary()))
-    fig = plot_trajectories(comp)
-    fig.savefig(args.plot, dpi=110)
-    print(f"figure saved to {args.plot}")
-    return 0
+    sys.stdout.flush()
+    if "--out" in outputs:
+        import pandas as pd
+
+        frame = pd.concat([r.to_frame() for r in comp.values()], ignore_index=True)
+        _atomic_write(outputs["--out"], lambda p: frame.to_csv(p, index=False), args.force)
+        _note(args, f"wrote {args.out}: {len(frame):,} rows (one per plan, patient and day)")
+    if "--summary-out" in outputs:
+        _atomic_write(outputs["--summary-out"], lambda p: summary.to_csv(p, index=False), args.force)
+        _note(args, f"wrote {args.summary_out}: the summary table ({len(summary):,} rows)")
+    if "--plot" in outputs:
+        from ptsim.plotting import plot_trajectories
+
+        fig = plot_trajectories(comp)
+        kind = outputs["--plot"].path.suffix.lower().lstrip(".")
+        _atomic_write(outputs["--plot"], lambda p: fig.savefig(p, dpi=110, format=kind), args.force)
+        _note(args, f"saved the figure {args.plot}")
+    return EXIT_OK
+
+
+# --- ptsim dashboard -----------------------------------------------------------------------------
+
+DASHBOARD_START_TIMEOUT_S = 120.0
+"""Longest wait (seconds) for Voila to start listening."""
+
+
+def _dashboard_arguments(parser: argparse.ArgumentParser) -> None:
+    from .dashboard import DEFAULT_PORT, HOST
+
+    parser.add_argument(
+        "--port",
+        type=_whole_number(0, 65535, "a port number"),
+        default=DEFAULT_PORT,
+        metavar="P",
+        help=f"the port to serve on at {HOST} (default {DEFAULT_PORT}; 0 picks any free port)",
+    )
+    parser.add_argument(
+        "--no-browser", action="store_true", help="print the address only; do not open a web browser"
+    )
+
+
+def _can_open_browser() -> bool:
+    # Without a display, Python's webbrowser would start a text browser in this terminal.
+    return sys.platform in ("darwin", "win32") or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
+
+
+def _stop(proc, timeout_s: float = 20.0) -> None:
+    """Stop the Voila process (it shuts its kernels down on SIGTERM)."""
+    import subprocess
+
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _dashboard_run(args) -> int:
+    import subprocess
+
+    from . import dashboard
+
+    if not dashboard.voila_installed():
+        raise UsageError(
+            None, 'the dashboard needs Voila, which is not installed: pip install "ptsim[lab]" (or voila)'
+        )
+    try:
+        notebook = dashboard.notebook_path()
+    except FileNotFoundError as exc:
+        raise UsageError(None, _one_line(exc)) from None
+    port = args.port or dashboard.free_port()
+    try:
+        dashboard.check_port(port)
+    except ValueError as exc:
+        raise UsageError("--port", _one_line(exc)) from None
+    url = dashboard.url(port)
+    proc = subprocess.Popen(dashboard.voila_command(port, notebook))
+    try:
+        try:
+            dashboard.wait_for_port(port, DASHBOARD_START_TIMEOUT_S, proc)
+        except (RuntimeError, TimeoutError) as exc:
+            print(
+                f"ptsim dashboard: error: Voila did not start: {exc} (see its messages above)",
+                file=sys.stderr,
+            )
+            return EXIT_INTERNAL
+        print(f"ptsim dashboard: {url} (Ctrl-C stops it)", flush=True)
+        if not args.no_browser:
+            if _can_open_browser():
+                import webbrowser
+
+                webbrowser.open(url)
+            else:
+                print("ptsim dashboard: no display here; open the address in a browser", flush=True)
+        status = proc.wait()
+        if status != 0:
+            print(f"ptsim dashboard: error: Voila stopped with status {status}", file=sys.stderr)
+            return EXIT_INTERNAL
+        return EXIT_OK
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: stopping is the normal way to end
+        _stop(proc)
+        print(f"ptsim dashboard: stopped; {url} is closed", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(exc, _Terminated) else EXIT_INTERRUPTED
+    finally:
+        _stop(proc)
+
+
+# --- the registry and main -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: its one-line help, how to add its arguments and how to run it."""
+
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+COMMANDS: dict[str, Command] = {
+    "list": Command("list the shipped conditions and the standard plans", _list_arguments, _list_run),
+    "show": Command("show a condition's parameters with units and sources", _show_arguments, _show_run),
+    "compare": Command(
+        "compare plans on the same virtual patients (the default command)", _compare_arguments, _compare_run
+    ),
+    "dashboard": Command(
+        "serve the plan-comparison dashboard in a web browser (Voila, at 127.0.0.1)",
+        _dashboard_arguments,
+        _dashboard_run,
+    ),
+}
+"""Subcommands by name. Add an entry to add a command."""
+DEFAULT_COMMAND = "compare"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``ptsim`` parser with one subparser per entry of :data:`COMMANDS`."""
+    from . import __version__
+
+    parser = _Parser(
+        prog="ptsim",
+        description="Simulate physical-therapy plans: range of motion, pain and strength over time. "
+        f"Without a command, runs '{DEFAULT_COMMAND}' with its defaults.",
+        epilog="Each command has its own help: ptsim COMMAND --help",
+    )
+    parser.add_argument("--version", action="version", version=f"ptsim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for name, cmd in COMMANDS.items():
+        p = sub.add_parser(name, help=cmd.help, description=cmd.help[0].upper() + cmd.help[1:] + ".")
+        cmd.add_arguments(p)
+        p.set_defaults(_run=cmd.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``ptsim`` command.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0 success, 2 a usage error or a bad file, 130 interrupted (Ctrl-C), 143
+        terminated (SIGTERM), 1 out of memory or an internal error (a bug: please report it).
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # No command (nothing, or options only) means the default command with those options.
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv = [DEFAULT_COMMAND, *argv]
+    prog = "ptsim"
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    if on_main_thread:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help and --version
+            return exc.code if isinstance(exc.code, int) else EXIT_OK
+        prog = f"ptsim {args.command}"
+        return args._run(args)
+    except UsageError as exc:
+        print(f"{exc.prog or prog}: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt as exc:
+        what = "terminated" if isinstance(exc, _Terminated) else "interrupted"
+        print(f"{prog}: {what}; no output file was left half-written", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(exc, _Terminated) else EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `ptsim list | head -3`
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return EXIT_OK
+    except MemoryError:
+        print(
+            f"{prog}: error: not enough memory for this run; use fewer patients, days or plans",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+    except Exception as exc:
+        if os.environ.get("PTSIM_DEBUG"):
+            raise
+        print(
+            f"{prog}: internal error: {type(exc).__name__}: {_one_line(exc)} "
+            "(a bug in ptsim: please report it; set PTSIM_DEBUG=1 to see the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous)

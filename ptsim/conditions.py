@@ -70,7 +70,11 @@ class Condition:
     parameters : dict[str, float]
         Every model parameter (``ptsim.parameters.PARAMETERS``) with this condition's overrides.
     sources : dict[str, str]
-        Source of every number in the file, by dotted key.
+        Source of every number in the file, by dotted key (calibrated values under
+        ``calibrated.<name>``).
+    calibration : dict or None
+        The calibrated layer applied on top of the file (``data/calibrated/<name>.toml``): its
+        date, evidence rows and the values it set, with the file's defaults; None if none.
     """
 
     name: str
@@ -86,6 +90,7 @@ class Condition:
     parameters: dict[str, float]
     sources: dict[str, str] = field(default_factory=dict)
     path: str | None = None
+    calibration: dict | None = None
 
     def with_parameters(self, **overrides: float) -> Condition:
         """A copy with some model parameters changed (for what-if runs and calibration).
@@ -133,13 +138,17 @@ def list_conditions() -> list[str]:
     return sorted(p.stem for p in conditions_dir().glob("*.toml"))
 
 
-def load_condition(name_or_path: str | Path) -> Condition:
+def load_condition(name_or_path: str | Path, calibrated: bool = True) -> Condition:
     """Load a shipped condition by name, or any condition file by path.
 
     Parameters
     ----------
     name_or_path : str or pathlib.Path
         A name from :func:`list_conditions` (e.g. ``"knee_oa"``) or a path to a TOML file.
+    calibrated : bool
+        Apply the calibrated layer ``data/calibrated/<name>.toml`` of a shipped condition (written
+        by :mod:`ptsim.calibrate`) on top of the condition file (default True). A condition file
+        outside the shipped folder never gets a calibrated layer.
 
     Raises
     ------
@@ -165,7 +174,81 @@ def load_condition(name_or_path: str | Path) -> Condition:
                 f"unknown condition {text!r}; accepted: {', '.join(list_conditions())}, "
                 "or a path to a .toml file"
             )
-    return parse_condition(path.read_text(encoding="utf-8"), str(path))
+    cond = parse_condition(path.read_text(encoding="utf-8"), str(path))
+    layer = calibrated_dir() / f"{cond.name}.toml"
+    if calibrated and path.resolve().parent == conditions_dir().resolve() and layer.is_file():
+        cond = apply_calibration(cond, layer)
+    return cond
+
+
+def calibrated_dir() -> Path:
+    """The folder of calibrated layers (``data/calibrated``)."""
+    return data_dir() / "calibrated"
+
+
+_NH_LIMITS = {
+    "pain_end_frac": (0, 2),
+    "pain_tau_days": (1, math.inf),
+    "rom_deficit_end_frac": (0, 2),
+    "rom_tau_days": (1, math.inf),
+    "setback_hazard_per_day": (0, 1),
+}
+
+
+def apply_calibration(cond: Condition, path: str | Path) -> Condition:
+    """Apply a calibrated layer (TOML written by :func:`ptsim.calibrate.write_calibration`).
+
+    Its ``[parameters]`` table sets model parameters or ``natural_history.<key>`` values; each
+    gets the source ``calibrated.<name>`` naming the date and the evidence rows. Errors name the
+    file and the key.
+    """
+    path = Path(path)
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+    r = _Reader(doc, str(path))
+    meta = r.table("calibration")
+    date = r.text("calibration", "date")
+    rows = meta.get("evidence_rows")
+    if not isinstance(rows, list) or not all(isinstance(x, str) for x in rows):
+        r.fail("calibration.evidence_rows", "a list of evidence target ids", rows)
+    params, natural, defaults, sources = (
+        dict(cond.parameters),
+        dict(cond.natural_history),
+        {},
+        dict(cond.sources),
+    )
+    where = f"calibrated {date} (ptsim.calibrate; evidence rows: {', '.join(rows)})"
+    for key, entry in r.table("parameters").items():
+        full = f"parameters.{key}"
+        if not isinstance(entry, dict) or "value" not in entry:
+            r.fail(full, "{ value = <number>, default = <number>, low = ..., high = ... }", entry)
+        if key.startswith("natural_history."):
+            nh_key = key.split(".", 1)[1]
+            if nh_key not in _NH_LIMITS:
+                r.fail(full, f"natural_history.<{'|'.join(_NH_LIMITS)}>")
+            lo, hi = _NH_LIMITS[nh_key]
+            defaults[key] = natural[nh_key]
+            natural[nh_key] = r.number(f"{full}.value", entry["value"], lo, hi)
+        elif key in PARAMETERS:
+            spec = PARAMETERS[key]
+            defaults[key] = params[key]
+            params[key] = r.number(f"{full}.value", entry["value"], spec.low, spec.high)
+        else:
+            r.fail(full, "a model parameter name or natural_history.<key>")
+        sources[f"calibrated.{key}"] = where
+    info = {
+        "file": str(path),
+        "date": date,
+        "evidence_rows": list(rows),
+        "values": {
+            k: (natural[k.split(".", 1)[1]] if k.startswith("natural_history.") else params[k])
+            for k in defaults
+        },
+        "defaults": defaults,
+    }
+    return replace(cond, parameters=params, natural_history=natural, sources=sources, calibration=info)
 
 
 class _Reader:
@@ -265,13 +348,7 @@ def parse_condition(text: str, filename: str = "<string>") -> Condition:
             r.fail(f"{full}.sd", f"an SD below sqrt(mean*(1-mean)) = {math.sqrt(mean * (1 - mean)):.3f}", sd)
         baseline[key] = Distribution(mean, sd, low, high, entry["source"])
 
-    nh_limits = {
-        "pain_end_frac": (0, 2),
-        "pain_tau_days": (1, math.inf),
-        "rom_deficit_end_frac": (0, 2),
-        "rom_tau_days": (1, math.inf),
-        "setback_hazard_per_day": (0, 1),
-    }
+    nh_limits = _NH_LIMITS
     natural = {
         k: r.sourced("natural_history", k, *nh_limits[k], allow_inf=k.endswith("tau_days"))
         for k in NATURAL_HISTORY_KEYS

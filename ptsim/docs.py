@@ -19,9 +19,27 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _calibrated_values() -> dict[str, dict[str, float]]:
+    """Calibrated value of each parameter by condition, from the calibrated layers."""
+    out: dict[str, dict[str, float]] = {}
+    for name in list_conditions():
+        c = load_condition(name)
+        if c.calibration:
+            for key, value in c.calibration["values"].items():
+                out.setdefault(key, {})[name] = value
+    return out
+
+
 def parameter_tables() -> str:
     """Markdown tables: model-wide parameters, then each condition's numbers with sources."""
-    lines = ["### Model-wide parameters", ""]
+    calibrated = _calibrated_values()
+    lines = [
+        "### Model-wide parameters",
+        "",
+        "`default` is the model-wide value; `calibrated` lists the conditions whose calibrated layer",
+        "(`data/calibrated/<condition>.toml`, written by `python -m ptsim.calibrate`) replaces it, with",
+        "the fitted value; the evidence rows each fit used are listed under the condition below.",
+    ]
     group = None
     for p in PARAMETERS.values():
         if p.group != group:
@@ -30,15 +48,18 @@ def parameter_tables() -> str:
                 "",
                 f"**{group}**",
                 "",
-                "| name | default | range | meaning | source |",
-                "|---|---|---|---|---|",
+                "| name | default | range | meaning | source | calibrated |",
+                "|---|---|---|---|---|---|",
             ]
+        cal = "; ".join(f"{c}: {v:.4g}" for c, v in calibrated.get(p.name, {}).items()) or "-"
         lines.append(
-            f"| `{p.name}` | {p.default:g} | {p.low:g}-{p.high:g} | {_cell(p.meaning)} | {_cell(p.source)} |"
+            f"| `{p.name}` | {p.default:g} | {p.low:g}-{p.high:g} | {_cell(p.meaning)} | {_cell(p.source)} "
+            f"| {cal} |"
         )
     lines += ["", "### Conditions", ""]
     for name in list_conditions():
         c = load_condition(name)
+        base = load_condition(name, calibrated=False)  # the file's values; calibrated rows follow
         lines += [
             f"#### {c.title} (`{c.name}`)",
             "",
@@ -58,7 +79,7 @@ def parameter_tables() -> str:
             )
         for key in NATURAL_HISTORY_KEYS:
             lines.append(
-                f"| natural history `{key}` | {c.natural_history[key]:g} | "
+                f"| natural history `{key}` | {base.natural_history[key]:g} | "
                 f"{_cell(c.sources[f'natural_history.{key}'])} |"
             )
         for tech, (share, grade) in c.manual_therapy.items():
@@ -67,7 +88,15 @@ def parameter_tables() -> str:
         for key, src in c.sources.items():
             if key.startswith("response."):
                 pname = key.split(".", 1)[1]
-                lines.append(f"| override `{pname}` | {c.parameters[pname]:g} | {_cell(src)} |")
+                lines.append(f"| override `{pname}` | {base.parameters[pname]:g} | {_cell(src)} |")
+        if c.calibration:
+            cal = c.calibration
+            for key, value in cal["values"].items():
+                lines.append(
+                    f"| calibrated `{key}` | {value:.4g} (before calibration {cal['defaults'][key]:.4g}) | "
+                    f"fitted {cal['date']} by `ptsim.calibrate` to evidence rows "
+                    f"{', '.join(f'`{r}`' for r in cal['evidence_rows'])} (`data/evidence/targets.csv`) |"
+                )
         lines.append("")
     return "\n".join(lines).strip() + "\n"
 

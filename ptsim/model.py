@@ -203,7 +203,7 @@ def tolerance(pain, p: dict) -> np.ndarray:
     1 up to ``tolerance_full_nprs``, falling linearly to ``tolerance_floor_frac`` at 10/10.
     """
     full, floor = p["tolerance_full_nprs"], p["tolerance_floor_frac"]
-    slope = (1.0 - floor) / max(10.0 - full, 1e-9)
+    slope = (1.0 - floor) / np.maximum(10.0 - full, 1e-9)  # parameters may be per-patient arrays
     return np.clip(1.0 - slope * (pain - full), floor, 1.0)
 
 
@@ -250,8 +250,10 @@ def exercise(s: State, pts: Patients, p: dict, minutes, intensity: float):
 
     exercise_pain = pain_now + p["exercise_provocation_nprs"] * effort * (minutes > 0)
     excess = np.maximum(exercise_pain - p["flare_threshold_nprs"], 0.0)
-    flared = excess > 0
-    jump = np.minimum(p["flare_gain_per_nprs"] * excess, 1.0)
+    # Only exercise that is done can flare: a patient with 0 minutes (e.g. skipping a home session
+    # while others do theirs) is untouched, so patients never depend on one another.
+    flared = (excess > 0) & (minutes > 0)
+    jump = np.where(flared, np.minimum(p["flare_gain_per_nprs"] * excess, 1.0), 0.0)
     sens = s.sensitization + jump * (1.0 - s.sensitization)
 
     state = replace(
@@ -284,9 +286,11 @@ def adapt(s: State, p: dict, dose_min, flared) -> State:
     sat = p["session_saturation_min"]
     u = sat * (1.0 - np.exp(-np.asarray(dose_min) / sat))
     cap = p["fitness_cap_pct"]
-    fitness = cap - (cap - s.fitness_pct) * np.exp(-p["fitness_gain_pct_per_dose_min"] * u / cap)
-    fatigue = 1.0 - (1.0 - s.fatigue_frac) * np.exp(-p["fatigue_gain_per_dose_min"] * u)
-    motor = 1.0 - (1.0 - s.motor) * np.exp(-p["motor_gain_per_dose_min"] * u)
+    # x + (ceiling - x)(1 - e^-a), written with expm1 so that a patient with no dose keeps x exactly
+    # (whatever the other patients did that day).
+    fitness = s.fitness_pct - (cap - s.fitness_pct) * np.expm1(-p["fitness_gain_pct_per_dose_min"] * u / cap)
+    fatigue = s.fatigue_frac - (1.0 - s.fatigue_frac) * np.expm1(-p["fatigue_gain_per_dose_min"] * u)
+    motor = s.motor - (1.0 - s.motor) * np.expm1(-p["motor_gain_per_dose_min"] * u)
     graded = np.where(flared, 0.5 * u, u)
     setpoint = s.setpoint * np.exp(-p["setpoint_drop_per_dose_min"] * graded)
     return replace(s, fitness_pct=fitness, fatigue_frac=fatigue, motor=motor, setpoint=setpoint)
@@ -303,6 +307,14 @@ def natural_targets(pts: Patients, natural_history: dict):
 def lagged_factors(tau_drive: float, tau_lag: float, days: float):
     """The two factors of :func:`lagged`: ``x(days) = x0 * fl + ratio * y0 * drive``."""
     fl = decay(days, tau_lag)
+    if np.ndim(tau_drive) or np.ndim(tau_lag):  # per-patient time constants (sensitivity batches)
+        tau_drive, tau_lag = np.broadcast_arrays(np.asarray(tau_drive, float), np.asarray(tau_lag, float))
+        inf = np.isinf(tau_drive)
+        close = ~inf & (np.abs(tau_drive - tau_lag) <= 1e-9 * tau_lag)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            general = (decay(days, tau_drive) - fl) * tau_drive / (tau_drive - tau_lag)
+        drive = np.where(inf, 1.0 - fl, np.where(close, days / tau_lag * fl, general))
+        return fl, drive
     if np.isinf(tau_drive):
         drive = 1.0 - fl
     elif abs(tau_drive - tau_lag) > 1e-9 * tau_lag:

@@ -4,6 +4,19 @@ The simulation's outcomes are true values. Clinicians measure them with a goniom
 hand-held dynamometer, each with a known error and a reading resolution, and judge "responders"
 against minimal clinically important differences (MCIDs). Measurement noise is keyed by (seed,
 patient, day, instrument), so the same patient measured on the same day reads the same in every plan.
+
+Function score and WOMAC/NDI-like percentages
+---------------------------------------------
+The model's function score (0-100, 100 = normal) is a weighted mean of pain relief
+(``1 - pain/10``), the share of normal ROM and the share of normal strength (weights
+``function_weight_*`` in ``ptsim.parameters``). Questionnaires such as the WOMAC function subscale or
+the Neck Disability Index report *disability* as a percentage of the worst possible score (0 % = no
+disability). :func:`disability_pct` gives the model's counterpart, ``100 - function``. It is a
+composite of the three modelled outcomes, not an item-by-item WOMAC or NDI: it moves in the same
+direction and on the same 0-100 % scale, so percentage rules such as "a 20 % improvement of the
+baseline disability" (Angst et al. 2002, ``MCID["function_percent"]``) can be applied to it, but its
+absolute values are not WOMAC or NDI scores (assumption). The measured function score of a visit is
+the same composite computed from the instrument readings (:func:`measured_function`).
 """
 
 from __future__ import annotations
@@ -143,9 +156,109 @@ def measure(result, days, seed: int = 0):
         for outcome, inst in instruments.items():
             z = standard_normals(seed, "measurement", ids, d * 8 + _INSTRUMENT_INDEX[outcome])
             row[outcome] = inst.read(result.outcome(outcome)[:, result.columns([d])[0]], z)
+        row["function_0_100"] = measured_function(row["pain"], row["rom"], row["strength"], result.condition)
         frames.append(pd.DataFrame(row))
     out = pd.concat(frames, ignore_index=True)
     return out.rename(columns={"rom": "rom_deg", "pain": "pain_nprs", "strength": "strength_pct_normal"})
+
+
+def measure_baseline(cohort, condition, seed: int = 0):
+    """Measure a cohort at intake (before the first session) with the instruments' errors.
+
+    The true values are the cohort's baseline columns; the noise is keyed as a visit on day -1, so
+    it differs from every later visit and is the same for a patient in every plan.
+
+    Parameters
+    ----------
+    cohort : pandas.DataFrame
+        Patients (``ptsim.cohort.COLUMNS``).
+    condition : Condition
+    seed : int
+        Seed of the measurement noise.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``patient_id, rom_deg, pain_nprs, strength_pct_normal, function_0_100`` as read at intake.
+
+    Examples
+    --------
+    >>> import ptsim
+    >>> from ptsim.cohort import sample_cohort
+    >>> cond = ptsim.load_condition("knee_oa")
+    >>> base = measure_baseline(sample_cohort(cond, 5, seed=1), cond, seed=1)
+    >>> bool(base["pain_nprs"].between(0, 10).all())
+    True
+    """
+    import pandas as pd
+
+    ids = cohort["patient_id"].to_numpy()
+    true = {
+        "rom": cohort["rom_baseline_deg"].to_numpy(float),
+        "pain": cohort["pain_baseline_nprs"].to_numpy(float),
+        "strength": cohort["strength_baseline_pct_normal"].to_numpy(float),
+    }
+    instruments = {
+        "rom": goniometer(condition),
+        "pain": INSTRUMENTS["nprs"],
+        "strength": INSTRUMENTS["dynamometer"],
+    }
+    row = {"patient_id": ids}
+    for outcome, inst in instruments.items():
+        z = standard_normals(seed, "measurement", ids, -8 + _INSTRUMENT_INDEX[outcome])
+        row[outcome] = inst.read(true[outcome], z)
+    row["function_0_100"] = measured_function(row["pain"], row["rom"], row["strength"], condition)
+    return pd.DataFrame(row).rename(
+        columns={"rom": "rom_deg", "pain": "pain_nprs", "strength": "strength_pct_normal"}
+    )
+
+
+def measured_function(pain_nprs, rom_deg, strength_pct_normal, condition) -> np.ndarray:
+    """The function score (0-100) computed from instrument readings (the model's own composite).
+
+    See the module notes for its relation to WOMAC/NDI-like disability percentages.
+    """
+    from .model import function_score
+
+    return function_score(
+        np.asarray(pain_nprs, float),
+        np.asarray(rom_deg, float),
+        np.asarray(strength_pct_normal, float),
+        condition.rom_normal_deg,
+        condition.parameters,
+    )
+
+
+def disability_pct(function_0_100) -> np.ndarray:
+    """Disability as a percentage of the worst score (0 % = none), like a WOMAC-function or NDI %.
+
+    ``100 - function``: the model's function score on the scale questionnaires report (see the module
+    notes: a composite of pain, ROM and strength, not an item-by-item questionnaire).
+
+    Examples
+    --------
+    >>> float(disability_pct(70.0))
+    30.0
+    """
+    return 100.0 - np.asarray(function_0_100, float)
+
+
+def function_responders(baseline_function, followup_function) -> np.ndarray:
+    """Whether each patient's disability (``100 - function``) fell by >= 20 % of its baseline value.
+
+    The percent rule of ``MCID["function_percent"]`` (Angst et al. 2002, WOMAC MCID 17-22 % of
+    baseline). A patient with no baseline disability cannot improve and is not a responder.
+
+    Examples
+    --------
+    >>> function_responders([50.0, 50.0], [65.0, 55.0]).tolist()
+    [True, False]
+    """
+    before = disability_pct(baseline_function)
+    after = disability_pct(followup_function)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where(before > 0, 100.0 * (before - after) / before, 0.0)
+    return pct >= MCID["function_percent"][0]
 
 
 def pain_responders(baseline_nprs, followup_nprs, rule: str = "percent") -> np.ndarray:
@@ -171,7 +284,5 @@ def responder_rate(result, day: int, rule: str = "percent", seed: int = 0) -> fl
     cohort's baseline pain read through the NPRS).
     """
     measured = measure(result, [day], seed)
-    ids = result.cohort["patient_id"].to_numpy()
-    z = standard_normals(seed, "measurement", ids, -8 + _INSTRUMENT_INDEX["pain"])
-    baseline = INSTRUMENTS["nprs"].read(result.cohort["pain_baseline_nprs"].to_numpy(), z)
+    baseline = measure_baseline(result.cohort, result.condition, seed)["pain_nprs"].to_numpy()
     return float(pain_responders(baseline, measured["pain_nprs"].to_numpy(), rule).mean())

@@ -259,7 +259,8 @@ def standard_plans(
     Parameters
     ----------
     sessions_per_week, weeks : int
-        Clinic visits a week and weeks of care (defaults: 2 a week for 6 weeks).
+        Clinic visits a week and weeks of care (defaults: 2 a week for 6 weeks). The home programme
+        runs on the other days, five a week at most.
     session_minutes : float
         Length of a session (minutes, at least 10); the manual and exercise minutes scale with it.
     """
@@ -267,7 +268,10 @@ def standard_plans(
     edu = Component("education", 5)
     work = session_minutes - 5
     manual, ex = 15 / 40 * work, 25 / 40 * work
-    home = HomeProgramme()
+    # Home sessions fill the days without a clinic visit, five a week at most.
+    home = HomeProgramme(
+        days_per_week=min(5, 7 - _finite(sessions_per_week, "sessions_per_week", 0, 7, integer=True))
+    )
     spec = {
         "usual_care": ((), None, "no treatment: the natural history of the condition"),
         "massage_only": (

@@ -82,6 +82,9 @@ class Result:
     setback_count: np.ndarray | None = field(repr=False, default=None)
     flare_count: np.ndarray | None = field(repr=False, default=None)
     daily: _engine.DailySummary | None = field(repr=False, default=None)
+    policy_log: object = field(repr=False, default=None)
+    """For an adaptive plan, a :class:`ptsim.adaptive.PolicyLog` (per-patient discharge days and the
+    sessions given); None for a fixed plan."""
 
     @property
     def n_patients(self) -> int:
@@ -170,14 +173,18 @@ def _check_days(days) -> int:
     return check_count(days, "days", 0)
 
 
+DEFAULT_PATIENTS = 200
+
+
 def _cohort_for(cond: Condition, n_patients, seed, cohort):
     if cohort is None:
-        return sample_cohort(cond, check_count(n_patients, "n_patients"), seed)
+        n = DEFAULT_PATIENTS if n_patients is None else n_patients
+        return sample_cohort(cond, check_count(n, "n_patients"), seed)
     df = validate_cohort(cohort, cond, "cohort")
     if n_patients is not None and n_patients != len(df):
         raise ValueError(
             f"n_patients={n_patients!r} disagrees with the cohort's {len(df)} rows; "
-            "pass n_patients=None with a cohort"
+            "leave n_patients out when you give a cohort"
         )
     return df
 
@@ -254,7 +261,7 @@ DEFAULT_CHUNK_SIZE = 20_000
 def simulate(
     condition,
     plan,
-    n_patients: int | None = 200,
+    n_patients: int | None = None,
     days: int = 365,
     seed: int = 0,
     cohort=None,
@@ -270,8 +277,9 @@ def simulate(
         A condition, a shipped condition's name, or a path to a condition TOML file.
     plan : Plan or str
         A plan, a standard plan's name, or a path to a plan TOML file.
-    n_patients : int
-        Number of patients sampled from the condition (>= 1); ignored (pass None) with a cohort.
+    n_patients : int, optional
+        Number of patients sampled from the condition (>= 1; default 200). With a ``cohort``, leave
+        it out (or give the cohort's size).
     days : int
         Days to simulate after the first session (>= 0); the result has ``days + 1`` columns.
     seed : int
@@ -288,8 +296,10 @@ def simulate(
         (random numbers are keyed by patient and day), see ``docs/performance.md``.
     engine : {"numpy", "numba", "auto"}
         ``"numba"`` runs the optional compiled kernel (``pip install numba``): 1.5-8x faster, the
-        same numbers to ~1e-15 relative (see ``docs/performance.md``). ``"auto"``: numba when it is
-        installed, numpy otherwise (for interactive apps).
+        same numbers to ~1e-15 relative (see ``docs/performance.md``); it refuses a condition whose
+        parameters are per-patient arrays (``ptsim.sensitivity`` batches). ``"auto"``: numba when it
+        is installed and runs the case, numpy otherwise (for interactive apps). Adaptive plans
+        (``ptsim.adaptive.simulate_policy``) always run on the numpy engine.
 
     Returns
     -------
@@ -301,9 +311,7 @@ def simulate(
     seed = check_count(seed, "seed", 0)
     record_days = _check_record_days(record_days, days)
     chunk_size = _check_chunk_size(chunk_size)
-    runner = _runner(engine)
-    if cohort is not None and n_patients == 200:
-        n_patients = None  # the default size gives way to the cohort's
+    runner = _runner(engine, cond)
     df = _cohort_for(cond, n_patients, seed, cohort)
     return _run_plans(cond, {plan.name: plan}, df, days, seed, record_days, chunk_size, runner)[plan.name]
 
@@ -319,17 +327,25 @@ def _chunks(n: int, record_days, chunk_size):
 ENGINES = ("numpy", "numba", "auto")
 
 
-def _runner(engine: str):
-    """The function that runs one plan for one chunk of patients: ``_run`` or the numba kernel."""
+def _runner(engine: str, cond: Condition | None = None):
+    """The function that runs one plan for one chunk of patients: ``_run`` or the numba kernel.
+
+    ``"auto"`` takes the numba kernel when numba is installed and the kernel runs ``cond`` (one value
+    per model parameter), the numpy engine otherwise; ``"numba"`` refuses what the kernel cannot run.
+    """
     if engine == "numpy":
         return _run
     if engine in ("numba", "auto"):
         from . import _numba
 
-        if engine == "auto" and not _numba.AVAILABLE:
+        if engine == "auto" and (
+            not _numba.AVAILABLE or (cond is not None and _numba.unsupported(cond) is not None)
+        ):
             return _run
         if not _numba.AVAILABLE:
             raise ValueError("engine='numba' needs the numba package: pip install numba (or engine='numpy')")
+        if cond is not None and (why := _numba.unsupported(cond)) is not None:
+            raise ValueError(f"engine='numba' cannot run {why}: use engine='numpy' (or 'auto')")
         return _numba.run
     raise ValueError(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
 
@@ -391,11 +407,16 @@ class _Assembled:
         )
 
 
-def _run(cond: Condition, plan: Plan, df, days: int, seed: int, record_days=None, draws=None) -> Result:
+def _run(
+    cond: Condition, plan: Plan, df, days: int, seed: int, policy=None, record_days=None, draws=None
+) -> Result:
     """The engine: one loop over days, vectorised over the patients of ``df``.
 
     The day's dynamics are ``model``'s functions; ``_engine`` holds the precomputed one-day step,
     the random draws (shared between the plans of a comparison) and the recorders.
+
+    With a ``policy`` (see :mod:`ptsim.adaptive`) the policy's runner decides each day's sessions
+    and home exercise per patient, and each patient is discharged on their own day.
     """
     pts = to_patients(df, cond)
     p, nh = cond.parameters, cond.natural_history
@@ -409,18 +430,28 @@ def _run(cond: Condition, plan: Plan, df, days: int, seed: int, record_days=None
     base_hazard = nh["setback_hazard_per_day"]
     no_dose, no_flare = step.zeros, _engine._zeros(n, bool)
 
+    runner = None
+    discharge = plan.discharge_day
+    if policy is not None:
+        from .adaptive import _Runner
+
+        runner = _Runner(policy, cond, plan, pts, p, ids, seed, days)
+        discharge = runner.discharge  # per patient, updated in place by the policy
     state = model.initial_state(pts)
     for d in range(t):
         hit = None
         if d > 0:
             state = step.advance(state)  # == model.advance_days(state, pts, p, nh, 1.0)
-            if d >= plan.discharge_day and base_hazard > 0:
+            at_risk = d >= discharge  # a bool, or one per patient with a policy
+            if base_hazard > 0 and np.any(at_risk):
                 hazard = model.setback_hazard(state, pts, p, base_hazard)
-                hit = draws["setback"].on(d) < -np.expm1(-hazard)
+                hit = (draws["setback"].on(d) < -np.expm1(-hazard)) & at_risk
                 if hit.any():
                     state = model.setback(state, pts, p, hit)
         dose, flared = no_dose, no_flare
-        if clinic[d]:
+        if runner is not None:
+            state, dose, flared = runner.day(d, state, bool(clinic[d]), freq[d])
+        elif clinic[d]:
             state, dose, flared = run_session(state, pts, p, plan.session)
         elif freq[d] > 0:
             prob = model.home_probability(state, pts, p, freq[d])
@@ -434,7 +465,15 @@ def _run(cond: Condition, plan: Plan, df, days: int, seed: int, record_days=None
         state = step.end_of_day(state)  # == model.pass_minutes(state, math.inf, p)
         rec.record(d, step.outputs(state), dose, flared, hit)
 
-    return Result(condition=cond, plan=plan, cohort=df, seed=seed, final_state=state, **rec.arrays())
+    return Result(
+        condition=cond,
+        plan=plan,
+        cohort=df,
+        seed=seed,
+        final_state=state,
+        policy_log=None if runner is None else runner.log(),
+        **rec.arrays(),
+    )
 
 
 class Comparison(Mapping):
@@ -544,7 +583,7 @@ class Comparison(Mapping):
 def compare(
     condition,
     plans=None,
-    n_patients: int | None = 200,
+    n_patients: int | None = None,
     days: int = 365,
     seed: int = 0,
     cohort=None,
@@ -583,9 +622,7 @@ def compare(
     seed = check_count(seed, "seed", 0)
     record_days = _check_record_days(record_days, days)
     chunk_size = _check_chunk_size(chunk_size)
-    runner = _runner(engine)
-    if cohort is not None and n_patients == 200:
-        n_patients = None
+    runner = _runner(engine, cond)
     df = _cohort_for(cond, n_patients, seed, cohort)
     resolved = {name: plan.resolve(cond) for name, plan in items}
     return Comparison(_run_plans(cond, resolved, df, days, seed, record_days, chunk_size, runner))

@@ -23,9 +23,10 @@ from reference import simulate_reference  # noqa: E402
 TRAJECTORIES = ("rom", "pain", "strength", "function", "exercise_dose")
 
 
-def test_engine_matches_golden_values_of_the_original_engine():
-    """Values saved from the engine before the performance work (commit c5f7566): 12 patients, all
-    conditions and standard plans, 365 days, seed 3 (per-patient sums and every 29th day)."""
+def test_engine_matches_golden_values_of_the_plain_engine():
+    """Values saved from main's plain engine at commit a2a425f, before the performance work was
+    merged (see ``tests/data/make_engine_golden.py``): 12 patients, all conditions and standard
+    plans, 365 days, seed 3 (per-patient sums and every 29th day)."""
     golden = np.load(ROOT / "tests" / "data" / "engine_golden.npz")
     for cond in ptsim.list_conditions():
         comp = ptsim.compare(cond, n_patients=12, days=365, seed=3)
@@ -97,6 +98,46 @@ def test_day_step_is_model_advance_days_bit_for_bit(condition):
     np.testing.assert_array_equal(function, model.function_score(pain, rom, strength, pts.rom_normal_deg, p))
 
 
+def test_day_step_takes_per_patient_parameter_arrays():
+    """Sensitivity batches give parameters one value per patient: the one-day step still equals
+    ``model.advance_days`` bit for bit, and a batch of two parameter sets equals the two runs."""
+    from dataclasses import replace
+
+    cond = ptsim.load_condition("knee_oa")
+    n = 40
+    pts = to_patients(sample_cohort(cond, n, seed=2), cond)
+    p = dict(cond.parameters)
+    for k in ("fitness_tau_days", "hypertrophy_tau_days", "sensitization_tau_days", "motor_tau_days"):
+        p[k] = p[k] * np.linspace(0.7, 1.3, n)
+    p["hypertrophy_tau_days"][:5] = p["fitness_tau_days"][:5]  # the equal-time-constant branch
+    step = _engine.DayStep(pts, p, cond.natural_history)
+    s = _random_state(n, np.random.default_rng(1))
+    fast = step.advance(s)
+    slow = model.advance_days(s, pts, p, cond.natural_history, 1.0)
+    for f in model.State.__dataclass_fields__:
+        np.testing.assert_array_equal(getattr(fast, f), getattr(slow, f), err_msg=f)
+
+    from ptsim.simulate import _run
+
+    df = sample_cohort(cond, 10, seed=3)
+    plan = ptsim.standard_plans()["combined"].resolve(cond)
+    low, high = dict(cond.parameters), dict(cond.parameters)
+    high["fitness_tau_days"] *= 1.5
+    both = dict(cond.parameters)
+    both["fitness_tau_days"] = np.repeat([low["fitness_tau_days"], high["fitness_tau_days"]], 10)
+    batch = _run(replace(cond, parameters=both), plan, pd_concat([df, df]), 90, 0)  # as sensitivity does
+    for j, params in enumerate((low, high)):
+        one = _run(replace(cond, parameters=params), plan, df, 90, 0)
+        np.testing.assert_array_equal(batch.strength[10 * j : 10 * (j + 1)], one.strength)
+        np.testing.assert_array_equal(batch.pain[10 * j : 10 * (j + 1)], one.pain)
+
+
+def pd_concat(frames):
+    import pandas as pd
+
+    return pd.concat(frames, ignore_index=True)
+
+
 def test_shared_states_cannot_be_changed_in_place():
     cond = ptsim.load_condition("knee_oa")
     pts = to_patients(sample_cohort(cond, 5), cond)
@@ -142,12 +183,11 @@ def test_record_days_keep_the_same_numbers_and_daily_summaries():
 
 
 def test_chunks_give_the_same_numbers():
-    """Chunking over patients changes nothing (random numbers are keyed by patient and day).
-
-    Chunks of 100+ patients: see docs/performance.md for why tiny chunks can differ today."""
+    """Chunking over patients changes nothing (random numbers are keyed by patient and day, and a
+    patient who does not exercise is untouched by the others), whatever the chunk size."""
     full = ptsim.compare("chronic_neck_pain", n_patients=300, days=365, seed=1)
     kept = ptsim.compare(
-        "chronic_neck_pain", n_patients=300, days=365, seed=1, record_days=[0, 42, 365], chunk_size=100
+        "chronic_neck_pain", n_patients=300, days=365, seed=1, record_days=[0, 42, 365], chunk_size=7
     )
     for name in full:
         np.testing.assert_array_equal(kept[name].pain, full[name].pain[:, [0, 42, 365]])
@@ -239,3 +279,30 @@ def test_auto_engine_falls_back_to_numpy(monkeypatch):
     np.testing.assert_array_equal(auto.rom, plain.rom)
     with pytest.raises(ValueError, match="pip install numba"):
         ptsim.simulate("knee_oa", "combined", n_patients=4, days=30, engine="numba")
+
+
+@needs_numba
+def test_numba_engine_refuses_what_it_cannot_run_and_auto_falls_back():
+    """Per-patient parameter arrays and adaptive policies run on the numpy engine only."""
+    from dataclasses import replace
+
+    from ptsim import _numba
+    from ptsim.adaptive import FixedPolicy
+    from ptsim.simulate import _run
+
+    cond = ptsim.load_condition("knee_oa")
+    params = dict(cond.parameters)
+    params["flare_threshold_nprs"] = np.full(6, params["flare_threshold_nprs"])
+    batch = replace(cond, parameters=params)
+    with pytest.raises(
+        ValueError, match="per-patient parameter arrays \\(flare_threshold_nprs\\).*engine='numpy'"
+    ):
+        ptsim.simulate(batch, "combined", n_patients=6, days=30, engine="numba")
+    auto = ptsim.simulate(batch, "combined", n_patients=6, days=30, engine="auto")
+    plain = ptsim.simulate(cond, "combined", n_patients=6, days=30)
+    np.testing.assert_array_equal(auto.pain, plain.pain)
+    plan = ptsim.standard_plans()["combined"].resolve(cond)
+    df = sample_cohort(cond, 6)
+    with pytest.raises(ValueError, match="adaptive plan"):
+        _numba.run(cond, plan, df, 30, 0, policy=FixedPolicy(plan))
+    assert _run(cond, plan, df, 30, 0, policy=FixedPolicy(plan)).policy_log is not None

@@ -1,6 +1,11 @@
-"""Regenerate ``engine_golden.npz``: run at commit c5f7566 (the engine before the performance work)
-from the repository root, ``python tests/data/make_engine_golden.py``. Only regenerate it when the
-model's numbers are meant to change, and say so in the commit."""
+"""Regenerate ``engine_golden.npz``: the golden values pin main's numbers at commit a2a425f (the
+model as changed on main: only exercise that is done can flare, no dose keeps fitness, fatigue and
+motor control exactly, calibrated condition layers), computed by main's plain engine before the
+performance work was merged into it (``cd <a checkout of a2a425f> && python
+<this file>``; the file is written next to this script). Only regenerate it when the model's numbers
+are meant to change, and say so in the commit."""
+
+from pathlib import Path
 
 import numpy as np
 
@@ -16,4 +21,4 @@ for c in ptsim.list_conditions():
             out[f"{c}/{k}/{name}/days"] = a[:, ::29]
         out[f"{c}/{k}/setbacks"] = r.setback_events.sum(axis=1)
         out[f"{c}/{k}/flares"] = r.flare_events.sum(axis=1)
-np.savez_compressed("tests/data/engine_golden.npz", **out)
+np.savez_compressed(Path(__file__).with_name("engine_golden.npz"), **out)

@@ -1,0 +1,770 @@
+"""Virtual randomised trials: parallel groups or 2x2 factorial, measured with noise, with drop-out.
+
+A virtual trial does what a real one does. Patients are sampled from a condition, randomised to the
+arms with the seed, treated, and assessed on the assessment days through the instruments of
+:mod:`ptsim.outcomes` (goniometer, NPRS, dynamometer: measurement error and reading resolution).
+Some drop out before the final visit. The analysis is what a trial statistician would do:
+
+- :meth:`Trial.effects`: each arm against the reference arm by ANCOVA (outcome on arm and measured
+  baseline, ordinary least squares with statsmodels), estimate with a 95 % CI and a p-value;
+- :meth:`Trial.interaction`: in a 2x2 factorial (manual therapy yes/no x exercise yes/no), the
+  interaction ``(both - exercise) - (manual - control)`` by ANCOVA;
+- :meth:`Trial.responders`: responder rates by MCID, risk difference with a Newcombe CI and the
+  number needed to treat;
+- :func:`power`: power by simulation over sample sizes.
+
+Patients in different arms are different people: each trial patient has its own id, so their random
+numbers are independent draws (unlike :func:`ptsim.compare`, which gives every plan the same
+patients). The same seed gives the same trial.
+
+Drop-out is missing completely at random with a constant hazard, set so that the share ``dropout``
+of the patients is lost by the final assessment day (default 10 %: assumption, no row of
+EVIDENCE.md). A patient who drops out misses every assessment from then on; the analysis uses the
+patients assessed on the day (complete cases), which is unbiased under this assumption.
+
+Examples
+--------
+>>> import ptsim
+>>> trial = ptsim.run_trial("knee_oa", ["exercise_only", "combined"], n_per_arm=30, seed=1)
+>>> trial.effects()[["arm", "reference", "estimate", "ci_low", "ci_high", "p_value"]]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._random import uniforms
+from .cohort import check_count, sample_cohort
+from .conditions import Condition, load_condition
+from .plans import Component, HomeProgramme, Plan, Session, get_plan
+
+DEFAULT_DROPOUT = 0.10
+"""Share of patients lost to follow-up by the final assessment (assumption)."""
+
+OUTCOME_COLUMNS = {
+    "rom": "rom_deg",
+    "pain": "pain_nprs",
+    "strength": "strength_pct_normal",
+    "function": "function_0_100",
+}
+"""Trial outcomes: short name -> column of the patient-level data (units in the name)."""
+
+FACTORIAL_ARMS = {
+    "control": (0, 0),
+    "manual": (1, 0),
+    "exercise": (0, 1),
+    "manual_exercise": (1, 1),
+}
+"""The arms of the 2x2 factorial design: name -> (manual therapy, exercise), 1 = given."""
+
+
+def factorial_arms(
+    manual_minutes: float = 15.0,
+    exercise_minutes: float = 25.0,
+    sessions_per_week: int = 2,
+    weeks: int = 6,
+    session_minutes: float = 45.0,
+    home: HomeProgramme | None = None,
+) -> dict[str, Plan]:
+    """The four arms of a 2x2 factorial trial: manual therapy yes/no x exercise yes/no.
+
+    Every arm has the same visits and 5 minutes of education (an attention control). The manual
+    factor adds ``manual_minutes`` of the condition's indicated techniques; the exercise factor adds
+    ``exercise_minutes`` of supervised exercise (after the manual therapy when both are given) and the
+    home programme. Unlike the standard plans, the doses do not share a time budget: each factor is
+    the same treatment whether or not the other is given, as a factorial design needs.
+
+    Parameters
+    ----------
+    manual_minutes, exercise_minutes : float
+        Minutes of each factor's component in a session (> 0).
+    sessions_per_week, weeks : int
+        Clinic visits a week and weeks of care.
+    session_minutes : float
+        Length of a session; must hold 5 + manual + exercise minutes.
+    home : HomeProgramme, optional
+        Home programme of the exercise arms (default ``HomeProgramme()``).
+
+    Returns
+    -------
+    dict of str to Plan
+        ``control``, ``manual``, ``exercise``, ``manual_exercise`` (the names of ``FACTORIAL_ARMS``).
+
+    Examples
+    --------
+    >>> arms = factorial_arms()
+    >>> sorted(arms)
+    ['control', 'exercise', 'manual', 'manual_exercise']
+    >>> str(arms["manual_exercise"].session)
+    'education 5 min -> manual therapy 15 min grade III -> exercise 25 min at 70% effort'
+    """
+    home = HomeProgramme() if home is None else home
+    edu = Component("education", 5)
+    manual = Component("manual_therapy", manual_minutes)
+    ex = Component("exercise", exercise_minutes)
+    desc = {
+        "control": "education only (attention control)",
+        "manual": "education and manual therapy",
+        "exercise": "education, exercise and a home programme",
+        "manual_exercise": "education, manual therapy then exercise, and a home programme",
+    }
+    arms = {}
+    for name, (m, e) in FACTORIAL_ARMS.items():
+        comps = (edu, *((manual,) if m else ()), *((ex,) if e else ()))
+        arms[name] = Plan(
+            name,
+            Session(comps, session_minutes),
+            sessions_per_week,
+            weeks,
+            home if e else None,
+            desc[name],
+        )
+    return arms
+
+
+def _outcome_column(outcome: str) -> str:
+    if outcome in OUTCOME_COLUMNS:
+        return OUTCOME_COLUMNS[outcome]
+    if outcome in OUTCOME_COLUMNS.values():
+        return outcome
+    accepted = ", ".join(f"{k!r} ({v})" for k, v in OUTCOME_COLUMNS.items())
+    raise ValueError(f"unknown outcome {outcome!r}; accepted: {accepted}")
+
+
+def _arms(arms) -> dict[str, Plan]:
+    if isinstance(arms, Mapping):
+        items = list(arms.items())
+    elif isinstance(arms, Sequence) and not isinstance(arms, str):
+        items = [(a if isinstance(a, str) else getattr(a, "name", type(a).__name__), a) for a in arms]
+    else:
+        raise ValueError(
+            f"arms must be a dict of arm name -> Plan (or plan name) or a list of plans / plan names, "
+            f"got {arms!r}"
+        )
+    out = {}
+    for name, plan in items:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"arms: an arm name must be a non-empty string, got {name!r}")
+        if callable(getattr(plan, "next_session", None)):
+            from .adaptive import check_policy
+
+            out[name] = check_policy(plan)  # an adaptive plan
+            continue
+        try:
+            out[name] = get_plan(plan)
+        except ValueError as exc:
+            raise ValueError(f"arms: unknown arm {name!r}: {exc}") from None
+    if len(out) != len(items):
+        raise ValueError("arms: arm names must be unique")
+    if len(out) < 2:
+        raise ValueError(f"arms: a trial needs at least 2 arms, got {len(out)}")
+    return out
+
+
+def _assess_days(assess_days, days):
+    if isinstance(assess_days, int | np.integer) and not isinstance(assess_days, bool):
+        assess_days = [assess_days]
+    try:
+        values = list(assess_days)
+    except TypeError:
+        raise ValueError(f"assess_days must be a list of whole days >= 0, got {assess_days!r}") from None
+    if not values:
+        raise ValueError("assess_days is empty: give at least one assessment day")
+    for d in values:
+        if isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 0:
+            raise ValueError(f"assess_days must hold whole days >= 0, got {d!r}")
+    values = sorted({int(d) for d in values})
+    if days is None:
+        days = values[-1]
+    days = check_count(days, "days", 0)
+    beyond = [d for d in values if d > days]
+    if beyond:
+        raise ValueError(
+            f"assess_days {beyond} lie beyond the simulated horizon days={days}; "
+            f"give assessment days in [0, {days}] or a longer horizon"
+        )
+    return values, days
+
+
+def _check_dropout(dropout) -> float:
+    if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not 0 <= dropout < 1:
+        raise ValueError(
+            f"dropout must be the share of patients lost by the final assessment, in [0, 1), got {dropout!r}"
+        )
+    return float(dropout)
+
+
+def _allocate(seed: int, n_trials: int, n_arms: int, n_per_arm: int) -> np.ndarray:
+    """Arm index of every patient: trial ``t`` holds ids ``t*N .. (t+1)*N - 1`` (``N = arms x n``),
+    allocated in equal numbers by a random permutation keyed by (seed, "trial", id)."""
+    total = n_arms * n_per_arm
+    ids = np.arange(n_trials * total, dtype=np.int64)
+    u = uniforms(seed, "trial", ids).reshape(n_trials, total)
+    rank = np.argsort(np.argsort(u, axis=1, kind="stable"), axis=1, kind="stable")
+    return (rank // n_per_arm).ravel()
+
+
+def _simulate_trials(
+    cond: Condition,
+    plans: dict[str, Plan],
+    n_per_arm: int,
+    seed: int,
+    n_trials: int,
+    assess_days: list[int],
+    days: int,
+    dropout: float,
+):
+    """Patient-level data of ``n_trials`` independent trials (a ``trial`` column tells them apart).
+
+    Every arm is simulated once for the patients of all trials (vectorised over patients).
+    """
+    import pandas as pd
+
+    from .outcomes import measure, measure_baseline
+    from .simulate import _run
+
+    names = list(plans)
+    total = len(names) * n_per_arm
+    cohort = sample_cohort(cond, n_trials * total, seed)
+    arm_idx = _allocate(seed, n_trials, len(names), n_per_arm)
+    base = measure_baseline(cohort, cond, seed).set_index("patient_id")
+    ids = cohort["patient_id"].to_numpy()
+    if dropout > 0 and assess_days[-1] > 0:
+        rate = -math.log1p(-dropout) / assess_days[-1]
+        drop_day = -np.log(uniforms(seed, "dropout", ids)) / rate
+    elif dropout > 0:  # the only assessment is on day 0: lose the share at once
+        drop_day = np.where(uniforms(seed, "dropout", ids) < dropout, 0.0, np.inf)
+    else:
+        drop_day = np.full(ids.shape, np.inf)
+    frames = []
+    for a, name in enumerate(names):
+        sel = arm_idx == a
+        sub = cohort[sel].reset_index(drop=True)
+        arm = plans[name]
+        if isinstance(arm, Plan):
+            res = _run(cond, arm.resolve(cond), sub, days, seed)
+        else:  # an adaptive plan (policy), see ptsim.adaptive
+            res = _run(cond, arm.plan.resolve(cond), sub, days, seed, policy=arm)
+        m = measure(res, assess_days, seed)
+        d_idx = m["day"].to_numpy()
+        pos = np.tile(np.arange(len(sub)), len(assess_days))
+        m.insert(0, "arm", name)
+        m.insert(0, "trial", m["patient_id"].to_numpy() // total)
+        for out, col in OUTCOME_COLUMNS.items():
+            m[f"true_{col}"] = res.outcome(out)[pos, d_idx]
+        frames.append(m)
+    df = pd.concat(frames, ignore_index=True)
+    b = base.loc[df["patient_id"]]
+    for col in OUTCOME_COLUMNS.values():
+        df.insert(df.columns.get_loc("day"), f"baseline_{col}", b[col].to_numpy())
+    df["dropout_day"] = drop_day[df["patient_id"].to_numpy()]
+    df["observed"] = df["dropout_day"] > df["day"]
+    for col in OUTCOME_COLUMNS.values():
+        df.loc[~df["observed"], col] = np.nan
+    return df.sort_values(["trial", "day", "patient_id"], ignore_index=True)
+
+
+def _ols(y, X, level):
+    import statsmodels.api as sm
+
+    fit = sm.OLS(y, X).fit()
+    ci = fit.conf_int(alpha=1 - level)
+    return fit.params, ci[:, 0], ci[:, 1], fit.pvalues
+
+
+def _check_level(level) -> float:
+    if not (isinstance(level, float) and 0 < level < 1):
+        raise ValueError(f"level must be a probability between 0 and 1, e.g. 0.95, got {level!r}")
+    return level
+
+
+@dataclass
+class Trial:
+    """A simulated randomised trial: its design, patient-level data and analyses.
+
+    Attributes
+    ----------
+    condition : Condition
+    arms : dict of str to Plan
+    n_per_arm : int
+        Patients randomised to each arm.
+    seed : int
+    assess_days : list of int
+        Assessment days (day 0 = first session; baseline is measured at intake, before it).
+    days : int
+        Simulated horizon (days).
+    dropout : float
+        Share of patients lost by the final assessment (missing completely at random).
+    reference : str
+        The arm the others are compared with.
+    factors : dict of str to (int, int) or None
+        For a 2x2 factorial trial, arm -> (manual therapy, exercise) with 1 = given.
+    data : pandas.DataFrame
+        Patient-level data (see :meth:`to_frame`).
+    """
+
+    condition: Condition
+    arms: dict
+    n_per_arm: int
+    seed: int
+    assess_days: list
+    days: int
+    dropout: float
+    reference: str
+    factors: dict | None
+    data: object
+
+    def __repr__(self) -> str:
+        design = "2x2 factorial" if self.factors else "parallel-group"
+        return (
+            f"Trial({self.condition.name}, {design}, arms={list(self.arms)}, n_per_arm={self.n_per_arm}, "
+            f"assess_days={self.assess_days}, dropout={self.dropout:g}, seed={self.seed})"
+        )
+
+    def to_frame(self):
+        """Patient-level data: one row per patient and assessment day.
+
+        Columns: ``arm, patient_id, baseline_<outcome>`` (intake readings), ``day``, the measured
+        ``rom_deg, pain_nprs, strength_pct_normal, function_0_100`` (NaN once the patient has dropped
+        out), ``true_<outcome>`` (the model's true values, which a real trial never sees),
+        ``dropout_day`` (inf: never) and ``observed``; for a factorial trial also
+        ``manual_therapy`` and ``exercise`` (1 = given).
+        """
+        df = self.data.drop(columns="trial").copy()
+        if self.factors:
+            df["manual_therapy"] = df["arm"].map(lambda a: self.factors[a][0])
+            df["exercise"] = df["arm"].map(lambda a: self.factors[a][1])
+        return df
+
+    def _day(self, day) -> int:
+        if day is None:
+            return self.assess_days[-1]
+        if day not in self.assess_days:
+            raise ValueError(f"day {day!r} is not an assessment day; assessment days: {self.assess_days}")
+        return int(day)
+
+    def _complete(self, col, day):
+        df = self.data[self.data["day"] == day]
+        return df[df[col].notna()]
+
+    def effects(
+        self, outcome: str = "pain", day: int | None = None, level: float = 0.95, adjust: bool = True
+    ):
+        """Each arm against the reference arm: difference in mean outcome by ANCOVA.
+
+        The outcome on ``day`` is regressed (ordinary least squares, statsmodels) on indicators of the
+        arms and on the patient's measured baseline of the same outcome; the coefficient of an arm is
+        its adjusted difference from the reference arm. Patients assessed on the day are analysed
+        (complete cases).
+
+        Parameters
+        ----------
+        outcome : str
+            ``"pain"``, ``"rom"``, ``"strength"`` or ``"function"`` (or the column name).
+        day : int, optional
+            An assessment day (default the last).
+        level : float
+            Confidence level (default 0.95).
+        adjust : bool
+            Adjust for baseline (ANCOVA, default); False gives the unadjusted difference in means.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per non-reference arm: ``arm, reference, outcome, day, n_arm, n_reference,
+            mean_arm, mean_reference, estimate, ci_low, ci_high, p_value, method``. The estimate is in
+            the outcome's unit (arm minus reference: for pain, negative favours the arm).
+        """
+        import pandas as pd
+
+        col, day, level = _outcome_column(outcome), self._day(day), _check_level(level)
+        df = self._complete(col, day)
+        others = [a for a in self.arms if a != self.reference]
+        arm = df["arm"].to_numpy()
+        counts = {a: int((arm == a).sum()) for a in self.arms}
+        if min(counts.values()) < 2:
+            raise ValueError(f"too few patients assessed on day {day} to compare arms: {counts}")
+        cols = [np.ones(len(df))]
+        if adjust:
+            cols.append(df[f"baseline_{col}"].to_numpy())
+        cols += [(arm == a).astype(float) for a in others]
+        est, lo, hi, p = _ols(df[col].to_numpy(), np.column_stack(cols), level)
+        first = len(cols) - len(others)
+        means = df.groupby("arm")[col].mean()
+        rows = []
+        for j, a in enumerate(others):
+            k = first + j
+            rows.append(
+                (
+                    *(a, self.reference, col, day, counts[a], counts[self.reference]),
+                    *(means[a], means[self.reference], est[k], lo[k], hi[k], p[k]),
+                    "ANCOVA on baseline (OLS)" if adjust else "difference in means (OLS)",
+                )
+            )
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "arm",
+                "reference",
+                "outcome",
+                "day",
+                "n_arm",
+                "n_reference",
+                "mean_arm",
+                "mean_reference",
+                "estimate",
+                "ci_low",
+                "ci_high",
+                "p_value",
+                "method",
+            ],
+        )
+
+    def interaction(self, outcome: str = "pain", day: int | None = None, level: float = 0.95):
+        """The manual x exercise interaction of a 2x2 factorial trial, by ANCOVA.
+
+        Model: outcome = b0 + b1 baseline + b2 manual + b3 exercise + b4 manual x exercise. ``b4`` is
+        the interaction ``(both - exercise) - (manual - control)``: how much more (or less) manual
+        therapy adds when exercise is given. For ROM a synergy is positive; for pain, negative. With
+        the interaction in the model, ``b2`` and ``b3`` are the simple effects of one factor without
+        the other.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows ``manual (without exercise)``, ``exercise (without manual)``,
+            ``manual x exercise``; columns ``term, outcome, day, estimate, ci_low, ci_high, p_value,
+            n``.
+
+        Raises
+        ------
+        ValueError
+            If the trial is not a 2x2 factorial (see :func:`factorial_arms`).
+        """
+        import pandas as pd
+
+        if not self.factors:
+            raise ValueError(
+                "interaction() needs a 2x2 factorial trial: arms named "
+                f"{', '.join(FACTORIAL_ARMS)} (see ptsim.trial.factorial_arms) or factors=..."
+            )
+        col, day, level = _outcome_column(outcome), self._day(day), _check_level(level)
+        df = self._complete(col, day)
+        m = df["arm"].map(lambda a: self.factors[a][0]).to_numpy(float)
+        e = df["arm"].map(lambda a: self.factors[a][1]).to_numpy(float)
+        X = np.column_stack([np.ones(len(df)), df[f"baseline_{col}"].to_numpy(), m, e, m * e])
+        est, lo, hi, p = _ols(df[col].to_numpy(), X, level)
+        terms = ["manual (without exercise)", "exercise (without manual)", "manual x exercise"]
+        rows = [
+            (t, col, day, est[k], lo[k], hi[k], p[k], len(df)) for t, k in zip(terms, (2, 3, 4), strict=True)
+        ]
+        return pd.DataFrame(
+            rows, columns=["term", "outcome", "day", "estimate", "ci_low", "ci_high", "p_value", "n"]
+        )
+
+    def responders(
+        self, outcome: str = "pain", day: int | None = None, rule: str = "percent", level: float = 0.95
+    ):
+        """Responder rates by MCID, risk differences against the reference arm, and the NNT.
+
+        A pain responder improved by the MCID from the intake reading (``rule``: ``"percent"``, a
+        30 % drop; ``"points"``, 2 points; ``"either"``; see :func:`ptsim.outcomes.pain_responders`);
+        a function responder's disability (``100 - function``) fell by 20 % of baseline
+        (:func:`ptsim.outcomes.function_responders`). The risk difference (arm minus reference) has a
+        Newcombe hybrid-score CI and a score-test p-value (statsmodels). The number needed to treat
+        is ``1 / risk difference`` (negative: needed to harm); its CI is given only when the risk
+        difference's CI excludes 0 (otherwise it is unbounded: Altman 1998) and is NaN then.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per arm: ``arm, outcome, day, rule, n, responders, rate``, and for the arms other
+            than the reference ``risk_difference, rd_ci_low, rd_ci_high, p_value, nnt, nnt_ci_low,
+            nnt_ci_high`` (NaN for the reference).
+        """
+        import pandas as pd
+        from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
+
+        from .outcomes import function_responders, pain_responders
+
+        if outcome not in ("pain", "function", "pain_nprs", "function_0_100"):
+            raise ValueError(
+                f"responders are defined for outcome 'pain' or 'function' (MCIDs), got {outcome!r}"
+            )
+        col, day, level = _outcome_column(outcome), self._day(day), _check_level(level)
+        df = self._complete(col, day)
+        if col == "pain_nprs":
+            hit = pain_responders(df["baseline_pain_nprs"].to_numpy(), df[col].to_numpy(), rule)
+        else:
+            if rule != "percent":
+                raise ValueError(f"function responders use the percent rule only, got rule={rule!r}")
+            hit = function_responders(df["baseline_function_0_100"].to_numpy(), df[col].to_numpy())
+        arm = df["arm"].to_numpy()
+        counts = {a: (int(hit[arm == a].sum()), int((arm == a).sum())) for a in self.arms}
+        r_ref, n_ref = counts[self.reference]
+        rows = []
+        for a, (r, n) in counts.items():
+            row = {"arm": a, "outcome": col, "day": day, "rule": rule, "n": n, "responders": r}
+            row["rate"] = r / n if n else math.nan
+            extra = dict.fromkeys(
+                ["risk_difference", "rd_ci_low", "rd_ci_high", "p_value", "nnt", "nnt_ci_low", "nnt_ci_high"],
+                math.nan,
+            )
+            if a != self.reference and n and n_ref:
+                rd = r / n - r_ref / n_ref
+                # statsmodels also computes an odds ratio, which divides by zero when a rate is 0 or 1;
+                # the difference and its CI are still defined, so keep its warnings out of the lessons
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    lo, hi = confint_proportions_2indep(
+                        r, n, r_ref, n_ref, method="newcomb", compare="diff", alpha=1 - level
+                    )
+                    p = test_proportions_2indep(r, n, r_ref, n_ref, method="score", compare="diff").pvalue
+                extra.update(risk_difference=rd, rd_ci_low=lo, rd_ci_high=hi, p_value=float(p))
+                extra["nnt"] = 1.0 / rd if rd != 0 else math.inf
+                if lo > 0 or hi < 0:
+                    extra["nnt_ci_low"], extra["nnt_ci_high"] = sorted((1.0 / lo, 1.0 / hi))
+            row.update(extra)
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def _factors(names, factors):
+    if factors is None:
+        return dict(FACTORIAL_ARMS) if set(names) == set(FACTORIAL_ARMS) else None
+    if not isinstance(factors, Mapping) or set(factors) != set(names):
+        raise ValueError(f"factors must map every arm ({', '.join(names)}) to (manual, exercise) in {{0, 1}}")
+    levels = {tuple(int(x) for x in v) for v in factors.values()}
+    if levels != {(0, 0), (1, 0), (0, 1), (1, 1)} or len(names) != 4:
+        raise ValueError(
+            "factors must give the four cells (0, 0), (1, 0), (0, 1), (1, 1) of a 2x2 design once each"
+        )
+    return {a: tuple(int(x) for x in v) for a, v in factors.items()}
+
+
+def _setup(condition, arms, n_per_arm, seed, assess_days, dropout, days, reference):
+    cond = load_condition(condition)
+    plans = _arms(arms)
+    n_per_arm = check_count(n_per_arm, "n_per_arm", 2)
+    seed = check_count(seed, "seed", 0)
+    assess, days = _assess_days(assess_days, days)
+    dropout = _check_dropout(dropout)
+    reference = next(iter(plans)) if reference is None else reference
+    if reference not in plans:
+        raise ValueError(f"reference {reference!r} is not an arm; arms: {', '.join(plans)}")
+    return cond, plans, n_per_arm, seed, assess, days, dropout, reference
+
+
+def run_trial(
+    condition,
+    arms,
+    n_per_arm: int,
+    seed: int = 0,
+    assess_days: Sequence[int] = (42,),
+    dropout: float = DEFAULT_DROPOUT,
+    days: int | None = None,
+    reference: str | None = None,
+    factors: Mapping[str, tuple[int, int]] | None = None,
+) -> Trial:
+    """Simulate a randomised trial.
+
+    Parameters
+    ----------
+    condition : Condition or str
+        The condition (or a shipped condition's name, or a TOML path).
+    arms : dict of str to Plan or plan name, or list of Plans / plan names
+        The arms, in order (any number >= 2). The four arms of :func:`factorial_arms` make a 2x2
+        factorial trial. An arm may also be an adaptive plan (a policy of :mod:`ptsim.adaptive`).
+    n_per_arm : int
+        Patients randomised to each arm (>= 2).
+    seed : int
+        Seed of everything: the patients, the allocation, treatment randomness, measurement noise and
+        drop-out.
+    assess_days : list of int
+        Assessment days (day 0 = the first session; default the end of 6 weeks of care, day 42).
+        Baseline is measured at intake, before the first session.
+    dropout : float
+        Share of patients lost by the final assessment, in [0, 1) (default 0.10, assumption; missing
+        completely at random, constant hazard).
+    days : int, optional
+        Simulated horizon (default the last assessment day).
+    reference : str, optional
+        The arm the others are compared with (default the first).
+    factors : dict, optional
+        For your own 2x2 factorial arms: arm -> (manual, exercise) with 1 = given.
+
+    Returns
+    -------
+    Trial
+
+    Raises
+    ------
+    ValueError
+        An unknown arm, fewer than two arms, ``n_per_arm < 2``, an assessment day beyond ``days``, a
+        drop-out share outside [0, 1), an unknown reference arm.
+
+    Examples
+    --------
+    >>> import ptsim
+    >>> from ptsim.trial import factorial_arms
+    >>> t = ptsim.run_trial("knee_oa", factorial_arms(), n_per_arm=20, seed=3, assess_days=[42, 91])
+    >>> t.interaction("rom").term.tolist()
+    ['manual (without exercise)', 'exercise (without manual)', 'manual x exercise']
+    >>> t.effects("pain", day=91).arm.tolist()
+    ['manual', 'exercise', 'manual_exercise']
+    """
+    cond, plans, n, seed, assess, days, dropout, reference = _setup(
+        condition, arms, n_per_arm, seed, assess_days, dropout, days, reference
+    )
+    data = _simulate_trials(cond, plans, n, seed, 1, assess, days, dropout)
+    return Trial(cond, plans, n, seed, assess, days, dropout, reference, _factors(list(plans), factors), data)
+
+
+def repeat_trials(
+    condition,
+    arms,
+    n_per_arm: int,
+    n_trials: int,
+    seed: int = 0,
+    assess_days: Sequence[int] = (42,),
+    dropout: float = DEFAULT_DROPOUT,
+    days: int | None = None,
+    reference: str | None = None,
+    factors: Mapping[str, tuple[int, int]] | None = None,
+) -> list[Trial]:
+    """Many independent replications of a trial, simulated together (fast).
+
+    All trials' patients run through the engine at once (one run per arm), so 200 small trials cost
+    about as much as one trial of 200 times the size. Trial ``t`` holds patient ids
+    ``t*N ... (t+1)*N - 1`` (``N`` = arms x ``n_per_arm``): the first is exactly
+    ``run_trial(..., seed=seed)``, and the others are different patients with their own allocation.
+    Use it to see how estimates and CIs vary from trial to trial.
+
+    Parameters
+    ----------
+    n_trials : int
+        Number of trials (>= 1).
+    condition, arms, n_per_arm, seed, assess_days, dropout, days, reference, factors
+        As for :func:`run_trial`.
+
+    Returns
+    -------
+    list of Trial
+
+    Examples
+    --------
+    >>> import ptsim
+    >>> trials = repeat_trials("knee_oa", ["exercise_only", "combined"], n_per_arm=10, n_trials=5)
+    >>> [round(t.effects().estimate.iloc[0], 2) for t in trials]  # doctest: +SKIP
+    """
+    cond, plans, n, seed, assess, days, dropout, reference = _setup(
+        condition, arms, n_per_arm, seed, assess_days, dropout, days, reference
+    )
+    n_trials = check_count(n_trials, "n_trials", 1)
+    fac = _factors(list(plans), factors)
+    data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout)
+    return [
+        Trial(cond, plans, n, seed, assess, days, dropout, reference, fac, df.reset_index(drop=True))
+        for _, df in data.groupby("trial")
+    ]
+
+
+def power(
+    condition,
+    arms,
+    n_per_arm: Sequence[int] = (10, 20, 40, 80),
+    n_trials: int = 200,
+    seed: int = 0,
+    outcome: str = "pain",
+    day: int | None = None,
+    alpha: float = 0.05,
+    assess_days: Sequence[int] = (42,),
+    dropout: float = DEFAULT_DROPOUT,
+    reference: str | None = None,
+):
+    """Power by simulation: the share of simulated trials whose ANCOVA p-value is below ``alpha``.
+
+    For each sample size, ``n_trials`` independent trials are simulated (all of them in one
+    vectorised run per arm) and analysed as :meth:`Trial.effects` does. Trial ``t`` of a sample size
+    uses patient ids ``t*N ... (t+1)*N - 1``, so the first trial is ``run_trial(..., seed=seed)``.
+
+    Parameters
+    ----------
+    condition, arms, assess_days, dropout, reference
+        As for :func:`run_trial`.
+    n_per_arm : list of int
+        Sample sizes per arm to evaluate (each >= 2).
+    n_trials : int
+        Simulated trials per sample size (>= 10; the Monte-Carlo SE is about
+        ``sqrt(power (1 - power) / n_trials)``).
+    seed : int
+    outcome : str
+        ``"pain"``, ``"rom"``, ``"strength"`` or ``"function"``.
+    day : int, optional
+        Assessment day of the primary outcome (default the last of ``assess_days``).
+    alpha : float
+        Two-sided significance level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per sample size and non-reference arm: ``n_per_arm, arm, reference, power, mc_se,
+        n_trials, mean_estimate``; ready to plot power against ``n_per_arm``.
+
+    Examples
+    --------
+    >>> import ptsim
+    >>> table = ptsim.power("knee_oa", ["usual_care", "combined"], n_per_arm=[5, 20], n_trials=20)
+    >>> list(table.columns[:5])
+    ['n_per_arm', 'arm', 'reference', 'power', 'mc_se']
+    """
+    import pandas as pd
+
+    if isinstance(n_per_arm, int | np.integer):
+        n_per_arm = [n_per_arm]
+    sizes = [check_count(n, "n_per_arm", 2) for n in n_per_arm]
+    if not sizes:
+        raise ValueError("n_per_arm is empty: give at least one sample size")
+    n_trials = check_count(n_trials, "n_trials", 10)
+    if not (isinstance(alpha, float) and 0 < alpha < 1):
+        raise ValueError(f"alpha must be a probability between 0 and 1, e.g. 0.05, got {alpha!r}")
+    cond, plans, _, seed, assess, days, dropout, reference = _setup(
+        condition, arms, sizes[0], seed, assess_days, dropout, None, reference
+    )
+    col = _outcome_column(outcome)
+    if day is None:
+        day = assess[-1]
+    if day not in assess:
+        raise ValueError(f"day {day!r} is not an assessment day; assessment days: {assess}")
+    rows = []
+    for n in sizes:
+        data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout)
+        estimates = {a: [] for a in plans if a != reference}
+        significant = {a: 0 for a in estimates}
+        for _, trial_df in data.groupby("trial"):
+            t = Trial(cond, plans, n, seed, assess, days, dropout, reference, None, trial_df)
+            try:
+                eff = t.effects(col, day, level=1 - alpha)
+            except ValueError:  # too few patients left after drop-out: the trial fails to show anything
+                continue
+            for r in eff.itertuples():
+                estimates[r.arm].append(r.estimate)
+                significant[r.arm] += r.p_value < alpha
+        for a in estimates:
+            pw = significant[a] / n_trials
+            rows.append(
+                (
+                    n,
+                    a,
+                    reference,
+                    pw,
+                    math.sqrt(pw * (1 - pw) / n_trials),
+                    n_trials,
+                    float(np.mean(estimates[a])),
+                )
+            )
+    cols = ["n_per_arm", "arm", "reference", "power", "mc_se", "n_trials", "mean_estimate"]
+    return pd.DataFrame(rows, columns=cols)

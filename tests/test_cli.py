@@ -1,0 +1,549 @@
+"""The ``ptsim`` command: every command through a subprocess and through ``main(argv)``.
+
+Output files are compared with the API's numbers for the same seed; every error path must end with
+exit status 2 and one line on stderr naming the argument, never a traceback. Runs are small
+(20 patients, 60 days) so the whole file takes seconds.
+"""
+
+import io
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import ptsim
+from ptsim import cli
+from ptsim.cohort import read_cohort, sample_cohort, write_cohort
+from ptsim.conditions import BASELINE_KEYS, NATURAL_HISTORY_KEYS, conditions_dir
+from ptsim.parameters import PARAMETERS
+from ptsim.plans import PLAN_NAMES
+
+SMALL = ["--patients", "20", "--days", "60"]
+KNEE_TEXT = (conditions_dir() / "knee_oa.toml").read_text(encoding="utf-8")
+PLAN_TOML = """\
+name = "mobilize_then_load"
+description = "joint mobilization then loading"
+sessions_per_week = 3
+weeks = 4
+
+[session]
+minutes = 45
+components = [
+  { kind = "joint_mobilization", minutes = 10, intensity = 4 },
+  { kind = "exercise", minutes = 30, intensity = 0.8 },
+]
+
+[home]
+days_per_week = 3
+"""
+
+
+def run(*args, cwd):
+    """``python -m ptsim ARGS`` in a fresh interpreter."""
+    return subprocess.run(
+        [sys.executable, "-m", "ptsim", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+def run_main(capsys, *args):
+    """``main(argv)`` in this process: (exit status, stdout, stderr)."""
+    status = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def read_tidy(path):
+    return pd.read_csv(path)
+
+
+def api_frame(comp):
+    return pd.concat([r.to_frame() for r in comp.values()], ignore_index=True)
+
+
+def assert_same_frame(from_csv, expected):
+    expected = expected.reset_index(drop=True)
+    assert list(from_csv.columns) == list(expected.columns)
+    for col in expected.columns:
+        if expected[col].dtype.kind == "f":
+            # pandas writes every digit (repr); reading back may differ in the last bit at most.
+            np.testing.assert_allclose(
+                from_csv[col].to_numpy(), expected[col].to_numpy(), rtol=1e-14, atol=0, err_msg=col
+            )
+        else:
+            assert from_csv[col].tolist() == expected[col].tolist(), col
+
+
+# --- the default command ---------------------------------------------------------------------------
+
+
+def test_no_arguments_runs_the_default_comparison_and_keeps_an_existing_figure(tmp_path):
+    done = run(cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Knee osteoarthritis: 200 virtual patients, 365 days, seed 0")
+    for name in PLAN_NAMES:
+        assert name in done.stdout
+    figure = tmp_path / cli.DEFAULT_PLOT
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "Traceback" not in done.stderr
+    # (That the numbers are the API's for the same arguments is checked on small runs below.)
+    # A second run does not overwrite the figure without --force (and stops before simulating).
+    before = figure.read_bytes()
+    again = run(cwd=tmp_path)
+    assert again.returncode == 2
+    assert again.stdout == ""
+    assert again.stderr.count("\n") == 1 and "--plot" in again.stderr and "--force" in again.stderr
+    assert figure.read_bytes() == before
+
+
+def test_options_without_a_command_go_to_compare(capsys, tmp_path):
+    status, out, err = run_main(capsys, *SMALL, "--no-plot", "--quiet")
+    assert status == 0, err
+    assert out.startswith("Knee osteoarthritis: 20 virtual patients, 60 days, seed 0")
+    assert err == ""
+
+
+# --- compare: output files match the API -----------------------------------------------------------
+
+
+def test_compare_subprocess_files_match_the_api(tmp_path):
+    args = [
+        "compare",
+        "--condition",
+        "adhesive_capsulitis",
+        "--plans",
+        "manual_only,combined",
+        *SMALL,
+        "--seed",
+        "3",
+        "--summary-days",
+        "60,14,42",
+        "--out",
+        "results.csv",
+        "--summary-out",
+        "summary.csv",
+        "--plot",
+        "figure.svg",
+    ]
+    done = run(*args, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    comp = ptsim.compare("adhesive_capsulitis", ["manual_only", "combined"], n_patients=20, days=60, seed=3)
+    tidy = read_tidy(tmp_path / "results.csv")
+    assert len(tidy) == 2 * 20 * 61
+    assert_same_frame(tidy, api_frame(comp))
+    summary = comp.summary(days=[14, 42, 60])
+    assert_same_frame(pd.read_csv(tmp_path / "summary.csv"), summary)
+    assert (tmp_path / "figure.svg").read_text().lstrip().startswith("<?xml")
+    # The printed table shows the same means and intervals.
+    for _, row in summary.iterrows():
+        assert f"{row['mean']:6.1f} [{row.ci_low:.1f}, {row.ci_high:.1f}]" in done.stdout
+    assert "Setbacks after discharge" in done.stdout
+    # stderr is not a terminal here: notes, but no progress bar; nothing else is left in the folder.
+    assert "simulating" not in done.stderr and "\r" not in done.stderr
+    assert "wrote results.csv: 2,440 rows" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figure.svg", "results.csv", "summary.csv"]
+
+
+def test_compare_main_with_cohort_file_matches_the_api(capsys, tmp_path):
+    cond = ptsim.load_condition("knee_oa")
+    cohort_path = write_cohort(sample_cohort(cond, 15, seed=7), tmp_path / "my_patients.csv")
+    out = tmp_path / "results.csv"
+    status, stdout, err = run_main(
+        capsys,
+        "compare",
+        "--cohort",
+        str(cohort_path),
+        "--days",
+        "60",
+        "--out",
+        str(out),
+        "--no-plot",
+        "--quiet",
+    )
+    assert status == 0, err
+    assert err == ""  # --quiet: nothing on stderr
+    assert f"15 patients from {cohort_path}" in stdout
+    comp = ptsim.compare(cond, ptsim.standard_plans(), days=60, seed=0, cohort=read_cohort(cohort_path, cond))
+    assert_same_frame(read_tidy(out), api_frame(comp))
+
+
+def test_compare_main_accepts_condition_and_plan_files(capsys, tmp_path):
+    cond_path = tmp_path / "stiff_knee.toml"
+    cond_path.write_text(KNEE_TEXT.replace('name = "knee_oa"', 'name = "stiff_knee"'))
+    plan_path = tmp_path / "mine.toml"
+    plan_path.write_text(PLAN_TOML)
+    out = tmp_path / "sub" / "results.csv"
+    out.parent.mkdir()
+    status, stdout, err = run_main(
+        capsys,
+        "compare",
+        "--condition",
+        str(cond_path),
+        "--plans",
+        f"usual_care, {plan_path}",
+        *SMALL,
+        "--seed",
+        "5",
+        "--out",
+        str(out),
+        "--no-plot",
+    )
+    assert status == 0, err
+    assert "mobilize_then_load" in stdout
+    comp = ptsim.compare(
+        cond_path, ["usual_care", ptsim.load_plan(plan_path)], n_patients=20, days=60, seed=5
+    )
+    assert_same_frame(read_tidy(out), api_frame(comp))
+
+
+def test_force_replaces_an_existing_output(capsys, tmp_path):
+    out = tmp_path / "results.csv"
+    out.write_text("old\n")
+    status, _, err = run_main(capsys, "compare", *SMALL, "--out", str(out), "--no-plot")
+    assert status == 2 and "--out" in err and out.read_text() == "old\n"
+    status, _, err = run_main(
+        capsys, "compare", *SMALL, "--plans", "combined", "--out", str(out), "--no-plot", "--force"
+    )
+    assert status == 0, err
+    assert len(read_tidy(out)) == 20 * 61
+    assert [p.name for p in tmp_path.iterdir()] == ["results.csv"]  # no temporary file left
+
+
+def test_an_interrupted_write_leaves_no_half_written_file(capsys, tmp_path, monkeypatch):
+    def write_half_then_interrupt(self, path, *args, **kwargs):
+        with open(path, "w") as f:
+            f.write("plan,patient_id\ncombined,")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", write_half_then_interrupt)
+    out = tmp_path / "results.csv"
+    status, _, err = run_main(
+        capsys, "compare", *SMALL, "--plans", "combined", "--out", str(out), "--no-plot"
+    )
+    assert status == cli.EXIT_INTERRUPTED
+    assert err.count("\n") == 1 and "interrupted" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+    # With --force an interrupted run keeps the old file whole.
+    out.write_text("old\n")
+    status, _, _ = run_main(capsys, "compare", *SMALL, "--out", str(out), "--no-plot", "--force")
+    assert status == cli.EXIT_INTERRUPTED
+    assert out.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["results.csv"]
+
+
+def test_output_files_get_the_usual_permissions(capsys, tmp_path):
+    out = tmp_path / "results.csv"
+    status, _, err = run_main(
+        capsys, "compare", *SMALL, "--plans", "combined", "--out", str(out), "--no-plot"
+    )
+    assert status == 0, err
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGTERM is POSIX")
+def test_sigterm_leaves_no_file(tmp_path):
+    # 3000 patients take far longer than the wait; a signal that arrives before the command has
+    # started (still importing, default handler) is retried with a longer wait.
+    for wait_s in (1.5, 4.0, 8.0):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ptsim", "compare", "--patients", "3000", "--out", "r.csv", "--no-plot"],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(wait_s)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+        if proc.returncode != -signal.SIGTERM:
+            break
+    assert proc.returncode == cli.EXIT_TERMINATED, err
+    assert err.count("\n") == 1 and "terminated" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- the progress bar ------------------------------------------------------------------------------
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize(("quiet", "shown"), [(False, True), (True, False)])
+def test_progress_bar_on_a_terminal_unless_quiet(capsys, monkeypatch, quiet, shown):
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(cli, "PROGRESS_DELAY_S", 0.0)  # the real delay hides runs under a second
+    args = ["compare", *SMALL, "--no-plot"] + (["--quiet"] if quiet else [])
+    assert cli.main(args) == 0
+    assert ("simulating" in terminal.getvalue()) is shown
+    if shown:
+        assert f"/{len(PLAN_NAMES)} [" in terminal.getvalue() and "plan" in terminal.getvalue()
+    assert "simulating" not in capsys.readouterr().out
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(capsys, monkeypatch):
+    monkeypatch.setattr(cli, "PROGRESS_DELAY_S", 0.0)
+    status, _, err = run_main(capsys, "compare", *SMALL, "--no-plot")
+    assert status == 0 and "simulating" not in err
+
+
+# --- list and show ---------------------------------------------------------------------------------
+
+
+def check_list_output(text):
+    for name in ptsim.list_conditions():
+        cond = ptsim.load_condition(name)
+        assert f"{name}  " in text and cond.description in text
+    for name, plan in ptsim.standard_plans().items():
+        assert f"{name}  " in text and plan.description in text
+
+
+def test_list(capsys, tmp_path):
+    done = run("list", cwd=tmp_path)
+    assert done.returncode == 0 and done.stderr == ""
+    check_list_output(done.stdout)
+    status, out, _ = run_main(capsys, "list")
+    assert status == 0 and out == done.stdout
+
+
+def check_show_output(text, cond):
+    assert cond.title in text and cond.rom_measure in text
+    assert cond.sources["condition.rom_normal_deg"] in text
+    for key in BASELINE_KEYS:
+        assert re.search(rf"\b{key} +{re.escape(cli.BASELINE_UNITS[key])}  ", text), key
+        assert cond.baseline[key].source in text
+    for key in NATURAL_HISTORY_KEYS:
+        assert re.search(rf"\b{key} +{re.escape(cli.NATURAL_HISTORY_UNITS[key])}  ", text), key
+        assert cond.sources[f"natural_history.{key}"] in text
+    for tissue in cond.tissue_shares:
+        assert cond.sources[f"tissue_shares.{tissue}"] in text
+    for tech in cond.manual_therapy:
+        assert tech in text and cond.sources[f"manual_therapy.{tech}"] in text
+
+
+def test_show_subprocess(tmp_path):
+    done = run("show", "knee_oa", cwd=tmp_path)
+    assert done.returncode == 0 and done.stderr == ""
+    check_show_output(done.stdout, ptsim.load_condition("knee_oa"))
+
+
+@pytest.mark.parametrize("name", ptsim.list_conditions())
+def test_show_every_shipped_condition(capsys, name):
+    status, out, _ = run_main(capsys, "show", name)
+    assert status == 0
+    check_show_output(out, ptsim.load_condition(name))
+    assert f"{len(PARAMETERS)} model-wide parameters at their defaults" in out
+
+
+def test_show_all_and_a_condition_file_with_overrides(capsys, tmp_path):
+    path = tmp_path / "no_window.toml"
+    path.write_text(
+        KNEE_TEXT.replace('name = "knee_oa"', 'name = "no_window"')
+        + '\n[response]\nconsolidation_per_window_min = { value = 0.0, source = "assumption (what if)" }\n'
+    )
+    status, out, _ = run_main(capsys, "show", str(path))
+    assert status == 0
+    assert "consolidation_per_window_min = 0* per minute of full window" in out
+    assert "source: assumption (what if)" in out
+    assert f"{len(PARAMETERS) - 1} model-wide parameters at their defaults" in out
+    status, out, _ = run_main(capsys, "show", str(path), "--all")
+    assert status == 0
+    for name, p in PARAMETERS.items():
+        assert f"  {name} = " in out and p.meaning in out
+    assert "window_tau_min = 12 min (accepted 3 to 30)" in out
+
+
+def test_every_model_parameter_has_a_unit_the_command_can_show():
+    for name in PARAMETERS:
+        assert cli.parameter_unit(name) != "see its meaning", name
+
+
+def test_help_and_version(capsys):
+    status, out, _ = run_main(capsys, "--help")
+    assert status == 0
+    for name in cli.COMMANDS:
+        assert name in out
+    status, out, _ = run_main(capsys, "compare", "--help")
+    assert status == 0 and "--summary-days" in out
+    status, out, _ = run_main(capsys, "--version")
+    assert status == 0 and out.strip() == f"ptsim {ptsim.__version__}"
+
+
+# --- errors: status 2, one line naming the argument, never a traceback ----------------------------
+
+BAD_CONDITION_FILE = KNEE_TEXT.replace("rom_normal_deg = { value = 135,", "rom_normal_deg = { value = -5,")
+
+
+def _error_cases():
+    # (id, argv (with {tmp} for the test folder), text the one line must contain)
+    return [
+        ("unknown-condition", ["compare", "--condition", "tennis_elbow"], "--condition: unknown condition"),
+        ("unknown-condition-show", ["show", "tennis_elbow"], "CONDITION: unknown condition"),
+        (
+            "missing-condition-file",
+            ["compare", "--condition", "{tmp}/nope.toml"],
+            "--condition: condition file",
+        ),
+        ("toml-syntax", ["compare", "--condition", "{tmp}/broken.toml"], "broken.toml: not valid TOML"),
+        (
+            "toml-bad-value",
+            ["compare", "--condition", "{tmp}/bad_value.toml"],
+            "condition.rom_normal_deg.value",
+        ),
+        ("toml-show", ["show", "{tmp}/bad_value.toml"], "CONDITION: "),
+        ("unknown-plan", ["compare", "--plans", "combined,yoga"], "--plans: unknown plan 'yoga'"),
+        ("empty-plan", ["compare", "--plans", "combined,,usual_care"], "argument --plans"),
+        ("missing-plan-file", ["compare", "--plans", "{tmp}/nope.toml"], "--plans: plan file not found"),
+        ("malformed-plan", ["compare", "--plans", "{tmp}/broken.toml"], "--plans: "),
+        (
+            "duplicate-plan",
+            ["compare", "--plans", "combined,combined"],
+            "--plans: plan 'combined' is given twice",
+        ),
+        ("patients-0", ["compare", "--patients", "0"], "argument --patients"),
+        ("patients-neg", ["compare", "--patients", "-1"], "argument --patients"),
+        ("patients-abc", ["compare", "--patients", "abc"], "argument --patients"),
+        ("patients-float", ["compare", "--patients", "2.5"], "argument --patients"),
+        ("too-big", ["compare", "--patients", "100000", "--days", "3650"], "--patients: "),
+        ("days-neg", ["compare", "--days", "-1"], "argument --days"),
+        ("days-abc", ["compare", "--days", "abc"], "argument --days"),
+        ("days-too-long", ["compare", "--days", "3651"], "argument --days"),
+        ("seed-neg", ["compare", "--seed", "-3"], "argument --seed"),
+        ("summary-days-abc", ["compare", "--summary-days", "14,abc"], "argument --summary-days"),
+        ("summary-days-empty", ["compare", "--summary-days", ""], "argument --summary-days"),
+        ("summary-days-neg", ["compare", "--summary-days", "-1"], "argument --summary-days"),
+        (
+            "summary-days-late",
+            ["compare", "--days", "60", "--summary-days", "14,90"],
+            "--summary-days: day 90",
+        ),
+        ("missing-cohort", ["compare", "--cohort", "{tmp}/nope.csv"], "--cohort: cohort file not found"),
+        ("malformed-cohort", ["compare", "--cohort", "{tmp}/bad_cohort.csv"], "--cohort: "),
+        (
+            "patients-vs-cohort",
+            ["compare", "--cohort", "{tmp}/cohort.csv", "--patients", "20"],
+            "--patients: 20 disagrees",
+        ),
+        ("existing-out", ["compare", "--out", "{tmp}/existing.csv"], "--out: "),
+        ("existing-plot", ["compare", "--plot", "{tmp}/existing.png"], "--plot: "),
+        ("plot-type", ["compare", "--plot", "{tmp}/figure.docx"], "--plot: cannot tell the file type"),
+        ("out-folder", ["compare", "--out", "{tmp}/no/such/folder/r.csv"], "--out: folder"),
+        ("out-is-folder", ["compare", "--out", "{tmp}"], "--out: "),
+        (
+            "same-file-twice",
+            ["compare", "--out", "{tmp}/r.csv", "--summary-out", "{tmp}/r.csv"],
+            "--summary-out: ",
+        ),
+        ("plot-and-no-plot", ["compare", "--plot", "{tmp}/f.png", "--no-plot"], "argument --no-plot"),
+        ("unknown-command", ["trail"], "argument COMMAND: invalid choice"),
+        ("unknown-option", ["compare", "--patient", "20"], "unrecognized arguments"),
+    ]
+
+
+CASES = _error_cases()
+
+
+@pytest.fixture
+def error_folder(tmp_path):
+    (tmp_path / "broken.toml").write_text("[condition\nname = 'x'\n")
+    (tmp_path / "bad_value.toml").write_text(BAD_CONDITION_FILE)
+    cohort = sample_cohort("knee_oa", 5, seed=0)
+    write_cohort(cohort, tmp_path / "cohort.csv")
+    cohort.drop(columns="pain_baseline_nprs").to_csv(tmp_path / "bad_cohort.csv", index=False)
+    (tmp_path / "existing.csv").write_text("keep me\n")
+    (tmp_path / "existing.png").write_text("keep me\n")
+    return tmp_path
+
+
+def _argv(case_argv, folder):
+    # --no-plot unless the case is about the figure, so that no figure lands in the working folder.
+    argv = [a.replace("{tmp}", str(folder)) for a in case_argv]
+    if argv[0] == "compare" and "--plot" not in argv and "--no-plot" not in argv:
+        argv.append("--no-plot")
+    return argv
+
+
+def check_error(status, out, err, expected, folder):
+    assert status == 2
+    assert out == ""
+    assert err.endswith("\n") and err.count("\n") == 1, err
+    assert err.startswith("ptsim") and ": error: " in err
+    assert expected in err
+    assert "Traceback" not in err
+    assert (folder / "existing.csv").read_text() == "keep me\n"
+    assert not any(p.name.startswith(".") for p in folder.iterdir())  # no temporary file
+
+
+@pytest.mark.parametrize(("argv", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_error_through_main(capsys, error_folder, argv, expected):
+    status, out, err = run_main(capsys, *_argv(argv, error_folder))
+    check_error(status, out, err, expected, error_folder)
+
+
+# Through a real interpreter: one case per argument (main() above covers every case).
+SUBPROCESS_CASES = [
+    c
+    for c in CASES
+    if c[0]
+    in {
+        "unknown-condition",
+        "unknown-condition-show",
+        "toml-bad-value",
+        "unknown-plan",
+        "patients-0",
+        "days-abc",
+        "summary-days-late",
+        "missing-cohort",
+        "existing-out",
+        "plot-type",
+        "unknown-command",
+        "unknown-option",
+    }
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"), [c[1:] for c in SUBPROCESS_CASES], ids=[c[0] for c in SUBPROCESS_CASES]
+)
+def test_error_through_subprocess(error_folder, argv, expected):
+    done = run(*_argv(argv, error_folder), cwd=error_folder)
+    check_error(done.returncode, done.stdout, done.stderr, expected, error_folder)
+
+
+def test_a_failing_write_is_a_usage_error_and_leaves_nothing(capsys, tmp_path, monkeypatch):
+    def disk_full(self, path, *args, **kwargs):
+        with open(path, "w") as f:
+            f.write("plan,")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", disk_full)
+    out = tmp_path / "results.csv"
+    status, _, err = run_main(
+        capsys, "compare", *SMALL, "--plans", "combined", "--out", str(out), "--no-plot"
+    )
+    assert status == 2 and err.count("\n") == 1
+    assert "--out: cannot write" in err and "No space left on device" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_folder_is_a_usage_error(capsys, tmp_path):
+    if os.name != "posix" or os.geteuid() == 0:
+        pytest.skip("needs POSIX permissions and a non-root user")
+    folder = tmp_path / "read_only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        status, _, err = run_main(
+            capsys, "compare", *SMALL, "--plans", "combined", "--out", str(folder / "r.csv"), "--no-plot"
+        )
+    finally:
+        folder.chmod(0o755)
+    assert status == 2 and "--out: cannot write" in err and err.count("\n") == 1

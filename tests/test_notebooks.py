@@ -1,0 +1,133 @@
+"""The lesson notebooks: structure that nbval alone does not check.
+
+nbval (run by plain ``pytest``, see pyproject.toml) re-executes every notebook and compares its
+outputs with the stored ones. These tests make sure that comparison means something: every lesson
+has checked outputs (cells with stored outputs that nbval does not ignore), ignores only the cells
+that display widgets, uses ipywidgets, and was stored by ``notebooks/run_all.py`` without errors.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ptsim import lessons
+
+nbformat = pytest.importorskip("nbformat")
+widgets = pytest.importorskip("ptsim.widgets")
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+IGNORE_TAGS = {"nbval-ignore-output", "nbval-skip", "raises-exception"}
+
+
+def _read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def _code(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def _tags(cell):
+    return set(cell.metadata.get("tags", []))
+
+
+def test_all_nine_lessons_are_there_in_reading_order():
+    numbers = [int(p.name[:2]) for p in LESSONS]
+    assert numbers[:9] == list(range(1, 10))
+    assert numbers == sorted(set(numbers))
+    names = [p.name for p in LESSONS]
+    assert "08_evidence.ipynb" in names and "09_virtual_trial.ipynb" in names
+
+
+def test_readme_lists_every_lesson():
+    readme = (NOTEBOOKS / "README.md").read_text(encoding="utf-8")
+    for path in LESSONS:
+        assert path.name in readme, path.name
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_lesson_has_checked_outputs_and_widgets(path):
+    nb = _read(path)
+    code = _code(nb)
+    assert code[0].source.lstrip().startswith("%matplotlib inline")
+    checked = [c for c in code if c.outputs and not (_tags(c) & IGNORE_TAGS)]
+    assert len(checked) >= 3, "a lesson needs checked outputs so that a model change fails it"
+    # the checked outputs include printed numbers, not only figures
+    text = "".join(o.get("text", "") for c in checked for o in c.outputs if o.output_type == "stream")
+    assert re.search(r"\d+\.\d", text)
+    ignored = [c for c in code if _tags(c) & IGNORE_TAGS]
+    assert ignored, "the lesson displays an interactive app"
+    for cell in ignored:
+        # outputs are ignored only where they are a widget (which nbval cannot compare)
+        assert "nbval-skip" not in _tags(cell)
+        assert any(WIDGET_VIEW in o.get("data", {}) for o in cell.outputs), cell.source
+    assert any("widgets." in c.source and "_app()" in c.source for c in code)
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_lesson_was_stored_cleanly(path):
+    nb = _read(path)
+    counts = []
+    for cell in _code(nb):
+        assert cell.execution_count is not None, "every cell ran (python notebooks/run_all.py)"
+        counts.append(cell.execution_count)
+        for out in cell.outputs:
+            assert out.output_type != "error", cell.source
+            assert "Traceback" not in out.get("text", "")
+        assert "execution" not in cell.metadata  # no timestamps: reruns give unchanged files
+        # nbval runs cells without history, so IPython ignores a trailing ";" there: assign instead
+        assert not cell.source.rstrip().endswith(";"), cell.source
+    assert counts == list(range(1, len(counts) + 1)), "cells ran top to bottom in one fresh kernel"
+    assert "widgets" not in nb.metadata
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_lesson_exercises_exist_and_can_be_checked(path):
+    nb = _read(path)
+    source = "\n".join(c.source for c in _code(nb))
+    asked = re.findall(r'check_answer\("(\d+\.\d+)"', source)
+    lesson = str(int(path.name[:2]))
+    if int(lesson) <= 9:
+        assert len(set(asked)) >= 2
+    for qid in asked:
+        assert qid in lessons.QUESTIONS
+        assert qid.split(".")[0] == lesson
+
+
+def test_every_app_is_used_by_a_lesson():
+    sources = "\n".join(c.source for p in LESSONS for c in _code(_read(p)))
+    for name, factory in widgets.APPS.items():
+        assert f"widgets.{factory.__name__}()" in sources, name
+
+
+def _lesson_source(prefix):
+    (path,) = [p for p in LESSONS if p.name.startswith(prefix)]
+    return "\n".join(c.source for c in _code(_read(path)))
+
+
+def test_evidence_and_trial_lessons_cover_what_their_issues_ask():
+    evidence = _lesson_source("08_")
+    # model vs published with error bars, residuals, known gaps, the hypothesis off, the time budget (M8)
+    for needed in (
+        "ptsim.calibrate.report(",
+        "plotting.plot_evidence(",
+        "residual",
+        'use == "known_gap"',
+        "consolidation_per_window_min=0.0",
+        "lessons.DESIGNS",
+        "widgets.evidence_app()",
+    ):
+        assert needed in evidence, needed
+    trial = _lesson_source("09_")
+    for needed in (
+        "ptsim.run_trial(",
+        "ptsim.power(",
+        "plotting.plot_power(",
+        ".responders(",
+        "lessons.trial_estimates(",
+        "widgets.trial_app()",
+    ):
+        assert needed in trial, needed
