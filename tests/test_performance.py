@@ -306,3 +306,17 @@ def test_numba_engine_refuses_what_it_cannot_run_and_auto_falls_back():
     with pytest.raises(ValueError, match="adaptive plan"):
         _numba.run(cond, plan, df, 30, 0, policy=FixedPolicy(plan))
     assert _run(cond, plan, df, 30, 0, policy=FixedPolicy(plan)).policy_log is not None
+
+
+def test_measure_reads_recorded_days():
+    """``outcomes.measure`` (with main's measured function score) works on a result that kept only
+    some days, and reads the same as on the full trajectories."""
+    from ptsim.outcomes import measure
+
+    full = ptsim.simulate("knee_oa", "combined", n_patients=30, days=120, seed=5)
+    kept = ptsim.simulate("knee_oa", "combined", n_patients=30, days=120, seed=5, record_days=[0, 42, 120])
+    a, b = measure(full, [42, 120], seed=1), measure(kept, [42, 120], seed=1)
+    assert "function_0_100" in b.columns
+    np.testing.assert_array_equal(b.to_numpy(), a.to_numpy())
+    with pytest.raises(ValueError, match="not recorded"):
+        measure(kept, [14], seed=1)
