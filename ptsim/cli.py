@@ -346,7 +346,12 @@ def _show_run(args) -> int:
     print()
     print("Natural history: the untreated course")
     rows = [
-        [k, NATURAL_HISTORY_UNITS[k], f"{c.natural_history[k]:g}", src[f"natural_history.{k}"]]
+        [
+            k,
+            NATURAL_HISTORY_UNITS[k],
+            f"{c.natural_history[k]:g}",
+            src.get(f"calibrated.natural_history.{k}", src[f"natural_history.{k}"]),
+        ]
         for k in NATURAL_HISTORY_KEYS
     ]
     print(_table(["key", "unit", "value", "source"], rows))
@@ -358,12 +363,16 @@ def _show_run(args) -> int:
     ]
     print(_table(["technique", "share of manual minutes", "Maitland grade", "source"], rows))
     print()
+    # The condition file's [response] table, then its calibrated layer (which wins).
     overrides = {k.split(".", 1)[1]: s for k, s in src.items() if k.startswith("response.")}
+    overrides |= {
+        k.split(".", 1)[1]: s for k, s in src.items() if k.startswith("calibrated.") and k[11:] in PARAMETERS
+    }
     shown = [name for name in PARAMETERS if args.all or name in overrides]
     if args.all:
         print(f"Model parameters ({len(PARAMETERS)}; '*' marks this condition's values)")
     else:
-        print("Model parameters this condition sets (other than the model-wide defaults)")
+        print("Model parameters this condition sets or calibrates (other than the model-wide defaults)")
     for name in shown:
         p = PARAMETERS[name]
         mark = "*" if name in overrides else ""

@@ -322,7 +322,8 @@ def check_show_output(text, cond):
         assert cond.baseline[key].source in text
     for key in NATURAL_HISTORY_KEYS:
         assert re.search(rf"\b{key} +{re.escape(cli.NATURAL_HISTORY_UNITS[key])}  ", text), key
-        assert cond.sources[f"natural_history.{key}"] in text
+        src = cond.sources.get(f"calibrated.natural_history.{key}", cond.sources[f"natural_history.{key}"])
+        assert src in text
     for tissue in cond.tissue_shares:
         assert cond.sources[f"tissue_shares.{tissue}"] in text
     for tech in cond.manual_therapy:
@@ -339,8 +340,13 @@ def test_show_subprocess(tmp_path):
 def test_show_every_shipped_condition(capsys, name):
     status, out, _ = run_main(capsys, "show", name)
     assert status == 0
-    check_show_output(out, ptsim.load_condition(name))
-    assert f"{len(PARAMETERS)} model-wide parameters at their defaults" in out
+    cond = ptsim.load_condition(name)
+    check_show_output(out, cond)
+    calibrated = [k[len("calibrated.") :] for k in cond.sources if k.startswith("calibrated.")]
+    calibrated = [k for k in calibrated if k in PARAMETERS]
+    for key in calibrated:  # the calibrated layer's values are shown with their source
+        assert f"  {key} = {cond.parameters[key]:g}*" in out
+    assert f"{len(PARAMETERS) - len(calibrated)} model-wide parameters at their defaults" in out
 
 
 def test_show_all_and_a_condition_file_with_overrides(capsys, tmp_path):
