@@ -346,7 +346,12 @@ def _show_run(args) -> int:
     print()
     print("Natural history: the untreated course")
     rows = [
-        [k, NATURAL_HISTORY_UNITS[k], f"{c.natural_history[k]:g}", src[f"natural_history.{k}"]]
+        [
+            k,
+            NATURAL_HISTORY_UNITS[k],
+            f"{c.natural_history[k]:g}",
+            src.get(f"calibrated.natural_history.{k}", src[f"natural_history.{k}"]),
+        ]
         for k in NATURAL_HISTORY_KEYS
     ]
     print(_table(["key", "unit", "value", "source"], rows))
@@ -358,12 +363,16 @@ def _show_run(args) -> int:
     ]
     print(_table(["technique", "share of manual minutes", "Maitland grade", "source"], rows))
     print()
+    # The condition file's [response] table, then its calibrated layer (which wins).
     overrides = {k.split(".", 1)[1]: s for k, s in src.items() if k.startswith("response.")}
+    overrides |= {
+        k.split(".", 1)[1]: s for k, s in src.items() if k.startswith("calibrated.") and k[11:] in PARAMETERS
+    }
     shown = [name for name in PARAMETERS if args.all or name in overrides]
     if args.all:
         print(f"Model parameters ({len(PARAMETERS)}; '*' marks this condition's values)")
     else:
-        print("Model parameters this condition sets (other than the model-wide defaults)")
+        print("Model parameters this condition sets or calibrates (other than the model-wide defaults)")
     for name in shown:
         p = PARAMETERS[name]
         mark = "*" if name in overrides else ""
@@ -458,7 +467,7 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
     add("--quiet", action="store_true", help="no progress bar and no notes on stderr; only the table")
 
 
-def _resolve_plans(names: list[str] | None) -> dict:
+def _resolve_plans(names: list[str] | None, argument: str = "--plans") -> dict:
     import ptsim
     from ptsim.plans import PLAN_NAMES, get_plan
 
@@ -468,16 +477,16 @@ def _resolve_plans(names: list[str] | None) -> dict:
     for text in names:
         if text not in PLAN_NAMES and not text.endswith(".toml"):
             raise UsageError(
-                "--plans",
+                argument,
                 f"unknown plan {text!r}; accepted: {', '.join(PLAN_NAMES)}, or a path to a .toml file",
             )
         try:
             plan = get_plan(text)
         except (ValueError, FileNotFoundError, OSError) as exc:
-            raise UsageError("--plans", _one_line(exc)) from None
+            raise UsageError(argument, _one_line(exc)) from None
         if plan.name in plans:
             raise UsageError(
-                "--plans",
+                argument,
                 f"plan {plan.name!r} is given twice (a plan file's 'name' must differ from the others)",
             )
         plans[plan.name] = plan
@@ -636,6 +645,200 @@ def _compare_run(args) -> int:
     return EXIT_OK
 
 
+# --- ptsim trial ---------------------------------------------------------------------------------
+
+TRIAL_OUTCOMES = ("pain", "rom", "function", "strength")
+
+
+def _share(text: str) -> float:
+    accepted = "a share in [0, 1), e.g. 0.1 for 10 %"
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {accepted}, got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected {accepted}, got {text!r}")
+    return value
+
+
+def _outcome_list(text: str) -> list[str]:
+    parts = [p.strip() for p in text.split(",")]
+    if not parts or any(p not in TRIAL_OUTCOMES for p in parts):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated outcomes from {','.join(TRIAL_OUTCOMES)}; got {text!r}"
+        )
+    return list(dict.fromkeys(parts))
+
+
+def _trial_arguments(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add(
+        "--condition",
+        default=DEFAULT_CONDITION,
+        metavar="C",
+        help=f"a shipped condition name or a .toml file (default {DEFAULT_CONDITION})",
+    )
+    arms = parser.add_mutually_exclusive_group()
+    arms.add_argument(
+        "--arms",
+        type=_name_list,
+        default=["exercise_only", "combined"],
+        metavar="a,b",
+        help="comma-separated plan names or .toml files; the first is the reference "
+        "(default exercise_only,combined)",
+    )
+    arms.add_argument(
+        "--factorial",
+        action="store_true",
+        help="a 2x2 factorial trial: manual therapy yes/no x exercise yes/no (reports the interaction)",
+    )
+    add(
+        "--n-per-arm",
+        type=_whole_number(2, 100_000),
+        default=30,
+        metavar="N",
+        help="patients per arm (default 30)",
+    )
+    add(
+        "--seed",
+        type=_whole_number(0, 2**64 - 1, high_text="2**64 - 1"),
+        default=0,
+        metavar="S",
+        help="random seed (default 0)",
+    )
+    add(
+        "--assess-days",
+        type=_day_list,
+        default=[42],
+        metavar="42,91",
+        help="assessment days after the first session (default 42, the end of 6 weeks of care)",
+    )
+    add(
+        "--dropout",
+        type=_share,
+        default=None,
+        metavar="P",
+        help="share of patients lost by the last assessment (default 0.10, an assumption)",
+    )
+    add(
+        "--outcomes",
+        type=_outcome_list,
+        default=list(TRIAL_OUTCOMES),
+        metavar="pain,rom",
+        help="outcomes to analyse (default pain,rom,function,strength)",
+    )
+    add("--out", default=None, metavar="patients.csv", help="write the patient-level data to this CSV")
+    add("--effects-out", default=None, metavar="effects.csv", help="write the effects table to this CSV")
+    add("--force", action="store_true", help="replace output files that already exist")
+    add("--quiet", action="store_true", help="no notes on stderr; only the tables")
+
+
+def _fmt(x: float) -> str:
+    return "n/a" if x != x else f"{x:.3g}" if abs(x) < 0.001 else f"{x:.3f}"
+
+
+def _trial_run(args) -> int:
+    import numpy as np
+    import pandas as pd
+
+    import ptsim
+    from ptsim.trial import DEFAULT_DROPOUT, factorial_arms
+
+    outputs = {}
+    for arg, value in (("--out", args.out), ("--effects-out", args.effects_out)):
+        if value is not None:
+            outputs[arg] = _check_output(arg, value, args.force)
+    if len(outputs) == 2 and os.path.abspath(outputs["--out"].path) == os.path.abspath(
+        outputs["--effects-out"].path
+    ):
+        raise UsageError("--effects-out", "is also the file of --out; give each output its own file")
+    if args.assess_days[-1] > MAX_DAYS:
+        raise UsageError(
+            "--assess-days", f"day {args.assess_days[-1]} is too late; accepted: days in [0, {MAX_DAYS}]"
+        )
+    cond = _load_condition(args.condition, "--condition")
+    arms = factorial_arms() if args.factorial else _resolve_plans(args.arms, "--arms")
+    if len(arms) < 2:
+        raise UsageError("--arms", f"a trial needs at least two arms, got {', '.join(arms)}")
+    _check_size(args.n_per_arm, args.assess_days[-1], len(arms), "--n-per-arm")
+    dropout = DEFAULT_DROPOUT if args.dropout is None else args.dropout
+    try:
+        trial = ptsim.run_trial(
+            cond,
+            arms,
+            n_per_arm=args.n_per_arm,
+            seed=args.seed,
+            assess_days=args.assess_days,
+            dropout=dropout,
+        )
+    except ValueError as exc:
+        raise UsageError(None, _one_line(exc)) from None
+
+    print(
+        f"{cond.title}: randomised trial, {args.n_per_arm} patients per arm, arms {', '.join(arms)}, "
+        f"seed {args.seed}, {dropout:.0%} drop-out by the last visit"
+    )
+    print("Effects (ANCOVA on the measured baseline; arm minus reference, 95 % CI)")
+    tables = []
+    for day in args.assess_days:
+        for outcome in args.outcomes:
+            tables.append(trial.effects(outcome, day=day))
+    effects = pd.concat(tables, ignore_index=True)
+    rows = [
+        [
+            r.outcome,
+            str(r.day),
+            f"{r.arm} vs {r.reference}",
+            f"{r.n_arm}/{r.n_reference}",
+            f"{r.estimate:+.2f}",
+            f"[{r.ci_low:+.2f}, {r.ci_high:+.2f}]",
+            _fmt(r.p_value),
+        ]
+        for r in effects.itertuples()
+    ]
+    print(_table(["outcome", "day", "contrast", "n", "estimate", "95 % CI", "p"], rows))
+    if args.factorial:
+        print()
+        print("2x2 factorial: main effects and the manual x exercise interaction (last assessment day)")
+        rows = []
+        for outcome in args.outcomes:
+            for r in trial.interaction(outcome).itertuples():
+                rows.append(
+                    [
+                        outcome,
+                        r.term,
+                        f"{r.estimate:+.2f}",
+                        f"[{r.ci_low:+.2f}, {r.ci_high:+.2f}]",
+                        _fmt(r.p_value),
+                    ]
+                )
+        print(_table(["outcome", "term", "estimate", "95 % CI", "p"], rows))
+    if "pain" in args.outcomes:
+        print()
+        print("Pain responders (>= 30 % improvement, Farrar et al. 2001) at the last assessment")
+        rows = [
+            [
+                r.arm,
+                f"{r.responders}/{r.n}",
+                f"{r.rate:.0%}",
+                "reference" if r.risk_difference != r.risk_difference else f"{r.risk_difference:+.0%}",
+                "" if r.rd_ci_low != r.rd_ci_low else f"[{r.rd_ci_low:+.0%}, {r.rd_ci_high:+.0%}]",
+                "" if r.nnt != r.nnt else ("none (no difference)" if np.isinf(r.nnt) else f"{r.nnt:.1f}"),
+            ]
+            for r in trial.responders("pain").itertuples()
+        ]
+        print(_table(["arm", "responders", "rate", "risk difference", "95 % CI", "NNT"], rows))
+    sys.stdout.flush()
+    if "--out" in outputs:
+        frame = trial.to_frame()
+        _atomic_write(outputs["--out"], lambda p: frame.to_csv(p, index=False), args.force)
+        _note(args, f"wrote {args.out}: {len(frame):,} rows (one per patient and assessment)")
+    if "--effects-out" in outputs:
+        _atomic_write(outputs["--effects-out"], lambda p: effects.to_csv(p, index=False), args.force)
+        _note(args, f"wrote {args.effects_out}: the effects table ({len(effects):,} rows)")
+    return EXIT_OK
+
+
 # --- ptsim dashboard -----------------------------------------------------------------------------
 
 DASHBOARD_START_TIMEOUT_S = 120.0
@@ -744,6 +947,9 @@ COMMANDS: dict[str, Command] = {
     "show": Command("show a condition's parameters with units and sources", _show_arguments, _show_run),
     "compare": Command(
         "compare plans on the same virtual patients (the default command)", _compare_arguments, _compare_run
+    ),
+    "trial": Command(
+        "run a virtual randomised trial and print its effects table", _trial_arguments, _trial_run
     ),
     "dashboard": Command(
         "serve the plan-comparison dashboard in a web browser (Voila, at 127.0.0.1)",

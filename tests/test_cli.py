@@ -322,7 +322,8 @@ def check_show_output(text, cond):
         assert cond.baseline[key].source in text
     for key in NATURAL_HISTORY_KEYS:
         assert re.search(rf"\b{key} +{re.escape(cli.NATURAL_HISTORY_UNITS[key])}  ", text), key
-        assert cond.sources[f"natural_history.{key}"] in text
+        src = cond.sources.get(f"calibrated.natural_history.{key}", cond.sources[f"natural_history.{key}"])
+        assert src in text
     for tissue in cond.tissue_shares:
         assert cond.sources[f"tissue_shares.{tissue}"] in text
     for tech in cond.manual_therapy:
@@ -339,8 +340,13 @@ def test_show_subprocess(tmp_path):
 def test_show_every_shipped_condition(capsys, name):
     status, out, _ = run_main(capsys, "show", name)
     assert status == 0
-    check_show_output(out, ptsim.load_condition(name))
-    assert f"{len(PARAMETERS)} model-wide parameters at their defaults" in out
+    cond = ptsim.load_condition(name)
+    check_show_output(out, cond)
+    calibrated = [k[len("calibrated.") :] for k in cond.sources if k.startswith("calibrated.")]
+    calibrated = [k for k in calibrated if k in PARAMETERS]
+    for key in calibrated:  # the calibrated layer's values are shown with their source
+        assert f"  {key} = {cond.parameters[key]:g}*" in out
+    assert f"{len(PARAMETERS) - len(calibrated)} model-wide parameters at their defaults" in out
 
 
 def test_show_all_and_a_condition_file_with_overrides(capsys, tmp_path):
@@ -547,3 +553,61 @@ def test_unwritable_folder_is_a_usage_error(capsys, tmp_path):
     finally:
         folder.chmod(0o755)
     assert status == 2 and "--out: cannot write" in err and err.count("\n") == 1
+
+
+# --- ptsim trial -----------------------------------------------------------------------------------
+
+
+def test_trial_prints_effects_and_writes_the_apis_numbers(capsys, tmp_path):
+    out, eff = tmp_path / "patients.csv", tmp_path / "effects.csv"
+    status, text, err = run_main(
+        capsys, "trial", "--condition", "chronic_neck_pain", "--n-per-arm", "12", "--seed", "3",
+        "--assess-days", "42,91", "--out", str(out), "--effects-out", str(eff), "--quiet",
+    )  # fmt: skip
+    assert status == 0 and err == ""
+    trial = ptsim.run_trial("chronic_neck_pain", ["exercise_only", "combined"], n_per_arm=12, seed=3,
+                            assess_days=[42, 91])  # fmt: skip
+    expected = pd.concat(
+        [trial.effects(o, day=d) for d in (42, 91) for o in ("pain", "rom", "function", "strength")],
+        ignore_index=True,
+    )
+    got = pd.read_csv(eff)
+    np.testing.assert_allclose(got["estimate"], expected["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(got["ci_low"], expected["ci_low"], rtol=1e-12)
+    patients = pd.read_csv(out)
+    assert len(patients) == len(trial.to_frame())
+    first = expected.iloc[0]
+    assert f"{first.estimate:+.2f}" in text and "combined vs exercise_only" in text
+    assert "Pain responders" in text
+
+
+def test_trial_factorial_subprocess(tmp_path):
+    done = run("trial", "--factorial", "--n-per-arm", "8", "--outcomes", "rom", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "manual x exercise" in done.stdout and "interaction" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--arms", "combined"], "--arms: a trial needs at least two arms"),
+        (["--arms", "combined,magic"], "--arms: unknown plan 'magic'"),
+        (["--n-per-arm", "1"], "argument --n-per-arm"),
+        (["--dropout", "1.5"], "argument --dropout"),
+        (["--assess-days", "9999"], "--assess-days: day 9999 is too late"),
+        (["--outcomes", "pain,happiness"], "argument --outcomes"),
+        (["--condition", "knee"], "unknown condition 'knee'"),
+        (["--factorial", "--arms", "combined,manual_only"], "not allowed with argument"),
+    ],
+)
+def test_trial_errors_are_one_line_with_status_2(capsys, args, fragment):
+    status, out, err = run_main(capsys, "trial", *args)
+    assert status == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and fragment in err
+
+
+def test_trial_does_not_overwrite_without_force(capsys, tmp_path):
+    existing = tmp_path / "effects.csv"
+    existing.write_text("keep me")
+    status, _, err = run_main(capsys, "trial", "--n-per-arm", "4", "--effects-out", str(existing))
+    assert status == 2 and "--force" in err and existing.read_text() == "keep me"
