@@ -1,6 +1,8 @@
 """Property-based tests: for any parameters within their documented bounds and any valid plan, the
 outcomes stay finite and physical, runs are deterministic, and patients keep their identity."""
 
+import os
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -10,7 +12,11 @@ from ptsim import Component, HomeProgramme, Plan, Session
 from ptsim.parameters import PARAMETERS
 from ptsim.plans import COMPONENT_KINDS
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=int(os.environ.get("PTSIM_HYPOTHESIS_EXAMPLES", 40)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 @st.composite
