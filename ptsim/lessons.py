@@ -113,18 +113,8 @@ def compare_plan_set(
             f"({exercise_minutes:g} min) = {used:g} min, more than the {session_minutes:g}-min session; "
             "shorten a part or lengthen the session"
         )
-    std = standard_plans()
-    # The standard home programme asks for 5 home days a week on days without a clinic visit; with
-    # more than 2 clinic visits a week there are fewer free days, and the home days shrink to fit.
-    spw = sessions_per_week
-    base_home = std["combined"].home
-    home = base_home.__class__(
-        days_per_week=min(base_home.days_per_week, 7 - spw) if 0 <= spw <= 7 else base_home.days_per_week,
-        minutes=base_home.minutes,
-        intensity=base_home.intensity,
-        after_discharge_days_per_week=base_home.after_discharge_days_per_week,
-        after_discharge_adherence_factor=base_home.after_discharge_adherence_factor,
-    )
+    # standard_plans fits the home programme into the days without a clinic visit.
+    std = standard_plans(sessions_per_week=sessions_per_week)
     edu = Component("education", EDUCATION_MIN)
     work = float(manual_minutes + exercise_minutes)
     sessions = {
@@ -141,7 +131,7 @@ def compare_plan_set(
             session=Session(comps, session_minutes),
             sessions_per_week=sessions_per_week,
             weeks=weeks,
-            home=None if std[name].home is None else home,
+            home=std[name].home,
         )
         for name, comps in sessions.items()
     }
