@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 import ptsim
-from ptsim.sensitivity import evaluate
-from ptsim.trial import repeat_trials
+from ptsim.analysis.sensitivity import evaluate
+from ptsim.analysis.trial import repeat_trials
 
 COND = ptsim.load_condition("knee_oa")
 N_SETS, N_PATIENTS, DAY = 1000, 10, 42

@@ -1,7 +1,7 @@
 """A straightforward per-patient Python implementation of the ptsim model (the benchmark's baseline).
 
 Scalar ``math`` arithmetic on one patient at a time, written from ``docs/model.md`` and
-``ptsim/model.py`` without numpy in the dynamics: it is what the model costs without
+``ptsim/core/model.py`` without numpy in the dynamics: it is what the model costs without
 vectorisation, and an independent check of the engine (``tests/test_performance.py`` shows the two
 agree to 1e-9 on a small cohort). The random numbers are the engine's counter-based SplitMix64 draws,
 recomputed here with Python integers.
@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import math
 
-from ptsim._random import STREAMS
-from ptsim.cohort import to_patients
-from ptsim.conditions import load_condition
-from ptsim.parameters import GRADE_RELIEF_FACTOR, GRADE_ROM_FACTOR, TECHNIQUE_TARGETS, TISSUES
-from ptsim.plans import get_plan
+from ptsim.core.parameters import GRADE_RELIEF_FACTOR, GRADE_ROM_FACTOR, TECHNIQUE_TARGETS, TISSUES
+from ptsim.core.streams import STREAMS
+from ptsim.inputs.cohort import to_patients
+from ptsim.inputs.conditions import load_condition
+from ptsim.inputs.plans import get_plan
 
 _MASK = (1 << 64) - 1
 _GOLDEN, _M1, _M2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB

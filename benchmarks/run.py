@@ -31,7 +31,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import ptsim  # noqa: E402
-from ptsim.cohort import sample_cohort  # noqa: E402
+from ptsim.inputs.cohort import sample_cohort  # noqa: E402
 
 DAYS = 365
 CONDITION = "knee_oa"
@@ -86,9 +86,9 @@ WALL: list[float] = []
 
 
 def engines() -> list[str]:
-    from ptsim import _numba
+    from ptsim.engine import compiled
 
-    return ["numpy", "numba"] if _numba.AVAILABLE else ["numpy"]
+    return ["numpy", "numba"] if compiled.AVAILABLE else ["numpy"]
 
 
 def header(title: str) -> None:
@@ -190,7 +190,7 @@ def latency(repeat: int) -> None:
     matplotlib.use("Agg")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from ptsim.plotting import plot_trajectories
+    from ptsim.teaching.plotting import plot_trajectories
 
     header("Interactive latency: compare 3 plans x 200 patients x 365 days, plot, render (Agg; wall time)")
     cond = ptsim.load_condition(CONDITION)

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import ptsim
-from ptsim.plotting import plot_session, plot_trajectories
+from ptsim.teaching.plotting import plot_session, plot_trajectories
 
 OUT = Path(__file__).parent / "figures"
 

@@ -8,20 +8,20 @@
 
 from __future__ import annotations
 
-from .conditions import Condition, list_conditions, load_condition
-from .plans import Component, HomeProgramme, Plan, Session, load_plan, standard_plans
-from .simulate import Comparison, Result, compare, simulate, trace_session
-from .trial import power, run_trial
+from ptsim.analysis.trial import power, run_trial
+from ptsim.engine.simulate import Comparison, Result, compare, simulate, trace_session
+from ptsim.inputs.conditions import Condition, list_conditions, load_condition
+from ptsim.inputs.plans import Component, HomeProgramme, Plan, Session, load_plan, standard_plans
 
 __version__ = "0.1.0"
 
 
 def __getattr__(name):
-    # ptsim.calibrate is imported on first use, so `python -m ptsim.calibrate` runs cleanly.
+    # ptsim.calibrate is imported on first use (it needs scipy).
     if name == "calibrate":
         import importlib
 
-        return importlib.import_module(".calibrate", __name__)
+        return importlib.import_module("ptsim.analysis.calibrate")
     raise AttributeError(f"module 'ptsim' has no attribute {name!r}")
 
 

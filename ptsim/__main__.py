@@ -2,6 +2,6 @@
 
 import sys
 
-from .cli import main
+from ptsim.cli import main
 
 sys.exit(main())

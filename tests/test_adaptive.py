@@ -1,18 +1,18 @@
-"""Adaptive plans (ptsim.adaptive): policies against fixed plans, documented behaviour, bad decisions."""
+"""Adaptive plans (ptsim.engine.adaptive): policies against fixed plans, behaviour, bad decisions."""
 
 import numpy as np
 import pytest
 
 import ptsim
-from ptsim.adaptive import (
+from ptsim.engine.adaptive import (
     DischargeAtGoals,
     FixedPolicy,
     ManualWhenStalled,
     ProgressiveExercise,
     simulate_policy,
 )
-from ptsim.cohort import sample_cohort
-from ptsim.plans import Component, Session
+from ptsim.inputs.cohort import sample_cohort
+from ptsim.inputs.plans import Component, Session
 
 FIELDS = ["rom", "pain", "strength", "function", "exercise_dose", "setback_events", "flare_events"]
 

@@ -8,8 +8,8 @@ import pytest
 
 import ptsim
 from ptsim import Component, Plan, Session
-from ptsim.cohort import read_cohort, sample_cohort, write_cohort
-from ptsim.plans import PLAN_NAMES
+from ptsim.inputs.cohort import read_cohort, sample_cohort, write_cohort
+from ptsim.inputs.plans import PLAN_NAMES
 
 
 def test_list_and_load_conditions():

@@ -129,7 +129,7 @@ def test_m4_pain_lowers_tolerated_dose_and_adherence():
     cond = ptsim.load_condition("knee_oa")
     p = cond.parameters
     pain = np.array([1.0, 3.0, 5.0, 7.0, 9.0])
-    tol = ptsim.model.tolerance(pain, p)
+    tol = ptsim.core.model.tolerance(pain, p)
     assert tol[0] == tol[1] == 1.0
     assert np.all(np.diff(tol[1:]) < 0)
 
@@ -222,16 +222,16 @@ def test_m6_plans_with_exercise_have_fewer_setbacks(condition_name):
 
 def test_m6_hazard_falls_with_strength_and_motor_control():
     cond = ptsim.load_condition("knee_oa")
-    cohort = ptsim.cohort.sample_cohort(cond, 10, seed=1)
-    pts = ptsim.cohort.to_patients(cohort, cond)
-    s0 = ptsim.model.initial_state(pts)
-    h0 = ptsim.model.setback_hazard(s0, pts, cond.parameters, 0.002)
+    cohort = ptsim.inputs.cohort.sample_cohort(cond, 10, seed=1)
+    pts = ptsim.inputs.cohort.to_patients(cohort, cond)
+    s0 = ptsim.core.model.initial_state(pts)
+    h0 = ptsim.core.model.setback_hazard(s0, pts, cond.parameters, 0.002)
     from dataclasses import replace
 
     stronger = replace(s0, hypertrophy_pct=s0.hypertrophy_pct + 10)
     skilled = replace(s0, motor=s0.motor + 0.5)
-    assert np.all(ptsim.model.setback_hazard(stronger, pts, cond.parameters, 0.002) < h0)
-    assert np.all(ptsim.model.setback_hazard(skilled, pts, cond.parameters, 0.002) < h0)
+    assert np.all(ptsim.core.model.setback_hazard(stronger, pts, cond.parameters, 0.002) < h0)
+    assert np.all(ptsim.core.model.setback_hazard(skilled, pts, cond.parameters, 0.002) < h0)
 
 
 # --- M7: natural history ----------------------------------------------------------------------------
@@ -305,7 +305,7 @@ def test_m9_patients_differ(condition_name):
 
 
 def test_m9_measured_outcomes_are_noisy_and_responders_use_mcid(condition_name):
-    from ptsim import outcomes
+    from ptsim.analysis import outcomes
 
     comp = comparison(condition_name)
     measured = outcomes.measure(comp["combined"], days=[0, END_OF_CARE], seed=3)
@@ -337,16 +337,16 @@ def test_m10_massage_gives_short_relief_but_no_durable_rom(condition_name):
 
 def test_m10_each_technique_acts_on_its_own_tissue():
     cond = ptsim.load_condition("adhesive_capsulitis")
-    cohort = ptsim.cohort.sample_cohort(cond, 5, seed=0)
-    pts = ptsim.cohort.to_patients(cohort, cond)
-    s0 = ptsim.model.initial_state(pts)
+    cohort = ptsim.inputs.cohort.sample_cohort(cond, 5, seed=0)
+    pts = ptsim.inputs.cohort.to_patients(cohort, cond)
+    s0 = ptsim.core.model.initial_state(pts)
     for tech, tissue in (
         ("joint_mobilization", 0),
         ("soft_tissue_mobilization", 1),
         ("myofascial_release", 2),
     ):
-        s = ptsim.model.technique(s0, pts, cond.parameters, tech, 10, 3)
+        s = ptsim.core.model.technique(s0, pts, cond.parameters, tech, 10, 3)
         assert np.argmax(s.window.mean(axis=1)) == tissue
-    s = ptsim.model.technique(s0, pts, cond.parameters, "massage", 10, 3)
+    s = ptsim.core.model.technique(s0, pts, cond.parameters, "massage", 10, 3)
     assert np.all(s.window == 0)
     assert np.all(s.relief > 0)

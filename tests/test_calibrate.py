@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import ptsim
-from ptsim import calibrate
+from ptsim.analysis import calibrate
 from tests.conftest import CONDITIONS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -258,7 +258,7 @@ def test_written_layer_round_trips(tmp_path):
         seed=0,
     )
     path = calibrate.write_calibration(cal, tmp_path)
-    from ptsim.conditions import apply_calibration
+    from ptsim.inputs.conditions import apply_calibration
 
     applied = apply_calibration(ptsim.load_condition(cond.name, calibrated=False), path)
     assert applied.parameters["joint_mobilization_remodel_per_min"] == pytest.approx(0.0123)
@@ -267,7 +267,7 @@ def test_written_layer_round_trips(tmp_path):
 
 
 def test_malformed_layer_names_file_and_key(tmp_path):
-    from ptsim.conditions import apply_calibration
+    from ptsim.inputs.conditions import apply_calibration
 
     path = tmp_path / "knee_oa.toml"
     path.write_text(
@@ -283,17 +283,17 @@ def test_malformed_layer_names_file_and_key(tmp_path):
 
 
 def test_model_document_is_up_to_date_and_shows_calibrated_values():
-    from ptsim.docs import render
+    from ptsim.cli.docs import render
 
     doc = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
-    assert render(doc) == doc, "docs/model.md is out of date: run `python -m ptsim.docs`"
+    assert render(doc) == doc, "docs/model.md is out of date: run `python -m ptsim.cli.docs`"
     assert "| calibrated |" in doc and "calibrated `" in doc
 
 
 def test_plot_evidence(full_report):
     from matplotlib.figure import Figure
 
-    from ptsim.plotting import plot_evidence
+    from ptsim.teaching.plotting import plot_evidence
 
     fig = plot_evidence(full_report.head(6), ncols=3)
     assert isinstance(fig, Figure)

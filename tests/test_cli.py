@@ -18,11 +18,11 @@ import pandas as pd
 import pytest
 
 import ptsim
-from ptsim import cli
-from ptsim.cohort import read_cohort, sample_cohort, write_cohort
-from ptsim.conditions import BASELINE_KEYS, NATURAL_HISTORY_KEYS, conditions_dir
-from ptsim.parameters import PARAMETERS
-from ptsim.plans import PLAN_NAMES
+from ptsim.cli import commands as cli
+from ptsim.core.parameters import PARAMETERS
+from ptsim.inputs.cohort import read_cohort, sample_cohort, write_cohort
+from ptsim.inputs.conditions import BASELINE_KEYS, NATURAL_HISTORY_KEYS, conditions_dir
+from ptsim.inputs.plans import PLAN_NAMES
 
 SMALL = ["--patients", "20", "--days", "60"]
 KNEE_TEXT = (conditions_dir() / "knee_oa.toml").read_text(encoding="utf-8")

@@ -5,8 +5,8 @@ import re
 import pytest
 
 import ptsim
-from ptsim.conditions import BASELINE_KEYS, NATURAL_HISTORY_KEYS, conditions_dir, parse_condition
-from ptsim.parameters import PARAMETERS
+from ptsim.core.parameters import PARAMETERS
+from ptsim.inputs.conditions import BASELINE_KEYS, NATURAL_HISTORY_KEYS, conditions_dir, parse_condition
 
 KNEE = (conditions_dir() / "knee_oa.toml").read_text()
 
@@ -148,7 +148,7 @@ def test_bad_plan_and_cohort_files(tmp_path):
     with pytest.raises(FileNotFoundError):
         ptsim.load_plan(tmp_path / "missing.toml")
 
-    from ptsim.cohort import read_cohort, sample_cohort, write_cohort
+    from ptsim.inputs.cohort import read_cohort, sample_cohort, write_cohort
 
     cond = ptsim.load_condition("knee_oa")
     good = sample_cohort(cond, 3, seed=0)

@@ -8,7 +8,8 @@ import socket
 
 import pytest
 
-from ptsim import cli, dashboard
+from ptsim.cli import commands as cli
+from ptsim.teaching import dashboard
 
 
 def test_the_dashboard_notebook_shows_the_compare_plans_app_and_stores_no_outputs():

@@ -59,8 +59,8 @@ try:
 except ImportError:
     _need("playwright", 'pip install -e ".[test]"')
 
-from ptsim import dashboard  # noqa: E402
-from ptsim.conditions import load_condition  # noqa: E402
+from ptsim.inputs.conditions import load_condition  # noqa: E402
+from ptsim.teaching import dashboard  # noqa: E402
 
 if not dashboard.voila_installed():
     _need("voila", 'pip install -e ".[test]"')
@@ -73,7 +73,7 @@ class Expected:
     """The compare-plans app run headless in this process: what the dashboard must show."""
 
     def __init__(self):
-        from ptsim.widgets import compare_plans_app
+        from ptsim.teaching.widgets import compare_plans_app
 
         self.app = compare_plans_app()
         self._cache = {}

@@ -1,4 +1,4 @@
-"""Follow-up after discharge (ptsim.followup): setback dates, time to first setback, KM curves."""
+"""Follow-up after discharge (ptsim.analysis.followup): setback dates, time to first setback, KM curves."""
 
 import functools
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import ptsim
-from ptsim.followup import (
+from ptsim.analysis.followup import (
     setback_curves,
     setback_dates,
     setback_proportions,

@@ -1,10 +1,10 @@
-"""Instrument readings at intake, the measured function score and function responders (ptsim.outcomes)."""
+"""Instrument readings at intake, the measured function score and function responders (outcomes)."""
 
 import numpy as np
 
 import ptsim
-from ptsim import outcomes
-from ptsim.cohort import sample_cohort
+from ptsim.analysis import outcomes
+from ptsim.inputs.cohort import sample_cohort
 
 
 def test_baseline_readings_are_instrument_readings_of_the_cohort():

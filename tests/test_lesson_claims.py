@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import ptsim
-from ptsim import lessons
+from ptsim.teaching import lessons
 
-widgets = pytest.importorskip("ptsim.widgets")
+widgets = pytest.importorskip("ptsim.teaching.widgets")
 
 COND = "knee_oa"
 
@@ -114,7 +114,7 @@ def test_lesson7_manual_only_has_the_setbacks_of_no_treatment():
 
 def test_lesson8_hypothesis_off_keeps_the_fit_and_the_budget_decides():
     # "switching the hypothesis off ... every fitted target stays within its interval"
-    from ptsim.calibrate import report
+    from ptsim.analysis.calibrate import report
 
     for name in ("knee_oa", "chronic_neck_pain"):
         cond = ptsim.load_condition(name).with_parameters(consolidation_per_window_min=0.0)

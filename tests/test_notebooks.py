@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from ptsim import lessons
+from ptsim.teaching import lessons
 
 nbformat = pytest.importorskip("nbformat")
-widgets = pytest.importorskip("ptsim.widgets")
+widgets = pytest.importorskip("ptsim.teaching.widgets")
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))

@@ -45,10 +45,10 @@ def test_environment_yml_lists_every_dependency_with_the_same_lower_bound():
 
 
 def test_model_document_tables_are_up_to_date():
-    from ptsim.docs import render
+    from ptsim.cli.docs import render
 
     text = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
-    assert render(text) == text, "docs/model.md is out of date: run python -m ptsim.docs"
+    assert render(text) == text, "docs/model.md is out of date: run python -m ptsim.cli.docs"
 
 
 @pytest.mark.slow
@@ -62,7 +62,7 @@ def test_wheel_finds_its_conditions_outside_the_checkout(tmp_path):
     (wheel,) = out.glob("ptsim-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "ptsim/data/conditions/knee_oa.toml" in names
-    assert "ptsim/dashboard.ipynb" in names  # ptsim dashboard serves it
+    assert "ptsim/teaching/dashboard.ipynb" in names  # ptsim dashboard serves it
     target = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target), str(wheel)],

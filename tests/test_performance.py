@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 import ptsim
-from ptsim import _engine, _random, model
-from ptsim.cohort import sample_cohort, to_patients
-from ptsim.simulate import OUTCOMES
+from ptsim.core import model, streams
+from ptsim.engine import compiled, vectorised
+from ptsim.engine.simulate import OUTCOMES
+from ptsim.inputs.cohort import sample_cohort, to_patients
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -57,7 +58,7 @@ def test_reference_uniforms_are_the_engines():
 
     ids = np.array([0, 1, 7, 123456])
     for day in (0, 1, 365):
-        expected = _random.uniforms(11, "setback", ids, day)
+        expected = streams.uniforms(11, "setback", ids, day)
         assert [uniform(11, "setback", int(i), day) for i in ids] == expected.tolist()
 
 
@@ -80,7 +81,7 @@ def _random_state(n, rng):
 def test_day_step_is_model_advance_days_bit_for_bit(condition):
     cond = ptsim.load_condition(condition)
     pts = to_patients(sample_cohort(cond, 50, seed=2), cond)
-    step = _engine.DayStep(pts, cond.parameters, cond.natural_history)
+    step = vectorised.DayStep(pts, cond.parameters, cond.natural_history)
     s = _random_state(50, np.random.default_rng(0))
     fast = step.advance(s)
     slow = model.advance_days(s, pts, cond.parameters, cond.natural_history, 1.0)
@@ -110,14 +111,14 @@ def test_day_step_takes_per_patient_parameter_arrays():
     for k in ("fitness_tau_days", "hypertrophy_tau_days", "sensitization_tau_days", "motor_tau_days"):
         p[k] = p[k] * np.linspace(0.7, 1.3, n)
     p["hypertrophy_tau_days"][:5] = p["fitness_tau_days"][:5]  # the equal-time-constant branch
-    step = _engine.DayStep(pts, p, cond.natural_history)
+    step = vectorised.DayStep(pts, p, cond.natural_history)
     s = _random_state(n, np.random.default_rng(1))
     fast = step.advance(s)
     slow = model.advance_days(s, pts, p, cond.natural_history, 1.0)
     for f in model.State.__dataclass_fields__:
         np.testing.assert_array_equal(getattr(fast, f), getattr(slow, f), err_msg=f)
 
-    from ptsim.simulate import _run
+    from ptsim.engine.simulate import _run
 
     df = sample_cohort(cond, 10, seed=3)
     plan = ptsim.standard_plans()["combined"].resolve(cond)
@@ -141,18 +142,18 @@ def pd_concat(frames):
 def test_shared_states_cannot_be_changed_in_place():
     cond = ptsim.load_condition("knee_oa")
     pts = to_patients(sample_cohort(cond, 5), cond)
-    step = _engine.DayStep(pts, cond.parameters, cond.natural_history)
+    step = vectorised.DayStep(pts, cond.parameters, cond.natural_history)
     with pytest.raises(ValueError, match="read-only"):
         step.zeros[0] = 1.0
 
 
 @pytest.mark.parametrize("limit", [0, 10**9])
 def test_daily_draws_equal_uniforms(limit, monkeypatch):
-    monkeypatch.setattr(_engine.DailyDraws, "TABLE_LIMIT", limit)
+    monkeypatch.setattr(vectorised.DailyDraws, "TABLE_LIMIT", limit)
     ids = np.array([3, 5, 8, 13, 21])
-    draws = _engine.DailyDraws(7, "home_exercise", ids, 30)
+    draws = vectorised.DailyDraws(7, "home_exercise", ids, 30)
     for d in (0, 1, 17, 29):
-        np.testing.assert_array_equal(draws.on(d), _random.uniforms(7, "home_exercise", ids, d))
+        np.testing.assert_array_equal(draws.on(d), streams.uniforms(7, "home_exercise", ids, d))
 
 
 def test_record_days_keep_the_same_numbers_and_daily_summaries():
@@ -226,7 +227,7 @@ def test_import_ptsim_stays_light():
 
 
 needs_numba = pytest.mark.skipif(
-    not __import__("ptsim._numba", fromlist=["AVAILABLE"]).AVAILABLE, reason="numba not installed"
+    not __import__("ptsim.engine.compiled", fromlist=["AVAILABLE"]).AVAILABLE, reason="numba not installed"
 )
 
 
@@ -271,9 +272,8 @@ def test_unknown_engine_is_named():
 
 
 def test_auto_engine_falls_back_to_numpy(monkeypatch):
-    from ptsim import _numba
 
-    monkeypatch.setattr(_numba, "AVAILABLE", False)
+    monkeypatch.setattr(compiled, "AVAILABLE", False)
     auto = ptsim.simulate("knee_oa", "combined", n_patients=4, days=30, engine="auto")
     plain = ptsim.simulate("knee_oa", "combined", n_patients=4, days=30)
     np.testing.assert_array_equal(auto.rom, plain.rom)
@@ -286,9 +286,8 @@ def test_numba_engine_refuses_what_it_cannot_run_and_auto_falls_back():
     """Per-patient parameter arrays and adaptive policies run on the numpy engine only."""
     from dataclasses import replace
 
-    from ptsim import _numba
-    from ptsim.adaptive import FixedPolicy
-    from ptsim.simulate import _run
+    from ptsim.engine.adaptive import FixedPolicy
+    from ptsim.engine.simulate import _run
 
     cond = ptsim.load_condition("knee_oa")
     params = dict(cond.parameters)
@@ -304,14 +303,14 @@ def test_numba_engine_refuses_what_it_cannot_run_and_auto_falls_back():
     plan = ptsim.standard_plans()["combined"].resolve(cond)
     df = sample_cohort(cond, 6)
     with pytest.raises(ValueError, match="adaptive plan"):
-        _numba.run(cond, plan, df, 30, 0, policy=FixedPolicy(plan))
+        compiled.run(cond, plan, df, 30, 0, policy=FixedPolicy(plan))
     assert _run(cond, plan, df, 30, 0, policy=FixedPolicy(plan)).policy_log is not None
 
 
 def test_measure_reads_recorded_days():
     """``outcomes.measure`` (with main's measured function score) works on a result that kept only
     some days, and reads the same as on the full trajectories."""
-    from ptsim.outcomes import measure
+    from ptsim.analysis.outcomes import measure
 
     full = ptsim.simulate("knee_oa", "combined", n_patients=30, days=120, seed=5)
     kept = ptsim.simulate("knee_oa", "combined", n_patients=30, days=120, seed=5, record_days=[0, 42, 120])

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 import ptsim
 from ptsim import Component, HomeProgramme, Plan, Session
-from ptsim.parameters import PARAMETERS
-from ptsim.plans import COMPONENT_KINDS
+from ptsim.core.parameters import PARAMETERS
+from ptsim.inputs.plans import COMPONENT_KINDS
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("PTSIM_HYPOTHESIS_EXAMPLES", 40)),
@@ -102,10 +102,10 @@ def test_patients_are_the_same_people_in_any_cohort_size_and_plan(condition, n_s
 )
 def test_a_technique_never_worsens_the_durable_range(condition, minutes, grade):
     cond = ptsim.load_condition(condition)
-    pts = ptsim.cohort.to_patients(ptsim.cohort.sample_cohort(cond, 5, seed=0), cond)
-    s0 = ptsim.model.initial_state(pts)
+    pts = ptsim.inputs.cohort.to_patients(ptsim.inputs.cohort.sample_cohort(cond, 5, seed=0), cond)
+    s0 = ptsim.core.model.initial_state(pts)
     for tech in ("joint_mobilization", "soft_tissue_mobilization", "myofascial_release", "massage"):
-        s = ptsim.model.technique(s0, pts, cond.parameters, tech, minutes, grade)
+        s = ptsim.core.model.technique(s0, pts, cond.parameters, tech, minutes, grade)
         assert np.all(s.deficit_deg <= s0.deficit_deg)
         assert np.all((s.window >= 0) & (s.window <= 1))
         assert np.all(s.sensitization <= s0.sensitization)

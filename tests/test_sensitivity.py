@@ -1,4 +1,4 @@
-"""Sensitivity analysis (ptsim.sensitivity): batched sweeps, tornado, Sobol, executors, bad input."""
+"""Sensitivity analysis (ptsim.analysis.sensitivity): batched sweeps, tornado, Sobol, executors, bad input."""
 
 import concurrent.futures
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import ptsim
-from ptsim.sensitivity import evaluate, one_at_a_time, sobol
+from ptsim.analysis.sensitivity import evaluate, one_at_a_time, sobol
 
 USED = ["setpoint_drop_per_dose_min", "tolerance_full_nprs"]
 UNUSED = "joint_mobilization_pain_drop_frac"  # no manual therapy in exercise_only

@@ -1,4 +1,4 @@
-"""Virtual trials (ptsim.trial): coverage of CIs, power, factorial interaction, responders, bad input."""
+"""Virtual trials (ptsim.analysis.trial): CI coverage, power, factorial interaction, responders, bad input."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import ptsim
-from ptsim.trial import factorial_arms, repeat_trials
+from ptsim.analysis.trial import factorial_arms, repeat_trials
 
 ARMS = ["exercise_only", "combined"]
 
@@ -149,7 +149,7 @@ def test_dropout_loses_the_documented_share_by_the_last_visit():
 
 
 def test_policy_arm_in_a_trial():
-    from ptsim.adaptive import ProgressiveExercise
+    from ptsim.engine.adaptive import ProgressiveExercise
 
     t = ptsim.run_trial("knee_oa", {"fixed": "exercise_only", "adaptive": ProgressiveExercise()}, 10, seed=0)
     assert t.effects().arm.tolist() == ["adaptive"]

@@ -1,4 +1,4 @@
-"""The lesson apps of ptsim.widgets, driven headless (no browser), and the lesson helpers."""
+"""The lesson apps of ptsim.teaching.widgets, driven headless (no browser), and the lesson helpers."""
 
 import numpy as np
 import pytest
@@ -8,7 +8,7 @@ pytest.importorskip("ipywidgets")
 import ipywidgets
 
 import ptsim
-from ptsim import lessons, widgets
+from ptsim.teaching import lessons, widgets
 
 
 def _lines(fig):
@@ -217,7 +217,7 @@ def test_capacity_components_replay_the_engine_exactly():
 
 
 def test_mean_adherence_keeps_ranks_and_bounds():
-    cohort = ptsim.cohort.sample_cohort("knee_oa", 200, seed=3)
+    cohort = ptsim.inputs.cohort.sample_cohort("knee_oa", 200, seed=3)
     for target in (0.0, 0.3, 0.6, 0.9):
         out = lessons.with_mean_adherence(cohort, target)
         p = out.home_adherence_prob.to_numpy()
@@ -267,7 +267,7 @@ def test_every_question_has_a_solution_of_its_kind():
 
 
 def test_condition_can_be_a_file_or_is_refused_with_a_message(tmp_path):
-    from ptsim.conditions import conditions_dir
+    from ptsim.inputs.conditions import conditions_dir
 
     mine = tmp_path / "my_knee.toml"
     mine.write_text((conditions_dir() / "knee_oa.toml").read_text(encoding="utf-8"), encoding="utf-8")

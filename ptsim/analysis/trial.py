@@ -2,7 +2,7 @@
 
 A virtual trial does what a real one does. Patients are sampled from a condition, randomised to the
 arms with the seed, treated, and assessed on the assessment days through the instruments of
-:mod:`ptsim.outcomes` (goniometer, NPRS, dynamometer: measurement error and reading resolution).
+:mod:`ptsim.analysis.outcomes` (goniometer, NPRS, dynamometer: measurement error and reading resolution).
 Some drop out before the final visit. The analysis is what a trial statistician would do:
 
 - :meth:`Trial.effects`: each arm against the reference arm by ANCOVA (outcome on arm and measured
@@ -37,10 +37,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._random import uniforms
-from .cohort import check_count, sample_cohort
-from .conditions import Condition, load_condition
-from .plans import Component, HomeProgramme, Plan, Session, get_plan
+from ptsim.core.streams import uniforms
+from ptsim.inputs.cohort import check_count, sample_cohort
+from ptsim.inputs.conditions import Condition, load_condition
+from ptsim.inputs.plans import Component, HomeProgramme, Plan, Session, get_plan
 
 DEFAULT_DROPOUT = 0.10
 """Share of patients lost to follow-up by the final assessment (assumption)."""
@@ -150,7 +150,7 @@ def _arms(arms) -> dict[str, Plan]:
         if not isinstance(name, str) or not name:
             raise ValueError(f"arms: an arm name must be a non-empty string, got {name!r}")
         if callable(getattr(plan, "next_session", None)):
-            from .adaptive import check_policy
+            from ptsim.engine.adaptive import check_policy
 
             out[name] = check_policy(plan)  # an adaptive plan
             continue
@@ -224,8 +224,8 @@ def _simulate_trials(
     """
     import pandas as pd
 
-    from .outcomes import measure, measure_baseline
-    from .simulate import _run
+    from ptsim.analysis.outcomes import measure, measure_baseline
+    from ptsim.engine.simulate import _run
 
     names = list(plans)
     total = len(names) * n_per_arm
@@ -247,7 +247,7 @@ def _simulate_trials(
         arm = plans[name]
         if isinstance(arm, Plan):
             res = _run(cond, arm.resolve(cond), sub, days, seed)
-        else:  # an adaptive plan (policy), see ptsim.adaptive
+        else:  # an adaptive plan (policy), see ptsim.engine.adaptive
             res = _run(cond, arm.plan.resolve(cond), sub, days, seed, policy=arm)
         m = measure(res, assess_days, seed)
         d_idx = m["day"].to_numpy()
@@ -450,7 +450,7 @@ class Trial:
         if not self.factors:
             raise ValueError(
                 "interaction() needs a 2x2 factorial trial: arms named "
-                f"{', '.join(FACTORIAL_ARMS)} (see ptsim.trial.factorial_arms) or factors=..."
+                f"{', '.join(FACTORIAL_ARMS)} (see ptsim.analysis.trial.factorial_arms) or factors=..."
             )
         col, day, level = _outcome_column(outcome), self._day(day), _check_level(level)
         df = self._complete(col, day)
@@ -472,9 +472,9 @@ class Trial:
         """Responder rates by MCID, risk differences against the reference arm, and the NNT.
 
         A pain responder improved by the MCID from the intake reading (``rule``: ``"percent"``, a
-        30 % drop; ``"points"``, 2 points; ``"either"``; see :func:`ptsim.outcomes.pain_responders`);
+        30 % drop; ``"points"``, 2 points; ``"either"``; see :func:`ptsim.analysis.outcomes.pain_responders`);
         a function responder's disability (``100 - function``) fell by 20 % of baseline
-        (:func:`ptsim.outcomes.function_responders`). The risk difference (arm minus reference) has a
+        (:func:`ptsim.analysis.outcomes.function_responders`). The risk difference (arm minus reference) has a
         Newcombe hybrid-score CI and a score-test p-value (statsmodels). The number needed to treat
         is ``1 / risk difference`` (negative: needed to harm); its CI is given only when the risk
         difference's CI excludes 0 (otherwise it is unbounded: Altman 1998) and is NaN then.
@@ -489,7 +489,7 @@ class Trial:
         import pandas as pd
         from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
 
-        from .outcomes import function_responders, pain_responders
+        from ptsim.analysis.outcomes import function_responders, pain_responders
 
         if outcome not in ("pain", "function", "pain_nprs", "function_0_100"):
             raise ValueError(
@@ -577,7 +577,7 @@ def run_trial(
         The condition (or a shipped condition's name, or a TOML path).
     arms : dict of str to Plan or plan name, or list of Plans / plan names
         The arms, in order (any number >= 2). The four arms of :func:`factorial_arms` make a 2x2
-        factorial trial. An arm may also be an adaptive plan (a policy of :mod:`ptsim.adaptive`).
+        factorial trial. An arm may also be an adaptive plan (a policy of :mod:`ptsim.engine.adaptive`).
     n_per_arm : int
         Patients randomised to each arm (>= 2).
     seed : int
@@ -609,7 +609,7 @@ def run_trial(
     Examples
     --------
     >>> import ptsim
-    >>> from ptsim.trial import factorial_arms
+    >>> from ptsim.analysis.trial import factorial_arms
     >>> t = ptsim.run_trial("knee_oa", factorial_arms(), n_per_arm=20, seed=3, assess_days=[42, 91])
     >>> t.interaction("rom").term.tolist()
     ['manual (without exercise)', 'exercise (without manual)', 'manual x exercise']

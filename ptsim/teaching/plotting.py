@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .simulate import OUTCOMES
+from ptsim.engine.simulate import OUTCOMES
 
 PLAN_COLORS = {
     "usual_care": "#7f7f7f",
@@ -28,6 +28,13 @@ OUTCOME_LABELS = {
     "strength": "Strength (% of normal)",
     "function": "Function (0-100)",
 }
+
+
+def figure_file_types() -> tuple[str, ...]:
+    """The file extensions matplotlib can save a figure as (``png``, ``pdf``, ``svg``, ...)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return tuple(sorted(FigureCanvasBase.get_supported_filetypes()))
 
 
 def plan_color(name: str, index: int = 0) -> str:
@@ -180,7 +187,7 @@ def plot_session(trace, title=None, reference=None, reference_label="reference")
 
 
 # ---------------------------------------------------------------------------------------------------
-# Lesson figures (used by ptsim.widgets and the notebooks)
+# Lesson figures (used by ptsim.teaching.widgets and the notebooks)
 
 TISSUE_LABELS = {"capsule": "joint capsule", "muscle_tendon": "muscle-tendon", "fascia": "fascia"}
 
@@ -246,7 +253,7 @@ def plot_capacity(components, discharge_day, title=None):
     Parameters
     ----------
     components : pandas.DataFrame
-        From :func:`ptsim.lessons.capacity_components`: columns ``day``, ``baseline_pct_normal``,
+        From :func:`ptsim.teaching.lessons.capacity_components`: columns ``day``, ``baseline_pct_normal``,
         ``neural_pct_normal``, ``structural_pct_normal``, ``fatigue_pct_normal`` and
         ``strength_pct_normal`` (cohort means).
     discharge_day : int
@@ -475,7 +482,7 @@ def plot_trials(trials, truth, reference, arm, outcome="pain", lower_is_better=N
     Parameters
     ----------
     trials : pandas.DataFrame
-        ``estimate, ci_low, ci_high, p_value`` per trial (:func:`ptsim.lessons.trial_estimates`).
+        ``estimate, ci_low, ci_high, p_value`` per trial (:func:`ptsim.teaching.lessons.trial_estimates`).
     truth : float
         The true difference (``arm`` minus ``reference``).
     reference, arm : str

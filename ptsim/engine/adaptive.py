@@ -5,12 +5,12 @@ visit it sees the measured outcomes so far (NPRS and goniometer readings at the 
 with the instruments' errors; never the model's true values) and decides the session, as
 simglucose lets users plug a controller into its simulator. A policy is any object with
 
-- ``plan``: a :class:`~ptsim.plans.Plan` giving the schedule (visits a week, the most weeks of care,
+- ``plan``: a :class:`~ptsim.inputs.plans.Plan` giving the schedule (visits a week, the most weeks of care,
   the home programme); and
 - ``next_session(day, history) -> decision``, where ``history`` is a :class:`History` and the decision
   is one of
 
-  * a :class:`~ptsim.plans.Session`: every patient still in care gets it today;
+  * a :class:`~ptsim.inputs.plans.Session`: every patient still in care gets it today;
   * ``None``: every patient is discharged today;
   * ``(variants, choice)``: a short list of sessions (or ``None`` = discharge) and an integer array
     with one entry per patient saying which variant each patient gets.
@@ -20,7 +20,7 @@ session runs over the whole cohort, then each patient keeps the result of its ow
 policy should map patients to a small number of variants (a few intensity levels, with or without
 manual therapy), not build one session per patient. Discharge is per patient: a discharged patient
 gets no more visits, switches to the after-discharge home programme, and is at risk of setbacks from
-that day (see :mod:`ptsim.followup`).
+that day (see :mod:`ptsim.analysis.followup`).
 
 Shipped policies
 ----------------
@@ -40,7 +40,7 @@ Shipped policies
 Examples
 --------
 >>> import ptsim
->>> from ptsim.adaptive import DischargeAtGoals, ProgressiveExercise, simulate_policy
+>>> from ptsim.engine.adaptive import DischargeAtGoals, ProgressiveExercise, simulate_policy
 >>> policy = DischargeAtGoals(ProgressiveExercise())
 >>> res = simulate_policy("knee_oa", policy, n_patients=50, days=120, seed=0)
 >>> res.policy_log.discharge_day.shape
@@ -54,8 +54,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ._random import standard_normals, uniforms
-from .plans import Component, Plan, Session, standard_plans
+from ptsim.core.streams import standard_normals, uniforms
+from ptsim.inputs.plans import Component, Plan, Session, standard_plans
 
 _VISIT_INDEX = {"rom": 0, "pain": 1}
 
@@ -132,10 +132,10 @@ def _select(base, chosen):
 
 
 class _Runner:
-    """Runs a policy inside :func:`ptsim.simulate._run`: one call per day, vectorised over patients."""
+    """Runs a policy inside :func:`ptsim.engine.simulate._run`: one call per day, vectorised over patients."""
 
     def __init__(self, policy, cond, plan: Plan, pts, p, ids, seed, days):
-        from .outcomes import INSTRUMENTS, goniometer
+        from ptsim.core.instruments import INSTRUMENTS, goniometer
 
         self.policy, self.cond, self.plan, self.pts, self.p = policy, cond, plan, pts, p
         self.ids, self.seed = ids, seed
@@ -195,7 +195,7 @@ class _Runner:
         return list(variants), choice
 
     def _visit(self, d, state):
-        from . import model
+        from ptsim.core import model
 
         idx = _VISIT_INDEX
         z_rom = standard_normals(self.seed, "visit_measurement", self.ids, d * 8 + idx["rom"])
@@ -217,8 +217,8 @@ class _Runner:
 
     def day(self, d: int, state, clinic: bool, freq_in_care: float):
         """Run day ``d``: visits for patients in care on a clinic day, home exercise for the others."""
-        from . import model
-        from .simulate import run_session
+        from ptsim.core import model
+        from ptsim.engine.simulate import run_session
 
         pts, p, n = self.pts, self.p, self.pts.n
         in_care = d < self.discharge
@@ -289,16 +289,16 @@ def simulate_policy(
     Examples
     --------
     >>> import ptsim
-    >>> from ptsim.adaptive import FixedPolicy, simulate_policy
+    >>> from ptsim.engine.adaptive import FixedPolicy, simulate_policy
     >>> plan = ptsim.standard_plans()["combined"]
     >>> a = simulate_policy("knee_oa", FixedPolicy(plan), n_patients=20, days=60, seed=2)
     >>> b = ptsim.simulate("knee_oa", plan, n_patients=20, days=60, seed=2)
     >>> bool((a.pain == b.pain).all())
     True
     """
-    from .cohort import check_count
-    from .conditions import load_condition
-    from .simulate import _check_days, _cohort_for, _run
+    from ptsim.engine.simulate import _check_days, _cohort_for, _run
+    from ptsim.inputs.cohort import check_count
+    from ptsim.inputs.conditions import load_condition
 
     check_policy(policy)
     cond = load_condition(condition)

@@ -1,7 +1,7 @@
 """Helpers for the teaching notebooks: lesson computations and answer checking.
 
 Nothing here imports matplotlib or ipywidgets, so the computations behind the lessons' interactive
-figures (``ptsim.widgets``) can also be used and tested on their own. Answers to the lessons'
+figures (``ptsim.teaching.widgets``) can also be used and tested on their own. Answers to the lessons'
 exercises are never stored: :func:`check_answer` computes the right answer from the model when it
 is asked, so a change to the model changes the expected answers too.
 """
@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import model
-from .cohort import sample_cohort, to_patients
-from .conditions import load_condition
-from .plans import Component, HomeProgramme, Plan, Session, standard_plans
-from .simulate import compare, simulate, trace_session
+from ptsim.core import model
+from ptsim.engine.simulate import compare, simulate, trace_session
+from ptsim.inputs.cohort import sample_cohort, to_patients
+from ptsim.inputs.conditions import load_condition
+from ptsim.inputs.plans import Component, HomeProgramme, Plan, Session, standard_plans
 
 EDUCATION_MIN = 5.0
 """Minutes of education at the start of every treated standard session."""
@@ -42,7 +42,7 @@ def with_mean_adherence(cohort, mean_adherence: float):
     Parameters
     ----------
     cohort : pandas.DataFrame
-        A cohort (``ptsim.cohort.COLUMNS``).
+        A cohort (``ptsim.inputs.cohort.COLUMNS``).
     mean_adherence : float
         Target mean probability of doing a scheduled home session, in [0, 1).
     """
@@ -189,7 +189,7 @@ def key_day_table(comp, days, outcomes=("pain", "rom", "strength", "function"), 
     """
     import pandas as pd
 
-    from .simulate import OUTCOMES
+    from ptsim.engine.simulate import OUTCOMES
 
     rows, index = [], []
     for outcome in outcomes:
@@ -386,7 +386,7 @@ def trial_estimates(
     arms : (str, str)
         Reference plan, then the plan compared with it (standard plan names).
     n_per_arm, n_trials : int
-        Patients per arm of each trial, and how many trials (``ptsim.trial.repeat_trials``).
+        Patients per arm of each trial, and how many trials (``ptsim.analysis.trial.repeat_trials``).
     outcome : str
         ``"pain"``, ``"rom"``, ``"strength"`` or ``"function"``, assessed at discharge (day 42).
     seed : int
@@ -406,7 +406,7 @@ def trial_estimates(
     """
     import pandas as pd
 
-    from .trial import repeat_trials, run_trial
+    from ptsim.analysis.trial import repeat_trials, run_trial
 
     arms = list(arms)
     if len(arms) != 2 or arms[0] == arms[1]:
@@ -575,7 +575,7 @@ def _solve_7_2():
 
 
 def _solve_8_1():
-    from .calibrate import report
+    from ptsim.analysis.calibrate import report
 
     cond = load_condition("knee_oa").with_parameters(consolidation_per_window_min=0.0)
     return evidence_counts(report(cond))["fitted_within"]
@@ -592,7 +592,7 @@ def _solve_9_1():
 
 
 def _solve_9_2():
-    from .trial import run_trial
+    from ptsim.analysis.trial import run_trial
 
     t = run_trial("chronic_neck_pain", ["exercise_only", "combined"], n_per_arm=100, seed=0)
     r = t.responders("pain")

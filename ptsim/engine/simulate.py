@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _engine, model
-from .cohort import check_count, sample_cohort, to_patients, validate_cohort
-from .conditions import Condition, load_condition
-from .plans import Plan, Session, get_plan
+from ptsim.core import model
+from ptsim.engine import vectorised as _engine
+from ptsim.inputs.cohort import check_count, sample_cohort, to_patients, validate_cohort
+from ptsim.inputs.conditions import Condition, load_condition
+from ptsim.inputs.plans import Plan, Session, get_plan
 
 OUTCOMES = {
     "rom": "deg",
@@ -83,7 +84,7 @@ class Result:
     flare_count: np.ndarray | None = field(repr=False, default=None)
     daily: _engine.DailySummary | None = field(repr=False, default=None)
     policy_log: object = field(repr=False, default=None)
-    """For an adaptive plan, a :class:`ptsim.adaptive.PolicyLog` (per-patient discharge days and the
+    """For an adaptive plan, a :class:`ptsim.engine.adaptive.PolicyLog` (per-patient discharge days and the
     sessions given); None for a fixed plan."""
 
     @property
@@ -285,7 +286,7 @@ def simulate(
     seed : int
         Random seed (>= 0).
     cohort : pandas.DataFrame, optional
-        Your own patients (see ``ptsim.cohort.COLUMNS``) instead of a sampled cohort.
+        Your own patients (see ``ptsim.inputs.cohort.COLUMNS``) instead of a sampled cohort.
     record_days : list of int, optional
         Keep each patient's values only on these days (default: every day). For big cohorts:
         memory is ``n_patients x len(record_days)`` per outcome instead of ``n_patients x (days +
@@ -297,9 +298,9 @@ def simulate(
     engine : {"numpy", "numba", "auto"}
         ``"numba"`` runs the optional compiled kernel (``pip install numba``): 1.5-8x faster, the
         same numbers to ~1e-15 relative (see ``docs/performance.md``); it refuses a condition whose
-        parameters are per-patient arrays (``ptsim.sensitivity`` batches). ``"auto"``: numba when it
+        parameters are per-patient arrays (``ptsim.analysis.sensitivity`` batches). ``"auto"``: numba when it
         is installed and runs the case, numpy otherwise (for interactive apps). Adaptive plans
-        (``ptsim.adaptive.simulate_policy``) always run on the numpy engine.
+        (``ptsim.engine.adaptive.simulate_policy``) always run on the numpy engine.
 
     Returns
     -------
@@ -336,7 +337,7 @@ def _runner(engine: str, cond: Condition | None = None):
     if engine == "numpy":
         return _run
     if engine in ("numba", "auto"):
-        from . import _numba
+        from ptsim.engine import compiled as _numba
 
         if engine == "auto" and (
             not _numba.AVAILABLE or (cond is not None and _numba.unsupported(cond) is not None)
@@ -415,7 +416,7 @@ def _run(
     The day's dynamics are ``model``'s functions; ``_engine`` holds the precomputed one-day step,
     the random draws (shared between the plans of a comparison) and the recorders.
 
-    With a ``policy`` (see :mod:`ptsim.adaptive`) the policy's runner decides each day's sessions
+    With a ``policy`` (see :mod:`ptsim.engine.adaptive`) the policy's runner decides each day's sessions
     and home exercise per patient, and each patient is discharged on their own day.
     """
     pts = to_patients(df, cond)
@@ -433,7 +434,7 @@ def _run(
     runner = None
     discharge = plan.discharge_day
     if policy is not None:
-        from .adaptive import _Runner
+        from ptsim.engine.adaptive import _Runner
 
         runner = _Runner(policy, cond, plan, pts, p, ids, seed, days)
         discharge = runner.discharge  # per patient, updated in place by the policy
@@ -605,7 +606,7 @@ def compare(
     Comparison
         A mapping of plan name to :class:`Result`, with ``summary()``.
     """
-    from .plans import standard_plans
+    from ptsim.inputs.plans import standard_plans
 
     cond = load_condition(condition)
     if plans is None:
@@ -659,7 +660,7 @@ def trace_session(
     """
     import pandas as pd
 
-    from .plans import Component
+    from ptsim.inputs.plans import Component
 
     cond = load_condition(condition)
     if isinstance(session, Session):

@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .parameters import TECHNIQUES
+from ptsim.core.parameters import TECHNIQUES
 
 COMPONENT_KINDS = (*TECHNIQUES, "manual_therapy", "exercise", "education", "rest")
 """Accepted component kinds. ``manual_therapy`` stands for the condition's indicated techniques

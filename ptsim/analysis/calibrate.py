@@ -16,8 +16,8 @@ values to the calibrated layer ``data/calibrated/<condition>.toml`` that
 A target whose ``use`` is ``known_gap`` is reported but not fitted: it is a published number the
 model's structure cannot reproduce together with the others, kept in view on purpose.
 
-Run ``python -m ptsim.calibrate --report`` for the report, ``python -m ptsim.calibrate knee_oa``
-to re-calibrate a condition.
+Run ``python -m ptsim.analysis.calibrate --report`` for the report, ``python -m
+ptsim.analysis.calibrate knee_oa`` to re-calibrate a condition.
 """
 
 from __future__ import annotations
@@ -32,11 +32,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import model
-from ._paths import data_dir
-from .conditions import NATURAL_HISTORY_KEYS, Condition, list_conditions, load_condition
-from .parameters import PARAMETERS
-from .plans import PLAN_NAMES, Plan, plan_from_dict, standard_plans
+from ptsim.core import model
+from ptsim.core.parameters import PARAMETERS
+from ptsim.inputs.conditions import NATURAL_HISTORY_KEYS, Condition, list_conditions, load_condition
+from ptsim.inputs.paths import data_dir
+from ptsim.inputs.plans import PLAN_NAMES, Plan, plan_from_dict, standard_plans
 
 TARGET_OUTCOMES = ("pain", "rom", "strength", "function", "disability")
 """Outcomes a target can name; ``disability`` is ``100 - function`` (read like a WOMAC or NDI)."""
@@ -199,7 +199,7 @@ def load_arms(path: str | Path | None = None) -> dict[str, Plan]:
     ----------
     path : str or Path, optional
         A TOML file of arms (default ``data/evidence/arms.toml``); each table is a plan in the
-        format of :func:`ptsim.plans.plan_from_dict`, with optional ``assumption`` text.
+        format of :func:`ptsim.inputs.plans.plan_from_dict`, with optional ``assumption`` text.
 
     Raises
     ------
@@ -380,7 +380,7 @@ def targets_frame(targets: list[Target] | None = None):
 def free_parameters(condition: str, path: str | Path | None = None) -> dict[str, tuple[float, float]]:
     """The parameters calibration may move for a condition, with their bounds.
 
-    Names are model parameters (``ptsim.parameters.PARAMETERS``) or ``natural_history.<key>``. Read
+    Names are model parameters (``ptsim.core.parameters.PARAMETERS``) or ``natural_history.<key>``. Read
     from ``data/evidence/calibration.toml``; bounds must lie inside each parameter's documented range.
     """
     path = Path(path) if path is not None else evidence_dir() / "calibration.toml"
@@ -425,7 +425,7 @@ def parameter_range(name: str, where: str = "parameter") -> tuple[float, float]:
         return _NH_RANGES[key]
     if name not in PARAMETERS:
         raise ValueError(
-            f"{where}: unknown parameter {name!r}; accepted: a name of ptsim.parameters.PARAMETERS "
+            f"{where}: unknown parameter {name!r}; accepted: a name of ptsim.core.parameters.PARAMETERS "
             "or natural_history.<key>"
         )
     return PARAMETERS[name].low, PARAMETERS[name].high
@@ -458,7 +458,7 @@ def with_values(cond: Condition, values: dict[str, float]) -> Condition:
 
 def _baseline(cond: Condition, cohort) -> dict[str, np.ndarray]:
     """Pre-treatment outcomes of each patient (the state before the first session)."""
-    from .cohort import to_patients
+    from ptsim.inputs.cohort import to_patients
 
     pts = to_patients(cohort, cond)
     p = cond.parameters
@@ -490,7 +490,7 @@ def _horizon(t: Target, plan: Plan) -> int:
 
 
 def _trace_value(cond, plan, t: Target, cohort) -> float:
-    from .simulate import trace_session
+    from ptsim.engine.simulate import trace_session
 
     session = plan.session
     end = sum(c.minutes for c in session.components)
@@ -511,7 +511,7 @@ def _trace_value(cond, plan, t: Target, cohort) -> float:
 
 def _structural_day(cond, plan, cohort, seed) -> float:
     """First day on which mean hypertrophy gain exceeds mean neural (fitness) gain; NaN if never."""
-    from .simulate import simulate
+    from ptsim.engine.simulate import simulate
 
     def dominant(day):
         s = simulate(cond, plan, n_patients=None, days=day, seed=seed, cohort=cohort).final_state
@@ -541,7 +541,7 @@ def _day_value(t: Target, res, comp, base) -> float:
         end = res.discharge_day - 1
         return float(100.0 * (x[end + d] / x[end] - 1.0))
     if stat == "responder_pct":
-        from .outcomes import pain_responders
+        from ptsim.analysis.outcomes import pain_responders
 
         def rate(r):
             return 100.0 * pain_responders(base["pain"], r.pain[:, d], "percent").mean()
@@ -561,7 +561,7 @@ def _day_value(t: Target, res, comp, base) -> float:
 
 
 def _home_missed(plan: Plan, res) -> float:
-    from .simulate import _schedule
+    from ptsim.engine.simulate import _schedule
 
     days = res.day[-1]
     clinic, freq = _schedule(plan, int(days))
@@ -599,8 +599,8 @@ def simulate_targets(
         One simulated value per target, in the target's unit (NaN where the quantity is undefined,
         e.g. a median setback time when fewer than half have a setback).
     """
-    from .cohort import check_count, sample_cohort
-    from .simulate import simulate
+    from ptsim.engine.simulate import simulate
+    from ptsim.inputs.cohort import check_count, sample_cohort
 
     cond = load_condition(condition)
     arms = load_arms() if arms is None else arms
@@ -893,7 +893,7 @@ def write_calibration(cal: Calibration, directory: str | Path | None = None) -> 
     lines = [
         f"# Calibrated layer for {cal.condition}: written by ptsim.calibrate on {cal.date}.",
         "# Applied by ptsim.load_condition on top of data/conditions/<condition>.toml.",
-        "# Do not edit by hand: re-run `python -m ptsim.calibrate <condition>`.",
+        "# Do not edit by hand: re-run `python -m ptsim.analysis.calibrate <condition>`.",
         "",
         "[calibration]",
         f"condition = {_toml_str(cal.condition)}",
@@ -945,10 +945,12 @@ def calibrate(condition: str, write: bool = True, **kwargs) -> Calibration:
 
 
 def main(argv=None) -> int:
-    """``python -m ptsim.calibrate [--report] [condition ...]``."""
+    """``python -m ptsim.analysis.calibrate [--report] [condition ...]``."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m ptsim.calibrate", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m ptsim.analysis.calibrate", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("conditions", nargs="*", help="conditions to calibrate (default: none)")
     parser.add_argument("--report", action="store_true", help="print the evidence report")
     parser.add_argument("--no-write", action="store_true", help="fit but do not write the layer")

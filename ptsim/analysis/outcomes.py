@@ -9,7 +9,7 @@ Function score and WOMAC/NDI-like percentages
 ---------------------------------------------
 The model's function score (0-100, 100 = normal) is a weighted mean of pain relief
 (``1 - pain/10``), the share of normal ROM and the share of normal strength (weights
-``function_weight_*`` in ``ptsim.parameters``). Questionnaires such as the WOMAC function subscale or
+``function_weight_*`` in ``ptsim.core.parameters``). Questionnaires such as the WOMAC function subscale or
 the Neck Disability Index report *disability* as a percentage of the worst possible score (0 % = no
 disability). :func:`disability_pct` gives the model's counterpart, ``100 - function``. It is a
 composite of the three modelled outcomes, not an item-by-item WOMAC or NDI: it moves in the same
@@ -21,92 +21,12 @@ the same composite computed from the instrument readings (:func:`measured_functi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from ._random import standard_normals
+from ptsim.core.instruments import GONIOMETER_SEM_DEG, INSTRUMENTS, Instrument, goniometer
+from ptsim.core.streams import standard_normals
 
-
-@dataclass(frozen=True)
-class Instrument:
-    """A clinical instrument: its error, resolution and range.
-
-    Attributes
-    ----------
-    name, unit : str
-    sem : float
-        Standard error of measurement, in ``unit`` (additive), or 0.
-    cv : float
-        Coefficient of variation (multiplicative error), or 0.
-    resolution : float
-        The instrument reads in steps of this size.
-    low, high : float
-        The range of the scale (an NPRS reads 0 to 10).
-    source : str
-    """
-
-    name: str
-    unit: str
-    sem: float = 0.0
-    cv: float = 0.0
-    resolution: float = 0.0
-    low: float = -np.inf
-    high: float = np.inf
-    source: str = "assumption"
-
-    def read(self, true_values, z) -> np.ndarray:
-        """Readings of ``true_values`` given standard-normal errors ``z``."""
-        x = np.asarray(true_values, dtype=float) * (1.0 + self.cv * z) + self.sem * z
-        if self.resolution:
-            x = np.round(x / self.resolution) * self.resolution
-        # The scale itself has ends (an NPRS cannot read 11): a reading, not an input, is bounded.
-        return np.clip(x, self.low, self.high)
-
-
-GONIOMETER_SEM_DEG = {
-    "shoulder": (11.0, "Hayes et al. 2001 (shoulder goniometry in patients: SEM 11-23 deg same rater)"),
-    "cervical spine": (6.0, "instrumented CROM studies (cervical ROM SEM 4.3-7.9 deg)"),
-    "knee": (5.0, "assumption (knee goniometry; no row of EVIDENCE.md)"),
-    "lumbar spine": (5.0, "assumption (inclinometry; no row of EVIDENCE.md)"),
-}
-"""Goniometer SEM by joint (degrees, same rater) with its source."""
-
-INSTRUMENTS = {
-    "nprs": Instrument(
-        "numeric pain rating scale",
-        "points",
-        sem=0.8,
-        resolution=1.0,
-        low=0.0,
-        high=10.0,
-        source="assumption (test-retest error under the 1-point minimal change of Salaffi et al. 2004)",
-    ),
-    "dynamometer": Instrument(
-        "hand-held dynamometer",
-        "% of normal",
-        cv=0.08,
-        resolution=0.1,
-        low=0.0,
-        source="Wang et al. 2002 (CV ~5 % in older adults); Ann Rehabil Med 44(6) (MDC 24 % same rater): "
-        "8 % assumed between the two",
-    ),
-}
-"""Pain and strength instruments. The goniometer depends on the joint: see :func:`goniometer`."""
-
-
-def goniometer(condition) -> Instrument:
-    """The goniometer for a condition's joint (SEM from ``GONIOMETER_SEM_DEG``; reads to 1 degree)."""
-    sem, source = GONIOMETER_SEM_DEG.get(condition.joint, (5.0, "assumption"))
-    return Instrument(
-        "goniometer",
-        "deg",
-        sem=sem,
-        resolution=1.0,
-        low=0.0,
-        high=condition.rom_normal_deg + 3 * sem,
-        source=source,
-    )
+__all__ = ["GONIOMETER_SEM_DEG", "INSTRUMENTS", "MCID", "Instrument", "goniometer"]
 
 
 _INSTRUMENT_INDEX = {"rom": 0, "pain": 1, "strength": 2}
@@ -171,7 +91,7 @@ def measure_baseline(cohort, condition, seed: int = 0):
     Parameters
     ----------
     cohort : pandas.DataFrame
-        Patients (``ptsim.cohort.COLUMNS``).
+        Patients (``ptsim.inputs.cohort.COLUMNS``).
     condition : Condition
     seed : int
         Seed of the measurement noise.
@@ -184,7 +104,7 @@ def measure_baseline(cohort, condition, seed: int = 0):
     Examples
     --------
     >>> import ptsim
-    >>> from ptsim.cohort import sample_cohort
+    >>> from ptsim.inputs.cohort import sample_cohort
     >>> cond = ptsim.load_condition("knee_oa")
     >>> base = measure_baseline(sample_cohort(cond, 5, seed=1), cond, seed=1)
     >>> bool(base["pain_nprs"].between(0, 10).all())
@@ -218,7 +138,7 @@ def measured_function(pain_nprs, rom_deg, strength_pct_normal, condition) -> np.
 
     See the module notes for its relation to WOMAC/NDI-like disability percentages.
     """
-    from .model import function_score
+    from ptsim.core.model import function_score
 
     return function_score(
         np.asarray(pain_nprs, float),

@@ -12,8 +12,8 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ._paths import data_dir
-from .parameters import PARAMETERS, TECHNIQUES, TISSUES
+from ptsim.core.parameters import PARAMETERS, TECHNIQUES, TISSUES
+from ptsim.inputs.paths import data_dir
 
 # Per-patient baseline quantities sampled for a cohort, with the distribution family each uses.
 BASELINE_KEYS = {
@@ -68,7 +68,7 @@ class Condition:
     manual_therapy : dict[str, tuple[float, int]]
         Indicated techniques: share of the manual minutes and grade (1-4) for each.
     parameters : dict[str, float]
-        Every model parameter (``ptsim.parameters.PARAMETERS``) with this condition's overrides.
+        Every model parameter (``ptsim.core.parameters.PARAMETERS``) with this condition's overrides.
     sources : dict[str, str]
         Source of every number in the file, by dotted key (calibrated values under
         ``calibrated.<name>``).
@@ -115,7 +115,7 @@ def _check_parameter(key, value, where):
     if key not in PARAMETERS:
         raise ValueError(
             f"{where}: unknown model parameter {key!r}; accepted names are listed in "
-            "ptsim.parameters.PARAMETERS (e.g. 'consolidation_per_window_min')"
+            "ptsim.core.parameters.PARAMETERS (e.g. 'consolidation_per_window_min')"
         )
     spec = PARAMETERS[key]
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
@@ -375,7 +375,7 @@ def parse_condition(text: str, filename: str = "<string>") -> Condition:
     params = {k: p.default for k, p in PARAMETERS.items()}
     for key in r.table("response", required=False):
         if key not in PARAMETERS:
-            r.fail(f"response.{key}", "a model parameter name (see ptsim.parameters.PARAMETERS)")
+            r.fail(f"response.{key}", "a model parameter name (see ptsim.core.parameters.PARAMETERS)")
         spec = PARAMETERS[key]
         params[key] = r.sourced("response", key, spec.low, spec.high)
 

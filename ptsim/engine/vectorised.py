@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import model
-from ._random import patient_keys, uniforms_from_keys
+from ptsim.core import model
+from ptsim.core.streams import patient_keys, uniforms_from_keys
 
 OUTPUTS = ("rom", "pain", "strength", "function")
 
@@ -49,7 +49,7 @@ class DayStep:
     ``advance(s)`` equals ``model.advance_days(s, pts, p, natural_history, 1.0)`` (same operations in
     the same order, so the same bits); ``end_of_day(s)`` equals ``model.pass_minutes(s, inf, p)``
     for the finite, non-negative fast variables the model produces. Parameters may be per-patient
-    arrays (as :mod:`ptsim.sensitivity` runs batches of parameter sets as one cohort): the factors
+    arrays (as :mod:`ptsim.analysis.sensitivity` runs batches of parameter sets as one cohort): the factors
     are then arrays of one value per patient, computed by the same model functions.
     """
 
@@ -196,7 +196,7 @@ class DailySummary:
         Patients summarised.
     mean, sd : dict of outcome name -> (days + 1,) float array
         Mean and standard deviation (ddof=1; NaN for one patient) across patients, in the outcome's
-        unit (see ``ptsim.simulate.OUTCOMES``).
+        unit (see ``ptsim.engine.simulate.OUTCOMES``).
     setbacks, flares : (days + 1,) int arrays
         Patients with a setback / an exercise flare on each day.
     """
@@ -227,7 +227,7 @@ class DailySummary:
         """Tidy DataFrame: one row per day and outcome (``day, outcome, unit, mean, sd, n``)."""
         import pandas as pd
 
-        from .simulate import OUTCOMES
+        from ptsim.engine.simulate import OUTCOMES
 
         frames = [
             pd.DataFrame(

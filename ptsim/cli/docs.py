@@ -1,6 +1,6 @@
 """Generate the parameter tables of ``docs/model.md`` from the code (the single source of truth).
 
-``python -m ptsim.docs`` rewrites the text between the ``<!-- parameters:start -->`` and
+``python -m ptsim.cli.docs`` rewrites the text between the ``<!-- parameters:start -->`` and
 ``<!-- parameters:end -->`` markers; a test fails when the document is out of date.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .conditions import BASELINE_KEYS, NATURAL_HISTORY_KEYS, list_conditions, load_condition
-from .parameters import PARAMETERS
+from ptsim.core.parameters import PARAMETERS
+from ptsim.inputs.conditions import BASELINE_KEYS, NATURAL_HISTORY_KEYS, list_conditions, load_condition
 
 START, END = "<!-- parameters:start -->", "<!-- parameters:end -->"
 
@@ -37,7 +37,8 @@ def parameter_tables() -> str:
         "### Model-wide parameters",
         "",
         "`default` is the model-wide value; `calibrated` lists the conditions whose calibrated layer",
-        "(`data/calibrated/<condition>.toml`, written by `python -m ptsim.calibrate`) replaces it, with",
+        "(`data/calibrated/<condition>.toml`, written by `python -m ptsim.analysis.calibrate`) replaces it,",
+        "with",
         "the fitted value; the evidence rows each fit used are listed under the condition below.",
     ]
     group = None

@@ -15,9 +15,9 @@ exponentials (numpy's and LLVM's ``exp`` may round differently): results agree t
 Maintenance: this is a second spelling of the model. A change to ``model.py`` or to ``_run`` must be
 made here too; ``test_numba_engine_agrees_with_numpy_engine`` fails until it is. Features the kernel
 does not have fall back to the numpy engine with ``engine="auto"`` and are refused with a clear
-ValueError with ``engine="numba"`` (:func:`unsupported`): adaptive plans (``ptsim.adaptive``
+ValueError with ``engine="numba"`` (:func:`unsupported`): adaptive plans (``ptsim.engine.adaptive``
 policies decide sessions in Python each day) and per-patient parameter arrays (the batches of
-``ptsim.sensitivity``).
+``ptsim.analysis.sensitivity``).
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ import math
 
 import numpy as np
 
-from . import _engine, model
-from ._random import _GOLDEN, _M1, _M2, patient_keys
-from .cohort import to_patients
-from .parameters import GRADE_RELIEF_FACTOR, GRADE_ROM_FACTOR, TECHNIQUE_TARGETS, TISSUES
+from ptsim.core import model
+from ptsim.core.parameters import GRADE_RELIEF_FACTOR, GRADE_ROM_FACTOR, TECHNIQUE_TARGETS, TISSUES
+from ptsim.core.streams import _GOLDEN, _M1, _M2, patient_keys
+from ptsim.engine import vectorised as _engine
+from ptsim.inputs.cohort import to_patients
 
 try:
     import numba
@@ -417,7 +418,7 @@ def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, dra
     why = unsupported(cond, policy)
     if why is not None:
         raise ValueError(f"engine='numba' cannot run {why}: use engine='numpy' (or 'auto')")
-    from .simulate import OUTCOMES, Result, _schedule
+    from ptsim.engine.simulate import OUTCOMES, Result, _schedule
 
     pts = to_patients(df, cond)
     p, nh = cond.parameters, cond.natural_history

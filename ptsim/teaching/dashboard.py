@@ -1,7 +1,7 @@
 """The plan-comparison dashboard: the compare-plans app served by Voila as a clean web page.
 
-The dashboard is the notebook ``ptsim/dashboard.ipynb`` (shipped inside the package, so it is found
-from a wheel as well as from a checkout). It shows :func:`ptsim.widgets.compare_plans_app` with a
+The dashboard is the notebook ``ptsim/teaching/dashboard.ipynb`` (shipped inside the package, so it is found
+from a wheel as well as from a checkout). It shows :func:`ptsim.teaching.widgets.compare_plans_app` with a
 short explanation; Voila runs it in a kernel and serves only its outputs, never its code.
 ``ptsim dashboard`` starts it (see :mod:`ptsim.cli`); this module holds the pieces the command and
 the browser test share. It imports neither Voila nor ipywidgets: Voila runs in its own process.

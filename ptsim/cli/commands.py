@@ -320,8 +320,8 @@ def _show_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _show_run(args) -> int:
-    from .conditions import BASELINE_KEYS, NATURAL_HISTORY_KEYS
-    from .parameters import PARAMETERS
+    from ptsim.core.parameters import PARAMETERS
+    from ptsim.inputs.conditions import BASELINE_KEYS, NATURAL_HISTORY_KEYS
 
     c = _load_condition(args.condition, "CONDITION")
     src = c.sources
@@ -392,7 +392,7 @@ def _show_run(args) -> int:
 
 
 def _compare_arguments(parser: argparse.ArgumentParser) -> None:
-    from .plans import PLAN_NAMES
+    from ptsim.inputs.plans import PLAN_NAMES
 
     add = parser.add_argument
     add(
@@ -434,7 +434,7 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
         "--cohort",
         default=None,
         metavar="cohort.csv",
-        help="your own patients: a CSV with the columns of ptsim.cohort.COLUMNS",
+        help="your own patients: a CSV with the columns of ptsim.inputs.cohort.COLUMNS",
     )
     add(
         "--summary-days",
@@ -469,7 +469,7 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _resolve_plans(names: list[str] | None, argument: str = "--plans") -> dict:
     import ptsim
-    from ptsim.plans import PLAN_NAMES, get_plan
+    from ptsim.inputs.plans import PLAN_NAMES, get_plan
 
     if names is None:
         return ptsim.standard_plans()
@@ -549,10 +549,9 @@ def _compare_run(args) -> int:
     if args.summary_out is not None:
         outputs["--summary-out"] = _check_output("--summary-out", args.summary_out, args.force)
     if not args.no_plot:
-        from matplotlib.backend_bases import FigureCanvasBase
+        from ptsim.teaching.plotting import figure_file_types
 
-        kinds = tuple(sorted(FigureCanvasBase.get_supported_filetypes()))
-        outputs["--plot"] = _check_output("--plot", args.plot, args.force, kinds)
+        outputs["--plot"] = _check_output("--plot", args.plot, args.force, figure_file_types())
     seen = {}
     for arg, out in outputs.items():
         key = os.path.abspath(out.path)
@@ -572,7 +571,7 @@ def _compare_run(args) -> int:
     cond = _load_condition(args.condition, "--condition")
     plans = _resolve_plans(args.plans)
     if args.cohort is not None:
-        from ptsim.cohort import read_cohort
+        from ptsim.inputs.cohort import read_cohort
 
         try:
             cohort = read_cohort(args.cohort, cond)
@@ -587,7 +586,7 @@ def _compare_run(args) -> int:
         _check_size(len(cohort), args.days, len(plans), "--cohort")
         who = f"{_plural(len(cohort), 'patient')} from {args.cohort}"
     else:
-        from ptsim.cohort import sample_cohort
+        from ptsim.inputs.cohort import sample_cohort
 
         n = DEFAULT_PATIENTS if args.patients is None else args.patients
         _check_size(n, args.days, len(plans), "--patients")
@@ -636,7 +635,7 @@ def _compare_run(args) -> int:
         _atomic_write(outputs["--summary-out"], lambda p: summary.to_csv(p, index=False), args.force)
         _note(args, f"wrote {args.summary_out}: the summary table ({len(summary):,} rows)")
     if "--plot" in outputs:
-        from ptsim.plotting import plot_trajectories
+        from ptsim.teaching.plotting import plot_trajectories
 
         fig = plot_trajectories(comp)
         kind = outputs["--plot"].path.suffix.lower().lstrip(".")
@@ -742,7 +741,7 @@ def _trial_run(args) -> int:
     import pandas as pd
 
     import ptsim
-    from ptsim.trial import DEFAULT_DROPOUT, factorial_arms
+    from ptsim.analysis.trial import DEFAULT_DROPOUT, factorial_arms
 
     outputs = {}
     for arg, value in (("--out", args.out), ("--effects-out", args.effects_out)):
@@ -846,7 +845,7 @@ DASHBOARD_START_TIMEOUT_S = 120.0
 
 
 def _dashboard_arguments(parser: argparse.ArgumentParser) -> None:
-    from .dashboard import DEFAULT_PORT, HOST
+    from ptsim.teaching.dashboard import DEFAULT_PORT, HOST
 
     parser.add_argument(
         "--port",
@@ -883,7 +882,7 @@ def _stop(proc, timeout_s: float = 20.0) -> None:
 def _dashboard_run(args) -> int:
     import subprocess
 
-    from . import dashboard
+    from ptsim.teaching import dashboard
 
     if not dashboard.voila_installed():
         raise UsageError(
@@ -963,7 +962,7 @@ DEFAULT_COMMAND = "compare"
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``ptsim`` parser with one subparser per entry of :data:`COMMANDS`."""
-    from . import __version__
+    from ptsim import __version__
 
     parser = _Parser(
         prog="ptsim",

@@ -25,13 +25,14 @@ from collections.abc import Callable
 import ipywidgets as widgets
 import numpy as np
 
-from . import lessons, model
-from . import plotting as plots
-from .cohort import sample_cohort, to_patients
-from .conditions import list_conditions, load_condition
-from .parameters import PARAMETERS, TECHNIQUES, TISSUES
-from .plans import Component, HomeProgramme, Plan, Session, standard_plans
-from .simulate import compare, simulate, trace_session
+from ptsim.core import model
+from ptsim.core.parameters import PARAMETERS, TECHNIQUES, TISSUES
+from ptsim.engine.simulate import compare, simulate, trace_session
+from ptsim.inputs.cohort import sample_cohort, to_patients
+from ptsim.inputs.conditions import list_conditions, load_condition
+from ptsim.inputs.plans import Component, HomeProgramme, Plan, Session, standard_plans
+from ptsim.teaching import lessons
+from ptsim.teaching import plotting as plots
 
 CONTROL_KINDS = ("int_slider", "float_slider", "dropdown", "toggle_buttons", "checkbox")
 """Kinds of control a spec may ask for."""
@@ -1122,13 +1123,13 @@ def evidence_table(
     Returns
     -------
     comp : Comparison
-        ``exercise_only`` and ``combined`` (:func:`ptsim.lessons.combined_vs_exercise`).
+        ``exercise_only`` and ``combined`` (:func:`ptsim.teaching.lessons.combined_vs_exercise`).
     table : pandas.DataFrame
         Outcomes at discharge and day 365, and the difference combined minus exercise alone.
     report : pandas.DataFrame
         :func:`ptsim.calibrate.report` of the condition with that consolidation value.
     """
-    from .calibrate import report
+    from ptsim.analysis.calibrate import report
 
     cond = load_condition(condition)
     if consolidation is not None:

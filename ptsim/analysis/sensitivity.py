@@ -1,6 +1,6 @@
 """Sensitivity analysis: which model parameters drive an outcome?
 
-Two methods over chosen model parameters (``ptsim.parameters.PARAMETERS``) and one outcome summary
+Two methods over chosen model parameters (``ptsim.core.parameters.PARAMETERS``) and one outcome summary
 (by default the mean pain at day 42 of a plan, in a small fixed cohort):
 
 - :func:`one_at_a_time`: each parameter moved to the low and the high end of its range with the
@@ -24,7 +24,7 @@ dict gives explicit ``(low, high)`` ranges.
 
 Examples
 --------
->>> from ptsim.sensitivity import one_at_a_time
+>>> from ptsim.analysis.sensitivity import one_at_a_time
 >>> table = one_at_a_time("knee_oa", "exercise_only", ["tolerance_full_nprs", "setpoint_drop_per_dose_min"])
 >>> table.columns.tolist()[:3]
 ['parameter', 'low', 'high']
@@ -39,10 +39,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from .cohort import check_count, sample_cohort
-from .conditions import Condition, load_condition
-from .parameters import PARAMETERS
-from .plans import get_plan
+from ptsim.core.parameters import PARAMETERS
+from ptsim.inputs.cohort import check_count, sample_cohort
+from ptsim.inputs.conditions import Condition, load_condition
+from ptsim.inputs.plans import get_plan
 
 OUTCOMES = ("pain", "rom", "strength", "function", "setbacks")
 """Outcome summaries: the cohort mean of an outcome on ``day``, or of the setbacks up to ``day``."""
@@ -59,7 +59,7 @@ def _ranges(cond: Condition, parameters, span) -> dict[str, tuple[float, float]]
     for name in parameters:
         if name not in PARAMETERS:
             raise ValueError(
-                f"unknown model parameter {name!r}; accepted names are in ptsim.parameters.PARAMETERS "
+                f"unknown model parameter {name!r}; accepted names are in ptsim.core.parameters.PARAMETERS "
                 "(e.g. 'consolidation_per_window_min')"
             )
         spec = PARAMETERS[name]
@@ -92,7 +92,7 @@ def _evaluate_chunk(cond, plan, cohort, names, outcome, day, seed, values):
     """Outcome summary for each row of ``values`` (one parameter set per row): one engine run."""
     import pandas as pd
 
-    from .simulate import _run
+    from ptsim.engine.simulate import _run
 
     m, k = values.shape[0], len(cohort)
     params = dict(cond.parameters)
@@ -162,7 +162,7 @@ def evaluate(
     for j, name in enumerate(names):
         if name not in PARAMETERS:
             raise ValueError(
-                f"parameter_sets: unknown model parameter {name!r}; see ptsim.parameters.PARAMETERS"
+                f"parameter_sets: unknown model parameter {name!r}; see ptsim.core.parameters.PARAMETERS"
             )
         spec, col = PARAMETERS[name], values[:, j]
         if not np.isfinite(col).all() or col.min() < spec.low or col.max() > spec.high:
@@ -269,7 +269,7 @@ def sobol(
 
     Examples
     --------
-    >>> from ptsim.sensitivity import sobol
+    >>> from ptsim.analysis.sensitivity import sobol
     >>> idx = sobol("knee_oa", "exercise_only", ["tolerance_full_nprs", "setpoint_drop_per_dose_min"],
     ...             n_base=32, n_patients=5)  # doctest: +SKIP
     """

@@ -15,7 +15,7 @@ errors); a month is 365.25 / 12 days.
 Examples
 --------
 >>> import ptsim
->>> from ptsim.followup import setback_proportions
+>>> from ptsim.analysis.followup import setback_proportions
 >>> comp = ptsim.compare("knee_oa", ["manual_only", "combined"], n_patients=100, days=450, seed=0)
 >>> setback_proportions(comp).columns.tolist()[:4]
 ['plan', 'months', 'days_after_discharge', 'cumulative_proportion']
@@ -122,7 +122,7 @@ def time_to_first_setback(result, censor_day=None):
 
 
 def _results(results) -> dict:
-    from .simulate import Result
+    from ptsim.engine.simulate import Result
 
     if isinstance(results, Result):
         return {results.plan.name: results}

@@ -8,7 +8,7 @@ non-exponential updates are saturating impulses at the end of a day with exercis
 written out in ``docs/model.md``; this module imports no plotting or widget code.
 
 Shapes: ``n`` patients; tissue-resolved arrays are ``(3, n)`` in the order of
-``ptsim.parameters.TISSUES``.
+``ptsim.core.parameters.TISSUES``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .parameters import (
+from ptsim.core.parameters import (
     GRADE_RELIEF_FACTOR,
     GRADE_ROM_FACTOR,
     TECHNIQUE_TARGETS,

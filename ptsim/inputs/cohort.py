@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._random import uniforms
-from .conditions import BASELINE_KEYS, Condition, load_condition
-from .model import Patients
+from ptsim.core.model import Patients
+from ptsim.core.streams import uniforms
+from ptsim.inputs.conditions import BASELINE_KEYS, Condition, load_condition
 
 COLUMNS = {
     "patient_id": "identifier (integer >= 0); it keys the patient's random numbers",
@@ -187,7 +187,7 @@ def write_cohort(df, path: str | Path) -> Path:
 
 def to_patients(df, condition: Condition) -> Patients:
     """Turn a validated cohort table into the arrays the model uses."""
-    from .parameters import TISSUES
+    from ptsim.core.parameters import TISSUES
 
     rom0 = df["rom_baseline_deg"].to_numpy(float)
     deficit = condition.rom_normal_deg - rom0

@@ -1,0 +1,5 @@
+"""The ``ptsim`` command (``ptsim list | show | compare | trial | dashboard``): the top layer."""
+
+from ptsim.cli.commands import main
+
+__all__ = ["main"]

@@ -1,0 +1,3 @@
+"""Inputs as data: conditions, plans and cohorts read from TOML/CSV and validated. Imports only
+``ptsim.core``.
+"""
