@@ -13,6 +13,7 @@ model a patient who does not exercise is left exactly as they were, whatever the
 from __future__ import annotations
 
 import math
+import statistics
 
 from ptsim.core.parameters import GRADE_RELIEF_FACTOR, GRADE_ROM_FACTOR, TECHNIQUE_TARGETS, TISSUES
 from ptsim.core.streams import STREAMS
@@ -39,22 +40,35 @@ def uniform(seed: int, stream: str, patient_id: int, day: int) -> float:
     return ((h >> 11) + 0.5) * (1.0 / 9007199254740992.0)
 
 
+def std_normal(seed: int, stream: str, patient_id: int, day: int) -> float:
+    """The engine's standard normal: the inverse normal CDF of :func:`uniform` (standard library)."""
+    return _NORMAL.inv_cdf(uniform(seed, stream, patient_id, day))
+
+
+_NORMAL = statistics.NormalDist()
+
+
 class Patient:
     """One patient's constants and state (scalars; tissue lists in the order of ``TISSUES``)."""
 
-    def __init__(self, pid, deficit0, setpoint0, strength0, manual_resp, exercise_resp, adherence):
+    def __init__(
+        self, pid, deficit0, setpoint0, strength0, manual_resp, exercise_resp, adherence, courses=(1.0, 1.0)
+    ):
         self.pid = pid
         self.deficit0, self.setpoint0, self.strength0 = list(deficit0), setpoint0, strength0
         self.manual_resp, self.exercise_resp, self.adherence = manual_resp, exercise_resp, adherence
+        self.pain_course, self.rom_course = courses
         self.deficit = list(deficit0)
         self.sens = self.setpoint = setpoint0
         self.fitness = self.fatigue = self.hyper = self.motor = 0.0
         self.window = [0.0, 0.0, 0.0]
         self.relief = self.eih = 0.0
+        self.lasting = self.fluct = 0.0  # model v2: lasting manual effect, log pain fluctuation
 
     # outputs ---------------------------------------------------------------------------------------
     def pain(self):
-        return 10.0 * self.sens * (1.0 - self.relief) * (1.0 - self.eih)
+        raw = 10.0 * self.sens * (1.0 - self.relief) * (1.0 - self.eih) * (1.0 - self.lasting)
+        return min(raw * math.exp(self.fluct), 10.0)
 
     def rom(self, p, normal):
         durable = normal - sum(self.deficit)
@@ -99,14 +113,18 @@ def technique(pt, p, name, minutes, grade):
     drop = min(p[f"{name}_pain_drop_frac"] * relief_f * resp * dose, 1.0)
     pt.eih *= math.exp(-minutes / p["eih_tau_min"])
     pt.sens *= 1.0 - drop
+    step = min(p[f"{name}_lasting_drop_frac"] * relief_f * resp * dose, 1.0)
+    pt.lasting = pt.lasting + (1.0 - pt.lasting) * step
     remodel = p[f"{name}_remodel_per_min"]
     pt.deficit = [
         x * math.exp(-remodel * rom_f * g * resp * minutes) for x, g in zip(pt.deficit, targets, strict=True)
     ]
 
 
-def exercise(pt, p, minutes, intensity):
-    """Returns (effective dose in minutes, flared). Zero minutes change nothing (no flare either)."""
+def exercise(pt, p, minutes, intensity, flare_u=None):
+    """Returns (effective dose in minutes, flared). Zero minutes change nothing (no flare either).
+
+    ``flare_u``: the day's flare uniform (random flares), None when every excess flares."""
     pain_now = pt.pain()
     full, floor = p["tolerance_full_nprs"], p["tolerance_floor_frac"]
     slope = (1.0 - floor) / max(10.0 - full, 1e-9)
@@ -124,8 +142,11 @@ def exercise(pt, p, minutes, intensity):
     eih_new = (p["eih_max_frac"] - eih_left) * (1.0 - math.exp(-dose / p["session_saturation_min"]))
     pt.eih = eih_left + max(eih_new, 0.0)
     exercise_pain = pain_now + p["exercise_provocation_nprs"] * effort * (1.0 if minutes > 0 else 0.0)
-    excess = max(exercise_pain - p["flare_threshold_nprs"], 0.0)
+    ceiling = max(p["flare_threshold_nprs"], pain_now + p["flare_rise_allowed_nprs"])
+    excess = max(exercise_pain - ceiling, 0.0)
     flared = excess > 0 and minutes > 0  # only exercise that is done can flare
+    if flared and flare_u is not None:
+        flared = flare_u < -math.expm1(-p["flare_probability_per_nprs"] * excess)
     jump = min(p["flare_gain_per_nprs"] * excess, 1.0) if flared else 0.0
     pt.sens = pt.sens + jump * (1.0 - pt.sens)
     pt.window = [x * w for x in pt.window]
@@ -133,11 +154,11 @@ def exercise(pt, p, minutes, intensity):
     return dose, flared
 
 
-def run_session(pt, p, session):
+def run_session(pt, p, session, flare_u=None):
     dose, flared = 0.0, False
     for c in session.components:
         if c.kind == "exercise":
-            d, f = exercise(pt, p, c.minutes, c.intensity)
+            d, f = exercise(pt, p, c.minutes, c.intensity, flare_u)
             dose += d
             flared = flared or f
         elif c.kind == "education":
@@ -161,6 +182,8 @@ def adapt(pt, p, dose, flared):
     pt.motor = pt.motor - (1.0 - pt.motor) * math.expm1(-p["motor_gain_per_dose_min"] * u)
     graded = 0.5 * u if flared else u
     pt.setpoint *= math.exp(-p["setpoint_drop_per_dose_min"] * graded)
+    if flared:
+        pt.setpoint = pt.setpoint + p["flare_setpoint_rise_frac"] * (1.0 - pt.setpoint)
 
 
 def _lagged(x0, y0, ratio, tau_drive, tau_lag):
@@ -174,14 +197,14 @@ def _lagged(x0, y0, ratio, tau_drive, tau_lag):
     return x0 * fl + ratio * y0 * drive
 
 
-def advance_day(pt, p, nh):
-    k_end = pt.setpoint0 * nh["pain_end_frac"]
+def advance_day(pt, p, nh, normal_deg):
+    k_end = min(pt.setpoint0 * nh["pain_end_frac"] * pt.pain_course, 1.0)
     tau_pain = nh["pain_tau_days"]
     f_rom = math.exp(-1.0 / nh["rom_tau_days"])
-    pt.deficit = [
-        d0 * nh["rom_deficit_end_frac"] + (x - d0 * nh["rom_deficit_end_frac"]) * f_rom
-        for x, d0 in zip(pt.deficit, pt.deficit0, strict=True)
-    ]
+    d_end = [d0 * nh["rom_deficit_end_frac"] * pt.rom_course for d0 in pt.deficit0]
+    scale = min(normal_deg / max(sum(d_end), 1e-300), 1.0)  # never more deficit than the whole range
+    d_end = [x * scale for x in d_end]
+    pt.deficit = [e + (x - e) * f_rom for x, e in zip(pt.deficit, d_end, strict=True)]
     sens = k_end + _lagged(pt.sens - k_end, pt.setpoint - k_end, 1.0, tau_pain, p["sensitization_tau_days"])
     pt.setpoint = k_end + (pt.setpoint - k_end) * math.exp(-1.0 / tau_pain)
     pt.sens = sens
@@ -190,6 +213,7 @@ def advance_day(pt, p, nh):
     pt.fitness *= math.exp(-1.0 / tau_f)
     pt.fatigue *= math.exp(-1.0 / p["fatigue_tau_days"])
     pt.motor *= math.exp(-1.0 / p["motor_tau_days"])
+    pt.lasting *= math.exp(-1.0 / p["manual_lasting_tau_days"])
     pt.window = [0.0, 0.0, 0.0]
     pt.relief = pt.eih = 0.0
 
@@ -207,7 +231,7 @@ def home_probability(pt, p, frequency):
     return pt.adherence * gate * frequency
 
 
-def home_day(patients, p, home, frequency, seed, day):
+def home_day(patients, p, home, frequency, seed, day, random_flares=False):
     """A day with a scheduled home session: returns each patient's (dose, flared).
 
     Each patient exercises if their draw falls below their probability; the others are untouched.
@@ -215,7 +239,8 @@ def home_day(patients, p, home, frequency, seed, day):
     out = []
     for pt in patients:
         if uniform(seed, "home_exercise", pt.pid, day) < home_probability(pt, p, frequency):
-            out.append(exercise(pt, p, home.minutes, home.intensity))
+            u = uniform(seed, "flare", pt.pid, day) if random_flares else None
+            out.append(exercise(pt, p, home.minutes, home.intensity, u))
         else:
             out.append((0.0, False))
     return out
@@ -245,9 +270,18 @@ def simulate_reference(condition, plan, cohort, days: int, seed: int) -> dict:
             float(arrays.manual_resp[i]),
             float(arrays.exercise_resp[i]),
             float(arrays.adherence[i]),
+            tuple(
+                1.0 if f is None else float(f[i])
+                for f in (arrays.pain_course_factor, arrays.rom_course_factor)
+            ),
         )
         for i, pid in enumerate(cohort["patient_id"])
     ]
+    sd_fluct, tau_fluct = p["pain_fluctuation_sd_frac"], p["pain_fluctuation_tau_days"]
+    random_flares = math.isfinite(p["flare_probability_per_nprs"])
+    decay = p["home_adherence_decay_per_year"]
+    if plan.home is not None and plan.home.after_discharge_adherence_decay_per_year is not None:
+        decay = plan.home.after_discharge_adherence_decay_per_year
     n = len(patients)
     out = {k: [[] for _ in range(n)] for k in ("rom", "pain", "strength", "function", "exercise_dose")}
     setbacks, flares = [0] * n, [0] * n
@@ -263,9 +297,15 @@ def simulate_reference(condition, plan, cohort, days: int, seed: int) -> dict:
                 freq = home.days_per_week / free_days
             elif not in_care:
                 freq = home.after_discharge_days_per_week / 7 * home.after_discharge_adherence_factor
+                freq *= math.exp(-decay * (d - discharge) / 365.0)
+        if sd_fluct > 0:  # exact OU step; day 0 is a draw from the stationary law
+            for pt in patients:
+                f = math.exp(-1.0 / tau_fluct) if d > 0 else 0.0
+                z = std_normal(seed, "fluctuation", pt.pid, d)
+                pt.fluct = pt.fluct * f + sd_fluct * math.sqrt(1.0 - f * f) * z
         if d > 0:
             for i, pt in enumerate(patients):
-                advance_day(pt, p, nh)
+                advance_day(pt, p, nh, normal)
                 if d >= discharge and nh["setback_hazard_per_day"] > 0:
                     gained = pt.strength() - pt.strength0
                     hazard = nh["setback_hazard_per_day"] * math.exp(
@@ -275,9 +315,12 @@ def simulate_reference(condition, plan, cohort, days: int, seed: int) -> dict:
                         setback(pt, p)
                         setbacks[i] += 1
         if clinic:
-            day = [run_session(pt, p, plan.session) for pt in patients]
+            day = [
+                run_session(pt, p, plan.session, uniform(seed, "flare", pt.pid, d) if random_flares else None)
+                for pt in patients
+            ]
         elif freq > 0:
-            day = home_day(patients, p, home, freq, seed, d)
+            day = home_day(patients, p, home, freq, seed, d, random_flares)
         else:
             day = [(0.0, False)] * n
         for i, (pt, (dose, flared)) in enumerate(zip(patients, day, strict=True)):

@@ -74,6 +74,8 @@ def _random_state(n, rng):
         window=rng.uniform(0, 0.5, (3, n)),
         relief=rng.uniform(0, 0.5, n),
         eih=rng.uniform(0, 0.5, n),
+        lasting=rng.uniform(0, 0.3, n),
+        fluctuation=rng.normal(0, 0.2, n),
     )
 
 

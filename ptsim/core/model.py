@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ptsim.core import mechanisms_v2 as v2
 from ptsim.core.parameters import (
     GRADE_RELIEF_FACTOR,
     GRADE_ROM_FACTOR,
@@ -46,6 +47,10 @@ class State:
         Transient release of each tissue's deficit after a technique (0-1; minutes).
     relief, eih : (n,) arrays
         Acute pain relief after a technique and exercise-induced hypoalgesia (0-1; minutes).
+    lasting : (n,) array
+        Share of sensitization held down by the lasting manual-therapy pathway (0-1; days; v2).
+    fluctuation : (n,) array
+        Log factor of the day's symptom fluctuation (Ornstein-Uhlenbeck; 0 = none; v2).
     """
 
     deficit_deg: np.ndarray
@@ -58,6 +63,8 @@ class State:
     window: np.ndarray
     relief: np.ndarray
     eih: np.ndarray
+    lasting: np.ndarray
+    fluctuation: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,9 @@ class Patients:
         Probability of doing a scheduled home session when pain does not hold the patient back.
     rom_normal_deg : float
         Normal range of the modelled movement (degrees).
+    pain_course_factor, rom_course_factor : (n,) arrays, optional
+        Multipliers of the condition's untreated end shares of the pain set point and the ROM
+        deficit for each patient (v2: patients differ in their natural course; None = 1).
     """
 
     deficit0_deg: np.ndarray
@@ -87,6 +97,8 @@ class Patients:
     exercise_resp: np.ndarray
     adherence: np.ndarray
     rom_normal_deg: float
+    pain_course_factor: np.ndarray | None = None
+    rom_course_factor: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -112,6 +124,8 @@ def initial_state(pts: Patients) -> State:
         window=np.zeros_like(pts.deficit0_deg),
         relief=zeros,
         eih=zeros,
+        lasting=zeros,
+        fluctuation=zeros,
     )
 
 
@@ -120,8 +134,14 @@ def initial_state(pts: Patients) -> State:
 
 
 def pain_nprs(s: State) -> np.ndarray:
-    """Pain on the 0-10 scale: ``10 K (1 - R)(1 - E)``; each factor is in [0, 1] by construction."""
-    return 10.0 * s.sensitization * (1.0 - s.relief) * (1.0 - s.eih)
+    """Pain on the 0-10 scale: ``min(10 K (1 - R)(1 - E)(1 - L) exp(x), 10)``.
+
+    ``L`` is the lasting manual pathway and ``exp(x)`` the day's fluctuation (both v2); with ``L = 0``
+    and ``x = 0`` this is ``10 K (1 - R)(1 - E)`` exactly.
+    """
+    return v2.expressed_pain_nprs(
+        s.sensitization, s.relief, s.eih, s.lasting, v2.fluctuation_factor(s.fluctuation)
+    )
 
 
 def rom_deg(s: State, pts: Patients, p: dict) -> np.ndarray:
@@ -187,6 +207,7 @@ def technique(s: State, pts: Patients, p: dict, name: str, minutes: float, grade
     dose = 1.0 - np.exp(-minutes / p["technique_saturation_min"])
     drop = np.minimum(p[f"{name}_pain_drop_frac"] * relief_f * resp * dose, 1.0)
     remodel = np.exp(-p[f"{name}_remodel_per_min"] * rom_f * targets * resp * minutes)
+    lasting = v2.lasting_after_technique(s.lasting, p[f"{name}_lasting_drop_frac"], relief_f, resp, dose)
     return replace(
         s,
         window=window,
@@ -194,6 +215,7 @@ def technique(s: State, pts: Patients, p: dict, name: str, minutes: float, grade
         eih=s.eih * decay(minutes, p["eih_tau_min"]),
         sensitization=s.sensitization * (1.0 - drop),
         deficit_deg=s.deficit_deg * remodel,
+        lasting=lasting,
     )
 
 
@@ -214,8 +236,11 @@ def home_probability(s: State, pts: Patients, p: dict, frequency) -> np.ndarray:
     return pts.adherence * gate * frequency
 
 
-def exercise(s: State, pts: Patients, p: dict, minutes, intensity: float):
+def exercise(s: State, pts: Patients, p: dict, minutes, intensity: float, flare_u=None):
     """Apply exercise of ``minutes`` (scalar or per patient) at ``intensity`` (0-1 effort).
+
+    ``flare_u`` (per patient, uniforms in (0, 1)) decides which bouts with an excess flare, with
+    probability ``1 - exp(-flare_probability_per_nprs x excess)``; None: every excess flares (v1).
 
     Returns
     -------
@@ -248,11 +273,19 @@ def exercise(s: State, pts: Patients, p: dict, minutes, intensity: float):
     eih_new = (p["eih_max_frac"] - eih_left) * (1.0 - np.exp(-dose / p["session_saturation_min"]))
     eih = eih_left + np.maximum(eih_new, 0.0)
 
-    exercise_pain = pain_now + p["exercise_provocation_nprs"] * effort * (minutes > 0)
-    excess = np.maximum(exercise_pain - p["flare_threshold_nprs"], 0.0)
+    excess = v2.flare_excess_nprs(
+        pain_now,
+        effort * (minutes > 0),
+        p["exercise_provocation_nprs"],
+        p["flare_threshold_nprs"],
+        p["flare_rise_allowed_nprs"],
+    )
     # Only exercise that is done can flare: a patient with 0 minutes (e.g. skipping a home session
     # while others do theirs) is untouched, so patients never depend on one another.
     flared = (excess > 0) & (minutes > 0)
+    if flare_u is not None:
+        with np.errstate(invalid="ignore"):  # inf x 0 where there is no excess: masked by `flared`
+            flared &= flare_u < v2.flare_probability(excess, p["flare_probability_per_nprs"])
     jump = np.where(flared, np.minimum(p["flare_gain_per_nprs"] * excess, 1.0), 0.0)
     sens = s.sensitization + jump * (1.0 - s.sensitization)
 
@@ -293,15 +326,26 @@ def adapt(s: State, p: dict, dose_min, flared) -> State:
     motor = s.motor - (1.0 - s.motor) * np.expm1(-p["motor_gain_per_dose_min"] * u)
     graded = np.where(flared, 0.5 * u, u)
     setpoint = s.setpoint * np.exp(-p["setpoint_drop_per_dose_min"] * graded)
+    setpoint = v2.setpoint_after_flare(setpoint, flared, p["flare_setpoint_rise_frac"])
     return replace(s, fitness_pct=fitness, fatigue_frac=fatigue, motor=motor, setpoint=setpoint)
 
 
 def natural_targets(pts: Patients, natural_history: dict):
-    """End levels of the untreated course: pain set point and tissue deficits."""
-    return (
-        pts.setpoint0 * natural_history["pain_end_frac"],
-        pts.deficit0_deg * natural_history["rom_deficit_end_frac"],
-    )
+    """End levels of the untreated course: pain set point and tissue deficits.
+
+    With per-patient course multipliers (v2) each patient's end share is the condition's times their
+    multiplier; the pain set point's end is at most 1 (maximal sensitization) and a deficit's end at
+    most the whole normal range.
+    """
+    k_end = pts.setpoint0 * natural_history["pain_end_frac"]
+    d_end = pts.deficit0_deg * natural_history["rom_deficit_end_frac"]
+    if pts.pain_course_factor is not None:
+        k_end = np.minimum(k_end * pts.pain_course_factor, 1.0)
+    if pts.rom_course_factor is not None:
+        d_end = d_end * pts.rom_course_factor
+        total = d_end.sum(axis=0)
+        d_end = d_end * np.minimum(pts.rom_normal_deg / np.maximum(total, 1e-300), 1.0)
+    return k_end, d_end
 
 
 def lagged_factors(tau_drive: float, tau_lag: float, days: float):
@@ -362,7 +406,16 @@ def advance_days(s: State, pts: Patients, p: dict, natural_history: dict, days: 
         window=np.zeros_like(s.window),
         relief=zeros,
         eih=zeros,
+        lasting=v2.lasting_decay(s.lasting, days, p["manual_lasting_tau_days"]),
+        # the day's fluctuation is drawn by the engine (fluctuate); unchanged here
+        fluctuation=s.fluctuation,
     )
+
+
+def fluctuate(s: State, p: dict, z, days: float = 1.0) -> State:
+    """The symptom fluctuation ``days`` later, given standard normal draws ``z`` (exact OU step)."""
+    x = v2.ou_step(s.fluctuation, z, p["pain_fluctuation_sd_frac"], p["pain_fluctuation_tau_days"], days)
+    return replace(s, fluctuation=x)
 
 
 def setback_hazard(s: State, pts: Patients, p: dict, base_per_day: float) -> np.ndarray:

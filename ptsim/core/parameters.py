@@ -7,6 +7,7 @@ table (a test keeps the two in step). "Assumption" marks a number that no row of
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 TISSUES = ("capsule", "muscle_tendon", "fascia")
@@ -130,6 +131,66 @@ for _t in TECHNIQUES:
             "alone (no exercise)",
         ),
     ]
+# --- the lasting manual-therapy pathway (model v2, a hypothesis beside consolidation) ----------
+_LASTING_SRC = (
+    "assumption (hypothesis): trials report manual-therapy differences from usual care months after "
+    "care (Hoving et al. 2002; Walker et al. 2008) that a transient effect cannot give; 0 = transient only"
+)
+for _t in TECHNIQUES:
+    _PARAMETERS.append(
+        _p(
+            "lasting",
+            f"{_t}_lasting_drop_frac",
+            0.0,
+            0,
+            0.8,
+            "share of the remaining sensitization held down lastingly by one full session of the "
+            "technique (decays with manual_lasting_tau_days); 0 = transient effect only",
+            _LASTING_SRC,
+        )
+    )
+_PARAMETERS += [
+    _p(
+        "lasting",
+        "manual_lasting_tau_days",
+        60,
+        7,
+        3650,
+        "time constant with which the lasting manual effect fades",
+        "assumption of the order of Haas et al. 2014 (manipulation dose effects present at 12 weeks, "
+        "negligible by 24 weeks)",
+    ),
+    # --- day-to-day symptom fluctuation (model v2) ---------------------------------------------
+    _p(
+        "fluctuation",
+        "pain_fluctuation_sd_frac",
+        0.0,
+        0,
+        1,
+        "stationary SD of the log factor by which a day's expressed pain differs from its level "
+        "(Ornstein-Uhlenbeck); 0 = no fluctuation",
+    ),
+    _p(
+        "fluctuation",
+        "pain_fluctuation_tau_days",
+        3,
+        0.5,
+        60,
+        "mean-reversion time constant of the day-to-day pain fluctuation",
+    ),
+    # --- adherence after discharge (model v2) --------------------------------------------------
+    _p(
+        "adherence",
+        "home_adherence_decay_per_year",
+        0.0,
+        0,
+        10,
+        "rate at which adherence to the after-discharge home programme declines (per year; factor "
+        "exp(-rate x years since discharge)); 0 = held forever (v1); a plan's HomeProgramme may set it",
+        "assumption: no evidence in EVIDENCE.md constrains it (Argent et al. 2018 gives the level, "
+        "not the decline)",
+    ),
+]
 _PARAMETERS += [
     # --- consolidation (DESIGN M2: a named hypothesis) ----------------------------------------
     _p(
@@ -243,6 +304,34 @@ _PARAMETERS += [
         0,
         0.5,
         "sensitization added per NPRS point that exercise pain exceeds the flare threshold",
+    ),
+    _p(
+        "gating",
+        "flare_rise_allowed_nprs",
+        -10,
+        -10,
+        5,
+        "rise of pain during exercise over pain before it that is not a flare when pain before it "
+        "is already near the flare threshold (ceiling max(threshold, pain + this)); -10 = the "
+        "absolute threshold only (v1)",
+    ),
+    _p(
+        "gating",
+        "flare_probability_per_nprs",
+        math.inf,
+        0,
+        math.inf,
+        "probability rate of a flare per NPRS point of excess above the ceiling "
+        "(P = 1 - exp(-rate x excess)); inf = every excess flares (v1)",
+    ),
+    _p(
+        "gating",
+        "flare_setpoint_rise_frac",
+        0.0,
+        0,
+        0.5,
+        "durable cost of a flare: share of the gap to maximal sensitization added to the pain set "
+        "point; 0 = flares cost only the day's sensitization jump (v1)",
     ),
     _p(
         "gating",

@@ -24,6 +24,10 @@ STREAMS = {
     "trial": 10,
     "dropout": 11,
     "visit_measurement": 12,
+    "fluctuation": 13,
+    "flare": 14,
+    "natural_pain_course": 15,
+    "natural_rom_course": 16,
 }
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

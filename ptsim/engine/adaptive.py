@@ -215,8 +215,12 @@ class _Runner:
         )
         return self.history
 
-    def day(self, d: int, state, clinic: bool, freq_in_care: float):
-        """Run day ``d``: visits for patients in care on a clinic day, home exercise for the others."""
+    def day(self, d: int, state, clinic: bool, freq_in_care: float, flare_u=None, adherence_decay=0.0):
+        """Run day ``d``: visits for patients in care on a clinic day, home exercise for the others.
+
+        ``flare_u``: the day's flare uniforms; ``adherence_decay``: after-discharge adherence decline
+        per year (see ``ptsim.engine.simulate._run``)."""
+        from ptsim.core import mechanisms_v2 as v2
         from ptsim.core import model
         from ptsim.engine.simulate import run_session
 
@@ -235,7 +239,7 @@ class _Runner:
                     self.discharge[mask] = d
                     continue
                 resolved = self._resolve(session)
-                s, dj, fj = run_session(state, pts, p, resolved)
+                s, dj, fj = run_session(state, pts, p, resolved, flare_u=flare_u)
                 chosen.append((mask, s))
                 dose, flared = np.where(mask, dj, dose), np.where(mask, fj, flared)
                 attend |= mask
@@ -244,14 +248,16 @@ class _Runner:
                     self.sessions.append(resolved)
                 self.code[mask, d] = code
         # Home exercise: patients in care on days without a visit, and discharged patients.
-        freq = np.where(d < self.discharge, 0.0 if clinic else freq_in_care, self.freq_after)
+        after = self.freq_after * v2.adherence_after_discharge_factor(d - self.discharge, adherence_decay)
+        freq = np.where(d < self.discharge, 0.0 if clinic else freq_in_care, after)
         freq[attend] = 0.0
         if self.plan.home is not None and (freq > 0).any():
             prob = model.home_probability(state, pts, p, freq)
             does = uniforms(self.seed, "home_exercise", self.ids, d) < prob
             if does.any():
                 home = self.plan.home
-                s, dh, fh = model.exercise(state, pts, p, np.where(does, home.minutes, 0.0), home.intensity)
+                minutes = np.where(does, home.minutes, 0.0)
+                s, dh, fh = model.exercise(state, pts, p, minutes, home.intensity, flare_u)
                 mask = freq > 0
                 chosen.append((mask, s))
                 dose, flared = np.where(mask, dh, dose), np.where(mask, fh, flared)

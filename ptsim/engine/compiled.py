@@ -27,7 +27,13 @@ import math
 import numpy as np
 
 from ptsim.core import model
-from ptsim.core.parameters import GRADE_RELIEF_FACTOR, GRADE_ROM_FACTOR, TECHNIQUE_TARGETS, TISSUES
+from ptsim.core.parameters import (
+    GRADE_RELIEF_FACTOR,
+    GRADE_ROM_FACTOR,
+    TECHNIQUE_TARGETS,
+    TECHNIQUES,
+    TISSUES,
+)
 from ptsim.core.streams import _GOLDEN, _M1, _M2, patient_keys
 from ptsim.engine import vectorised as _engine
 from ptsim.inputs.cohort import to_patients
@@ -393,14 +399,40 @@ def _session_arrays(session, p: dict):
     )
 
 
-def unsupported(cond, policy=None) -> str | None:
+V2_OFF = {
+    **{f"{t}_lasting_drop_frac": 0.0 for t in TECHNIQUES},
+    "pain_fluctuation_sd_frac": 0.0,
+    "home_adherence_decay_per_year": 0.0,
+    "flare_rise_allowed_nprs": -10.0,
+    "flare_probability_per_nprs": math.inf,
+    "flare_setpoint_rise_frac": 0.0,
+}
+"""The values of the model-v2 parameters (``ptsim.core.mechanisms_v2``) at which they are off: the
+only values this kernel runs (it was written before them)."""
+
+
+def v2_active(cond, plan=None) -> list[str]:
+    """The model-v2 mechanisms a case switches on (names of their parameters), in ``V2_OFF`` order."""
+    on = [k for k, off in V2_OFF.items() if np.any(cond.parameters[k] != off)]
+    home = None if plan is None else plan.home
+    if home is not None and home.after_discharge_adherence_decay_per_year not in (None, 0.0):
+        on.append("HomeProgramme.after_discharge_adherence_decay_per_year")
+    if getattr(cond, "natural_history_sd", None) and any(v > 0 for v in cond.natural_history_sd.values()):
+        on.append("natural_history sd (per-patient courses)")
+    return on
+
+
+def unsupported(cond, policy=None, plan=None) -> str | None:
     """Why the kernel cannot run this case (None when it can): it knows fixed plans with one number
-    per model parameter only."""
+    per model parameter only, and none of the model-v2 mechanisms."""
     if policy is not None:
         return "an adaptive plan (policy); the compiled kernel runs fixed plans only"
     arrays = sorted(k for k, v in {**cond.parameters, **cond.natural_history}.items() if np.ndim(v))
     if arrays:
         return f"per-patient parameter arrays ({', '.join(arrays)}); the compiled kernel takes one value each"
+    on = v2_active(cond, plan)
+    if on:
+        return f"the model-v2 mechanisms ({', '.join(on)}); the compiled kernel does not have them yet"
     return None
 
 
@@ -415,7 +447,7 @@ def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, dra
     """
     if not AVAILABLE:
         raise ValueError("engine='numba' needs the numba package: pip install numba (or engine='numpy')")
-    why = unsupported(cond, policy)
+    why = unsupported(cond, policy, plan)
     if why is not None:
         raise ValueError(f"engine='numba' cannot run {why}: use engine='numpy' (or 'auto')")
     from ptsim.engine.simulate import OUTCOMES, Result, _schedule
@@ -465,7 +497,7 @@ def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, dra
         patient_keys(seed, "home_exercise", ids), row_of_day, values, out_dose, out_setback, out_flare,
         setback_count, flare_count, daily_mean, daily_m2, daily_setbacks, daily_flares, *state,
     )  # fmt: skip
-    final = model.State(*state)
+    final = model.State(*state, lasting=np.zeros(n), fluctuation=np.zeros(n))  # v2 mechanisms off here
     arrays = {k: values[j].T for j, k in enumerate(OUTCOMES)}
     sd = np.sqrt(daily_m2 / (n - 1)) if n > 1 else np.full((4, t), math.nan)
     daily = _engine.DailySummary(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ptsim.core import mechanisms_v2 as v2
 from ptsim.core import model
 from ptsim.engine import vectorised as _engine
 from ptsim.inputs.cohort import check_count, sample_cohort, to_patients, validate_cohort
@@ -190,19 +191,20 @@ def _cohort_for(cond: Condition, n_patients, seed, cohort):
     return df
 
 
-def run_session(state, pts, p, session: Session, on_component=None):
+def run_session(state, pts, p, session: Session, on_component=None, flare_u=None):
     """Run a session's components in order for all patients.
 
     Returns the state after the session, the effective exercise minutes and whether any
     exercise flared. ``on_component(component, state_before, state_after)`` is called after each
-    component (used to trace a session).
+    component (used to trace a session). ``flare_u``: the day's flare uniforms (see
+    :func:`model.exercise`).
     """
     dose = np.zeros(pts.n)
     flared = np.zeros(pts.n, dtype=bool)
     for comp in session.components:
         before = state
         if comp.kind == "exercise":
-            state, d, f = model.exercise(state, pts, p, comp.minutes, comp.intensity)
+            state, d, f = model.exercise(state, pts, p, comp.minutes, comp.intensity, flare_u)
             dose += d
             flared |= f
         elif comp.kind == "education":
@@ -312,7 +314,7 @@ def simulate(
     seed = check_count(seed, "seed", 0)
     record_days = _check_record_days(record_days, days)
     chunk_size = _check_chunk_size(chunk_size)
-    runner = _runner(engine, cond)
+    runner = _runner(engine, cond, [plan])
     df = _cohort_for(cond, n_patients, seed, cohort)
     return _run_plans(cond, {plan.name: plan}, df, days, seed, record_days, chunk_size, runner)[plan.name]
 
@@ -328,24 +330,28 @@ def _chunks(n: int, record_days, chunk_size):
 ENGINES = ("numpy", "numba", "auto")
 
 
-def _runner(engine: str, cond: Condition | None = None):
+def _runner(engine: str, cond: Condition | None = None, plans=()):
     """The function that runs one plan for one chunk of patients: ``_run`` or the numba kernel.
 
-    ``"auto"`` takes the numba kernel when numba is installed and the kernel runs ``cond`` (one value
-    per model parameter), the numpy engine otherwise; ``"numba"`` refuses what the kernel cannot run.
+    ``"auto"`` takes the numba kernel when numba is installed and the kernel runs ``cond`` and every
+    plan (one value per model parameter, no model-v2 mechanism switched on), the numpy engine
+    otherwise; ``"numba"`` refuses what the kernel cannot run, naming why.
     """
     if engine == "numpy":
         return _run
     if engine in ("numba", "auto"):
         from ptsim.engine import compiled as _numba
 
-        if engine == "auto" and (
-            not _numba.AVAILABLE or (cond is not None and _numba.unsupported(cond) is not None)
-        ):
+        why = None
+        if cond is not None:
+            why = next(
+                (w for w in (_numba.unsupported(cond, None, pl) for pl in (plans or [None])) if w), None
+            )
+        if engine == "auto" and (not _numba.AVAILABLE or why is not None):
             return _run
         if not _numba.AVAILABLE:
             raise ValueError("engine='numba' needs the numba package: pip install numba (or engine='numpy')")
-        if cond is not None and (why := _numba.unsupported(cond)) is not None:
+        if why is not None:
             raise ValueError(f"engine='numba' cannot run {why}: use engine='numpy' (or 'auto')")
         return _numba.run
     raise ValueError(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
@@ -438,9 +444,17 @@ def _run(
 
         runner = _Runner(policy, cond, plan, pts, p, ids, seed, days)
         discharge = runner.discharge  # per patient, updated in place by the policy
+    fluctuating = bool(np.any(p["pain_fluctuation_sd_frac"] > 0))
+    random_flares = bool(np.any(np.isfinite(p["flare_probability_per_nprs"])))
+    adherence_decay = p["home_adherence_decay_per_year"]
+    if home is not None and home.after_discharge_adherence_decay_per_year is not None:
+        adherence_decay = home.after_discharge_adherence_decay_per_year  # the plan's own setting
     state = model.initial_state(pts)
     for d in range(t):
         hit = None
+        if fluctuating:  # day 0: a draw from the stationary law (an OU step of infinite length)
+            state = model.fluctuate(state, p, draws["fluctuation"].normal_on(d), 1.0 if d else math.inf)
+        flare_u = draws["flare"].on(d) if random_flares else None
         if d > 0:
             state = step.advance(state)  # == model.advance_days(state, pts, p, nh, 1.0)
             at_risk = d >= discharge  # a bool, or one per patient with a policy
@@ -451,15 +465,18 @@ def _run(
                     state = model.setback(state, pts, p, hit)
         dose, flared = no_dose, no_flare
         if runner is not None:
-            state, dose, flared = runner.day(d, state, bool(clinic[d]), freq[d])
+            state, dose, flared = runner.day(d, state, bool(clinic[d]), freq[d], flare_u, adherence_decay)
         elif clinic[d]:
-            state, dose, flared = run_session(state, pts, p, plan.session)
+            state, dose, flared = run_session(state, pts, p, plan.session, flare_u=flare_u)
         elif freq[d] > 0:
-            prob = model.home_probability(state, pts, p, freq[d])
+            frequency = freq[d]
+            if d >= discharge:  # adherence to the maintenance programme declines (v2; 0 = held)
+                frequency = frequency * v2.adherence_after_discharge_factor(d - discharge, adherence_decay)
+            prob = model.home_probability(state, pts, p, frequency)
             does = draws["home_exercise"].on(d) < prob
             if does.any():
                 minutes = np.where(does, home.minutes, 0.0)
-                state, dose, flared = model.exercise(state, pts, p, minutes, home.intensity)
+                state, dose, flared = model.exercise(state, pts, p, minutes, home.intensity, flare_u)
         if dose.any():
             state = model.adapt(state, p, dose, flared)
         # End of day: the minute-scale effects are gone.
@@ -623,9 +640,9 @@ def compare(
     seed = check_count(seed, "seed", 0)
     record_days = _check_record_days(record_days, days)
     chunk_size = _check_chunk_size(chunk_size)
-    runner = _runner(engine, cond)
     df = _cohort_for(cond, n_patients, seed, cohort)
     resolved = {name: plan.resolve(cond) for name, plan in items}
+    runner = _runner(engine, cond, list(resolved.values()))
     return Comparison(_run_plans(cond, resolved, df, days, seed, record_days, chunk_size, runner))
 
 

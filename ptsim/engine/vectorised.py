@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ptsim.core import mechanisms_v2 as v2
 from ptsim.core import model
 from ptsim.core.streams import patient_keys, uniforms_from_keys
 
@@ -71,6 +72,7 @@ class DayStep:
         self.f_fitness = _factor(model.decay(1.0, p["fitness_tau_days"]))
         self.f_fatigue = _factor(model.decay(1.0, p["fatigue_tau_days"]))
         self.f_motor = _factor(model.decay(1.0, p["motor_tau_days"]))
+        self.f_lasting = _factor(model.decay(1.0, p["manual_lasting_tau_days"]))
         self.zeros = _zeros(pts.n)
         self.zeros3 = _zeros(pts.deficit0_deg.shape)
         self.weights = tuple(p[f"function_weight_{k}"] for k in ("pain", "rom", "strength"))
@@ -93,6 +95,8 @@ class DayStep:
             window=self.zeros3,
             relief=self.zeros,
             eih=self.zeros,
+            lasting=s.lasting * self.f_lasting,
+            fluctuation=s.fluctuation,
         )
 
     def end_of_day(self, s: model.State) -> model.State:
@@ -108,16 +112,20 @@ class DayStep:
             window=self.zeros3,
             relief=self.zeros,
             eih=self.zeros,
+            lasting=s.lasting,
+            fluctuation=s.fluctuation,
         )
 
     def outputs(self, s: model.State):
         """``rom, pain, strength, function`` of an end-of-day state (window, relief, eih zero).
 
-        The same formulas as ``model.rom_deg`` etc. with the zero terms left out: pain is ``10 K``
-        and ROM has no window release.
+        The same formulas as ``model.rom_deg`` etc. with the zero terms left out: pain is
+        ``min(10 K (1 - L) exp(x), 10)`` and ROM has no window release.
         """
         pts, p = self.pts, self.p
-        pain = 10.0 * s.sensitization
+        pain = v2.expressed_pain_nprs(
+            s.sensitization, 0.0, 0.0, s.lasting, v2.fluctuation_factor(s.fluctuation)
+        )
         durable = pts.rom_normal_deg - s.deficit_deg.sum(axis=0)
         rom = durable * (1.0 - p["guarding_frac_at_max_pain"] * pain / 10.0)
         strength = model.strength_pct(s, pts)
@@ -147,10 +155,17 @@ class DailyDraws:
             return self._table[day]
         return uniforms_from_keys(self.keys, day)
 
+    def normal_on(self, day: int) -> np.ndarray:
+        """Standard normals of ``day``: the inverse normal CDF of :meth:`on`."""
+        from scipy.special import ndtri
+
+        return ndtri(self.on(day))
+
 
 def cohort_draws(seed: int, ids, n_days: int) -> dict[str, DailyDraws]:
     """The engine's daily random streams for a cohort; share one between the plans of a comparison."""
-    return {name: DailyDraws(seed, name, ids, n_days) for name in ("setback", "home_exercise")}
+    names = ("setback", "home_exercise", "fluctuation", "flare")
+    return {name: DailyDraws(seed, name, ids, n_days) for name in names}
 
 
 class Trajectories:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ptsim.core.model import Patients
 from ptsim.core.streams import uniforms
-from ptsim.inputs.conditions import BASELINE_KEYS, Condition, load_condition
+from ptsim.inputs.conditions import BASELINE_KEYS, Condition, Distribution, load_condition
 
 COLUMNS = {
     "patient_id": "identifier (integer >= 0); it keys the patient's random numbers",
@@ -26,6 +26,21 @@ COLUMNS = {
     "home_adherence_prob": "probability of doing a scheduled home session (0-1)",
 }
 """The cohort table's columns and what they mean."""
+
+OPTIONAL_COLUMNS = {
+    "natural_pain_course_factor": "multiplier of the condition's untreated pain end share (1 = typical)",
+    "natural_rom_course_factor": "multiplier of the untreated ROM-deficit end share (1 = typical)",
+}
+"""Columns a cohort may leave out (model v2): missing, they take the condition's natural history.
+``sample_cohort`` always writes them, drawn from the condition's ``natural_history`` (value, sd)."""
+
+# optional column -> (natural-history key, random stream, Patients field)
+_COURSES = {
+    "natural_pain_course_factor": ("pain_end_frac", "natural_pain_course", "pain_course_factor"),
+    "natural_rom_course_factor": ("rom_deficit_end_frac", "natural_rom_course", "rom_course_factor"),
+}
+COURSE_FACTOR_MAX = 3.0
+"""Largest course multiplier (a patient's untreated course ends at most 3x as far as the typical)."""
 
 # cohort column -> (condition baseline key, random stream)
 _SOURCES = {
@@ -109,6 +124,10 @@ def sample_cohort(condition, n_patients: int = 200, seed: int = 0, first_id: int
     for col, key in _SOURCES.items():
         u = uniforms(seed, _STREAMS[key], ids)
         data[col] = _draw(cond.baseline[key], BASELINE_KEYS[key], u)
+    for col, (key, stream, _) in _COURSES.items():
+        # a normal multiplier around 1 truncated to [0, COURSE_FACTOR_MAX] (sd 0: exactly 1)
+        dist = Distribution(1.0, cond.natural_history_sd.get(key, 0.0), 0.0, COURSE_FACTOR_MAX)
+        data[col] = _draw(dist, "truncated normal", uniforms(seed, stream, ids))
     return pd.DataFrame(data)
 
 
@@ -138,7 +157,10 @@ def validate_cohort(df, condition: Condition, source: str = "cohort"):
         "exercise_responsiveness": (0, 10),
         "home_adherence_prob": (0, 1),
     }
-    for col in COLUMNS:
+    for col in _COURSES:
+        limits[col] = (0.0, COURSE_FACTOR_MAX)
+    present = [*COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in df.columns)]
+    for col in present:
         values = pd.to_numeric(df[col], errors="coerce")
         bad = values.isna() | ~np.isfinite(values.astype(float))
         if bad.any():
@@ -161,6 +183,9 @@ def validate_cohort(df, condition: Condition, source: str = "cohort"):
                 f"{source}: column {col!r}, row {row}: {values.iloc[row]!r} is outside [{lo:g}, {hi:g}]"
             )
         out[col] = values.astype(float)
+    for col in _COURSES:
+        if col not in out:
+            out[col] = 1.0
     return out.reset_index(drop=True)
 
 
@@ -181,7 +206,8 @@ def read_cohort(path: str | Path, condition) -> pd.DataFrame:  # noqa: F821
 def write_cohort(df, path: str | Path) -> Path:
     """Write a cohort to CSV (the columns of ``COLUMNS``, full precision)."""
     path = Path(path)
-    df.loc[:, list(COLUMNS)].to_csv(path, index=False, float_format="%.17g")
+    cols = [*COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in df.columns)]
+    df.loc[:, cols].to_csv(path, index=False, float_format="%.17g")
     return path
 
 
@@ -200,4 +226,9 @@ def to_patients(df, condition: Condition) -> Patients:
         exercise_resp=df["exercise_responsiveness"].to_numpy(float),
         adherence=df["home_adherence_prob"].to_numpy(float),
         rom_normal_deg=condition.rom_normal_deg,
+        **{
+            # each patient's own course when the cohort has it; else the condition's (exactly v1)
+            field: df[col].to_numpy(float) if col in df.columns else None
+            for col, (_, _, field) in _COURSES.items()
+        },
     )

@@ -32,6 +32,9 @@ NATURAL_HISTORY_KEYS = {
     "setback_hazard_per_day": "daily hazard of a setback after discharge at baseline capacity",
 }
 
+NATURAL_HISTORY_SD_KEYS = ("pain_end_frac", "rom_deficit_end_frac")
+"""Natural-history keys that may vary between patients (an ``sd`` beside the value; model v2)."""
+
 
 @dataclass(frozen=True)
 class Distribution:
@@ -75,6 +78,14 @@ class Condition:
     calibration : dict or None
         The calibrated layer applied on top of the file (``data/calibrated/<name>.toml``): its
         date, evidence rows and the values it set, with the file's defaults; None if none.
+    natural_history_sd : dict[str, float]
+        Between-patient SD of a multiplier of the course's end shares (``pain_end_frac``,
+        ``rom_deficit_end_frac``; an optional ``sd`` beside their value, 0-1): each patient's
+        multiplier is drawn from a normal with mean 1 truncated to [0, 3] (the cohort columns
+        ``natural_pain_course_factor``, ``natural_rom_course_factor``). 0 or absent: every patient
+        follows the condition's course.
+    scenario : str
+        The parameter scenario loaded (``"evidence"`` or ``"premise"``; see :func:`load_condition`).
     """
 
     name: str
@@ -91,6 +102,8 @@ class Condition:
     sources: dict[str, str] = field(default_factory=dict)
     path: str | None = None
     calibration: dict | None = None
+    natural_history_sd: dict[str, float] = field(default_factory=dict)
+    scenario: str = "evidence"
 
     def with_parameters(self, **overrides: float) -> Condition:
         """A copy with some model parameters changed (for what-if runs and calibration).
@@ -353,6 +366,12 @@ def parse_condition(text: str, filename: str = "<string>") -> Condition:
         k: r.sourced("natural_history", k, *nh_limits[k], allow_inf=k.endswith("tau_days"))
         for k in NATURAL_HISTORY_KEYS
     }
+    natural_sd = {}
+    for k, entry in r.table("natural_history").items():
+        if isinstance(entry, dict) and "sd" in entry:
+            if k not in NATURAL_HISTORY_SD_KEYS:
+                r.fail(f"natural_history.{k}.sd", f"an sd only on {', '.join(NATURAL_HISTORY_SD_KEYS)}")
+            natural_sd[k] = r.number(f"natural_history.{k}.sd", entry["sd"], 0, 1)
 
     manual = {}
     for tech, entry in r.table("manual_therapy").items():
@@ -393,4 +412,5 @@ def parse_condition(text: str, filename: str = "<string>") -> Condition:
         parameters=params,
         sources=r.sources,
         path=filename,
+        natural_history_sd=natural_sd,
     )

@@ -139,6 +139,10 @@ class HomeProgramme:
         Scheduled home sessions a week after discharge (a maintenance programme).
     after_discharge_adherence_factor : float
         Adherence after discharge as a share of adherence during care (0-1).
+    after_discharge_adherence_decay_per_year : float, optional
+        How fast adherence to the maintenance programme declines after discharge (per year, 0-10;
+        adherence is multiplied by ``exp(-rate x years since discharge)``). None (default) takes the
+        condition's model parameter ``home_adherence_decay_per_year``; 0 holds it forever.
     """
 
     days_per_week: float = 5
@@ -146,6 +150,7 @@ class HomeProgramme:
     intensity: float = 0.6
     after_discharge_days_per_week: float = 3
     after_discharge_adherence_factor: float = 0.5
+    after_discharge_adherence_decay_per_year: float | None = None
 
     def __post_init__(self):
         _finite(self.days_per_week, "home days_per_week", 0, 7)
@@ -153,6 +158,13 @@ class HomeProgramme:
         _finite(self.intensity, "home intensity (share of maximal effort)", 0, 1, strict_low=True)
         _finite(self.after_discharge_days_per_week, "home after_discharge_days_per_week", 0, 7)
         _finite(self.after_discharge_adherence_factor, "home after_discharge_adherence_factor", 0, 1)
+        if self.after_discharge_adherence_decay_per_year is not None:
+            _finite(
+                self.after_discharge_adherence_decay_per_year,
+                "home after_discharge_adherence_decay_per_year (per year)",
+                0,
+                10,
+            )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,188 @@
+"""Model v2 mechanisms (issue 12): the pure functions on their own, the engine against the independent
+reference loop with every mechanism on, and the settings that leave the v1 numbers unchanged."""
+
+import math
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import ptsim
+from ptsim.core import mechanisms_v2 as v2
+from ptsim.engine import compiled
+from ptsim.inputs.cohort import sample_cohort
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from reference import simulate_reference  # noqa: E402
+
+V2_ON = dict(
+    joint_mobilization_lasting_drop_frac=0.3,
+    soft_tissue_mobilization_lasting_drop_frac=0.1,
+    massage_lasting_drop_frac=0.02,
+    manual_lasting_tau_days=120,
+    pain_fluctuation_sd_frac=0.25,
+    pain_fluctuation_tau_days=4,
+    flare_rise_allowed_nprs=1.0,
+    flare_probability_per_nprs=2.0,
+    flare_setpoint_rise_frac=0.05,
+    home_adherence_decay_per_year=1.5,
+)
+
+
+def v2_condition(name="chronic_neck_pain"):
+    cond = ptsim.load_condition(name).with_parameters(**V2_ON)
+    return replace(cond, natural_history_sd={"pain_end_frac": 0.3, "rom_deficit_end_frac": 0.2})
+
+
+# --- the pure functions ---------------------------------------------------------------------------
+
+
+def test_functions_run_on_scalars_and_arrays_alike():
+    x = np.array([0.0, 0.1, -0.2])
+    z = np.array([0.5, -1.0, 2.0])
+    arr = v2.ou_step(x, z, 0.2, 3.0, 1.0)
+    for i in range(3):
+        assert float(v2.ou_step(float(x[i]), float(z[i]), 0.2, 3.0, 1.0)) == arr[i]
+    pain = np.array([2.0, 5.0, 8.0])
+    ex = v2.flare_excess_nprs(pain, 0.7, 1.5, 5.0, 1.0)
+    assert [float(v2.flare_excess_nprs(float(p), 0.7, 1.5, 5.0, 1.0)) for p in pain] == ex.tolist()
+
+
+def test_ou_step_is_exact_and_stationary():
+    # Two half-day steps equal one one-day step in law: the variance after t from 0 is sd^2 (1 - e^(-2t/tau)).
+    rng = np.random.default_rng(0)
+    z1, z2 = rng.standard_normal((2, 200_000))
+    one = v2.ou_step(0.0, z1, 0.3, 4.0, 1.0)
+    two = v2.ou_step(v2.ou_step(0.0, z1, 0.3, 4.0, 0.5), z2, 0.3, 4.0, 0.5)
+    expected = 0.3**2 * -math.expm1(-2 / 4.0)
+    assert one.var() == pytest.approx(expected, rel=0.02)
+    assert two.var() == pytest.approx(expected, rel=0.02)
+    # An infinitely long step is a draw from the stationary law N(0, sd^2); sd 0 stays at 0.
+    assert v2.ou_step(0.0, z1, 0.3, 4.0, math.inf).std() == pytest.approx(0.3, rel=0.01)
+    assert np.all(v2.ou_step(0.0, z1, 0.0, 4.0, 1.0) == 0.0)
+    # From the stationary law: lag-one autocorrelation e^(-1/tau), the variance kept.
+    x0 = v2.ou_step(0.0, z1, 0.3, 4.0, math.inf)
+    x = v2.ou_step(x0, z2, 0.3, 4.0, 1.0)
+    assert x.std() == pytest.approx(0.3, rel=0.01)
+    assert np.corrcoef(x0, x)[0, 1] == pytest.approx(math.exp(-1 / 4.0), abs=0.01)
+
+
+def test_zero_settings_are_exactly_the_v1_arithmetic():
+    k, r, e = np.array([0.3, 0.77]), np.array([0.0, 0.2]), np.array([0.1, 0.0])
+    np.testing.assert_array_equal(
+        v2.expressed_pain_nprs(k, r, e, 0.0, v2.fluctuation_factor(0.0)), 10.0 * k * (1 - r) * (1 - e)
+    )
+    assert v2.lasting_after_technique(0.25, 0.0, 0.85, 1.3, 0.8) == 0.25
+    assert v2.adherence_after_discharge_factor(400.0, 0.0) == 1.0
+    assert v2.setpoint_after_flare(0.4, True, 0.0) == 0.4
+    # The v1 flare rule: the absolute threshold, whatever the pain before exercise.
+    pain = np.linspace(0, 10, 41)
+    np.testing.assert_array_equal(
+        v2.flare_excess_nprs(pain, 0.5, 1.5, 5.0, -10.0), np.maximum(pain + 0.75 - 5.0, 0.0)
+    )
+
+
+def test_lasting_effect_saturates_and_fades():
+    lasting = 0.0
+    for _ in range(50):
+        lasting = v2.lasting_after_technique(lasting, 0.3, 1.0, 1.0, 1.0)
+    assert 0.99 < lasting < 1.0
+    assert v2.lasting_decay(0.5, 60.0, 60.0) == pytest.approx(0.5 / math.e)
+
+
+def test_flare_ceiling_follows_the_pain_monitoring_model():
+    # Below 5/10 during exercise: no flare; a patient at 6/10 may rise by the allowed points only.
+    assert v2.flare_excess_nprs(3.0, 1.0, 1.5, 5.0, 1.0) == 0.0
+    assert v2.flare_excess_nprs(4.0, 1.0, 1.5, 5.0, 1.0) == pytest.approx(0.5)
+    assert v2.flare_excess_nprs(6.0, 0.6, 1.5, 5.0, 1.0) == 0.0
+    assert v2.flare_excess_nprs(6.0, 1.0, 1.5, 5.0, 1.0) == pytest.approx(0.5)
+    p = v2.flare_probability(np.array([0.0, 0.2, 1.0, 3.0]), 2.0)
+    assert p[0] == 0.0 and np.all(np.diff(p) > 0) and p[-1] < 1
+
+
+def test_adherence_decays_exponentially_after_discharge_only():
+    f = v2.adherence_after_discharge_factor(np.array([-10.0, 0.0, 365.0]), 1.0)
+    np.testing.assert_allclose(f, [1.0, 1.0, math.exp(-1.0)])
+
+
+# --- the engine against the independent reference ---------------------------------------------------
+
+
+def test_engine_agrees_with_reference_with_every_v2_mechanism_on():
+    cond = v2_condition()
+    df = sample_cohort(cond, 10, seed=4)
+    assert df["natural_pain_course_factor"].std() > 0.1
+    flares = 0
+    for name, plan in ptsim.standard_plans().items():
+        res = ptsim.simulate(cond, plan, cohort=df, days=120, seed=4)
+        ref = simulate_reference(cond, plan, df, 120, 4)
+        for k in ("rom", "pain", "strength", "function", "exercise_dose"):
+            np.testing.assert_allclose(getattr(res, k), np.array(ref[k]), rtol=1e-9, atol=1e-9, err_msg=name)
+        np.testing.assert_array_equal(res.setbacks, ref["setbacks"])
+        np.testing.assert_array_equal(res.flares, ref["flares"])
+        flares += res.flares.sum()
+    assert flares > 0  # the random-flare path was exercised
+
+
+def test_plan_adherence_decay_overrides_the_condition_and_agrees_with_reference():
+    cond = ptsim.load_condition("knee_oa")
+    plan = ptsim.standard_plans()["exercise_only"]
+    decaying = plan.with_(home=replace(plan.home, after_discharge_adherence_decay_per_year=3.0))
+    df = sample_cohort(cond, 8, seed=2)
+    res = ptsim.simulate(cond, decaying, cohort=df, days=200, seed=2)
+    ref = simulate_reference(cond, decaying, df, 200, 2)
+    np.testing.assert_allclose(res.exercise_dose, np.array(ref["exercise_dose"]), rtol=1e-9, atol=1e-9)
+    held = ptsim.simulate(cond, plan, cohort=df, days=200, seed=2)
+    after = slice(plan.discharge_day, None)
+    assert res.exercise_dose[:, after].sum() < held.exercise_dose[:, after].sum()
+    np.testing.assert_array_equal(
+        res.exercise_dose[:, : plan.discharge_day], held.exercise_dose[:, : plan.discharge_day]
+    )
+
+
+def test_bad_adherence_decay_is_named():
+    with pytest.raises(ValueError, match="after_discharge_adherence_decay_per_year"):
+        ptsim.HomeProgramme(after_discharge_adherence_decay_per_year=-1)
+    with pytest.raises(ValueError, match="home_adherence_decay_per_year"):
+        ptsim.load_condition("knee_oa").with_parameters(home_adherence_decay_per_year=11)
+
+
+def test_natural_history_sd_is_validated_with_the_file_and_key(tmp_path):
+    text = (ROOT / "data" / "conditions" / "knee_oa.toml").read_text()
+    bad = text.replace("pain_tau_days = { value", "pain_tau_days = { sd = 0.2, value", 1)
+    path = tmp_path / "bad.toml"
+    path.write_text(bad)
+    with pytest.raises(ValueError, match=r"bad.toml: key 'natural_history.pain_tau_days.sd'"):
+        ptsim.load_condition(path)
+
+
+def test_a_cohort_without_course_columns_follows_the_condition():
+    cond = v2_condition("knee_oa")
+    df = sample_cohort(cond, 6, seed=1)
+    plain = df.drop(columns=["natural_pain_course_factor", "natural_rom_course_factor"])
+    a = ptsim.simulate(cond, "usual_care", cohort=plain, days=30, seed=1)
+    b = ptsim.simulate(
+        cond,
+        "usual_care",
+        cohort=plain.assign(natural_pain_course_factor=1.0, natural_rom_course_factor=1.0),
+        days=30,
+        seed=1,
+    )
+    np.testing.assert_array_equal(a.pain, b.pain)
+
+
+# --- the compiled engine ------------------------------------------------------------------------------
+
+
+def test_auto_engine_falls_back_to_numpy_when_a_v2_mechanism_is_on():
+    cond = v2_condition("knee_oa")
+    assert compiled.v2_active(cond)
+    auto = ptsim.simulate(cond, "combined", n_patients=5, days=30, engine="auto")
+    plain = ptsim.simulate(cond, "combined", n_patients=5, days=30)
+    np.testing.assert_array_equal(auto.pain, plain.pain)
+    if compiled.AVAILABLE:
+        with pytest.raises(ValueError, match="model-v2 mechanisms .*engine='numpy'"):
+            ptsim.simulate(cond, "combined", n_patients=5, days=30, engine="numba")
