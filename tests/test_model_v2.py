@@ -186,3 +186,22 @@ def test_auto_engine_falls_back_to_numpy_when_a_v2_mechanism_is_on():
     if compiled.AVAILABLE:
         with pytest.raises(ValueError, match="model-v2 mechanisms .*engine='numpy'"):
             ptsim.simulate(cond, "combined", n_patients=5, days=30, engine="numba")
+
+
+# --- sensitivity ------------------------------------------------------------------------------------
+
+
+def test_adherence_decay_is_in_the_sensitivity_analysis_and_worsens_one_year_outcomes():
+    from ptsim.analysis.sensitivity import one_at_a_time
+
+    table = one_at_a_time(
+        "knee_oa",
+        "exercise_only",
+        ["home_adherence_decay_per_year"],
+        outcome="function",
+        day=365,
+        n_patients=30,
+    )
+    row = table.iloc[0]
+    assert (row.low, row.high) == (0.0, 2.0)
+    assert row.outcome_high < row.outcome_low  # adherence that fades loses function by a year

@@ -82,10 +82,12 @@ def measure(result, days, seed: int = 0):
     return out.rename(columns={"rom": "rom_deg", "pain": "pain_nprs", "strength": "strength_pct_normal"})
 
 
-def measure_baseline(cohort, condition, seed: int = 0):
+def measure_baseline(cohort, condition, seed: int = 0, sim_seed: int | None = None):
     """Measure a cohort at intake (before the first session) with the instruments' errors.
 
-    The true values are the cohort's baseline columns; the noise is keyed as a visit on day -1, so
+    The true values are the cohort's baseline columns, pain times the day-0 symptom fluctuation
+    ``exp(x0)`` the engine draws for the simulation seed ``sim_seed`` (default ``seed``; model v2:
+    with ``pain_fluctuation_sd_frac = 0`` it is 1); the noise is keyed as a visit on day -1, so
     it differs from every later visit and is the same for a patient in every plan.
 
     Parameters
@@ -115,7 +117,7 @@ def measure_baseline(cohort, condition, seed: int = 0):
     ids = cohort["patient_id"].to_numpy()
     true = {
         "rom": cohort["rom_baseline_deg"].to_numpy(float),
-        "pain": cohort["pain_baseline_nprs"].to_numpy(float),
+        "pain": intake_pain_nprs(cohort, condition, seed if sim_seed is None else sim_seed),
         "strength": cohort["strength_baseline_pct_normal"].to_numpy(float),
     }
     instruments = {
@@ -131,6 +133,23 @@ def measure_baseline(cohort, condition, seed: int = 0):
     return pd.DataFrame(row).rename(
         columns={"rom": "rom_deg", "pain": "pain_nprs", "strength": "strength_pct_normal"}
     )
+
+
+def intake_pain_nprs(cohort, condition, sim_seed: int) -> np.ndarray:
+    """True pain at intake: baseline pain times the engine's day-0 fluctuation factor (model v2).
+
+    The engine's day-0 log factor is ``sd x z`` with ``z`` the patient's normal of the
+    ``fluctuation`` stream on day 0 (a draw from the stationary law), so a patient screened on a bad
+    day is, on average, better later: regression to the mean.
+    """
+    from ptsim.core import mechanisms_v2 as v2
+
+    pain = cohort["pain_baseline_nprs"].to_numpy(float)
+    sd = condition.parameters["pain_fluctuation_sd_frac"]
+    if not np.any(sd > 0):
+        return pain
+    x0 = sd * standard_normals(sim_seed, "fluctuation", cohort["patient_id"].to_numpy(), 0)
+    return v2.expressed_pain_nprs(pain / 10.0, 0.0, 0.0, 0.0, v2.fluctuation_factor(x0))
 
 
 def measured_function(pain_nprs, rom_deg, strength_pct_normal, condition) -> np.ndarray:
@@ -204,5 +223,5 @@ def responder_rate(result, day: int, rule: str = "percent", seed: int = 0) -> fl
     cohort's baseline pain read through the NPRS).
     """
     measured = measure(result, [day], seed)
-    baseline = measure_baseline(result.cohort, result.condition, seed)["pain_nprs"].to_numpy()
+    baseline = measure_baseline(result.cohort, result.condition, seed, result.seed)["pain_nprs"].to_numpy()
     return float(pain_responders(baseline, measured["pain_nprs"].to_numpy(), rule).mean())

@@ -19,8 +19,9 @@ the unit of work: pass any :class:`concurrent.futures.Executor` (a process pool,
 in the serial path.
 
 Ranges: by default each parameter varies by +/-50 % around the condition's value, within the
-parameter's documented bounds (``span=0.5``); ``span=None`` uses the full documented bounds, and a
-dict gives explicit ``(low, high)`` ranges.
+parameter's documented bounds (``span=0.5``); a parameter at 0 with an entry in ``DEFAULT_RANGES``
+(the model-v2 mechanisms, e.g. ``home_adherence_decay_per_year``) takes that range instead;
+``span=None`` uses the full documented bounds, and a dict gives explicit ``(low, high)`` ranges.
 
 Examples
 --------
@@ -43,6 +44,20 @@ from ptsim.core.parameters import PARAMETERS
 from ptsim.inputs.cohort import check_count, sample_cohort
 from ptsim.inputs.conditions import Condition, load_condition
 from ptsim.inputs.plans import get_plan
+
+DEFAULT_RANGES = {
+    "home_adherence_decay_per_year": (0.0, 2.0),
+    "joint_mobilization_lasting_drop_frac": (0.0, 0.2),
+    "soft_tissue_mobilization_lasting_drop_frac": (0.0, 0.2),
+    "myofascial_release_lasting_drop_frac": (0.0, 0.2),
+    "massage_lasting_drop_frac": (0.0, 0.05),
+    "pain_fluctuation_sd_frac": (0.0, 0.4),
+    "flare_setpoint_rise_frac": (0.0, 0.1),
+}
+"""Ranges (assumptions) used with ``span`` for parameters whose value is 0, where a share around the
+value is empty: the model-v2 mechanisms that are off or at a bound by default. After-discharge
+adherence decay from none (held forever, the v1 model) to a rate of 2 a year (13 % of the adherence
+left after a year) is the main one: long-term benefits of exercise plans rest on it (issue 12)."""
 
 OUTCOMES = ("pain", "rom", "strength", "function", "setbacks")
 """Outcome summaries: the cohort mean of an outcome on ``day``, or of the setbacks up to ``day``."""
@@ -74,6 +89,8 @@ def _ranges(cond: Condition, parameters, span) -> dict[str, tuple[float, float]]
                 )
             v = cond.parameters[name]
             low, high = max(spec.low, v * (1 - span)), min(spec.high, v * (1 + span))
+            if v == 0 and name in DEFAULT_RANGES:  # a share of 0 is empty: the documented range
+                low, high = DEFAULT_RANGES[name]
         if not (math.isfinite(low) and math.isfinite(high) and low < high):
             raise ValueError(
                 f"parameter {name!r}: range ({low:g}, {high:g}) is empty or not finite; give an explicit "

@@ -217,21 +217,23 @@ def _simulate_trials(
     assess_days: list[int],
     days: int,
     dropout: float,
+    min_pain_nprs: float | None = None,
 ):
     """Patient-level data of ``n_trials`` independent trials (a ``trial`` column tells them apart).
 
-    Every arm is simulated once for the patients of all trials (vectorised over patients).
+    Every arm is simulated once for the patients of all trials (vectorised over patients). With
+    ``min_pain_nprs``, candidates are screened in id order and the first eligible ones enrolled.
     """
     import pandas as pd
 
-    from ptsim.analysis.outcomes import measure, measure_baseline
+    from ptsim.analysis.outcomes import measure
     from ptsim.engine.simulate import _run
 
     names = list(plans)
     total = len(names) * n_per_arm
-    cohort = sample_cohort(cond, n_trials * total, seed)
+    cohort, base = _enrol(cond, n_trials * total, seed, min_pain_nprs)
+    trial_of = dict(zip(cohort["patient_id"].to_numpy(), np.arange(len(cohort)) // total, strict=True))
     arm_idx = _allocate(seed, n_trials, len(names), n_per_arm)
-    base = measure_baseline(cohort, cond, seed).set_index("patient_id")
     ids = cohort["patient_id"].to_numpy()
     if dropout > 0 and assess_days[-1] > 0:
         rate = -math.log1p(-dropout) / assess_days[-1]
@@ -253,7 +255,7 @@ def _simulate_trials(
         d_idx = m["day"].to_numpy()
         pos = np.tile(np.arange(len(sub)), len(assess_days))
         m.insert(0, "arm", name)
-        m.insert(0, "trial", m["patient_id"].to_numpy() // total)
+        m.insert(0, "trial", [trial_of[i] for i in m["patient_id"].to_numpy()])
         for out, col in OUTCOME_COLUMNS.items():
             m[f"true_{col}"] = res.outcome(out)[pos, d_idx]
         frames.append(m)
@@ -261,7 +263,7 @@ def _simulate_trials(
     b = base.loc[df["patient_id"]]
     for col in OUTCOME_COLUMNS.values():
         df.insert(df.columns.get_loc("day"), f"baseline_{col}", b[col].to_numpy())
-    df["dropout_day"] = drop_day[df["patient_id"].to_numpy()]
+    df["dropout_day"] = pd.Series(drop_day, index=ids).loc[df["patient_id"].to_numpy()].to_numpy()
     df["observed"] = df["dropout_day"] > df["day"]
     for col in OUTCOME_COLUMNS.values():
         df.loc[~df["observed"], col] = np.nan
@@ -305,6 +307,8 @@ class Trial:
         For a 2x2 factorial trial, arm -> (manual therapy, exercise) with 1 = given.
     data : pandas.DataFrame
         Patient-level data (see :meth:`to_frame`).
+    min_pain_nprs : float or None
+        The entry criterion on pain measured at screening (None: everyone sampled is enrolled).
     """
 
     condition: Condition
@@ -317,6 +321,7 @@ class Trial:
     reference: str
     factors: dict | None
     data: object
+    min_pain_nprs: float | None = None
 
     def __repr__(self) -> str:
         design = "2x2 factorial" if self.factors else "parallel-group"
@@ -532,6 +537,58 @@ class Trial:
         return pd.DataFrame(rows)
 
 
+MAX_SCREENED_PER_ENROLLED = 50
+"""Candidates screened per enrolled patient at most; an entry criterion that few meet is refused."""
+
+
+def _check_min_pain(min_pain_nprs):
+    if min_pain_nprs is None:
+        return None
+    ok = isinstance(min_pain_nprs, int | float) and not isinstance(min_pain_nprs, bool)
+    if not ok or not 0 <= min_pain_nprs <= 10:
+        raise ValueError(
+            f"min_pain_nprs must be None or the least pain (NPRS 0-10) enrolment requires, got {min_pain_nprs!r}"
+        )
+    return float(min_pain_nprs)
+
+
+def _enrol(cond, n: int, seed: int, min_pain_nprs):
+    """The first ``n`` candidates (by id) whose pain measured at screening is at least ``min_pain_nprs``.
+
+    Screening is the intake measurement (NPRS, with the day's symptom fluctuation): patients enrol on
+    a bad day, and regression to the mean follows. Returns the cohort and its intake measurements.
+    """
+    from ptsim.analysis.outcomes import measure_baseline
+
+    if min_pain_nprs is None:
+        cohort = sample_cohort(cond, n, seed)
+        return cohort, measure_baseline(cohort, cond, seed).set_index("patient_id")
+    chosen, bases, screened, batch = [], [], 0, max(2 * n, 64)
+    while sum(len(c) for c in chosen) < n:
+        if screened >= MAX_SCREENED_PER_ENROLLED * n:
+            found = sum(len(c) for c in chosen)
+            raise ValueError(
+                f"min_pain_nprs={min_pain_nprs:g}: only {found} of {screened} screened patients qualify, "
+                f"{n} are needed; lower min_pain_nprs (this condition's baseline pain is "
+                f"{cond.baseline['pain_nprs'].mean:g} +/- {cond.baseline['pain_nprs'].sd:g})"
+            )
+        cand = sample_cohort(cond, batch, seed, first_id=screened)
+        base = measure_baseline(cand, cond, seed)
+        ok = (base["pain_nprs"] >= min_pain_nprs).to_numpy()
+        chosen.append(cand[ok])
+        bases.append(base[ok])
+        screened += batch
+    cohort = _concat(chosen).iloc[:n].reset_index(drop=True)
+    base = _concat(bases).iloc[:n].set_index("patient_id")
+    return cohort, base
+
+
+def _concat(frames):
+    import pandas as pd
+
+    return pd.concat(frames, ignore_index=True)
+
+
 def _factors(names, factors):
     if factors is None:
         return dict(FACTORIAL_ARMS) if set(names) == set(FACTORIAL_ARMS) else None
@@ -568,6 +625,7 @@ def run_trial(
     days: int | None = None,
     reference: str | None = None,
     factors: Mapping[str, tuple[int, int]] | None = None,
+    min_pain_nprs: float | None = None,
 ) -> Trial:
     """Simulate a randomised trial.
 
@@ -595,6 +653,11 @@ def run_trial(
         The arm the others are compared with (default the first).
     factors : dict, optional
         For your own 2x2 factorial arms: arm -> (manual, exercise) with 1 = given.
+    min_pain_nprs : float, optional
+        Entry criterion: enrol only candidates whose pain measured at screening (intake, NPRS) is at
+        least this (0-10). Candidates are screened in id order; with day-to-day symptom fluctuation
+        (``pain_fluctuation_sd_frac``) patients then enrol on bad days and improve on average in
+        every arm, usual care included: regression to the mean.
 
     Returns
     -------
@@ -619,8 +682,10 @@ def run_trial(
     cond, plans, n, seed, assess, days, dropout, reference = _setup(
         condition, arms, n_per_arm, seed, assess_days, dropout, days, reference
     )
-    data = _simulate_trials(cond, plans, n, seed, 1, assess, days, dropout)
-    return Trial(cond, plans, n, seed, assess, days, dropout, reference, _factors(list(plans), factors), data)
+    min_pain = _check_min_pain(min_pain_nprs)
+    data = _simulate_trials(cond, plans, n, seed, 1, assess, days, dropout, min_pain)
+    fac = _factors(list(plans), factors)
+    return Trial(cond, plans, n, seed, assess, days, dropout, reference, fac, data, min_pain)
 
 
 def repeat_trials(
@@ -634,6 +699,7 @@ def repeat_trials(
     days: int | None = None,
     reference: str | None = None,
     factors: Mapping[str, tuple[int, int]] | None = None,
+    min_pain_nprs: float | None = None,
 ) -> list[Trial]:
     """Many independent replications of a trial, simulated together (fast).
 
@@ -647,8 +713,9 @@ def repeat_trials(
     ----------
     n_trials : int
         Number of trials (>= 1).
-    condition, arms, n_per_arm, seed, assess_days, dropout, days, reference, factors
-        As for :func:`run_trial`.
+    condition, arms, n_per_arm, seed, assess_days, dropout, days, reference, factors, min_pain_nprs
+        As for :func:`run_trial` (with an entry criterion, trial ``t`` holds the enrolled patients
+        ``t*N ... (t+1)*N - 1`` in screening order instead of those ids).
 
     Returns
     -------
@@ -665,9 +732,12 @@ def repeat_trials(
     )
     n_trials = check_count(n_trials, "n_trials", 1)
     fac = _factors(list(plans), factors)
-    data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout)
+    min_pain = _check_min_pain(min_pain_nprs)
+    data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout, min_pain)
     return [
-        Trial(cond, plans, n, seed, assess, days, dropout, reference, fac, df.reset_index(drop=True))
+        Trial(
+            cond, plans, n, seed, assess, days, dropout, reference, fac, df.reset_index(drop=True), min_pain
+        )
         for _, df in data.groupby("trial")
     ]
 
@@ -684,6 +754,7 @@ def power(
     assess_days: Sequence[int] = (42,),
     dropout: float = DEFAULT_DROPOUT,
     reference: str | None = None,
+    min_pain_nprs: float | None = None,
 ):
     """Power by simulation: the share of simulated trials whose ANCOVA p-value is below ``alpha``.
 
@@ -693,7 +764,7 @@ def power(
 
     Parameters
     ----------
-    condition, arms, assess_days, dropout, reference
+    condition, arms, assess_days, dropout, reference, min_pain_nprs
         As for :func:`run_trial`.
     n_per_arm : list of int
         Sample sizes per arm to evaluate (each >= 2).
@@ -735,17 +806,18 @@ def power(
         condition, arms, sizes[0], seed, assess_days, dropout, None, reference
     )
     col = _outcome_column(outcome)
+    min_pain = _check_min_pain(min_pain_nprs)
     if day is None:
         day = assess[-1]
     if day not in assess:
         raise ValueError(f"day {day!r} is not an assessment day; assessment days: {assess}")
     rows = []
     for n in sizes:
-        data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout)
+        data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout, min_pain)
         estimates = {a: [] for a in plans if a != reference}
         significant = {a: 0 for a in estimates}
         for _, trial_df in data.groupby("trial"):
-            t = Trial(cond, plans, n, seed, assess, days, dropout, reference, None, trial_df)
+            t = Trial(cond, plans, n, seed, assess, days, dropout, reference, None, trial_df, min_pain)
             try:
                 eff = t.effects(col, day, level=1 - alpha)
             except ValueError:  # too few patients left after drop-out: the trial fails to show anything
