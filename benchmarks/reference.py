@@ -302,7 +302,8 @@ def simulate_reference(condition, plan, cohort, days: int, seed: int) -> dict:
             for pt in patients:
                 f = math.exp(-1.0 / tau_fluct) if d > 0 else 0.0
                 z = std_normal(seed, "fluctuation", pt.pid, d)
-                pt.fluct = pt.fluct * f + sd_fluct * math.sqrt(1.0 - f * f) * z
+                mu = -0.5 * sd_fluct**2  # the mean log factor whose exponential has mean 1
+                pt.fluct = mu + (pt.fluct - mu) * f + sd_fluct * math.sqrt(1.0 - f * f) * z
         if d > 0:
             for i, pt in enumerate(patients):
                 advance_day(pt, p, nh, normal)

@@ -14,10 +14,17 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 
+SCENARIOS = ("evidence", "premise")
+
+
 @functools.cache
-def comparison(condition: str, n_patients: int = 300, days: int = 365, seed: int = 0):
+def comparison(
+    condition: str, n_patients: int = 300, days: int = 365, seed: int = 0, scenario: str = "evidence"
+):
     """The standard plans on one cohort; cached because many tests read the same run."""
-    return ptsim.compare(condition, ptsim.standard_plans(), n_patients=n_patients, days=days, seed=seed)
+    return ptsim.compare(
+        condition, ptsim.standard_plans(), n_patients=n_patients, days=days, seed=seed, scenario=scenario
+    )
 
 
 @pytest.fixture(params=CONDITIONS)

@@ -138,9 +138,9 @@ def measure_baseline(cohort, condition, seed: int = 0, sim_seed: int | None = No
 def intake_pain_nprs(cohort, condition, sim_seed: int) -> np.ndarray:
     """True pain at intake: baseline pain times the engine's day-0 fluctuation factor (model v2).
 
-    The engine's day-0 log factor is ``sd x z`` with ``z`` the patient's normal of the
-    ``fluctuation`` stream on day 0 (a draw from the stationary law), so a patient screened on a bad
-    day is, on average, better later: regression to the mean.
+    The engine's day-0 log factor is a draw from the stationary law (``model.fluctuate`` over an
+    infinite step from 0) with the patient's normal of the ``fluctuation`` stream on day 0, so a
+    patient screened on a bad day is, on average, better later: regression to the mean.
     """
     from ptsim.core import mechanisms_v2 as v2
 
@@ -148,7 +148,9 @@ def intake_pain_nprs(cohort, condition, sim_seed: int) -> np.ndarray:
     sd = condition.parameters["pain_fluctuation_sd_frac"]
     if not np.any(sd > 0):
         return pain
-    x0 = sd * standard_normals(sim_seed, "fluctuation", cohort["patient_id"].to_numpy(), 0)
+    z0 = standard_normals(sim_seed, "fluctuation", cohort["patient_id"].to_numpy(), 0)
+    mu = v2.unit_mean_log(sd)
+    x0 = mu + v2.ou_step(0.0 - mu, z0, sd, condition.parameters["pain_fluctuation_tau_days"], np.inf)
     return v2.expressed_pain_nprs(pain / 10.0, 0.0, 0.0, 0.0, v2.fluctuation_factor(x0))
 
 

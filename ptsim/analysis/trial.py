@@ -547,7 +547,7 @@ def _check_min_pain(min_pain_nprs):
     ok = isinstance(min_pain_nprs, int | float) and not isinstance(min_pain_nprs, bool)
     if not ok or not 0 <= min_pain_nprs <= 10:
         raise ValueError(
-            f"min_pain_nprs must be None or the least pain (NPRS 0-10) enrolment requires, got {min_pain_nprs!r}"
+            f"min_pain_nprs must be None or the least pain (NPRS 0-10) to enrol, got {min_pain_nprs!r}"
         )
     return float(min_pain_nprs)
 

@@ -288,6 +288,7 @@ _UNIT_SUFFIXES = (  # longest first: the unit a model parameter's name ends with
     ("_per_window_min", "per minute of full window"),
     ("_per_min", "per min"),
     ("_per_nprs", "per NPRS point"),
+    ("_per_year", "per year"),
     ("_per_pct", "per % of normal"),
     ("_frac_at_max_pain", "share at pain 10/10"),
     ("_frac", "share 0-1"),
@@ -660,6 +661,17 @@ def _share(text: str) -> float:
     return value
 
 
+def _nprs(text: str) -> float:
+    accepted = "a pain in [0, 10] (NPRS), e.g. 5"
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {accepted}, got {text!r}") from None
+    if not 0 <= value <= 10:
+        raise argparse.ArgumentTypeError(f"expected {accepted}, got {text!r}")
+    return value
+
+
 def _outcome_list(text: str) -> list[str]:
     parts = [p.strip() for p in text.split(",")]
     if not parts or any(p not in TRIAL_OUTCOMES for p in parts):
@@ -720,6 +732,14 @@ def _trial_arguments(parser: argparse.ArgumentParser) -> None:
         help="share of patients lost by the last assessment (default 0.10, an assumption)",
     )
     add(
+        "--min-pain",
+        type=_nprs,
+        default=None,
+        metavar="NPRS",
+        help="entry criterion: enrol only patients with at least this pain measured at screening "
+        "(default: everyone; patients then enrol on bad days: regression to the mean)",
+    )
+    add(
         "--outcomes",
         type=_outcome_list,
         default=list(TRIAL_OUTCOMES),
@@ -769,6 +789,7 @@ def _trial_run(args) -> int:
             seed=args.seed,
             assess_days=args.assess_days,
             dropout=dropout,
+            min_pain_nprs=args.min_pain,
         )
     except ValueError as exc:
         raise UsageError(None, _one_line(exc)) from None
@@ -776,6 +797,7 @@ def _trial_run(args) -> int:
     print(
         f"{cond.title}: randomised trial, {args.n_per_arm} patients per arm, arms {', '.join(arms)}, "
         f"seed {args.seed}, {dropout:.0%} drop-out by the last visit"
+        + ("" if args.min_pain is None else f", enrolled at pain >= {args.min_pain:g}/10")
     )
     print("Effects (ANCOVA on the measured baseline; arm minus reference, 95 % CI)")
     tables = []

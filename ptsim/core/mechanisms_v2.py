@@ -73,8 +73,16 @@ def ou_step(x, z, sd, tau_days, days):
     return x * f + sd * np.sqrt(-np.expm1(-2.0 * days / tau_days)) * z
 
 
+def unit_mean_log(sd):
+    """Mean of a normal log factor with SD ``sd`` whose exponential has mean 1: ``-sd^2 / 2``.
+
+    The fluctuation process reverts to this level, so a cohort's mean pain is not raised by it.
+    """
+    return -0.5 * sd * sd
+
+
 def fluctuation_factor(x):
-    """Multiplier of expressed pain on a day: ``exp(x)`` (1 when ``x = 0``; median 1)."""
+    """Multiplier of expressed pain on a day: ``exp(x)`` (1 when ``x = 0``)."""
     return np.exp(x)
 
 

@@ -413,8 +413,13 @@ def advance_days(s: State, pts: Patients, p: dict, natural_history: dict, days: 
 
 
 def fluctuate(s: State, p: dict, z, days: float = 1.0) -> State:
-    """The symptom fluctuation ``days`` later, given standard normal draws ``z`` (exact OU step)."""
-    x = v2.ou_step(s.fluctuation, z, p["pain_fluctuation_sd_frac"], p["pain_fluctuation_tau_days"], days)
+    """The symptom fluctuation ``days`` later, given standard normal draws ``z`` (exact OU step).
+
+    The log factor reverts to ``-sd^2/2``, so the pain factor ``exp(x)`` has mean 1.
+    """
+    sd = p["pain_fluctuation_sd_frac"]
+    mu = v2.unit_mean_log(sd)
+    x = mu + v2.ou_step(s.fluctuation - mu, z, sd, p["pain_fluctuation_tau_days"], days)
     return replace(s, fluctuation=x)
 
 

@@ -164,19 +164,22 @@ _PARAMETERS += [
     _p(
         "fluctuation",
         "pain_fluctuation_sd_frac",
-        0.0,
+        0.3,
         0,
         1,
         "stationary SD of the log factor by which a day's expressed pain differs from its level "
         "(Ornstein-Uhlenbeck); 0 = no fluctuation",
+        "assumption: about 1.5 NPRS points at 5/10, chosen with the per-patient natural courses so "
+        "that about a third of usual-care neck pain patients improve by 30 % (Hoving et al. 2002; "
+        "Walker et al. 2008)",
     ),
     _p(
         "fluctuation",
         "pain_fluctuation_tau_days",
-        3,
+        7,
         0.5,
         60,
-        "mean-reversion time constant of the day-to-day pain fluctuation",
+        "mean-reversion time constant of the pain fluctuation (good and bad spells of about a week)",
     ),
     # --- adherence after discharge (model v2) --------------------------------------------------
     _p(
@@ -308,30 +311,36 @@ _PARAMETERS += [
     _p(
         "gating",
         "flare_rise_allowed_nprs",
-        -10,
+        1.0,
         -10,
         5,
         "rise of pain during exercise over pain before it that is not a flare when pain before it "
         "is already near the flare threshold (ceiling max(threshold, pain + this)); -10 = the "
         "absolute threshold only (v1)",
+        "Salaffi et al. 2004 (1 NPRS point is the minimal change: a smaller rise is not a flare); "
+        "its use as the pain-monitoring ceiling above 5/10 (Silbernagel et al.) is an assumption",
     ),
     _p(
         "gating",
         "flare_probability_per_nprs",
-        math.inf,
+        3.0,
         0,
         math.inf,
         "probability rate of a flare per NPRS point of excess above the ceiling "
         "(P = 1 - exp(-rate x excess)); inf = every excess flares (v1)",
+        "assumption: chosen so that a programme within tolerance flares in about 2 % of sessions and "
+        "overload (40 min at full effort 3x a week) about 4 times as often",
     ),
     _p(
         "gating",
         "flare_setpoint_rise_frac",
-        0.0,
+        0.25,
         0,
         0.5,
         "durable cost of a flare: share of the gap to maximal sensitization added to the pain set "
         "point; 0 = flares cost only the day's sensitization jump (v1)",
+        "assumption: chosen so that overload costs more than it gives (pain-monitoring model: pain "
+        "above 5/10 is not acceptable, Silbernagel et al.); how much a flare sets back is not measured",
     ),
     _p(
         "gating",

@@ -411,6 +411,14 @@ V2_OFF = {
 only values this kernel runs (it was written before them)."""
 
 
+def without_v2(cond):
+    """``cond`` with every model-v2 mechanism off (``V2_OFF``, no per-patient courses): what this
+    kernel runs. For comparing the two engines until the kernel has the mechanisms."""
+    from dataclasses import replace
+
+    return replace(cond, parameters={**cond.parameters, **V2_OFF}, natural_history_sd={})
+
+
 def v2_active(cond, plan=None) -> list[str]:
     """The model-v2 mechanisms a case switches on (names of their parameters), in ``V2_OFF`` order."""
     on = [k for k, off in V2_OFF.items() if np.any(cond.parameters[k] != off)]

@@ -271,6 +271,7 @@ def simulate(
     record_days=None,
     chunk_size: int | None = None,
     engine: str = "numpy",
+    scenario: str | None = None,
 ) -> Result:
     """Simulate one plan for a cohort.
 
@@ -302,13 +303,18 @@ def simulate(
         same numbers to ~1e-15 relative (see ``docs/performance.md``); it refuses a condition whose
         parameters are per-patient arrays (``ptsim.analysis.sensitivity`` batches). ``"auto"``: numba when it
         is installed and runs the case, numpy otherwise (for interactive apps). Adaptive plans
-        (``ptsim.engine.adaptive.simulate_policy``) always run on the numpy engine.
+        (``ptsim.engine.adaptive.simulate_policy``) always run on the numpy engine. The model-v2
+        mechanisms (``ptsim.core.mechanisms_v2``) are not in the compiled kernel yet: with any of
+        them on, ``"auto"`` runs numpy and ``"numba"`` refuses, naming them.
+    scenario : {"evidence", "premise"}, optional
+        The parameter scenario of a condition given by name (see :func:`ptsim.load_condition`;
+        default ``"evidence"``).
 
     Returns
     -------
     Result
     """
-    cond = load_condition(condition)
+    cond = _condition(condition, scenario)
     plan = get_plan(plan).resolve(cond)
     days = _check_days(days)
     seed = check_count(seed, "seed", 0)
@@ -317,6 +323,20 @@ def simulate(
     runner = _runner(engine, cond, [plan])
     df = _cohort_for(cond, n_patients, seed, cohort)
     return _run_plans(cond, {plan.name: plan}, df, days, seed, record_days, chunk_size, runner)[plan.name]
+
+
+def _condition(condition, scenario):
+    """A condition in a scenario; a Condition object carries its own and must agree."""
+    if scenario is None:
+        return load_condition(condition)
+    if isinstance(condition, Condition):
+        if condition.scenario != scenario:
+            raise ValueError(
+                f"scenario={scenario!r} but the condition given was loaded in scenario "
+                f"{condition.scenario!r}; pass its name, or load_condition(name, scenario={scenario!r})"
+            )
+        return condition
+    return load_condition(condition, scenario=scenario)
 
 
 def _chunks(n: int, record_days, chunk_size):
@@ -608,6 +628,7 @@ def compare(
     record_days=None,
     chunk_size: int | None = None,
     engine: str = "numpy",
+    scenario: str | None = None,
 ) -> Comparison:
     """Simulate several plans on the same patients (common random numbers).
 
@@ -615,7 +636,7 @@ def compare(
     ----------
     condition : Condition or str
     plans : mapping of name to Plan, or a list of plans / names; default all standard plans
-    n_patients, days, seed, cohort, record_days, chunk_size, engine
+    n_patients, days, seed, cohort, record_days, chunk_size, engine, scenario
         As for :func:`simulate`.
 
     Returns
@@ -625,7 +646,7 @@ def compare(
     """
     from ptsim.inputs.plans import standard_plans
 
-    cond = load_condition(condition)
+    cond = _condition(condition, scenario)
     if plans is None:
         plans = standard_plans()
     if isinstance(plans, Mapping):

@@ -151,7 +151,14 @@ def list_conditions() -> list[str]:
     return sorted(p.stem for p in conditions_dir().glob("*.toml"))
 
 
-def load_condition(name_or_path: str | Path, calibrated: bool = True) -> Condition:
+SCENARIOS = ("evidence", "premise")
+"""Named parameter scenarios: ``evidence`` (the evidence-calibrated layer, the default) and
+``premise`` (the premise's claims: ``data/scenarios/premise.toml``)."""
+
+
+def load_condition(
+    name_or_path: str | Path, calibrated: bool = True, scenario: str = "evidence"
+) -> Condition:
     """Load a shipped condition by name, or any condition file by path.
 
     Parameters
@@ -162,16 +169,25 @@ def load_condition(name_or_path: str | Path, calibrated: bool = True) -> Conditi
         Apply the calibrated layer ``data/calibrated/<name>.toml`` of a shipped condition (written
         by :mod:`ptsim.calibrate`) on top of the condition file (default True). A condition file
         outside the shipped folder never gets a calibrated layer.
+    scenario : {"evidence", "premise"}
+        ``"evidence"`` (default): the file with its calibrated layer. ``"premise"``: the file
+        without the calibrated layer, then the overlay ``data/scenarios/premise.toml`` -- transient
+        manual relief only (lasting effect 0), consolidation on -- under which combined care beats
+        either part and manual-only's advantage fades after discharge (DESIGN M5). Every overlay
+        value is an assumption of the premise, and its source says so. A Condition passed in is
+        returned as it is.
 
     Raises
     ------
     ValueError
-        Unknown name, or a malformed file (the message names the file and the key).
+        Unknown name or scenario, or a malformed file (the message names the file and the key).
     FileNotFoundError
         A path that does not exist.
     """
     if isinstance(name_or_path, Condition):
         return name_or_path
+    if scenario not in SCENARIOS:
+        raise ValueError(f"scenario must be one of {', '.join(map(repr, SCENARIOS))}, got {scenario!r}")
     if not isinstance(name_or_path, str | Path):
         raise ValueError(f"condition must be a name or a path, got {type(name_or_path).__name__}")
     text = str(name_or_path)
@@ -189,9 +205,45 @@ def load_condition(name_or_path: str | Path, calibrated: bool = True) -> Conditi
             )
     cond = parse_condition(path.read_text(encoding="utf-8"), str(path))
     layer = calibrated_dir() / f"{cond.name}.toml"
+    if scenario == "premise":
+        return apply_scenario(cond, scenarios_dir() / "premise.toml")
     if calibrated and path.resolve().parent == conditions_dir().resolve() and layer.is_file():
         cond = apply_calibration(cond, layer)
     return cond
+
+
+def scenarios_dir() -> Path:
+    """The folder of scenario overlays (``data/scenarios``)."""
+    return data_dir() / "scenarios"
+
+
+def apply_scenario(cond: Condition, path: str | Path) -> Condition:
+    """Apply a scenario overlay: its ``[parameters]`` for every condition, then its
+    ``[conditions.<name>]`` table for this one; each entry ``{ value = x, source = "..." }`` sets a
+    model parameter (checked against its bounds). Errors name the file and the key."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"scenario file not found: {path}")
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+    r = _Reader(doc, str(path))
+    name = r.text("scenario", "name")
+    params = dict(cond.parameters)
+    tables = [("parameters", r.table("parameters"))]
+    specific = r.table("conditions", required=False).get(cond.name)
+    if specific is not None:
+        tables.append((f"conditions.{cond.name}", r.table(f"conditions.{cond.name}")))
+    for table, entries in tables:
+        for key in entries:
+            if key not in PARAMETERS:
+                r.fail(f"{table}.{key}", "a model parameter name (see ptsim.core.parameters.PARAMETERS)")
+            spec = PARAMETERS[key]
+            params[key] = r.sourced(table, key, spec.low, spec.high)
+    sources = dict(cond.sources)
+    sources.update({f"scenario.{name}.{k.split('.')[-1]}": v for k, v in r.sources.items()})
+    return replace(cond, parameters=params, sources=sources, scenario=name)
 
 
 def calibrated_dir() -> Path:

@@ -1,9 +1,12 @@
-"""Regenerate ``engine_golden.npz``: the golden values pin main's numbers at commit a2a425f (the
-model as changed on main: only exercise that is done can flare, no dose keeps fitness, fatigue and
-motor control exactly, calibrated condition layers), computed by main's plain engine before the
-performance work was merged into it (``cd <a checkout of a2a425f> && python
-<this file>``; the file is written next to this script). Only regenerate it when the model's numbers
-are meant to change, and say so in the commit."""
+"""Regenerate ``engine_golden.npz``: the golden values pin the engine's numbers.
+
+History: first made at commit a2a425f (the model as changed on main: only exercise that is done can
+flare, no dose keeps fitness, fatigue and motor control exactly, calibrated condition layers) by
+main's plain engine before the performance work was merged into it; regenerated on branch
+``dynamics`` (issue 12) when the model-v2 defaults changed the numbers: day-to-day pain fluctuation,
+per-patient natural courses, and pain-monitoring flares (``python tests/data/make_engine_golden.py``;
+the file is written next to this script). Only regenerate it when the model's numbers are meant to
+change, and say so in the commit."""
 
 from pathlib import Path
 
