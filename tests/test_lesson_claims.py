@@ -98,9 +98,13 @@ def test_lesson6_pain_gates_and_relief_first_helps():
     assert base[done].is_monotonic_decreasing  # more pain, less exercise done
     assert (first[done] > base[done]).all()
     assert (first[flares] <= base[flares]).all()
-    # the lesson's stated limit: here overload still lowers pain further
+    # "dosed within tolerance, flares are rare (under one per patient in six weeks)"
+    assert (base[flares] < 1).all()
+    # "overload: about four times as many flares, and more pain at discharge despite twice the dose"
+    assert (over[flares] > 3 * base[flares]).all()
+    assert (over[done] > 1.5 * base[done]).all()
     pain = "pain at discharge, day 42 (NPRS)"
-    assert (over[pain] < base[pain]).all()
+    assert (over[pain] > base[pain]).all()
 
 
 def test_lesson7_manual_only_has_the_setbacks_of_no_treatment():
@@ -126,8 +130,9 @@ def test_lesson8_hypothesis_off_keeps_the_fit_and_the_budget_decides():
         for manual, exercise in ((15, 25), (25, 15)):
             rows[design, manual] = lessons.combined_vs_exercise(COND, None, manual, exercise, design)[1][d]
     same, added = lessons.DESIGNS
-    # "with most of the session spent on manual therapy its pain advantage is gone"
-    assert rows[same, 25][("pain (NPRS 0-10)", 42)] > -0.1
+    # "with most of the session spent on manual therapy its pain advantage shrinks to about half"
+    p25, p15 = rows[same, 25][("pain (NPRS 0-10)", 42)], rows[same, 15][("pain (NPRS 0-10)", 42)]
+    assert p15 < p25 and abs(p25) < 0.6 * abs(p15)
     # "with manual therapy added on, combined care wins more clearly"
     for m in (15, 25):
         assert rows[added, m][("function (0-100)", 42)] > rows[same, m][("function (0-100)", 42)]
@@ -140,7 +145,7 @@ def test_lesson8_hypothesis_off_keeps_the_fit_and_the_budget_decides():
 
 def test_lesson9_small_trials_scatter_and_exaggerate():
     trials, truth, table = lessons.trial_estimates(COND, ("exercise_only", "combined"), n_per_arm=10)
-    # "the true difference is about a quarter of an NPRS point in favour of combined care"
+    # "the true difference is less than half an NPRS point in favour of combined care"
     assert -0.5 < truth < -0.1
     # "about a third of the trials point the wrong way, only about one in ten reaches p < 0.05"
     assert 20 <= table["pointing the wrong way (%)"].iloc[0] <= 45
@@ -148,8 +153,8 @@ def test_lesson9_small_trials_scatter_and_exaggerate():
     # "the significant pilots report an effect about three times the truth"
     significant = trials[trials.p_value < 0.05]
     assert significant.estimate.mean() < 2 * truth
-    # "for neck pain about 20 patients per arm give 80 % power; for knee OA even 160 are not enough"
-    neck = ptsim.power("chronic_neck_pain", ["exercise_only", "combined"], n_per_arm=[20], n_trials=100)
+    # "for neck pain about 60 patients per arm give 80 % power; for knee OA even 160 are not enough"
+    neck = ptsim.power("chronic_neck_pain", ["exercise_only", "combined"], n_per_arm=[40, 80], n_trials=100)
     knee = ptsim.power(COND, ["exercise_only", "combined"], n_per_arm=[160], n_trials=100)
-    assert neck.power.iloc[0] >= 0.7
+    assert neck.power.iloc[0] < 0.8 <= neck.power.iloc[1]
     assert knee.power.iloc[0] < 0.8

@@ -292,7 +292,7 @@ def plot_capacity(components, discharge_day, title=None):
     return fig
 
 
-def plot_pain_gating(tolerance_curve, patients, groups, discharge_day, flare_start_nprs, title=None):
+def plot_pain_gating(tolerance_curve, patients, groups, discharge_day, flare_zone_nprs, title=None):
     """How pain gates exercise: the tolerance curve, dose done per patient, pain by baseline group.
 
     Parameters
@@ -305,8 +305,9 @@ def plot_pain_gating(tolerance_curve, patients, groups, discharge_day, flare_sta
     groups : dict of str to (day array, mean pain array)
         Mean pain over time for groups of patients (e.g. by baseline pain).
     discharge_day : int
-    flare_start_nprs : float
-        Pain at the start of exercise above which the prescribed exercise flares.
+    flare_zone_nprs : (float, float) or None
+        Range of pain before exercise in which the prescribed exercise goes above the pain-monitoring
+        ceiling (and may flare), or None if it never does.
 
     Returns
     -------
@@ -315,10 +316,16 @@ def plot_pain_gating(tolerance_curve, patients, groups, discharge_day, flare_sta
     fig, _, _ = _figure(1, 3, (12, 3.6))
     ax_tol, ax_dose, ax_pain = fig.subplots(1, 3)
     ax_tol.plot(tolerance_curve.pain_nprs, 100 * tolerance_curve.dose_share, color="#2ca02c", lw=2)
-    ax_tol.axvspan(flare_start_nprs, 10, color="#d62728", alpha=0.12, lw=0)
-    ax_tol.text(
-        min(flare_start_nprs + 0.2, 9.5), 5, "exercise flares\n(>5/10 during)", fontsize=8, color="#d62728"
-    )
+    if flare_zone_nprs is not None:
+        lo, hi = flare_zone_nprs
+        ax_tol.axvspan(lo, hi, color="#d62728", alpha=0.12, lw=0)
+        ax_tol.text(
+            min(lo + 0.2, 8.5),
+            5,
+            "exercise may flare\n(above the pain-\nmonitoring ceiling)",
+            fontsize=8,
+            color="#d62728",
+        )
     ax_tol.set_xlim(0, 10)
     ax_tol.set_ylim(0, 105)
     ax_tol.set_xlabel("Pain before exercising (NPRS 0-10)")

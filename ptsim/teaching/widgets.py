@@ -25,6 +25,7 @@ from collections.abc import Callable
 import ipywidgets as widgets
 import numpy as np
 
+from ptsim.core import mechanisms_v2 as v2
 from ptsim.core import model
 from ptsim.core.parameters import PARAMETERS, TECHNIQUES, TISSUES
 from ptsim.engine.simulate import compare, simulate, trace_session
@@ -924,20 +925,34 @@ def _pain_compute(**values):
         sel = (pain0 >= lo) & (pain0 < hi)
         if sel.any():
             groups[label] = (res.day, res.pain[sel].mean(axis=0))
-    # The prescribed exercise flares when pain at its start + provocation x effort > threshold.
+    # The prescribed exercise (a typical patient: responsiveness 1) may flare where pain during it goes
+    # above the pain-monitoring ceiling: 5/10, or a rise of more than the allowed points above that.
     effort_given = values["effort"] * model.tolerance(pain, p)
-    over = pain + p["exercise_provocation_nprs"] * effort_given > p["flare_threshold_nprs"]
-    flare_start = float(pain[over.argmax()]) if over.any() else 10.0
+    excess = v2.flare_excess_nprs(
+        pain,
+        effort_given,
+        p["exercise_provocation_nprs"],
+        p["flare_threshold_nprs"],
+        p["flare_rise_allowed_nprs"],
+    )
+    over = excess > 0
+    zone = (float(pain[over].min()), float(pain[over].max())) if over.any() else None
     title = (
         f"{res.condition.title}: {values['exercise_minutes']} min exercise at {values['effort']:.0%} effort"
         + (f" after {values['manual_minutes']} min manual therapy" if values["manual_minutes"] else "")
         + f",\n{values['sessions_per_week']}x/week for 6 weeks ({res.n_patients} patients)"
     )
-    fig = plots.plot_pain_gating(curve, patients, groups, res.discharge_day, flare_start, title)
+    fig = plots.plot_pain_gating(curve, patients, groups, res.discharge_day, zone, title)
+    where = (
+        f"goes above it when pain before it is {zone[0]:.1f} to {zone[1]:.1f}/10"
+        if zone
+        else "stays within it at any pain"
+    )
     caption = (
-        f"By baseline pain. A flare: pain during exercise above {p['flare_threshold_nprs']:g}/10 "
-        "(pain-monitoring model); the prescribed exercise at this effort flares when pain before it is "
-        f"{flare_start:.1f}/10 or more."
+        f"By baseline pain. A flare may follow when pain during exercise goes above "
+        f"{p['flare_threshold_nprs']:g}/10, or rises by more than {p['flare_rise_allowed_nprs']:g} point "
+        f"above that (pain-monitoring model); for a typical patient the prescribed exercise {where}; "
+        "patients who respond more strongly, or have a bad day, may still go above it."
     )
     return table, fig, caption
 
