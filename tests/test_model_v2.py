@@ -319,3 +319,32 @@ def test_a_bad_scenario_file_names_the_file_and_key(tmp_path):
     )
     with pytest.raises(ValueError, match=r"consolidation_per_window_min.value'"):
         apply_scenario(ptsim.load_condition("knee_oa"), path)
+
+
+def test_plan_toml_sets_the_adherence_decay_and_bad_values_name_the_key(tmp_path):
+    from ptsim.inputs.plans import load_plan
+
+    text = (
+        'name = "maintain"\nsessions_per_week = 2\nweeks = 6\n[session]\nminutes = 30\n'
+        '[[session.components]]\nkind = "exercise"\nminutes = 25\n'
+        "[home]\nafter_discharge_adherence_decay_per_year = 1.5\n"
+    )
+    path = tmp_path / "maintain.toml"
+    path.write_text(text)
+    assert load_plan(path).home.after_discharge_adherence_decay_per_year == 1.5
+    path.write_text(text.replace("1.5", "-2"))
+    with pytest.raises(
+        ValueError, match=r"maintain.toml: key 'home': .*after_discharge_adherence_decay_per_year"
+    ):
+        load_plan(path)
+
+
+def test_cli_trial_takes_an_entry_criterion(capsys):
+    from ptsim.cli import main
+
+    code = main(
+        ["trial", "--condition", "chronic_neck_pain", "--arms", "usual_care,combined", "--n-per-arm", "20",
+         "--min-pain", "5", "--quiet"]
+    )  # fmt: skip
+    assert code == 0
+    assert "enrolled at pain >= 5/10" in capsys.readouterr().out
