@@ -34,11 +34,12 @@ import numpy as np
 
 from ptsim.core import model
 from ptsim.core.parameters import PARAMETERS
+from ptsim.core.vocabulary import OUTCOME_NAMES
 from ptsim.inputs.conditions import NATURAL_HISTORY_KEYS, Condition, list_conditions, load_condition
 from ptsim.inputs.paths import data_dir
 from ptsim.inputs.plans import PLAN_NAMES, Plan, plan_from_dict, standard_plans
 
-TARGET_OUTCOMES = ("pain", "rom", "strength", "function", "disability")
+TARGET_OUTCOMES = (*OUTCOME_NAMES, "disability")
 """Outcomes a target can name; ``disability`` is ``100 - function`` (read like a WOMAC or NDI)."""
 
 # statistic -> (accepted outcomes or None for no outcome, needs day, needs minute, comparator allowed)

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ptsim.core.streams import uniforms
+from ptsim.core.vocabulary import OUTCOMES, get_outcome
 from ptsim.inputs.cohort import check_count, sample_cohort
 from ptsim.inputs.conditions import Condition, load_condition
 from ptsim.inputs.plans import Component, HomeProgramme, Plan, Session, get_plan
@@ -45,12 +46,7 @@ from ptsim.inputs.plans import Component, HomeProgramme, Plan, Session, get_plan
 DEFAULT_DROPOUT = 0.10
 """Share of patients lost to follow-up by the final assessment (assumption)."""
 
-OUTCOME_COLUMNS = {
-    "rom": "rom_deg",
-    "pain": "pain_nprs",
-    "strength": "strength_pct_normal",
-    "function": "function_0_100",
-}
+OUTCOME_COLUMNS = {name: o.column for name, o in OUTCOMES.items()}
 """Trial outcomes: short name -> column of the patient-level data (units in the name)."""
 
 FACTORIAL_ARMS = {
@@ -127,12 +123,7 @@ def factorial_arms(
 
 
 def _outcome_column(outcome: str) -> str:
-    if outcome in OUTCOME_COLUMNS:
-        return OUTCOME_COLUMNS[outcome]
-    if outcome in OUTCOME_COLUMNS.values():
-        return outcome
-    accepted = ", ".join(f"{k!r} ({v})" for k, v in OUTCOME_COLUMNS.items())
-    raise ValueError(f"unknown outcome {outcome!r}; accepted: {accepted}")
+    return get_outcome(outcome).column
 
 
 def _arms(arms) -> dict[str, Plan]:

@@ -137,6 +137,29 @@ def _name_list(text: str) -> list[str]:
 # --- small helpers -----------------------------------------------------------------------------
 
 
+SHARED_OPTIONS: dict[str, dict] = {
+    "--condition": dict(
+        default=DEFAULT_CONDITION,
+        metavar="C",
+        help=f"a shipped condition name or a .toml file (default {DEFAULT_CONDITION}; see 'ptsim list')",
+    ),
+    "--seed": dict(
+        type=_whole_number(0, 2**64 - 1, high_text="2**64 - 1"),
+        default=0,
+        metavar="S",
+        help="random seed (default 0); the same seed gives the same numbers",
+    ),
+    "--force": dict(action="store_true", help="replace output files that already exist"),
+}
+"""Options several commands take, declared once: option -> keyword arguments of ``add_argument``."""
+
+
+def _add_shared(parser: argparse.ArgumentParser, *options: str) -> None:
+    """Add options of :data:`SHARED_OPTIONS` to a command's parser."""
+    for option in options:
+        parser.add_argument(option, **SHARED_OPTIONS[option])
+
+
 def _table(headers: list[str], rows: list[list[str]], indent: str = "  ") -> str:
     """Rows of text as left-aligned columns (the last column is not padded)."""
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
@@ -395,12 +418,7 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
     from ptsim.inputs.plans import PLAN_NAMES
 
     add = parser.add_argument
-    add(
-        "--condition",
-        default=DEFAULT_CONDITION,
-        metavar="C",
-        help=f"a shipped condition name or a .toml file (default {DEFAULT_CONDITION}; see 'ptsim list')",
-    )
+    _add_shared(parser, "--condition")
     add(
         "--plans",
         type=_name_list,
@@ -423,13 +441,7 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="D",
         help=f"days to simulate after the first session (default {DEFAULT_DAYS}, at most {MAX_DAYS})",
     )
-    add(
-        "--seed",
-        type=_whole_number(0, 2**64 - 1, high_text="2**64 - 1"),
-        default=0,
-        metavar="S",
-        help="random seed (default 0); the same seed gives the same numbers",
-    )
+    _add_shared(parser, "--seed")
     add(
         "--cohort",
         default=None,
@@ -463,7 +475,7 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"figure file, its type from the ending (default {DEFAULT_PLOT})",
     )
     figure.add_argument("--no-plot", action="store_true", help="do not draw the figure")
-    add("--force", action="store_true", help="replace output files that already exist")
+    _add_shared(parser, "--force")
     add("--quiet", action="store_true", help="no progress bar and no notes on stderr; only the table")
 
 
@@ -507,6 +519,17 @@ def _progress(args, total: int):
         delay=PROGRESS_DELAY_S,
         leave=False,
     )
+
+
+def _advance(bar):
+    """A ``progress(done, total, plan_name)`` callback (:func:`ptsim.compare`) that moves ``bar``."""
+
+    def progress(done: int, total: int, plan_name: str) -> None:
+        bar.total = total
+        bar.set_postfix_str(plan_name, refresh=False)
+        bar.update(done - bar.n)
+
+    return progress
 
 
 def _plural(n: int, noun: str) -> str:
@@ -593,15 +616,17 @@ def _compare_run(args) -> int:
         cohort = sample_cohort(cond, n, args.seed)
         who = f"{_plural(n, 'virtual patient')}"
 
-    # 2. Simulate plan by plan on the same patients (the same numbers as ptsim.compare).
-    results = {}
+    # 2. Simulate the plans on the same patients, the bar following ptsim.compare's progress.
     with _progress(args, len(plans)) as bar:
-        for name, plan in plans.items():
-            results[name] = ptsim.simulate(
-                cond, plan, n_patients=None, days=args.days, seed=args.seed, cohort=cohort
-            )
-            bar.update()
-    comp = ptsim.Comparison(results)
+        comp = ptsim.compare(
+            cond,
+            plans,
+            n_patients=None,
+            days=args.days,
+            seed=args.seed,
+            cohort=cohort,
+            progress=_advance(bar),
+        )
     summary = comp.summary(days=args.summary_days)
 
     # 3. Report and write.
@@ -647,6 +672,8 @@ def _compare_run(args) -> int:
 # --- ptsim trial ---------------------------------------------------------------------------------
 
 TRIAL_OUTCOMES = ("pain", "rom", "function", "strength")
+"""The outcomes ``ptsim trial`` reports by default, in the order of its tables (any of
+``ptsim.core.vocabulary.OUTCOMES`` may be asked for)."""
 
 
 def _share(text: str) -> float:
@@ -661,22 +688,19 @@ def _share(text: str) -> float:
 
 
 def _outcome_list(text: str) -> list[str]:
+    from ptsim.core.vocabulary import OUTCOMES
+
     parts = [p.strip() for p in text.split(",")]
-    if not parts or any(p not in TRIAL_OUTCOMES for p in parts):
+    if not parts or any(p not in OUTCOMES for p in parts):
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated outcomes from {','.join(TRIAL_OUTCOMES)}; got {text!r}"
+            f"expected comma-separated outcomes from {','.join(OUTCOMES)}; got {text!r}"
         )
     return list(dict.fromkeys(parts))
 
 
 def _trial_arguments(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
-    add(
-        "--condition",
-        default=DEFAULT_CONDITION,
-        metavar="C",
-        help=f"a shipped condition name or a .toml file (default {DEFAULT_CONDITION})",
-    )
+    _add_shared(parser, "--condition")
     arms = parser.add_mutually_exclusive_group()
     arms.add_argument(
         "--arms",
@@ -698,13 +722,7 @@ def _trial_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="patients per arm (default 30)",
     )
-    add(
-        "--seed",
-        type=_whole_number(0, 2**64 - 1, high_text="2**64 - 1"),
-        default=0,
-        metavar="S",
-        help="random seed (default 0)",
-    )
+    _add_shared(parser, "--seed")
     add(
         "--assess-days",
         type=_day_list,
@@ -728,7 +746,7 @@ def _trial_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add("--out", default=None, metavar="patients.csv", help="write the patient-level data to this CSV")
     add("--effects-out", default=None, metavar="effects.csv", help="write the effects table to this CSV")
-    add("--force", action="store_true", help="replace output files that already exist")
+    _add_shared(parser, "--force")
     add("--quiet", action="store_true", help="no notes on stderr; only the tables")
 
 

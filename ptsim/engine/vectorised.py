@@ -27,8 +27,9 @@ import numpy as np
 
 from ptsim.core import model
 from ptsim.core.streams import patient_keys, uniforms_from_keys
+from ptsim.core.vocabulary import OUTCOME_NAMES, OUTCOMES
 
-OUTPUTS = ("rom", "pain", "strength", "function")
+OUTPUTS = OUTCOME_NAMES  # the order step() returns them in
 
 
 def _zeros(shape, dtype=float) -> np.ndarray:
@@ -196,7 +197,7 @@ class DailySummary:
         Patients summarised.
     mean, sd : dict of outcome name -> (days + 1,) float array
         Mean and standard deviation (ddof=1; NaN for one patient) across patients, in the outcome's
-        unit (see ``ptsim.engine.simulate.OUTCOMES``).
+        unit (see ``ptsim.core.vocabulary.OUTCOMES``).
     setbacks, flares : (days + 1,) int arrays
         Patients with a setback / an exercise flare on each day.
     """
@@ -227,14 +228,12 @@ class DailySummary:
         """Tidy DataFrame: one row per day and outcome (``day, outcome, unit, mean, sd, n``)."""
         import pandas as pd
 
-        from ptsim.engine.simulate import OUTCOMES
-
         frames = [
             pd.DataFrame(
                 {
                     "day": self.day,
                     "outcome": k,
-                    "unit": OUTCOMES[k],
+                    "unit": OUTCOMES[k].unit,
                     "mean": self.mean[k],
                     "sd": self.sd[k],
                     "n": self.n,
