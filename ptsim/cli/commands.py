@@ -755,11 +755,13 @@ def _fmt(x: float) -> str:
 
 
 def _trial_run(args) -> int:
+    import warnings
+
     import numpy as np
     import pandas as pd
 
     import ptsim
-    from ptsim.analysis.trial import DEFAULT_DROPOUT, factorial_arms
+    from ptsim.analysis.trial import DEFAULT_DROPOUT, FactorialBalanceWarning, factorial_arms
 
     outputs = {}
     for arg, value in (("--out", args.out), ("--effects-out", args.effects_out)):
@@ -814,12 +816,16 @@ def _trial_run(args) -> int:
         for r in effects.itertuples()
     ]
     print(_table(["outcome", "day", "contrast", "n", "estimate", "95 % CI", "p"], rows))
-    if args.factorial:
+    if trial.factors:  # --factorial, or the four standard plans usual_care,manual_only,exercise_only,combined
         print()
         print("2x2 factorial: main effects and the manual x exercise interaction (last assessment day)")
+        print("cells: " + ", ".join(f"{cell} = {arm}" for cell, arm in trial.cells().items()))
         rows = []
         for outcome in args.outcomes:
-            for r in trial.interaction(outcome).itertuples():
+            with warnings.catch_warnings():  # reported once below, as a line of the output
+                warnings.simplefilter("ignore", FactorialBalanceWarning)
+                table = trial.interaction(outcome)
+            for r in table.itertuples():
                 rows.append(
                     [
                         outcome,
@@ -830,6 +836,9 @@ def _trial_run(args) -> int:
                     ]
                 )
         print(_table(["outcome", "term", "estimate", "95 % CI", "p"], rows))
+        imbalance = trial.dose_imbalance()
+        if imbalance is not None:
+            print(f"warning: {imbalance} On the command line: ptsim trial --factorial.")
     if "pain" in args.outcomes:
         print()
         print("Pain responders (>= 30 % improvement, Farrar et al. 2001) at the last assessment")
