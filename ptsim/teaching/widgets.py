@@ -27,10 +27,11 @@ import numpy as np
 
 from ptsim.core import model
 from ptsim.core.parameters import PARAMETERS, TECHNIQUES, TISSUES
+from ptsim.core.vocabulary import OUTCOMES
 from ptsim.engine.simulate import compare, simulate, trace_session
 from ptsim.inputs.cohort import sample_cohort, to_patients
 from ptsim.inputs.conditions import list_conditions, load_condition
-from ptsim.inputs.plans import Component, HomeProgramme, Plan, Session, standard_plans
+from ptsim.inputs.plans import PLAN_NAMES, Component, HomeProgramme, Plan, Session, standard_plans
 from ptsim.teaching import lessons
 from ptsim.teaching import plotting as plots
 
@@ -1176,7 +1177,7 @@ def evidence_app() -> App:
 # ---------------------------------------------------------------------------------------------------
 # Lesson 9: run a virtual trial
 
-TRIAL_PLANS = ("usual_care", "massage_only", "manual_only", "exercise_only", "combined", "combined_reversed")
+TRIAL_PLANS = PLAN_NAMES
 TRIAL_N_TRIALS = 100
 
 TRIAL_SPECS = {
@@ -1204,7 +1205,7 @@ TRIAL_SPECS = {
     "outcome": {
         "kind": "dropdown",
         "label": "Primary outcome (day 42)",
-        "options": [("pain (NPRS)", "pain"), ("ROM (deg)", "rom"), ("function (0-100)", "function")],
+        "options": [(OUTCOMES[k].label, k) for k in ("pain", "rom", "function")],
         "default": "pain",
     },
 }
