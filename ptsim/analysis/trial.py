@@ -36,6 +36,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -44,6 +45,9 @@ from ptsim.core.vocabulary import OUTCOMES, get_outcome
 from ptsim.inputs.cohort import check_count, sample_cohort
 from ptsim.inputs.conditions import Condition, load_condition
 from ptsim.inputs.plans import GRADED, Component, HomeProgramme, Plan, Session, get_plan
+
+if TYPE_CHECKING:  # pandas is imported where it is used, to keep `import ptsim` light
+    import pandas as pd
 
 DEFAULT_DROPOUT = 0.10
 """Share of patients lost to follow-up by the final assessment (assumption)."""
@@ -354,15 +358,15 @@ class Trial:
     """
 
     condition: Condition
-    arms: dict
+    arms: dict[str, Any]  # a Plan, or an adaptive plan (a policy of ptsim.engine.adaptive)
     n_per_arm: int
     seed: int
-    assess_days: list
+    assess_days: list[int]
     days: int
     dropout: float
     reference: str
-    factors: dict | None
-    data: object
+    factors: dict[str, tuple[int, int]] | None
+    data: pd.DataFrame
 
     def __repr__(self) -> str:
         design = "2x2 factorial" if self.factors else "parallel-group"
@@ -382,8 +386,8 @@ class Trial:
         """
         df = self.data.drop(columns="trial").copy()
         if self.factors:
-            df["manual_therapy"] = df["arm"].map(lambda a: self.factors[a][0])
-            df["exercise"] = df["arm"].map(lambda a: self.factors[a][1])
+            df["manual_therapy"] = df["arm"].map({a: m for a, (m, _) in self.factors.items()})
+            df["exercise"] = df["arm"].map({a: e for a, (_, e) in self.factors.items()})
         return df
 
     def _day(self, day) -> int:
@@ -592,8 +596,8 @@ class Trial:
         cells = self.cells()
         col, day, level = _outcome_column(outcome), self._day(day), _check_level(level)
         df = self._complete(col, day)
-        m = df["arm"].map(lambda a: factors[a][0]).to_numpy(float)
-        e = df["arm"].map(lambda a: factors[a][1]).to_numpy(float)
+        m = df["arm"].map({a: v[0] for a, v in factors.items()}).to_numpy(float)
+        e = df["arm"].map({a: v[1] for a, v in factors.items()}).to_numpy(float)
         X = np.column_stack([np.ones(len(df)), df[f"baseline_{col}"].to_numpy(), m, e, m * e])
         est, lo, hi, p = _ols(df[col].to_numpy(), X, level)
         terms = {
@@ -848,7 +852,7 @@ def repeat_trials(
 def power(
     condition,
     arms,
-    n_per_arm: Sequence[int] = (10, 20, 40, 80),
+    n_per_arm: int | Sequence[int] = (10, 20, 40, 80),
     n_trials: int = 200,
     seed: int = 0,
     outcome: str = "pain",
@@ -896,9 +900,8 @@ def power(
     """
     import pandas as pd
 
-    if isinstance(n_per_arm, int | np.integer):
-        n_per_arm = [n_per_arm]
-    sizes = [check_count(n, "n_per_arm", 2) for n in n_per_arm]
+    asked = [n_per_arm] if isinstance(n_per_arm, int | np.integer) else list(n_per_arm)
+    sizes = [check_count(n, "n_per_arm", 2) for n in asked]
     if not sizes:
         raise ValueError("n_per_arm is empty: give at least one sample size")
     n_trials = check_count(n_trials, "n_trials", 10)
@@ -915,7 +918,7 @@ def power(
     rows = []
     for n in sizes:
         data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout)
-        estimates = {a: [] for a in plans if a != reference}
+        estimates: dict[str, list[float]] = {a: [] for a in plans if a != reference}
         significant = {a: 0 for a in estimates}
         for _, trial_df in data.groupby("trial"):
             t = Trial(cond, plans, n, seed, assess, days, dropout, reference, None, trial_df)

@@ -62,8 +62,9 @@ class UsageError(Exception):
         super().__init__(f"{argument}: {message}" if argument else message)
 
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+def _one_line(message: object) -> str:
+    """An error (or any text) as one line: its ``str`` with runs of whitespace made single spaces."""
+    return " ".join(str(message).split())
 
 
 class _Terminated(KeyboardInterrupt):
@@ -575,7 +576,7 @@ def _compare_run(args) -> int:
         from ptsim.teaching.plotting import figure_file_types
 
         outputs["--plot"] = _check_output("--plot", args.plot, args.force, figure_file_types())
-    seen = {}
+    seen: dict[str, str] = {}
     for arg, out in outputs.items():
         key = os.path.abspath(out.path)
         if key in seen:
