@@ -534,6 +534,7 @@ def _structural_day(cond, plan, cohort, seed) -> float:
 
     def dominant(day):
         s = simulate(cond, plan, n_patients=None, days=day, seed=seed, cohort=cohort).final_state
+        assert s is not None  # kept for full trajectories (no record_days)
         return s.hypertrophy_pct.mean() > s.fitness_pct.mean()
 
     lo, hi = 0, max(plan.discharge_day - 1, 1)

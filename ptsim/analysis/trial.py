@@ -36,7 +36,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -48,6 +48,8 @@ from ptsim.inputs.plans import GRADED, Component, HomeProgramme, Plan, Session, 
 
 if TYPE_CHECKING:  # pandas is imported where it is used, to keep `import ptsim` light
     import pandas as pd
+
+    from ptsim.engine.adaptive import Policy
 
 DEFAULT_DROPOUT = 0.10
 """Share of patients lost to follow-up by the final assessment (assumption)."""
@@ -149,7 +151,7 @@ def factorial_arms(
     return arms
 
 
-def course_minutes(plan) -> dict[str, float]:
+def course_minutes(plan: Plan | Policy) -> dict[str, float]:
     """Minutes of each treatment component over a plan's course of care (clinic and home).
 
     Supervised components count ``minutes x sessions_per_week x weeks``; the home programme counts
@@ -181,7 +183,7 @@ def _outcome_column(outcome: str) -> str:
     return get_outcome(outcome).column
 
 
-def _arms(arms) -> dict[str, Plan]:
+def _arms(arms) -> dict[str, Plan | Policy]:
     if isinstance(arms, Mapping):
         items = list(arms.items())
     elif isinstance(arms, Sequence) and not isinstance(arms, str):
@@ -191,7 +193,7 @@ def _arms(arms) -> dict[str, Plan]:
             f"arms must be a dict of arm name -> Plan (or plan name) or a list of plans / plan names, "
             f"got {arms!r}"
         )
-    out = {}
+    out: dict[str, Plan | Policy] = {}
     for name, plan in items:
         if not isinstance(name, str) or not name:
             raise ValueError(f"arms: an arm name must be a non-empty string, got {name!r}")
@@ -339,7 +341,7 @@ class Trial:
     Attributes
     ----------
     condition : Condition
-    arms : dict of str to Plan
+    arms : dict of str to Plan or adaptive plan (a policy of :mod:`ptsim.engine.adaptive`)
     n_per_arm : int
         Patients randomised to each arm.
     seed : int
@@ -358,7 +360,7 @@ class Trial:
     """
 
     condition: Condition
-    arms: dict[str, Any]  # a Plan, or an adaptive plan (a policy of ptsim.engine.adaptive)
+    arms: dict[str, Plan | Policy]
     n_per_arm: int
     seed: int
     assess_days: list[int]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from ptsim.engine import vectorised as _engine
 from ptsim.inputs.cohort import check_count, sample_cohort, to_patients, validate_cohort
 from ptsim.inputs.conditions import Condition, load_condition
 from ptsim.inputs.plans import Plan, Session, get_plan
+
+if TYPE_CHECKING:  # pandas is imported where it is used, to keep `import ptsim` light
+    import pandas as pd
 
 
 @dataclass
@@ -62,7 +66,7 @@ class Result:
 
     condition: Condition
     plan: Plan
-    cohort: object
+    cohort: pd.DataFrame
     seed: int
     day: np.ndarray
     rom: np.ndarray
@@ -72,7 +76,7 @@ class Result:
     exercise_dose: np.ndarray
     setback_events: np.ndarray
     flare_events: np.ndarray
-    final_state: model.State = field(repr=False, default=None)
+    final_state: model.State | None = field(repr=False, default=None)
     setback_count: np.ndarray | None = field(repr=False, default=None)
     flare_count: np.ndarray | None = field(repr=False, default=None)
     daily: _engine.DailySummary | None = field(repr=False, default=None)
@@ -192,6 +196,7 @@ def run_session(state, pts, p, session: Session, on_component=None):
     for comp in session.components:
         before = state
         if comp.kind == "exercise":
+            assert comp.intensity is not None  # Component sets an exercise's effort (default 0.7)
             state, d, f = model.exercise(state, pts, p, comp.minutes, comp.intensity)
             dose += d
             flared |= f
@@ -381,7 +386,10 @@ class _Assembled:
     COUNTS = ("setback_count", "flare_count")
 
     def __init__(self, n: int):
-        self.n, self.arrays, self.dailies, self.first = n, {}, [], None
+        self.n = n
+        self.arrays: dict[str, np.ndarray] = {}
+        self.dailies: list[_engine.DailySummary] = []
+        self.first: Result | None = None
 
     def add(self, lo: int, hi: int, res: Result) -> None:
         if self.first is None:
@@ -397,6 +405,9 @@ class _Assembled:
 
     def result(self, df) -> Result:
         first = self.first
+        if first is None:
+            raise ValueError("no chunk of patients was simulated")
+        arrays: dict[str, Any] = {k: self.arrays.get(k) for k in self.PER_PATIENT + self.COUNTS}
         return Result(
             condition=first.condition,
             plan=first.plan,
@@ -405,7 +416,7 @@ class _Assembled:
             day=first.day,
             final_state=None,
             daily=_engine.merge_summaries(self.dailies) if self.dailies else None,
-            **{k: self.arrays.get(k) for k in self.PER_PATIENT + self.COUNTS},
+            **arrays,
         )
 
 
@@ -433,7 +444,7 @@ def _run(
     no_dose, no_flare = step.zeros, _engine._zeros(n, bool)
 
     runner = None
-    discharge = plan.discharge_day
+    discharge: int | np.ndarray = plan.discharge_day
     if policy is not None:
         from ptsim.engine.adaptive import _Runner
 
@@ -455,7 +466,7 @@ def _run(
             state, dose, flared = runner.day(d, state, bool(clinic[d]), freq[d])
         elif clinic[d]:
             state, dose, flared = run_session(state, pts, p, plan.session)
-        elif freq[d] > 0:
+        elif home is not None and freq[d] > 0:
             prob = model.home_probability(state, pts, p, freq[d])
             does = draws["home_exercise"].on(d) < prob
             if does.any():
@@ -653,7 +664,7 @@ def compare(
 def trace_session(
     condition,
     session,
-    n_patients: int = 1,
+    n_patients: int | None = 1,
     seed: int = 0,
     minutes_after: float = 60.0,
     step_min: float = 1.0,

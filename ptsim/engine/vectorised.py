@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -139,7 +140,7 @@ class DailyDraws:
     def __init__(self, seed: int, stream: str, ids, n_days: int):
         self.keys = patient_keys(seed, stream, ids)
         self.n_days = n_days
-        self._table = None
+        self._table: np.ndarray | None = None
 
     def on(self, day: int) -> np.ndarray:
         if self.keys.shape[0] * self.n_days <= self.TABLE_LIMIT:
@@ -175,8 +176,8 @@ class Trajectories:
         if hit is not None:
             self.setbacks[d] = hit
 
-    def arrays(self) -> dict:
-        out = {k: v.T for k, v in self.values.items()}
+    def arrays(self) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {k: v.T for k, v in self.values.items()}
         out.update(
             day=self.day,
             exercise_dose=self.dose.T,
@@ -260,8 +261,8 @@ def merge_summaries(parts: list[DailySummary]) -> DailySummary:
         n=n,
         mean=mean,
         sd=sd,
-        setbacks=sum(s.setbacks for s in parts),
-        flares=sum(s.flares for s in parts),
+        setbacks=np.sum([s.setbacks for s in parts], axis=0),
+        flares=np.sum([s.flares for s in parts], axis=0),
     )
 
 
@@ -313,8 +314,8 @@ class Recorded:
             if hit is not None:
                 self.setbacks[j] = hit
 
-    def arrays(self) -> dict:
-        out = {k: v.T for k, v in self.values.items()}
+    def arrays(self) -> dict[str, Any]:  # Result's fields: arrays and the DailySummary
+        out: dict[str, Any] = {k: v.T for k, v in self.values.items()}
         out.update(
             day=self.day,
             exercise_dose=self.dose.T,

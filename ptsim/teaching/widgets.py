@@ -169,7 +169,7 @@ class App(widgets.HBox):
         self.figure = None
         self.numbers = None
         self.caption = ""
-        self.error = None
+        self.error: str | None = None
         self.image = widgets.Image(format="png", layout=widgets.Layout(width="100%"))
         self.table = widgets.HTML()
         self.status = widgets.Label(value="")
@@ -415,7 +415,9 @@ def technique_table(
     week = compare(
         cond, {"none": "usual_care", technique: plan}, n_patients=None, days=7, seed=0, cohort=cohort
     )
-    durable = (week["none"].final_state.deficit_deg - week[technique].final_state.deficit_deg).mean(axis=1)
+    untreated, treated = week["none"].final_state, week[technique].final_state
+    assert untreated is not None and treated is not None  # full trajectories keep the final state
+    durable = (untreated.deficit_deg - treated.deficit_deg).mean(axis=1)
     trace = trace_session(
         cond, Session((comp,), float(minutes)), n_patients=None, cohort=cohort, minutes_after=60
     )
