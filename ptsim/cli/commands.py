@@ -29,6 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ptsim.core.vocabulary import OUTCOMES
+
 DEFAULT_CONDITION = "knee_oa"
 DEFAULT_PATIENTS = 200
 DEFAULT_DAYS = 365
@@ -292,9 +294,7 @@ def _list_run(args) -> int:
 # --- ptsim show ----------------------------------------------------------------------------------
 
 BASELINE_UNITS = {
-    "rom_deg": "deg",
-    "pain_nprs": "NPRS 0-10",
-    "strength_pct_normal": "% of normal",
+    **{o.column: o.unit for o in OUTCOMES.values() if o.name != "function"},  # the measured baselines
     "manual_responsiveness": "multiplier (1 = typical)",
     "exercise_responsiveness": "multiplier (1 = typical)",
     "home_adherence_prob": "probability 0-1",
