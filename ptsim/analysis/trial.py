@@ -163,7 +163,7 @@ def course_minutes(plan: Plan | Policy) -> dict[str, float]:
     --------
     >>> import ptsim
     >>> course_minutes(ptsim.standard_plans()["combined"])
-    {'education': 60.0, 'manual_therapy': 180.0, 'exercise': 300.0, 'home exercise': 2000.0}
+    {'education': 60.0, 'manual_therapy': 180.0, 'exercise': 300.0, 'home exercise': 600.0}
     """
     plan = plan if isinstance(plan, Plan) else plan.plan
     visits = plan.sessions_per_week * plan.weeks
