@@ -280,7 +280,13 @@ def _parse_published(row: dict, file, line: int, conditions, arms) -> dict:
     if row["arm"] not in arms:
         _fail(file, line, "arm", "a standard plan name or an arm of arms.toml", row["arm"])
     if needs_comparator and row["comparator"] not in arms:
-        _fail(file, line, "comparator", f"an arm (quantity {row['quantity']} compares two arms)", row["comparator"])
+        _fail(
+            file,
+            line,
+            "comparator",
+            f"an arm (quantity {row['quantity']} compares two arms)",
+            row["comparator"],
+        )
     if not needs_comparator and row["comparator"]:
         _fail(file, line, "comparator", f"empty for quantity {row['quantity']}", row["comparator"])
     day = _number(row["day"], file, line, "day", integer=True, minimum=0)
@@ -292,7 +298,13 @@ def _parse_published(row: dict, file, line: int, conditions, arms) -> dict:
     if low > high:
         _fail(file, line, "low", f"low <= high ({high:g})", row["low"])
     if not low <= est <= high or low == high:
-        _fail(file, line, "estimate", f"low <= estimate <= high with low < high ({low:g}, {high:g})", row["estimate"])
+        _fail(
+            file,
+            line,
+            "estimate",
+            f"low <= estimate <= high with low < high ({low:g}, {high:g})",
+            row["estimate"],
+        )
     lo_s, hi_s, _, _ = INSTRUMENTS[row["instrument"]]
     if row["quantity"] in ("within_arm_level", "proportion", "time_to_event"):
         bounds = (lo_s, hi_s)
@@ -313,7 +325,13 @@ def _parse_published(row: dict, file, line: int, conditions, arms) -> dict:
     if row["interval"] not in INTERVALS:
         _fail(file, line, "interval", f"one of {', '.join(INTERVALS)}", row["interval"])
     if row["interval"] == "95% CI derived" and not row["derivation"]:
-        _fail(file, line, "derivation", "the formula of a derived interval, e.g. wilson(40,45)", row["derivation"])
+        _fail(
+            file,
+            line,
+            "derivation",
+            "the formula of a derived interval, e.g. wilson(40,45)",
+            row["derivation"],
+        )
     if row["derivation"]:
         try:
             d_est, d_low, d_high = derive(row["derivation"])
@@ -377,7 +395,13 @@ def published_targets(condition: str | None = None, role: str | None = None, pat
     for line, row in _read(file, PUBLISHED_COLUMNS):
         parsed = _parse_published(row, file, line, conditions, arms)
         if parsed["id"] in seen:
-            _fail(file, line, "id", f"a unique id ({parsed['id']!r} is already on line {seen[parsed['id']]})", parsed["id"])
+            _fail(
+                file,
+                line,
+                "id",
+                f"a unique id ({parsed['id']!r} is already on line {seen[parsed['id']]})",
+                parsed["id"],
+            )
         seen[parsed["id"]] = line
         rows.append(parsed)
     frame = pd.DataFrame(rows, columns=[*PUBLISHED_COLUMNS, "line"])
@@ -413,7 +437,13 @@ def instruments(path: str | Path | None = None):
         if row["condition"] not in conditions:
             _fail(file, line, "condition", f"one of {', '.join(conditions)}", row["condition"])
         if row["condition"] in seen:
-            _fail(file, line, "condition", f"one row per condition (also on line {seen[row['condition']]})", row["condition"])
+            _fail(
+                file,
+                line,
+                "condition",
+                f"one row per condition (also on line {seen[row['condition']]})",
+                row["condition"],
+            )
         seen[row["condition"]] = line
         if row["instrument"] not in INSTRUMENTS or INSTRUMENTS[row["instrument"]][2] is None:
             accepted = [k for k, v in INSTRUMENTS.items() if v[2] is not None]
@@ -422,11 +452,19 @@ def instruments(path: str | Path | None = None):
         smin = _number(row["scale_min"], file, line, "scale_min")
         smax = _number(row["scale_max"], file, line, "scale_max")
         if (smin, smax) != (lo, hi):
-            _fail(file, line, "scale_min/scale_max", f"({lo:g}, {hi:g}) for {row['instrument']}", (smin, smax))
+            _fail(
+                file, line, "scale_min/scale_max", f"({lo:g}, {hi:g}) for {row['instrument']}", (smin, smax)
+            )
         if row["higher_is_worse"] not in ("true", "false"):
             _fail(file, line, "higher_is_worse", "true or false", row["higher_is_worse"])
         if (row["higher_is_worse"] == "true") != worse:
-            _fail(file, line, "higher_is_worse", f"{str(worse).lower()} for {row['instrument']}", row["higher_is_worse"])
+            _fail(
+                file,
+                line,
+                "higher_is_worse",
+                f"{str(worse).lower()} for {row['instrument']}",
+                row["higher_is_worse"],
+            )
         mcid = _number(row["mcid"], file, line, "mcid")
         if not 0 < mcid < smax - smin:
             _fail(file, line, "mcid", f"a number in (0, {smax - smin:g})", row["mcid"])
@@ -435,8 +473,18 @@ def instruments(path: str | Path | None = None):
                 _fail(file, line, col, "a non-empty text", row[col])
         if row["verified"] not in VERIFIED:
             _fail(file, line, "verified", f"one of {', '.join(VERIFIED)}", row["verified"])
-        rows.append({**row, "scale_min": smin, "scale_max": smax, "higher_is_worse": row["higher_is_worse"] == "true", "mcid": mcid})
+        rows.append(
+            {
+                **row,
+                "scale_min": smin,
+                "scale_max": smax,
+                "higher_is_worse": row["higher_is_worse"] == "true",
+                "mcid": mcid,
+            }
+        )
     missing = [c for c in conditions if c not in seen]
     if missing:
-        raise ValueError(f"{file}: no row for condition(s) {', '.join(missing)}; every shipped condition needs one")
+        raise ValueError(
+            f"{file}: no row for condition(s) {', '.join(missing)}; every shipped condition needs one"
+        )
     return pd.DataFrame(rows, columns=list(INSTRUMENT_COLUMNS))
