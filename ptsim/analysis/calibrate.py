@@ -1,6 +1,6 @@
 """Evidence targets, calibration against published results, and the evidence report.
 
-The published numbers the model is compared with are data: ``data/evidence/*.csv``, one row a
+The published numbers the model is compared with are data: ``data/evidence/targets*.csv``, one row a
 target (condition, trial arm, outcome, time point, published value with its interval, sample size,
 citation, what was checked against the abstract, and how a model quantity maps onto it). The trial
 arms are ptsim plans in ``data/evidence/arms.toml``; the parameters that calibration may move, with
