@@ -51,7 +51,7 @@ def test_get_outcome_takes_names_and_columns_and_refuses_others():
         get_outcome("mood")
 
 
-def test_compare_reports_progress_per_plan_and_chunk():
+def _compare_with_progress(**chunking):
     seen = []
     comp = ptsim.compare(
         "knee_oa",
@@ -60,18 +60,15 @@ def test_compare_reports_progress_per_plan_and_chunk():
         days=7,
         seed=2,
         progress=lambda done, total, name: seen.append((done, total, name)),
+        **chunking,
     )
+    return comp, seen
+
+
+def test_compare_reports_progress_per_plan_and_chunk():
+    comp, seen = _compare_with_progress()
     assert seen == [(1, 2, "usual_care"), (2, 2, "combined")]
-    seen.clear()
-    chunked = ptsim.compare(
-        "knee_oa",
-        ["usual_care", "combined"],
-        n_patients=5,
-        days=7,
-        seed=2,
-        chunk_size=2,
-        progress=lambda done, total, name: seen.append((done, total, name)),
-    )
+    chunked, seen = _compare_with_progress(chunk_size=2)  # 5 patients in 3 chunks, 2 plans each
     assert [s[:2] for s in seen] == [(k, 6) for k in range(1, 7)]
     assert [s[2] for s in seen] == ["usual_care", "combined"] * 3
     assert (chunked["combined"].pain == comp["combined"].pain).all()
