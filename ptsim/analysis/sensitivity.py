@@ -41,6 +41,7 @@ from dataclasses import replace
 import numpy as np
 
 from ptsim.core.parameters import PARAMETERS
+from ptsim.core.vocabulary import OUTCOME_NAMES
 from ptsim.inputs.cohort import check_count, sample_cohort
 from ptsim.inputs.conditions import Condition, load_condition
 from ptsim.inputs.plans import get_plan
@@ -59,7 +60,7 @@ value is empty: the model-v2 mechanisms that are off or at a bound by default. A
 adherence decay from none (held forever, the v1 model) to a rate of 2 a year (13 % of the adherence
 left after a year) is the main one: long-term benefits of exercise plans rest on it (issue 12)."""
 
-OUTCOMES = ("pain", "rom", "strength", "function", "setbacks")
+OUTCOMES = (*OUTCOME_NAMES, "setbacks")
 """Outcome summaries: the cohort mean of an outcome on ``day``, or of the setbacks up to ``day``."""
 
 

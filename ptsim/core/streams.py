@@ -28,6 +28,8 @@ STREAMS = {
     "flare": 14,
     "natural_pain_course": 15,
     "natural_rom_course": 16,
+    # Numbered apart from the model's own streams, which grow from 13.
+    "ensemble_member": 40,
 }
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

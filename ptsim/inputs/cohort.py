@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ptsim.core.model import Patients
 from ptsim.core.streams import uniforms
 from ptsim.inputs.conditions import BASELINE_KEYS, Condition, Distribution, load_condition
+
+if TYPE_CHECKING:  # pandas is imported where it is used, to keep `import ptsim` light
+    import pandas as pd
 
 COLUMNS = {
     "patient_id": "identifier (integer >= 0); it keys the patient's random numbers",
@@ -39,7 +43,7 @@ _COURSES = {
     "natural_pain_course_factor": ("pain_end_frac", "natural_pain_course", "pain_course_factor"),
     "natural_rom_course_factor": ("rom_deficit_end_frac", "natural_rom_course", "rom_course_factor"),
 }
-COURSE_FACTOR_MAX = 3.0
+COURSE_FACTOR_MAX = 3
 """Largest course multiplier (a patient's untreated course ends at most 3x as far as the typical)."""
 
 # cohort column -> (condition baseline key, random stream)
@@ -126,7 +130,7 @@ def sample_cohort(condition, n_patients: int = 200, seed: int = 0, first_id: int
         data[col] = _draw(cond.baseline[key], BASELINE_KEYS[key], u)
     for col, (key, stream, _) in _COURSES.items():
         # a normal multiplier around 1 truncated to [0, COURSE_FACTOR_MAX] (sd 0: exactly 1)
-        dist = Distribution(1.0, cond.natural_history_sd.get(key, 0.0), 0.0, COURSE_FACTOR_MAX)
+        dist = Distribution(1.0, cond.natural_history_sd.get(key, 0.0), 0.0, float(COURSE_FACTOR_MAX))
         data[col] = _draw(dist, "truncated normal", uniforms(seed, stream, ids))
     return pd.DataFrame(data)
 
@@ -158,7 +162,7 @@ def validate_cohort(df, condition: Condition, source: str = "cohort"):
         "home_adherence_prob": (0, 1),
     }
     for col in _COURSES:
-        limits[col] = (0.0, COURSE_FACTOR_MAX)
+        limits[col] = (0, COURSE_FACTOR_MAX)
     present = [*COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in df.columns)]
     for col in present:
         values = pd.to_numeric(df[col], errors="coerce")
@@ -189,7 +193,7 @@ def validate_cohort(df, condition: Condition, source: str = "cohort"):
     return out.reset_index(drop=True)
 
 
-def read_cohort(path: str | Path, condition) -> pd.DataFrame:  # noqa: F821
+def read_cohort(path: str | Path, condition) -> pd.DataFrame:
     """Read a cohort CSV (columns of ``COLUMNS``) and validate it against a condition."""
     import pandas as pd
 
