@@ -475,14 +475,17 @@ def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, dra
         np.zeros(n),
         np.zeros(n),
     ]
-    k._kernel(
-        pts.deficit0_deg, pts.setpoint0, pts.strength0_pct, pts.manual_resp, pts.exercise_resp,
-        pts.adherence, float(pts.rom_normal_deg), _per_patient(k_end, n), np.ascontiguousarray(d_end), P,
-        session_table(plan.session, p, n), clinic, freq, plan.discharge_day, float(home_minutes),
-        float(home_intensity), patient_keys(seed, "setback", ids), patient_keys(seed, "home_exercise", ids),
-        row_of_day, values, out_dose, out_setback, out_flare, setback_count, flare_count, daily_mean,
-        daily_m2, daily_setbacks, daily_flares, *state,
-    )  # fmt: skip
+    # (uncompiled, the uint64 hash warns on its intended wrap-around; compiled it does not)
+    with np.errstate(over="ignore"):
+        k._kernel(
+            pts.deficit0_deg, pts.setpoint0, pts.strength0_pct, pts.manual_resp, pts.exercise_resp,
+            pts.adherence, float(pts.rom_normal_deg), _per_patient(k_end, n), np.ascontiguousarray(d_end),
+            P, session_table(plan.session, p, n), clinic, freq, plan.discharge_day, float(home_minutes),
+            float(home_intensity), patient_keys(seed, "setback", ids),
+            patient_keys(seed, "home_exercise", ids), row_of_day, values, out_dose, out_setback,
+            out_flare, setback_count, flare_count, daily_mean, daily_m2, daily_setbacks, daily_flares,
+            *state,
+        )  # fmt: skip
     final = model.State(*state)
     arrays = {name: values[j].T for j, name in enumerate(OUTCOMES)}
     sd = np.sqrt(daily_m2 / (n - 1)) if n > 1 else np.full((4, t), math.nan)

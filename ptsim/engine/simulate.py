@@ -107,7 +107,7 @@ def _chunks(n: int, record_days, chunk_size):
     return [(i, min(i + size, n)) for i in range(0, n, size)]
 
 
-ENGINES = ("auto", "numba", "numpy")
+ENGINES = ("numpy", "numba", "auto")
 
 
 @dataclass(frozen=True)
