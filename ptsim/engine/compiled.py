@@ -32,7 +32,6 @@ import numpy as np
 
 from ptsim.core import equations, model
 from ptsim.core.equations import (
-    decay,
     durable_rom_deg,
     exercise_effort,
     exercised_deficit,
@@ -96,17 +95,30 @@ or a repeated scalar)."""
 
 SessionTable = namedtuple(
     "SessionTable",
-    ["kind", "minutes", "intensity", "rom_factor", "relief_factor", "target_share", *_TECHNIQUE_FIELDS],
+    [
+        "kind",
+        "minutes",
+        "intensity",
+        "rom_factor",
+        "relief_factor",
+        "target_share",
+        "window_decay",
+        "eih_decay",
+        *_TECHNIQUE_FIELDS,
+    ],
 )
 """A clinic session's components in order: ``kind`` (EXERCISE, EDUCATION, REST, TECHNIQUE),
 ``minutes``, ``intensity`` (exercise effort), the grade's ``rom_factor`` and ``relief_factor``,
-``target_share`` ``(k, 3)`` (share of each tissue), and the technique's parameters ``(k, n)``."""
+``target_share`` ``(k, 3)`` (share of each tissue), the decay of the window and of hypoalgesia over
+each component ``(k, n)`` (``equations.decay``, once per run, not per patient-day), and the
+technique's parameters ``(k, n)``."""
 
 EXERCISE, EDUCATION, REST, TECHNIQUE = 0, 1, 2, 3
 
 
-def _exercise(i, m, intensity, P, deficit, sens, window, relief, eih, exercise_resp):
-    """``model.exercise`` for patient ``i``: updates the state in place, returns (dose, flared)."""
+def _exercise(i, m, intensity, w, w_eih, P, deficit, sens, window, relief, eih, exercise_resp):
+    """``model.exercise`` for patient ``i`` (``w``, ``w_eih``: the window's and the hypoalgesia's decay
+    over the ``m`` minutes): updates the state in place, returns (dose, flared)."""
     if m == 0.0:
         # Zero minutes leave the patient exactly as they are (every factor is 1; no flare).
         return 0.0, False
@@ -115,7 +127,6 @@ def _exercise(i, m, intensity, P, deficit, sens, window, relief, eih, exercise_r
     effort = exercise_effort(intensity, tol, exercise_resp[i])
     dose = m * effort
     tau = P.window_tau_min[i]
-    w = decay(m, tau)
     for j in range(3):
         deficit[j, i] = exercised_deficit(
             deficit[j, i],
@@ -127,7 +138,6 @@ def _exercise(i, m, intensity, P, deficit, sens, window, relief, eih, exercise_r
             P.consolidation_per_window_min[i],
             P.stretch_per_dose_min[i],
         )
-    w_eih = decay(m, P.eih_tau_min[i])
     eih[i] = exercised_eih(eih[i], w_eih, dose, P.eih_max_frac[i], P.session_saturation_min[i])
     excess = flare_excess(pain_now, effort, 1.0, P.exercise_provocation_nprs[i], P.flare_threshold_nprs[i])
     flared = excess > 0.0
@@ -148,7 +158,10 @@ def _session(i, S, P, deficit, sens, setpoint, window, relief, eih, manual_resp,
         k = S.kind[c]
         m = S.minutes[c]
         if k == EXERCISE:
-            dd, ff = _exercise(i, m, S.intensity[c], P, deficit, sens, window, relief, eih, exercise_resp)
+            w, w_eih = S.window_decay[c, i], S.eih_decay[c, i]
+            dd, ff = _exercise(
+                i, m, S.intensity[c], w, w_eih, P, deficit, sens, window, relief, eih, exercise_resp
+            )
             dose = dose + dd
             flared = flared or ff
         elif k == TECHNIQUE:
@@ -167,7 +180,7 @@ def _session(i, S, P, deficit, sens, setpoint, window, relief, eih, manual_resp,
             relief[i] = technique_relief(
                 relief[i], S.relief_max_frac[c, i], S.relief_factor[c], resp, rise, m, tau
             )
-            eih[i] = eih[i] * decay(m, P.eih_tau_min[i])
+            eih[i] = eih[i] * S.eih_decay[c, i]
             sens[i] = technique_sensitization(
                 sens[i], S.pain_drop_frac[c, i], S.relief_factor[c], resp, m, P.technique_saturation_min[i]
             )
@@ -176,11 +189,11 @@ def _session(i, S, P, deficit, sens, setpoint, window, relief, eih, manual_resp,
                     deficit[j, i], S.remodel_per_min[c, i], S.rom_factor[c], S.target_share[c, j], resp, m
                 )
         else:  # education or rest: model.pass_minutes (and education's set point)
-            w = decay(m, tau)
+            w = S.window_decay[c, i]
             for j in range(3):
                 window[j, i] = window[j, i] * w
             relief[i] = relief[i] * w
-            eih[i] = eih[i] * decay(m, P.eih_tau_min[i])
+            eih[i] = eih[i] * S.eih_decay[c, i]
             if k == EDUCATION:
                 setpoint[i] = lowered_setpoint(setpoint[i], P.education_setpoint_drop_per_min[i], m)
     return dose, flared
@@ -194,7 +207,8 @@ def _uniform(key, day):
 
 def _kernel(
     deficit0, setpoint0, strength0, manual_resp, exercise_resp, adherence, rom_normal, k_end, d_end, P, S,
-    clinic, freq, discharge, home_minutes, home_intensity, keys_setback, keys_home, row_of_day,
+    clinic, freq, discharge, home_minutes, home_intensity, home_w, home_weih, keys_setback, keys_home,
+    row_of_day,
     out_values, out_dose, out_setback, out_flare, setback_count, flare_count,
     daily_mean, daily_m2, daily_setbacks, daily_flares,
     deficit, sens, setpoint, fitness, fatigue, hyper, motor, window, relief, eih,
@@ -267,7 +281,18 @@ def _kernel(
                 )
                 if _uniform(keys_home[i], d) < prob:
                     dose[i], flared[i] = _exercise(
-                        i, home_minutes, home_intensity, P, deficit, sens, window, relief, eih, exercise_resp
+                        i,
+                        home_minutes,
+                        home_intensity,
+                        home_w[i],
+                        home_weih[i],
+                        P,
+                        deficit,
+                        sens,
+                        window,
+                        relief,
+                        eih,
+                        exercise_resp,
                     )
         row = row_of_day[d]
         n_flared = 0
@@ -365,10 +390,19 @@ def kernels(compiled: bool = True) -> types.SimpleNamespace:
         # one copy of each source module's globals, in which every kernel function's name is then
         # replaced by its compiled (or plain) version
         spaces = {f.__module__: dict(f.__globals__) for f in functions.values()}
-        jit = numba.njit(cache=True, error_model="numpy") if compiled else (lambda f: f)
+
+        def jit(name, f):
+            if not compiled:
+                return f
+            # The day's helpers take the parameter tables (namedtuples of ~60 arrays) by value:
+            # inlined into the kernel, they cost nothing; called, each call would copy the tables.
+            inline = "always" if name in ("_exercise", "_session") else "never"
+            return numba.njit(cache=True, error_model="numpy", inline=inline)(f)
+
         built = {
             name: jit(
-                types.FunctionType(f.__code__, spaces[f.__module__], name, f.__defaults__, f.__closure__)
+                name,
+                types.FunctionType(f.__code__, spaces[f.__module__], name, f.__defaults__, f.__closure__),
             )
             for name, f in functions.items()
         }
@@ -407,8 +441,11 @@ def session_table(session, p: dict, n: int) -> SessionTable:
     rom_f, relief_f = np.ones(k), np.ones(k)
     target = np.zeros((k, 3))
     tech = {f: np.zeros((k, n)) for f in _TECHNIQUE_FIELDS}
+    w, w_eih = np.ones((k, n)), np.ones((k, n))
     for c, comp in enumerate(comps):
         minutes[c] = comp.minutes
+        w[c] = equations.decay(comp.minutes, _per_patient(p["window_tau_min"], n))
+        w_eih[c] = equations.decay(comp.minutes, _per_patient(p["eih_tau_min"], n))
         if comp.kind == "exercise":
             kind[c], intensity[c] = EXERCISE, comp.intensity
         elif comp.kind in ("education", "rest"):
@@ -422,7 +459,7 @@ def session_table(session, p: dict, n: int) -> SessionTable:
             target[c] = [TECHNIQUE_TARGETS[comp.kind][x] for x in TISSUES]
             for f in _TECHNIQUE_FIELDS:
                 tech[f][c] = _per_patient(p[f"{comp.kind}_{f}"], n)
-    return SessionTable(kind, minutes, intensity, rom_f, relief_f, target, **tech)
+    return SessionTable(kind, minutes, intensity, rom_f, relief_f, target, w, w_eih, **tech)
 
 
 def unsupported(cond, policy=None) -> str | None:
@@ -455,6 +492,8 @@ def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, dra
     k_end, d_end = model.natural_targets(pts, cond.natural_history)
     home = plan.home
     home_minutes, home_intensity = (home.minutes, home.intensity) if home is not None else (0.0, 0.0)
+    home_w = equations.decay(float(home_minutes), P.window_tau_min)
+    home_weih = equations.decay(float(home_minutes), P.eih_tau_min)
     row_of_day = np.full(t, -1, np.int64)
     rec_days = np.arange(t) if record_days is None else np.asarray(record_days, int)
     row_of_day[rec_days] = np.arange(len(rec_days))
@@ -481,7 +520,7 @@ def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, dra
             pts.deficit0_deg, pts.setpoint0, pts.strength0_pct, pts.manual_resp, pts.exercise_resp,
             pts.adherence, float(pts.rom_normal_deg), _per_patient(k_end, n), np.ascontiguousarray(d_end),
             P, session_table(plan.session, p, n), clinic, freq, plan.discharge_day, float(home_minutes),
-            float(home_intensity), patient_keys(seed, "setback", ids),
+            float(home_intensity), home_w, home_weih, patient_keys(seed, "setback", ids),
             patient_keys(seed, "home_exercise", ids), row_of_day, values, out_dose, out_setback,
             out_flare, setback_count, flare_count, daily_mean, daily_m2, daily_setbacks, daily_flares,
             *state,
