@@ -194,9 +194,14 @@ def setback_exponent(gained_pct, motor, strength_coef_per_pct, motor_coef):
     return -strength_coef_per_pct * gained_pct - motor_coef * motor
 
 
+def setback_hazard(base_per_day, exponent):
+    """Daily setback hazard from the base hazard and :func:`setback_exponent` (per day)."""
+    return base_per_day * np.exp(exponent)
+
+
 def setback_probability(base_per_day, exponent):
-    """Probability of a setback today from the base daily hazard and :func:`setback_exponent`."""
-    return -np.expm1(-(base_per_day * np.exp(exponent)))
+    """Probability of a setback today: ``1 - exp(-hazard)``."""
+    return -np.expm1(-setback_hazard(base_per_day, exponent))
 
 
 def jump_toward_one(x, share):

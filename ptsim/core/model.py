@@ -397,11 +397,19 @@ def advance_days(s: State, pts: Patients, p: dict, natural_history: dict, days: 
     return advance(s, day_factors(pts, p, natural_history, days), np.zeros_like(s.window), zeros, zeros)
 
 
+def _setback_exponent(s: State, pts: Patients, p: dict):
+    gained = strength_pct(s, pts) - pts.strength0_pct
+    return eq.setback_exponent(gained, s.motor, p["setback_strength_coef_per_pct"], p["setback_motor_coef"])
+
+
 def setback_hazard(s: State, pts: Patients, p: dict, base_per_day: float) -> np.ndarray:
     """Daily setback hazard: falls with strength gained over baseline and with motor control."""
-    gained = strength_pct(s, pts) - pts.strength0_pct
-    x = eq.setback_exponent(gained, s.motor, p["setback_strength_coef_per_pct"], p["setback_motor_coef"])
-    return base_per_day * np.exp(x)
+    return eq.setback_hazard(base_per_day, _setback_exponent(s, pts, p))
+
+
+def setback_probability(s: State, pts: Patients, p: dict, base_per_day: float) -> np.ndarray:
+    """Probability of a setback today (``1 - exp(-hazard)``, see :func:`setback_hazard`)."""
+    return eq.setback_probability(base_per_day, _setback_exponent(s, pts, p))
 
 
 def setback(s: State, pts: Patients, p: dict, hit) -> State:

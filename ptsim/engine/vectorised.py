@@ -293,8 +293,8 @@ def run(
             state = step.advance(state)  # == model.advance_days(state, pts, p, nh, 1.0)
             at_risk = d >= discharge  # a bool, or one per patient with a policy
             if np.any(base_hazard > 0) and np.any(at_risk):
-                hazard = model.setback_hazard(state, pts, p, base_hazard)
-                hit = (draws["setback"].on(d) < -np.expm1(-hazard)) & at_risk
+                prob = model.setback_probability(state, pts, p, base_hazard)
+                hit = (draws["setback"].on(d) < prob) & at_risk
                 if hit.any():
                     state = model.setback(state, pts, p, hit)
         dose, flared = no_dose, no_flare
