@@ -79,10 +79,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as cache:
         cold = first_call(cache)
         warm = first_call(cache)
-    print(f"new process, empty cache: import ptsim {cold[0]:.2f} s, first compare {cold[1]:.1f} s (compiles), "
-          f"second {1e3 * cold[2]:.0f} ms")  # fmt: skip
-    print(f"new process, warm cache:  import ptsim {warm[0]:.2f} s, first compare {warm[1]:.2f} s (loads), "
-          f"second {1e3 * warm[2]:.0f} ms")  # fmt: skip
+    for label, (imp, first, second) in (("empty cache", cold), ("warm cache ", warm)):
+        print(f"new process, {label}: import ptsim {imp:.2f} s, first compare {first:.2f} s, "
+              f"second {1e3 * second:.0f} ms")  # fmt: skip
     print(f"import numba alone: {import_numba_s():.2f} s")
 
 
