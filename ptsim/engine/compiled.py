@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import types
 from collections import namedtuple
+from typing import Any
 
 import numpy as np
 
@@ -75,7 +76,7 @@ from ptsim.inputs.cohort import to_patients
 try:
     import numba
 except ImportError:  # pragma: no cover - depends on the environment
-    numba = None
+    numba = None  # type: ignore[assignment]  # numba is optional: AVAILABLE says whether it loaded
 
 AVAILABLE = numba is not None
 
@@ -528,7 +529,7 @@ def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, dra
     final = model.State(*state)
     arrays = {name: values[j].T for j, name in enumerate(OUTCOMES)}
     sd = np.sqrt(daily_m2 / (n - 1)) if n > 1 else np.full((4, t), math.nan)
-    extra = {}
+    extra: dict[str, Any] = {}
     if record_days is not None:
         daily = DailySummary(
             day=np.arange(t),

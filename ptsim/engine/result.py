@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ptsim.core import model
+from ptsim.core.vocabulary import OUTCOMES
 from ptsim.inputs.conditions import Condition
 from ptsim.inputs.plans import Plan
 
-OUTCOMES = {
-    "rom": "deg",
-    "pain": "NPRS 0-10",
-    "strength": "% of normal",
-    "function": "0-100",
-}
-"""The recorded outcomes and their units."""
+if TYPE_CHECKING:  # pandas is imported where it is used, to keep `import ptsim` light
+    import pandas as pd
 
 
 @dataclass
@@ -32,7 +29,7 @@ class DailySummary:
         Patients summarised.
     mean, sd : dict of outcome name -> (days + 1,) float array
         Mean and standard deviation (ddof=1; NaN for one patient) across patients, in the outcome's
-        unit (see ``ptsim.engine.simulate.OUTCOMES``).
+        unit (see ``ptsim.core.vocabulary.OUTCOMES``).
     setbacks, flares : (days + 1,) int arrays
         Patients with a setback / an exercise flare on each day.
     """
@@ -68,7 +65,7 @@ class DailySummary:
                 {
                     "day": self.day,
                     "outcome": k,
-                    "unit": OUTCOMES[k],
+                    "unit": OUTCOMES[k].unit,
                     "mean": self.mean[k],
                     "sd": self.sd[k],
                     "n": self.n,
@@ -95,8 +92,8 @@ def merge_summaries(parts: list[DailySummary]) -> DailySummary:
         n=n,
         mean=mean,
         sd=sd,
-        setbacks=sum(s.setbacks for s in parts),
-        flares=sum(s.flares for s in parts),
+        setbacks=np.sum([s.setbacks for s in parts], axis=0),
+        flares=np.sum([s.flares for s in parts], axis=0),
     )
 
 
@@ -140,7 +137,7 @@ class Result:
 
     condition: Condition
     plan: Plan
-    cohort: object
+    cohort: pd.DataFrame
     seed: int
     day: np.ndarray
     rom: np.ndarray
@@ -150,7 +147,7 @@ class Result:
     exercise_dose: np.ndarray
     setback_events: np.ndarray
     flare_events: np.ndarray
-    final_state: model.State = field(repr=False, default=None)
+    final_state: model.State | None = field(repr=False, default=None)
     setback_count: np.ndarray | None = field(repr=False, default=None)
     flare_count: np.ndarray | None = field(repr=False, default=None)
     daily: DailySummary | None = field(repr=False, default=None)
@@ -229,10 +226,7 @@ class Result:
                 "plan": self.plan.name,
                 "patient_id": np.repeat(self.cohort["patient_id"].to_numpy(), t),
                 "day": np.tile(self.day, n),
-                "rom_deg": self.rom.ravel(),
-                "pain_nprs": self.pain.ravel(),
-                "strength_pct_normal": self.strength.ravel(),
-                "function_0_100": self.function.ravel(),
+                **{o.column: self.outcome(k).ravel() for k, o in OUTCOMES.items()},
                 "exercise_dose_min": self.exercise_dose.ravel(),
                 "setback": self.setback_events.ravel(),
                 "flare": self.flare_events.ravel(),

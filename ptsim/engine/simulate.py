@@ -9,14 +9,16 @@ and patient *i* is the same person in every plan and in any cohort size.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ptsim.core import model
+from ptsim.core.vocabulary import OUTCOMES
 from ptsim.engine import vectorised
-from ptsim.engine.result import OUTCOMES, DailySummary, Result, merge_summaries
+from ptsim.engine.result import DailySummary, Result, merge_summaries
 from ptsim.engine.setup import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_PATIENTS,
@@ -155,31 +157,48 @@ def choose_engine(engine: str, policy=None) -> EngineChoice:
     )
 
 
+Progress = Callable[[int, int, str], object]
+"""A progress callback: ``progress(done, total, plan_name)`` after each plan run (see :func:`compare`)."""
+
+
 def _labelled(res: Result, choice: EngineChoice) -> Result:
     res.engine_note = choice.note
     return res
 
 
 def _run_plans(
-    cond, plans: dict, df, days, seed, record_days, chunk_size, choice: EngineChoice
+    cond,
+    plans: dict,
+    df,
+    days,
+    seed,
+    record_days,
+    chunk_size,
+    choice: EngineChoice,
+    progress: Progress | None = None,
 ) -> dict[str, Result]:
     """Run resolved plans on the same patients, chunk by chunk, sharing the random draws."""
     runner = choice.runner()
     chunks = _chunks(len(df), record_days, chunk_size)
+    total, done = len(chunks) * len(plans), 0
+
+    def run(name, plan, sub, draws):
+        nonlocal done
+        res = runner(cond, plan, sub, days, seed, record_days=record_days, draws=draws)
+        done += 1
+        if progress is not None:
+            progress(done, total, name)
+        return res
+
     if len(chunks) == 1:
         draws = vectorised.cohort_draws(seed, df["patient_id"].to_numpy(), days + 1)
-        return {
-            name: _labelled(runner(cond, plan, df, days, seed, record_days=record_days, draws=draws), choice)
-            for name, plan in plans.items()
-        }
+        return {name: _labelled(run(name, plan, df, draws), choice) for name, plan in plans.items()}
     merged = {name: _Assembled(len(df)) for name in plans}
     for lo, hi in chunks:
         sub = df.iloc[lo:hi]
         draws = vectorised.cohort_draws(seed, sub["patient_id"].to_numpy(), days + 1)
         for name, plan in plans.items():
-            merged[name].add(
-                lo, hi, runner(cond, plan, sub, days, seed, record_days=record_days, draws=draws)
-            )
+            merged[name].add(lo, hi, run(name, plan, sub, draws))
     return {name: _labelled(m.result(df), choice) for name, m in merged.items()}
 
 
@@ -215,7 +234,10 @@ class _Assembled:
     COUNTS = ("setback_count", "flare_count")
 
     def __init__(self, n: int):
-        self.n, self.arrays, self.dailies, self.first = n, {}, [], None
+        self.n = n
+        self.arrays: dict[str, np.ndarray] = {}
+        self.dailies: list[DailySummary] = []
+        self.first: Result | None = None
 
     def add(self, lo: int, hi: int, res: Result) -> None:
         if self.first is None:
@@ -231,6 +253,9 @@ class _Assembled:
 
     def result(self, df) -> Result:
         first = self.first
+        if first is None:
+            raise ValueError("no chunk of patients was simulated")
+        arrays: dict[str, Any] = {k: self.arrays.get(k) for k in self.PER_PATIENT + self.COUNTS}
         return Result(
             condition=first.condition,
             plan=first.plan,
@@ -240,7 +265,7 @@ class _Assembled:
             final_state=None,
             daily=merge_summaries(self.dailies) if self.dailies else None,
             engine=first.engine,
-            **{k: self.arrays.get(k) for k in self.PER_PATIENT + self.COUNTS},
+            **arrays,
         )
 
 
@@ -324,7 +349,7 @@ class Comparison(Mapping):
                             name,
                             d,
                             outcome,
-                            OUTCOMES[outcome],
+                            OUTCOMES[outcome].unit,
                             mean[j],
                             sd[j],
                             mean[j] - half[j],
@@ -358,6 +383,7 @@ def compare(
     record_days=None,
     chunk_size: int | None = None,
     engine: str = "auto",
+    progress: Progress | None = None,
 ) -> Comparison:
     """Simulate several plans on the same patients (common random numbers).
 
@@ -367,11 +393,26 @@ def compare(
     plans : mapping of name to Plan, or a list of plans / names; default all standard plans
     n_patients, days, seed, cohort, record_days, chunk_size, engine
         As for :func:`simulate`.
+    progress : callable, optional
+        Called as ``progress(done, total, plan_name)`` each time a plan has run: ``done`` runs of
+        ``total`` are finished, the last for ``plan_name``. ``total`` is the number of plans, times the
+        number of chunks of patients when the cohort runs in chunks (``record_days`` or
+        ``chunk_size``). Its return value is ignored; an exception it raises stops the comparison.
+        For a progress bar, e.g. ``tqdm``: ``progress=lambda done, total, name: bar.update(1)``.
 
     Returns
     -------
     Comparison
         A mapping of plan name to :class:`Result`, with ``summary()``.
+
+    Examples
+    --------
+    >>> import ptsim
+    >>> seen = []
+    >>> comp = ptsim.compare("knee_oa", ["usual_care", "combined"], n_patients=5, days=7,
+    ...                      progress=lambda done, total, name: seen.append((done, total, name)))
+    >>> seen
+    [(1, 2, 'usual_care'), (2, 2, 'combined')]
     """
     from ptsim.inputs.plans import standard_plans
 
@@ -390,16 +431,20 @@ def compare(
     seed = check_count(seed, "seed", 0)
     record_days = check_record_days(record_days, days)
     chunk_size = check_chunk_size(chunk_size)
+    if progress is not None and not callable(progress):
+        raise ValueError(
+            f"progress must be a callable progress(done, total, plan_name) or None, got {progress!r}"
+        )
     choice = choose_engine(engine)
     df = cohort_for(cond, n_patients, seed, cohort)
     resolved = {name: plan.resolve(cond) for name, plan in items}
-    return Comparison(_run_plans(cond, resolved, df, days, seed, record_days, chunk_size, choice))
+    return Comparison(_run_plans(cond, resolved, df, days, seed, record_days, chunk_size, choice, progress))
 
 
 def trace_session(
     condition,
     session,
-    n_patients: int = 1,
+    n_patients: int | None = 1,
     seed: int = 0,
     minutes_after: float = 60.0,
     step_min: float = 1.0,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -35,8 +36,9 @@ from ptsim.inputs.conditions import Condition
 from ptsim.inputs.plans import Plan, Session
 
 __all__ = ["DailySummary", "merge_summaries"]  # re-exported: they lived here before result.py
+from ptsim.core.vocabulary import OUTCOME_NAMES
 
-OUTPUTS = ("rom", "pain", "strength", "function")
+OUTPUTS = OUTCOME_NAMES  # the order step() returns them in
 
 
 def _zeros(shape, dtype=float) -> np.ndarray:
@@ -107,7 +109,7 @@ class DailyDraws:
     def __init__(self, seed: int, stream: str, ids, n_days: int):
         self.keys = patient_keys(seed, stream, ids)
         self.n_days = n_days
-        self._table = None
+        self._table: np.ndarray | None = None
 
     def on(self, day: int) -> np.ndarray:
         if self.keys.shape[0] * self.n_days <= self.TABLE_LIMIT:
@@ -143,8 +145,8 @@ class Trajectories:
         if hit is not None:
             self.setbacks[d] = hit
 
-    def arrays(self) -> dict:
-        out = {k: v.T for k, v in self.values.items()}
+    def arrays(self) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {k: v.T for k, v in self.values.items()}
         out.update(
             day=self.day,
             exercise_dose=self.dose.T,
@@ -202,8 +204,8 @@ class Recorded:
             if hit is not None:
                 self.setbacks[j] = hit
 
-    def arrays(self) -> dict:
-        out = {k: v.T for k, v in self.values.items()}
+    def arrays(self) -> dict[str, Any]:  # Result's fields: arrays and the DailySummary
+        out: dict[str, Any] = {k: v.T for k, v in self.values.items()}
         out.update(
             day=self.day,
             exercise_dose=self.dose.T,
@@ -285,7 +287,7 @@ def run(
     no_dose, no_flare = step.zeros, _zeros(n, bool)
 
     runner = None if make_policy_runner is None else make_policy_runner(pts)
-    discharge = plan.discharge_day if runner is None else runner.discharge  # per patient with a policy
+    discharge: int | np.ndarray = plan.discharge_day if runner is None else runner.discharge  # per patient
     state = model.initial_state(pts)
     for d in range(t):
         hit = None
@@ -302,7 +304,7 @@ def run(
             state, dose, flared = runner.day(d, state, bool(clinic[d]), freq[d])
         elif clinic[d]:
             state, dose, flared = run_session(state, pts, p, plan.session)
-        elif freq[d] > 0:
+        elif home is not None and freq[d] > 0:
             prob = model.home_probability(state, pts, p, freq[d])
             does = draws["home_exercise"].on(d) < prob
             if does.any():
