@@ -83,7 +83,9 @@ AVAILABLE = numba is not None
 _TECHNIQUE_FIELDS = ("window_max_frac", "relief_max_frac", "pain_drop_frac", "remodel_per_min")
 _DAY_FACTORS = tuple(k for k in model.DayFactors.__dataclass_fields__ if not k.endswith(("_end", "_deg")))
 
-KernelParams = namedtuple(
+# (through an Any: the fields are generated from PARAMETERS, so a type checker cannot list them)
+_namedtuple: Any = namedtuple
+KernelParams = _namedtuple(
     "KernelParams",
     dict.fromkeys(
         [n for n in PARAMETERS if not n.startswith(TECHNIQUES)]
@@ -94,7 +96,7 @@ KernelParams = namedtuple(
 (``model.DayFactors``), by name; each an ``(n,)`` array (one value per patient: a per-patient array
 or a repeated scalar)."""
 
-SessionTable = namedtuple(
+SessionTable = _namedtuple(
     "SessionTable",
     [
         "kind",
@@ -359,12 +361,12 @@ def _kernel(
 
 # The functions the kernel calls, by the names it calls them: the equations and streams' mixers, and
 # this module's helpers. ``kernels`` binds them all in one namespace and compiles them together.
-_EQUATIONS = {
+_EQUATIONS: dict[str, Any] = {
     name: f
     for name, f in vars(equations).items()
     if isinstance(f, types.FunctionType) and f.__module__ == equations.__name__
 }
-_HELPERS = {
+_HELPERS: dict[str, Any] = {
     "mix64": mix64,
     "unit_from_bits": unit_from_bits,
     "_exercise": _exercise,
@@ -380,9 +382,8 @@ def kernels(compiled: bool = True) -> types.SimpleNamespace:
 
     Every function is rebound to a copy of its module's globals in which the names of the kernel's
     functions are the compiled (or plain) versions, so the compiled kernel calls the compiled
-    equations. Compiled functions are
-    cached on disk (``cache=True``): a new process loads them instead of compiling (see
-    ``docs/performance.md``).
+    equations. Compiled functions are cached on disk (``cache=True``): a new process loads them
+    instead of compiling (see ``docs/performance.md``).
     """
     if compiled and not AVAILABLE:
         raise ValueError("engine='numba' needs the numba package: pip install numba (or engine='numpy')")
@@ -397,8 +398,9 @@ def kernels(compiled: bool = True) -> types.SimpleNamespace:
                 return f
             # The day's helpers take the parameter tables (namedtuples of ~60 arrays) by value:
             # inlined into the kernel, they cost nothing; called, each call would copy the tables.
-            inline = "always" if name in ("_exercise", "_session") else "never"
-            return numba.njit(cache=True, error_model="numpy", inline=inline)(f)
+            if name in ("_exercise", "_session"):
+                return numba.njit(cache=True, error_model="numpy", inline="always")(f)
+            return numba.njit(cache=True, error_model="numpy")(f)
 
         built = {
             name: jit(
@@ -419,7 +421,7 @@ def _per_patient(value, n: int) -> np.ndarray:
     return np.ascontiguousarray(np.broadcast_to(a, (n,)))
 
 
-def kernel_params(cond, pts: model.Patients) -> KernelParams:
+def kernel_params(cond, pts: model.Patients) -> Any:  # a KernelParams
     """The parameters the kernel reads, by name (see :class:`KernelParams`)."""
     p, nh, n = cond.parameters, cond.natural_history, pts.n
     f = vars(model.day_factors(pts, p, nh, 1.0))
@@ -433,7 +435,7 @@ def kernel_params(cond, pts: model.Patients) -> KernelParams:
     return KernelParams(**{k: _per_patient(values[k], n) for k in KernelParams._fields})
 
 
-def session_table(session, p: dict, n: int) -> SessionTable:
+def session_table(session, p: dict, n: int) -> Any:  # a SessionTable
     """A resolved session's components as arrays, by name (see :class:`SessionTable`)."""
     comps = session.components
     k = len(comps)

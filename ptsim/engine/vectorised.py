@@ -237,6 +237,7 @@ def run_session(state, pts, p, session: Session, on_component=None):
     for comp in session.components:
         before = state
         if comp.kind == "exercise":
+            assert comp.intensity is not None  # Component sets an exercise's effort (default 0.7)
             state, d, f = model.exercise(state, pts, p, comp.minutes, comp.intensity)
             dose += d
             flared |= f
