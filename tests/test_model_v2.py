@@ -184,7 +184,7 @@ def test_auto_engine_falls_back_to_numpy_when_a_v2_mechanism_is_on():
     plain = ptsim.simulate(cond, "combined", n_patients=5, days=30)
     np.testing.assert_array_equal(auto.pain, plain.pain)
     if compiled.AVAILABLE:
-        with pytest.raises(ValueError, match="model-v2 mechanisms .*engine='numpy'"):
+        with pytest.raises(ValueError, match="model-v2 mechanisms .*use 'numpy'"):
             ptsim.simulate(cond, "combined", n_patients=5, days=30, engine="numba")
 
 

@@ -266,6 +266,7 @@ def _simulate_trials(
     days: int,
     dropout: float,
     min_pain_nprs: float | None = None,
+    engine: str = "auto",
 ):
     """Patient-level data of ``n_trials`` independent trials (a ``trial`` column tells them apart).
 
@@ -275,7 +276,7 @@ def _simulate_trials(
     import pandas as pd
 
     from ptsim.analysis.outcomes import measure
-    from ptsim.engine.simulate import _run
+    from ptsim.engine.simulate import run_cohort
 
     names = list(plans)
     total = len(names) * n_per_arm
@@ -296,9 +297,9 @@ def _simulate_trials(
         sub = cohort[sel].reset_index(drop=True)
         arm = plans[name]
         if isinstance(arm, Plan):
-            res = _run(cond, arm.resolve(cond), sub, days, seed)
-        else:  # an adaptive plan (policy), see ptsim.engine.adaptive
-            res = _run(cond, arm.plan.resolve(cond), sub, days, seed, policy=arm)
+            res = run_cohort(cond, arm.resolve(cond), sub, days, seed, engine=engine)
+        else:  # an adaptive plan (policy; numpy engine), see ptsim.engine.adaptive
+            res = run_cohort(cond, arm.plan.resolve(cond), sub, days, seed, policy=arm, engine=engine)
         m = measure(res, assess_days, seed)
         d_idx = m["day"].to_numpy()
         pos = np.tile(np.arange(len(sub)), len(assess_days))
@@ -804,6 +805,7 @@ def run_trial(
     reference: str | None = None,
     factors: Mapping[str, tuple[int, int]] | None = None,
     min_pain_nprs: float | None = None,
+    engine: str = "auto",
 ) -> Trial:
     """Simulate a randomised trial.
 
@@ -839,6 +841,8 @@ def run_trial(
         least this (0-10). Candidates are screened in id order; with day-to-day symptom fluctuation
         (``pain_fluctuation_sd_frac``) patients then enrol on bad days and improve on average in
         every arm, usual care included: regression to the mean.
+    engine : {"auto", "numba", "numpy"}
+        As for :func:`ptsim.simulate` (adaptive arms run on the numpy engine).
 
     Returns
     -------
@@ -864,7 +868,7 @@ def run_trial(
         condition, arms, n_per_arm, seed, assess_days, dropout, days, reference
     )
     min_pain = _check_min_pain(min_pain_nprs)
-    data = _simulate_trials(cond, plans, n, seed, 1, assess, days, dropout, min_pain)
+    data = _simulate_trials(cond, plans, n, seed, 1, assess, days, dropout, min_pain, engine)
     fac = _factors(list(plans), factors)
     return Trial(cond, plans, n, seed, assess, days, dropout, reference, fac, data, min_pain)
 
@@ -881,6 +885,7 @@ def repeat_trials(
     reference: str | None = None,
     factors: Mapping[str, tuple[int, int]] | None = None,
     min_pain_nprs: float | None = None,
+    engine: str = "auto",
 ) -> list[Trial]:
     """Many independent replications of a trial, simulated together (fast).
 
@@ -894,7 +899,7 @@ def repeat_trials(
     ----------
     n_trials : int
         Number of trials (>= 1).
-    condition, arms, n_per_arm, seed, assess_days, dropout, days, reference, factors, min_pain_nprs
+    condition, arms, n_per_arm, seed, assess_days, dropout, days, reference, factors, min_pain_nprs, engine
         As for :func:`run_trial` (with an entry criterion, trial ``t`` holds the enrolled patients
         ``t*N ... (t+1)*N - 1`` in screening order instead of those ids).
 
@@ -914,7 +919,7 @@ def repeat_trials(
     n_trials = check_count(n_trials, "n_trials", 1)
     fac = _factors(list(plans), factors)
     min_pain = _check_min_pain(min_pain_nprs)
-    data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout, min_pain)
+    data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout, min_pain, engine)
     return [
         Trial(
             cond, plans, n, seed, assess, days, dropout, reference, fac, df.reset_index(drop=True), min_pain
@@ -936,6 +941,7 @@ def power(
     dropout: float = DEFAULT_DROPOUT,
     reference: str | None = None,
     min_pain_nprs: float | None = None,
+    engine: str = "auto",
 ):
     """Power by simulation: the share of simulated trials whose ANCOVA p-value is below ``alpha``.
 
@@ -945,7 +951,7 @@ def power(
 
     Parameters
     ----------
-    condition, arms, assess_days, dropout, reference, min_pain_nprs
+    condition, arms, assess_days, dropout, reference, min_pain_nprs, engine
         As for :func:`run_trial`.
     n_per_arm : list of int
         Sample sizes per arm to evaluate (each >= 2).
@@ -993,7 +999,7 @@ def power(
         raise ValueError(f"day {day!r} is not an assessment day; assessment days: {assess}")
     rows = []
     for n in sizes:
-        data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout, min_pain)
+        data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout, min_pain, engine)
         estimates: dict[str, list[float]] = {a: [] for a in plans if a != reference}
         significant = {a: 0 for a in estimates}
         for _, trial_df in data.groupby("trial"):
