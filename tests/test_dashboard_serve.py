@@ -57,6 +57,7 @@ def test_an_address_of_another_computer_is_a_usage_error(capsys):
         ("--cull-idle-minutes", "-1", "a number of minutes in [0, 1440]"),
         ("--cull-idle-minutes", "1441", "a number of minutes in [0, 1440]"),
         ("--port", "65536", "a port number in [0, 65535]"),
+        ("--preheat", "21", "a number of sessions in [0, 20]"),
     ],
 )
 def test_a_bad_number_is_a_usage_error_naming_the_option(capsys, option, value, accepted):
@@ -71,6 +72,12 @@ def test_a_bad_token_is_a_usage_error(capsys, token):
     err = _one_line_error(capsys)
     assert "ptsim dashboard: error: --token: token must be at least 8 letters, digits" in err
     assert token not in err  # a secret is not echoed
+
+
+def test_ready_sessions_must_leave_room_for_students(capsys):
+    assert cli.main(["dashboard", "--preheat", "5", "--max-sessions", "5"]) == cli.EXIT_USAGE
+    err = _one_line_error(capsys)
+    assert "--preheat: 5 ready sessions leave no place for students with --max-sessions 5" in err
 
 
 def test_token_and_no_token_exclude_each_other(capsys):
@@ -122,6 +129,10 @@ def test_voila_command_carries_the_host_the_cap_and_culling(tmp_path):
     assert f"--ClassroomKernelManager.max_kernels={dashboard.DEFAULT_MAX_SESSIONS}" in default
     assert f"--MappingKernelManager.cull_idle_timeout={dashboard.DEFAULT_CULL_IDLE_MINUTES * 60}" in default
     assert "--MappingKernelManager.cull_idle_timeout=0" in dashboard.voila_command(9001, cull_idle_minutes=0)
+    assert not any("preheat" in part or "pool_size" in part for part in default)
+    ready = dashboard.voila_command(9001, preheat=3)
+    assert "--VoilaConfiguration.preheat_kernel=True" in ready
+    assert "--VoilaConfiguration.default_pool_size=3" in ready
 
 
 @pytest.mark.parametrize(
@@ -131,6 +142,7 @@ def test_voila_command_carries_the_host_the_cap_and_culling(tmp_path):
         ({"max_sessions": 40.0}, "max_sessions must be a whole number in [1, 500]"),
         ({"cull_idle_minutes": -5}, "cull_idle_minutes must be a whole number in [0, 1440]"),
         ({"host": "example.org"}, "host must be an IP address of this computer"),
+        ({"preheat": 21}, "preheat must be a whole number in [0, 20]"),
     ],
 )
 def test_voila_command_refuses_bad_settings(kwargs, message):
@@ -219,6 +231,10 @@ def test_loopback_needs_no_token_by_default(capsys, fake_voila):
     out, err = capsys.readouterr()
     assert fake_voila.seen["config"] is None and "warning" not in err
     assert "?token=" not in out and "--Voila.ip=127.0.0.1" in fake_voila.seen["command"]
+    # one session is kept ready by default, none when only one session is allowed
+    assert "--VoilaConfiguration.default_pool_size=1" in fake_voila.seen["command"]
+    assert cli.main(["dashboard", "--port", "0", "--no-browser", "--max-sessions", "1"]) == cli.EXIT_OK
+    assert not any("pool_size" in part for part in fake_voila.seen["command"])
 
 
 # --- the cap, in the kernel manager Voila runs ----------------------------------------------------
@@ -273,6 +289,8 @@ def test_a_server_with_a_token_refuses_requests_without_it(tmp_path):
                 "--no-browser",
                 "--token",
                 token,
+                "--preheat",  # no kernel is started unless someone gets in
+                "0",
             ],
             stdout=out,
             stderr=subprocess.STDOUT,

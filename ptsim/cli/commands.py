@@ -842,6 +842,8 @@ def _trial_run(args) -> int:
 
 DASHBOARD_START_TIMEOUT_S = 120.0
 """Longest wait (seconds) for Voila to start listening."""
+DASHBOARD_PREHEAT = 1
+"""Sessions kept ready by default: the next tab opened shows the dashboard at once (docs/performance.md)."""
 
 
 def _dashboard_arguments(parser: argparse.ArgumentParser) -> None:
@@ -852,6 +854,7 @@ def _dashboard_arguments(parser: argparse.ArgumentParser) -> None:
         DEFAULT_PORT,
         HOST,
         MAX_SESSIONS_LIMIT,
+        PREHEAT_LIMIT,
     )
 
     parser.add_argument(
@@ -897,6 +900,15 @@ def _dashboard_arguments(parser: argparse.ArgumentParser) -> None:
         f"(default {DEFAULT_CULL_IDLE_MINUTES}; 0: never)",
     )
     parser.add_argument(
+        "--preheat",
+        type=_whole_number(0, PREHEAT_LIMIT, "a number of sessions"),
+        default=None,
+        metavar="K",
+        help="keep K sessions ready that have already computed the dashboard, so that the next K tabs show "
+        "it at once (default 1, or 0 with --max-sessions 1; each uses memory while it waits and counts "
+        "towards --max-sessions)",
+    )
+    parser.add_argument(
         "--no-browser", action="store_true", help="print the address only; do not open a web browser"
     )
 
@@ -938,6 +950,13 @@ def _dashboard_run(args) -> int:
             raise UsageError("--token", _one_line(exc)) from None
     else:
         token = None if (args.no_token or loopback) else dashboard.new_token()
+    preheat = min(DASHBOARD_PREHEAT, args.max_sessions - 1) if args.preheat is None else args.preheat
+    if preheat >= args.max_sessions:
+        raise UsageError(
+            "--preheat",
+            f"{preheat} ready sessions leave no place for students with --max-sessions "
+            f"{args.max_sessions}: keep --preheat below --max-sessions",
+        )
     if not dashboard.voila_installed():
         raise UsageError(
             None, 'the dashboard needs Voila, which is not installed: pip install "ptsim[lab]" (or voila)'
@@ -976,6 +995,7 @@ def _dashboard_run(args) -> int:
             max_sessions=args.max_sessions,
             cull_idle_minutes=args.cull_idle_minutes,
             config_dir=Path(config_dir),
+            preheat=preheat,
         )
         proc = subprocess.Popen(command, env=dashboard.voila_environment())
         try:

@@ -35,6 +35,8 @@ DEFAULT_CULL_IDLE_MINUTES = 20
 idle this long is shut down, freeing its place."""
 CULL_IDLE_MINUTES_LIMIT = 24 * 60
 """The highest ``--cull-idle-minutes`` accepted (0 turns culling off)."""
+PREHEAT_LIMIT = 20
+"""The most kernels ``--preheat`` keeps ready."""
 CULL_INTERVAL_S = 60
 """How often (seconds) the server looks for idle sessions to shut down."""
 TOKEN_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -147,6 +149,7 @@ def voila_command(
     max_sessions: int = DEFAULT_MAX_SESSIONS,
     cull_idle_minutes: int = DEFAULT_CULL_IDLE_MINUTES,
     config_dir: Path | None = None,
+    preheat: int = 0,
 ) -> list[str]:
     """The command that serves the dashboard with Voila on ``host:port``.
 
@@ -171,6 +174,11 @@ def voila_command(
     cull_idle_minutes : int
         Minutes (0 to ``CULL_IDLE_MINUTES_LIMIT``; 0: never) after which an idle kernel with no
         browser connected is shut down.
+    preheat : int
+        Kernels (0 to ``PREHEAT_LIMIT``) that have already run the dashboard, kept ready for the next
+        browser tabs (Voila's pre-heated kernels): a tab that gets one shows the figure at once
+        instead of after the kernel's imports and first simulation. They count towards
+        ``max_sessions``. 0: none, each tab starts its own kernel.
     config_dir : Path, optional
         A private directory holding ``voila.json`` (the token), the only place Voila then reads
         configuration files from (without it, Voila's defaults: the working directory and Jupyter's).
@@ -179,6 +187,7 @@ def voila_command(
     host = check_host(host)
     _check_whole(max_sessions, "max_sessions", 1, MAX_SESSIONS_LIMIT)
     _check_whole(cull_idle_minutes, "cull_idle_minutes", 0, CULL_IDLE_MINUTES_LIMIT)
+    _check_whole(preheat, "preheat", 0, PREHEAT_LIMIT)
     return [
         python or sys.executable,
         "-m",
@@ -196,6 +205,11 @@ def voila_command(
         f"--MappingKernelManager.cull_idle_timeout={cull_idle_minutes * 60}",
         f"--MappingKernelManager.cull_interval={CULL_INTERVAL_S}",
         "--MappingKernelManager.cull_connected=False",
+        *(
+            ["--VoilaConfiguration.preheat_kernel=True", f"--VoilaConfiguration.default_pool_size={preheat}"]
+            if preheat
+            else []
+        ),
     ]
 
 
