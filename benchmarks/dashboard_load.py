@@ -14,12 +14,13 @@ between moves as a student would. After every step the session checks that the p
 what the Python API gives for the same settings: the table cell by cell and the figure's PNG byte
 for byte (compared by SHA-256, computed in the page), as tests/test_dashboard_browser.py does.
 
-Reported: time to the first figure per session, update times (key press to the right figure and
-table shown; median, 90th percentile, max), the server's memory (Voila plus its kernels,
-proportional set sizes summed, sampled every 2 seconds: peak and at the end), errors (wrong figures, timeouts,
-console errors, a server that stopped, tracebacks in its log). The whole run is bounded by
-``--timeout`` seconds. Wall-clock times on a machine shared with other work: the load average is
-printed with them.
+Reported: time to the first figure per session; update times (key press to the right figure and
+table shown; median, 90th percentile, max); the server's memory (Voila plus its kernels, proportional
+set sizes summed, sampled every 2 seconds: peak and at the end); the CPU time of the server with its
+kernels and of the browser (which here shares the machine, while in a class each student's browser
+runs on their own device); errors (wrong figures, timeouts, console errors, a server that stopped,
+tracebacks in its log). The whole run is bounded by ``--timeout`` seconds. Wall-clock times on a
+machine shared with other work: the load average is printed with them.
 """
 
 from __future__ import annotations
@@ -246,6 +247,34 @@ async def drive(url, n, expected, step_timeout_s, stagger_s, seed):
     return sorted(record, key=lambda r: r["session"])
 
 
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its live descendants."""
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0.0
+    for p in [root, *root.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def kernel_niceness_of(pid: int) -> list[int]:
+    import psutil
+
+    out = []
+    for p in psutil.Process(pid).children(recursive=True):
+        try:
+            if "ipykernel_launcher" in " ".join(p.cmdline()):
+                out.append(p.nice())
+        except psutil.Error:
+            pass
+    return sorted(set(out))
+
+
 def percentile(values, q):
     values = sorted(values)
     if not values:
@@ -290,6 +319,7 @@ def main(argv=None) -> int:
         time.sleep(2)
         sampler = MemorySampler(proc.pid)
         idle_mb, idle_kernels = sampler.measure()
+        kernel_niceness = kernel_niceness_of(proc.pid)
         sampler.start()
         url = dashboard.url(port, token=TOKEN)
         t0 = time.monotonic()
@@ -302,6 +332,8 @@ def main(argv=None) -> int:
         wall = time.monotonic() - t0
         end_mb, end_kernels = sampler.measure()
         alive = proc.poll() is None
+        cpu_server = tree_cpu_s(proc.pid)
+        cpu_browser = tree_cpu_s(os.getpid()) - cpu_server - sum(os.times()[:2])
     finally:
         if sampler is not None:
             sampler.stopped.set()
@@ -345,6 +377,8 @@ def main(argv=None) -> int:
             "kernels_at_end": end_kernels,
             "per_kernel_at_peak": (peak[1] - idle_mb) / max(peak[2] - idle_kernels, 1),
         },
+        "cpu_s": {"server_and_kernels": cpu_server, "browser": cpu_browser},
+        "kernel_niceness": kernel_niceness,
         "server_alive_at_end": alive,
         "server_exit_status": proc.returncode,
         "tracebacks_in_server_log": log_text.count("Traceback"),

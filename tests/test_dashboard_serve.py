@@ -318,3 +318,23 @@ def test_a_server_with_a_token_refuses_requests_without_it(tmp_path):
     assert proc.returncode == 143 and "Traceback" not in text, text
     with socket.socket() as s:  # the port is free again
         s.bind((dashboard.HOST, port))
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="process priorities are POSIX")
+def test_kernels_run_at_a_lower_priority_than_the_server():
+    from types import SimpleNamespace
+
+    from ptsim.teaching.dashboard_server import ClassroomKernelManager
+
+    km = ClassroomKernelManager()
+    assert km.kernel_niceness == 10
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        before = os.getpriority(os.PRIO_PROCESS, child.pid)
+        km._kernels["k"] = SimpleNamespace(provisioner=SimpleNamespace(process=child))
+        km._lower_priority("k")
+        assert os.getpriority(os.PRIO_PROCESS, child.pid) == min(before + 10, 19)
+        assert os.getpriority(os.PRIO_PROCESS, 0) == before  # the server's own priority is unchanged
+    finally:
+        child.kill()
+        child.wait()

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import os
+
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from tornado import web
 from traitlets import Integer
@@ -28,10 +30,22 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
 
     Beyond the cap, starting a kernel fails with HTTP 503 and a one-line explanation, which Voila
     shows as the page instead of the dashboard; the server and the sessions already open carry on.
+
+    Kernels run at a lower scheduling priority than the server (``kernel_niceness``): when a class
+    arrives at once and the kernels' simulations take every core, the server still answers at once,
+    so that pages and their scripts load, and each page shows that it is computing, instead of the
+    browsers giving up on a server that does not answer (measured in docs/performance.md).
     """
 
     max_kernels = Integer(
         40, min=1, config=True, help="Most kernels (dashboard sessions) running or starting at once."
+    )
+    kernel_niceness = Integer(
+        10,
+        min=0,
+        max=19,
+        config=True,
+        help="How much lower the kernels' priority is than the server's (nice).",
     )
 
     def _kernels_in_use(self) -> int:
@@ -47,4 +61,16 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
                 "dashboard full: %d of %d sessions in use; a request was refused", in_use, self.max_kernels
             )
             raise web.HTTPError(FULL_STATUS, reason=full_message(self.max_kernels))
-        return await super().start_kernel(*args, **kwargs)
+        kernel_id = await super().start_kernel(*args, **kwargs)
+        self._lower_priority(kernel_id)
+        return kernel_id
+
+    def _lower_priority(self, kernel_id: str) -> None:
+        process = getattr(getattr(self.get_kernel(kernel_id), "provisioner", None), "process", None)
+        if process is None or not self.kernel_niceness or not hasattr(os, "setpriority"):
+            return  # not a local process, or not POSIX: nothing to lower
+        try:
+            current = os.getpriority(os.PRIO_PROCESS, process.pid)
+            os.setpriority(os.PRIO_PROCESS, process.pid, min(current + self.kernel_niceness, 19))
+        except OSError as exc:  # the kernel has just exited: its own error is reported elsewhere
+            self.log.warning("could not lower the priority of kernel %s: %s", kernel_id, exc)
