@@ -43,7 +43,7 @@ use no LaTeX or diagrams, and a handout must open and print offline."""
 # figure and table as static outputs. ``{model_id}`` names the app's widget.
 SNAPSHOT_CODE = """
 import io as _io
-from IPython.display import HTML as _HTML, Image as _Image, display as _display
+from IPython.display import HTML as _HTML, display as _display
 from ipywidgets.widgets.widget import _instances as _widgets
 _app = _widgets.get({model_id!r})
 if _app is None or getattr(_app, "figure", None) is None:
@@ -54,9 +54,14 @@ else:
     _labels = {{k: s.get("label", k) for k, s in _app.specs.items()}}
     _display(_HTML("<p><b>The app at these settings:</b> " + "; ".join(
         f"{{_html.escape(str(_labels[k]))}}: {{_html.escape(str(v))}}" for k, v in _values.items()) + "</p>"))
+    import base64 as _b64
     _buf = _io.BytesIO()
     _app.figure.savefig(_buf, format="png", dpi={dpi})
-    _display(_Image(_buf.getvalue()))
+    _title = _app.figure.get_suptitle() or next(
+        (a.get_title() for a in _app.figure.axes if a.get_title()), "the app's figure")
+    _alt = _html.escape("Figure: " + " ".join(_title.split()), quote=True)
+    _src = "data:image/png;base64," + _b64.b64encode(_buf.getvalue()).decode()
+    _display(_HTML(f'<img alt="{{_alt}}" src="{{_src}}" style="max-width:100%">'))
     if _app.table.value:
         _display(_HTML(_app.table.value))
 """
