@@ -231,7 +231,7 @@ async def session(index, browser, url, expected, record, step_timeout_s, rng):
         await context.close()
 
 
-async def drive(url, n, expected, step_timeout_s, stagger_s, seed):
+async def drive(url, n, expected, step_timeout_s, stagger_s, seed, server_pid, cpu):
     from playwright.async_api import async_playwright
 
     record: list[dict] = []
@@ -243,6 +243,8 @@ async def drive(url, n, expected, step_timeout_s, stagger_s, seed):
             tasks.append(asyncio.create_task(session(i, browser, url, expected, record, step_timeout_s, rng)))
             await asyncio.sleep(stagger_s)
         await asyncio.gather(*tasks)
+        # the browser's CPU time, while it still runs: this process's descendants but the server's
+        cpu["browser"] = tree_cpu_s(os.getpid()) - sum(os.times()[:2]) - tree_cpu_s(server_pid)
         await browser.close()
     return sorted(record, key=lambda r: r["session"])
 
@@ -322,10 +324,13 @@ def main(argv=None) -> int:
         kernel_niceness = kernel_niceness_of(proc.pid)
         sampler.start()
         url = dashboard.url(port, token=TOKEN)
+        cpu: dict = {}
         t0 = time.monotonic()
         record = asyncio.run(
             asyncio.wait_for(
-                drive(url, args.sessions, expected, args.step_timeout, args.stagger, args.seed),
+                drive(
+                    url, args.sessions, expected, args.step_timeout, args.stagger, args.seed, proc.pid, cpu
+                ),
                 timeout=args.timeout,
             )
         )
@@ -333,7 +338,6 @@ def main(argv=None) -> int:
         end_mb, end_kernels = sampler.measure()
         alive = proc.poll() is None
         cpu_server = tree_cpu_s(proc.pid)
-        cpu_browser = tree_cpu_s(os.getpid()) - cpu_server - sum(os.times()[:2])
     finally:
         if sampler is not None:
             sampler.stopped.set()
@@ -377,7 +381,7 @@ def main(argv=None) -> int:
             "kernels_at_end": end_kernels,
             "per_kernel_at_peak": (peak[1] - idle_mb) / max(peak[2] - idle_kernels, 1),
         },
-        "cpu_s": {"server_and_kernels": cpu_server, "browser": cpu_browser},
+        "cpu_s": {"server_and_kernels": cpu_server, "browser": cpu.get("browser")},
         "kernel_niceness": kernel_niceness,
         "server_alive_at_end": alive,
         "server_exit_status": proc.returncode,
