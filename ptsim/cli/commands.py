@@ -971,6 +971,7 @@ def _dashboard_run(args) -> int:
     except ValueError as exc:
         raise UsageError("--host", _one_line(exc)) from None
     loopback = dashboard.is_loopback(host)
+    token: str | None
     if args.token is not None:
         try:
             token = dashboard.check_token(args.token)

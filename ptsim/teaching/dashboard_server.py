@@ -53,7 +53,7 @@ class ClassroomKernelManager(AsyncMappingKernelManager):
         # class arriving at once cannot overshoot the cap.
         return len(set(self._kernels) | set(self._pending_kernels))
 
-    async def start_kernel(self, *args, **kwargs):
+    async def start_kernel(self, *args, **kwargs):  # type: ignore[override]  # async, as jupyter_server's
         """Start a kernel, or raise ``tornado.web.HTTPError(503)`` if ``max_kernels`` are in use."""
         in_use = self._kernels_in_use()
         if in_use >= self.max_kernels:
