@@ -9,11 +9,12 @@ so they can be built in Python, read from TOML and compared.
 from __future__ import annotations
 
 import math
-import tomllib
-from dataclasses import dataclass, replace
+import re
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from ptsim.core.parameters import TECHNIQUES
+from ptsim.inputs.toml_io import check_keys, describe, read_toml, unknown_key_message
 
 COMPONENT_KINDS = (*TECHNIQUES, "manual_therapy", "exercise", "education", "rest")
 """Accepted component kinds. ``manual_therapy`` stands for the condition's indicated techniques
@@ -22,17 +23,35 @@ COMPONENT_KINDS = (*TECHNIQUES, "manual_therapy", "exercise", "education", "rest
 GRADED = (*TECHNIQUES, "manual_therapy")
 
 
+PLAN_NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ .()-]{0,63}")
+"""Accepted plan names: a letter, digit or underscore, then up to 63 letters, digits, spaces and
+``_ . ( ) -``. Names go into output CSV files, where a leading ``= + - @`` would make a spreadsheet
+run the cell as a formula."""
+
+
+def check_plan_name(name) -> str:
+    """A plan name in the safe character set of :data:`PLAN_NAME_PATTERN`, or ``ValueError``."""
+    if not isinstance(name, str) or not PLAN_NAME_PATTERN.fullmatch(name):
+        raise ValueError(
+            f"plan name must be 1-64 characters: a letter, digit or underscore first, then letters, "
+            f"digits, spaces or _ . ( ) - (no formulas in output files), got {describe(name)}"
+        )
+    return name
+
+
 def _finite(value, name, low=0.0, high=math.inf, strict_low=False, integer=False):
+    if hasattr(value, "item") and not isinstance(value, bool):
+        value = value.item() if getattr(value, "ndim", 1) == 0 else value  # numpy scalars
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name} must be a number, got {value!r}")
+        raise ValueError(f"{name} must be a number, got {describe(value)}")
     if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
+        raise ValueError(f"{name} must be finite, got {describe(value)}")
     if integer and value != int(value):
-        raise ValueError(f"{name} must be a whole number, got {value!r}")
+        raise ValueError(f"{name} must be a whole number, got {describe(value)}")
     too_low = value <= low if strict_low else value < low
     if too_low or value > high:
         rng = f"{'(' if strict_low else '['}{low:g}, {high:g}]"
-        raise ValueError(f"{name} must be in {rng}, got {value!r}")
+        raise ValueError(f"{name} must be in {rng}, got {describe(value)}")
     return int(value) if integer else float(value)
 
 
@@ -102,6 +121,15 @@ class Session:
     minutes: float = 45.0
 
     def __post_init__(self):
+        if isinstance(self.components, Component):
+            raise ValueError(
+                "session components must be a tuple of Component objects, got one Component; "
+                "write Session((component,)) or Session([component])"
+            )
+        if isinstance(self.components, str) or not hasattr(self.components, "__iter__"):
+            raise ValueError(
+                f"session components must be a tuple of Component objects, got {describe(self.components)}"
+            )
         comps = tuple(self.components)
         for c in comps:
             if not isinstance(c, Component):
@@ -183,13 +211,22 @@ class Plan:
     description: str = ""
 
     def __post_init__(self):
-        if not isinstance(self.name, str) or not self.name:
-            raise ValueError(f"plan name must be a non-empty string, got {self.name!r}")
+        check_plan_name(self.name)
         if not isinstance(self.session, Session):
             raise ValueError(f"plan {self.name!r}: session must be a Session, got {self.session!r}")
+        if self.home is not None and not isinstance(self.home, HomeProgramme):
+            raise ValueError(f"plan {self.name!r}: home must be a HomeProgramme or None, got {self.home!r}")
         spw = _finite(self.sessions_per_week, "sessions_per_week", 0, 7, integer=True)
         object.__setattr__(self, "sessions_per_week", spw)
-        object.__setattr__(self, "weeks", _finite(self.weeks, "weeks", 0, 520, integer=True))
+        weeks = _finite(self.weeks, "weeks", 0, 520, integer=True)
+        object.__setattr__(self, "weeks", weeks)
+        if self.session.components and (spw == 0 or weeks == 0):
+            zero = "sessions_per_week is 0" if spw == 0 else "weeks is 0"
+            raise ValueError(
+                f"plan {self.name!r}: the session holds treatment ({self.session}) but {zero}, so it "
+                "would never be given; give at least 1 session a week for at least 1 week, or an empty "
+                "Session(()) for no clinic care"
+            )
         if self.home is not None and spw + self.home.days_per_week > 7:
             raise ValueError(
                 f"plan {self.name!r}: {spw} clinic sessions plus {self.home.days_per_week:g} home "
@@ -265,6 +302,9 @@ def standard_plans(
         Length of a session (minutes, at least 10); the manual and exercise minutes scale with it.
     """
     _finite(session_minutes, "session_minutes", 10, 600)
+    # A standard plan with treatment needs visits: 0 a week or 0 weeks would silently be no care.
+    _finite(sessions_per_week, "sessions_per_week (standard plans)", 1, 7, integer=True)
+    _finite(weeks, "weeks (standard plans)", 1, 520, integer=True)
     edu = Component("education", 5)
     work = session_minutes - 5
     manual, ex = 15 / 40 * work, 25 / 40 * work
@@ -313,52 +353,89 @@ def load_plan(path: str | Path) -> Plan:
     The file has ``name``, ``description``, ``sessions_per_week``, ``weeks``, a ``[session]`` table
     with ``minutes`` and an array of ``[[session.components]]`` (``kind``, ``minutes``,
     ``intensity``), and optionally a ``[home]`` table with the fields of :class:`HomeProgramme`.
-    Errors name the file and the key.
+    Errors name the file and the key; unknown keys, a missing ``[session]`` and a plan without
+    components or a home programme are errors (the no-treatment plan is the standard plan
+    ``usual_care``).
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"plan file not found: {path}")
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from None
-    return plan_from_dict(doc, str(path))
+    return plan_from_dict(read_toml(path, "plan file"), str(path))
+
+
+PLAN_KEYS = ("name", "description", "sessions_per_week", "weeks", "session", "home")
+SESSION_KEYS = ("minutes", "components")
+COMPONENT_KEYS = ("kind", "minutes", "intensity")
+HOME_KEYS = tuple(f.name for f in fields(HomeProgramme))
+_COMPONENT_FORM = '{ kind = "exercise", minutes = 20, intensity = 0.7 }'
 
 
 def plan_from_dict(doc: dict, filename: str = "<dict>") -> Plan:
     """Build a plan from a dict shaped like the TOML file of :func:`load_plan`."""
+
+    def fail(key, message):
+        raise ValueError(f"{filename}: key '{key}': {message}")
+
+    if not isinstance(doc, dict) or not doc:
+        raise ValueError(
+            f"{filename}: the plan is empty; expected {', '.join(PLAN_KEYS)} and a [session] table with "
+            "components (the no-treatment plan is the standard plan 'usual_care')"
+        )
+    check_keys(doc, PLAN_KEYS, filename)
+    if "session" not in doc:
+        fail(
+            "session",
+            f"missing; expected a table with minutes and components, e.g. components = [{_COMPONENT_FORM}]",
+        )
+    sess = doc["session"]
+    if not isinstance(sess, dict):
+        fail("session", f"expected a table with minutes and components, got {describe(sess)}")
+    check_keys(sess, SESSION_KEYS, filename, "session")
+    raw = sess.get("components")
+    if not isinstance(raw, list) or not (raw or "home" in doc):
+        fail(
+            "session.components",
+            f"expected a list of components such as [{_COMPONENT_FORM}] (empty only for a plan with a "
+            f"[home] programme), got {describe(raw)}; the no-treatment plan is the standard plan "
+            "'usual_care'",
+        )
     key = "session"
     try:
-        sess = doc.get("session", {})
         comps = []
-        for i, c in enumerate(sess.get("components", [])):
+        for i, c in enumerate(raw):
             key = f"session.components[{i}]"
-            unknown = set(c) - {"kind", "minutes", "intensity"}
+            if not isinstance(c, dict):
+                raise ValueError(f"expected a table such as {_COMPONENT_FORM}, got {describe(c)}")
+            unknown = [k for k in c if k not in COMPONENT_KEYS]
             if unknown:
-                raise ValueError(f"unknown key {sorted(unknown)[0]!r}; accepted: kind, minutes, intensity")
+                raise ValueError(unknown_key_message(filename, key, unknown[0], COMPONENT_KEYS))
             comps.append(Component(c.get("kind"), c.get("minutes"), c.get("intensity")))
         key = "session"
         session = Session(tuple(comps), sess.get("minutes", 45.0))
         home = None
         if "home" in doc:
             key = "home"
+            if not isinstance(doc["home"], dict):
+                raise ValueError(f"expected a table with {', '.join(HOME_KEYS)}, got {describe(doc['home'])}")
+            check_keys(doc["home"], HOME_KEYS, filename, "home")
             home = HomeProgramme(**doc["home"])
+        key = "name"
+        name = doc.get("name", Path(filename).stem)
+        check_plan_name(name)
+        key = "description"
+        description = doc.get("description", "")
+        if not isinstance(description, str):
+            raise ValueError(f"expected a string, got {describe(description)}")
         key = "plan"
-        unknown = set(doc) - {"name", "description", "sessions_per_week", "weeks", "session", "home"}
-        if unknown:
-            key = sorted(unknown)[0]
-            raise ValueError(
-                "unknown key; accepted: name, description, sessions_per_week, weeks, session, home"
-            )
         return Plan(
-            name=doc.get("name", Path(filename).stem),
+            name=name,
             session=session,
             sessions_per_week=doc.get("sessions_per_week", 2),
             weeks=doc.get("weeks", 6),
             home=home,
-            description=doc.get("description", ""),
+            description=description,
         )
-    except (ValueError, TypeError, AttributeError) as exc:
+    except ValueError as exc:
+        if str(exc).startswith(f"{filename}: "):
+            raise
         raise ValueError(f"{filename}: key '{key}': {exc}") from None
 
 
