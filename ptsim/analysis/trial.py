@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ptsim.core.streams import uniforms
-from ptsim.inputs.cohort import check_count, sample_cohort
+from ptsim.inputs.cohort import check_count, check_seed, sample_cohort
 from ptsim.inputs.conditions import Condition, load_condition
 from ptsim.inputs.plans import Component, HomeProgramme, Plan, Session, get_plan
 
@@ -549,7 +549,7 @@ def _setup(condition, arms, n_per_arm, seed, assess_days, dropout, days, referen
     cond = load_condition(condition)
     plans = _arms(arms)
     n_per_arm = check_count(n_per_arm, "n_per_arm", 2)
-    seed = check_count(seed, "seed", 0)
+    seed = check_seed(seed)
     assess, days = _assess_days(assess_days, days)
     dropout = _check_dropout(dropout)
     reference = next(iter(plans)) if reference is None else reference

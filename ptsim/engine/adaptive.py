@@ -297,13 +297,13 @@ def simulate_policy(
     True
     """
     from ptsim.engine.simulate import _check_days, _cohort_for, _run
-    from ptsim.inputs.cohort import check_count
+    from ptsim.inputs.cohort import check_seed
     from ptsim.inputs.conditions import load_condition
 
     check_policy(policy)
     cond = load_condition(condition)
     days = _check_days(days)
-    seed = check_count(seed, "seed", 0)
+    seed = check_seed(seed)
     if cohort is not None and n_patients == 200:
         n_patients = None
     df = _cohort_for(cond, n_patients, seed, cohort)

@@ -16,7 +16,14 @@ import numpy as np
 
 from ptsim.core import model
 from ptsim.engine import vectorised as _engine
-from ptsim.inputs.cohort import check_count, sample_cohort, to_patients, validate_cohort
+from ptsim.inputs.cohort import (
+    check_count,
+    check_memory,
+    check_seed,
+    sample_cohort,
+    to_patients,
+    validate_cohort,
+)
 from ptsim.inputs.conditions import Condition, load_condition
 from ptsim.inputs.plans import Plan, Session, get_plan
 
@@ -177,6 +184,23 @@ def _check_days(days) -> int:
 DEFAULT_PATIENTS = 200
 
 
+BYTES_PER_PATIENT_DAY = 5 * 8 + 2
+"""Result memory per patient, recorded day and plan: five float64 arrays and two bool arrays."""
+
+
+def _check_run_memory(n_patients, cohort, days: int, record_days, n_plans: int) -> None:
+    """Refuse, with a size estimate, a run whose result arrays cannot fit in memory."""
+    if cohort is not None:
+        return  # the cohort's size is known only once validated; it is in memory already
+    n = check_count(DEFAULT_PATIENTS if n_patients is None else n_patients, "n_patients")
+    columns = days + 1 if record_days is None else len(record_days)
+    check_memory(
+        n * columns * n_plans * BYTES_PER_PATIENT_DAY,
+        f"n_patients={n}",
+        f"{n_plans} plan(s) x {columns} recorded days x {BYTES_PER_PATIENT_DAY} bytes per patient-day",
+    )
+
+
 def _cohort_for(cond: Condition, n_patients, seed, cohort):
     if cohort is None:
         n = DEFAULT_PATIENTS if n_patients is None else n_patients
@@ -309,10 +333,11 @@ def simulate(
     cond = load_condition(condition)
     plan = get_plan(plan).resolve(cond)
     days = _check_days(days)
-    seed = check_count(seed, "seed", 0)
+    seed = check_seed(seed)
     record_days = _check_record_days(record_days, days)
     chunk_size = _check_chunk_size(chunk_size)
     runner = _runner(engine, cond)
+    _check_run_memory(n_patients, cohort, days, record_days, 1)
     df = _cohort_for(cond, n_patients, seed, cohort)
     return _run_plans(cond, {plan.name: plan}, df, days, seed, record_days, chunk_size, runner)[plan.name]
 
@@ -614,16 +639,29 @@ def compare(
     if isinstance(plans, Mapping):
         items = [(str(k), get_plan(v)) for k, v in plans.items()]
     elif isinstance(plans, list | tuple):
-        items = [(get_plan(v).name, get_plan(v)) for v in plans]
+        items = []
+        for given in plans:
+            plan = get_plan(given)
+            for earlier, (name, _) in zip(plans, items, strict=False):
+                if name == plan.name and given == earlier:
+                    raise ValueError(f"plans: {given!r} is given twice; give each plan once")
+                if name == plan.name:
+                    raise ValueError(
+                        f"plans: {given!r} and {earlier!r} are both named {name!r}; a list of plans "
+                        "needs distinct names (rename the plan, e.g. the 'name' key of a plan file, or "
+                        "pass a dict of name -> plan)"
+                    )
+            items.append((plan.name, plan))
     else:
         raise ValueError("plans must be a dict of name -> Plan, or a list of plans or plan names")
     if not items:
         raise ValueError("plans is empty; give at least one plan")
     days = _check_days(days)
-    seed = check_count(seed, "seed", 0)
+    seed = check_seed(seed)
     record_days = _check_record_days(record_days, days)
     chunk_size = _check_chunk_size(chunk_size)
     runner = _runner(engine, cond)
+    _check_run_memory(n_patients, cohort, days, record_days, len(items))
     df = _cohort_for(cond, n_patients, seed, cohort)
     resolved = {name: plan.resolve(cond) for name, plan in items}
     return Comparison(_run_plans(cond, resolved, df, days, seed, record_days, chunk_size, runner))
