@@ -33,6 +33,12 @@ STYLE = (
 unit) does not squeeze the slider to nothing in the narrow column of controls."""
 
 
+KERNEL_CULL_IDLE_S = 300
+"""Seconds after which an idle kernel that no page is connected to is shut down."""
+KERNEL_CULL_INTERVAL_S = 60
+"""How often (seconds) idle kernels are looked for."""
+
+
 def notebook_path() -> Path:
     """The dashboard notebook.
 
@@ -59,7 +65,9 @@ def voila_command(port: int, notebook: Path | None = None, python: str | None = 
 
     Voila listens on the loopback interface only, on exactly this port (no retries on other ports,
     so the printed address is the real one), does not open a browser itself, and never sends
-    Python tracebacks to the page (the app shows its own short messages).
+    Python tracebacks to the page (the app shows its own short messages). It runs through
+    :mod:`ptsim.teaching.voila_server` (a fix for a server hang) and shuts down kernels that no
+    page uses.
 
     Parameters
     ----------
@@ -75,7 +83,7 @@ def voila_command(port: int, notebook: Path | None = None, python: str | None = 
     return [
         python or sys.executable,
         "-m",
-        "voila",
+        "ptsim.teaching.voila_server",  # Voila with a fix for a hang any local client can trigger
         str(notebook or notebook_path()),
         f"--port={port}",
         f"--Voila.ip={HOST}",
@@ -83,6 +91,11 @@ def voila_command(port: int, notebook: Path | None = None, python: str | None = 
         "--no-browser",
         "--VoilaConfiguration.show_tracebacks=False",
         "--theme=light",
+        # Every page load starts a kernel (~220 MB); one that no page is connected to is shut down
+        # after this long idle, so repeated requests for the page cannot pile kernels up.
+        f"--MappingKernelManager.cull_idle_timeout={KERNEL_CULL_IDLE_S}",
+        f"--MappingKernelManager.cull_interval={KERNEL_CULL_INTERVAL_S}",
+        "--MappingKernelManager.cull_connected=False",
     ]
 
 
