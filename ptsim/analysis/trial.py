@@ -40,7 +40,7 @@ import numpy as np
 from ptsim.core.streams import uniforms
 from ptsim.inputs.cohort import check_count, check_seed, sample_cohort
 from ptsim.inputs.conditions import Condition, load_condition
-from ptsim.inputs.plans import Component, HomeProgramme, Plan, Session, get_plan
+from ptsim.inputs.plans import Component, HomeProgramme, Plan, Session, check_plan_name, get_plan
 
 DEFAULT_DROPOUT = 0.10
 """Share of patients lost to follow-up by the final assessment (assumption)."""
@@ -149,6 +149,13 @@ def _arms(arms) -> dict[str, Plan]:
     for name, plan in items:
         if not isinstance(name, str) or not name:
             raise ValueError(f"arms: an arm name must be a non-empty string, got {name!r}")
+        if name in out:
+            raise ValueError(f"arms: {name!r} is given twice; give each arm once")
+        if not (isinstance(arms, Sequence) and name.endswith(".toml")):
+            try:
+                check_plan_name(name)  # arm names go into output files
+            except ValueError as exc:
+                raise ValueError(f"arms: arm {exc}") from None
         if callable(getattr(plan, "next_session", None)):
             from ptsim.engine.adaptive import check_policy
 

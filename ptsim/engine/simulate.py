@@ -25,7 +25,7 @@ from ptsim.inputs.cohort import (
     validate_cohort,
 )
 from ptsim.inputs.conditions import Condition, load_condition
-from ptsim.inputs.plans import Plan, Session, get_plan
+from ptsim.inputs.plans import Plan, Session, check_plan_name, get_plan
 
 OUTCOMES = {
     "rom": "deg",
@@ -637,7 +637,7 @@ def compare(
     if plans is None:
         plans = standard_plans()
     if isinstance(plans, Mapping):
-        items = [(str(k), get_plan(v)) for k, v in plans.items()]
+        items = [(check_plan_name(str(k)), get_plan(v)) for k, v in plans.items()]  # keys reach tables
     elif isinstance(plans, list | tuple):
         items = []
         for given in plans:

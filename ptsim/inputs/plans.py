@@ -23,10 +23,10 @@ COMPONENT_KINDS = (*TECHNIQUES, "manual_therapy", "exercise", "education", "rest
 GRADED = (*TECHNIQUES, "manual_therapy")
 
 
-PLAN_NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ .()-]{0,63}")
+PLAN_NAME_PATTERN = re.compile(r"\w[\w .,:()+/&-]{0,63}")
 """Accepted plan names: a letter, digit or underscore, then up to 63 letters, digits, spaces and
-``_ . ( ) -``. Names go into output CSV files, where a leading ``= + - @`` would make a spreadsheet
-run the cell as a formula."""
+``_ . , : ( ) + / & -``. Names go into output CSV files, where a leading ``= + - @`` (or a tab or
+line break) would make a spreadsheet run the cell as a formula."""
 
 
 def check_plan_name(name) -> str:
@@ -34,7 +34,7 @@ def check_plan_name(name) -> str:
     if not isinstance(name, str) or not PLAN_NAME_PATTERN.fullmatch(name):
         raise ValueError(
             f"plan name must be 1-64 characters: a letter, digit or underscore first, then letters, "
-            f"digits, spaces or _ . ( ) - (no formulas in output files), got {describe(name)}"
+            f"digits, spaces or _ . , : ( ) + / & - (no formulas in output files), got {describe(name)}"
         )
     return name
 
