@@ -134,6 +134,7 @@ def test_widget_states_to_a_legacy_client_leave_memory_bounded_and_sigterm_works
     text = log.read_text()
     assert proc.returncode == 143, text
     assert stopped_s < STOP_TIMEOUT_S, f"stopped after {stopped_s:.1f} s"
+    print(f"stopped after {stopped_s:.1f} s; memory {before_mb:.0f} -> peak {peak_mb:.0f} MB")
     assert not voila.is_running()
     assert "Traceback" not in text, text
 

@@ -37,6 +37,9 @@ KERNEL_CULL_IDLE_S = 300
 """Seconds after which an idle kernel that no page is connected to is shut down."""
 KERNEL_CULL_INTERVAL_S = 60
 """How often (seconds) idle kernels are looked for."""
+KERNEL_SHUTDOWN_WAIT_S = 1.0
+"""Longest wait (seconds) for a kernel to exit on shutdown before it is killed (Jupyter's default is
+5 s per kernel, which under load made stopping the dashboard take over 10 s)."""
 
 
 def notebook_path() -> Path:
@@ -96,6 +99,8 @@ def voila_command(port: int, notebook: Path | None = None, python: str | None = 
         f"--MappingKernelManager.cull_idle_timeout={KERNEL_CULL_IDLE_S}",
         f"--MappingKernelManager.cull_interval={KERNEL_CULL_INTERVAL_S}",
         "--MappingKernelManager.cull_connected=False",
+        # A kernel holds nothing to save: on SIGTERM wait at most this long for each to exit.
+        f"--KernelManager.shutdown_wait_time={KERNEL_SHUTDOWN_WAIT_S}",
     ]
 
 
