@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from ptsim.core.model import Patients
 from ptsim.core.streams import uniforms
 from ptsim.inputs.conditions import BASELINE_KEYS, Condition, load_condition
 from ptsim.inputs.toml_io import describe
+
+if TYPE_CHECKING:  # pandas is imported where it is used, to keep `import ptsim` light
+    import pandas as pd
 
 COLUMNS = {
     "patient_id": "identifier (integer >= 0); it keys the patient's random numbers",
@@ -299,7 +303,7 @@ def validate_cohort(df, condition: Condition, source: str = "cohort"):
     return out.reset_index(drop=True)
 
 
-def read_cohort(path: str | Path, condition) -> pd.DataFrame:  # noqa: F821
+def read_cohort(path: str | Path, condition) -> pd.DataFrame:
     """Read a cohort CSV (columns of ``COLUMNS``) and validate it against a condition.
 
     Every cell is read as text and parsed exactly, so a cohort written by :func:`write_cohort` reads

@@ -105,7 +105,8 @@ class TomlReader:
     """Reads a parsed TOML document, naming the file and the dotted key in every error."""
 
     def __init__(self, doc: dict, filename: str):
-        self.doc, self.filename, self.sources = doc, filename, {}
+        self.doc, self.filename = doc, filename
+        self.sources: dict[str, str] = {}
 
     def fail(self, key, expected, got=None):
         tail = "" if got is None else f", got {describe(got)}"
