@@ -147,7 +147,9 @@ def function_score(pain, rom, strength, rom_normal_deg: float, p: dict) -> np.nd
         + w_rom * rom / rom_normal_deg
         + w_str * np.minimum(strength / 100.0, 1.0)
     )
-    return 100.0 * score / (w_pain + w_rom + w_str)
+    # A weighted mean of values <= 1 is <= 1, but (w x) / w can round one ulp above x (function
+    # 100.00000000000001 with a single positive weight): the bound holds the invariant exactly.
+    return np.minimum(100.0 * score / (w_pain + w_rom + w_str), 100.0)
 
 
 # ---------------------------------------------------------------------------------------------------

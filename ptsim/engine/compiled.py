@@ -275,7 +275,7 @@ def _kernel_py(
             outs[0, i] = rom
             outs[1, i] = pain
             outs[2, i] = strength
-            outs[3, i] = 100.0 * score / (w_pain + w_rom + w_str)
+            outs[3, i] = min(100.0 * score / (w_pain + w_rom + w_str), 100.0)  # see model.function_score
             if flared[i]:
                 flare_count[i] += 1
                 n_flared += 1
