@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 import ptsim
 from ptsim import Component, HomeProgramme, Plan, Session
 from ptsim.core.parameters import FUNCTION_WEIGHTS, PARAMETERS
+from ptsim.engine import compiled
+from ptsim.engine.adaptive import FixedPolicy, simulate_policy
 from ptsim.inputs.conditions import (
     BASELINE_KEYS,
     NATURAL_HISTORY_KEYS,
@@ -25,6 +27,9 @@ from ptsim.inputs.conditions import (
     baseline_ranges,
 )
 from ptsim.inputs.plans import COMPONENT_KINDS
+
+ENGINES = ["numpy", "numba"] if compiled.AVAILABLE else ["numpy"]
+"""Every engine installed; the kernel uncompiled is checked in tests/test_performance.py."""
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("PTSIM_HYPOTHESIS_EXAMPLES", 40)),
@@ -133,10 +138,24 @@ def assert_physical(res, cond):
 @SETTINGS
 @given(cond=conditions(), plan=plans(), seed=st.integers(0, 2**64 - 1))
 def test_outcomes_are_finite_and_physical(cond, plan, seed):
-    res = ptsim.simulate(cond, plan, n_patients=6, days=70, seed=seed)
-    assert_physical(res, cond)
-    again = ptsim.simulate(cond, plan, n_patients=6, days=70, seed=seed)
-    assert np.array_equal(res.pain, again.pain) and np.array_equal(res.rom, again.rom)
+    """On every engine; and the engines agree with one another (and with the plan run as a policy)."""
+    runs = {}
+    for engine in ENGINES:
+        res = ptsim.simulate(cond, plan, n_patients=6, days=70, seed=seed, engine=engine)
+        assert res.engine == engine
+        assert_physical(res, cond)
+        again = ptsim.simulate(cond, plan, n_patients=6, days=70, seed=seed, engine=engine)
+        assert np.array_equal(res.pain, again.pain) and np.array_equal(res.rom, again.rom)
+        runs[engine] = res
+    runs["policy"] = simulate_policy(cond, FixedPolicy(plan), n_patients=6, days=70, seed=seed)
+    first = runs["numpy"]
+    for engine, res in runs.items():
+        for name in ("rom", "pain", "strength", "function", "exercise_dose"):
+            np.testing.assert_allclose(
+                getattr(res, name), getattr(first, name), rtol=1e-12, atol=1e-12, err_msg=f"{engine} {name}"
+            )
+        np.testing.assert_array_equal(res.setback_events, first.setback_events, err_msg=engine)
+        np.testing.assert_array_equal(res.flare_events, first.flare_events, err_msg=engine)
 
 
 @LONG_SETTINGS
