@@ -393,11 +393,13 @@ def _session_arrays(session, p: dict):
     )
 
 
-def unsupported(cond, policy=None) -> str | None:
-    """Why the kernel cannot run this case (None when it can): it knows fixed plans with one number
-    per model parameter only."""
+def unsupported(cond, policy=None, plan=None) -> str | None:
+    """Why the kernel cannot run this case (None when it can): it knows fixed plans with one clinic
+    session and one number per model parameter only."""
     if policy is not None:
         return "an adaptive plan (policy); the compiled kernel runs fixed plans only"
+    if plan is not None and len(plan.sessions) > 1:
+        return f"plan {plan.name!r} with {len(plan.sessions)} different sessions (its schedule's phases)"
     arrays = sorted(k for k, v in {**cond.parameters, **cond.natural_history}.items() if np.ndim(v))
     if arrays:
         return f"per-patient parameter arrays ({', '.join(arrays)}); the compiled kernel takes one value each"
@@ -415,7 +417,7 @@ def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, dra
     """
     if not AVAILABLE:
         raise ValueError("engine='numba' needs the numba package: pip install numba (or engine='numpy')")
-    why = unsupported(cond, policy)
+    why = unsupported(cond, policy, plan)
     if why is not None:
         raise ValueError(f"engine='numba' cannot run {why}: use engine='numpy' (or 'auto')")
     from ptsim.engine.simulate import OUTCOMES, Result, _schedule
@@ -423,7 +425,8 @@ def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, dra
     pts = to_patients(df, cond)
     p, nh = cond.parameters, cond.natural_history
     ids = df["patient_id"].to_numpy()
-    clinic, freq = _schedule(plan, days)
+    visit, freq = _schedule(plan, days)
+    clinic = visit >= 0
     n, t = pts.n, days + 1
     step = _engine.DayStep(pts, p, nh)
     sens_fl, sens_drive = step.sens_lag

@@ -220,19 +220,15 @@ def run_session(state, pts, p, session: Session, on_component=None):
 
 
 def _schedule(plan: Plan, days: int):
-    """Per-day clinic flags and home-session frequencies for a plan."""
-    d = np.arange(days + 1)
-    in_care = d < plan.discharge_day
-    clinic = in_care & np.isin(d % 7, plan.visit_weekdays)
-    freq = np.zeros(days + 1)
+    """Per-day clinic session (index into ``plan.sessions``, -1 none) and home-session frequencies."""
+    ds = plan.day_schedule(days)
+    freq = ds.home_frequency
     if plan.home is not None:
-        free_days = 7 - plan.sessions_per_week
-        if free_days > 0:
-            freq[in_care & ~clinic] = plan.home.days_per_week / free_days
-        freq[~in_care] = (
+        after = ds.discharge_day <= np.arange(days + 1)
+        freq[after & ~ds.clinic] = (
             plan.home.after_discharge_days_per_week / 7 * plan.home.after_discharge_adherence_factor
         )
-    return clinic, freq
+    return ds.session_index, freq
 
 
 def _check_record_days(record_days, days: int):
@@ -312,7 +308,7 @@ def simulate(
     seed = check_count(seed, "seed", 0)
     record_days = _check_record_days(record_days, days)
     chunk_size = _check_chunk_size(chunk_size)
-    runner = _runner(engine, cond)
+    runner = _runner(engine, cond, [plan])
     df = _cohort_for(cond, n_patients, seed, cohort)
     return _run_plans(cond, {plan.name: plan}, df, days, seed, record_days, chunk_size, runner)[plan.name]
 
@@ -328,24 +324,26 @@ def _chunks(n: int, record_days, chunk_size):
 ENGINES = ("numpy", "numba", "auto")
 
 
-def _runner(engine: str, cond: Condition | None = None):
+def _runner(engine: str, cond: Condition | None = None, plans=()):
     """The function that runs one plan for one chunk of patients: ``_run`` or the numba kernel.
 
     ``"auto"`` takes the numba kernel when numba is installed and the kernel runs ``cond`` (one value
-    per model parameter), the numpy engine otherwise; ``"numba"`` refuses what the kernel cannot run.
+    per model parameter) and every plan of ``plans`` (one clinic session each), the numpy engine
+    otherwise; ``"numba"`` refuses what the kernel cannot run.
     """
     if engine == "numpy":
         return _run
     if engine in ("numba", "auto"):
         from ptsim.engine import compiled as _numba
 
-        if engine == "auto" and (
-            not _numba.AVAILABLE or (cond is not None and _numba.unsupported(cond) is not None)
-        ):
+        why = None if cond is None else _numba.unsupported(cond)
+        for plan in plans:
+            why = why or _numba.unsupported(cond, plan=plan)
+        if engine == "auto" and (not _numba.AVAILABLE or why is not None):
             return _run
         if not _numba.AVAILABLE:
             raise ValueError("engine='numba' needs the numba package: pip install numba (or engine='numpy')")
-        if cond is not None and (why := _numba.unsupported(cond)) is not None:
+        if why is not None:
             raise ValueError(f"engine='numba' cannot run {why}: use engine='numpy' (or 'auto')")
         return _numba.run
     raise ValueError(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
@@ -422,7 +420,8 @@ def _run(
     pts = to_patients(df, cond)
     p, nh = cond.parameters, cond.natural_history
     ids = df["patient_id"].to_numpy()
-    clinic, freq = _schedule(plan, days)
+    visit, freq = _schedule(plan, days)
+    sessions = plan.sessions
     home = plan.home
     n, t = pts.n, days + 1
     rec = _engine.Trajectories(n, t) if record_days is None else _engine.Recorded(n, t, record_days)
@@ -451,9 +450,9 @@ def _run(
                     state = model.setback(state, pts, p, hit)
         dose, flared = no_dose, no_flare
         if runner is not None:
-            state, dose, flared = runner.day(d, state, bool(clinic[d]), freq[d])
-        elif clinic[d]:
-            state, dose, flared = run_session(state, pts, p, plan.session)
+            state, dose, flared = runner.day(d, state, bool(visit[d] >= 0), freq[d])
+        elif visit[d] >= 0:
+            state, dose, flared = run_session(state, pts, p, sessions[visit[d]])
         elif freq[d] > 0:
             prob = model.home_probability(state, pts, p, freq[d])
             does = draws["home_exercise"].on(d) < prob
@@ -623,9 +622,9 @@ def compare(
     seed = check_count(seed, "seed", 0)
     record_days = _check_record_days(record_days, days)
     chunk_size = _check_chunk_size(chunk_size)
-    runner = _runner(engine, cond)
-    df = _cohort_for(cond, n_patients, seed, cohort)
     resolved = {name: plan.resolve(cond) for name, plan in items}
+    runner = _runner(engine, cond, resolved.values())
+    df = _cohort_for(cond, n_patients, seed, cohort)
     return Comparison(_run_plans(cond, resolved, df, days, seed, record_days, chunk_size, runner))
 
 
