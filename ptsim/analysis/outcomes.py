@@ -17,6 +17,14 @@ direction and on the same 0-100 % scale, so percentage rules such as "a 20 % imp
 baseline disability" (Angst et al. 2002, ``MCID["function_percent"]``) can be applied to it, but its
 absolute values are not WOMAC or NDI scores (assumption). The measured function score of a visit is
 the same composite computed from the instrument readings (:func:`measured_function`).
+
+Questionnaires
+--------------
+Each shipped condition names the questionnaire its trials report (WOMAC, NDI, RMDQ, SPADI:
+``Condition.questionnaire``, see :mod:`ptsim.core.questionnaires`). Its score at a visit is the
+questionnaire's mapping applied to the visit's instrument readings (:func:`measured_questionnaire`), so
+it carries the readings' error; the questionnaire's own test-retest error is not added (assumption).
+Responders on it use its MCID (:func:`questionnaire_responders`).
 """
 
 from __future__ import annotations
@@ -53,7 +61,9 @@ def measure(result, days, seed: int = 0):
     Returns
     -------
     pandas.DataFrame
-        ``patient_id, day, rom_deg, pain_nprs, strength_pct_normal`` as read by the instruments.
+        ``patient_id, day, rom_deg, pain_nprs, strength_pct_normal, function_0_100`` as read by the
+        instruments, and the condition's questionnaire score computed from the readings (a column named
+        by :attr:`Questionnaire.column`, e.g. ``womac_0_100``) when the condition has one.
     """
     import pandas as pd
 
@@ -77,6 +87,7 @@ def measure(result, days, seed: int = 0):
             z = standard_normals(seed, "measurement", ids, d * 8 + _INSTRUMENT_INDEX[outcome])
             row[outcome] = inst.read(result.outcome(outcome)[:, result.columns([d])[0]], z)
         row["function_0_100"] = measured_function(row["pain"], row["rom"], row["strength"], result.condition)
+        _add_questionnaire(row, result.condition)
         frames.append(pd.DataFrame(row))
     out = pd.concat(frames, ignore_index=True)
     return out.rename(columns={"rom": "rom_deg", "pain": "pain_nprs", "strength": "strength_pct_normal"})
@@ -128,9 +139,54 @@ def measure_baseline(cohort, condition, seed: int = 0):
         z = standard_normals(seed, "measurement", ids, -8 + _INSTRUMENT_INDEX[outcome])
         row[outcome] = inst.read(true[outcome], z)
     row["function_0_100"] = measured_function(row["pain"], row["rom"], row["strength"], condition)
+    _add_questionnaire(row, condition)
     return pd.DataFrame(row).rename(
         columns={"rom": "rom_deg", "pain": "pain_nprs", "strength": "strength_pct_normal"}
     )
+
+
+def _add_questionnaire(row: dict, condition) -> None:
+    if condition.questionnaire is not None:
+        row[condition.questionnaire.column] = measured_questionnaire(
+            row["pain"], row["rom"], row["strength"], condition
+        )
+
+
+def measured_questionnaire(pain_nprs, rom_deg, strength_pct_normal, condition) -> np.ndarray:
+    """The condition's questionnaire score computed from instrument readings.
+
+    A goniometer can read a little above the normal range (its error); the mapping takes the share of
+    normal range, so a reading above normal counts as full range (a reading, not an input, is bounded,
+    as the instruments bound their own readings).
+
+    Raises
+    ------
+    ValueError
+        If the condition names no questionnaire.
+    """
+    q = condition.questionnaire
+    if q is None:
+        raise ValueError(f"condition {condition.name!r} names no questionnaire (no [questionnaire] table)")
+    rom = np.minimum(np.asarray(rom_deg, float), condition.rom_normal_deg)
+    return q.score(
+        np.asarray(pain_nprs, float), rom, np.asarray(strength_pct_normal, float), condition.rom_normal_deg
+    )
+
+
+def questionnaire_responders(condition, baseline, followup) -> np.ndarray:
+    """Whether each patient's questionnaire score improved by its MCID (points or % of baseline).
+
+    Examples
+    --------
+    >>> import ptsim
+    >>> cond = ptsim.load_condition("chronic_neck_pain")  # NDI, MCID 7.5 points
+    >>> questionnaire_responders(cond, [30.0, 30.0], [22.0, 25.0]).tolist()
+    [True, False]
+    """
+    q = condition.questionnaire
+    if q is None:
+        raise ValueError(f"condition {condition.name!r} names no questionnaire (no [questionnaire] table)")
+    return q.responders(baseline, followup)
 
 
 def measured_function(pain_nprs, rom_deg, strength_pct_normal, condition) -> np.ndarray:

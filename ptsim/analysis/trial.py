@@ -126,12 +126,22 @@ def factorial_arms(
     return arms
 
 
-def _outcome_column(outcome: str) -> str:
-    if outcome in OUTCOME_COLUMNS:
-        return OUTCOME_COLUMNS[outcome]
-    if outcome in OUTCOME_COLUMNS.values():
+def _outcome_columns(condition=None) -> dict[str, str]:
+    """Outcome name -> column: ``OUTCOME_COLUMNS`` and the condition's questionnaire (by its name and as
+    ``"questionnaire"``), e.g. ``"womac" -> "womac_0_100"``."""
+    q = None if condition is None else condition.questionnaire
+    if q is None:
+        return dict(OUTCOME_COLUMNS)
+    return {**OUTCOME_COLUMNS, q.name: q.column, "questionnaire": q.column}
+
+
+def _outcome_column(outcome: str, condition=None) -> str:
+    columns = _outcome_columns(condition)
+    if outcome in columns:
+        return columns[outcome]
+    if outcome in columns.values():
         return outcome
-    accepted = ", ".join(f"{k!r} ({v})" for k, v in OUTCOME_COLUMNS.items())
+    accepted = ", ".join(f"{k!r} ({v})" for k, v in columns.items())
     raise ValueError(f"unknown outcome {outcome!r}; accepted: {accepted}")
 
 
@@ -229,6 +239,8 @@ def _simulate_trials(
 
     names = list(plans)
     total = len(names) * n_per_arm
+    # the outcomes (and the questionnaire once, by its name), in the order of their columns
+    columns = {k: v for k, v in _outcome_columns(cond).items() if k != "questionnaire"}
     cohort = sample_cohort(cond, n_trials * total, seed)
     arm_idx = _allocate(seed, n_trials, len(names), n_per_arm)
     base = measure_baseline(cohort, cond, seed).set_index("patient_id")
@@ -254,16 +266,16 @@ def _simulate_trials(
         pos = np.tile(np.arange(len(sub)), len(assess_days))
         m.insert(0, "arm", name)
         m.insert(0, "trial", m["patient_id"].to_numpy() // total)
-        for out, col in OUTCOME_COLUMNS.items():
+        for out, col in columns.items():
             m[f"true_{col}"] = res.outcome(out)[pos, d_idx]
         frames.append(m)
     df = pd.concat(frames, ignore_index=True)
     b = base.loc[df["patient_id"]]
-    for col in OUTCOME_COLUMNS.values():
+    for col in columns.values():
         df.insert(df.columns.get_loc("day"), f"baseline_{col}", b[col].to_numpy())
     df["dropout_day"] = drop_day[df["patient_id"].to_numpy()]
     df["observed"] = df["dropout_day"] > df["day"]
-    for col in OUTCOME_COLUMNS.values():
+    for col in columns.values():
         df.loc[~df["observed"], col] = np.nan
     return df.sort_values(["trial", "day", "patient_id"], ignore_index=True)
 
@@ -364,7 +376,8 @@ class Trial:
         Parameters
         ----------
         outcome : str
-            ``"pain"``, ``"rom"``, ``"strength"`` or ``"function"`` (or the column name).
+            ``"pain"``, ``"rom"``, ``"strength"`` or ``"function"``, or the condition's questionnaire by
+            its name (e.g. ``"womac"``, on its own scale) or as ``"questionnaire"`` (or the column name).
         day : int, optional
             An assessment day (default the last).
         level : float
@@ -381,7 +394,7 @@ class Trial:
         """
         import pandas as pd
 
-        col, day, level = _outcome_column(outcome), self._day(day), _check_level(level)
+        col, day, level = _outcome_column(outcome, self.condition), self._day(day), _check_level(level)
         df = self._complete(col, day)
         others = [a for a in self.arms if a != self.reference]
         arm = df["arm"].to_numpy()
@@ -474,7 +487,10 @@ class Trial:
         A pain responder improved by the MCID from the intake reading (``rule``: ``"percent"``, a
         30 % drop; ``"points"``, 2 points; ``"either"``; see :func:`ptsim.analysis.outcomes.pain_responders`);
         a function responder's disability (``100 - function``) fell by 20 % of baseline
-        (:func:`ptsim.analysis.outcomes.function_responders`). The risk difference (arm minus reference) has a
+        (:func:`ptsim.analysis.outcomes.function_responders`); a questionnaire responder (``outcome``
+        the condition's questionnaire, e.g. ``"womac"``) improved by the questionnaire's MCID, in points
+        or in % of baseline (:func:`ptsim.analysis.outcomes.questionnaire_responders`). The risk
+        difference (arm minus reference) has a
         Newcombe hybrid-score CI and a score-test p-value (statsmodels). The number needed to treat
         is ``1 / risk difference`` (negative: needed to harm); its CI is given only when the risk
         difference's CI excludes 0 (otherwise it is unbounded: Altman 1998) and is NaN then.
@@ -489,20 +505,31 @@ class Trial:
         import pandas as pd
         from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
 
-        from ptsim.analysis.outcomes import function_responders, pain_responders
+        from ptsim.analysis.outcomes import function_responders, pain_responders, questionnaire_responders
 
-        if outcome not in ("pain", "function", "pain_nprs", "function_0_100"):
+        q = self.condition.questionnaire
+        q_names = () if q is None else (q.name, "questionnaire", q.column)
+        if outcome not in ("pain", "function", "pain_nprs", "function_0_100", *q_names):
+            also = f", or the condition's questionnaire {q.name!r} ('questionnaire')" if q is not None else ""
             raise ValueError(
-                f"responders are defined for outcome 'pain' or 'function' (MCIDs), got {outcome!r}"
+                f"responders are defined for outcome 'pain' or 'function' (MCIDs){also}, got {outcome!r}"
             )
-        col, day, level = _outcome_column(outcome), self._day(day), _check_level(level)
+        col, day, level = _outcome_column(outcome, self.condition), self._day(day), _check_level(level)
         df = self._complete(col, day)
         if col == "pain_nprs":
             hit = pain_responders(df["baseline_pain_nprs"].to_numpy(), df[col].to_numpy(), rule)
-        else:
+        elif col == "function_0_100":
             if rule != "percent":
                 raise ValueError(f"function responders use the percent rule only, got rule={rule!r}")
             hit = function_responders(df["baseline_function_0_100"].to_numpy(), df[col].to_numpy())
+        else:
+            if rule != "percent":
+                raise ValueError(
+                    f"{q.name} responders use its MCID ({q}); leave rule at its default, got rule={rule!r}"
+                )
+            hit = questionnaire_responders(
+                self.condition, df[f"baseline_{col}"].to_numpy(), df[col].to_numpy()
+            )
         arm = df["arm"].to_numpy()
         counts = {a: (int(hit[arm == a].sum()), int((arm == a).sum())) for a in self.arms}
         r_ref, n_ref = counts[self.reference]
@@ -702,7 +729,8 @@ def power(
         ``sqrt(power (1 - power) / n_trials)``).
     seed : int
     outcome : str
-        ``"pain"``, ``"rom"``, ``"strength"`` or ``"function"``.
+        ``"pain"``, ``"rom"``, ``"strength"``, ``"function"`` or the condition's questionnaire (e.g.
+        ``"womac"``).
     day : int, optional
         Assessment day of the primary outcome (default the last of ``assess_days``).
     alpha : float
@@ -734,7 +762,7 @@ def power(
     cond, plans, _, seed, assess, days, dropout, reference = _setup(
         condition, arms, sizes[0], seed, assess_days, dropout, None, reference
     )
-    col = _outcome_column(outcome)
+    col = _outcome_column(outcome, cond)
     if day is None:
         day = assess[-1]
     if day not in assess:

@@ -425,8 +425,7 @@ def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, dra
     pts = to_patients(df, cond)
     p, nh = cond.parameters, cond.natural_history
     ids = df["patient_id"].to_numpy()
-    visit, freq = _schedule(plan, days)
-    clinic = visit >= 0
+    clinic, freq = _schedule(plan, days)
     n, t = pts.n, days + 1
     step = _engine.DayStep(pts, p, nh)
     sens_fl, sens_drive = step.sens_lag

@@ -29,6 +29,22 @@ OUTCOMES = {
 """The recorded outcomes and their units."""
 
 
+def outcome_names(condition) -> list[str]:
+    """Outcomes a result of ``condition`` reports: ``OUTCOMES`` and its questionnaire (with its alias)."""
+    q = condition.questionnaire
+    return list(OUTCOMES) + ([q.name, "questionnaire"] if q is not None else [])
+
+
+def outcome_unit(condition, name: str) -> str:
+    """The unit of an outcome of ``condition`` (a questionnaire's unit names its scale)."""
+    if name in OUTCOMES:
+        return OUTCOMES[name]
+    q = condition.questionnaire
+    if q is not None and name in (q.name, "questionnaire"):
+        return q.unit
+    raise ValueError(f"unknown outcome {name!r}; accepted: {', '.join(outcome_names(condition))}")
+
+
 @dataclass
 class Result:
     """The outcome of one plan for a cohort: true end-of-day values (no measurement error).
@@ -137,11 +153,22 @@ class Result:
             self.day, self.n_patients, values, self.setback_events, self.flare_events
         )
 
+    @property
+    def questionnaire(self):
+        """The condition's patient-reported questionnaire (:class:`ptsim.core.questionnaires.Questionnaire`),
+        or None if its file names none."""
+        return self.condition.questionnaire
+
     def outcome(self, name: str) -> np.ndarray:
-        """An outcome array by name (``rom``, ``pain``, ``strength`` or ``function``)."""
-        if name not in OUTCOMES:
-            raise ValueError(f"unknown outcome {name!r}; accepted: {', '.join(OUTCOMES)}")
-        return getattr(self, name)
+        """An outcome array by name: ``rom``, ``pain``, ``strength``, ``function``, or the condition's
+        questionnaire by its name (e.g. ``"womac"``) or as ``"questionnaire"``: its score on its own
+        scale, mapped from each day's pain, ROM and strength (see ``docs/model.md``)."""
+        if name in OUTCOMES:
+            return getattr(self, name)
+        q = self.questionnaire
+        if q is not None and name in (q.name, "questionnaire"):
+            return q.score(self.pain, self.rom, self.strength, self.condition.rom_normal_deg)
+        raise ValueError(f"unknown outcome {name!r}; accepted: {', '.join(outcome_names(self.condition))}")
 
     def to_frame(self):
         """Tidy DataFrame: one row per patient-day, units in the column names."""
@@ -220,7 +247,13 @@ def run_session(state, pts, p, session: Session, on_component=None):
 
 
 def _schedule(plan: Plan, days: int):
-    """Per-day clinic session (index into ``plan.sessions``, -1 none) and home-session frequencies."""
+    """Per-day clinic flags and home-session frequencies for a plan."""
+    clinic, freq, _ = _day_plan(plan, days)
+    return clinic, freq
+
+
+def _day_plan(plan: Plan, days: int):
+    """Per-day clinic flags, home-session frequencies and clinic session (index into ``plan.sessions``)."""
     ds = plan.day_schedule(days)
     freq = ds.home_frequency
     if plan.home is not None:
@@ -228,7 +261,7 @@ def _schedule(plan: Plan, days: int):
         freq[after & ~ds.clinic] = (
             plan.home.after_discharge_days_per_week / 7 * plan.home.after_discharge_adherence_factor
         )
-    return ds.session_index, freq
+    return ds.clinic, freq, ds.session_index
 
 
 def _check_record_days(record_days, days: int):
@@ -420,7 +453,7 @@ def _run(
     pts = to_patients(df, cond)
     p, nh = cond.parameters, cond.natural_history
     ids = df["patient_id"].to_numpy()
-    visit, freq = _schedule(plan, days)
+    clinic, freq, visit = _day_plan(plan, days)
     sessions = plan.sessions
     home = plan.home
     n, t = pts.n, days + 1
@@ -450,8 +483,8 @@ def _run(
                     state = model.setback(state, pts, p, hit)
         dose, flared = no_dose, no_flare
         if runner is not None:
-            state, dose, flared = runner.day(d, state, bool(visit[d] >= 0), freq[d])
-        elif visit[d] >= 0:
+            state, dose, flared = runner.day(d, state, bool(clinic[d]), freq[d])
+        elif clinic[d]:
             state, dose, flared = run_session(state, pts, p, sessions[visit[d]])
         elif freq[d] > 0:
             prob = model.home_probability(state, pts, p, freq[d])
@@ -520,7 +553,8 @@ class Comparison(Mapping):
         days : list of int, optional
             Days to report (default :meth:`default_days`).
         outcomes : list of str, optional
-            Outcome names (default all of ``OUTCOMES``).
+            Outcome names (default all of ``OUTCOMES``); the condition's questionnaire by its name
+            (e.g. ``"womac"``) or as ``"questionnaire"`` reports on the questionnaire's own scale.
         level : float
             Confidence level of the interval (default 0.95; t-distribution).
 
@@ -534,10 +568,13 @@ class Comparison(Mapping):
         from scipy import stats
 
         days = self.default_days() if days is None else list(days)
+        first = next(iter(self._results.values()))
+        if isinstance(outcomes, str):
+            outcomes = [outcomes]
         outcomes = list(OUTCOMES) if outcomes is None else list(outcomes)
+        units = {o: outcome_unit(first.condition, o) for o in outcomes}
         if not (isinstance(level, float) and 0 < level < 1):
             raise ValueError(f"level must be a probability between 0 and 1, got {level!r}")
-        first = next(iter(self._results.values()))
         last = first.days
         for d in days:
             if isinstance(d, bool) or not isinstance(d, int | np.integer) or not 0 <= d <= last:
@@ -556,7 +593,7 @@ class Comparison(Mapping):
                             name,
                             d,
                             outcome,
-                            OUTCOMES[outcome],
+                            units[outcome],
                             mean[j],
                             sd[j],
                             mean[j] - half[j],

@@ -184,17 +184,20 @@ def key_day_table(comp, days, outcomes=("pain", "rom", "strength", "function"), 
     comp : Comparison
     days : list of int
     outcomes : sequence of str
+        Outcome names (``OUTCOMES``, or the condition's questionnaire by its name or as
+        ``"questionnaire"``).
     decimals : int
         Rounding of the shown means.
     """
     import pandas as pd
 
-    from ptsim.engine.simulate import OUTCOMES
+    from ptsim.engine.simulate import outcome_unit
 
     rows, index = [], []
+    condition = next(iter(comp.values())).condition
     for outcome in outcomes:
         for d in days:
-            index.append((f"{outcome} ({OUTCOMES[outcome]})", int(d)))
+            index.append((f"{outcome} ({outcome_unit(condition, outcome)})", int(d)))
             rows.append([round(float(comp[p].outcome(outcome)[:, d].mean()), decimals) for p in comp])
     idx = pd.MultiIndex.from_tuples(index, names=["outcome", "day"])
     return pd.DataFrame(rows, index=idx, columns=list(comp))

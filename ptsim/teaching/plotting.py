@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ptsim.engine.simulate import OUTCOMES
+from ptsim.engine.simulate import outcome_names, outcome_unit
 
 PLAN_COLORS = {
     "usual_care": "#7f7f7f",
@@ -66,12 +66,13 @@ def plot_trajectories(results, outcomes=("pain", "rom", "strength", "function"),
     -------
     matplotlib.figure.Figure
     """
-    for o in outcomes:
-        if o not in OUTCOMES:
-            raise ValueError(f"unknown outcome {o!r}; accepted: {', '.join(OUTCOMES)}")
     items = list(results.items())
     if not items:
         raise ValueError("results is empty: nothing to plot")
+    accepted = outcome_names(items[0][1].condition)  # OUTCOMES and the condition's questionnaire
+    for o in outcomes:
+        if o not in accepted:
+            raise ValueError(f"unknown outcome {o!r}; accepted: {', '.join(accepted)}")
     fig, _, _ = _figure(1, 1, (4.2 * min(len(outcomes), 2), 3.2 * ((len(outcomes) + 1) // 2)))
     ncols = 2 if len(outcomes) > 1 else 1
     axes = fig.subplots((len(outcomes) + ncols - 1) // ncols, ncols, squeeze=False).ravel()
@@ -95,7 +96,7 @@ def plot_trajectories(results, outcomes=("pain", "rom", "strength", "function"),
             fontsize=8,
         )
         ax.set_xlabel("Day (0 = first session)")
-        label = OUTCOME_LABELS[outcome]
+        label = OUTCOME_LABELS.get(outcome) or outcome_unit(first.condition, outcome)
         if outcome == "rom":
             label = f"{first.condition.rom_measure.capitalize()} (deg)"
         ax.set_ylabel(label)
