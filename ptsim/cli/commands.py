@@ -449,7 +449,8 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
         type=_day_list,
         default=None,
         metavar="14,42,365",
-        help="days of the summary table (default: 0, 14, discharge, 91, 182, 365 within --days)",
+        help="days of the summary table (default: baseline, i.e. before the first session, then 0, 14, "
+        "discharge, 91, 182, 365 within --days)",
     )
     add(
         "--out",

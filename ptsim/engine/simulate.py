@@ -29,6 +29,24 @@ OUTCOMES = {
 """The recorded outcomes and their units."""
 
 
+BASELINE = "baseline"
+"""The label of the pre-treatment values in summaries (the ``day`` of a summary's baseline rows)."""
+
+
+def pretreatment(condition, cohort) -> dict[str, np.ndarray]:
+    """The true pre-treatment values of a cohort: the state before the first session, by outcome.
+
+    The same in every plan (the same patients): ``rom`` (deg, with the guarding of the baseline
+    pain), ``pain`` (NPRS), ``strength`` (% of normal) and ``function`` (0-100), each ``(n_patients,)``.
+    """
+    pts = to_patients(cohort, condition)
+    p = condition.parameters
+    state = model.initial_state(pts)
+    rom, pain, strength = model.rom_deg(state, pts, p), model.pain_nprs(state), model.strength_pct(state, pts)
+    function = model.function_score(pain, rom, strength, pts.rom_normal_deg, p)
+    return {"rom": rom, "pain": pain, "strength": strength, "function": function}
+
+
 def outcome_names(condition) -> list[str]:
     """Outcomes a result of ``condition`` reports: ``OUTCOMES`` and its questionnaire (with its alias)."""
     q = condition.questionnaire
@@ -58,7 +76,8 @@ class Result:
         The patients, one row each.
     seed : int
     day : (days + 1,) int array
-        Day 0 is the first session.
+        Day 0 is the first session (its values are at the end of that day, after the session); the
+        pre-treatment values are :meth:`baseline`.
     rom, pain, strength, function : (n_patients, days + 1) float arrays
         ROM (degrees), pain (NPRS 0-10), strength (% of normal), function (0-100).
     exercise_dose : (n_patients, days + 1) float array
@@ -102,6 +121,7 @@ class Result:
     policy_log: object = field(repr=False, default=None)
     """For an adaptive plan, a :class:`ptsim.engine.adaptive.PolicyLog` (per-patient discharge days and the
     sessions given); None for a fixed plan."""
+    _baseline: dict | None = field(repr=False, default=None, compare=False)
 
     @property
     def n_patients(self) -> int:
@@ -168,6 +188,22 @@ class Result:
         q = self.questionnaire
         if q is not None and name in (q.name, "questionnaire"):
             return q.score(self.pain, self.rom, self.strength, self.condition.rom_normal_deg)
+        raise ValueError(f"unknown outcome {name!r}; accepted: {', '.join(outcome_names(self.condition))}")
+
+    def baseline(self, name: str) -> np.ndarray:
+        """An outcome's true pre-treatment value for each patient, ``(n_patients,)``: the state before
+        the first session (day 0 is after it), the same in every plan of a comparison.
+
+        ``name`` as for :meth:`outcome` (a questionnaire's score is mapped from the baseline state).
+        """
+        if self._baseline is None:
+            self._baseline = pretreatment(self.condition, self.cohort)
+        base = self._baseline
+        if name in OUTCOMES:
+            return base[name]
+        q = self.questionnaire
+        if q is not None and name in (q.name, "questionnaire"):
+            return q.score(base["pain"], base["rom"], base["strength"], self.condition.rom_normal_deg)
         raise ValueError(f"unknown outcome {name!r}; accepted: {', '.join(outcome_names(self.condition))}")
 
     def to_frame(self):
@@ -546,12 +582,14 @@ class Comparison(Mapping):
         return [d for d in days if d in recorded] or sorted(recorded)
 
     def summary(self, days=None, outcomes=None, level: float = 0.95):
-        """Per plan, outcomes at key days: mean with a confidence interval of the mean.
+        """Per plan, outcomes before care and at key days: mean with a confidence interval of the mean.
 
         Parameters
         ----------
-        days : list of int, optional
-            Days to report (default :meth:`default_days`).
+        days : list, optional
+            Days to report: whole days, and ``"baseline"`` for the pre-treatment values (before the
+            first session; the same patients, so the same in every plan). Default: ``"baseline"`` then
+            :meth:`default_days`.
         outcomes : list of str, optional
             Outcome names (default all of ``OUTCOMES``); the condition's questionnaire by its name
             (e.g. ``"womac"``) or as ``"questionnaire"`` reports on the questionnaire's own scale.
@@ -562,12 +600,12 @@ class Comparison(Mapping):
         -------
         pandas.DataFrame
             Columns ``plan, day, outcome, unit, mean, sd, ci_low, ci_high, n``; one row per plan,
-            day and outcome.
+            day and outcome (``day`` is ``"baseline"`` on the pre-treatment rows).
         """
         import pandas as pd
         from scipy import stats
 
-        days = self.default_days() if days is None else list(days)
+        days = [BASELINE, *self.default_days()] if days is None else list(days)
         first = next(iter(self._results.values()))
         if isinstance(outcomes, str):
             outcomes = [outcomes]
@@ -577,14 +615,25 @@ class Comparison(Mapping):
             raise ValueError(f"level must be a probability between 0 and 1, got {level!r}")
         last = first.days
         for d in days:
+            if d == BASELINE:
+                continue
             if isinstance(d, bool) or not isinstance(d, int | np.integer) or not 0 <= d <= last:
-                raise ValueError(f"summary days must be whole numbers in [0, {last}], got {d!r}")
+                raise ValueError(
+                    f"summary days must be whole numbers in [0, {last}] or {BASELINE!r}, got {d!r}"
+                )
         rows = []
         for name, res in self._results.items():
             n = res.n_patients
             tcrit = stats.t.ppf(0.5 + level / 2, n - 1) if n > 1 else math.nan
             for outcome in outcomes:
-                values = res.outcome(outcome)[:, res.columns(days)]
+                columns = []
+                for d in days:
+                    columns.append(
+                        res.baseline(outcome)
+                        if d == BASELINE
+                        else res.outcome(outcome)[:, res.columns([d])[0]]
+                    )
+                values = np.column_stack(columns)
                 mean, sd = values.mean(axis=0), values.std(axis=0, ddof=1) if n > 1 else 0 * values[0]
                 half = tcrit * sd / math.sqrt(n)
                 for j, d in enumerate(days):

@@ -183,6 +183,7 @@ def key_day_table(comp, days, outcomes=("pain", "rom", "strength", "function"), 
     ----------
     comp : Comparison
     days : list of int
+        Days, and ``"baseline"`` for the pre-treatment values (equal in every plan).
     outcomes : sequence of str
         Outcome names (``OUTCOMES``, or the condition's questionnaire by its name or as
         ``"questionnaire"``).
@@ -197,8 +198,13 @@ def key_day_table(comp, days, outcomes=("pain", "rom", "strength", "function"), 
     condition = next(iter(comp.values())).condition
     for outcome in outcomes:
         for d in days:
-            index.append((f"{outcome} ({outcome_unit(condition, outcome)})", int(d)))
-            rows.append([round(float(comp[p].outcome(outcome)[:, d].mean()), decimals) for p in comp])
+            index.append(
+                (f"{outcome} ({outcome_unit(condition, outcome)})", d if d == "baseline" else int(d))
+            )
+            if d == "baseline":  # before the first session: the same patients in every plan
+                rows.append([round(float(comp[p].baseline(outcome).mean()), decimals) for p in comp])
+            else:
+                rows.append([round(float(comp[p].outcome(outcome)[:, d].mean()), decimals) for p in comp])
     idx = pd.MultiIndex.from_tuples(index, names=["outcome", "day"])
     return pd.DataFrame(rows, index=idx, columns=list(comp))
 

@@ -79,12 +79,15 @@ def plot_trajectories(results, outcomes=("pain", "rom", "strength", "function"),
     first = items[0][1]
     for ax, outcome in zip(axes, outcomes, strict=False):
         for i, (name, res) in enumerate(items):
-            values = res.outcome(outcome)
+            # the pre-treatment values (the same patients in every plan) at day -1, then each day
+            values = np.column_stack([res.baseline(outcome), res.outcome(outcome)])
+            day = np.concatenate([[-1], res.day])
             color = plan_color(name, i)
-            ax.plot(res.day, values.mean(axis=0), color=color, lw=2, label=name.replace("_", " "))
+            ax.plot(day, values.mean(axis=0), color=color, lw=2, label=name.replace("_", " "))
             if band is not None and res.n_patients > 1:
                 lo, hi = np.percentile(values, band, axis=0)
-                ax.fill_between(res.day, lo, hi, color=color, alpha=0.12, lw=0)
+                ax.fill_between(day, lo, hi, color=color, alpha=0.12, lw=0)
+        ax.plot([-1], [first.baseline(outcome).mean()], "ko", ms=4, label="before care")
         ax.axvline(first.discharge_day, color="k", ls="--", lw=1)
         ax.text(
             first.discharge_day,
@@ -95,7 +98,7 @@ def plot_trajectories(results, outcomes=("pain", "rom", "strength", "function"),
             ha="left",
             fontsize=8,
         )
-        ax.set_xlabel("Day (0 = first session)")
+        ax.set_xlabel("Day (0 = first session; the dot: before care)")
         label = OUTCOME_LABELS.get(outcome) or outcome_unit(first.condition, outcome)
         if outcome == "rom":
             label = f"{first.condition.rom_measure.capitalize()} (deg)"
