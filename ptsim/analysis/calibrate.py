@@ -1,6 +1,6 @@
 """Evidence targets, calibration against published results, and the evidence report.
 
-The published numbers the model is compared with are data: ``data/evidence/*.csv``, one row a
+The published numbers the model is compared with are data: ``data/evidence/targets*.csv``, one row a
 target (condition, trial arm, outcome, time point, published value with its interval, sample size,
 citation, what was checked against the abstract, and how a model quantity maps onto it). The trial
 arms are ptsim plans in ``data/evidence/arms.toml``; the parameters that calibration may move, with
@@ -326,7 +326,7 @@ def load_targets(path: str | Path | None = None, arms: dict[str, Plan] | None = 
     Parameters
     ----------
     path : str or Path, optional
-        A CSV file, or a folder whose ``*.csv`` files are all read (default ``data/evidence``).
+        A CSV file, or a folder whose ``targets*.csv`` files are all read (default ``data/evidence``).
     arms : dict, optional
         Arms the rows may name (default :func:`load_arms`).
 
@@ -341,7 +341,8 @@ def load_targets(path: str | Path | None = None, arms: dict[str, Plan] | None = 
     path = Path(path) if path is not None else evidence_dir()
     if not path.exists():
         raise FileNotFoundError(f"evidence path not found: {path}")
-    files = sorted(path.glob("*.csv")) if path.is_dir() else [path]
+    # published.csv and instruments.csv (ptsim.analysis.evidence) share the folder in other formats.
+    files = sorted(path.glob("targets*.csv")) if path.is_dir() else [path]
     if not files:
         raise FileNotFoundError(f"no evidence CSV files in {path}")
     arms = load_arms() if arms is None else arms

@@ -24,6 +24,8 @@ STREAMS = {
     "trial": 10,
     "dropout": 11,
     "visit_measurement": 12,
+    # Numbered apart from the model's own streams, which grow from 13.
+    "ensemble_member": 40,
 }
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
