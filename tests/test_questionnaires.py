@@ -21,12 +21,28 @@ SETTINGS = settings(
 )
 
 EXPECTED = {
-    "knee_oa": ("womac", 0, 100, "percent_of_baseline", 20),
-    "chronic_neck_pain": ("ndi", 0, 50, "points", 7.5),
-    "low_back_pain": ("rmdq", 0, 24, "percent_of_baseline", 30),
-    "adhesive_capsulitis": ("spadi", 0, 100, "points", 10),
-    "subacromial_pain": ("spadi", 0, 100, "points", 10),
+    "knee_oa": ("womac", 0, 100, "points", 9),
+    "chronic_neck_pain": ("ndi", 0, 50, "points", 9.5),
+    "low_back_pain": ("rmdq", 0, 24, "points", 5),
+    "adhesive_capsulitis": ("spadi", 0, 100, "points", 10.5),
+    "subacromial_pain": ("spadi", 0, 100, "points", 10.5),
 }
+
+
+def test_questionnaires_agree_with_the_evidence_table():
+    """The condition files' scales and MCIDs are the verified rows of data/evidence/instruments.csv."""
+    from ptsim.analysis.evidence import instruments
+
+    table = instruments().set_index("condition")
+    for name in ptsim.list_conditions():
+        q, row = ptsim.load_condition(name).questionnaire, table.loc[name]
+        assert q.column == row.instrument.lower()
+        assert (q.scale_min, q.scale_max, q.higher_is_worse) == (
+            row.scale_min,
+            row.scale_max,
+            row.higher_is_worse,
+        )
+        assert q.mcid_kind == "points" and q.mcid == row.mcid
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -94,18 +110,14 @@ def test_the_mapping_refuses_inputs_outside_their_domain():
 
 
 def test_responders_by_points_and_by_percent():
-    ndi = ptsim.load_condition("chronic_neck_pain")  # 7.5 points
-    assert questionnaire_responders(ndi, [30.0, 30.0, 5.0], [22.5, 23.0, 0.0]).tolist() == [
-        True,
-        False,
-        False,
-    ]
-    womac = ptsim.load_condition("knee_oa")  # 20 % of baseline
-    assert questionnaire_responders(womac, [50.0, 50.0, 0.0], [40.0, 41.0, 0.0]).tolist() == [
-        True,
-        False,
-        False,
-    ]
+    ndi = ptsim.load_condition("chronic_neck_pain")  # 9.5 points
+    hits = questionnaire_responders(ndi, [30.0, 30.0, 5.0], [20.5, 21.0, 0.0])
+    assert hits.tolist() == [True, False, False]
+    # a percent-of-baseline MCID counts from the scale's best end
+    q = ptsim.load_condition("knee_oa").questionnaire
+    pct = Questionnaire(**{**q.__dict__, "mcid": 20.0, "mcid_kind": "percent_of_baseline"})
+    hits = pct.responders(np.array([50.0, 50.0, 0.0]), np.array([40.0, 41.0, 0.0]))
+    assert hits.tolist() == [True, False, False]
 
 
 def test_results_and_summary_report_on_the_questionnaire_scale():
@@ -148,7 +160,7 @@ def test_measurements_and_trials_carry_the_questionnaire():
     resp = trial.responders("ndi")
     df = trial.to_frame()
     day = df[(df.day == 42) & df.observed]
-    hit = (day["baseline_ndi_0_50"] - day["ndi_0_50"]) >= 7.5
+    hit = (day["baseline_ndi_0_50"] - day["ndi_0_50"]) >= 9.5
     for r in resp.itertuples():
         assert r.responders == hit[day.arm == r.arm].sum()
     with pytest.raises(ValueError, match="responders use its MCID"):
@@ -171,9 +183,10 @@ KNEE = (conditions_dir() / "knee_oa.toml").read_text()
             "questionnaire': expected weight_pain",
         ),
         ("weight_rom = { value = 0.225", "weight_rom = { value = -0.1", "questionnaire.weight_rom.value"),
-        ("mcid_percent_of_baseline", "mcid_percent", "questionnaire.mcid_percent': expected one of"),
+        ("mcid_points", "mcid_pts", "questionnaire.mcid_pts': expected one of"),
         ("scale_max = { value = 100,", "scale_max = { value = -5,", "questionnaire.scale_max"),
-        ("mcid_percent_of_baseline = { value = 20,", "mcid_percent_of_baseline = { value = 0,", "mcid"),
+        ("mcid_points = { value = 9,", "mcid_points = { value = 0,", "mcid"),
+        ("mcid_points = { value = 9,", "mcid_points = { value = 200,", "questionnaire.mcid_points.value"),
     ],
 )
 def test_malformed_questionnaire_tables_name_file_and_key(old, new, key):
@@ -208,7 +221,7 @@ def test_cli_reports_the_questionnaire(capsys):
         ["trial", "--condition", "chronic_neck_pain", "--n-per-arm", "15", "--outcomes", "ndi", "--quiet"]
     )
     out = capsys.readouterr().out
-    assert status == 0 and "ndi_0_50" in out and "NDI responders (improved by the MCID, 7.5 points)" in out
+    assert status == 0 and "ndi_0_50" in out and "NDI responders (improved by the MCID, 9.5 points)" in out
 
 
 def test_dashboard_outcome_choice_shows_the_questionnaire():

@@ -179,8 +179,8 @@ def questionnaire_responders(condition, baseline, followup) -> np.ndarray:
     Examples
     --------
     >>> import ptsim
-    >>> cond = ptsim.load_condition("chronic_neck_pain")  # NDI, MCID 7.5 points
-    >>> questionnaire_responders(cond, [30.0, 30.0], [22.0, 25.0]).tolist()
+    >>> cond = ptsim.load_condition("chronic_neck_pain")  # NDI, MCID 9.5 points
+    >>> questionnaire_responders(cond, [30.0, 30.0], [20.0, 25.0]).tolist()
     [True, False]
     """
     q = condition.questionnaire
