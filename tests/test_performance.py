@@ -25,9 +25,10 @@ TRAJECTORIES = ("rom", "pain", "strength", "function", "exercise_dose")
 
 
 def test_engine_matches_golden_values_of_the_plain_engine():
-    """Values saved from main's plain engine at commit a2a425f, before the performance work was
-    merged (see ``tests/data/make_engine_golden.py``): 12 patients, all conditions and standard
-    plans, 365 days, seed 3 (per-patient sums and every 29th day)."""
+    """Values saved by ``tests/data/make_engine_golden.py`` (first from main's plain engine at commit
+    a2a425f; regenerated when the cohort's measured baseline was solved to the cited moments): 12
+    patients, all conditions and standard plans, 365 days, seed 3 (per-patient sums and every 29th
+    day)."""
     golden = np.load(ROOT / "tests" / "data" / "engine_golden.npz")
     for cond in ptsim.list_conditions():
         comp = ptsim.compare(cond, n_patients=12, days=365, seed=3)

@@ -96,8 +96,10 @@ def measure(result, days, seed: int = 0):
 def measure_baseline(cohort, condition, seed: int = 0):
     """Measure a cohort at intake (before the first session) with the instruments' errors.
 
-    The true values are the cohort's baseline columns; the noise is keyed as a visit on day -1, so
-    it differs from every later visit and is the same for a patient in every plan.
+    The true values are the model's pre-treatment values (:func:`ptsim.engine.simulate.pretreatment`:
+    ROM is the tissue range less the guarding of the baseline pain, as on every later visit); the
+    noise is keyed as a visit on day -1, so it differs from every later visit and is the same for a
+    patient in every plan.
 
     Parameters
     ----------
@@ -123,12 +125,10 @@ def measure_baseline(cohort, condition, seed: int = 0):
     """
     import pandas as pd
 
+    from ptsim.engine.simulate import pretreatment
+
     ids = cohort["patient_id"].to_numpy()
-    true = {
-        "rom": cohort["rom_baseline_deg"].to_numpy(float),
-        "pain": cohort["pain_baseline_nprs"].to_numpy(float),
-        "strength": cohort["strength_baseline_pct_normal"].to_numpy(float),
-    }
+    true = pretreatment(condition, cohort)  # the model's pre-treatment state: ROM with its guarding
     instruments = {
         "rom": goniometer(condition),
         "pain": INSTRUMENTS["nprs"],

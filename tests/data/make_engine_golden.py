@@ -1,9 +1,10 @@
-"""Regenerate ``engine_golden.npz``: the golden values pin main's numbers at commit a2a425f (the
-model as changed on main: only exercise that is done can flare, no dose keeps fitness, fatigue and
-motor control exactly, calibrated condition layers), computed by main's plain engine before the
-performance work was merged into it (``cd <a checkout of a2a425f> && python
-<this file>``; the file is written next to this script). Only regenerate it when the model's numbers
-are meant to change, and say so in the commit."""
+"""Regenerate ``engine_golden.npz``: the golden values pin the engine's numbers. They were first made
+at commit a2a425f by main's plain engine before the performance work was merged; they were
+regenerated on branch modelv2 when the cohort began to be sampled so that its *measured* baseline has
+the cited moments (truncated normals with the cited mean and SD; the tissue range solved from the
+measured range and guarding): run ``python tests/data/make_engine_golden.py`` from a checkout (the
+file is written next to this script). Only regenerate it when the model's numbers are meant to
+change, and say so in the commit."""
 
 from pathlib import Path
 
