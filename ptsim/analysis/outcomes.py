@@ -33,11 +33,19 @@ import numpy as np
 
 from ptsim.core.instruments import GONIOMETER_SEM_DEG, INSTRUMENTS, Instrument, goniometer
 from ptsim.core.streams import standard_normals
+from ptsim.core.vocabulary import OUTCOMES
 
 __all__ = ["GONIOMETER_SEM_DEG", "INSTRUMENTS", "MCID", "Instrument", "goniometer"]
 
 
 _INSTRUMENT_INDEX = {"rom": 0, "pain": 1, "strength": 2}
+_COLUMNS = {name: o.column for name, o in OUTCOMES.items()}
+
+
+def _instruments(condition) -> dict[str, Instrument]:
+    """The instrument that reads each measured outcome (function is computed from the readings)."""
+    return {"rom": goniometer(condition), "pain": INSTRUMENTS["nprs"], "strength": INSTRUMENTS["dynamometer"]}
+
 
 MCID = {
     "pain_points": (2.0, "Farrar et al. 2001 (NPRS clinically important change ~2 points)"),
@@ -61,9 +69,10 @@ def measure(result, days, seed: int = 0):
     Returns
     -------
     pandas.DataFrame
-        ``patient_id, day, rom_deg, pain_nprs, strength_pct_normal, function_0_100`` as read by the
-        instruments, and the condition's questionnaire score computed from the readings (a column named
-        by :attr:`Questionnaire.column`, e.g. ``womac_0_100``) when the condition has one.
+        ``patient_id, day, rom_deg, pain_nprs, strength_pct_normal`` as read by the instruments,
+        ``function_0_100`` computed from the readings, and the condition's questionnaire score computed
+        from them (a column named by :attr:`Questionnaire.column`, e.g. ``womac_0_100``) when the
+        condition has one.
     """
     import pandas as pd
 
@@ -75,22 +84,17 @@ def measure(result, days, seed: int = 0):
         if isinstance(d, bool) or not isinstance(d, int | np.integer) or not 0 <= d <= last:
             raise ValueError(f"assessment days must be whole numbers in [0, {last}], got {d!r}")
     ids = result.cohort["patient_id"].to_numpy()
-    instruments = {
-        "rom": goniometer(result.condition),
-        "pain": INSTRUMENTS["nprs"],
-        "strength": INSTRUMENTS["dynamometer"],
-    }
+    instruments = _instruments(result.condition)
     frames = []
     for d in days:
         row = {"patient_id": ids, "day": np.full(ids.shape, d)}
         for outcome, inst in instruments.items():
             z = standard_normals(seed, "measurement", ids, d * 8 + _INSTRUMENT_INDEX[outcome])
             row[outcome] = inst.read(result.outcome(outcome)[:, result.columns([d])[0]], z)
-        row["function_0_100"] = measured_function(row["pain"], row["rom"], row["strength"], result.condition)
+        row["function"] = measured_function(row["pain"], row["rom"], row["strength"], result.condition)
         _add_questionnaire(row, result.condition)
         frames.append(pd.DataFrame(row))
-    out = pd.concat(frames, ignore_index=True)
-    return out.rename(columns={"rom": "rom_deg", "pain": "pain_nprs", "strength": "strength_pct_normal"})
+    return pd.concat(frames, ignore_index=True).rename(columns=_COLUMNS)
 
 
 def measure_baseline(cohort, condition, seed: int = 0):
@@ -129,20 +133,13 @@ def measure_baseline(cohort, condition, seed: int = 0):
 
     ids = cohort["patient_id"].to_numpy()
     true = pretreatment(condition, cohort)  # the model's pre-treatment state: ROM with its guarding
-    instruments = {
-        "rom": goniometer(condition),
-        "pain": INSTRUMENTS["nprs"],
-        "strength": INSTRUMENTS["dynamometer"],
-    }
     row = {"patient_id": ids}
-    for outcome, inst in instruments.items():
+    for outcome, inst in _instruments(condition).items():
         z = standard_normals(seed, "measurement", ids, -8 + _INSTRUMENT_INDEX[outcome])
         row[outcome] = inst.read(true[outcome], z)
-    row["function_0_100"] = measured_function(row["pain"], row["rom"], row["strength"], condition)
+    row["function"] = measured_function(row["pain"], row["rom"], row["strength"], condition)
     _add_questionnaire(row, condition)
-    return pd.DataFrame(row).rename(
-        columns={"rom": "rom_deg", "pain": "pain_nprs", "strength": "strength_pct_normal"}
-    )
+    return pd.DataFrame(row).rename(columns=_COLUMNS)
 
 
 def _add_questionnaire(row: dict, condition) -> None:

@@ -87,7 +87,7 @@ class Component:
 
     def __str__(self) -> str:
         tail = ""
-        if self.kind in GRADED and self.kind != "massage":
+        if self.kind in GRADED and self.kind != "massage" and self.intensity is not None:
             tail = f" grade {'I II III IV'.split()[int(self.intensity) - 1]}"
         elif self.kind == "exercise":
             tail = f" at {self.intensity:.0%} effort"
@@ -207,9 +207,8 @@ class Phase:
         else:
             if isinstance(self.visit_days, str) or not hasattr(self.visit_days, "__iter__"):
                 raise ValueError(f"phase visit_days must be a list of whole days, got {self.visit_days!r}")
-            days = tuple(
-                _finite(d, "phase visit_days", 0, 7 * weeks - 1, integer=True) for d in self.visit_days
-            )
+            given: tuple[int, ...] = tuple(self.visit_days or ())
+            days = tuple(_finite(d, "phase visit_days", 0, 7 * weeks - 1, integer=True) for d in given)
             if len(set(days)) != len(days):
                 raise ValueError(f"phase visit_days has a repeated day: {list(days)}")
             object.__setattr__(self, "visit_days", tuple(sorted(days)))
@@ -222,7 +221,7 @@ class Phase:
         """Visit days counted from the phase start."""
         if self.visit_days is not None:
             return self.visit_days
-        weekdays = _spread(self.sessions_per_week)
+        weekdays = _spread(self.sessions_per_week or 0)
         return tuple(7 * w + k for w in range(self.weeks) for k in weekdays)
 
     def __str__(self) -> str:
@@ -349,9 +348,9 @@ class Plan:
     """
 
     name: str
-    session: Session | None
-    sessions_per_week: int | None = None
-    weeks: int | None = None
+    session: Session  # None is accepted with a schedule whose phases all name a session
+    sessions_per_week: int | None = None  # None with a schedule
+    weeks: int = None  # type: ignore[assignment]  # set in __post_init__ (default 6, or the schedule's)
     home: HomeProgramme | None = None
     description: str = ""
     schedule: Schedule | None = None
@@ -427,7 +426,7 @@ class Plan:
         """Days of the week (0-6) with a clinic visit, spread evenly (a plan without a schedule)."""
         if self.schedule is not None:
             raise ValueError(f"plan {self.name!r} has a schedule: see plan.day_schedule(days)")
-        return _spread(self.sessions_per_week)
+        return _spread(self.sessions_per_week or 0)
 
     @property
     def phases(self) -> tuple[Phase, ...]:
@@ -436,12 +435,12 @@ class Plan:
             return self.schedule.phases
         if self.weeks == 0:
             return ()
-        return (Phase(self.weeks, sessions_per_week=self.sessions_per_week),)
+        return (Phase(self.weeks, sessions_per_week=self.sessions_per_week or 0),)
 
     @property
     def sessions(self) -> tuple[Session, ...]:
         """The distinct clinic sessions of the plan, in order of first use."""
-        out = [self.session]
+        out: list[Session] = [self.session]
         if self.schedule is not None:
             out = [ph.session or self.session for ph in self.schedule.phases]
             if self.schedule.booster_days:
@@ -450,6 +449,7 @@ class Plan:
 
     def _booster_session(self) -> Session:
         sch = self.schedule
+        assert sch is not None  # only plans with a schedule have boosters
         return sch.booster_session or sch.phases[-1].session or self.session
 
     def day_schedule(self, days: int) -> DaySchedule:
@@ -719,9 +719,9 @@ def plan_from_dict(doc: dict, filename: str = "<dict>") -> Plan:
         try:
             return Plan(
                 name=doc.get("name", Path(filename).stem),
-                session=session,
+                session=session,  # type: ignore[arg-type]  # None: every phase names its session
                 sessions_per_week=doc.get("sessions_per_week"),
-                weeks=doc.get("weeks"),
+                weeks=doc.get("weeks"),  # type: ignore[arg-type]  # None: the default or the schedule's
                 home=home,
                 description=doc.get("description", ""),
                 schedule=schedule,
