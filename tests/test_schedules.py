@@ -203,3 +203,14 @@ def test_adaptive_policies_refuse_a_schedule():
     plan = ptsim.load_plan(EXAMPLE)
     with pytest.raises(ValueError, match="has a schedule"):
         simulate_policy("knee_oa", FixedPolicy(plan), n_patients=3, days=10)
+
+
+def test_course_minutes_count_a_schedules_visits():
+    from ptsim.analysis.trial import course_minutes
+
+    plan = ptsim.load_plan(EXAMPLE)  # 12 manual visits, 12 exercise visits, 2 exercise boosters
+    minutes = course_minutes(plan)
+    assert minutes["manual_therapy"] == 12 * 40
+    assert minutes["exercise"] == 14 * 40
+    assert minutes["education"] == 26 * 5
+    assert minutes["home exercise"] == 20 * 5 * 6  # home only in the exercise block
