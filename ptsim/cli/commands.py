@@ -457,11 +457,20 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
         help="your own patients: a CSV with the columns of ptsim.inputs.cohort.COLUMNS",
     )
     add(
+        "--outcomes",
+        type=_outcome_list,
+        default=None,
+        metavar="pain,womac",
+        help="outcomes of the summary table (default rom,pain,strength,function); the condition's "
+        "questionnaire by its name (womac, ndi, rmdq, spadi) or as 'questionnaire', on its own scale",
+    )
+    add(
         "--summary-days",
         type=_day_list,
         default=None,
         metavar="14,42,365",
-        help="days of the summary table (default: 0, 14, discharge, 91, 182, 365 within --days)",
+        help="days of the summary table (default: baseline, i.e. before the first session, then 0, 14, "
+        "discharge, 91, 182, 365 within --days)",
     )
     add(
         "--out",
@@ -616,6 +625,7 @@ def _compare_run(args) -> int:
         )
 
     cond = _load_condition(args.condition, "--condition")
+    _check_outcomes(args.outcomes, cond)
     plans = _resolve_plans(args.plans)
     if args.cohort is not None:
         from ptsim.inputs.cohort import read_cohort
@@ -656,7 +666,7 @@ def _compare_run(args) -> int:
             cohort=cohort,
             progress=_advance(bar),
         )
-    summary = comp.summary(days=args.summary_days)
+    summary = comp.summary(days=args.summary_days, outcomes=args.outcomes)
 
     # 3. Report and write.
     print(f"{cond.title}: {who}, {_plural(args.days, 'day')}, seed {args.seed}; mean [95 % CI of the mean]")
@@ -718,15 +728,37 @@ def _share(text: str) -> float:
     return value
 
 
+def _questionnaire_names() -> list[str]:
+    """``questionnaire`` and the questionnaires of the shipped conditions (``womac``, ``ndi``, ...)."""
+    import ptsim
+
+    found = [ptsim.load_condition(c, calibrated=False).questionnaire for c in ptsim.list_conditions()]
+    return ["questionnaire", *sorted({q.name for q in found if q is not None})]
+
+
 def _outcome_list(text: str) -> list[str]:
     from ptsim.core.vocabulary import OUTCOMES
 
     parts = [p.strip() for p in text.split(",")]
-    if not parts or any(p not in OUTCOMES for p in parts):
+    accepted = [*OUTCOMES, *_questionnaire_names()]
+    if not parts or any(p not in accepted for p in parts):
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated outcomes from {','.join(OUTCOMES)}; got {text!r}"
+            f"expected comma-separated outcomes from {','.join(accepted)}; got {text!r}"
         )
     return list(dict.fromkeys(parts))
+
+
+def _check_outcomes(outcomes: list[str] | None, cond) -> None:
+    """Each outcome is one the condition reports (its own questionnaire, not another condition's)."""
+    from ptsim.engine.simulate import outcome_names
+
+    accepted = outcome_names(cond)
+    for name in outcomes or ():
+        if name not in accepted:
+            raise UsageError(
+                "--outcomes",
+                f"{cond.name} does not report {name!r}; accepted for this condition: {','.join(accepted)}",
+            )
 
 
 def _trial_arguments(parser: argparse.ArgumentParser) -> None:
@@ -773,7 +805,8 @@ def _trial_arguments(parser: argparse.ArgumentParser) -> None:
         type=_outcome_list,
         default=list(TRIAL_OUTCOMES),
         metavar="pain,rom",
-        help="outcomes to analyse (default pain,rom,function,strength)",
+        help="outcomes to analyse (default pain,rom,function,strength); the condition's questionnaire "
+        "by its name (womac, ndi, rmdq, spadi) or as 'questionnaire', on its own scale",
     )
     add("--out", default=None, metavar="patients.csv", help="write the patient-level data to this CSV")
     add("--effects-out", default=None, metavar="effects.csv", help="write the effects table to this CSV")
@@ -817,6 +850,7 @@ def _trial_run(args) -> int:
             "--assess-days", f"day {args.assess_days[-1]} is too late; accepted: days in [0, {MAX_DAYS}]"
         )
     cond = _load_condition(args.condition, "--condition")
+    _check_outcomes(args.outcomes, cond)
     arms = factorial_arms() if args.factorial else _resolve_plans(args.arms, "--arms")
     if len(arms) < 2:
         raise UsageError("--arms", f"a trial needs at least two arms, got {', '.join(arms)}")
@@ -862,7 +896,7 @@ def _trial_run(args) -> int:
         print("2x2 factorial: main effects and the manual x exercise interaction (last assessment day)")
         print("cells: " + ", ".join(f"{cell} = {arm}" for cell, arm in trial.cells().items()))
         rows = []
-        for outcome in args.outcomes:
+        for outcome in (o for o in args.outcomes if o in OUTCOMES):  # the interaction: model outcomes
             with warnings.catch_warnings():  # reported once below, as a line of the output
                 warnings.simplefilter("ignore", FactorialBalanceWarning)
                 table = trial.interaction(outcome)
@@ -880,9 +914,17 @@ def _trial_run(args) -> int:
         imbalance = trial.dose_imbalance()
         if imbalance is not None:
             print(f"warning: {imbalance} On the command line: ptsim trial --factorial.")
-    if "pain" in args.outcomes:
+    q = cond.questionnaire
+    responder_outcomes = [
+        o for o in args.outcomes if o == "pain" or (q is not None and o in (q.name, "questionnaire"))
+    ]
+    for outcome in dict.fromkeys("questionnaire" if o != "pain" else o for o in responder_outcomes):
         print()
-        print("Pain responders (>= 30 % improvement, Farrar et al. 2001) at the last assessment")
+        if outcome == "pain":
+            print("Pain responders (>= 30 % improvement, Farrar et al. 2001) at the last assessment")
+        else:
+            unit = "points" if q.mcid_kind == "points" else "% of baseline"
+            print(f"{q.name.upper()} responders (improved by the MCID, {q.mcid:g} {unit}) at the last visit")
         rows = [
             [
                 r.arm,
@@ -892,7 +934,7 @@ def _trial_run(args) -> int:
                 "" if r.rd_ci_low != r.rd_ci_low else f"[{r.rd_ci_low:+.0%}, {r.rd_ci_high:+.0%}]",
                 _number_needed(r.nnt),
             ]
-            for r in trial.responders("pain").itertuples()
+            for r in trial.responders(outcome).itertuples()
         ]
         print(_table(["arm", "responders", "rate", "risk difference", "95 % CI", "NNT / NNH"], rows))
     sys.stdout.flush()
