@@ -20,7 +20,7 @@ import pytest
 import ptsim
 from ptsim import Component, HomeProgramme, Plan, Session
 from ptsim.inputs.cohort import read_cohort, sample_cohort, write_cohort
-from ptsim.inputs.conditions import apply_calibration, calibrated_dir, conditions_dir
+from ptsim.inputs.conditions import apply_calibration, apply_scenario, calibrated_dir, conditions_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "bad_inputs.md"
@@ -87,6 +87,15 @@ def calibrated_layer(old: str, new: str):
     return run
 
 
+def scenario_file(text: str):
+    def run(folder: Path):
+        path = folder / "scenario.toml"
+        path.write_text(text, encoding="utf-8")
+        return apply_scenario(ptsim.load_condition("knee_oa", calibrated=False), path)
+
+    return run
+
+
 def cohort_csv(edit):
     def run(folder: Path):
         path = folder / "cohort.csv"
@@ -105,6 +114,12 @@ def _compare_with_a_file_named_like_a_standard_plan(folder: Path):
     path = folder / "combined.toml"
     path.write_text(plan_text('name = "my_plan"\n', ""), encoding="utf-8")
     return ptsim.compare("knee_oa", ["combined", path], n_patients=2, days=7)
+
+
+def _course_factor_4(folder: Path):
+    cohort = sample_cohort("knee_oa", 3, seed=0)
+    cohort.loc[0, "natural_pain_course_factor"] = 4.0
+    return read_cohort(write_cohort(cohort, folder / "cohort.csv"), "knee_oa")
 
 
 def _nan_cohort(folder: Path):
@@ -180,6 +195,20 @@ CASES = [
         r"key 'natural_history.rom_deficit_end_frac.value': expected a number in \[0, 1\], got 2.0",
     ),
     Case(
+        "condition-natural-history-sd-2",
+        "a per-patient course `sd = 2` on `pain_end_frac` (model v2; multipliers are drawn in [0, 3])",
+        condition_file(
+            knee("pain_end_frac = { value = 1.0, sd = 0.2", "pain_end_frac = { value = 1.0, sd = 2")
+        ),
+        r"key 'natural_history.pain_end_frac.sd': expected a number in \[0, 1\], got 2",
+    ),
+    Case(
+        "condition-natural-history-sd-on-tau",
+        "an `sd` on `pain_tau_days` (only the end fractions vary between patients)",
+        condition_file(knee("pain_tau_days = { value = 365,", "pain_tau_days = { value = 365, sd = 0.1,")),
+        r"key 'natural_history.pain_tau_days.sd': unknown key in table \[natural_history.pain_tau_days\]",
+    ),
+    Case(
         "condition-baseline-sd-1e15",
         "a baseline SD of 1e15 (ROM above the 135-deg maximum)",
         condition_file(knee("rom_deg = { mean = 124, sd = 15,", "rom_deg = { mean = 124, sd = 1e15,")),
@@ -211,6 +240,19 @@ CASES = [
         calibrated_layer("default = 0.22,", "defualt = 0.22,"),
         r"layer.toml: key 'parameters.joint_mobilization_relief_max_frac.defualt': unknown key .*"
         r"did you mean 'default'\?",
+    ),
+    Case(
+        "scenario-unknown-key",
+        "a misspelled key in a scenario overlay's `[scenario]` table",
+        scenario_file('[scenario]\nname = "mine"\ncalibrated_layr = false\n[parameters]\n'),
+        r"scenario.toml: key 'scenario.calibrated_layr': unknown key in table \[scenario\]; "
+        r"did you mean 'calibrated_layer'\?",
+    ),
+    Case(
+        "scenario-not-a-parameter",
+        "a scenario overlay setting something that is not a model parameter",
+        scenario_file('[scenario]\nname = "mine"\n[parameters]\nwindow_tau = { value = 10, source = "x" }\n'),
+        r"scenario.toml: key 'parameters.window_tau': expected a model parameter name",
     ),
     # --- plan files -------------------------------------------------------------------------------
     Case(
@@ -352,6 +394,14 @@ CASES = [
         ),
         r"with_parameters: the function weights .* are all 0",
     ),
+    Case(
+        "trial-min-pain-11",
+        "`run_trial(min_pain_nprs=11)` (no NPRS reading is above 10)",
+        lambda folder: ptsim.run_trial(
+            "knee_oa", ["exercise_only", "combined"], n_per_arm=2, min_pain_nprs=11
+        ),
+        r"min_pain_nprs must be None or the least pain \(NPRS 0-10\) to enrol, got 11$",
+    ),
     # --- cohort files -----------------------------------------------------------------------------
     Case(
         "cohort-semicolons",
@@ -366,6 +416,12 @@ CASES = [
         cohort_csv(lambda text: re.sub(r"\n(\d+),", lambda m: f"\n{10**20 + int(m.group(1))},", text)),
         r"cohort.csv: column 'patient_id', row 0: expected whole numbers in \[0, 9223372036854775807\] "
         r"\(2\*\*63 - 1\), got '100000000000000000000'",
+    ),
+    Case(
+        "cohort-course-factor-4",
+        "a natural-course multiplier of 4 in a cohort CSV (accepted: [0, 3])",
+        _course_factor_4,
+        r"cohort.csv: column 'natural_pain_course_factor', row 0: 4.0 is outside \[0, 3\]",
     ),
     Case(
         "cohort-folder",
