@@ -416,15 +416,17 @@ def _session_states(cond, plan, cohort) -> dict[str, dict[str, np.ndarray]]:
 class _Arm:
     """One arm's simulation and its values on the days its rows read."""
 
-    def __init__(self, cond, plan, cohort, days: int, read_days, seed: int, engine: str, baseline):
+    def __init__(self, cond, plan, cohort, res, read_days, seed: int, baseline):
         from ptsim.analysis.outcomes import measure
-        from ptsim.engine.simulate import simulate
 
-        self.cond, self.plan, self.cohort, self.baseline = cond, plan, cohort, baseline
-        self.res = simulate(cond, plan, days=days, seed=seed, cohort=cohort, engine=engine)
+        self.cond, self.plan, self.cohort, self.baseline, self.res = cond, plan, cohort, baseline, res
         read = sorted({d for d in read_days if d > 0})
-        frame = measure(self.res, read, seed) if read else None
-        self.measured = {d: frame[frame["day"] == d] for d in read} if read else {}
+        self.measured = {}
+        if read:
+            frame = measure(res, read, seed)
+            day = frame["day"].to_numpy()
+            columns = {c: frame[c].to_numpy(float) for c in _READ_COLUMNS}
+            self.measured = {d: {c: v[day == d] for c, v in columns.items()} for d in read}
         self._immediate = None
 
     def values(self, outcome: str, day, measured: bool) -> np.ndarray:
@@ -449,23 +451,25 @@ class _Arm:
         return np.where(hit, w.argmax(axis=1) + 1.0, np.inf)
 
 
+_READ_COLUMNS = ("pain_nprs", "rom_deg", "strength_pct_normal", "function_0_100")
+"""Columns of a measured visit (``ptsim.analysis.outcomes.measure``) the rows read."""
+
+
 def _outcome_of_frame(frame, outcome: str, cond) -> np.ndarray:
-    if outcome == "pain":
-        return frame["pain_nprs"].to_numpy(float)
-    if outcome == "rom":
-        return frame["rom_deg"].to_numpy(float)
-    if outcome == "function":
-        return frame["function_0_100"].to_numpy(float)
+    """Per-patient values of an outcome from a measured visit (a DataFrame or a dict of columns)."""
     if outcome == "questionnaire":
         from ptsim.analysis import outcomes
 
         return outcomes.measured_questionnaire(
-            frame["pain_nprs"].to_numpy(float),
-            frame["rom_deg"].to_numpy(float),
-            frame["strength_pct_normal"].to_numpy(float),
+            np.asarray(frame["pain_nprs"], float),
+            np.asarray(frame["rom_deg"], float),
+            np.asarray(frame["strength_pct_normal"], float),
             cond,
         )
-    raise ValueError(f"unknown outcome {outcome!r}")
+    column = {"pain": "pain_nprs", "rom": "rom_deg", "function": "function_0_100"}.get(outcome)
+    if column is None:
+        raise ValueError(f"unknown outcome {outcome!r}")
+    return np.asarray(frame[column], float)
 
 
 def _value(rm: RowModel, r: dict, runs: dict) -> float:
@@ -524,7 +528,8 @@ def simulate_rows(
     """The model's value of each published row of one condition, on the row's instrument.
 
     Every arm is simulated once, on one cohort with one seed (common random numbers), for the
-    longest horizon its rows need (a recurrence window ends ``day`` days after the arm's discharge).
+    longest horizon its rows need (a recurrence window ends ``day`` days after the arm's discharge);
+    arms with the same horizon run in one :func:`ptsim.engine.simulate.compare`.
 
     Parameters
     ----------
@@ -554,6 +559,7 @@ def simulate_rows(
     """
     from ptsim.analysis.calibrate import load_arms
     from ptsim.analysis.outcomes import measure_baseline
+    from ptsim.engine.simulate import compare
     from ptsim.inputs.cohort import check_count, sample_cohort
     from ptsim.inputs.conditions import load_condition
 
@@ -584,9 +590,16 @@ def simulate_rows(
                     read | {int(r["day"])},
                 )
     baseline = measure_baseline(cohort, cond, seed) if need else None
+    # One compare() per distinct horizon: every arm once, on the same patients and seed.
+    results = {}
+    for days in sorted({d for d, _ in need.values()}):
+        names = [k for k, (d, _) in need.items() if d == days]
+        results.update(
+            compare(cond, {k: arms[k] for k in names}, days=days, seed=seed, cohort=cohort, engine=engine)
+        )
     runs = {
-        name: _Arm(cond, arms[name], cohort, days, read, seed, engine, baseline)
-        for name, (days, read) in need.items()
+        name: _Arm(cond, arms[name], cohort, results[name], read, seed, baseline)
+        for name, (_, read) in need.items()
     }
     return np.array(
         [math.nan if rm.not_modelled else _value(rm, r, runs) for rm, r in zip(models, rows, strict=True)],
