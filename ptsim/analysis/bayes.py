@@ -828,8 +828,11 @@ def evidence_report(
     return out
 
 
-def _interval(a: float, b: float) -> str:
-    return "not simulated" if not (math.isfinite(a) and math.isfinite(b)) else f"[{a:.3g}, {b:.3g}]"
+def _estimate(x: float, a: float, b: float) -> str:
+    """``x [a, b]`` with three significant digits, or "not simulated"."""
+    if not all(math.isfinite(v) for v in (x, a, b)):
+        return "not simulated"
+    return f"{x:.3g} [{a:.3g}, {b:.3g}]"
 
 
 def format_report(report: dict[str, dict]) -> str:
@@ -845,13 +848,14 @@ def format_report(report: dict[str, dict]) -> str:
             rows = t[(t["role"] == role) & (t["status"] == "modelled")]
             if rows.empty:
                 continue
-            lines.append(f"   {role} rows (published 95 % interval | model 95 % predictive interval):")
+            lines.append(
+                f"   {role} rows: instrument, published [95 % interval], model median [95 % predictive]:"
+            )
             for _, x in rows.iterrows():
                 mark = "covered" if x["covered"] else "NOT covered"
-                lines.append(
-                    f"     {x['id']:<40} {x['instrument']:<14} {_interval(x['low'], x['high']):<18} "
-                    f"{_interval(x['predicted_low'], x['predicted_high']):<20} {mark}"
-                )
+                published = _estimate(x["published"], x["low"], x["high"])
+                model = _estimate(x["predicted_median"], x["predicted_low"], x["predicted_high"])
+                lines.append(f"     {x['id']:<38} {x['instrument']:<14} {published:<24} {model:<26} {mark}")
         gaps = t[t["status"] == "not_modelled"]
         if not gaps.empty:
             lines.append("   not modelled:")
