@@ -10,7 +10,7 @@ turns one parameter set into the model's value of every row:
    instruments, or why the model cannot express it (``not_modelled``).
 2. :func:`simulate_rows` simulates every arm of one condition once, on one cohort and one seed
    (common random numbers: the arms of a comparison are the same patients), for as many days as
-   the arm's rows need, and applies the quantity's arithmetic (:func:`mean_difference`,
+   the rows need, and applies the quantity's arithmetic (:func:`mean_difference`,
    :func:`standardized_mean_difference`, :func:`proportion_difference`, :func:`risk_ratio`, ...).
 
 Measured or true values
@@ -527,9 +527,9 @@ def simulate_rows(
 ) -> np.ndarray:
     """The model's value of each published row of one condition, on the row's instrument.
 
-    Every arm is simulated once, on one cohort with one seed (common random numbers), for the
-    longest horizon its rows need (a recurrence window ends ``day`` days after the arm's discharge);
-    arms with the same horizon run in one :func:`ptsim.engine.simulate.compare`.
+    Every arm is simulated once, in one :func:`ptsim.engine.simulate.compare` on one cohort with one
+    seed (common random numbers), for the longest horizon the rows need (a recurrence window ends
+    ``day`` days after the arm's discharge).
 
     Parameters
     ----------
@@ -590,13 +590,10 @@ def simulate_rows(
                     read | {int(r["day"])},
                 )
     baseline = measure_baseline(cohort, cond, seed) if need else None
-    # One compare() per distinct horizon: every arm once, on the same patients and seed.
-    results = {}
-    for days in sorted({d for d, _ in need.values()}):
-        names = [k for k, (d, _) in need.items() if d == days]
-        results.update(
-            compare(cond, {k: arms[k] for k in names}, days=days, seed=seed, cohort=cohort, engine=engine)
-        )
+    # One compare(): every arm once, on the same patients and seed, for the longest horizon any row
+    # needs (a shorter arm simulated longer costs less than another cohort check and set-up).
+    horizon = max((d for d, _ in need.values()), default=0)
+    results = compare(cond, {k: arms[k] for k in need}, days=horizon, seed=seed, cohort=cohort, engine=engine)
     runs = {
         name: _Arm(cond, arms[name], cohort, results[name], read, seed, baseline)
         for name, (_, read) in need.items()
