@@ -592,8 +592,11 @@ def simulate_rows(
     baseline = measure_baseline(cohort, cond, seed) if need else None
     # One compare(): every arm once, on the same patients and seed, for the longest horizon any row
     # needs (a shorter arm simulated longer costs less than another cohort check and set-up).
-    horizon = max((d for d, _ in need.values()), default=0)
-    results = compare(cond, {k: arms[k] for k in need}, days=horizon, seed=seed, cohort=cohort, engine=engine)
+    results = {}
+    if need:
+        horizon = max(d for d, _ in need.values())
+        plans = {k: arms[k] for k in need}
+        results = compare(cond, plans, days=horizon, seed=seed, cohort=cohort, engine=engine)
     runs = {
         name: _Arm(cond, arms[name], cohort, results[name], read, seed, baseline)
         for name, (_, read) in need.items()
