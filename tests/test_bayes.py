@@ -241,3 +241,12 @@ def test_report_command_names_a_bad_condition(capsys):
     with pytest.raises(ValueError, match="members must be"):
         bayes.spaced_members(10, 0)
     assert bayes.spaced_members(10, 3) == [0, 4, 9] and bayes.spaced_members(2, 5) == [0, 1]
+
+
+def test_recommended_settings_cover_every_condition_with_enough_members():
+    from ptsim.inputs.conditions import list_conditions
+
+    assert set(bayes.RECOMMENDED_SETTINGS) == set(list_conditions())
+    for name, s in bayes.RECOMMENDED_SETTINGS.items():
+        s.check(len(bayes.free_parameters(name)))
+        assert s.n_kept >= 200, name

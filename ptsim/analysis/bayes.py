@@ -16,10 +16,18 @@ parameter set the evidence allows, weighted by how well it reproduces the publis
   (emcee) and the effective sample size it implies; with arviz installed also its bulk ESS and R-hat
   (walkers read as chains).
 
-``python -m ptsim.analysis.bayes knee_oa`` samples a condition and writes its ensemble to
-``data/ensembles/`` (:mod:`ptsim.inputs.ensembles` reads it) with the command, seed, settings,
-diagnostics, the SHA-256 of the files it read, and predictive summaries that
-:func:`check_ensemble` recomputes (CI does, without sampling).
+The evidence (:func:`target_source`) is by default the ``fit`` rows of ``data/evidence/published.csv``,
+each simulated on the scale its source reports by :mod:`ptsim.analysis.predict` (rows the model cannot
+express are ``not_modelled`` and stay out of the likelihood); ``targets="v1"`` fits the calibration
+rows of ``targets.csv`` as before.
+
+``python -m ptsim.analysis.bayes knee_oa --processes 2`` samples a condition with its
+:data:`RECOMMENDED_SETTINGS` (about 25 min on 2 cores, with emcee's progress bar) and writes its
+ensemble to ``data/ensembles/`` (:mod:`ptsim.inputs.ensembles` reads it) with the command, seed,
+settings, the evidence source, diagnostics, the SHA-256 of the files it read, and predictive summaries
+that :func:`check_ensemble` recomputes (CI does, without sampling). ``python -m ptsim.analysis.bayes
+--report [condition]`` prints the evidence report: the posterior predictive check of every row
+(:func:`evidence_report`).
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ import datetime
 import math
 import sys
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -119,6 +127,21 @@ class SamplerSettings:
     def n_kept(self) -> int:
         """Parameter sets kept after burn-in and thinning."""
         return self.n_walkers * len(range(self.burn_in, self.n_steps, self.thin))
+
+
+RECOMMENDED_SETTINGS = {
+    "knee_oa": SamplerSettings(n_walkers=32, n_steps=300, burn_in=100, thin=10),
+    "chronic_neck_pain": SamplerSettings(n_walkers=24, n_steps=350, burn_in=100, thin=10),
+    "low_back_pain": SamplerSettings(n_walkers=24, n_steps=400, burn_in=150, thin=10),
+    "subacromial_pain": SamplerSettings(n_walkers=16, n_steps=500, burn_in=100, thin=5),
+    "adhesive_capsulitis": SamplerSettings(n_walkers=8, n_steps=500, burn_in=100, thin=5),
+}
+"""Settings for ``python -m ptsim.analysis.bayes <condition> --processes 2`` that keep >= 600 members
+and fit in about 25 min on 2 cores: walkers x steps likelihood evaluations (100 patients, engine
+"auto") at the times measured on 2026-11-29 on the shared 2-core machine under a load of 10-25
+(knee 0.17-0.26 s, neck 0.20-0.30 s, low back 0.15-0.18 s, subacromial 0.10-0.18 s, adhesive
+capsulitis 0.29-0.32 s; :func:`likelihood_seconds`), about 1.7x faster with 2 processes. The
+walkers are at least twice the free parameters (8, 6, 5, 2, 1)."""
 
 
 def log_likelihood(simulated, targets: list[Target]) -> float:
@@ -878,8 +901,14 @@ def main(argv=None) -> int:
     )
     parser.add_argument("conditions", nargs="*", help="conditions, e.g. knee_oa (--report: default all)")
     d = SamplerSettings()
-    for name in ("n_walkers", "n_steps", "burn_in", "thin", "n_patients", "seed"):
-        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
+    tunable = ("n_walkers", "n_steps", "burn_in", "thin", "n_patients", "seed")
+    for name in tunable:
+        parser.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=int,
+            default=None,
+            help=f"default: the condition's RECOMMENDED_SETTINGS, else {getattr(d, name)}",
+        )
     parser.add_argument("--engine", default=d.engine, choices=("auto", "numpy", "numba"))
     parser.add_argument("--targets", default="published", help="published (default), v1, or a CSV file")
     parser.add_argument("--processes", type=int, default=1, help="worker processes (default 1)")
@@ -893,7 +922,13 @@ def main(argv=None) -> int:
         for condition in args.conditions or [None]:
             try:
                 rep = evidence_report(
-                    condition, args.out, args.members, args.n_patients, args.seed, args.targets, args.engine
+                    condition,
+                    args.out,
+                    args.members,
+                    args.n_patients or d.n_patients,
+                    d.seed if args.seed is None else args.seed,
+                    args.targets,
+                    args.engine,
                 )
             except (ValueError, FileNotFoundError) as exc:
                 print(f"{prog}: {condition or 'report'}: {exc}", file=sys.stderr)
@@ -903,12 +938,10 @@ def main(argv=None) -> int:
         return status
     if not args.conditions:
         parser.error("give at least one condition to calibrate (or --report)")
-    settings = SamplerSettings(
-        **{k: getattr(args, k) for k in ("n_walkers", "n_steps", "burn_in", "thin", "n_patients", "seed")},
-        engine=args.engine,
-    )
     command = f"{prog} " + " ".join(argv if argv is not None else sys.argv[1:])
+    given = {k: getattr(args, k) for k in tunable if getattr(args, k) is not None}
     for condition in args.conditions:
+        settings = replace(RECOMMENDED_SETTINGS.get(condition, d), **given, engine=args.engine)
         try:
             if args.processes > 1:
                 from multiprocessing import Pool
