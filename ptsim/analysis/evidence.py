@@ -391,7 +391,8 @@ def published_targets(condition: str | None = None, role: str | None = None, pat
         raise ValueError(f"role: unknown {role!r}; accepted: {', '.join(ROLES)}")
     file = Path(path) if path is not None else _evidence_dir() / "published.csv"
     arms = _arm_names()
-    rows, seen = [], {}
+    rows: list[dict] = []
+    seen: dict[str, int] = {}  # key -> line it is on
     for line, row in _read(file, PUBLISHED_COLUMNS):
         parsed = _parse_published(row, file, line, conditions, arms)
         if parsed["id"] in seen:
@@ -432,7 +433,8 @@ def instruments(path: str | Path | None = None):
 
     conditions = list_conditions()
     file = Path(path) if path is not None else _evidence_dir() / "instruments.csv"
-    rows, seen = [], {}
+    rows: list[dict] = []
+    seen: dict[str, int] = {}  # key -> line it is on
     for line, row in _read(file, INSTRUMENT_COLUMNS):
         if row["condition"] not in conditions:
             _fail(file, line, "condition", f"one of {', '.join(conditions)}", row["condition"])

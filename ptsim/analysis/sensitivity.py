@@ -40,11 +40,12 @@ from dataclasses import replace
 import numpy as np
 
 from ptsim.core.parameters import PARAMETERS
+from ptsim.core.vocabulary import OUTCOME_NAMES
 from ptsim.inputs.cohort import check_count, sample_cohort
 from ptsim.inputs.conditions import Condition, load_condition
 from ptsim.inputs.plans import get_plan
 
-OUTCOMES = ("pain", "rom", "strength", "function", "setbacks")
+OUTCOMES = (*OUTCOME_NAMES, "setbacks")
 """Outcome summaries: the cohort mean of an outcome on ``day``, or of the setbacks up to ``day``."""
 
 

@@ -304,7 +304,7 @@ def natural_targets(pts: Patients, natural_history: dict):
     )
 
 
-def lagged_factors(tau_drive: float, tau_lag: float, days: float):
+def lagged_factors(tau_drive: float | np.ndarray, tau_lag: float | np.ndarray, days: float):
     """The two factors of :func:`lagged`: ``x(days) = x0 * fl + ratio * y0 * drive``."""
     fl = decay(days, tau_lag)
     if np.ndim(tau_drive) or np.ndim(tau_lag):  # per-patient time constants (sensitivity batches)

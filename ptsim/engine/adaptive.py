@@ -51,6 +51,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -58,6 +59,16 @@ from ptsim.core.streams import standard_normals, uniforms
 from ptsim.inputs.plans import Component, Plan, Session, standard_plans
 
 _VISIT_INDEX = {"rom": 0, "pain": 1}
+
+
+class Policy(Protocol):
+    """What :func:`check_policy` accepts: a ``plan`` (the schedule) and ``next_session(day, history)``
+    returning a Session, None (no session) or ``(variants, choice)`` (one session per patient)."""
+
+    @property
+    def plan(self) -> Plan: ...
+
+    def next_session(self, day: int, history: History) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -310,7 +321,7 @@ def simulate_policy(
     return _run(cond, policy.plan.resolve(cond), df, days, seed, policy=policy)
 
 
-def check_policy(policy):
+def check_policy(policy) -> Policy:
     """Raise ``ValueError`` unless ``policy`` has a ``plan`` (a Plan) and a ``next_session`` method."""
     if not callable(getattr(policy, "next_session", None)) or not isinstance(
         getattr(policy, "plan", None), Plan
@@ -519,7 +530,7 @@ class DischargeAtGoals:
     [True, False]
     """
 
-    inner: object
+    inner: Policy
     pain_goal_nprs: float = 2.0
     rom_goal_pct: float = 90.0
     min_visits: int = 4

@@ -23,6 +23,8 @@ policies decide sessions in Python each day) and per-patient parameter arrays (t
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +37,7 @@ from ptsim.inputs.cohort import to_patients
 try:
     import numba
 except ImportError:  # pragma: no cover - depends on the environment
-    numba = None
+    numba = None  # type: ignore[assignment]  # numba is optional: AVAILABLE says whether it loaded
 
 AVAILABLE = numba is not None
 
@@ -333,7 +335,7 @@ def _exercise_py(
 
 if AVAILABLE:
     _exercise = numba.njit(cache=True, inline="always")(_exercise_py)
-    _kernel = numba.njit(cache=True)(_kernel_py)
+    _kernel: Callable[..., None] = numba.njit(cache=True)(_kernel_py)  # numba's Dispatcher
 
 
 def _session_arrays(session, p: dict):
@@ -432,6 +434,7 @@ def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, dra
     adv = np.append(adv, (step.f_fitness, step.f_fatigue, step.f_motor))
     P = np.array([p[k] for k in _PARAMS], dtype=float)
     home = plan.home
+    h: tuple[float, ...]
     if home is not None:
         h = (home.minutes, home.intensity, model.decay(home.minutes, p["window_tau_min"]))
         h = (*h, model.decay(home.minutes, p["eih_tau_min"]))
@@ -476,7 +479,7 @@ def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, dra
         setbacks=daily_setbacks,
         flares=daily_flares,
     )
-    extra = {}
+    extra: dict[str, Any] = {}
     if record_days is not None:
         extra = {"setback_count": setback_count, "flare_count": flare_count, "daily": daily}
     return Result(

@@ -9,24 +9,21 @@ and patient *i* is the same person in every plan and in any cohort size.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ptsim.core import model
+from ptsim.core.vocabulary import OUTCOMES
 from ptsim.engine import vectorised as _engine
 from ptsim.inputs.cohort import check_count, sample_cohort, to_patients, validate_cohort
 from ptsim.inputs.conditions import Condition, load_condition
 from ptsim.inputs.plans import Plan, Session, get_plan
 
-OUTCOMES = {
-    "rom": "deg",
-    "pain": "NPRS 0-10",
-    "strength": "% of normal",
-    "function": "0-100",
-}
-"""The recorded outcomes and their units."""
+if TYPE_CHECKING:  # pandas is imported where it is used, to keep `import ptsim` light
+    import pandas as pd
 
 
 @dataclass
@@ -69,7 +66,7 @@ class Result:
 
     condition: Condition
     plan: Plan
-    cohort: object
+    cohort: pd.DataFrame
     seed: int
     day: np.ndarray
     rom: np.ndarray
@@ -79,7 +76,7 @@ class Result:
     exercise_dose: np.ndarray
     setback_events: np.ndarray
     flare_events: np.ndarray
-    final_state: model.State = field(repr=False, default=None)
+    final_state: model.State | None = field(repr=False, default=None)
     setback_count: np.ndarray | None = field(repr=False, default=None)
     flare_count: np.ndarray | None = field(repr=False, default=None)
     daily: _engine.DailySummary | None = field(repr=False, default=None)
@@ -153,10 +150,7 @@ class Result:
                 "plan": self.plan.name,
                 "patient_id": np.repeat(self.cohort["patient_id"].to_numpy(), t),
                 "day": np.tile(self.day, n),
-                "rom_deg": self.rom.ravel(),
-                "pain_nprs": self.pain.ravel(),
-                "strength_pct_normal": self.strength.ravel(),
-                "function_0_100": self.function.ravel(),
+                **{o.column: self.outcome(k).ravel() for k, o in OUTCOMES.items()},
                 "exercise_dose_min": self.exercise_dose.ravel(),
                 "setback": self.setback_events.ravel(),
                 "flare": self.flare_events.ravel(),
@@ -202,6 +196,7 @@ def run_session(state, pts, p, session: Session, on_component=None):
     for comp in session.components:
         before = state
         if comp.kind == "exercise":
+            assert comp.intensity is not None  # Component sets an exercise's effort (default 0.7)
             state, d, f = model.exercise(state, pts, p, comp.minutes, comp.intensity)
             dose += d
             flared |= f
@@ -351,24 +346,35 @@ def _runner(engine: str, cond: Condition | None = None):
     raise ValueError(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
 
 
-def _run_plans(cond, plans: dict, df, days, seed, record_days, chunk_size, runner=None) -> dict[str, Result]:
+Progress = Callable[[int, int, str], object]
+"""A progress callback: ``progress(done, total, plan_name)`` after each plan run (see :func:`compare`)."""
+
+
+def _run_plans(
+    cond, plans: dict, df, days, seed, record_days, chunk_size, runner=None, progress: Progress | None = None
+) -> dict[str, Result]:
     """Run resolved plans on the same patients, chunk by chunk, sharing the random draws."""
     runner = runner or _run
     chunks = _chunks(len(df), record_days, chunk_size)
+    total, done = len(chunks) * len(plans), 0
+
+    def run(name, plan, sub, draws):
+        nonlocal done
+        res = runner(cond, plan, sub, days, seed, record_days=record_days, draws=draws)
+        done += 1
+        if progress is not None:
+            progress(done, total, name)
+        return res
+
     if len(chunks) == 1:
         draws = _engine.cohort_draws(seed, df["patient_id"].to_numpy(), days + 1)
-        return {
-            name: runner(cond, plan, df, days, seed, record_days=record_days, draws=draws)
-            for name, plan in plans.items()
-        }
+        return {name: run(name, plan, df, draws) for name, plan in plans.items()}
     merged = {name: _Assembled(len(df)) for name in plans}
     for lo, hi in chunks:
         sub = df.iloc[lo:hi]
         draws = _engine.cohort_draws(seed, sub["patient_id"].to_numpy(), days + 1)
         for name, plan in plans.items():
-            merged[name].add(
-                lo, hi, runner(cond, plan, sub, days, seed, record_days=record_days, draws=draws)
-            )
+            merged[name].add(lo, hi, run(name, plan, sub, draws))
     return {name: m.result(df) for name, m in merged.items()}
 
 
@@ -380,7 +386,10 @@ class _Assembled:
     COUNTS = ("setback_count", "flare_count")
 
     def __init__(self, n: int):
-        self.n, self.arrays, self.dailies, self.first = n, {}, [], None
+        self.n = n
+        self.arrays: dict[str, np.ndarray] = {}
+        self.dailies: list[_engine.DailySummary] = []
+        self.first: Result | None = None
 
     def add(self, lo: int, hi: int, res: Result) -> None:
         if self.first is None:
@@ -396,6 +405,9 @@ class _Assembled:
 
     def result(self, df) -> Result:
         first = self.first
+        if first is None:
+            raise ValueError("no chunk of patients was simulated")
+        arrays: dict[str, Any] = {k: self.arrays.get(k) for k in self.PER_PATIENT + self.COUNTS}
         return Result(
             condition=first.condition,
             plan=first.plan,
@@ -404,7 +416,7 @@ class _Assembled:
             day=first.day,
             final_state=None,
             daily=_engine.merge_summaries(self.dailies) if self.dailies else None,
-            **{k: self.arrays.get(k) for k in self.PER_PATIENT + self.COUNTS},
+            **arrays,
         )
 
 
@@ -432,7 +444,7 @@ def _run(
     no_dose, no_flare = step.zeros, _engine._zeros(n, bool)
 
     runner = None
-    discharge = plan.discharge_day
+    discharge: int | np.ndarray = plan.discharge_day
     if policy is not None:
         from ptsim.engine.adaptive import _Runner
 
@@ -454,7 +466,7 @@ def _run(
             state, dose, flared = runner.day(d, state, bool(clinic[d]), freq[d])
         elif clinic[d]:
             state, dose, flared = run_session(state, pts, p, plan.session)
-        elif freq[d] > 0:
+        elif home is not None and freq[d] > 0:
             prob = model.home_probability(state, pts, p, freq[d])
             does = draws["home_exercise"].on(d) < prob
             if does.any():
@@ -557,7 +569,7 @@ class Comparison(Mapping):
                             name,
                             d,
                             outcome,
-                            OUTCOMES[outcome],
+                            OUTCOMES[outcome].unit,
                             mean[j],
                             sd[j],
                             mean[j] - half[j],
@@ -591,6 +603,7 @@ def compare(
     record_days=None,
     chunk_size: int | None = None,
     engine: str = "numpy",
+    progress: Progress | None = None,
 ) -> Comparison:
     """Simulate several plans on the same patients (common random numbers).
 
@@ -600,11 +613,26 @@ def compare(
     plans : mapping of name to Plan, or a list of plans / names; default all standard plans
     n_patients, days, seed, cohort, record_days, chunk_size, engine
         As for :func:`simulate`.
+    progress : callable, optional
+        Called as ``progress(done, total, plan_name)`` each time a plan has run: ``done`` runs of
+        ``total`` are finished, the last for ``plan_name``. ``total`` is the number of plans, times the
+        number of chunks of patients when the cohort runs in chunks (``record_days`` or
+        ``chunk_size``). Its return value is ignored; an exception it raises stops the comparison.
+        For a progress bar, e.g. ``tqdm``: ``progress=lambda done, total, name: bar.update(1)``.
 
     Returns
     -------
     Comparison
         A mapping of plan name to :class:`Result`, with ``summary()``.
+
+    Examples
+    --------
+    >>> import ptsim
+    >>> seen = []
+    >>> comp = ptsim.compare("knee_oa", ["usual_care", "combined"], n_patients=5, days=7,
+    ...                      progress=lambda done, total, name: seen.append((done, total, name)))
+    >>> seen
+    [(1, 2, 'usual_care'), (2, 2, 'combined')]
     """
     from ptsim.inputs.plans import standard_plans
 
@@ -623,16 +651,20 @@ def compare(
     seed = check_count(seed, "seed", 0)
     record_days = _check_record_days(record_days, days)
     chunk_size = _check_chunk_size(chunk_size)
+    if progress is not None and not callable(progress):
+        raise ValueError(
+            f"progress must be a callable progress(done, total, plan_name) or None, got {progress!r}"
+        )
     runner = _runner(engine, cond)
     df = _cohort_for(cond, n_patients, seed, cohort)
     resolved = {name: plan.resolve(cond) for name, plan in items}
-    return Comparison(_run_plans(cond, resolved, df, days, seed, record_days, chunk_size, runner))
+    return Comparison(_run_plans(cond, resolved, df, days, seed, record_days, chunk_size, runner, progress))
 
 
 def trace_session(
     condition,
     session,
-    n_patients: int = 1,
+    n_patients: int | None = 1,
     seed: int = 0,
     minutes_after: float = 60.0,
     step_min: float = 1.0,

@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ptsim.core import model
 from ptsim.core.streams import patient_keys, uniforms_from_keys
+from ptsim.core.vocabulary import OUTCOME_NAMES, OUTCOMES
 
-OUTPUTS = ("rom", "pain", "strength", "function")
+OUTPUTS = OUTCOME_NAMES  # the order step() returns them in
 
 
 def _zeros(shape, dtype=float) -> np.ndarray:
@@ -138,7 +140,7 @@ class DailyDraws:
     def __init__(self, seed: int, stream: str, ids, n_days: int):
         self.keys = patient_keys(seed, stream, ids)
         self.n_days = n_days
-        self._table = None
+        self._table: np.ndarray | None = None
 
     def on(self, day: int) -> np.ndarray:
         if self.keys.shape[0] * self.n_days <= self.TABLE_LIMIT:
@@ -174,8 +176,8 @@ class Trajectories:
         if hit is not None:
             self.setbacks[d] = hit
 
-    def arrays(self) -> dict:
-        out = {k: v.T for k, v in self.values.items()}
+    def arrays(self) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {k: v.T for k, v in self.values.items()}
         out.update(
             day=self.day,
             exercise_dose=self.dose.T,
@@ -196,7 +198,7 @@ class DailySummary:
         Patients summarised.
     mean, sd : dict of outcome name -> (days + 1,) float array
         Mean and standard deviation (ddof=1; NaN for one patient) across patients, in the outcome's
-        unit (see ``ptsim.engine.simulate.OUTCOMES``).
+        unit (see ``ptsim.core.vocabulary.OUTCOMES``).
     setbacks, flares : (days + 1,) int arrays
         Patients with a setback / an exercise flare on each day.
     """
@@ -227,14 +229,12 @@ class DailySummary:
         """Tidy DataFrame: one row per day and outcome (``day, outcome, unit, mean, sd, n``)."""
         import pandas as pd
 
-        from ptsim.engine.simulate import OUTCOMES
-
         frames = [
             pd.DataFrame(
                 {
                     "day": self.day,
                     "outcome": k,
-                    "unit": OUTCOMES[k],
+                    "unit": OUTCOMES[k].unit,
                     "mean": self.mean[k],
                     "sd": self.sd[k],
                     "n": self.n,
@@ -261,8 +261,8 @@ def merge_summaries(parts: list[DailySummary]) -> DailySummary:
         n=n,
         mean=mean,
         sd=sd,
-        setbacks=sum(s.setbacks for s in parts),
-        flares=sum(s.flares for s in parts),
+        setbacks=np.sum([s.setbacks for s in parts], axis=0),
+        flares=np.sum([s.flares for s in parts], axis=0),
     )
 
 
@@ -314,8 +314,8 @@ class Recorded:
             if hit is not None:
                 self.setbacks[j] = hit
 
-    def arrays(self) -> dict:
-        out = {k: v.T for k, v in self.values.items()}
+    def arrays(self) -> dict[str, Any]:  # Result's fields: arrays and the DailySummary
+        out: dict[str, Any] = {k: v.T for k, v in self.values.items()}
         out.update(
             day=self.day,
             exercise_dose=self.dose.T,

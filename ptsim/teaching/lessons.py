@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ptsim.core import model
+from ptsim.core.vocabulary import OUTCOMES
 from ptsim.engine.simulate import compare, simulate, trace_session
 from ptsim.inputs.cohort import sample_cohort, to_patients
 from ptsim.inputs.conditions import load_condition
@@ -189,12 +190,10 @@ def key_day_table(comp, days, outcomes=("pain", "rom", "strength", "function"), 
     """
     import pandas as pd
 
-    from ptsim.engine.simulate import OUTCOMES
-
     rows, index = [], []
     for outcome in outcomes:
         for d in days:
-            index.append((f"{outcome} ({OUTCOMES[outcome]})", int(d)))
+            index.append((f"{outcome} ({OUTCOMES[outcome].unit})", int(d)))
             rows.append([round(float(comp[p].outcome(outcome)[:, d].mean()), decimals) for p in comp])
     idx = pd.MultiIndex.from_tuples(index, names=["outcome", "day"])
     return pd.DataFrame(rows, index=idx, columns=list(comp))
@@ -459,7 +458,7 @@ class Question:
     """
 
     prompt: str
-    solve: Callable[[], object]
+    solve: Callable[[], str | float]
     choices: tuple[str, ...] = ()
     tolerance: float = 0.0
     unit: str = ""
@@ -476,7 +475,7 @@ def _mean(comp, plan, outcome, day):
 
 def _best(comp, outcome, day, plans, lowest):
     values = {p: _mean(comp, p, outcome, day) for p in plans}
-    return (min if lowest else max)(values, key=values.get)
+    return (min if lowest else max)(values, key=values.__getitem__)
 
 
 def _solve_1_1():
@@ -495,7 +494,7 @@ def _technique_gain(technique, condition="adhesive_capsulitis"):
 
 def _solve_2_1():
     gains = {t: _technique_gain(t) for t in ("joint_mobilization", "soft_tissue_mobilization", "massage")}
-    return max(gains, key=gains.get)
+    return max(gains, key=gains.__getitem__)
 
 
 def _solve_2_2():
@@ -571,7 +570,7 @@ def _solve_7_1():
 def _solve_7_2():
     comp = _std("knee_oa", n=200)
     values = {p: comp[p].setbacks.mean() for p in ("usual_care", "manual_only", "exercise_only", "combined")}
-    return min(values, key=values.get)
+    return min(values, key=values.__getitem__)
 
 
 def _solve_8_1():
@@ -791,7 +790,7 @@ def check_answer(question: str, answer=None, show: bool = True) -> bool | None:
             if show:
                 print(f"Question {question} needs a number ({q.unit}), got {answer!r}")
             return False
-        ok = abs(answer - right) <= q.tolerance + 1e-12
+        ok = abs(answer - float(right)) <= q.tolerance + 1e-12
     if show:
         print(
             ("Correct. " if ok else "Not quite: try again, or run the simulation behind it. ") + q.explanation

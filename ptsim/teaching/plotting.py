@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ptsim.engine.simulate import OUTCOMES
+from ptsim.core.vocabulary import OUTCOMES
 
 PLAN_COLORS = {
     "usual_care": "#7f7f7f",
@@ -21,13 +21,6 @@ PLAN_COLORS = {
 """Colour of each standard plan (colour-blind-aware tab10 choices); other plans cycle through
 ``EXTRA_COLORS``."""
 EXTRA_COLORS = ("#ff7f0e", "#8c564b", "#e377c2", "#17becf")
-
-OUTCOME_LABELS = {
-    "rom": "ROM (deg)",
-    "pain": "Pain (NPRS 0-10)",
-    "strength": "Strength (% of normal)",
-    "function": "Function (0-100)",
-}
 
 
 def figure_file_types() -> tuple[str, ...]:
@@ -95,7 +88,7 @@ def plot_trajectories(results, outcomes=("pain", "rom", "strength", "function"),
             fontsize=8,
         )
         ax.set_xlabel("Day (0 = first session)")
-        label = OUTCOME_LABELS[outcome]
+        label = OUTCOMES[outcome].label
         if outcome == "rom":
             label = f"{first.condition.rom_measure.capitalize()} (deg)"
         ax.set_ylabel(label)
@@ -499,12 +492,12 @@ def plot_trials(trials, truth, reference, arm, outcome="pain", lower_is_better=N
     -------
     matplotlib.figure.Figure
     """
-    if outcome not in OUTCOME_LABELS:
-        raise ValueError(f"unknown outcome {outcome!r}; accepted: {', '.join(OUTCOME_LABELS)}")
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}; accepted: {', '.join(OUTCOMES)}")
     if len(trials) == 0:
         raise ValueError("trials is empty: nothing to plot")
     if lower_is_better is None:
-        lower_is_better = outcome == "pain"
+        lower_is_better = OUTCOMES[outcome].lower_is_better
     est = trials["estimate"].to_numpy(float)
     favours_arm = est < 0 if lower_is_better else est > 0
     colors = np.where(favours_arm, plan_color(arm, 0), plan_color(reference, 1))
@@ -516,7 +509,7 @@ def plot_trials(trials, truth, reference, arm, outcome="pain", lower_is_better=N
         solid = row["p_value"] < 0.05
         ax.plot([row["ci_low"], row["ci_high"]], [i, i], color=colors[i], lw=1.5 if solid else 0.8)
         ax.plot(row["estimate"], i, "o", color=colors[i], ms=4, mfc=colors[i] if solid else "white")
-    unit = OUTCOME_LABELS[outcome]
+    unit = OUTCOMES[outcome].label
     diff_label = f"{arm.replace('_', ' ')} minus {reference.replace('_', ' ')}: {unit}"
     for a in (ax, hist):
         a.axvline(0, color="k", lw=1, label="no difference")

@@ -27,10 +27,11 @@ import numpy as np
 
 from ptsim.core import model
 from ptsim.core.parameters import PARAMETERS, TECHNIQUES, TISSUES
+from ptsim.core.vocabulary import OUTCOMES
 from ptsim.engine.simulate import compare, simulate, trace_session
 from ptsim.inputs.cohort import sample_cohort, to_patients
 from ptsim.inputs.conditions import list_conditions, load_condition
-from ptsim.inputs.plans import Component, HomeProgramme, Plan, Session, standard_plans
+from ptsim.inputs.plans import PLAN_NAMES, Component, HomeProgramme, Plan, Session, standard_plans
 from ptsim.teaching import lessons
 from ptsim.teaching import plotting as plots
 
@@ -168,7 +169,7 @@ class App(widgets.HBox):
         self.figure = None
         self.numbers = None
         self.caption = ""
-        self.error = None
+        self.error: str | None = None
         self.image = widgets.Image(format="png", layout=widgets.Layout(width="100%"))
         self.table = widgets.HTML()
         self.status = widgets.Label(value="")
@@ -414,7 +415,9 @@ def technique_table(
     week = compare(
         cond, {"none": "usual_care", technique: plan}, n_patients=None, days=7, seed=0, cohort=cohort
     )
-    durable = (week["none"].final_state.deficit_deg - week[technique].final_state.deficit_deg).mean(axis=1)
+    untreated, treated = week["none"].final_state, week[technique].final_state
+    assert untreated is not None and treated is not None  # full trajectories keep the final state
+    durable = (untreated.deficit_deg - treated.deficit_deg).mean(axis=1)
     trace = trace_session(
         cond, Session((comp,), float(minutes)), n_patients=None, cohort=cohort, minutes_after=60
     )
@@ -1176,7 +1179,7 @@ def evidence_app() -> App:
 # ---------------------------------------------------------------------------------------------------
 # Lesson 9: run a virtual trial
 
-TRIAL_PLANS = ("usual_care", "massage_only", "manual_only", "exercise_only", "combined", "combined_reversed")
+TRIAL_PLANS = PLAN_NAMES
 TRIAL_N_TRIALS = 100
 
 TRIAL_SPECS = {
@@ -1204,7 +1207,7 @@ TRIAL_SPECS = {
     "outcome": {
         "kind": "dropdown",
         "label": "Primary outcome (day 42)",
-        "options": [("pain (NPRS)", "pain"), ("ROM (deg)", "rom"), ("function (0-100)", "function")],
+        "options": [(OUTCOMES[k].label, k) for k in ("pain", "rom", "function")],
         "default": "pain",
     },
 }
