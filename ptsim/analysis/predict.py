@@ -47,6 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ptsim.analysis.evidence import INSTRUMENTS, QUANTITIES
+from ptsim.core.vocabulary import OUTCOMES
 
 NOT_MODELLED = "not_modelled"
 
@@ -451,7 +452,7 @@ class _Arm:
         return np.where(hit, w.argmax(axis=1) + 1.0, np.inf)
 
 
-_READ_COLUMNS = ("pain_nprs", "rom_deg", "strength_pct_normal", "function_0_100")
+_READ_COLUMNS = tuple(o.column for o in OUTCOMES.values())
 """Columns of a measured visit (``ptsim.analysis.outcomes.measure``) the rows read."""
 
 
@@ -460,16 +461,13 @@ def _outcome_of_frame(frame, outcome: str, cond) -> np.ndarray:
     if outcome == "questionnaire":
         from ptsim.analysis import outcomes
 
-        return outcomes.measured_questionnaire(
-            np.asarray(frame["pain_nprs"], float),
-            np.asarray(frame["rom_deg"], float),
-            np.asarray(frame["strength_pct_normal"], float),
-            cond,
+        pain, rom, strength = (
+            np.asarray(frame[OUTCOMES[k].column], float) for k in ("pain", "rom", "strength")
         )
-    column = {"pain": "pain_nprs", "rom": "rom_deg", "function": "function_0_100"}.get(outcome)
-    if column is None:
-        raise ValueError(f"unknown outcome {outcome!r}")
-    return np.asarray(frame[column], float)
+        return outcomes.measured_questionnaire(pain, rom, strength, cond)
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}; accepted: questionnaire, {', '.join(OUTCOMES)}")
+    return np.asarray(frame[OUTCOMES[outcome].column], float)
 
 
 def _value(rm: RowModel, r: dict, runs: dict) -> float:
