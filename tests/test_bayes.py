@@ -250,3 +250,13 @@ def test_recommended_settings_cover_every_condition_with_enough_members():
     for name, s in bayes.RECOMMENDED_SETTINGS.items():
         s.check(len(bayes.free_parameters(name)))
         assert s.n_kept >= 200, name
+
+
+def test_command_samples_with_the_recommended_settings_unless_told_otherwise(tmp_path, capsys):
+    args = ["subacromial_pain", "--n-walkers", "4", "--n-steps", "3", "--burn-in", "0", "--n-patients", "20"]
+    assert bayes.main([*args, "--targets", SAP_ROWS, "--out", str(tmp_path)]) == 0
+    meta = load_ensemble("subacromial_pain", tmp_path).meta
+    assert meta["sampler"]["n_walkers"] == 4 and meta["sampler"]["n_steps"] == 3
+    assert meta["sampler"]["thin"] == bayes.RECOMMENDED_SETTINGS["subacromial_pain"].thin  # not given
+    assert meta["targets_source"] == SAP_ROWS and meta["command"].startswith("python -m ptsim.analysis.bayes")
+    assert "subacromial_pain: " in capsys.readouterr().out
