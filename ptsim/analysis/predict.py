@@ -193,14 +193,21 @@ def _smd_outcome(r: dict) -> str:
     return "questionnaire" if re.search(r"disabilit|function", r["id"].lower()) else "pain"
 
 
-def _questionnaire_scale(instrument: str, cond, rid: str):
-    name, (lo, hi), factor, offset, text = QUESTIONNAIRE_SCALES[instrument]
+def _questionnaire(cond, rid: str, instrument: str, name: str = ""):
+    """The condition's questionnaire, or a ValueError naming the row and the instrument."""
     q = getattr(cond, "questionnaire", None)
     if q is None:
+        wanted = f" ({name})" if name else ""
         raise ValueError(
-            f"published row {rid!r}: instrument {instrument} needs the condition's questionnaire "
-            f"({name}), and condition {cond.name!r} names none (model v2's [questionnaire] table)"
+            f"published row {rid!r}: instrument {instrument} needs the condition's questionnaire{wanted}, "
+            f"and condition {cond.name!r} names none (model v2's [questionnaire] table)"
         )
+    return q
+
+
+def _questionnaire_scale(instrument: str, cond, rid: str):
+    name, (lo, hi), factor, offset, text = QUESTIONNAIRE_SCALES[instrument]
+    q = _questionnaire(cond, rid, instrument, name)
     if q.name != name or (float(q.scale_min), float(q.scale_max)) != (lo, hi):
         raise ValueError(
             f"published row {rid!r}: instrument {instrument} is read from a {name} {lo:g}-{hi:g} "
@@ -268,7 +275,7 @@ def row_model(row, condition) -> RowModel:
             )
         outcome = _smd_outcome(r)
         if outcome == "questionnaire":
-            _questionnaire_scale(_QUESTIONNAIRE_OF[condition.name], condition, rid)
+            _questionnaire(condition, rid, instrument)
         text = f"100 x mean measured {outcome} on day {day} / mean at the baseline visit"
         return RowModel(**base, outcome=outcome, description=text)
     if instrument == "SMD":
@@ -276,7 +283,7 @@ def row_model(row, condition) -> RowModel:
             raise ValueError(f"published row {rid!r}: an SMD is a difference or a change, not a {quantity}")
         outcome = _smd_outcome(r)
         if outcome == "questionnaire":
-            _questionnaire_scale(_QUESTIONNAIRE_OF[condition.name], condition, rid)
+            _questionnaire(condition, rid, instrument)
         what = "difference of means" if quantity == "between_arm_difference" else "mean change from baseline"
         return RowModel(
             **base,
@@ -315,17 +322,6 @@ def row_model(row, condition) -> RowModel:
         measured=day > 0,
         description=f"{quantity} of {text}, {when}",
     )
-
-
-_QUESTIONNAIRE_OF = {
-    "knee_oa": "WOMAC_0_100",
-    "chronic_neck_pain": "NDI_0_50",
-    "low_back_pain": "RMDQ_0_24",
-    "adhesive_capsulitis": "SPADI_0_100",
-    "subacromial_pain": "SPADI_0_100",
-}
-"""The instrument token of each shipped condition's own questionnaire (``data/evidence/instruments.csv``),
-used when an SMD or a share of baseline is of disability."""
 
 
 # ---------------------------------------------------------------------------------------------------
