@@ -54,6 +54,7 @@ from ptsim.analysis.calibrate import (
     standardized_residual,
     with_values,
 )
+from ptsim.analysis.predict import RowModel
 from ptsim.inputs.conditions import Condition, load_condition
 from ptsim.inputs.ensembles import Ensemble, ensembles_dir, load_ensemble, sha256_file
 
@@ -187,7 +188,7 @@ class PublishedTarget:
     published: float
     low: float
     high: float
-    model: object
+    model: RowModel
     row: dict
 
     @property
@@ -578,6 +579,7 @@ def predictive(
             ) or "published"
         source = target_source(targets)
         rows = source.targets(cond)
+    sets: list[dict[str, float]]
     if ensemble is None:
         sets = [{}]
     else:

@@ -47,14 +47,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ptsim.analysis.evidence import INSTRUMENTS, QUANTITIES
+from ptsim.analysis.outcomes import MCID, pain_responders
 from ptsim.core.vocabulary import OUTCOMES
 
 NOT_MODELLED = "not_modelled"
 
-SUCCESS_PAIN_DROP_PCT = 30.0
-"""A patient counts as a success when measured pain fell by at least this share of baseline (Farrar
-et al. 2001: a 30 % reduction of pain intensity corresponds to "much improved" on the patient's
-global impression of change; the same MCID as ``ptsim.analysis.outcomes.MCID["pain_percent"]``)."""
+SUCCESS_PAIN_DROP_PCT = MCID["pain_percent"][0]
+"""A patient counts as a success when measured pain fell by at least this share of baseline, in %
+(``ptsim.analysis.outcomes.pain_responders``; Farrar et al. 2001: a 30 % reduction of pain intensity
+corresponds to "much improved" on the patient's global impression of change)."""
 
 NEAR_NORMAL_CONSTANT = 80.0
 """Constant-Murley score at or above which a shoulder counts as normal or near normal (Diercks &
@@ -392,8 +393,8 @@ def _horizon(rm: RowModel, day: int, discharge_day: int) -> int:
 
 
 def _session_states(cond, plan, cohort) -> dict[str, dict[str, np.ndarray]]:
-    """True pain and ROM of each patient before (``"start"``) and right after (``0``) the plan's first
-    clinic session, its day-0 visit; after = before when the plan has no visit on day 0."""
+    """True pain and ROM of each patient before (``"start"``) and right after (``"after"``) the plan's
+    first clinic session, its day-0 visit; after = before when the plan has no visit on day 0."""
     from ptsim.core import model
     from ptsim.engine.simulate import _schedule, run_session
     from ptsim.inputs.cohort import to_patients
@@ -406,7 +407,7 @@ def _session_states(cond, plan, cohort) -> dict[str, dict[str, np.ndarray]]:
         after, _, _ = run_session(before, pts, p, plan.resolve(cond).session)
     return {
         day: {"pain": model.pain_nprs(s), "rom": model.rom_deg(s, pts, p)}
-        for day, s in (("start", before), (0, after))
+        for day, s in (("start", before), ("after", after))
     }
 
 
@@ -424,7 +425,7 @@ class _Arm:
             day = frame["day"].to_numpy()
             columns = {c: frame[c].to_numpy(float) for c in _READ_COLUMNS}
             self.measured = {d: {c: v[day == d] for c, v in columns.items()} for d in read}
-        self._immediate = None
+        self._immediate: dict[str, dict[str, np.ndarray]] | None = None
 
     def values(self, outcome: str, day, measured: bool) -> np.ndarray:
         """Per-patient values of an outcome on a day: measured on a follow-up day or at the baseline
@@ -435,7 +436,7 @@ class _Arm:
                 raise ValueError(f"immediately after a session only pain and ROM are read, not {outcome}")
             if self._immediate is None:
                 self._immediate = _session_states(self.cond, self.plan, self.cohort)
-            return self._immediate[day][outcome]
+            return self._immediate["start" if day == "start" else "after"][outcome]
         if day == "baseline":
             return _outcome_of_frame(self.baseline, outcome, self.cond)
         return _outcome_of_frame(self.measured[day], outcome, self.cond)
@@ -469,6 +470,8 @@ def _outcome_of_frame(frame, outcome: str, cond) -> np.ndarray:
 def _value(rm: RowModel, r: dict, runs: dict) -> float:
     day = int(r["day"])
     arm, comp = runs[r["arm"]], runs.get(r["comparator"]) if r["comparator"] else None
+    if QUANTITIES[rm.quantity] and comp is None:
+        raise ValueError(f"published row {r['id']!r}: a {rm.quantity} needs a comparator arm")
     if rm.event is not None:
         if rm.event == "recurrence":
             first = arm.first_setback_after_discharge(day)
@@ -481,9 +484,7 @@ def _value(rm: RowModel, r: dict, runs: dict) -> float:
             def events_of(run):
                 if rm.event == "success":
                     base, now = run.values("pain", "baseline", True), run.values("pain", day, True)
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        drop = np.where(base > 0, 100.0 * (base - now) / base, 0.0)
-                    return drop >= SUCCESS_PAIN_DROP_PCT
+                    return pain_responders(base, now, "percent")
                 constant = rm.offset + rm.factor * run.values("questionnaire", day, True)
                 return constant >= NEAR_NORMAL_CONSTANT
 
@@ -504,6 +505,7 @@ def _value(rm: RowModel, r: dict, runs: dict) -> float:
         if rm.instrument == "SMD":
             return standardized_mean_difference(at, before)
         return rm.factor * mean_difference(at, before)
+    assert comp is not None  # a between-arm difference has one (checked above)
     other = comp.values(rm.outcome, day, rm.measured)
     if rm.instrument == "SMD":
         return standardized_mean_difference(at, other)
@@ -586,11 +588,9 @@ def simulate_rows(
     baseline = measure_baseline(cohort, cond, seed) if need else None
     # One compare(): every arm once, on the same patients and seed, for the longest horizon any row
     # needs (a shorter arm simulated longer costs less than another cohort check and set-up).
-    results = {}
-    if need:
-        horizon = max(d for d, _ in need.values())
-        plans = {k: arms[k] for k in need}
-        results = compare(cond, plans, days=horizon, seed=seed, cohort=cohort, engine=engine)
+    horizon = max((d for d, _ in need.values()), default=0)
+    plans = {k: arms[k] for k in need}
+    results = compare(cond, plans, days=horizon, seed=seed, cohort=cohort, engine=engine) if plans else {}
     runs = {
         name: _Arm(cond, arms[name], cohort, results[name], read, seed, baseline)
         for name, (_, read) in need.items()
