@@ -582,7 +582,7 @@ def _day_value(t: Target, res, comp, base) -> float:
 
 
 def _home_missed(plan: Plan, res) -> float:
-    from ptsim.engine.simulate import _schedule
+    from ptsim.engine.setup import schedule as _schedule
 
     days = res.day[-1]
     clinic, freq = _schedule(plan, int(days))

@@ -265,6 +265,7 @@ def _simulate_trials(
     assess_days: list[int],
     days: int,
     dropout: float,
+    engine: str = "auto",
 ):
     """Patient-level data of ``n_trials`` independent trials (a ``trial`` column tells them apart).
 
@@ -273,7 +274,7 @@ def _simulate_trials(
     import pandas as pd
 
     from ptsim.analysis.outcomes import measure, measure_baseline
-    from ptsim.engine.simulate import _run
+    from ptsim.engine.simulate import run_cohort
 
     names = list(plans)
     total = len(names) * n_per_arm
@@ -294,9 +295,9 @@ def _simulate_trials(
         sub = cohort[sel].reset_index(drop=True)
         arm = plans[name]
         if isinstance(arm, Plan):
-            res = _run(cond, arm.resolve(cond), sub, days, seed)
-        else:  # an adaptive plan (policy), see ptsim.engine.adaptive
-            res = _run(cond, arm.plan.resolve(cond), sub, days, seed, policy=arm)
+            res = run_cohort(cond, arm.resolve(cond), sub, days, seed, engine=engine)
+        else:  # an adaptive plan (policy; numpy engine), see ptsim.engine.adaptive
+            res = run_cohort(cond, arm.plan.resolve(cond), sub, days, seed, policy=arm, engine=engine)
         m = measure(res, assess_days, seed)
         d_idx = m["day"].to_numpy()
         pos = np.tile(np.arange(len(sub)), len(assess_days))
@@ -744,6 +745,7 @@ def run_trial(
     days: int | None = None,
     reference: str | None = None,
     factors: Mapping[str, tuple[int, int]] | None = None,
+    engine: str = "auto",
 ) -> Trial:
     """Simulate a randomised trial.
 
@@ -774,6 +776,8 @@ def run_trial(
     factors : dict, optional
         For your own 2x2 factorial arms: each of the four arms -> its cell (manual therapy,
         exercise) with 1 = given, e.g. ``{"rest": (0, 0), "mt": (1, 0), "ex": (0, 1), "mt_ex": (1, 1)}``.
+    engine : {"auto", "numba", "numpy"}
+        As for :func:`ptsim.simulate` (adaptive arms run on the numpy engine).
 
     Returns
     -------
@@ -798,7 +802,7 @@ def run_trial(
     cond, plans, n, seed, assess, days, dropout, reference = _setup(
         condition, arms, n_per_arm, seed, assess_days, dropout, days, reference
     )
-    data = _simulate_trials(cond, plans, n, seed, 1, assess, days, dropout)
+    data = _simulate_trials(cond, plans, n, seed, 1, assess, days, dropout, engine)
     return Trial(cond, plans, n, seed, assess, days, dropout, reference, _factors(list(plans), factors), data)
 
 
@@ -813,6 +817,7 @@ def repeat_trials(
     days: int | None = None,
     reference: str | None = None,
     factors: Mapping[str, tuple[int, int]] | None = None,
+    engine: str = "auto",
 ) -> list[Trial]:
     """Many independent replications of a trial, simulated together (fast).
 
@@ -826,7 +831,7 @@ def repeat_trials(
     ----------
     n_trials : int
         Number of trials (>= 1).
-    condition, arms, n_per_arm, seed, assess_days, dropout, days, reference, factors
+    condition, arms, n_per_arm, seed, assess_days, dropout, days, reference, factors, engine
         As for :func:`run_trial`.
 
     Returns
@@ -844,7 +849,7 @@ def repeat_trials(
     )
     n_trials = check_count(n_trials, "n_trials", 1)
     fac = _factors(list(plans), factors)
-    data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout)
+    data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout, engine)
     return [
         Trial(cond, plans, n, seed, assess, days, dropout, reference, fac, df.reset_index(drop=True))
         for _, df in data.groupby("trial")
@@ -863,6 +868,7 @@ def power(
     assess_days: Sequence[int] = (42,),
     dropout: float = DEFAULT_DROPOUT,
     reference: str | None = None,
+    engine: str = "auto",
 ):
     """Power by simulation: the share of simulated trials whose ANCOVA p-value is below ``alpha``.
 
@@ -872,7 +878,7 @@ def power(
 
     Parameters
     ----------
-    condition, arms, assess_days, dropout, reference
+    condition, arms, assess_days, dropout, reference, engine
         As for :func:`run_trial`.
     n_per_arm : list of int
         Sample sizes per arm to evaluate (each >= 2).
@@ -919,7 +925,7 @@ def power(
         raise ValueError(f"day {day!r} is not an assessment day; assessment days: {assess}")
     rows = []
     for n in sizes:
-        data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout)
+        data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout, engine)
         estimates: dict[str, list[float]] = {a: [] for a in plans if a != reference}
         significant = {a: 0 for a in estimates}
         for _, trial_df in data.groupby("trial"):
