@@ -396,13 +396,14 @@ def _session_states(cond, plan, cohort) -> dict[str, dict[str, np.ndarray]]:
     """True pain and ROM of each patient before (``"start"``) and right after (``"after"``) the plan's
     first clinic session, its day-0 visit; after = before when the plan has no visit on day 0."""
     from ptsim.core import model
-    from ptsim.engine.simulate import _schedule, run_session
+    from ptsim.engine.setup import schedule
+    from ptsim.engine.simulate import run_session
     from ptsim.inputs.cohort import to_patients
 
     pts, p = to_patients(cohort, cond), cond.parameters
     before = model.initial_state(pts)
     after = before
-    clinic, _ = _schedule(plan, 0)
+    clinic, _ = schedule(plan, 0)
     if bool(clinic[0]):
         after, _, _ = run_session(before, pts, p, plan.resolve(cond).session)
     return {
