@@ -131,18 +131,19 @@ class SamplerSettings:
 
 
 RECOMMENDED_SETTINGS = {
-    "knee_oa": SamplerSettings(n_walkers=32, n_steps=300, burn_in=100, thin=10),
-    "chronic_neck_pain": SamplerSettings(n_walkers=24, n_steps=350, burn_in=100, thin=10),
-    "low_back_pain": SamplerSettings(n_walkers=24, n_steps=400, burn_in=150, thin=10),
-    "subacromial_pain": SamplerSettings(n_walkers=16, n_steps=500, burn_in=100, thin=5),
-    "adhesive_capsulitis": SamplerSettings(n_walkers=8, n_steps=500, burn_in=100, thin=5),
+    "knee_oa": SamplerSettings(n_walkers=32, n_steps=360, burn_in=120, thin=10),
+    "chronic_neck_pain": SamplerSettings(n_walkers=24, n_steps=220, burn_in=70, thin=6),
+    "low_back_pain": SamplerSettings(n_walkers=24, n_steps=440, burn_in=140, thin=10),
+    "subacromial_pain": SamplerSettings(n_walkers=16, n_steps=1000, burn_in=200, thin=10),
+    "adhesive_capsulitis": SamplerSettings(n_walkers=8, n_steps=700, burn_in=200, thin=10),
 }
-"""Settings for ``python -m ptsim.analysis.bayes <condition> --processes 2`` that keep >= 600 members
-and fit in about 25 min on 2 cores: walkers x steps likelihood evaluations (100 patients, engine
-"auto") at the times measured on 2026-11-29 on the shared 2-core machine under a load of 10-25
-(knee 0.17-0.26 s, neck 0.20-0.30 s, low back 0.15-0.18 s, subacromial 0.10-0.18 s, adhesive
-capsulitis 0.29-0.32 s; :func:`likelihood_seconds`), about 1.7x faster with 2 processes. The
-walkers are at least twice the free parameters (8, 6, 5, 2, 1)."""
+"""Settings for ``python -m ptsim.analysis.bayes <condition> --processes 2``: >= 400 members, and about
+10 min of likelihood evaluations (walkers x steps) at the times measured on 2026-11-29 with
+:func:`likelihood_seconds` (100 patients, engine "auto", model v2's questionnaires, one process, load
+average ~3.5 on the shared 2-core machine): knee 0.052 s, neck 0.112 s, low back 0.057 s, subacromial
+0.038 s, adhesive capsulitis 0.108 s. Two processes roughly halve that when the machine is quiet; under
+a load of 10-25 the same evaluations took 3-5x longer, so the budget of 30 min holds with 2 processes
+up to about that load. The walkers are at least twice the free parameters (8, 6, 5, 2, 1)."""
 
 
 def log_likelihood(simulated, targets: list[Target]) -> float:
