@@ -22,12 +22,12 @@ express are ``not_modelled`` and stay out of the likelihood); ``targets="v1"`` f
 rows of ``targets.csv`` as before.
 
 ``python -m ptsim.analysis.bayes knee_oa --processes 2`` samples a condition with its
-:data:`RECOMMENDED_SETTINGS` (about 25 min on 2 cores, with emcee's progress bar) and writes its
-ensemble to ``data/ensembles/`` (:mod:`ptsim.inputs.ensembles` reads it) with the command, seed,
-settings, the evidence source, diagnostics, the SHA-256 of the files it read, and predictive summaries
-that :func:`check_ensemble` recomputes (CI does, without sampling). ``python -m ptsim.analysis.bayes
---report [condition]`` prints the evidence report: the posterior predictive check of every row
-(:func:`evidence_report`).
+:data:`RECOMMENDED_SETTINGS` (10-30 min on 2 cores depending on load; emcee's progress bar shows
+it) and writes its ensemble to ``data/ensembles/`` (:mod:`ptsim.inputs.ensembles` reads it) with
+the command, seed, settings, the evidence source, diagnostics, the SHA-256 of the files it read, and
+predictive summaries that :func:`check_ensemble` recomputes (CI does, without sampling).
+``python -m ptsim.analysis.bayes --report [condition]`` prints the evidence report: the posterior
+predictive check of every row (:func:`evidence_report`).
 """
 
 from __future__ import annotations
