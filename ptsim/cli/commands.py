@@ -450,11 +450,20 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
         help="your own patients: a CSV with the columns of ptsim.inputs.cohort.COLUMNS",
     )
     add(
+        "--outcomes",
+        type=_outcome_list,
+        default=None,
+        metavar="pain,womac",
+        help="outcomes of the summary table (default rom,pain,strength,function); the condition's "
+        "questionnaire by its name (womac, ndi, rmdq, spadi) or as 'questionnaire', on its own scale",
+    )
+    add(
         "--summary-days",
         type=_day_list,
         default=None,
         metavar="14,42,365",
-        help="days of the summary table (default: 0, 14, discharge, 91, 182, 365 within --days)",
+        help="days of the summary table (default: baseline, i.e. before the first session, then 0, 14, "
+        "discharge, 91, 182, 365 within --days)",
     )
     add(
         "--out",
@@ -593,6 +602,7 @@ def _compare_run(args) -> int:
         )
 
     cond = _load_condition(args.condition, "--condition")
+    _check_outcomes(args.outcomes, cond)
     plans = _resolve_plans(args.plans)
     if args.cohort is not None:
         from ptsim.inputs.cohort import read_cohort
@@ -628,7 +638,7 @@ def _compare_run(args) -> int:
             cohort=cohort,
             progress=_advance(bar),
         )
-    summary = comp.summary(days=args.summary_days)
+    summary = comp.summary(days=args.summary_days, outcomes=args.outcomes)
 
     # 3. Report and write.
     print(f"{cond.title}: {who}, {_plural(args.days, 'day')}, seed {args.seed}; mean [95 % CI of the mean]")
@@ -688,15 +698,37 @@ def _share(text: str) -> float:
     return value
 
 
+def _questionnaire_names() -> list[str]:
+    """``questionnaire`` and the questionnaires of the shipped conditions (``womac``, ``ndi``, ...)."""
+    import ptsim
+
+    found = [ptsim.load_condition(c, calibrated=False).questionnaire for c in ptsim.list_conditions()]
+    return ["questionnaire", *sorted({q.name for q in found if q is not None})]
+
+
 def _outcome_list(text: str) -> list[str]:
     from ptsim.core.vocabulary import OUTCOMES
 
     parts = [p.strip() for p in text.split(",")]
-    if not parts or any(p not in OUTCOMES for p in parts):
+    accepted = [*OUTCOMES, *_questionnaire_names()]
+    if not parts or any(p not in accepted for p in parts):
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated outcomes from {','.join(OUTCOMES)}; got {text!r}"
+            f"expected comma-separated outcomes from {','.join(accepted)}; got {text!r}"
         )
     return list(dict.fromkeys(parts))
+
+
+def _check_outcomes(outcomes: list[str] | None, cond) -> None:
+    """Each outcome is one the condition reports (its own questionnaire, not another condition's)."""
+    from ptsim.engine.simulate import outcome_names
+
+    accepted = outcome_names(cond)
+    for name in outcomes or ():
+        if name not in accepted:
+            raise UsageError(
+                "--outcomes",
+                f"{cond.name} does not report {name!r}; accepted for this condition: {','.join(accepted)}",
+            )
 
 
 def _trial_arguments(parser: argparse.ArgumentParser) -> None:
@@ -743,7 +775,8 @@ def _trial_arguments(parser: argparse.ArgumentParser) -> None:
         type=_outcome_list,
         default=list(TRIAL_OUTCOMES),
         metavar="pain,rom",
-        help="outcomes to analyse (default pain,rom,function,strength)",
+        help="outcomes to analyse (default pain,rom,function,strength); the condition's questionnaire "
+        "by its name (womac, ndi, rmdq, spadi) or as 'questionnaire', on its own scale",
     )
     add("--out", default=None, metavar="patients.csv", help="write the patient-level data to this CSV")
     add("--effects-out", default=None, metavar="effects.csv", help="write the effects table to this CSV")
@@ -777,6 +810,7 @@ def _trial_run(args) -> int:
             "--assess-days", f"day {args.assess_days[-1]} is too late; accepted: days in [0, {MAX_DAYS}]"
         )
     cond = _load_condition(args.condition, "--condition")
+    _check_outcomes(args.outcomes, cond)
     arms = factorial_arms() if args.factorial else _resolve_plans(args.arms, "--arms")
     if len(arms) < 2:
         raise UsageError("--arms", f"a trial needs at least two arms, got {', '.join(arms)}")
@@ -822,7 +856,7 @@ def _trial_run(args) -> int:
         print("2x2 factorial: main effects and the manual x exercise interaction (last assessment day)")
         print("cells: " + ", ".join(f"{cell} = {arm}" for cell, arm in trial.cells().items()))
         rows = []
-        for outcome in args.outcomes:
+        for outcome in (o for o in args.outcomes if o in OUTCOMES):  # the interaction: model outcomes
             with warnings.catch_warnings():  # reported once below, as a line of the output
                 warnings.simplefilter("ignore", FactorialBalanceWarning)
                 table = trial.interaction(outcome)
@@ -840,9 +874,17 @@ def _trial_run(args) -> int:
         imbalance = trial.dose_imbalance()
         if imbalance is not None:
             print(f"warning: {imbalance} On the command line: ptsim trial --factorial.")
-    if "pain" in args.outcomes:
+    q = cond.questionnaire
+    responder_outcomes = [
+        o for o in args.outcomes if o == "pain" or (q is not None and o in (q.name, "questionnaire"))
+    ]
+    for outcome in dict.fromkeys("questionnaire" if o != "pain" else o for o in responder_outcomes):
         print()
-        print("Pain responders (>= 30 % improvement, Farrar et al. 2001) at the last assessment")
+        if outcome == "pain":
+            print("Pain responders (>= 30 % improvement, Farrar et al. 2001) at the last assessment")
+        else:
+            unit = "points" if q.mcid_kind == "points" else "% of baseline"
+            print(f"{q.name.upper()} responders (improved by the MCID, {q.mcid:g} {unit}) at the last visit")
         rows = [
             [
                 r.arm,
@@ -852,7 +894,7 @@ def _trial_run(args) -> int:
                 "" if r.rd_ci_low != r.rd_ci_low else f"[{r.rd_ci_low:+.0%}, {r.rd_ci_high:+.0%}]",
                 "" if r.nnt != r.nnt else ("none (no difference)" if np.isinf(r.nnt) else f"{r.nnt:.1f}"),
             ]
-            for r in trial.responders("pain").itertuples()
+            for r in trial.responders(outcome).itertuples()
         ]
         print(_table(["arm", "responders", "rate", "risk difference", "95 % CI", "NNT"], rows))
     sys.stdout.flush()
@@ -870,17 +912,71 @@ def _trial_run(args) -> int:
 
 DASHBOARD_START_TIMEOUT_S = 120.0
 """Longest wait (seconds) for Voila to start listening."""
+DASHBOARD_PREHEAT = 1
+"""Sessions kept ready by default: the next tab opened shows the dashboard at once (docs/performance.md)."""
 
 
 def _dashboard_arguments(parser: argparse.ArgumentParser) -> None:
-    from ptsim.teaching.dashboard import DEFAULT_PORT, HOST
+    from ptsim.teaching.dashboard import (
+        CULL_IDLE_MINUTES_LIMIT,
+        DEFAULT_CULL_IDLE_MINUTES,
+        DEFAULT_MAX_SESSIONS,
+        DEFAULT_PORT,
+        HOST,
+        MAX_SESSIONS_LIMIT,
+        PREHEAT_LIMIT,
+    )
 
     parser.add_argument(
         "--port",
         type=_whole_number(0, 65535, "a port number"),
         default=DEFAULT_PORT,
         metavar="P",
-        help=f"the port to serve on at {HOST} (default {DEFAULT_PORT}; 0 picks any free port)",
+        help=f"the port to serve on (default {DEFAULT_PORT}; 0 picks any free port)",
+    )
+    parser.add_argument(
+        "--host",
+        default=HOST,
+        metavar="ADDRESS",
+        help=f"the IP address to listen on (default {HOST}: this computer only); 0.0.0.0 serves every "
+        "network this computer is on, e.g. the students' laptops in a classroom (plain HTTP: see the README)",
+    )
+    token = parser.add_mutually_exclusive_group()
+    token.add_argument(
+        "--token",
+        metavar="TOKEN",
+        help="the access token students need (at least 8 letters, digits, - or _); by default one is "
+        f"generated when --host is not {HOST}, and none is needed on {HOST}",
+    )
+    token.add_argument(
+        "--no-token",
+        action="store_true",
+        help="no token, even beyond this computer (anyone who can reach it gets in)",
+    )
+    parser.add_argument(
+        "--max-sessions",
+        type=_whole_number(1, MAX_SESSIONS_LIMIT, "a number of sessions"),
+        default=DEFAULT_MAX_SESSIONS,
+        metavar="N",
+        help=f"most browser tabs served at once, one Python process each (default {DEFAULT_MAX_SESSIONS}); "
+        "beyond it a tab gets a page saying the dashboard is full",
+    )
+    parser.add_argument(
+        "--cull-idle-minutes",
+        type=_whole_number(0, CULL_IDLE_MINUTES_LIMIT, "a number of minutes"),
+        default=DEFAULT_CULL_IDLE_MINUTES,
+        metavar="M",
+        help="shut down a session whose tab is gone and that has been idle this long, freeing its place "
+        f"(default {DEFAULT_CULL_IDLE_MINUTES}; 0: never)",
+    )
+    parser.add_argument(
+        "--preheat",
+        type=_whole_number(0, PREHEAT_LIMIT, "a number of sessions"),
+        default=None,
+        metavar="K",
+        help="keep K sessions ready that have already computed the dashboard, so that the next K tabs show "
+        "it at once (default 1, or 0 with --max-sessions 1; each uses memory while it waits and counts "
+        "towards --max-sessions)",
     )
     parser.add_argument(
         "--no-browser", action="store_true", help="print the address only; do not open a web browser"
@@ -912,6 +1008,26 @@ def _dashboard_run(args) -> int:
 
     from ptsim.teaching import dashboard
 
+    try:
+        host = dashboard.check_host(args.host)
+    except ValueError as exc:
+        raise UsageError("--host", _one_line(exc)) from None
+    loopback = dashboard.is_loopback(host)
+    token: str | None
+    if args.token is not None:
+        try:
+            token = dashboard.check_token(args.token)
+        except ValueError as exc:
+            raise UsageError("--token", _one_line(exc)) from None
+    else:
+        token = None if (args.no_token or loopback) else dashboard.new_token()
+    preheat = min(DASHBOARD_PREHEAT, args.max_sessions - 1) if args.preheat is None else args.preheat
+    if preheat >= args.max_sessions:
+        raise UsageError(
+            "--preheat",
+            f"{preheat} ready sessions leave no place for students with --max-sessions "
+            f"{args.max_sessions}: keep --preheat below --max-sessions",
+        )
     if not dashboard.voila_installed():
         raise UsageError(
             None, 'the dashboard needs Voila, which is not installed: pip install "ptsim[lab]" (or voila)'
@@ -920,41 +1036,74 @@ def _dashboard_run(args) -> int:
         notebook = dashboard.notebook_path()
     except FileNotFoundError as exc:
         raise UsageError(None, _one_line(exc)) from None
-    port = args.port or dashboard.free_port()
+    port = args.port or dashboard.free_port(host)
     try:
-        dashboard.check_port(port)
+        dashboard.check_port(port, host)
     except ValueError as exc:
-        raise UsageError("--port", _one_line(exc)) from None
-    url = dashboard.url(port)
-    proc = subprocess.Popen(dashboard.voila_command(port, notebook))
-    try:
+        raise UsageError(
+            "--host" if "not an address of this computer" in str(exc) else "--port", _one_line(exc)
+        ) from None
+    url = dashboard.url(port, host, token)
+    if not loopback:
+        print(
+            f"ptsim dashboard: warning: serving beyond this computer on {host}:{port} over plain HTTP: "
+            + (
+                "anyone on these networks who has the address with its token can use the dashboard, "
+                "and anyone on the network path can read the traffic, token included"
+                if token
+                else "anyone who can reach this computer can use the dashboard (--no-token)"
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
+    with tempfile.TemporaryDirectory(prefix="ptsim-dashboard-") as config_dir:  # private: mode 0700
+        if token:
+            dashboard.write_token_config(Path(config_dir), token)
+        command = dashboard.voila_command(
+            port,
+            notebook,
+            host=host,
+            max_sessions=args.max_sessions,
+            cull_idle_minutes=args.cull_idle_minutes,
+            config_dir=Path(config_dir),
+            preheat=preheat,
+        )
+        proc = subprocess.Popen(command, env=dashboard.voila_environment())
         try:
-            dashboard.wait_for_port(port, DASHBOARD_START_TIMEOUT_S, proc)
-        except (RuntimeError, TimeoutError) as exc:
-            print(
-                f"ptsim dashboard: error: Voila did not start: {exc} (see its messages above)",
-                file=sys.stderr,
-            )
-            return EXIT_INTERNAL
-        print(f"ptsim dashboard: {url} (Ctrl-C stops it)", flush=True)
-        if not args.no_browser:
-            if _can_open_browser():
-                import webbrowser
+            try:
+                dashboard.wait_for_port(port, DASHBOARD_START_TIMEOUT_S, proc, host)
+            except (RuntimeError, TimeoutError) as exc:
+                print(
+                    f"ptsim dashboard: error: Voila did not start: {exc} (see its messages above)",
+                    file=sys.stderr,
+                )
+                return EXIT_INTERNAL
+            print(f"ptsim dashboard: {url} (Ctrl-C stops it)", flush=True)
+            if not loopback:
+                print(
+                    f"ptsim dashboard: students open {url}"
+                    + (f" (or the address without it, then type the token {token})" if token else "")
+                    + f"; at most {args.max_sessions} sessions at once",
+                    flush=True,
+                )
+            if not args.no_browser:
+                if _can_open_browser():
+                    import webbrowser
 
-                webbrowser.open(url)
-            else:
-                print("ptsim dashboard: no display here; open the address in a browser", flush=True)
-        status = proc.wait()
-        if status != 0:
-            print(f"ptsim dashboard: error: Voila stopped with status {status}", file=sys.stderr)
-            return EXIT_INTERNAL
-        return EXIT_OK
-    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: stopping is the normal way to end
-        _stop(proc)
-        print(f"ptsim dashboard: stopped; {url} is closed", file=sys.stderr)
-        return EXIT_TERMINATED if isinstance(exc, _Terminated) else EXIT_INTERRUPTED
-    finally:
-        _stop(proc)
+                    webbrowser.open(url)
+                else:
+                    print("ptsim dashboard: no display here; open the address in a browser", flush=True)
+            status = proc.wait()
+            if status != 0:
+                print(f"ptsim dashboard: error: Voila stopped with status {status}", file=sys.stderr)
+                return EXIT_INTERNAL
+            return EXIT_OK
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: stopping is the normal way to end
+            _stop(proc)
+            print(f"ptsim dashboard: stopped; {url.split('?')[0]} is closed", file=sys.stderr)
+            return EXIT_TERMINATED if isinstance(exc, _Terminated) else EXIT_INTERRUPTED
+        finally:
+            _stop(proc)
 
 
 # --- the registry and main -------------------------------------------------------------------------
@@ -979,7 +1128,7 @@ COMMANDS: dict[str, Command] = {
         "run a virtual randomised trial and print its effects table", _trial_arguments, _trial_run
     ),
     "dashboard": Command(
-        "serve the plan-comparison dashboard in a web browser (Voila, at 127.0.0.1)",
+        "serve the plan-comparison dashboard in a web browser (Voila; this computer only, or a class)",
         _dashboard_arguments,
         _dashboard_run,
     ),

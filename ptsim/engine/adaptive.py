@@ -341,6 +341,11 @@ def check_policy(policy) -> Policy:
             f"policy must have a 'plan' attribute (a Plan: the schedule) and a method "
             f"next_session(day, history); got {policy!r}"
         )
+    if policy.plan.schedule is not None:
+        raise ValueError(
+            f"policy plan {policy.plan.name!r} has a schedule (phases/boosters); adaptive policies take a "
+            "plan with sessions_per_week and weeks"
+        )
     return policy
 
 

@@ -35,18 +35,22 @@ def cohort_for(cond: Condition, n_patients, seed, cohort):
 
 def schedule(plan: Plan, days: int):
     """Per-day clinic flags and home-session frequencies for a plan."""
-    d = np.arange(days + 1)
-    in_care = d < plan.discharge_day
-    clinic = in_care & np.isin(d % 7, plan.visit_weekdays)
-    freq = np.zeros(days + 1)
+    clinic, freq, _ = day_plan(plan, days)
+    return clinic, freq
+
+
+def day_plan(plan: Plan, days: int):
+    """Per-day clinic flags, home-session frequencies and clinic session (index into ``plan.sessions``,
+    -1 none), from the plan's schedule (:meth:`Plan.day_schedule`); after discharge the maintenance
+    programme."""
+    ds = plan.day_schedule(days)
+    freq = ds.home_frequency
     if plan.home is not None:
-        free_days = 7 - plan.sessions_per_week
-        if free_days > 0:
-            freq[in_care & ~clinic] = plan.home.days_per_week / free_days
-        freq[~in_care] = (
+        after = ds.discharge_day <= np.arange(days + 1)
+        freq[after & ~ds.clinic] = (
             plan.home.after_discharge_days_per_week / 7 * plan.home.after_discharge_adherence_factor
         )
-    return clinic, freq
+    return ds.clinic, freq, ds.session_index
 
 
 def check_record_days(record_days, days: int):

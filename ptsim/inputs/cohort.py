@@ -7,6 +7,7 @@ DataFrame that users can read from and write to CSV, so they can bring their own
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +23,7 @@ if TYPE_CHECKING:  # pandas is imported where it is used, to keep `import ptsim`
 
 COLUMNS = {
     "patient_id": "identifier (integer >= 0); it keys the patient's random numbers",
-    "rom_baseline_deg": "range of the condition's movement at baseline (degrees)",
+    "rom_baseline_deg": "range the tissues allow at baseline (degrees; measured ROM is this less guarding)",
     "pain_baseline_nprs": "pain at baseline (NPRS 0-10)",
     "strength_baseline_pct_normal": "strength at baseline (% of normal)",
     "manual_responsiveness": "multiplier of the response to manual therapy (1 = typical)",
@@ -62,14 +63,87 @@ def check_count(value, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+QUADRATURE_POINTS = 256
+"""Quantiles of the baseline-pain distribution over which the measured-ROM moments are averaged."""
+
+
+def _truncnorm_moments(loc, scale, low, high):
+    """Mean and variance of normals ``(loc, scale)`` truncated to ``[low, high]`` (arrays allowed).
+
+    Closed form, in logs so that it stays exact far in a tail (``scipy.stats.truncnorm.stats`` is
+    100x slower): with ``a, b`` the standardised bounds, ``Z = Phi(b) - Phi(a)``,
+    ``mean = loc + scale (phi(a) - phi(b)) / Z`` and
+    ``var = scale^2 (1 + (a phi(a) - b phi(b)) / Z - ((phi(a) - phi(b)) / Z)^2)``.
+    """
+    from scipy.special import log_ndtr
+
+    a = (np.asarray(low, float) - loc) / scale
+    b = (np.asarray(high, float) - loc) / scale
+    a, b = np.broadcast_arrays(a, b)
+    # in the upper tail, mirror the interval into the lower one (the formulas are symmetric)
+    flip = (a + b) > 0
+    lo, hi = np.where(flip, -b, a), np.where(flip, -a, b)
+    log_z = log_ndtr(hi) + np.log1p(-np.exp(log_ndtr(lo) - log_ndtr(hi)))
+    log_phi = lambda x: -0.5 * x * x - 0.5 * math.log(2 * math.pi)  # noqa: E731
+    r_lo, r_hi = np.exp(log_phi(lo) - log_z), np.exp(log_phi(hi) - log_z)
+    shift = r_lo - r_hi
+    var = scale**2 * (1.0 + lo * r_lo - hi * r_hi - shift**2)
+    mean = loc + scale * np.where(flip, -shift, shift)
+    return mean, np.maximum(var, 0.0)
+
+
+@functools.lru_cache(maxsize=512)
+def truncnorm_for_moments(
+    mean: float, sd: float, low: float, highs: tuple
+) -> tuple[float, float, float, float]:
+    """Location and scale of the normal which, truncated to ``[low, high_k]``, has the cited moments.
+
+    The population is an equal mixture over the upper bounds ``highs`` (one truncation for all when
+    there is one). The cited ``mean`` and ``sd`` are matched exactly where a truncated normal can reach
+    them; where it cannot (a cited mean above what the bounds allow), the SD is kept and the mean comes
+    as close as it can (least squares, the SD residual weighted 10x).
+
+    Returns
+    -------
+    loc, scale, achieved_mean, achieved_sd : float
+    """
+    from scipy import optimize
+
+    hi = np.asarray(highs, float)
+
+    def moments(x):
+        m, v = _truncnorm_moments(x[0], math.exp(x[1]), low, hi)
+        mu = float(m.mean())
+        return mu, math.sqrt(max(float((v + m**2).mean()) - mu**2, 0.0))
+
+    def residuals(x):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            mu, s = moments(x)
+        if not (math.isfinite(mu) and math.isfinite(s)):  # a trial step far out in a tail
+            return [1e6, 1e6]
+        return [(mu - mean) / sd, 10.0 * (s - sd) / sd]
+
+    fit = optimize.least_squares(residuals, [mean, math.log(sd)], xtol=1e-12, ftol=1e-12, gtol=1e-12)
+    loc, scale = float(fit.x[0]), math.exp(float(fit.x[1]))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return (loc, scale, *moments(fit.x))
+
+
+def _quantiles(k: int = QUADRATURE_POINTS) -> np.ndarray:
+    return (np.arange(k) + 0.5) / k
+
+
 def _draw(dist, kind, u):
+    """Draws with the distribution's cited moments (a truncated normal's location and scale are solved
+    so that the truncated distribution has the cited mean and SD, not the untruncated one)."""
     from scipy import stats
 
     if kind == "truncated normal":
         if dist.sd == 0:
             return np.full_like(u, dist.mean)
-        a, b = (dist.low - dist.mean) / dist.sd, (dist.high - dist.mean) / dist.sd
-        return stats.truncnorm.ppf(u, a, b, loc=dist.mean, scale=dist.sd)
+        loc, scale, _, _ = truncnorm_for_moments(dist.mean, dist.sd, dist.low, (dist.high,))
+        a, b = (dist.low - loc) / scale, (dist.high - loc) / scale
+        return stats.truncnorm.ppf(u, a, b, loc=loc, scale=scale)
     if kind == "log-normal with mean 1":
         sigma = math.sqrt(math.log1p((dist.sd / dist.mean) ** 2)) if dist.sd else 0.0
         z = stats.norm.ppf(u)
@@ -83,8 +157,72 @@ def _draw(dist, kind, u):
     raise AssertionError(kind)
 
 
+def _guarded_share(condition: Condition, pain_nprs) -> np.ndarray:
+    """Share of the tissue range a patient shows at a pain (1 - guarding), as ``model.rom_deg``."""
+    guarding = condition.parameters["guarding_frac_at_max_pain"]
+    if np.ndim(guarding):
+        raise ValueError("sample_cohort needs one value of guarding_frac_at_max_pain, not one per patient")
+    return 1.0 - guarding * np.asarray(pain_nprs, float) / 10.0
+
+
+def measured_rom_fit(condition) -> dict:
+    """How the cohort's measured pre-treatment ROM is built to match the condition's cited baseline.
+
+    The cited ``baseline.rom_deg`` (mean, SD, min, max) is a *measured* range: the tissues' range less
+    the guarding of the patient's pain. Each patient's measured range is drawn from a normal truncated
+    to ``[min, min(max, normal x (1 - guarding x pain / 10))]`` (no patient measures more than their
+    pain lets the normal range show), with its location and scale solved so that the cohort's measured
+    mean and SD are the cited ones; the tissue range is then ``measured / (1 - guarding x pain / 10)``.
+
+    Returns
+    -------
+    dict
+        ``loc, scale`` of the untruncated normal, ``cited_mean, cited_sd``, ``mean, sd`` (the measured
+        moments of the population), ``reachable_mean`` (the largest measured mean the normal range
+        allows at the cohort's pain) and ``matched`` (whether the cited moments are met, within 0.1 %).
+    """
+    cond = load_condition(condition)
+    rom, pain = cond.baseline["rom_deg"], cond.baseline["pain_nprs"]
+    pain_q = _draw(pain, BASELINE_KEYS["pain_nprs"], _quantiles())
+    caps = np.minimum(rom.high, cond.rom_normal_deg * _guarded_share(cond, pain_q))
+    loc, scale, mean, sd = truncnorm_for_moments(rom.mean, rom.sd, rom.low, tuple(np.round(caps, 9)))
+    matched = abs(mean - rom.mean) <= 1e-3 * rom.mean and abs(sd - rom.sd) <= 1e-3 * rom.sd
+    return {
+        "loc": loc,
+        "scale": scale,
+        "cited_mean": rom.mean,
+        "cited_sd": rom.sd,
+        "mean": mean,
+        "sd": sd,
+        "reachable_mean": float(caps.mean()),
+        "matched": bool(matched),
+        "caps": caps,
+    }
+
+
+def _draw_rom(cond: Condition, u, pain_nprs) -> np.ndarray:
+    """Tissue ranges whose measured (guarded) values have the cited baseline moments."""
+    from scipy import stats
+
+    rom = cond.baseline["rom_deg"]
+    share = _guarded_share(cond, pain_nprs)
+    if rom.sd == 0:
+        measured = np.minimum(np.full_like(u, rom.mean), cond.rom_normal_deg * share)
+    else:
+        fit = measured_rom_fit(cond)
+        cap = np.minimum(rom.high, cond.rom_normal_deg * share)
+        a, b = (rom.low - fit["loc"]) / fit["scale"], (cap - fit["loc"]) / fit["scale"]
+        measured = stats.truncnorm.ppf(u, a, b, loc=fit["loc"], scale=fit["scale"])
+    # the tissue range the guarding leaves at this measurement (never above normal: cap above)
+    return np.minimum(measured / share, cond.rom_normal_deg)
+
+
 def sample_cohort(condition, n_patients: int = 200, seed: int = 0, first_id: int = 0):
     """Sample a virtual cohort from a condition's baseline distributions.
+
+    The cited baselines are what patients *measure* before care: a truncated normal's location and
+    scale are solved so that its truncated mean and SD are the cited ones, and the tissue range is
+    solved from the measured range, the patient's pain and the guarding (see :func:`measured_rom_fit`).
 
     Parameters
     ----------
@@ -112,8 +250,12 @@ def sample_cohort(condition, n_patients: int = 200, seed: int = 0, first_id: int
     data = {"patient_id": ids}
     for col, key in _SOURCES.items():
         u = uniforms(seed, _STREAMS[key], ids)
+        if key == "rom_deg":  # needs the patient's pain: see measured_rom_fit
+            continue
         data[col] = _draw(cond.baseline[key], BASELINE_KEYS[key], u)
-    return pd.DataFrame(data)
+    u = uniforms(seed, _STREAMS["rom_deg"], ids)
+    data["rom_baseline_deg"] = _draw_rom(cond, u, data["pain_baseline_nprs"])
+    return pd.DataFrame({col: data[col] for col in COLUMNS})
 
 
 def validate_cohort(df, condition: Condition, source: str = "cohort"):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ptsim.core.parameters import PARAMETERS, TECHNIQUES, TISSUES
+from ptsim.core.questionnaires import MCID_KINDS, WEIGHTS, Questionnaire
 from ptsim.inputs.paths import data_dir
 
 # Per-patient baseline quantities sampled for a cohort, with the distribution family each uses.
@@ -75,6 +76,10 @@ class Condition:
     calibration : dict or None
         The calibrated layer applied on top of the file (``data/calibrated/<name>.toml``): its
         date, evidence rows and the values it set, with the file's defaults; None if none.
+    questionnaire : Questionnaire or None
+        The patient-reported questionnaire trials of this condition report (WOMAC, NDI, ...), with
+        its scale, MCID and mapping from the model's state (the file's ``[questionnaire]`` table);
+        None for a file without one.
     """
 
     name: str
@@ -91,6 +96,7 @@ class Condition:
     sources: dict[str, str] = field(default_factory=dict)
     path: str | None = None
     calibration: dict | None = None
+    questionnaire: Questionnaire | None = None
 
     def with_parameters(self, **overrides: float) -> Condition:
         """A copy with some model parameters changed (for what-if runs and calibration).
@@ -380,6 +386,8 @@ def parse_condition(text: str, filename: str = "<string>") -> Condition:
         spec = PARAMETERS[key]
         params[key] = r.sourced("response", key, spec.low, spec.high)
 
+    questionnaire = _questionnaire(r) if "questionnaire" in doc else None
+
     return Condition(
         name=name,
         title=r.text("condition", "title"),
@@ -394,4 +402,62 @@ def parse_condition(text: str, filename: str = "<string>") -> Condition:
         parameters=params,
         sources=r.sources,
         path=filename,
+        questionnaire=questionnaire,
+    )
+
+
+QUESTIONNAIRE_KEYS = (
+    "name",
+    "title",
+    "scale_min",
+    "scale_max",
+    "higher_is_worse",
+    *(f"mcid_{k}" for k in MCID_KINDS),
+    *(f"weight_{w}" for w in WEIGHTS),
+)
+"""Accepted keys of a condition's ``[questionnaire]`` table."""
+
+
+def _questionnaire(r: _Reader) -> Questionnaire:
+    """The ``[questionnaire]`` table: name, title, scale, direction, MCID and mapping weights."""
+    table = r.table("questionnaire")
+    extra = sorted(set(table) - set(QUESTIONNAIRE_KEYS))
+    if extra:
+        r.fail(f"questionnaire.{extra[0]}", f"one of {', '.join(QUESTIONNAIRE_KEYS)}")
+    name = r.text("questionnaire", "name")
+    if not (name.isidentifier() and name.islower()):
+        r.fail("questionnaire.name", "a lower-case identifier such as 'womac'", name)
+    low = r.sourced("questionnaire", "scale_min")
+    high = r.sourced("questionnaire", "scale_max")
+    if not high > low:
+        r.fail("questionnaire.scale_max", f"a number above scale_min ({low:g})", high)
+    worse = table.get("higher_is_worse")
+    if not isinstance(worse, bool):
+        r.fail("questionnaire.higher_is_worse", "true or false", worse)
+    given = [k for k in MCID_KINDS if f"mcid_{k}" in table]
+    if len(given) != 1:
+        r.fail("questionnaire", "exactly one of mcid_points or mcid_percent_of_baseline", given or None)
+    kind = given[0]
+    mcid_high = (high - low) if kind == "points" else 100.0
+    mcid = r.sourced("questionnaire", f"mcid_{kind}", 0, mcid_high)
+    if mcid == 0:
+        r.fail(f"questionnaire.mcid_{kind}.value", "a number > 0", mcid)
+    weights = {w: r.sourced("questionnaire", f"weight_{w}", 0, 1) for w in WEIGHTS}
+    if abs(sum(weights.values()) - 1) > 1e-6:
+        r.fail(
+            "questionnaire", "weight_pain + weight_rom + weight_strength summing to 1", sum(weights.values())
+        )
+    sources = {k.split(".", 1)[1]: v for k, v in r.sources.items() if k.startswith("questionnaire.")}
+    return Questionnaire(
+        name=name,
+        title=r.text("questionnaire", "title"),
+        scale_min=low,
+        scale_max=high,
+        higher_is_worse=worse,
+        mcid=mcid,
+        mcid_kind=kind,
+        weight_pain=weights["pain"],
+        weight_rom=weights["rom"],
+        weight_strength=weights["strength"],
+        sources=sources,
     )

@@ -765,7 +765,24 @@ COMPARE_SPECS = {
         "step": 50,
         "default": 200,
     },
+    "outcomes": {
+        "kind": "dropdown",
+        "label": "Outcomes shown",
+        "options": [
+            ("pain, ROM, strength, function", "model"),
+            ("the condition's questionnaire (WOMAC, NDI, RMDQ, SPADI) and pain", "questionnaire"),
+        ],
+        "default": "model",
+        "tooltip": "Trials report the condition's own questionnaire; its mapping from pain, ROM and strength "
+        "is documented in docs/model.md",
+    },
 }
+
+COMPARE_OUTCOMES = {
+    "model": ("pain", "rom", "function", "strength"),
+    "questionnaire": ("questionnaire", "pain"),
+}
+"""What the compare-plans app's ``outcomes`` control shows: table rows (the figure: the same panels)."""
 
 
 def compare_table(comp, outcomes=("pain", "rom", "function", "strength")):
@@ -774,7 +791,7 @@ def compare_table(comp, outcomes=("pain", "rom", "function", "strength")):
 
     first = next(iter(comp.values()))
     last = int(first.day[-1])
-    days = sorted({d for d in (14, first.discharge_day, 91, 182, 365) if d <= last})
+    days = ["baseline", *sorted({d for d in (14, first.discharge_day, 91, 182, 365) if d <= last})]
     table = lessons.key_day_table(comp, days, outcomes)
     setbacks = pd.DataFrame(
         [[round(float(comp[p].setbacks.mean()), 2) for p in comp]],
@@ -784,22 +801,33 @@ def compare_table(comp, outcomes=("pain", "rom", "function", "strength")):
     return pd.concat([table, setbacks])
 
 
-def _compare_compute(**values):
+def _compare_compute(outcomes="model", **values):
     comp = lessons.compare_plans(**values)
     first = next(iter(comp.values()))
+    shown = COMPARE_OUTCOMES[outcomes]
+    if outcomes == "questionnaire":
+        q = first.condition.questionnaire
+        if q is None:
+            raise ValueError(f"{first.condition.title} names no questionnaire; choose the model's outcomes")
+        shown = (q.name, "pain")
     v = values
     title = (
         f"{first.condition.title}: {v['sessions_per_week']}x/week for {v['weeks']} weeks, "
         f"{v['session_minutes']}-min sessions\n"
         f"{first.n_patients} patients: mean and 10th-90th percentile band"
     )
-    fig = plots.plot_trajectories(comp, title=title)
+    if outcomes == "model":
+        fig = plots.plot_trajectories(comp, title=title)  # the default panels, as before
+    else:
+        fig = plots.plot_trajectories(comp, outcomes=shown, title=title)
     caption = (
         f"Means at key days (day {first.discharge_day} = discharge). Combined: {v['manual_minutes']} min "
         f"manual then {v['exercise_minutes']} min exercise; the single-treatment plans use all "
         f"{v['manual_minutes'] + v['exercise_minutes']} working minutes for their one kind of care."
     )
-    return compare_table(comp), fig, caption
+    if outcomes == "questionnaire":
+        caption += f" {first.condition.questionnaire}: mapped from pain, ROM and strength (docs/model.md)."
+    return compare_table(comp, shown), fig, caption
 
 
 def compare_plans_app() -> App:
