@@ -187,3 +187,29 @@ def test_bad_rows_are_named(change, match):
     row = {**_rows("subacromial_pain", "sap_holmgren_success_3mo")[0], **change}
     with pytest.raises(ValueError, match=match):
         predict.simulate_rows(cond, [row], N, SEED)
+
+
+def test_questionnaire_rows_by_hand_on_the_measured_scores():
+    def scores(cond, plan, day, cohort):
+        frame = measure(_arm(cond, plan, day, cohort), [day], SEED)
+        return frame[cond.questionnaire.column].to_numpy()
+
+    lbp = load_condition("low_back_pain")
+    got = predict.simulate_rows(lbp, _rows("low_back_pain", "lbp_ukbeam_exercise_3mo"), N, SEED)
+    cohort = sample_cohort(lbp, N, SEED)
+    assert got[0] == pytest.approx(
+        scores(lbp, "exercise_only", 91, cohort).mean() - scores(lbp, "usual_care", 91, cohort).mean()
+    )
+    knee = load_condition("knee_oa")
+    ids = ("knee_abbott_exercise_1yr", "knee_skou2018_koos_2yr", "knee_deyle2020_pt_1yr")
+    got = predict.simulate_rows(knee, _rows("knee_oa", *ids), N, SEED)
+    cohort = sample_cohort(knee, N, SEED)
+    womac = {p: scores(knee, p, 365, cohort) for p in ("exercise_abbott2013", "usual_care", "pt_deyle2020")}
+    assert got[0] == pytest.approx(2.4 * (womac["exercise_abbott2013"].mean() - womac["usual_care"].mean()))
+    koos = {p: 100 - scores(knee, p, 730, cohort) for p in ("nonsurgical_skou", "usual_care")}
+    assert got[1] == pytest.approx(koos["nonsurgical_skou"].mean() - koos["usual_care"].mean())
+    assert got[2] == pytest.approx(2.4 * womac["pt_deyle2020"].mean())
+    ac = load_condition("adhesive_capsulitis")
+    got = predict.simulate_rows(ac, _rows("adhesive_capsulitis", "ac_diercks_neglect_12mo"), N, SEED)
+    spadi = scores(ac, "supervised_neglect_diercks2004", 365, sample_cohort(ac, N, SEED))
+    assert got[0] == pytest.approx(100 * np.mean(100 - spadi >= 80))
