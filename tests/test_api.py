@@ -37,7 +37,7 @@ def test_standard_plans_have_the_six_names():
     assert combined.discharge_day == 42
 
 
-@pytest.mark.parametrize("per_week", range(8))
+@pytest.mark.parametrize("per_week", range(1, 8))
 def test_standard_plans_for_any_number_of_visits(per_week):
     plans = ptsim.standard_plans(sessions_per_week=per_week)
     home = plans["combined"].home

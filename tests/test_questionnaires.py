@@ -183,7 +183,11 @@ KNEE = (conditions_dir() / "knee_oa.toml").read_text()
             "questionnaire': expected weight_pain",
         ),
         ("weight_rom = { value = 0.225", "weight_rom = { value = -0.1", "questionnaire.weight_rom.value"),
-        ("mcid_points", "mcid_pts", "questionnaire.mcid_pts': expected one of"),
+        (
+            "mcid_points",
+            "mcid_pts",
+            "questionnaire.mcid_pts': unknown key in table [questionnaire]; did you mean 'mcid_points'?",
+        ),
         ("scale_max = { value = 100,", "scale_max = { value = -5,", "questionnaire.scale_max"),
         ("mcid_points = { value = 9,", "mcid_points = { value = 0,", "mcid"),
         ("mcid_points = { value = 9,", "mcid_points = { value = 200,", "questionnaire.mcid_points.value"),

@@ -171,7 +171,10 @@ def test_bad_schedules_give_clear_errors(make, match):
             r"phases\[0\].sesions_per_week",
         ),
         ("weeks = 6\n[schedule]\n[[schedule.phases]]\nweeks = 2\nsessions_per_week = 2\n", "key 'weeks'"),
-        ("[schedule]\nbooster_day = [3]\n", r"key 'schedule.booster_day': unknown key; accepted: phases"),
+        (
+            "[schedule]\nbooster_day = [3]\n",
+            r"key 'schedule.booster_day': unknown key in table \[schedule\]; did you mean 'booster_days'\?",
+        ),
         (
             "[schedule]\nbooster_days = [3]\n[[schedule.phases]]\nweeks = 2\nsessions_per_week = 2\n",
             r"key 'schedule': schedule booster_days \[3\] fall within care",

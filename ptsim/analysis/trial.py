@@ -42,9 +42,9 @@ import numpy as np
 
 from ptsim.core.streams import uniforms
 from ptsim.core.vocabulary import OUTCOMES, get_outcome
-from ptsim.inputs.cohort import check_count, sample_cohort
+from ptsim.inputs.cohort import check_count, check_seed, sample_cohort
 from ptsim.inputs.conditions import Condition, load_condition
-from ptsim.inputs.plans import GRADED, Component, HomeProgramme, Plan, Session, get_plan
+from ptsim.inputs.plans import GRADED, Component, HomeProgramme, Plan, Session, check_plan_name, get_plan
 
 if TYPE_CHECKING:  # pandas is imported where it is used, to keep `import ptsim` light
     import pandas as pd
@@ -226,6 +226,13 @@ def _arms(arms) -> dict[str, Plan | Policy]:
     for name, plan in items:
         if not isinstance(name, str) or not name:
             raise ValueError(f"arms: an arm name must be a non-empty string, got {name!r}")
+        if name in out:
+            raise ValueError(f"arms: {name!r} is given twice; give each arm once")
+        if not (isinstance(arms, Sequence) and name.endswith(".toml")):
+            try:
+                check_plan_name(name)  # arm names go into output files
+            except ValueError as exc:
+                raise ValueError(f"arms: arm {exc}") from None
         if callable(getattr(plan, "next_session", None)):
             from ptsim.engine.adaptive import check_policy
 
@@ -773,7 +780,7 @@ def _setup(condition, arms, n_per_arm, seed, assess_days, dropout, days, referen
     cond = load_condition(condition)
     plans = _arms(arms)
     n_per_arm = check_count(n_per_arm, "n_per_arm", 2)
-    seed = check_count(seed, "seed", 0)
+    seed = check_seed(seed)
     assess, days = _assess_days(assess_days, days)
     dropout = _check_dropout(dropout)
     reference = next(iter(plans)) if reference is None else reference

@@ -2,7 +2,9 @@
 
 ``ptsim`` with no arguments (and ``python -m ptsim``) is ``ptsim compare`` with its defaults: the
 standard plans for knee OA on 200 virtual patients over a year, a summary table on stdout and the
-figure ``ptsim_compare.png`` (like every output file, it is not replaced without ``--force``).
+figure ``ptsim_compare.png``. That default figure is replaced on every run, so the quick start works
+every time; a file the user names is never replaced without ``--force``, and neither is an output
+file estimated above ``OUTPUT_SIZE_LIMIT_BYTES``.
 
 The command is built on argparse: it is in the standard library (no extra dependency for three
 subcommands), and its subparsers give each command its own ``--help``.
@@ -20,6 +22,7 @@ renamed into place, so an interrupted run (Ctrl-C or SIGTERM) leaves no half-wri
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import sys
@@ -39,6 +42,10 @@ MAX_DAYS = 3650
 """Longest horizon (days, ten years) the command accepts."""
 MAX_PATIENT_DAYS = 50_000_000
 """Largest patients x (days + 1) x plans the command accepts (about 2 GB of result arrays)."""
+OUTPUT_SIZE_LIMIT_BYTES = 500_000_000
+"""Largest estimated output file (bytes) written without ``--force``."""
+CSV_BYTES_PER_ROW = 115
+"""Size of one row of ``compare --out`` (one plan, patient and day): about 112 bytes measured."""
 PROGRESS_DELAY_S = 1.0
 """The progress bar appears only once a run has taken this long (seconds)."""
 
@@ -480,9 +487,9 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
     figure = parser.add_mutually_exclusive_group()
     figure.add_argument(
         "--plot",
-        default=DEFAULT_PLOT,
+        default=None,
         metavar="figure.png",
-        help=f"figure file, its type from the ending (default {DEFAULT_PLOT})",
+        help=f"figure file, its type from the ending (default {DEFAULT_PLOT}, replaced on every run)",
     )
     figure.add_argument("--no-plot", action="store_true", help="do not draw the figure")
     _add_shared(parser, "--force")
@@ -572,6 +579,19 @@ def _check_size(n: int, days: int, n_plans: int, argument: str) -> None:
         )
 
 
+def _check_output_size(argument: str, n_bytes: int, force: bool) -> None:
+    """Ask for --force before writing a file estimated above OUTPUT_SIZE_LIMIT_BYTES."""
+    from ptsim.inputs.cohort import format_bytes
+
+    if n_bytes > OUTPUT_SIZE_LIMIT_BYTES and not force:
+        raise UsageError(
+            argument,
+            f"would write about {format_bytes(n_bytes)} (one row per plan, patient and day); pass --force "
+            f"to write more than {format_bytes(OUTPUT_SIZE_LIMIT_BYTES)}, or use --summary-out, "
+            "fewer patients, days or plans",
+        )
+
+
 def _compare_run(args) -> int:
     import ptsim
 
@@ -584,7 +604,10 @@ def _compare_run(args) -> int:
     if not args.no_plot:
         from ptsim.teaching.plotting import figure_file_types
 
-        outputs["--plot"] = _check_output("--plot", args.plot, args.force, figure_file_types())
+        # The default figure is the quick start's: replaced on every run. A named one is protected.
+        named = args.plot is not None
+        args.plot = args.plot if named else DEFAULT_PLOT
+        outputs["--plot"] = _check_output("--plot", args.plot, args.force or not named, figure_file_types())
     seen: dict[str, str] = {}
     for arg, out in outputs.items():
         key = os.path.abspath(out.path)
@@ -626,6 +649,11 @@ def _compare_run(args) -> int:
         _check_size(n, args.days, len(plans), "--patients")
         cohort = sample_cohort(cond, n, args.seed)
         who = f"{_plural(n, 'virtual patient')}"
+
+    if "--out" in outputs:
+        _check_output_size(
+            "--out", len(cohort) * (args.days + 1) * len(plans) * CSV_BYTES_PER_ROW, args.force
+        )
 
     # 2. Simulate the plans on the same patients, the bar following ptsim.compare's progress.
     with _progress(args, len(plans)) as bar:
@@ -675,7 +703,9 @@ def _compare_run(args) -> int:
 
         fig = plot_trajectories(comp)
         kind = outputs["--plot"].path.suffix.lower().lstrip(".")
-        _atomic_write(outputs["--plot"], lambda p: fig.savefig(p, dpi=110, format=kind), args.force)
+        _atomic_write(
+            outputs["--plot"], lambda p: fig.savefig(p, dpi=110, format=kind), args.force or not named
+        )
         _note(args, f"saved the figure {args.plot}")
     return EXIT_OK
 
@@ -788,10 +818,20 @@ def _fmt(x: float) -> str:
     return "n/a" if x != x else f"{x:.3g}" if abs(x) < 0.001 else f"{x:.3f}"
 
 
+def _number_needed(nnt: float) -> str:
+    """The NNT column: treat (benefit), harm (a negative NNT), or not estimable (no difference)."""
+    if nnt != nnt:
+        return ""
+    if math.isinf(nnt):
+        return "not estimable (no difference)"
+    if nnt < 0:
+        return f"NNH {-nnt:.1f} (fewer responders)"
+    return f"NNT {nnt:.1f}"
+
+
 def _trial_run(args) -> int:
     import warnings
 
-    import numpy as np
     import pandas as pd
 
     import ptsim
@@ -892,11 +932,11 @@ def _trial_run(args) -> int:
                 f"{r.rate:.0%}",
                 "reference" if r.risk_difference != r.risk_difference else f"{r.risk_difference:+.0%}",
                 "" if r.rd_ci_low != r.rd_ci_low else f"[{r.rd_ci_low:+.0%}, {r.rd_ci_high:+.0%}]",
-                "" if r.nnt != r.nnt else ("none (no difference)" if np.isinf(r.nnt) else f"{r.nnt:.1f}"),
+                _number_needed(r.nnt),
             ]
             for r in trial.responders(outcome).itertuples()
         ]
-        print(_table(["arm", "responders", "rate", "risk difference", "95 % CI", "NNT"], rows))
+        print(_table(["arm", "responders", "rate", "risk difference", "95 % CI", "NNT / NNH"], rows))
     sys.stdout.flush()
     if "--out" in outputs:
         frame = trial.to_frame()
@@ -1181,10 +1221,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()
         try:
-            args = parser.parse_args(argv)
+            args, extra = parser.parse_known_args(argv)
         except SystemExit as exc:  # --help and --version
             return exc.code if isinstance(exc.code, int) else EXIT_OK
         prog = f"ptsim {args.command}"
+        if extra:  # reported by the subcommand, whose --help lists what it accepts
+            raise UsageError(
+                None, f"unrecognized arguments: {' '.join(extra)} (see '{prog} --help')", prog=prog
+            )
         return args._run(args)
     except UsageError as exc:
         print(f"{exc.prog or prog}: error: {_one_line(exc)}", file=sys.stderr)

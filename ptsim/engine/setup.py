@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ptsim.inputs.cohort import check_count, sample_cohort, validate_cohort
+from ptsim.inputs.cohort import check_count, check_memory, sample_cohort, validate_cohort
 from ptsim.inputs.conditions import Condition
 from ptsim.inputs.plans import Plan
 
@@ -17,6 +17,23 @@ def check_days(days) -> int:
 
 
 DEFAULT_PATIENTS = 200
+
+
+BYTES_PER_PATIENT_DAY = 5 * 8 + 2
+"""Result memory per patient, recorded day and plan: five float64 arrays and two bool arrays."""
+
+
+def check_run_memory(n_patients, cohort, days: int, record_days, n_plans: int) -> None:
+    """Refuse, with a size estimate, a run whose result arrays cannot fit in memory."""
+    if cohort is not None:
+        return  # the cohort's size is known only once validated; it is in memory already
+    n = check_count(DEFAULT_PATIENTS if n_patients is None else n_patients, "n_patients")
+    columns = days + 1 if record_days is None else len(record_days)
+    check_memory(
+        n * columns * n_plans * BYTES_PER_PATIENT_DAY,
+        f"n_patients={n}",
+        f"{n_plans} plan(s) x {columns} recorded days x {BYTES_PER_PATIENT_DAY} bytes per patient-day",
+    )
 
 
 def cohort_for(cond: Condition, n_patients, seed, cohort):

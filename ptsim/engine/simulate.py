@@ -34,12 +34,13 @@ from ptsim.engine.setup import (
     check_chunk_size,
     check_days,
     check_record_days,
+    check_run_memory,
     cohort_for,
 )
 from ptsim.engine.vectorised import run_session
-from ptsim.inputs.cohort import check_count, to_patients
+from ptsim.inputs.cohort import check_seed, to_patients
 from ptsim.inputs.conditions import Condition, load_condition
-from ptsim.inputs.plans import Plan, Session, get_plan
+from ptsim.inputs.plans import Plan, Session, check_plan_name, get_plan
 
 __all__ = [  # names other modules import from here (moved to result, setup and vectorised)
     "BASELINE",
@@ -105,10 +106,11 @@ def simulate(
     cond = load_condition(condition)
     plan = get_plan(plan).resolve(cond)
     days = check_days(days)
-    seed = check_count(seed, "seed", 0)
+    seed = check_seed(seed)
     record_days = check_record_days(record_days, days)
     chunk_size = check_chunk_size(chunk_size)
     choice = choose_engine(engine, plans=[plan])
+    check_run_memory(n_patients, cohort, days, record_days, 1)
     df = cohort_for(cond, n_patients, seed, cohort)
     return _run_plans(cond, {plan.name: plan}, df, days, seed, record_days, chunk_size, choice)[plan.name]
 
@@ -452,15 +454,27 @@ def compare(
     if plans is None:
         plans = standard_plans()
     if isinstance(plans, Mapping):
-        items = [(str(k), get_plan(v)) for k, v in plans.items()]
+        items = [(check_plan_name(str(k)), get_plan(v)) for k, v in plans.items()]  # keys reach tables
     elif isinstance(plans, list | tuple):
-        items = [(get_plan(v).name, get_plan(v)) for v in plans]
+        items = []
+        for given in plans:
+            plan = get_plan(given)
+            for earlier, (name, _) in zip(plans, items, strict=False):
+                if name == plan.name and given == earlier:
+                    raise ValueError(f"plans: {given!r} is given twice; give each plan once")
+                if name == plan.name:
+                    raise ValueError(
+                        f"plans: {given!r} and {earlier!r} are both named {name!r}; a list of plans "
+                        "needs distinct names (rename the plan, e.g. the 'name' key of a plan file, or "
+                        "pass a dict of name -> plan)"
+                    )
+            items.append((plan.name, plan))
     else:
         raise ValueError("plans must be a dict of name -> Plan, or a list of plans or plan names")
     if not items:
         raise ValueError("plans is empty; give at least one plan")
     days = check_days(days)
-    seed = check_count(seed, "seed", 0)
+    seed = check_seed(seed)
     record_days = check_record_days(record_days, days)
     chunk_size = check_chunk_size(chunk_size)
     if progress is not None and not callable(progress):
@@ -469,6 +483,7 @@ def compare(
         )
     resolved = {name: plan.resolve(cond) for name, plan in items}
     choice = choose_engine(engine, plans=resolved.values())
+    check_run_memory(n_patients, cohort, days, record_days, len(items))
     df = cohort_for(cond, n_patients, seed, cohort)
     return Comparison(_run_plans(cond, resolved, df, days, seed, record_days, chunk_size, choice, progress))
 

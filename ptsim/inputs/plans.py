@@ -9,19 +9,36 @@ so they can be built in Python, read from TOML and compared.
 from __future__ import annotations
 
 import math
-import tomllib
-from dataclasses import dataclass, replace
+import re
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
 
 from ptsim.core.parameters import TECHNIQUES
+from ptsim.inputs.toml_io import check_keys, describe, read_toml
 
 COMPONENT_KINDS = (*TECHNIQUES, "manual_therapy", "exercise", "education", "rest")
 """Accepted component kinds. ``manual_therapy`` stands for the condition's indicated techniques
 (its ``[manual_therapy]`` table), split by their shares when the plan meets a condition."""
 
 GRADED = (*TECHNIQUES, "manual_therapy")
+
+
+PLAN_NAME_PATTERN = re.compile(r"\w[\w .,:()+/&-]{0,63}")
+"""Accepted plan names: a letter, digit or underscore, then up to 63 letters, digits, spaces and
+``_ . , : ( ) + / & -``. Names go into output CSV files, where a leading ``= + - @`` (or a tab or
+line break) would make a spreadsheet run the cell as a formula."""
+
+
+def check_plan_name(name) -> str:
+    """A plan name in the safe character set of :data:`PLAN_NAME_PATTERN`, or ``ValueError``."""
+    if not isinstance(name, str) or not PLAN_NAME_PATTERN.fullmatch(name):
+        raise ValueError(
+            f"plan name must be 1-64 characters: a letter, digit or underscore first, then letters, "
+            f"digits, spaces or _ . , : ( ) + / & - (no formulas in output files), got {describe(name)}"
+        )
+    return name
 
 
 def _spread(sessions_per_week: int) -> tuple[int, ...]:
@@ -31,16 +48,18 @@ def _spread(sessions_per_week: int) -> tuple[int, ...]:
 
 
 def _finite(value, name, low=0.0, high=math.inf, strict_low=False, integer=False):
+    if hasattr(value, "item") and not isinstance(value, bool):
+        value = value.item() if getattr(value, "ndim", 1) == 0 else value  # numpy scalars
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name} must be a number, got {value!r}")
+        raise ValueError(f"{name} must be a number, got {describe(value)}")
     if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
+        raise ValueError(f"{name} must be finite, got {describe(value)}")
     if integer and value != int(value):
-        raise ValueError(f"{name} must be a whole number, got {value!r}")
+        raise ValueError(f"{name} must be a whole number, got {describe(value)}")
     too_low = value <= low if strict_low else value < low
     if too_low or value > high:
         rng = f"{'(' if strict_low else '['}{low:g}, {high:g}]"
-        raise ValueError(f"{name} must be in {rng}, got {value!r}")
+        raise ValueError(f"{name} must be in {rng}, got {describe(value)}")
     return int(value) if integer else float(value)
 
 
@@ -110,6 +129,15 @@ class Session:
     minutes: float = 45.0
 
     def __post_init__(self):
+        if isinstance(self.components, Component):
+            raise ValueError(
+                "session components must be a tuple of Component objects, got one Component; "
+                "write Session((component,)) or Session([component])"
+            )
+        if isinstance(self.components, str) or not hasattr(self.components, "__iter__"):
+            raise ValueError(
+                f"session components must be a tuple of Component objects, got {describe(self.components)}"
+            )
         comps = tuple(self.components)
         for c in comps:
             if not isinstance(c, Component):
@@ -356,8 +384,9 @@ class Plan:
     schedule: Schedule | None = None
 
     def __post_init__(self):
-        if not isinstance(self.name, str) or not self.name:
-            raise ValueError(f"plan name must be a non-empty string, got {self.name!r}")
+        check_plan_name(self.name)
+        if self.home is not None and not isinstance(self.home, HomeProgramme):
+            raise ValueError(f"plan {self.name!r}: home must be a HomeProgramme or None, got {self.home!r}")
         if self.schedule is not None:
             self._check_schedule()
             return
@@ -367,7 +396,15 @@ class Plan:
         spw = _finite(spw, "sessions_per_week", 0, 7, integer=True)
         object.__setattr__(self, "sessions_per_week", spw)
         weeks = 6 if self.weeks is None else self.weeks
-        object.__setattr__(self, "weeks", _finite(weeks, "weeks", 0, 520, integer=True))
+        weeks = _finite(weeks, "weeks", 0, 520, integer=True)
+        object.__setattr__(self, "weeks", weeks)
+        if self.session.components and (spw == 0 or weeks == 0):
+            zero = "sessions_per_week is 0" if spw == 0 else "weeks is 0"
+            raise ValueError(
+                f"plan {self.name!r}: the session holds treatment ({self.session}) but {zero}, so it "
+                "would never be given; give at least 1 session a week for at least 1 week, or an empty "
+                "Session(()) for no clinic care"
+            )
         if self.home is not None and spw + self.home.days_per_week > 7:
             raise ValueError(
                 f"plan {self.name!r}: {spw} clinic sessions plus {self.home.days_per_week:g} home "
@@ -560,6 +597,9 @@ def standard_plans(
         Length of a session (minutes, at least 10); the manual and exercise minutes scale with it.
     """
     _finite(session_minutes, "session_minutes", 10, 600)
+    # A standard plan with treatment needs visits: 0 a week or 0 weeks would silently be no care.
+    _finite(sessions_per_week, "sessions_per_week (standard plans)", 1, 7, integer=True)
+    _finite(weeks, "weeks (standard plans)", 1, 520, integer=True)
     edu = Component("education", 5)
     work = session_minutes - 5
     manual, ex = 15 / 40 * work, 25 / 40 * work
@@ -612,62 +652,83 @@ def load_plan(path: str | Path) -> Plan:
     :class:`Schedule`): ``booster_days``, an optional ``[schedule.booster_session]`` and
     ``[[schedule.phases]]`` tables with ``weeks``, ``sessions_per_week`` or ``visit_days``,
     optionally ``label``, ``home_days_per_week`` and a ``[schedule.phases.session]``.
-    Errors name the file and the key.
+    Errors name the file and the key; unknown keys, a plan without a ``[session]`` or a schedule, and a
+    plan without components or a home programme are errors (the no-treatment plan is the standard plan
+    ``usual_care``).
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"plan file not found: {path}")
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from None
-    return plan_from_dict(doc, str(path))
+    return plan_from_dict(read_toml(path, "plan file"), str(path))
 
 
 PLAN_KEYS = ("name", "description", "sessions_per_week", "weeks", "session", "home", "schedule")
 """Accepted top-level keys of a plan TOML file."""
 SESSION_KEYS = ("minutes", "components")
 COMPONENT_KEYS = ("kind", "minutes", "intensity")
+HOME_KEYS = tuple(f.name for f in fields(HomeProgramme))
+_COMPONENT_FORM = '{ kind = "exercise", minutes = 20, intensity = 0.7 }'
 SCHEDULE_KEYS = ("phases", "booster_days", "booster_session")
 PHASE_KEYS = ("weeks", "sessions_per_week", "visit_days", "session", "home_days_per_week", "label")
 
 
-def _check_keys(table, accepted, key: str) -> None:
-    if not isinstance(table, dict):
-        raise ValueError(f"key '{key}': expected a table, got {table!r}")
-    unknown = sorted(set(table) - set(accepted))
-    if unknown:
-        raise ValueError(f"key '{key}.{unknown[0]}': unknown key; accepted: {', '.join(accepted)}")
+def _and(words) -> str:
+    """``a, b and c``."""
+    words = list(words)
+    return ", ".join(words[:-1]) + f" and {words[-1]}" if len(words) > 1 else "".join(words)
 
 
-def _session_from_dict(sess, key: str) -> Session:
-    _check_keys(sess, SESSION_KEYS, key)
+def _table(node, filename: str, key: str, accepted) -> dict:
+    """``node`` as a table whose keys are all in ``accepted``, or ``ValueError`` naming file and key."""
+    if not isinstance(node, dict):
+        raise ValueError(
+            f"{filename}: key '{key}': expected a table with {_and(accepted)}, got {describe(node)}"
+        )
+    check_keys(node, accepted, filename, key)
+    return node
+
+
+def _session_from_dict(sess, key: str, filename: str, empty_ok: bool = False) -> Session:
+    """A session table; without components only when ``empty_ok`` (a plan with a home programme)."""
+    _table(sess, filename, key, SESSION_KEYS)
+    raw = sess.get("components")
+    if not isinstance(raw, list) or not (raw or empty_ok):
+        raise ValueError(
+            f"{filename}: key '{key}.components': expected a list of components such as "
+            f"[{_COMPONENT_FORM}] (empty only for a plan with a [home] programme), got {describe(raw)}; "
+            "the no-treatment plan is the standard plan 'usual_care'"
+        )
     comps = []
-    for i, c in enumerate(sess.get("components", [])):
+    for i, c in enumerate(raw):
         ckey = f"{key}.components[{i}]"
-        _check_keys(c, COMPONENT_KEYS, ckey)
+        if not isinstance(c, dict):
+            raise ValueError(
+                f"{filename}: key '{ckey}': expected a table such as {_COMPONENT_FORM}, got {describe(c)}"
+            )
+        check_keys(c, COMPONENT_KEYS, filename, ckey)
         try:
-            comps.append(Component(c.get("kind"), c.get("minutes"), c.get("intensity")))
+            # Component checks each value and names what it accepts (None included).
+            comps.append(Component(c.get("kind"), c.get("minutes"), c.get("intensity")))  # type: ignore[arg-type]
         except ValueError as exc:
-            raise ValueError(f"key '{ckey}': {exc}") from None
+            raise ValueError(f"{filename}: key '{ckey}': {exc}") from None
     try:
         return Session(tuple(comps), sess.get("minutes", 45.0))
     except ValueError as exc:
-        raise ValueError(f"key '{key}': {exc}") from None
+        raise ValueError(f"{filename}: key '{key}': {exc}") from None
 
 
-def _schedule_from_dict(sch) -> Schedule:
-    _check_keys(sch, SCHEDULE_KEYS, "schedule")
+def _schedule_from_dict(sch, filename: str) -> Schedule:
+    _table(sch, filename, "schedule", SCHEDULE_KEYS)
     phases = []
     raw = sch.get("phases")
     if not isinstance(raw, list) or not raw:
-        raise ValueError("key 'schedule.phases': give at least one [[schedule.phases]] table")
+        raise ValueError(f"{filename}: key 'schedule.phases': give at least one [[schedule.phases]] table")
     for i, ph in enumerate(raw):
         key = f"schedule.phases[{i}]"
-        _check_keys(ph, PHASE_KEYS, key)
+        _table(ph, filename, key, PHASE_KEYS)
         if "weeks" not in ph:
-            raise ValueError(f"key '{key}.weeks': missing; each phase needs weeks (whole weeks >= 1)")
-        session = _session_from_dict(ph["session"], f"{key}.session") if "session" in ph else None
+            raise ValueError(
+                f"{filename}: key '{key}.weeks': missing; each phase needs weeks (whole weeks >= 1)"
+            )
+        session = _session_from_dict(ph["session"], f"{key}.session", filename) if "session" in ph else None
         try:
             phases.append(
                 Phase(
@@ -680,56 +741,69 @@ def _schedule_from_dict(sch) -> Schedule:
                 )
             )
         except ValueError as exc:
-            raise ValueError(f"key '{key}': {exc}") from None
+            raise ValueError(f"{filename}: key '{key}': {exc}") from None
     booster = None
     if "booster_session" in sch:
-        booster = _session_from_dict(sch["booster_session"], "schedule.booster_session")
+        booster = _session_from_dict(sch["booster_session"], "schedule.booster_session", filename)
     try:
         return Schedule(tuple(phases), sch.get("booster_days", ()), booster)
     except ValueError as exc:
-        raise ValueError(f"key 'schedule': {exc}") from None
+        raise ValueError(f"{filename}: key 'schedule': {exc}") from None
 
 
 def plan_from_dict(doc: dict, filename: str = "<dict>") -> Plan:
     """Build a plan from a dict shaped like the TOML file of :func:`load_plan`."""
+    if not isinstance(doc, dict) or not doc:
+        raise ValueError(
+            f"{filename}: the plan is empty; expected {', '.join(PLAN_KEYS)} and a [session] table with "
+            "components, or a [schedule] (the no-treatment plan is the standard plan 'usual_care')"
+        )
+    check_keys(doc, PLAN_KEYS, filename)
+    schedule = _schedule_from_dict(doc["schedule"], filename) if "schedule" in doc else None
+    if schedule is None and "session" not in doc:
+        raise ValueError(
+            f"{filename}: key 'session': missing; expected a table with minutes and components, e.g. "
+            f"components = [{_COMPONENT_FORM}] (or a [schedule] with phases)"
+        )
+    if schedule is not None:
+        for k in ("sessions_per_week", "weeks"):
+            if k in doc:
+                raise ValueError(
+                    f"{filename}: key '{k}': give it in the [[schedule.phases]] tables, not beside [schedule]"
+                )
+    session = None
+    if "session" in doc:
+        session = _session_from_dict(doc["session"], "session", filename, empty_ok="home" in doc)
+    key = "plan"
     try:
-        _check_keys(doc, PLAN_KEYS, "plan")
-        schedule = _schedule_from_dict(doc["schedule"]) if "schedule" in doc else None
-        if schedule is not None:
-            for k in ("sessions_per_week", "weeks"):
-                if k in doc:
-                    raise ValueError(
-                        f"key '{k}': give it in the [[schedule.phases]] tables, not beside [schedule]"
-                    )
-        session = None
-        if "session" in doc or schedule is None:
-            session = _session_from_dict(doc.get("session", {}), "session")
         home = None
         if "home" in doc:
+            key = "home"
             if not isinstance(doc["home"], dict):
-                raise ValueError(f"key 'home': expected a table, got {doc['home']!r}")
-            try:
-                home = HomeProgramme(**doc["home"])
-            except TypeError as exc:
-                accepted = "days_per_week, minutes, intensity, after_discharge_days_per_week, "
-                accepted += "after_discharge_adherence_factor"
-                raise ValueError(f"key 'home': {exc}; accepted: {accepted}") from None
-            except ValueError as exc:
-                raise ValueError(f"key 'home': {exc}") from None
-        try:
-            return Plan(
-                name=doc.get("name", Path(filename).stem),
-                session=session,  # type: ignore[arg-type]  # None: every phase names its session
-                sessions_per_week=doc.get("sessions_per_week"),
-                weeks=doc.get("weeks"),  # type: ignore[arg-type]  # None: the default or the schedule's
-                home=home,
-                description=doc.get("description", ""),
-                schedule=schedule,
-            )
-        except ValueError as exc:
-            raise ValueError(f"key 'plan': {exc}") from None
-    except (ValueError, TypeError, AttributeError) as exc:
-        raise ValueError(f"{filename}: {exc}") from None
+                raise ValueError(f"expected a table with {', '.join(HOME_KEYS)}, got {describe(doc['home'])}")
+            check_keys(doc["home"], HOME_KEYS, filename, "home")
+            home = HomeProgramme(**doc["home"])
+        key = "name"
+        name = doc.get("name", Path(filename).stem)
+        check_plan_name(name)
+        key = "description"
+        description = doc.get("description", "")
+        if not isinstance(description, str):
+            raise ValueError(f"expected a string, got {describe(description)}")
+        key = "plan"
+        return Plan(
+            name=name,
+            session=session,  # type: ignore[arg-type]  # None: every phase names its session
+            sessions_per_week=doc.get("sessions_per_week"),
+            weeks=doc.get("weeks"),  # type: ignore[arg-type]  # None: the default or the schedule's
+            home=home,
+            description=description,
+            schedule=schedule,
+        )
+    except ValueError as exc:
+        if str(exc).startswith(f"{filename}: "):
+            raise
+        raise ValueError(f"{filename}: key '{key}': {exc}") from None
 
 
 def get_plan(plan: str | Path | Plan) -> Plan:
