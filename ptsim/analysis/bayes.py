@@ -137,13 +137,14 @@ RECOMMENDED_SETTINGS = {
     "subacromial_pain": SamplerSettings(n_walkers=16, n_steps=1000, burn_in=200, thin=10),
     "adhesive_capsulitis": SamplerSettings(n_walkers=8, n_steps=700, burn_in=200, thin=10),
 }
-"""Settings for ``python -m ptsim.analysis.bayes <condition> --processes 2``: >= 400 members, and about
-10 min of likelihood evaluations (walkers x steps) at the times measured on 2026-11-29 with
-:func:`likelihood_seconds` (100 patients, engine "auto", model v2's questionnaires, one process, load
-average ~3.5 on the shared 2-core machine): knee 0.052 s, neck 0.112 s, low back 0.057 s, subacromial
-0.038 s, adhesive capsulitis 0.108 s. Two processes roughly halve that when the machine is quiet; under
-a load of 10-25 the same evaluations took 3-5x longer, so the budget of 30 min holds with 2 processes
-up to about that load. The walkers are at least twice the free parameters (8, 6, 5, 2, 1)."""
+"""Settings for ``python -m ptsim.analysis.bayes <condition> --processes 2``: >= 400 members within the
+30-min budget. One likelihood evaluation (:func:`likelihood_seconds`: 100 patients, engine "auto",
+model v2's questionnaires) took, on 2026-11-29 on the shared 2-core machine at load averages of 1.4
+to 4.5: knee 0.04-0.13 s, neck 0.07-0.16 s, low back 0.06-0.11 s, subacromial 0.04-0.10 s, adhesive
+capsulitis 0.09-0.21 s. Walkers x steps evaluations (11520, 5280, 10560, 16000, 5600) then take 6-28
+min in one process at the slowest of these and about half that with 2 processes (measured 2x on a
+quiet machine). Under a load of 10-25 evaluations were 3-5x slower still: use ``--processes 2``. The
+walkers are at least twice the free parameters (8, 6, 5, 2, 1)."""
 
 
 def log_likelihood(simulated, targets: list[Target]) -> float:
