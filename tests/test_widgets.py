@@ -126,7 +126,9 @@ def test_compare_app_defaults_are_the_standard_plans():
     for name, plan in plans.items():
         assert plan == std[name]
     a = lessons.compare_plans(n_patients=30, days=60)
-    b = ptsim.compare("knee_oa", ptsim.standard_plans(), n_patients=30, days=60)
+    b = ptsim.compare(
+        "knee_oa", ptsim.standard_plans(), n_patients=30, days=60, engine=lessons.ENGINE
+    )
     for name in lessons.COMPARED_PLANS:
         np.testing.assert_array_equal(a[name].pain, b[name].pain)
 
@@ -201,7 +203,7 @@ def test_busy_text_is_shown_while_computing():
     seen = []
     app.status.observe(lambda change: seen.append(change["new"]), names="value")
     app.update(n_patients=50)
-    assert any(text.startswith("Simulating 50 patients") for text in seen)
+    assert any("Simulating 50 patients" in text for text in seen)
 
 
 # --- lesson helpers --------------------------------------------------------------------------------

@@ -23,6 +23,9 @@ from ptsim.inputs.plans import Component, HomeProgramme, Plan, Session, standard
 EDUCATION_MIN = 5.0
 """Minutes of education at the start of every treated standard session."""
 
+ENGINE = "auto"
+"""The engine every lesson computation runs on: the compiled one where numba is installed."""
+
 COMPARED_PLANS = ("manual_only", "exercise_only", "combined")
 """The three plans of the compare-plans lesson and dashboard."""
 
@@ -173,7 +176,7 @@ def compare_plans(
     cohort = sample_cohort(cond, n_patients, seed)
     if home_adherence is not None:
         cohort = with_mean_adherence(cohort, home_adherence)
-    return compare(cond, plans, n_patients=None, days=days, seed=seed, cohort=cohort)
+    return compare(cond, plans, n_patients=None, days=days, seed=seed, cohort=cohort, engine=ENGINE)
 
 
 def key_day_table(comp, days, outcomes=("pain", "rom", "strength", "function"), decimals=1):
@@ -348,7 +351,7 @@ def combined_vs_exercise(
     if consolidation is not None:
         cond = cond.with_parameters(consolidation_per_window_min=consolidation)
     plans = combined_vs_exercise_plans(manual_minutes, exercise_minutes, design)
-    comp = compare(cond, plans, n_patients=n_patients, days=days, seed=seed)
+    comp = compare(cond, plans, n_patients=n_patients, days=days, seed=seed, engine=ENGINE)
     end = comp["combined"].discharge_day
     table = key_day_table(comp, sorted({end, days}), ("pain", "rom", "function"), decimals=6)
     table["combined - exercise_only"] = table["combined"] - table["exercise_only"]
@@ -467,7 +470,7 @@ class Question:
 
 
 def _std(condition, n=100, days=365, plans=None):
-    return compare(condition, plans or standard_plans(), n_patients=n, days=days, seed=0)
+    return compare(condition, plans or standard_plans(), n_patients=n, days=days, seed=0, engine=ENGINE)
 
 
 def _mean(comp, plan, outcome, day):
@@ -522,14 +525,14 @@ def _solve_3_2():
 
 
 def _solve_4_1():
-    res = simulate("knee_oa", exercise_plan(), n_patients=100, days=120, seed=0)
+    res = simulate("knee_oa", exercise_plan(), n_patients=100, days=120, seed=0, engine=ENGINE)
     comp = capacity_components(res)
     late = comp[comp.day == 56].iloc[0]
     return "structural" if late.structural_pct_normal > late.neural_pct_normal else "neural"
 
 
 def _solve_4_2():
-    res = simulate("knee_oa", exercise_plan(), n_patients=100, days=84 + 182, seed=0)
+    res = simulate("knee_oa", exercise_plan(), n_patients=100, days=84 + 182, seed=0, engine=ENGINE)
     s = res.strength.mean(axis=0)
     return round(float(s[84 + 182] - s[83]), 1)
 
@@ -549,7 +552,7 @@ def _hard_plan(effort):
 
 
 def _solve_6_1():
-    res = simulate("knee_oa", _hard_plan(1.0), n_patients=200, days=42, seed=0)
+    res = simulate("knee_oa", _hard_plan(1.0), n_patients=200, days=42, seed=0, engine=ENGINE)
     high = res.cohort["pain_baseline_nprs"].to_numpy() > 6
     return round(float(res.flares[high].mean()), 1)
 

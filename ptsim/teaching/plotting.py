@@ -10,17 +10,39 @@ import numpy as np
 
 from ptsim.engine.simulate import OUTCOMES
 
-PLAN_COLORS = {
-    "usual_care": "#7f7f7f",
-    "massage_only": "#bcbd22",
-    "manual_only": "#1f77b4",
-    "exercise_only": "#2ca02c",
-    "combined": "#d62728",
-    "combined_reversed": "#9467bd",
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
 }
-"""Colour of each standard plan (colour-blind-aware tab10 choices); other plans cycle through
-``EXTRA_COLORS``."""
-EXTRA_COLORS = ("#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+"""The Okabe-Ito palette (Okabe & Ito 2008): eight colours told apart with every common colour-vision
+deficiency."""
+
+PLAN_COLORS = {
+    "usual_care": "#6E6E6E",
+    "massage_only": OKABE_ITO["orange"],
+    "manual_only": OKABE_ITO["blue"],
+    "exercise_only": OKABE_ITO["bluish_green"],
+    "combined": OKABE_ITO["vermillion"],
+    "combined_reversed": OKABE_ITO["reddish_purple"],
+}
+"""Colour of each standard plan, the same in every lesson, the dashboard and the command line's
+figures (Okabe-Ito; no treatment in grey); other plans cycle through ``EXTRA_COLORS``."""
+PLAN_LINESTYLES = {
+    "usual_care": ":",
+    "massage_only": (0, (1, 1.5)),
+    "manual_only": "--",
+    "exercise_only": "-.",
+    "combined": "-",
+    "combined_reversed": (0, (5, 1.5, 1, 1.5, 1, 1.5)),
+}
+"""Line style of each standard plan, so that plans differ in more than colour (and in grey print)."""
+EXTRA_COLORS = (OKABE_ITO["sky_blue"], OKABE_ITO["black"], OKABE_ITO["yellow"], "#8C564B")
 
 OUTCOME_LABELS = {
     "rom": "ROM (deg)",
@@ -28,6 +50,129 @@ OUTCOME_LABELS = {
     "strength": "Strength (% of normal)",
     "function": "Function (0-100)",
 }
+
+OUTCOME_LIMITS = {"pain": (0.0, 10.0), "strength": (0.0, 130.0), "function": (0.0, 100.0)}
+"""Fixed y-axis of each outcome (ROM's is the condition's: 0 to its normal range), so that a change of
+plan or dose moves the lines, never the scale."""
+
+SCREEN_DPI = 100
+"""Resolution of the apps' images: a 10-inch figure is 1000 pixels, shown about 880 pixels wide at
+1366 x 768, where 12-point text stays at least 12 points."""
+
+STYLE = {
+    "font.size": 12,
+    "axes.titlesize": 13,
+    "axes.labelsize": 12,
+    "xtick.labelsize": 12,
+    "ytick.labelsize": 12,
+    "legend.fontsize": 12,
+    "figure.titlesize": 14,
+    "lines.linewidth": 2.2,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "savefig.dpi": SCREEN_DPI,
+    "figure.dpi": SCREEN_DPI,
+}
+"""The suite's figure style: projector-grade text (12 pt and up), a light grid, no box."""
+MIN_FONT_PT = 12
+
+
+def styled(plot):
+    """Run a plotting function under the suite's ``STYLE`` (text sizes are fixed at creation)."""
+    import functools
+
+    @functools.wraps(plot)
+    def wrapper(*args, **kwargs):
+        import matplotlib
+
+        with matplotlib.rc_context(STYLE):
+            return plot(*args, **kwargs)
+
+    return wrapper
+
+
+def png_bytes(fig, dpi: int | None = None) -> bytes:
+    """A figure rendered to PNG bytes, as fast as an app needs it.
+
+    At the figure's own dpi (the default) the figure is drawn with Agg and encoded here (fast zlib,
+    no metadata): a figure that marks the artists an update changes (``fig._ptsim_dynamic``, as
+    :func:`plot_trajectories` does) draws its static parts once and then only those artists (blitting).
+    Another ``dpi`` goes through ``savefig``.
+    """
+    import io
+
+    if dpi is not None and dpi != fig.dpi:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+        return buf.getvalue()
+    canvas = _render(fig)
+    return encode_png(np.asarray(canvas.buffer_rgba()))
+
+
+def _render(fig):
+    """Draw a figure on an Agg canvas: in full, or its background once and then its dynamic artists."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    dynamic = getattr(fig, "_ptsim_dynamic", None)
+    if dynamic is None:
+        canvas.draw()
+        return canvas
+    background = getattr(fig, "_ptsim_background", None)
+    if background is None or background[0] != canvas.get_width_height():
+        for artist in dynamic:
+            artist.set_animated(True)  # left out of the full draw
+        canvas.draw()
+        for artist in dynamic:
+            artist.set_animated(False)  # a savefig or inline display still draws everything
+        fig.set_layout_engine("none")  # keep the positions the background was drawn with
+        background = (canvas.get_width_height(), canvas.copy_from_bbox(fig.bbox))
+        fig._ptsim_background = background
+    else:
+        canvas.restore_region(background[1])
+    for artist in dynamic:
+        fig.draw_artist(artist)
+    return canvas
+
+
+def encode_png(rgba) -> bytes:
+    """An RGBA image array (height, width, 4) as PNG bytes (RGB, no filter, zlib level 1: fast)."""
+    import struct
+    import zlib
+
+    rgba = np.asarray(rgba, dtype=np.uint8)
+    height, width = rgba.shape[:2]
+    raw = np.zeros((height, 1 + 3 * width), np.uint8)  # each row: filter byte 0, then RGB
+    raw[:, 1:] = rgba[:, :, :3].reshape(height, 3 * width)
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw.tobytes(), 1))
+        + chunk(b"IEND", b"")
+    )
+
+
+def plan_style(name: str, index: int = 0) -> dict:
+    """``color``, ``ls`` and ``label`` of a plan's line (fixed for the standard plans)."""
+    return {
+        "color": plan_color(name, index),
+        "ls": PLAN_LINESTYLES.get(name, "-"),
+        "label": name.replace("_", " "),
+    }
+
+
+def font_sizes(fig) -> list[float]:
+    """The sizes (points) of every visible text in a figure (tests check them against MIN_FONT_PT)."""
+    from matplotlib.text import Text
+
+    return [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
 
 
 def figure_file_types() -> tuple[str, ...]:
@@ -49,8 +194,29 @@ def _figure(nrows, ncols, figsize):
     return Figure(figsize=figsize, layout="constrained"), nrows, ncols
 
 
-def plot_trajectories(results, outcomes=("pain", "rom", "strength", "function"), band=(10, 90), title=None):
+def outcome_limits(outcome: str, condition) -> tuple[float, float]:
+    """The fixed y-axis of an outcome (``OUTCOME_LIMITS``; ROM: 0 to the condition's normal range)."""
+    if outcome == "rom":
+        return 0.0, float(condition.rom_normal_deg) * 1.05
+    return OUTCOME_LIMITS[outcome]
+
+
+def outcome_label(outcome: str, condition) -> str:
+    """An outcome's axis label with its unit (ROM names the condition's movement)."""
+    if outcome == "rom":
+        return f"{condition.rom_measure.capitalize()} (deg)"
+    return OUTCOME_LABELS[outcome]
+
+
+@styled
+def plot_trajectories(
+    results, outcomes=("pain", "rom", "strength", "function"), band=(10, 90), title=None, fig=None
+):
     """Mean trajectory of each plan with a band for the spread across patients.
+
+    Axes are fixed (``outcome_limits``; days 0 to the last day), so two figures of the same outcomes
+    compare by eye. Plans keep their colour and line style everywhere (``plan_style``); the legend
+    sits below the panels, outside the data.
 
     Parameters
     ----------
@@ -61,6 +227,10 @@ def plot_trajectories(results, outcomes=("pain", "rom", "strength", "function"),
         Percentiles of the cohort drawn as a shaded band (default 10th-90th), or None.
     title : str, optional
         Figure title (default: the condition and cohort size).
+    fig : matplotlib.figure.Figure, optional
+        A figure this function drew before for the same plans, outcomes, band and condition: its
+        lines and bands are updated in place (much faster than drawing a new figure, for apps).
+        Any other figure is ignored and a new one is drawn.
 
     Returns
     -------
@@ -72,41 +242,63 @@ def plot_trajectories(results, outcomes=("pain", "rom", "strength", "function"),
     items = list(results.items())
     if not items:
         raise ValueError("results is empty: nothing to plot")
-    fig, _, _ = _figure(1, 1, (4.2 * min(len(outcomes), 2), 3.2 * ((len(outcomes) + 1) // 2)))
-    ncols = 2 if len(outcomes) > 1 else 1
-    axes = fig.subplots((len(outcomes) + ncols - 1) // ncols, ncols, squeeze=False).ravel()
     first = items[0][1]
-    for ax, outcome in zip(axes, outcomes, strict=False):
-        for i, (name, res) in enumerate(items):
-            values = res.outcome(outcome)
-            color = plan_color(name, i)
-            ax.plot(res.day, values.mean(axis=0), color=color, lw=2, label=name.replace("_", " "))
-            if band is not None and res.n_patients > 1:
-                lo, hi = np.percentile(values, band, axis=0)
-                ax.fill_between(res.day, lo, hi, color=color, alpha=0.12, lw=0)
-        ax.axvline(first.discharge_day, color="k", ls="--", lw=1)
-        ax.text(
-            first.discharge_day,
-            1.0,
-            " discharge",
-            transform=ax.get_xaxis_transform(),
-            va="top",
-            ha="left",
-            fontsize=8,
-        )
-        ax.set_xlabel("Day (0 = first session)")
-        label = OUTCOME_LABELS[outcome]
-        if outcome == "rom":
-            label = f"{first.condition.rom_measure.capitalize()} (deg)"
-        ax.set_ylabel(label)
-        ax.grid(alpha=0.3)
-    for ax in axes[len(outcomes) :]:
-        ax.set_visible(False)
-    axes[0].legend(fontsize=8, loc="best")
     if title is None:
         shown = f"mean and {band[0]:g}th-{band[1]:g}th percentile band" if band else "mean"
         title = f"{first.condition.title}: {first.n_patients} virtual patients ({shown})"
-    fig.suptitle(title, fontsize=11)
+    key = (tuple(outcomes), tuple(n for n, _ in items), band, first.condition.title, int(first.day[-1]))
+    state = getattr(fig, "_ptsim_trajectories", None)
+    if state is None or state["key"] != key:
+        fig = _new_trajectories(items, outcomes, band, first, key)
+        state = fig._ptsim_trajectories
+    for outcome in outcomes:
+        for name, res in items:
+            values = res.outcome(outcome)
+            state["lines"][outcome, name].set_data(res.day, values.mean(axis=0))
+            if band is not None:
+                lo, hi = np.percentile(values, band, axis=0)
+                state["bands"][outcome, name].set_data(res.day, lo, hi)
+            state["bands"][outcome, name].set_visible(band is not None and res.n_patients > 1)
+        state["discharge"][outcome].set_xdata([first.discharge_day, first.discharge_day])
+    state["title"].set_text(title)
+    return fig
+
+
+def _new_trajectories(items, outcomes, band, first, key):
+    fig, _, _ = _figure(1, 1, (10.0, 3.4 * ((len(outcomes) + 1) // 2) + 0.9))
+    ncols = 2 if len(outcomes) > 1 else 1
+    axes = fig.subplots((len(outcomes) + ncols - 1) // ncols, ncols, squeeze=False, sharex=True).ravel()
+    state = {"key": key, "lines": {}, "bands": {}, "discharge": {}}
+    last = int(first.day[-1])
+    for ax, outcome in zip(axes, outcomes, strict=False):
+        for i, (name, res) in enumerate(items):
+            style = plan_style(name, i)
+            (state["lines"][outcome, name],) = ax.plot(res.day, res.day * 0.0, **style)
+            zero = res.day * 0.0
+            state["bands"][outcome, name] = ax.fill_between(
+                res.day, zero, zero, color=style["color"], alpha=0.10, lw=0
+            )
+        # the discharge line is named in the legend: a label per panel would be redrawn each update
+        state["discharge"][outcome] = ax.axvline(
+            first.discharge_day, color="k", ls="--", lw=1, label="discharge (end of care)"
+        )
+        ax.set_xlim(0, last)
+        ax.set_ylim(*outcome_limits(outcome, first.condition))
+        ax.set_ylabel(outcome_label(outcome, first.condition))
+    for ax in axes[-ncols:]:
+        ax.set_xlabel("Day (0 = first session)")
+    for ax in axes[len(outcomes) :]:
+        ax.set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), frameon=False)
+    state["title"] = fig.suptitle("")
+    fig._ptsim_trajectories = state
+    fig._ptsim_dynamic = [
+        *state["bands"].values(),
+        *state["lines"].values(),
+        *state["discharge"].values(),
+        state["title"],
+    ]
     return fig
 
 
