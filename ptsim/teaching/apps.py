@@ -26,6 +26,7 @@ from ptsim.teaching.computations import (
     evidence_table,
     pain_table,
     patient_table,
+    restriction_limits,
     setback_table,
     technique_table,
     window_table,
@@ -109,9 +110,9 @@ TECHNIQUE_SPECS = {
 }
 
 TECHNIQUE_COLORS = {
-    "joint_mobilization": "#1f77b4",
-    "soft_tissue_mobilization": "#17becf",
-    "myofascial_release": "#8c564b",
+    "joint_mobilization": plots.OKABE_ITO["blue"],
+    "soft_tissue_mobilization": plots.OKABE_ITO["sky_blue"],
+    "myofascial_release": plots.OKABE_ITO["reddish_purple"],
     "massage": plots.PLAN_COLORS["massage_only"],
 }
 
@@ -129,7 +130,15 @@ def _technique_compute(condition, technique, minutes, grade):
     cond = load_condition(condition)
     grade_text = "" if technique == "massage" else f" grade {'I II III IV'.split()[grade - 1]}"
     title = f"{cond.title}: {minutes} min of {TECHNIQUE_LABELS[technique]}{grade_text} (mean of 100 patients)"
-    fig = plots.plot_technique(trace, tissues, title, color=TECHNIQUE_COLORS[technique])
+    rom0, rom_free, largest = restriction_limits(condition)
+    fig = plots.plot_technique(
+        trace,
+        tissues,
+        title,
+        color=TECHNIQUE_COLORS[technique],
+        rom_limits=(rom0 - 5, rom_free + 5),
+        tissue_limit_deg=largest * 1.05,
+    )
     alt = (
         f"{TECHNIQUE_LABELS[technique].capitalize()}: ROM and pain minute by minute, and bars of range "
         f"released per tissue (capsule {tissues.released_now_deg.iloc[0]:.1f}, muscle-tendon "

@@ -58,6 +58,18 @@ TECHNIQUE_LABELS = {
 }
 
 
+def restriction_limits(condition="adhesive_capsulitis", n_patients=100) -> tuple[float, float, float]:
+    """The scale of the technique lesson's axes: cohort-mean baseline ROM, ROM with every tissue
+    restriction released (guarding aside), and the largest tissue's restriction (degrees)."""
+    cond = load_condition(condition)
+    cohort = sample_cohort(cond, n_patients, seed=0)
+    pts, p = to_patients(cohort, cond), cond.parameters
+    s0 = model.initial_state(pts)
+    deficits = s0.deficit_deg.mean(axis=1)
+    rom0 = float(model.rom_deg(s0, pts, p).mean())
+    return rom0, rom0 + float(deficits.sum()), float(deficits.max())
+
+
 def technique_table(
     condition="adhesive_capsulitis", technique="joint_mobilization", minutes=10, grade=3, n_patients=100
 ):

@@ -302,6 +302,7 @@ def _new_trajectories(items, outcomes, band, first, key):
     return fig
 
 
+@styled
 def plot_session(trace, title=None, reference=None, reference_label="reference"):
     """A session minute by minute: ROM and pain, with the components shaded.
 
@@ -315,9 +316,9 @@ def plot_session(trace, title=None, reference=None, reference_label="reference")
     reference_label : str
         Legend label of the reference trace.
     """
-    fig, _, _ = _figure(1, 1, (8, 4.5))
+    fig, _, _ = _figure(1, 1, (10, 5.6))
     ax_rom, ax_pain = fig.subplots(2, 1, sharex=True)
-    ax_rom.plot(trace.minute, trace.rom_deg, color="#1f77b4", lw=2, label="ROM now")
+    ax_rom.plot(trace.minute, trace.rom_deg, color=OKABE_ITO["blue"], lw=2, label="ROM now")
     ax_rom.plot(
         trace.minute,
         trace.durable_rom_deg,
@@ -326,7 +327,7 @@ def plot_session(trace, title=None, reference=None, reference_label="reference")
         lw=1.5,
         label="durable range (window closed, no guarding)",
     )
-    ax_pain.plot(trace.minute, trace.pain_nprs, color="#d62728", lw=2, label="this session")
+    ax_pain.plot(trace.minute, trace.pain_nprs, color=OKABE_ITO["vermillion"], lw=2, label="this session")
     if reference is not None:
         ax_rom.plot(
             reference.minute, reference.rom_deg, color="0.55", lw=1, label=f"ROM now, {reference_label}"
@@ -340,20 +341,24 @@ def plot_session(trace, title=None, reference=None, reference_label="reference")
             label=f"durable range, {reference_label}",
         )
         ax_pain.plot(reference.minute, reference.pain_nprs, color="0.55", lw=1, label=reference_label)
-        ax_pain.legend(fontsize=8, loc="upper right")
     short = {
         "joint_mobilization": "joint\nmob.",
         "soft_tissue_mobilization": "STM",
         "myofascial_release": "MFR",
         "education": "edu.",
     }
-    shades = {"exercise": "#2ca02c", "massage": "#bcbd22", "education": "#cccccc", "rest": "#ffffff"}
+    shades = {
+        "exercise": OKABE_ITO["bluish_green"],
+        "massage": OKABE_ITO["orange"],
+        "education": "#cccccc",
+        "rest": "#ffffff",
+    }
     comp = trace.component.to_numpy()
     minutes = trace.minute.to_numpy()
     start = 0.0
     for i in range(1, len(trace)):
         if i == len(trace) - 1 or comp[i + 1] != comp[i]:
-            color = shades.get(comp[i], "#1f77b4")
+            color = shades.get(comp[i], OKABE_ITO["blue"])
             for ax in (ax_rom, ax_pain):
                 ax.axvspan(start, minutes[i], color=color, alpha=0.12, lw=0)
             ax_rom.text(
@@ -364,17 +369,18 @@ def plot_session(trace, title=None, reference=None, reference_label="reference")
                 transform=ax_rom.get_xaxis_transform(),
                 ha="center",
                 va="bottom",
-                fontsize=7,
             )
             start = minutes[i]
     ax_rom.set_ylabel("ROM (deg)")
-    ax_rom.legend(fontsize=8, loc="lower right")
+    handles, labels = ax_rom.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False)
     ax_pain.set_ylabel("Pain (NPRS 0-10)")
+    ax_pain.set_ylim(0, 10)
     ax_pain.set_xlabel("Minutes from the start of the session")
     for ax in (ax_rom, ax_pain):
         ax.grid(alpha=0.3)
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(title)
     return fig
 
 
@@ -386,10 +392,13 @@ TISSUE_LABELS = {"capsule": "joint capsule", "muscle_tendon": "muscle-tendon", "
 
 def _mark_discharge(ax, day, label=" discharge"):
     ax.axvline(day, color="k", ls="--", lw=1)
-    ax.text(day, 1.0, label, transform=ax.get_xaxis_transform(), va="top", ha="left", fontsize=8)
+    ax.text(day, 1.0, label, transform=ax.get_xaxis_transform(), va="top", ha="left")
 
 
-def plot_technique(trace, tissues, title=None, color="#1f77b4"):
+@styled
+def plot_technique(
+    trace, tissues, title=None, color=OKABE_ITO["blue"], rom_limits=None, tissue_limit_deg=None
+):
     """One hands-on technique: ROM and pain minute by minute, and what it did to each tissue.
 
     Parameters
@@ -403,42 +412,57 @@ def plot_technique(trace, tissues, title=None, color="#1f77b4"):
     title : str, optional
     color : str
         Colour of the technique's lines and bars.
+    rom_limits : (float, float), optional
+        Fixed ROM axis (degrees), e.g. the baseline ROM to the ROM with every restriction released.
+    tissue_limit_deg : float, optional
+        Top of the range-gained axis, e.g. the largest tissue restriction (degrees).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    fig, _, _ = _figure(1, 3, (11, 3.4))
+    fig, _, _ = _figure(1, 3, (13, 4.6))
     ax_rom, ax_pain, ax_bar = fig.subplots(1, 3)
     ax_rom.plot(trace.minute, trace.rom_deg, color=color, lw=2, label="ROM now")
     ax_rom.plot(trace.minute, trace.durable_rom_deg, color="k", ls=":", lw=1.5, label="durable range")
-    ax_pain.plot(trace.minute, trace.pain_nprs, color="#d62728", lw=2)
+    ax_pain.plot(trace.minute, trace.pain_nprs, color=OKABE_ITO["vermillion"], lw=2)
     end = trace.loc[trace.component != "rest", "minute"].max()
     for ax in (ax_rom, ax_pain):
         ax.axvspan(0, end, color=color, alpha=0.12, lw=0)
         ax.set_xlabel("Minutes from the start of the session")
         ax.grid(alpha=0.3)
     ax_rom.set_ylabel("ROM (deg)")
-    ax_rom.set_title("Range of motion", fontsize=10)
-    ax_rom.legend(fontsize=8, loc="lower right")
+    ax_rom.set_title("Range of motion")
     ax_pain.set_ylabel("Pain (NPRS 0-10)")
-    ax_pain.set_title("Pain", fontsize=10)
+    ax_pain.set_title("Pain")
     x = np.arange(len(tissues))
     ax_bar.bar(
         x - 0.2, tissues["released_now_deg"], 0.4, color=color, alpha=0.45, label="released straight after"
     )
     ax_bar.bar(x + 0.2, tissues["durable_week_deg"], 0.4, color=color, label="durable after a week")
-    ax_bar.set_xticks(x, [TISSUE_LABELS.get(t, t) for t in tissues.index], fontsize=8)
+    ax_bar.set_xticks(
+        x, [TISSUE_LABELS.get(t, t).replace(" ", "\n").replace("-", "-\n") for t in tissues.index]
+    )
     ax_bar.set_ylabel("Range gained (deg)")
-    ax_bar.set_title("What it acts on", fontsize=10)
+    if rom_limits is not None:
+        ax_rom.set_ylim(*rom_limits)
+    if tissue_limit_deg is not None:
+        ax_bar.set_ylim(min(0.0, float(tissues.min().min())) - 0.5, tissue_limit_deg)
+    ax_pain.set_ylim(0, 10)
+    ax_bar.set_title("What it acts on")
     ax_bar.axhline(0, color="k", lw=0.8)
-    ax_bar.legend(fontsize=8)
+    handles, labels = [], []
+    for ax in (ax_rom, ax_bar):
+        h, lab = ax.get_legend_handles_labels()
+        handles, labels = handles + h, labels + lab
+    fig.legend(handles, labels, loc="outside lower center", ncols=4, frameon=False)
     ax_bar.grid(alpha=0.3, axis="y")
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(title)
     return fig
 
 
+@styled
 def plot_capacity(components, discharge_day, title=None):
     """Strength built by exercise, split into baseline, neural and structural gains, less fatigue.
 
@@ -455,35 +479,37 @@ def plot_capacity(components, discharge_day, title=None):
     -------
     matplotlib.figure.Figure
     """
-    fig, _, _ = _figure(1, 1, (8, 3.8))
+    fig, _, _ = _figure(1, 1, (10, 5.0))
     ax = fig.subplots()
     d = components["day"].to_numpy()
     base = components["baseline_pct_normal"].to_numpy()
     neural = components["neural_pct_normal"].to_numpy()
     structural = components["structural_pct_normal"].to_numpy()
     ax.fill_between(d, 0, base, color="0.85", lw=0, label="baseline strength")
-    ax.fill_between(d, base, base + neural, color="#2ca02c", alpha=0.35, lw=0, label="neural gain")
+    ax.fill_between(
+        d, base, base + neural, color=OKABE_ITO["bluish_green"], alpha=0.35, lw=0, label="neural gain"
+    )
     ax.fill_between(
         d,
         base + neural,
         base + neural + structural,
-        color="#2ca02c",
+        color=OKABE_ITO["bluish_green"],
         alpha=0.75,
         lw=0,
         label="structural (hypertrophy) gain",
     )
     ax.plot(d, components["strength_pct_normal"], color="k", lw=2, label="strength today (less fatigue)")
     _mark_discharge(ax, discharge_day, " programme ends")
-    ymin = max(0.0, float(base.min()) - 15)
-    ax.set_ylim(ymin, max(100.0, float((base + neural + structural).max()) + 5))
+    ax.set_ylim(*OUTCOME_LIMITS["strength"])
     ax.set_xlabel("Day (0 = first session)")
     ax.set_ylabel("Strength (% of normal)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
-    fig.suptitle(title or "Where strength comes from (cohort mean)", fontsize=11)
+    fig.legend(loc="outside right upper", frameon=False)
+    fig.suptitle(title or "Where strength comes from (cohort mean)")
     return fig
 
 
+@styled
 def plot_pain_gating(tolerance_curve, patients, groups, discharge_day, flare_start_nprs, title=None):
     """How pain gates exercise: the tolerance curve, dose done per patient, pain by baseline group.
 
@@ -504,51 +530,55 @@ def plot_pain_gating(tolerance_curve, patients, groups, discharge_day, flare_sta
     -------
     matplotlib.figure.Figure
     """
-    fig, _, _ = _figure(1, 3, (12, 3.6))
+    fig, _, _ = _figure(1, 3, (14, 5.0))
     ax_tol, ax_dose, ax_pain = fig.subplots(1, 3)
-    ax_tol.plot(tolerance_curve.pain_nprs, 100 * tolerance_curve.dose_share, color="#2ca02c", lw=2)
-    ax_tol.axvspan(flare_start_nprs, 10, color="#d62728", alpha=0.12, lw=0)
+    ax_tol.plot(
+        tolerance_curve.pain_nprs, 100 * tolerance_curve.dose_share, color=OKABE_ITO["bluish_green"], lw=2
+    )
+    ax_tol.axvspan(flare_start_nprs, 10, color=OKABE_ITO["vermillion"], alpha=0.12, lw=0)
     ax_tol.text(
-        min(flare_start_nprs + 0.2, 9.5), 5, "exercise flares\n(>5/10 during)", fontsize=8, color="#d62728"
+        min(flare_start_nprs + 0.2, 9.5), 5, "exercise flares\n(>5/10 during)", color=OKABE_ITO["vermillion"]
     )
     ax_tol.set_xlim(0, 10)
     ax_tol.set_ylim(0, 105)
     ax_tol.set_xlabel("Pain before exercising (NPRS 0-10)")
     ax_tol.set_ylabel("Prescribed dose completed (%)")
-    ax_tol.set_title("Tolerance", fontsize=10)
+    ax_tol.set_title("Tolerance")
     flared = patients.flares.to_numpy() > 0
     ax_dose.scatter(
         patients.pain_baseline_nprs[~flared],
         patients.dose_done_min[~flared],
         s=10,
-        color="#2ca02c",
+        color=OKABE_ITO["bluish_green"],
         label="no flare",
     )
     ax_dose.scatter(
         patients.pain_baseline_nprs[flared],
         patients.dose_done_min[flared],
         s=10,
-        color="#d62728",
+        color=OKABE_ITO["vermillion"],
         label="flared",
     )
     ax_dose.set_xlabel("Pain at baseline (NPRS 0-10)")
     ax_dose.set_ylabel("Effective exercise during care (min)")
-    ax_dose.set_title("Dose done, one dot a patient", fontsize=10)
-    ax_dose.legend(fontsize=8)
+    ax_dose.set_title("Dose done, one dot a patient")
+    ax_dose.legend(loc="upper left", bbox_to_anchor=(0.0, -0.22), ncols=2, frameon=False)
     for (label, (days, pain)), shade in zip(groups.items(), ("#9ecae1", "#4292c6", "#08519c"), strict=False):
         ax_pain.plot(days, pain, color=shade, lw=2, label=label)
     _mark_discharge(ax_pain, discharge_day)
     ax_pain.set_xlabel("Day (0 = first session)")
     ax_pain.set_ylabel("Pain (NPRS 0-10)")
-    ax_pain.set_title("Pain by baseline group", fontsize=10)
-    ax_pain.legend(fontsize=8)
+    ax_pain.set_title("Pain by baseline group")
+    ax_pain.set_ylim(0, 10)
+    ax_pain.legend(loc="upper left", bbox_to_anchor=(0.0, -0.22), ncols=1, frameon=False)
     for ax in (ax_tol, ax_dose, ax_pain):
         ax.grid(alpha=0.3)
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(title)
     return fig
 
 
+@styled
 def plot_setbacks(results, title=None):
     """After discharge: the share of patients with at least one setback, and mean pain, per plan.
 
@@ -563,7 +593,7 @@ def plot_setbacks(results, title=None):
     items = list(results.items())
     if not items:
         raise ValueError("results is empty: nothing to plot")
-    fig, _, _ = _figure(1, 2, (10, 3.6))
+    fig, _, _ = _figure(1, 2, (12, 5.0))
     ax_cum, ax_pain = fig.subplots(1, 2)
     first = items[0][1]
     for i, (name, res) in enumerate(items):
@@ -578,14 +608,18 @@ def plot_setbacks(results, title=None):
         ax.set_xlabel("Day (0 = first session)")
         ax.grid(alpha=0.3)
     ax_cum.set_ylabel("Patients with a setback (%)")
-    ax_cum.set_title("At least one setback since discharge", fontsize=10)
-    ax_cum.legend(fontsize=8, loc="center left")
+    ax_cum.set_ylim(0, 100)
+    ax_pain.set_ylim(0, 10)
+    ax_cum.set_title("At least one setback since discharge")
+    handles, labels = ax_cum.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False)
     ax_pain.set_ylabel("Pain (NPRS 0-10), mean")
-    ax_pain.set_title("Pain", fontsize=10)
-    fig.suptitle(title or f"{first.condition.title}: {first.n_patients} virtual patients", fontsize=11)
+    ax_pain.set_title("Pain")
+    fig.suptitle(title or f"{first.condition.title}: {first.n_patients} virtual patients")
     return fig
 
 
+@styled
 def plot_evidence(report, ncols: int = 4, title=None):
     """Model versus published numbers: one small panel per target, with the published interval.
 
@@ -621,7 +655,7 @@ def plot_evidence(report, ncols: int = 4, title=None):
     n = len(report)
     ncols = min(ncols, n)
     nrows = (n + ncols - 1) // ncols
-    fig, _, _ = _figure(1, 1, (3.0 * ncols, 2.3 * nrows + 0.6))
+    fig, _, _ = _figure(1, 1, (3.6 * ncols, 3.0 * nrows + 0.8))
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
     for ax, (_, row) in zip(axes, report.iterrows(), strict=False):
         pub, lo, hi = row["published"], row["low"], row["high"]
@@ -635,17 +669,17 @@ def plot_evidence(report, ncols: int = 4, title=None):
                 [1],
                 [sim],
                 "o" if ok else "X",
-                color="#d62728" if ok else "#ff7f0e",
+                color=OKABE_ITO["vermillion"] if ok else OKABE_ITO["orange"],
                 ms=8,
                 label="model" + ("" if ok else " (outside)"),
             )
         else:
-            ax.text(1, pub, "model:\nundefined", ha="center", va="center", fontsize=7)
+            ax.text(1, pub, "model:\nundefined", ha="center", va="center")
         ax.set_xlim(-0.6, 1.6)
-        ax.set_xticks([0, 1], ["published", "model"], fontsize=7)
-        ax.set_ylabel(str(row["unit"]), fontsize=7)
+        ax.set_xticks([0, 1], ["published", "model"])
+        ax.set_ylabel(str(row["unit"]))
         ax.tick_params(axis="y", labelsize=7)
-        ax.set_title(f"{row['target']}\n({row['condition']})", fontsize=7)
+        ax.set_title(f"{row['target']}\n({row['condition']})")
         ax.grid(alpha=0.3, axis="y")
         if row.get("use", "calibration") == "known_gap":
             ax.set_facecolor("#eeeeee")
@@ -659,11 +693,11 @@ def plot_evidence(report, ncols: int = 4, title=None):
     )
     fig.suptitle(
         title or f"Model vs published: {within} of {n} targets within the published interval{gaps}",
-        fontsize=11,
     )
     return fig
 
 
+@styled
 def plot_trials(trials, truth, reference, arm, outcome="pain", lower_is_better=None, shown=40, title=None):
     """Many small trials of the same two plans: each trial's estimate and 95 % CI, and their spread.
 
@@ -700,7 +734,7 @@ def plot_trials(trials, truth, reference, arm, outcome="pain", lower_is_better=N
     est = trials["estimate"].to_numpy(float)
     favours_arm = est < 0 if lower_is_better else est > 0
     colors = np.where(favours_arm, plan_color(arm, 0), plan_color(reference, 1))
-    fig, _, _ = _figure(1, 2, (9.5, 4.2))
+    fig, _, _ = _figure(1, 2, (12, 5.6))
     ax, hist = fig.subplots(1, 2, width_ratios=[1.4, 1])
     n = min(shown, len(trials))
     for i in range(n):
@@ -713,23 +747,24 @@ def plot_trials(trials, truth, reference, arm, outcome="pain", lower_is_better=N
     for a in (ax, hist):
         a.axvline(0, color="k", lw=1, label="no difference")
         a.axvline(truth, color="k", ls="--", lw=1, label=f"true difference ({truth:+.2f})")
-        a.set_xlabel(diff_label, fontsize=8)
+        a.set_xlabel(diff_label)
         a.grid(alpha=0.3)
     ax.set_ylabel("Trial number")
     ax.set_ylim(n, -1)
-    ax.set_title(f"First {n} trials: estimate and 95 % CI (filled: p < 0.05)", fontsize=9)
+    ax.set_title(f"First {n} trials: estimate and 95 % CI (filled: p < 0.05)")
     bins = np.histogram_bin_edges(est, bins=20)
     hist.hist(est[favours_arm], bins=bins, color=plan_color(arm, 0), alpha=0.8, label=f"favour {arm}")
     hist.hist(
         est[~favours_arm], bins=bins, color=plan_color(reference, 1), alpha=0.8, label=f"favour {reference}"
     )
     hist.set_ylabel("Trials")
-    hist.set_title(f"All {len(trials)} trials' estimates", fontsize=9)
-    hist.legend(fontsize=8)
-    fig.suptitle(title or f"{len(trials)} trials of {arm} against {reference}", fontsize=11)
+    hist.set_title(f"All {len(trials)} trials' estimates")
+    hist.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    fig.suptitle(title or f"{len(trials)} trials of {arm} against {reference}")
     return fig
 
 
+@styled
 def plot_power(table, target=0.8, title=None):
     """Power against patients per arm, one line per comparison, with the Monte-Carlo error.
 
@@ -750,7 +785,7 @@ def plot_power(table, target=0.8, title=None):
     missing = needed - set(getattr(table, "columns", ()))
     if missing:
         raise ValueError(f"table lacks column(s) {', '.join(sorted(missing))}; pass ptsim.power()'s table")
-    fig, _, _ = _figure(1, 1, (6.0, 3.8))
+    fig, _, _ = _figure(1, 1, (8.0, 5.2))
     ax = fig.subplots()
     labels = table["label"] if "label" in table else table["arm"] + " vs " + table["reference"]
     lines = list(table.assign(_label=labels).groupby("_label", sort=False))
@@ -775,7 +810,6 @@ def plot_power(table, target=0.8, title=None):
         f" {target:.0%} power",
         transform=ax.get_yaxis_transform(),
         va="bottom",
-        fontsize=8,
     )
     sizes = sorted(int(n) for n in table["n_per_arm"].unique())
     ax.set_xticks(sizes, [str(n) for n in sizes])
@@ -784,6 +818,6 @@ def plot_power(table, target=0.8, title=None):
     ax.set_ylabel("Power: trials with p < 0.05 (%)")
     ax.set_ylim(0, 105)
     ax.grid(alpha=0.3)
-    fig.legend(fontsize=8, loc="outside lower center")
-    fig.suptitle(title or "Power by simulation (bars: 95 % Monte-Carlo interval)", fontsize=11)
+    fig.legend(loc="outside lower center", frameon=False)
+    fig.suptitle(title or "Power by simulation (bars: 95 % Monte-Carlo interval)")
     return fig
