@@ -140,9 +140,15 @@ def build_controls(specs: dict[str, dict]) -> dict[str, widgets.Widget]:
     return {name: make_control(name, spec) for name, spec in specs.items()}
 
 
+TABLE_DECIMALS = 2
+"""Every number with a fraction in an app's table has this many decimals (units are in the labels)."""
+
+
 def table_html(df, caption: str = "") -> str:
-    """A DataFrame as a compact HTML table for the apps (numbers as the table gives them)."""
-    body = df.to_html(border=0, classes="ptsim-table", na_rep="")
+    """A DataFrame as a compact HTML table for the apps, every fractional number with the same decimals."""
+    body = df.to_html(
+        border=0, classes="ptsim-table", na_rep="", float_format=lambda x: f"{x:.{TABLE_DECIMALS}f}"
+    )
     cap = f"<div style='font-size:90%;color:#444'>{html.escape(caption)}</div>" if caption else ""
     style = (
         "<style>.ptsim-table{border-collapse:collapse;font-size:14px}"

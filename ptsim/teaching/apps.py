@@ -593,7 +593,8 @@ EVIDENCE_SPECS = {
         ],
         "default": "same session minutes",
         "tooltip": "Same session minutes: the exercise arm exercises for the manual-therapy minutes too "
-        "(DESIGN M8). Added on: combined care is the exercise plus extra minutes of manual therapy.",
+        "(the session's time budget). Added on: combined care is the exercise plus extra minutes of manual "
+        "therapy.",
     },
     "manual_minutes": {
         "kind": "int_slider",

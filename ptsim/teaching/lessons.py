@@ -1023,7 +1023,7 @@ def predict(question: str, answer) -> None:
     """Record a prediction before playing; :func:`check_answer` compares with it later."""
     q = _question(question)
     if answer is None:
-        print(f"Question {question}: {q.prompt}\nPredict with {_how(q)}, e.g. predict({question!r}, ...).")
+        print(f"{question}: no prediction yet (replace None with your guess: {_how(q)}).")
         return
     _PREDICTIONS[question] = answer
     print(
@@ -1151,3 +1151,23 @@ def plain(text: str) -> str:
 
     text = re.sub(r"DESIGN\s+(M\d+)", r"\1", str(text))
     return re.sub(r"\b(M\d{1,2})\b", lambda m: MECHANISMS.get(m.group(1), m.group(1)), text)
+
+
+def story_note(condition, story: str = "knee_oa") -> None:
+    """Say plainly when a lesson's apps show another condition than its story and exercises are about.
+
+    Parameters
+    ----------
+    condition : str or Condition
+        The lesson's ``CONDITION`` (what its apps and computed cells show).
+    story : str
+        The condition the lesson's story, prose and exercises are written for.
+    """
+    cond = load_condition(condition)
+    told = load_condition(story)
+    if cond.name != told.name:
+        print(
+            f"Note: this lesson now computes for {cond.title}. Its story, its prose and its exercises are "
+            f"written for {told.title}: read the figures and numbers for {cond.title}, and the text as "
+            f"the {told.title} example (the exercises name their own condition and do not change)."
+        )
