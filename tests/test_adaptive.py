@@ -31,7 +31,7 @@ def cohort(pain):
 def test_fixed_policy_reproduces_the_fixed_plan(plan):
     p = ptsim.standard_plans()[plan]
     a = simulate_policy("knee_oa", FixedPolicy(p), n_patients=80, days=150, seed=3)
-    b = ptsim.simulate("knee_oa", p, n_patients=80, days=150, seed=3)
+    b = ptsim.simulate("knee_oa", p, n_patients=80, days=150, seed=3, engine="numpy")
     assert same(a, b)
     assert (a.policy_log.discharge_day == p.discharge_day).all()
 
@@ -47,7 +47,7 @@ def test_progressive_exercise_holds_intensity_while_pain_is_high():
     # start intensity and is the same as the fixed plan at that intensity.
     df = cohort(9)
     res = simulate_policy("knee_oa", ProgressiveExercise(), cohort=df, days=21, seed=1)
-    fixed = ptsim.simulate("knee_oa", fixed_exercise(0.5), cohort=df, days=21, seed=1)
+    fixed = ptsim.simulate("knee_oa", fixed_exercise(0.5), cohort=df, days=21, seed=1, engine="numpy")
     assert (res.policy_log.history.pain_nprs > 3).all()
     assert same(res, fixed)
 
@@ -62,7 +62,7 @@ def test_progressive_exercise_progresses_when_pain_is_low():
     first, last = np.array(intensity)[visits[:, 0]], np.array(intensity)[visits[:, -1]]
     assert (first == 0.5).all()  # first visit at the start level
     assert np.mean(last == 0.9) > 0.9  # nearly all reached the top after 12 visits of low pain
-    start = ptsim.simulate("knee_oa", fixed_exercise(0.5), cohort=df, days=60, seed=1)
+    start = ptsim.simulate("knee_oa", fixed_exercise(0.5), cohort=df, days=60, seed=1, engine="numpy")
     clinic = visits.shape[1]
     clinic_days = np.flatnonzero(log.session_code.max(axis=0) >= 0)
     assert clinic == len(clinic_days) == 12
@@ -90,7 +90,9 @@ def test_manual_when_stalled_switches_only_after_a_measured_stall():
     assert not got_manual[~got_manual.any(axis=1)].any()
     # A threshold that cannot be met never adds manual therapy: the exercise-only plan.
     never = simulate_policy("knee_oa", ManualWhenStalled(stall_deg=-1000), n_patients=50, days=60, seed=2)
-    assert same(never, ptsim.simulate("knee_oa", "exercise_only", n_patients=50, days=60, seed=2))
+    assert same(
+        never, ptsim.simulate("knee_oa", "exercise_only", n_patients=50, days=60, seed=2, engine="numpy")
+    )
 
 
 def test_discharge_at_goals_discharges_those_who_meet_them_and_starts_their_follow_up():
@@ -114,7 +116,7 @@ def test_discharge_at_goals_discharges_those_who_meet_them_and_starts_their_foll
     # Goals nobody can meet: the inner policy unchanged.
     unreachable = DischargeAtGoals(inner, rom_goal_pct=200)
     a = simulate_policy("knee_oa", unreachable, n_patients=40, days=100, seed=0)
-    assert same(a, ptsim.simulate("knee_oa", "combined", n_patients=40, days=100, seed=0))
+    assert same(a, ptsim.simulate("knee_oa", "combined", n_patients=40, days=100, seed=0, engine="numpy"))
 
 
 class Returns:
@@ -156,3 +158,32 @@ def test_discharge_decision_none_discharges_everyone():
     res = simulate_policy("knee_oa", Returns(None), n_patients=10, days=30, seed=0)
     assert (res.policy_log.discharge_day == 0).all()
     assert (res.policy_log.visits() == 0).all()
+
+
+def test_explicit_n_patients_200_is_checked_against_the_cohort():
+    """``n_patients`` defaults to None (not 200): an explicit 200 that disagrees with a cohort is refused,
+    and an explicit 200 that agrees is accepted."""
+    pol = FixedPolicy(ptsim.standard_plans()["combined"])
+    df = sample_cohort("knee_oa", 30, seed=0)
+    with pytest.raises(ValueError, match="n_patients=200 disagrees with the cohort's 30 rows"):
+        simulate_policy("knee_oa", pol, n_patients=200, cohort=df, days=5)
+    assert simulate_policy("knee_oa", pol, cohort=df, days=5).n_patients == 30
+    big = sample_cohort("knee_oa", 200, seed=0)
+    assert simulate_policy("knee_oa", pol, n_patients=200, cohort=big, days=5).n_patients == 200
+    assert simulate_policy("knee_oa", pol, days=5).n_patients == 200
+
+
+def test_policies_run_on_numpy_and_say_so():
+    """Adaptive plans run on the numpy engine: ``engine='auto'`` falls back visibly (Result.engine and
+    engine_note), ``engine='numba'`` refuses with the alternatives named."""
+    from ptsim.engine.simulate import run_cohort
+
+    cond = ptsim.load_condition("knee_oa")
+    pol = FixedPolicy(ptsim.standard_plans()["combined"])
+    res = simulate_policy(cond, pol, n_patients=5, days=10)
+    assert res.engine == "numpy" and "adaptive plans run on the numpy engine" in res.engine_note
+    df = sample_cohort(cond, 5)
+    auto = run_cohort(cond, pol.plan.resolve(cond), df, 10, 0, policy=pol)
+    assert auto.engine == "numpy" and "engine='auto' ran the numpy engine" in auto.engine_note
+    with pytest.raises(ValueError, match="engine='numba' cannot run an adaptive plan.*'numpy' or 'auto'"):
+        run_cohort(cond, pol.plan.resolve(cond), df, 10, 0, policy=pol, engine="numba")

@@ -587,6 +587,23 @@ def test_trial_factorial_subprocess(tmp_path):
     assert "manual x exercise" in done.stdout and "interaction" in done.stdout
 
 
+def test_trial_of_the_four_standard_plans_reports_the_2x2_and_its_unequal_doses(capsys):
+    status, text, err = run_main(
+        capsys, "trial", "--arms", "usual_care,manual_only,exercise_only,combined", "--n-per-arm", "6",
+        "--outcomes", "rom", "--quiet",
+    )  # fmt: skip
+    assert status == 0 and err == ""  # the dose warning is a line of the report, not a Python warning
+    assert (
+        "cells: neither = usual_care, manual = manual_only, exercise = exercise_only, both = combined" in text
+    )
+    assert "manual x exercise" in text
+    assert "warning: the 2x2 cells' doses are not balanced" in text and "ptsim trial --factorial" in text
+    status, text, _ = run_main(
+        capsys, "trial", "--factorial", "--n-per-arm", "6", "--outcomes", "rom", "--quiet"
+    )
+    assert status == 0 and "cells: neither = control" in text and "warning" not in text
+
+
 @pytest.mark.parametrize(
     "args, fragment",
     [

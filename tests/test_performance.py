@@ -24,14 +24,54 @@ from reference import simulate_reference  # noqa: E402
 TRAJECTORIES = ("rom", "pain", "strength", "function", "exercise_dose")
 
 
-def test_engine_matches_golden_values_of_the_plain_engine():
-    """Values saved from main's plain engine at commit a2a425f, before the performance work was
-    merged (see ``tests/data/make_engine_golden.py``): 12 patients, all conditions and standard
-    plans, 365 days, seed 3 (per-patient sums and every 29th day)."""
+sys.path.insert(0, str(ROOT / "tests" / "data"))
+import make_engine_golden  # noqa: E402
+
+ENGINES = ["numpy", "numba"] if compiled.AVAILABLE else ["numpy"]
+needs_numba = pytest.mark.skipif(not compiled.AVAILABLE, reason="numba not installed")
+
+
+def _check_golden_data_hashes(golden) -> None:
+    """Fail with the command to run, not a numeric diff, when a data file changed since the golden
+    values were saved."""
+    saved = {k.removeprefix("sha256:"): str(golden[k]) for k in golden.files if k.startswith("sha256:")}
+    now = make_engine_golden.data_hashes()
+    changed = sorted(k for k in saved.keys() | now.keys() if saved.get(k) != now.get(k))
+    if changed:
+        pytest.fail(
+            f"data changed: regenerate with {make_engine_golden.COMMAND} "
+            f"(and say why in the commit); files: {', '.join(changed)}"
+        )
+
+
+def test_golden_file_records_the_data_it_depends_on():
     golden = np.load(ROOT / "tests" / "data" / "engine_golden.npz")
+    recorded = {k.removeprefix("sha256:") for k in golden.files if k.startswith("sha256:")}
+    assert recorded == set(make_engine_golden.data_hashes())
+    assert any(k.startswith("data/conditions/") for k in recorded)
+    assert any(k.startswith("data/calibrated/") for k in recorded)
+
+
+def test_changed_data_is_reported_as_such(tmp_path, monkeypatch):
+    golden = np.load(ROOT / "tests" / "data" / "engine_golden.npz")
+    key = next(k for k in golden.files if k.startswith("sha256:data/conditions/"))
+    edited = {k: golden[k] for k in golden.files}
+    edited[key] = np.array("0" * 64)
+    np.savez(tmp_path / "g.npz", **edited)
+    with pytest.raises(pytest.fail.Exception, match="data changed: regenerate with python tests/data/make"):
+        _check_golden_data_hashes(np.load(tmp_path / "g.npz"))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_engine_matches_golden_values(engine):
+    """Every engine computes the saved numbers (``tests/data/make_engine_golden.py``: 12 patients, all
+    conditions and standard plans, 365 days, seed 3; per-patient sums and every 29th day) to 1e-12."""
+    golden = np.load(ROOT / "tests" / "data" / "engine_golden.npz")
+    _check_golden_data_hashes(golden)
     for cond in ptsim.list_conditions():
-        comp = ptsim.compare(cond, n_patients=12, days=365, seed=3)
+        comp = ptsim.compare(cond, n_patients=12, days=365, seed=3, engine=engine)
         for plan, res in comp.items():
+            assert res.engine == engine
             for name in TRAJECTORIES:
                 a = getattr(res, name)
                 np.testing.assert_allclose(a.sum(axis=1), golden[f"{cond}/{plan}/{name}/sum"], rtol=1e-12)
@@ -118,7 +158,7 @@ def test_day_step_takes_per_patient_parameter_arrays():
     for f in model.State.__dataclass_fields__:
         np.testing.assert_array_equal(getattr(fast, f), getattr(slow, f), err_msg=f)
 
-    from ptsim.engine.simulate import _run
+    from ptsim.engine.simulate import run_cohort
 
     df = sample_cohort(cond, 10, seed=3)
     plan = ptsim.standard_plans()["combined"].resolve(cond)
@@ -126,9 +166,9 @@ def test_day_step_takes_per_patient_parameter_arrays():
     high["fitness_tau_days"] *= 1.5
     both = dict(cond.parameters)
     both["fitness_tau_days"] = np.repeat([low["fitness_tau_days"], high["fitness_tau_days"]], 10)
-    batch = _run(replace(cond, parameters=both), plan, pd_concat([df, df]), 90, 0)  # as sensitivity does
+    batch = run_cohort(replace(cond, parameters=both), plan, pd_concat([df, df]), 90, 0, engine="numpy")
     for j, params in enumerate((low, high)):
-        one = _run(replace(cond, parameters=params), plan, df, 90, 0)
+        one = run_cohort(replace(cond, parameters=params), plan, df, 90, 0, engine="numpy")
         np.testing.assert_array_equal(batch.strength[10 * j : 10 * (j + 1)], one.strength)
         np.testing.assert_array_equal(batch.pain[10 * j : 10 * (j + 1)], one.pain)
 
@@ -226,15 +266,10 @@ def test_import_ptsim_stays_light():
     assert out.stdout.strip() == ""
 
 
-needs_numba = pytest.mark.skipif(
-    not __import__("ptsim.engine.compiled", fromlist=["AVAILABLE"]).AVAILABLE, reason="numba not installed"
-)
-
-
 @needs_numba
 @pytest.mark.parametrize("condition", ptsim.list_conditions())
 def test_numba_engine_agrees_with_numpy_engine(condition):
-    numpy_run = ptsim.compare(condition, n_patients=40, days=365, seed=6)
+    numpy_run = ptsim.compare(condition, n_patients=40, days=365, seed=6, engine="numpy")
     numba_run = ptsim.compare(condition, n_patients=40, days=365, seed=6, engine="numba")
     for name in numpy_run:
         a, b = numpy_run[name], numba_run[name]
@@ -251,7 +286,9 @@ def test_numba_engine_agrees_with_numpy_engine(condition):
 @needs_numba
 def test_numba_engine_with_record_days_and_chunks():
     days = [0, 42, 365]
-    a = ptsim.compare("knee_oa", n_patients=250, days=365, seed=1, record_days=days, chunk_size=100)
+    a = ptsim.compare(
+        "knee_oa", n_patients=250, days=365, seed=1, record_days=days, chunk_size=100, engine="numpy"
+    )
     b = ptsim.compare(
         "knee_oa", n_patients=250, days=365, seed=1, record_days=days, chunk_size=100, engine="numba"
     )
@@ -271,40 +308,114 @@ def test_unknown_engine_is_named():
         ptsim.simulate("knee_oa", "combined", n_patients=5, engine="fortran")
 
 
-def test_auto_engine_falls_back_to_numpy(monkeypatch):
-
+def test_auto_engine_falls_back_to_numpy_visibly(monkeypatch):
     monkeypatch.setattr(compiled, "AVAILABLE", False)
-    auto = ptsim.simulate("knee_oa", "combined", n_patients=4, days=30, engine="auto")
-    plain = ptsim.simulate("knee_oa", "combined", n_patients=4, days=30)
+    auto = ptsim.simulate("knee_oa", "combined", n_patients=4, days=30)  # engine="auto" is the default
+    plain = ptsim.simulate("knee_oa", "combined", n_patients=4, days=30, engine="numpy")
     np.testing.assert_array_equal(auto.rom, plain.rom)
+    assert auto.engine == "numpy" and "numba is not installed" in auto.engine_note
+    assert plain.engine_note is None
     with pytest.raises(ValueError, match="pip install numba"):
         ptsim.simulate("knee_oa", "combined", n_patients=4, days=30, engine="numba")
 
 
 @needs_numba
-def test_numba_engine_refuses_what_it_cannot_run_and_auto_falls_back():
-    """Per-patient parameter arrays and adaptive policies run on the numpy engine only."""
+def test_auto_is_the_compiled_engine_by_default():
+    res = ptsim.simulate("knee_oa", "combined", n_patients=4, days=30)
+    assert res.engine == "numba" and res.engine_note is None
+    comp = ptsim.compare("knee_oa", ["combined"], n_patients=4, days=30)
+    assert comp["combined"].engine == "numba"
+
+
+def _per_patient_batch(n_sets=3, k=8):
+    """A sensitivity-style batch: ``n_sets`` parameter sets, each on the same ``k`` patients."""
     from dataclasses import replace
 
-    from ptsim.engine.adaptive import FixedPolicy
-    from ptsim.engine.simulate import _run
+    import pandas as pd
 
     cond = ptsim.load_condition("knee_oa")
-    params = dict(cond.parameters)
-    params["flare_threshold_nprs"] = np.full(6, params["flare_threshold_nprs"])
-    batch = replace(cond, parameters=params)
-    with pytest.raises(
-        ValueError, match="per-patient parameter arrays \\(flare_threshold_nprs\\).*engine='numpy'"
-    ):
-        ptsim.simulate(batch, "combined", n_patients=6, days=30, engine="numba")
-    auto = ptsim.simulate(batch, "combined", n_patients=6, days=30, engine="auto")
-    plain = ptsim.simulate(cond, "combined", n_patients=6, days=30)
-    np.testing.assert_array_equal(auto.pain, plain.pain)
+    df = sample_cohort(cond, k, seed=3)
+    params, nh = dict(cond.parameters), dict(cond.natural_history)
+    rng = np.random.default_rng(0)
+    for name in ("flare_threshold_nprs", "fitness_tau_days", "hypertrophy_tau_days", "window_tau_min",
+                 "joint_mobilization_window_max_frac", "consolidation_per_window_min"):  # fmt: skip
+        params[name] = np.repeat(params[name] * rng.uniform(0.7, 1.3, n_sets), k)
+    params["hypertrophy_tau_days"][:k] = params["fitness_tau_days"][:k]  # equal time constants branch
+    nh["setback_hazard_per_day"] = np.repeat(nh["setback_hazard_per_day"] * rng.uniform(0.5, 2, n_sets), k)
+    batch = replace(cond, parameters=params, natural_history=nh)
+    return batch, pd.concat([df] * n_sets, ignore_index=True)
+
+
+@needs_numba
+def test_per_patient_parameter_arrays_run_compiled():
+    """Sensitivity batches (every parameter may be one value per patient) run on the compiled engine and
+    agree with the numpy engine; each block equals a run with that parameter set's scalars."""
+    from dataclasses import replace
+
+    from ptsim.engine.simulate import run_cohort
+
+    batch, big = _per_patient_batch()
+    plan = ptsim.standard_plans()["combined"].resolve(batch)
+    a = run_cohort(batch, plan, big, 200, 1, engine="numpy")
+    b = run_cohort(batch, plan, big, 200, 1)
+    assert b.engine == "numba"
+    for k in TRAJECTORIES:
+        np.testing.assert_allclose(getattr(b, k), getattr(a, k), rtol=1e-12, atol=1e-12, err_msg=k)
+    np.testing.assert_array_equal(b.setback_events, a.setback_events)
+    np.testing.assert_array_equal(b.flare_events, a.flare_events)
+    assert a.setbacks.sum() > 0  # the varied setback hazard is exercised
+    second = {k: (v[8] if np.ndim(v) else v) for k, v in batch.parameters.items()}
+    nh = {k: (v[8] if np.ndim(v) else v) for k, v in batch.natural_history.items()}
+    one = run_cohort(replace(batch, parameters=second, natural_history=nh), plan, big.iloc[8:16], 200, 1)
+    np.testing.assert_allclose(b.pain[8:16], one.pain, rtol=1e-12)
+
+
+def test_uncompiled_kernel_runs_without_numba_and_agrees(monkeypatch):
+    """The kernel is plain Python where numba is missing (``compiled=False``: the same functions,
+    uncompiled); it agrees with the numpy engine and, where numba is installed, with its compiled self."""
+    monkeypatch.setattr(compiled, "AVAILABLE", False)
+    cond = ptsim.load_condition("adhesive_capsulitis")
+    df = sample_cohort(cond, 5, seed=2)
+    plans = ptsim.standard_plans()
+    for name in ("combined", "manual_only"):
+        plan = plans[name].resolve(cond)
+        py = compiled.run(cond, plan, df, 60, 2, compiled=False)
+        ref = ptsim.simulate(cond, plan, cohort=df, days=60, seed=2, engine="numpy")
+        assert py.engine == "python"
+        for k in TRAJECTORIES:
+            np.testing.assert_allclose(getattr(py, k), getattr(ref, k), rtol=1e-12, atol=1e-12, err_msg=k)
+        np.testing.assert_array_equal(py.flare_events, ref.flare_events)
+
+
+@needs_numba
+def test_numba_disable_jit_runs_the_same_kernel_uncompiled():
+    """With NUMBA_DISABLE_JIT=1 (numba's own switch) ``engine='numba'`` runs the kernel as Python and gives
+    the numbers of the compiled kernel."""
+    code = (
+        "import numpy as np, ptsim; "
+        "r = ptsim.simulate('knee_oa', 'combined', n_patients=3, days=40, seed=5, engine='numba'); "
+        "np.save('out.npy', np.stack([r.pain, r.rom]))"
+    )
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "NUMBA_DISABLE_JIT": "1", "PYTHONPATH": str(ROOT)}
+        subprocess.run([sys.executable, "-c", code], cwd=tmp, env=env, check=True)
+        slow = np.load(Path(tmp) / "out.npy")
+    fast = ptsim.simulate("knee_oa", "combined", n_patients=3, days=40, seed=5, engine="numba")
+    np.testing.assert_allclose(slow, np.stack([fast.pain, fast.rom]), rtol=1e-12)
+
+
+@needs_numba
+def test_numba_engine_refuses_policies_and_auto_falls_back():
+    from ptsim.engine.adaptive import FixedPolicy
+
+    cond = ptsim.load_condition("knee_oa")
     plan = ptsim.standard_plans()["combined"].resolve(cond)
     df = sample_cohort(cond, 6)
     with pytest.raises(ValueError, match="adaptive plan"):
         compiled.run(cond, plan, df, 30, 0, policy=FixedPolicy(plan))
-    assert _run(cond, plan, df, 30, 0, policy=FixedPolicy(plan)).policy_log is not None
 
 
 def test_measure_reads_recorded_days():

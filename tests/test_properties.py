@@ -10,7 +10,12 @@ from hypothesis import strategies as st
 import ptsim
 from ptsim import Component, HomeProgramme, Plan, Session
 from ptsim.core.parameters import PARAMETERS
+from ptsim.engine import compiled
+from ptsim.engine.adaptive import FixedPolicy, simulate_policy
 from ptsim.inputs.plans import COMPONENT_KINDS
+
+ENGINES = ["numpy", "numba"] if compiled.AVAILABLE else ["numpy"]
+"""Every engine installed; the kernel uncompiled is checked in tests/test_performance.py."""
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("PTSIM_HYPOTHESIS_EXAMPLES", 40)),
@@ -63,17 +68,31 @@ def parameter_overrides(draw):
     seed=st.integers(0, 2**31),
 )
 def test_outcomes_are_finite_and_physical(condition, plan, overrides, seed):
+    """On every engine; and the engines agree with one another (and with the plan run as a policy)."""
     cond = ptsim.load_condition(condition).with_parameters(**overrides)
-    res = ptsim.simulate(cond, plan, n_patients=6, days=70, seed=seed)
-    for name in ("rom", "pain", "strength", "function"):
-        assert np.all(np.isfinite(getattr(res, name))), name
-    assert np.all((res.pain >= 0) & (res.pain <= 10))
-    assert np.all((res.rom >= 0) & (res.rom <= cond.rom_normal_deg + 1e-9))
-    assert np.all(res.strength >= 0)
-    assert np.all((res.function >= 0) & (res.function <= 100))
-    assert np.all(res.exercise_dose >= 0)
-    again = ptsim.simulate(cond, plan, n_patients=6, days=70, seed=seed)
-    assert np.array_equal(res.pain, again.pain) and np.array_equal(res.rom, again.rom)
+    runs = {}
+    for engine in ENGINES:
+        res = ptsim.simulate(cond, plan, n_patients=6, days=70, seed=seed, engine=engine)
+        assert res.engine == engine
+        for name in ("rom", "pain", "strength", "function"):
+            assert np.all(np.isfinite(getattr(res, name))), name
+        assert np.all((res.pain >= 0) & (res.pain <= 10))
+        assert np.all((res.rom >= 0) & (res.rom <= cond.rom_normal_deg + 1e-9))
+        assert np.all(res.strength >= 0)
+        assert np.all((res.function >= 0) & (res.function <= 100))
+        assert np.all(res.exercise_dose >= 0)
+        again = ptsim.simulate(cond, plan, n_patients=6, days=70, seed=seed, engine=engine)
+        assert np.array_equal(res.pain, again.pain) and np.array_equal(res.rom, again.rom)
+        runs[engine] = res
+    runs["policy"] = simulate_policy(cond, FixedPolicy(plan), n_patients=6, days=70, seed=seed)
+    first = runs["numpy"]
+    for engine, res in runs.items():
+        for name in ("rom", "pain", "strength", "function", "exercise_dose"):
+            np.testing.assert_allclose(
+                getattr(res, name), getattr(first, name), rtol=1e-12, atol=1e-12, err_msg=f"{engine} {name}"
+            )
+        np.testing.assert_array_equal(res.setback_events, first.setback_events, err_msg=engine)
+        np.testing.assert_array_equal(res.flare_events, first.flare_events, err_msg=engine)
 
 
 @SETTINGS

@@ -1,12 +1,13 @@
 """Virtual trials (ptsim.analysis.trial): CI coverage, power, factorial interaction, responders, bad input."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 
 import ptsim
-from ptsim.analysis.trial import factorial_arms, repeat_trials
+from ptsim.analysis.trial import FactorialBalanceWarning, course_minutes, factorial_arms, repeat_trials
 
 ARMS = ["exercise_only", "combined"]
 
@@ -115,6 +116,92 @@ def test_factorial_design_and_interaction_needs_it():
     ]
     with pytest.raises(ValueError, match="2x2 factorial"):
         ptsim.run_trial("knee_oa", ARMS, n_per_arm=5, seed=0).interaction()
+
+
+STANDARD_2X2 = ["usual_care", "manual_only", "exercise_only", "combined"]
+
+
+def test_standard_plans_make_a_factorial_with_a_dose_balance_warning():
+    t = ptsim.run_trial("knee_oa", STANDARD_2X2, n_per_arm=20, seed=0)
+    assert t.cells() == {
+        "neither": "usual_care",
+        "manual": "manual_only",
+        "exercise": "exercise_only",
+        "both": "combined",
+    }
+    with pytest.warns(FactorialBalanceWarning, match=r"factorial_arms\(\)"):
+        res = t.interaction("rom")
+    assert res.attrs["cells"] == t.cells()
+    # 2 visits a week for 6 weeks: 40 min of manual therapy alone, 15 inside combined; exercise 40 vs 25
+    assert "480 min in manual_only (manual), 180 min in combined (both)" in res.attrs["dose_imbalance"]
+    assert "480 min in exercise_only (exercise), 300 min in combined (both)" in res.attrs["dose_imbalance"]
+    assert res.set_index("term").loc["manual x exercise", "contrast"] == (
+        "(combined - exercise_only) - (manual_only - usual_care)"
+    )
+    design = t.factorial_design().set_index("cell")
+    assert design.loc["both", ["manual_therapy_min", "exercise_min"]].tolist() == [180.0, 300.0]
+    assert design.loc["manual", "manual_therapy_min"] == 480.0
+
+
+def test_factorial_arms_are_balanced_and_warn_nothing():
+    t = ptsim.run_trial("knee_oa", factorial_arms(), n_per_arm=10, seed=1)
+    assert t.dose_imbalance() is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = t.interaction("pain")
+    assert res.attrs["dose_imbalance"] is None
+    assert res.attrs["cells"] == {
+        "neither": "control",
+        "manual": "manual",
+        "exercise": "exercise",
+        "both": "manual_exercise",
+    }
+    # the same standard plans with your own cell names, and an unbalanced dose caught by kind
+    arms = dict(factorial_arms())
+    arms["manual"] = arms["manual"].with_(weeks=4)
+    t = ptsim.run_trial("knee_oa", arms, n_per_arm=10, seed=1)
+    assert "manual_therapy differs between the manual therapy cells" in t.dose_imbalance()
+
+
+def test_course_minutes_counts_clinic_and_home_minutes():
+    plans = ptsim.standard_plans(sessions_per_week=3, weeks=4)
+    assert course_minutes(plans["manual_only"]) == {"education": 60.0, "manual_therapy": 480.0}
+    assert course_minutes(plans["exercise_only"])["home exercise"] == 4 * 4 * 20.0  # 4 home days a week
+
+
+def test_factors_names_the_cells_of_your_own_arms():
+    plans = ptsim.standard_plans()
+    arms = {
+        "rest": plans["usual_care"],
+        "mt": plans["manual_only"],
+        "ex": plans["exercise_only"],
+        "both": plans["combined"],
+    }
+    factors = {"rest": (0, 0), "mt": (1, 0), "ex": (0, 1), "both": (1, 1)}
+    t = ptsim.run_trial("knee_oa", arms, n_per_arm=8, seed=0, factors=factors)
+    assert t.cells() == {"neither": "rest", "manual": "mt", "exercise": "ex", "both": "both"}
+    with pytest.warns(FactorialBalanceWarning):
+        t.interaction("rom")
+
+
+@pytest.mark.parametrize(
+    "arms, factors, message",
+    [
+        (["usual_care", "manual_only", "exercise_only", "massage_only"], None, "run_trial.*factors="),
+        (ARMS, None, "this trial's arms are exercise_only, combined"),
+        (STANDARD_2X2, {"usual_care": (0, 0)}, "factors must map each of the four arms"),
+        (
+            STANDARD_2X2,
+            dict(zip(STANDARD_2X2, [(0, 0), (1, 0), (0, 1), (1, 2)], strict=True)),
+            "'combined' got",
+        ),
+        (STANDARD_2X2, dict(zip(STANDARD_2X2, [(0, 0), (1, 0), (1, 0), (1, 1)], strict=True)), "once each"),
+        (ARMS, {"exercise_only": (0, 1), "combined": (1, 1)}, "exactly four arms"),
+    ],
+)
+def test_factorial_errors_name_the_argument_and_the_accepted_arms(arms, factors, message):
+    with pytest.raises(ValueError, match=message):
+        ptsim.run_trial("knee_oa", arms, n_per_arm=4, seed=0, factors=factors).interaction()
 
 
 def test_responders_rates_risk_difference_and_nnt():

@@ -1,6 +1,6 @@
 """Evidence targets, calibration against published results, and the evidence report.
 
-The published numbers the model is compared with are data: ``data/evidence/*.csv``, one row a
+The published numbers the model is compared with are data: ``data/evidence/targets*.csv``, one row a
 target (condition, trial arm, outcome, time point, published value with its interval, sample size,
 citation, what was checked against the abstract, and how a model quantity maps onto it). The trial
 arms are ptsim plans in ``data/evidence/arms.toml``; the parameters that calibration may move, with
@@ -34,11 +34,12 @@ import numpy as np
 
 from ptsim.core import model
 from ptsim.core.parameters import PARAMETERS
+from ptsim.core.vocabulary import OUTCOME_NAMES
 from ptsim.inputs.conditions import NATURAL_HISTORY_KEYS, Condition, list_conditions, load_condition
 from ptsim.inputs.paths import data_dir
 from ptsim.inputs.plans import PLAN_NAMES, Plan, plan_from_dict, standard_plans
 
-TARGET_OUTCOMES = ("pain", "rom", "strength", "function", "disability")
+TARGET_OUTCOMES = (*OUTCOME_NAMES, "disability")
 """Outcomes a target can name; ``disability`` is ``100 - function`` (read like a WOMAC or NDI)."""
 
 # statistic -> (accepted outcomes or None for no outcome, needs day, needs minute, comparator allowed)
@@ -191,6 +192,22 @@ class Target:
         """Half the width of the published (or stated default) interval, in the target's unit."""
         return (self.high - self.low) / 2.0
 
+    @property
+    def day_given(self) -> int:
+        """``day`` for a statistic that needs one (``STATISTICS``; checked when the CSV is read)."""
+        return _given(self.day, "day", self)
+
+    @property
+    def minute_given(self) -> float:
+        """``minute`` for a statistic that needs one (``STATISTICS``; checked when the CSV is read)."""
+        return _given(self.minute, "minute", self)
+
+
+def _given(value, column: str, t: Target):
+    if value is None:
+        raise ValueError(f"{t.file}:{t.line}: target {t.id!r}: statistic {t.statistic!r} needs a {column}")
+    return value
+
 
 def load_arms(path: str | Path | None = None) -> dict[str, Plan]:
     """The trial arms of the evidence tables as plans, plus the standard plans by name.
@@ -326,7 +343,7 @@ def load_targets(path: str | Path | None = None, arms: dict[str, Plan] | None = 
     Parameters
     ----------
     path : str or Path, optional
-        A CSV file, or a folder whose ``*.csv`` files are all read (default ``data/evidence``).
+        A CSV file, or a folder whose ``targets*.csv`` files are all read (default ``data/evidence``).
     arms : dict, optional
         Arms the rows may name (default :func:`load_arms`).
 
@@ -341,12 +358,14 @@ def load_targets(path: str | Path | None = None, arms: dict[str, Plan] | None = 
     path = Path(path) if path is not None else evidence_dir()
     if not path.exists():
         raise FileNotFoundError(f"evidence path not found: {path}")
-    files = sorted(path.glob("*.csv")) if path.is_dir() else [path]
+    # published.csv and instruments.csv (ptsim.analysis.evidence) share the folder in other formats.
+    files = sorted(path.glob("targets*.csv")) if path.is_dir() else [path]
     if not files:
         raise FileNotFoundError(f"no evidence CSV files in {path}")
     arms = load_arms() if arms is None else arms
     conditions = list_conditions()
-    targets, seen = [], {}
+    targets: list[Target] = []
+    seen: dict[str, str] = {}
     for file in files:
         with open(file, newline="", encoding="utf-8") as f:
             reader = csv.DictReader(f)
@@ -481,7 +500,7 @@ def _outcome(res, name: str) -> np.ndarray:
 def _horizon(t: Target, plan: Plan) -> int:
     stat = t.statistic
     if stat in ("setback_pct", "median_setback_day", "pct_change_after_discharge"):
-        return plan.discharge_day + t.day
+        return plan.discharge_day + t.day_given
     if stat == "home_missed_pct":
         return max(plan.discharge_day - 1, 0)
     if t.day is not None:
@@ -494,13 +513,14 @@ def _trace_value(cond, plan, t: Target, cohort) -> float:
 
     session = plan.session
     end = sum(c.minutes for c in session.components)
-    trace = trace_session(cond, session, seed=0, minutes_after=t.minute, cohort=cohort)
+    minutes_after = t.minute_given
+    trace = trace_session(cond, session, seed=0, minutes_after=minutes_after, cohort=cohort)
     col = "pain_nprs" if t.outcome == "pain" else "rom_deg"
 
     def at(minute):
         return trace[np.isclose(trace.minute, minute)].iloc[-1]
 
-    start, after = trace.iloc[0], at(end + t.minute)
+    start, after = trace.iloc[0], at(end + minutes_after)
     if t.statistic == "immediate_change":
         return float(after[col] - start[col])
     if t.statistic == "immediate_pct_change":
@@ -515,6 +535,7 @@ def _structural_day(cond, plan, cohort, seed) -> float:
 
     def dominant(day):
         s = simulate(cond, plan, n_patients=None, days=day, seed=seed, cohort=cohort).final_state
+        assert s is not None  # kept for full trajectories (no record_days)
         return s.hypertrophy_pct.mean() > s.fitness_pct.mean()
 
     lo, hi = 0, max(plan.discharge_day - 1, 1)
@@ -561,7 +582,7 @@ def _day_value(t: Target, res, comp, base) -> float:
 
 
 def _home_missed(plan: Plan, res) -> float:
-    from ptsim.engine.simulate import _schedule
+    from ptsim.engine.setup import schedule as _schedule
 
     days = res.day[-1]
     clinic, freq = _schedule(plan, int(days))

@@ -25,11 +25,19 @@ import numpy as np
 
 from ptsim.core.instruments import GONIOMETER_SEM_DEG, INSTRUMENTS, Instrument, goniometer
 from ptsim.core.streams import standard_normals
+from ptsim.core.vocabulary import OUTCOMES
 
 __all__ = ["GONIOMETER_SEM_DEG", "INSTRUMENTS", "MCID", "Instrument", "goniometer"]
 
 
 _INSTRUMENT_INDEX = {"rom": 0, "pain": 1, "strength": 2}
+_COLUMNS = {name: o.column for name, o in OUTCOMES.items()}
+
+
+def _instruments(condition) -> dict[str, Instrument]:
+    """The instrument that reads each measured outcome (function is computed from the readings)."""
+    return {"rom": goniometer(condition), "pain": INSTRUMENTS["nprs"], "strength": INSTRUMENTS["dynamometer"]}
+
 
 MCID = {
     "pain_points": (2.0, "Farrar et al. 2001 (NPRS clinically important change ~2 points)"),
@@ -53,7 +61,8 @@ def measure(result, days, seed: int = 0):
     Returns
     -------
     pandas.DataFrame
-        ``patient_id, day, rom_deg, pain_nprs, strength_pct_normal`` as read by the instruments.
+        ``patient_id, day, rom_deg, pain_nprs, strength_pct_normal`` as read by the instruments, and
+        ``function_0_100`` computed from the readings.
     """
     import pandas as pd
 
@@ -65,21 +74,16 @@ def measure(result, days, seed: int = 0):
         if isinstance(d, bool) or not isinstance(d, int | np.integer) or not 0 <= d <= last:
             raise ValueError(f"assessment days must be whole numbers in [0, {last}], got {d!r}")
     ids = result.cohort["patient_id"].to_numpy()
-    instruments = {
-        "rom": goniometer(result.condition),
-        "pain": INSTRUMENTS["nprs"],
-        "strength": INSTRUMENTS["dynamometer"],
-    }
+    instruments = _instruments(result.condition)
     frames = []
     for d in days:
         row = {"patient_id": ids, "day": np.full(ids.shape, d)}
         for outcome, inst in instruments.items():
             z = standard_normals(seed, "measurement", ids, d * 8 + _INSTRUMENT_INDEX[outcome])
             row[outcome] = inst.read(result.outcome(outcome)[:, result.columns([d])[0]], z)
-        row["function_0_100"] = measured_function(row["pain"], row["rom"], row["strength"], result.condition)
+        row["function"] = measured_function(row["pain"], row["rom"], row["strength"], result.condition)
         frames.append(pd.DataFrame(row))
-    out = pd.concat(frames, ignore_index=True)
-    return out.rename(columns={"rom": "rom_deg", "pain": "pain_nprs", "strength": "strength_pct_normal"})
+    return pd.concat(frames, ignore_index=True).rename(columns=_COLUMNS)
 
 
 def measure_baseline(cohort, condition, seed: int = 0):
@@ -118,19 +122,12 @@ def measure_baseline(cohort, condition, seed: int = 0):
         "pain": cohort["pain_baseline_nprs"].to_numpy(float),
         "strength": cohort["strength_baseline_pct_normal"].to_numpy(float),
     }
-    instruments = {
-        "rom": goniometer(condition),
-        "pain": INSTRUMENTS["nprs"],
-        "strength": INSTRUMENTS["dynamometer"],
-    }
     row = {"patient_id": ids}
-    for outcome, inst in instruments.items():
+    for outcome, inst in _instruments(condition).items():
         z = standard_normals(seed, "measurement", ids, -8 + _INSTRUMENT_INDEX[outcome])
         row[outcome] = inst.read(true[outcome], z)
-    row["function_0_100"] = measured_function(row["pain"], row["rom"], row["strength"], condition)
-    return pd.DataFrame(row).rename(
-        columns={"rom": "rom_deg", "pain": "pain_nprs", "strength": "strength_pct_normal"}
-    )
+    row["function"] = measured_function(row["pain"], row["rom"], row["strength"], condition)
+    return pd.DataFrame(row).rename(columns=_COLUMNS)
 
 
 def measured_function(pain_nprs, rom_deg, strength_pct_normal, condition) -> np.ndarray:

@@ -40,11 +40,12 @@ from dataclasses import replace
 import numpy as np
 
 from ptsim.core.parameters import PARAMETERS
+from ptsim.core.vocabulary import OUTCOME_NAMES
 from ptsim.inputs.cohort import check_count, sample_cohort
 from ptsim.inputs.conditions import Condition, load_condition
 from ptsim.inputs.plans import get_plan
 
-OUTCOMES = ("pain", "rom", "strength", "function", "setbacks")
+OUTCOMES = (*OUTCOME_NAMES, "setbacks")
 """Outcome summaries: the cohort mean of an outcome on ``day``, or of the setbacks up to ``day``."""
 
 
@@ -92,7 +93,7 @@ def _evaluate_chunk(cond, plan, cohort, names, outcome, day, seed, values):
     """Outcome summary for each row of ``values`` (one parameter set per row): one engine run."""
     import pandas as pd
 
-    from ptsim.engine.simulate import _run
+    from ptsim.engine.simulate import run_cohort
 
     m, k = values.shape[0], len(cohort)
     params = dict(cond.parameters)
@@ -100,7 +101,7 @@ def _evaluate_chunk(cond, plan, cohort, names, outcome, day, seed, values):
         params[name] = np.repeat(values[:, j], k)
     batch = replace(cond, parameters=params)
     big = pd.concat([cohort] * m, ignore_index=True)
-    res = _run(batch, plan, big, day, seed)
+    res = run_cohort(batch, plan, big, day, seed)  # per-patient parameter arrays run compiled too
     if outcome == "setbacks":
         y = res.setbacks.astype(float)
     else:

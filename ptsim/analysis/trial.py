@@ -8,7 +8,8 @@ Some drop out before the final visit. The analysis is what a trial statistician 
 - :meth:`Trial.effects`: each arm against the reference arm by ANCOVA (outcome on arm and measured
   baseline, ordinary least squares with statsmodels), estimate with a 95 % CI and a p-value;
 - :meth:`Trial.interaction`: in a 2x2 factorial (manual therapy yes/no x exercise yes/no), the
-  interaction ``(both - exercise) - (manual - control)`` by ANCOVA;
+  interaction ``(both - exercise) - (manual - neither)`` by ANCOVA, with a warning when the cells'
+  doses differ (:meth:`Trial.dose_imbalance`; :func:`factorial_arms` gives balanced cells);
 - :meth:`Trial.responders`: responder rates by MCID, risk difference with a Newcombe CI and the
   number needed to treat;
 - :func:`power`: power by simulation over sample sizes.
@@ -32,26 +33,32 @@ Examples
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ptsim.core.streams import uniforms
+from ptsim.core.vocabulary import OUTCOMES, get_outcome
 from ptsim.inputs.cohort import check_count, sample_cohort
 from ptsim.inputs.conditions import Condition, load_condition
-from ptsim.inputs.plans import Component, HomeProgramme, Plan, Session, get_plan
+from ptsim.inputs.plans import GRADED, Component, HomeProgramme, Plan, Session, get_plan
+
+if TYPE_CHECKING:  # pandas is imported where it is used, to keep `import ptsim` light
+    import pandas as pd
+
+    from ptsim.engine.adaptive import Policy
 
 DEFAULT_DROPOUT = 0.10
 """Share of patients lost to follow-up by the final assessment (assumption)."""
 
-OUTCOME_COLUMNS = {
-    "rom": "rom_deg",
-    "pain": "pain_nprs",
-    "strength": "strength_pct_normal",
-    "function": "function_0_100",
-}
+OUTCOME_COLUMNS = {name: o.column for name, o in OUTCOMES.items()}
 """Trial outcomes: short name -> column of the patient-level data (units in the name)."""
+
+FACTORIAL_CELLS = {"neither": (0, 0), "manual": (1, 0), "exercise": (0, 1), "both": (1, 1)}
+"""The cells of a 2x2 factorial design: cell -> (manual therapy, exercise), 1 = given."""
 
 FACTORIAL_ARMS = {
     "control": (0, 0),
@@ -59,7 +66,25 @@ FACTORIAL_ARMS = {
     "exercise": (0, 1),
     "manual_exercise": (1, 1),
 }
-"""The arms of the 2x2 factorial design: name -> (manual therapy, exercise), 1 = given."""
+"""The arms of :func:`factorial_arms`: name -> (manual therapy, exercise), 1 = given."""
+
+FACTORIAL_DESIGNS = {
+    "factorial_arms()": dict(FACTORIAL_ARMS),
+    "standard_plans()": {
+        "usual_care": (0, 0),
+        "manual_only": (1, 0),
+        "exercise_only": (0, 1),
+        "combined": (1, 1),
+    },
+}
+"""Arm names read as a 2x2 factorial without ``factors=``: where they come from -> arm -> (manual
+therapy, exercise), 1 = given. The standard plans share one time budget, so their cells' doses differ
+(:meth:`Trial.dose_imbalance`)."""
+
+MANUAL_KINDS = GRADED
+"""Component kinds that count as the manual-therapy factor (the hands-on techniques)."""
+EXERCISE_KINDS = ("exercise", "home exercise")
+"""What counts as the exercise factor: supervised exercise and the home programme during care."""
 
 
 def factorial_arms(
@@ -126,16 +151,39 @@ def factorial_arms(
     return arms
 
 
+def course_minutes(plan: Plan | Policy) -> dict[str, float]:
+    """Minutes of each treatment component over a plan's course of care (clinic and home).
+
+    Supervised components count ``minutes x sessions_per_week x weeks``; the home programme counts
+    as ``"home exercise"``, ``minutes x days_per_week x weeks`` (during care; the maintenance
+    programme after discharge is not part of the trial's treatment). An adaptive plan (a policy)
+    counts its starting plan.
+
+    Examples
+    --------
+    >>> import ptsim
+    >>> course_minutes(ptsim.standard_plans()["combined"])
+    {'education': 60.0, 'manual_therapy': 180.0, 'exercise': 300.0, 'home exercise': 600.0}
+    """
+    plan = plan if isinstance(plan, Plan) else plan.plan
+    visits = plan.sessions_per_week * plan.weeks
+    out: dict[str, float] = {}
+    for c in plan.session.components:
+        out[c.kind] = out.get(c.kind, 0.0) + float(c.minutes) * visits
+    if plan.home is not None:
+        out["home exercise"] = float(plan.home.minutes * plan.home.days_per_week * plan.weeks)
+    return out
+
+
+def _cell_name(levels) -> str:
+    return next(c for c, v in FACTORIAL_CELLS.items() if v == tuple(levels))
+
+
 def _outcome_column(outcome: str) -> str:
-    if outcome in OUTCOME_COLUMNS:
-        return OUTCOME_COLUMNS[outcome]
-    if outcome in OUTCOME_COLUMNS.values():
-        return outcome
-    accepted = ", ".join(f"{k!r} ({v})" for k, v in OUTCOME_COLUMNS.items())
-    raise ValueError(f"unknown outcome {outcome!r}; accepted: {accepted}")
+    return get_outcome(outcome).column
 
 
-def _arms(arms) -> dict[str, Plan]:
+def _arms(arms) -> dict[str, Plan | Policy]:
     if isinstance(arms, Mapping):
         items = list(arms.items())
     elif isinstance(arms, Sequence) and not isinstance(arms, str):
@@ -145,7 +193,7 @@ def _arms(arms) -> dict[str, Plan]:
             f"arms must be a dict of arm name -> Plan (or plan name) or a list of plans / plan names, "
             f"got {arms!r}"
         )
-    out = {}
+    out: dict[str, Plan | Policy] = {}
     for name, plan in items:
         if not isinstance(name, str) or not name:
             raise ValueError(f"arms: an arm name must be a non-empty string, got {name!r}")
@@ -217,6 +265,7 @@ def _simulate_trials(
     assess_days: list[int],
     days: int,
     dropout: float,
+    engine: str = "auto",
 ):
     """Patient-level data of ``n_trials`` independent trials (a ``trial`` column tells them apart).
 
@@ -225,7 +274,7 @@ def _simulate_trials(
     import pandas as pd
 
     from ptsim.analysis.outcomes import measure, measure_baseline
-    from ptsim.engine.simulate import _run
+    from ptsim.engine.simulate import run_cohort
 
     names = list(plans)
     total = len(names) * n_per_arm
@@ -246,9 +295,9 @@ def _simulate_trials(
         sub = cohort[sel].reset_index(drop=True)
         arm = plans[name]
         if isinstance(arm, Plan):
-            res = _run(cond, arm.resolve(cond), sub, days, seed)
-        else:  # an adaptive plan (policy), see ptsim.engine.adaptive
-            res = _run(cond, arm.plan.resolve(cond), sub, days, seed, policy=arm)
+            res = run_cohort(cond, arm.resolve(cond), sub, days, seed, engine=engine)
+        else:  # an adaptive plan (policy; numpy engine), see ptsim.engine.adaptive
+            res = run_cohort(cond, arm.plan.resolve(cond), sub, days, seed, policy=arm, engine=engine)
         m = measure(res, assess_days, seed)
         d_idx = m["day"].to_numpy()
         pos = np.tile(np.arange(len(sub)), len(assess_days))
@@ -282,6 +331,10 @@ def _check_level(level) -> float:
     return level
 
 
+class FactorialBalanceWarning(UserWarning):
+    """A 2x2 factorial analysis of cells whose doses differ (see :meth:`Trial.dose_imbalance`)."""
+
+
 @dataclass
 class Trial:
     """A simulated randomised trial: its design, patient-level data and analyses.
@@ -289,7 +342,7 @@ class Trial:
     Attributes
     ----------
     condition : Condition
-    arms : dict of str to Plan
+    arms : dict of str to Plan or adaptive plan (a policy of :mod:`ptsim.engine.adaptive`)
     n_per_arm : int
         Patients randomised to each arm.
     seed : int
@@ -308,15 +361,15 @@ class Trial:
     """
 
     condition: Condition
-    arms: dict
+    arms: dict[str, Plan | Policy]
     n_per_arm: int
     seed: int
-    assess_days: list
+    assess_days: list[int]
     days: int
     dropout: float
     reference: str
-    factors: dict | None
-    data: object
+    factors: dict[str, tuple[int, int]] | None
+    data: pd.DataFrame
 
     def __repr__(self) -> str:
         design = "2x2 factorial" if self.factors else "parallel-group"
@@ -336,8 +389,8 @@ class Trial:
         """
         df = self.data.drop(columns="trial").copy()
         if self.factors:
-            df["manual_therapy"] = df["arm"].map(lambda a: self.factors[a][0])
-            df["exercise"] = df["arm"].map(lambda a: self.factors[a][1])
+            df["manual_therapy"] = df["arm"].map({a: m for a, (m, _) in self.factors.items()})
+            df["exercise"] = df["arm"].map({a: e for a, (_, e) in self.factors.items()})
         return df
 
     def _day(self, day) -> int:
@@ -424,47 +477,153 @@ class Trial:
             ],
         )
 
+    def _factorial(self) -> dict[str, tuple[int, int]]:
+        if not self.factors:
+            designs = "; ".join(f"{', '.join(arms)} ({where})" for where, arms in FACTORIAL_DESIGNS.items())
+            raise ValueError(
+                f"a 2x2 factorial analysis needs four arms that form the cells neither/manual/exercise/both; "
+                f"this trial's arms are {', '.join(self.arms)}. Accepted: the arms {designs}, or your own "
+                "four arms with run_trial(..., factors={arm: (manual, exercise)}) giving each arm's cell "
+                "(1 = given). For equal doses in every cell use ptsim.analysis.trial.factorial_arms()."
+            )
+        return self.factors
+
+    def cells(self) -> dict[str, str]:
+        """Which arm plays which cell of the 2x2 design: cell (``neither``, ``manual``, ``exercise``,
+        ``both``) -> arm name.
+
+        Raises
+        ------
+        ValueError
+            If the trial is not a 2x2 factorial (the message lists the accepted arms).
+        """
+        by_cell = {_cell_name(v): a for a, v in self._factorial().items()}
+        return {c: by_cell[c] for c in FACTORIAL_CELLS}
+
+    def factorial_design(self):
+        """The 2x2 design: each cell's arm and its doses over the course of care.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per cell (``neither, manual, exercise, both``): ``cell, arm, manual_therapy,
+            exercise`` (1 = given), then minutes over the course of care (:func:`course_minutes`) of the
+            hands-on techniques (``manual_therapy_min``), supervised exercise (``exercise_min``) and
+            the home programme during care (``home_exercise_min``).
+        """
+        import pandas as pd
+
+        rows = []
+        for cell, arm in self.cells().items():
+            minutes = course_minutes(self.arms[arm])
+            rows.append(
+                (
+                    cell,
+                    arm,
+                    *FACTORIAL_CELLS[cell],
+                    sum(minutes.get(k, 0.0) for k in MANUAL_KINDS),
+                    minutes.get("exercise", 0.0),
+                    minutes.get("home exercise", 0.0),
+                )
+            )
+        columns = ["cell", "arm", "manual_therapy", "exercise"]
+        return pd.DataFrame(
+            rows, columns=[*columns, "manual_therapy_min", "exercise_min", "home_exercise_min"]
+        )
+
+    def dose_imbalance(self) -> str | None:
+        """Why the cells' doses are not balanced, or None when they are.
+
+        A 2x2 factorial isolates the interaction only if each factor is the same treatment in both
+        cells that give it and absent from the others: the same minutes of every component of the
+        factor (hands-on techniques for manual therapy; supervised and home exercise for exercise)
+        over the course of care. The standard plans share one time budget (``combined`` gives 15
+        minutes of manual therapy where ``manual_only`` gives 40), so their interaction mixes the
+        dose difference with any synergy.
+        """
+        cells = self.cells()
+        minutes = {c: course_minutes(self.arms[a]) for c, a in cells.items()}
+        problems = []
+        for j, (factor, kinds) in enumerate((("manual therapy", MANUAL_KINDS), ("exercise", EXERCISE_KINDS))):
+            given = [c for c in cells if FACTORIAL_CELLS[c][j]]
+            for kind in kinds:
+                got = {c: minutes[c].get(kind, 0.0) for c in cells}
+                where = ", ".join(f"{got[c]:g} min in {cells[c]} ({c})" for c in cells if got[c])
+                if any(got[c] for c in cells if c not in given):
+                    problems.append(f"{kind} ({factor}) is given in a cell without {factor}: {where}")
+                elif len({got[c] for c in given}) > 1:
+                    problems.append(f"{kind} differs between the {factor} cells: {where}")
+        if not problems:
+            return None
+        return (
+            "the 2x2 cells' doses are not balanced: "
+            + "; ".join(problems)
+            + ". The interaction then mixes the dose difference with any synergy; for a balanced "
+            "design (each factor the same treatment with or without the other) use "
+            "ptsim.analysis.trial.factorial_arms()."
+        )
+
     def interaction(self, outcome: str = "pain", day: int | None = None, level: float = 0.95):
         """The manual x exercise interaction of a 2x2 factorial trial, by ANCOVA.
 
         Model: outcome = b0 + b1 baseline + b2 manual + b3 exercise + b4 manual x exercise. ``b4`` is
-        the interaction ``(both - exercise) - (manual - control)``: how much more (or less) manual
+        the interaction ``(both - exercise) - (manual - neither)``: how much more (or less) manual
         therapy adds when exercise is given. For ROM a synergy is positive; for pain, negative. With
         the interaction in the model, ``b2`` and ``b3`` are the simple effects of one factor without
         the other.
+
+        The arms of :func:`factorial_arms` and the standard plans ``usual_care, manual_only,
+        exercise_only, combined`` are read as the cells ``neither, manual, exercise, both``; other
+        arms need ``factors=`` in :func:`run_trial`. When the cells' doses are not balanced
+        (:meth:`dose_imbalance`: the standard plans give 40 minutes of manual therapy alone but 15
+        inside ``combined``) the result carries the reason and a :class:`FactorialBalanceWarning`
+        is issued.
 
         Returns
         -------
         pandas.DataFrame
             Rows ``manual (without exercise)``, ``exercise (without manual)``,
-            ``manual x exercise``; columns ``term, outcome, day, estimate, ci_low, ci_high, p_value,
-            n``.
+            ``manual x exercise``; columns ``term, contrast`` (the arms it compares), ``outcome, day,
+            estimate, ci_low, ci_high, p_value, n``. ``attrs["cells"]`` maps each cell to its arm
+            (:meth:`cells`); ``attrs["dose_imbalance"]`` is :meth:`dose_imbalance` (None when
+            balanced).
 
         Raises
         ------
         ValueError
-            If the trial is not a 2x2 factorial (see :func:`factorial_arms`).
+            If the trial is not a 2x2 factorial (the message lists the accepted arms).
         """
         import pandas as pd
 
-        if not self.factors:
-            raise ValueError(
-                "interaction() needs a 2x2 factorial trial: arms named "
-                f"{', '.join(FACTORIAL_ARMS)} (see ptsim.analysis.trial.factorial_arms) or factors=..."
-            )
+        factors = self._factorial()
+        cells = self.cells()
         col, day, level = _outcome_column(outcome), self._day(day), _check_level(level)
         df = self._complete(col, day)
-        m = df["arm"].map(lambda a: self.factors[a][0]).to_numpy(float)
-        e = df["arm"].map(lambda a: self.factors[a][1]).to_numpy(float)
+        m = df["arm"].map({a: v[0] for a, v in factors.items()}).to_numpy(float)
+        e = df["arm"].map({a: v[1] for a, v in factors.items()}).to_numpy(float)
         X = np.column_stack([np.ones(len(df)), df[f"baseline_{col}"].to_numpy(), m, e, m * e])
         est, lo, hi, p = _ols(df[col].to_numpy(), X, level)
-        terms = ["manual (without exercise)", "exercise (without manual)", "manual x exercise"]
+        terms = {
+            "manual (without exercise)": f"{cells['manual']} - {cells['neither']}",
+            "exercise (without manual)": f"{cells['exercise']} - {cells['neither']}",
+            "manual x exercise": (
+                f"({cells['both']} - {cells['exercise']}) - ({cells['manual']} - {cells['neither']})"
+            ),
+        }
         rows = [
-            (t, col, day, est[k], lo[k], hi[k], p[k], len(df)) for t, k in zip(terms, (2, 3, 4), strict=True)
+            (t, c, col, day, est[k], lo[k], hi[k], p[k], len(df))
+            for (t, c), k in zip(terms.items(), (2, 3, 4), strict=True)
         ]
-        return pd.DataFrame(
-            rows, columns=["term", "outcome", "day", "estimate", "ci_low", "ci_high", "p_value", "n"]
+        out = pd.DataFrame(
+            rows,
+            columns=["term", "contrast", "outcome", "day", "estimate", "ci_low", "ci_high", "p_value", "n"],
         )
+        imbalance = self.dose_imbalance()
+        out.attrs["cells"] = cells
+        out.attrs["dose_imbalance"] = imbalance
+        if imbalance is not None:
+            warnings.warn(imbalance, FactorialBalanceWarning, stacklevel=2)
+        return out
 
     def responders(
         self, outcome: str = "pain", day: int | None = None, rule: str = "percent", level: float = 0.95
@@ -532,17 +691,35 @@ class Trial:
         return pd.DataFrame(rows)
 
 
-def _factors(names, factors):
+def _factors(names, factors) -> dict[str, tuple[int, int]] | None:
+    """The arms' cells (arm -> (manual, exercise)): from ``factors=`` or known arm names, else None."""
     if factors is None:
-        return dict(FACTORIAL_ARMS) if set(names) == set(FACTORIAL_ARMS) else None
+        for design in FACTORIAL_DESIGNS.values():
+            if set(names) == set(design):
+                return {a: design[a] for a in names}
+        return None
+    accepted = (
+        f"factors must map each of the four arms ({', '.join(names)}) to its cell (manual, exercise), "
+        "1 = given, the cells (0, 0), (1, 0), (0, 1), (1, 1) once each"
+    )
+    if len(names) != 4:
+        raise ValueError(f"{accepted}; a 2x2 factorial trial has exactly four arms, got {len(names)}")
     if not isinstance(factors, Mapping) or set(factors) != set(names):
-        raise ValueError(f"factors must map every arm ({', '.join(names)}) to (manual, exercise) in {{0, 1}}")
-    levels = {tuple(int(x) for x in v) for v in factors.values()}
-    if levels != {(0, 0), (1, 0), (0, 1), (1, 1)} or len(names) != 4:
-        raise ValueError(
-            "factors must give the four cells (0, 0), (1, 0), (0, 1), (1, 1) of a 2x2 design once each"
-        )
-    return {a: tuple(int(x) for x in v) for a, v in factors.items()}
+        got = sorted(factors) if isinstance(factors, Mapping) else factors
+        raise ValueError(f"{accepted}; got {got!r}")
+    out = {}
+    for a in names:
+        v = factors[a]
+        if not (
+            isinstance(v, Sequence)
+            and len(v) == 2
+            and all(x in (0, 1) and not isinstance(x, float) for x in v)
+        ):
+            raise ValueError(f"{accepted}; arm {a!r} got {v!r}")
+        out[a] = (int(v[0]), int(v[1]))
+    if set(out.values()) != set(FACTORIAL_CELLS.values()):
+        raise ValueError(f"{accepted}; got {out!r}")
+    return out
 
 
 def _setup(condition, arms, n_per_arm, seed, assess_days, dropout, days, reference):
@@ -568,6 +745,7 @@ def run_trial(
     days: int | None = None,
     reference: str | None = None,
     factors: Mapping[str, tuple[int, int]] | None = None,
+    engine: str = "auto",
 ) -> Trial:
     """Simulate a randomised trial.
 
@@ -577,7 +755,9 @@ def run_trial(
         The condition (or a shipped condition's name, or a TOML path).
     arms : dict of str to Plan or plan name, or list of Plans / plan names
         The arms, in order (any number >= 2). The four arms of :func:`factorial_arms` make a 2x2
-        factorial trial. An arm may also be an adaptive plan (a policy of :mod:`ptsim.engine.adaptive`).
+        factorial trial, and so do the standard plans ``usual_care, manual_only, exercise_only,
+        combined`` (with unequal doses: see :meth:`Trial.dose_imbalance`). An arm may also be an
+        adaptive plan (a policy of :mod:`ptsim.engine.adaptive`).
     n_per_arm : int
         Patients randomised to each arm (>= 2).
     seed : int
@@ -594,7 +774,10 @@ def run_trial(
     reference : str, optional
         The arm the others are compared with (default the first).
     factors : dict, optional
-        For your own 2x2 factorial arms: arm -> (manual, exercise) with 1 = given.
+        For your own 2x2 factorial arms: each of the four arms -> its cell (manual therapy,
+        exercise) with 1 = given, e.g. ``{"rest": (0, 0), "mt": (1, 0), "ex": (0, 1), "mt_ex": (1, 1)}``.
+    engine : {"auto", "numba", "numpy"}
+        As for :func:`ptsim.simulate` (adaptive arms run on the numpy engine).
 
     Returns
     -------
@@ -619,7 +802,7 @@ def run_trial(
     cond, plans, n, seed, assess, days, dropout, reference = _setup(
         condition, arms, n_per_arm, seed, assess_days, dropout, days, reference
     )
-    data = _simulate_trials(cond, plans, n, seed, 1, assess, days, dropout)
+    data = _simulate_trials(cond, plans, n, seed, 1, assess, days, dropout, engine)
     return Trial(cond, plans, n, seed, assess, days, dropout, reference, _factors(list(plans), factors), data)
 
 
@@ -634,6 +817,7 @@ def repeat_trials(
     days: int | None = None,
     reference: str | None = None,
     factors: Mapping[str, tuple[int, int]] | None = None,
+    engine: str = "auto",
 ) -> list[Trial]:
     """Many independent replications of a trial, simulated together (fast).
 
@@ -647,7 +831,7 @@ def repeat_trials(
     ----------
     n_trials : int
         Number of trials (>= 1).
-    condition, arms, n_per_arm, seed, assess_days, dropout, days, reference, factors
+    condition, arms, n_per_arm, seed, assess_days, dropout, days, reference, factors, engine
         As for :func:`run_trial`.
 
     Returns
@@ -665,7 +849,7 @@ def repeat_trials(
     )
     n_trials = check_count(n_trials, "n_trials", 1)
     fac = _factors(list(plans), factors)
-    data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout)
+    data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout, engine)
     return [
         Trial(cond, plans, n, seed, assess, days, dropout, reference, fac, df.reset_index(drop=True))
         for _, df in data.groupby("trial")
@@ -675,7 +859,7 @@ def repeat_trials(
 def power(
     condition,
     arms,
-    n_per_arm: Sequence[int] = (10, 20, 40, 80),
+    n_per_arm: int | Sequence[int] = (10, 20, 40, 80),
     n_trials: int = 200,
     seed: int = 0,
     outcome: str = "pain",
@@ -684,6 +868,7 @@ def power(
     assess_days: Sequence[int] = (42,),
     dropout: float = DEFAULT_DROPOUT,
     reference: str | None = None,
+    engine: str = "auto",
 ):
     """Power by simulation: the share of simulated trials whose ANCOVA p-value is below ``alpha``.
 
@@ -693,7 +878,7 @@ def power(
 
     Parameters
     ----------
-    condition, arms, assess_days, dropout, reference
+    condition, arms, assess_days, dropout, reference, engine
         As for :func:`run_trial`.
     n_per_arm : list of int
         Sample sizes per arm to evaluate (each >= 2).
@@ -723,9 +908,8 @@ def power(
     """
     import pandas as pd
 
-    if isinstance(n_per_arm, int | np.integer):
-        n_per_arm = [n_per_arm]
-    sizes = [check_count(n, "n_per_arm", 2) for n in n_per_arm]
+    asked = [n_per_arm] if isinstance(n_per_arm, int | np.integer) else list(n_per_arm)
+    sizes = [check_count(n, "n_per_arm", 2) for n in asked]
     if not sizes:
         raise ValueError("n_per_arm is empty: give at least one sample size")
     n_trials = check_count(n_trials, "n_trials", 10)
@@ -741,8 +925,8 @@ def power(
         raise ValueError(f"day {day!r} is not an assessment day; assessment days: {assess}")
     rows = []
     for n in sizes:
-        data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout)
-        estimates = {a: [] for a in plans if a != reference}
+        data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout, engine)
+        estimates: dict[str, list[float]] = {a: [] for a in plans if a != reference}
         significant = {a: 0 for a in estimates}
         for _, trial_df in data.groupby("trial"):
             t = Trial(cond, plans, n, seed, assess, days, dropout, reference, None, trial_df)

@@ -91,12 +91,12 @@ def parameter_tables() -> str:
                 pname = key.split(".", 1)[1]
                 lines.append(f"| override `{pname}` | {base.parameters[pname]:g} | {_cell(src)} |")
         if c.calibration:
-            cal = c.calibration
-            for key, value in cal["values"].items():
+            fit = c.calibration
+            for key, value in fit["values"].items():
                 lines.append(
-                    f"| calibrated `{key}` | {value:.4g} (before calibration {cal['defaults'][key]:.4g}) | "
-                    f"fitted {cal['date']} by `ptsim.calibrate` to evidence rows "
-                    f"{', '.join(f'`{r}`' for r in cal['evidence_rows'])} (`data/evidence/targets.csv`) |"
+                    f"| calibrated `{key}` | {value:.4g} (before calibration {fit['defaults'][key]:.4g}) | "
+                    f"fitted {fit['date']} by `ptsim.calibrate` to evidence rows "
+                    f"{', '.join(f'`{r}`' for r in fit['evidence_rows'])} (`data/evidence/targets.csv`) |"
                 )
         lines.append("")
     return "\n".join(lines).strip() + "\n"

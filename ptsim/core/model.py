@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ptsim.core import equations as eq
 from ptsim.core.parameters import (
     GRADE_RELIEF_FACTOR,
     GRADE_ROM_FACTOR,
@@ -95,7 +96,7 @@ class Patients:
 
 def decay(dt, tau):
     """Exact decay factor ``exp(-dt / tau)``; ``tau = inf`` gives 1."""
-    return np.exp(-np.asarray(dt, dtype=float) / tau)
+    return eq.decay(np.asarray(dt, dtype=float), tau)
 
 
 def initial_state(pts: Patients) -> State:
@@ -116,24 +117,24 @@ def initial_state(pts: Patients) -> State:
 
 
 # ---------------------------------------------------------------------------------------------------
-# outputs
+# outputs (the equations are in ptsim.core.equations; these apply them to a State)
 
 
 def pain_nprs(s: State) -> np.ndarray:
     """Pain on the 0-10 scale: ``10 K (1 - R)(1 - E)``; each factor is in [0, 1] by construction."""
-    return 10.0 * s.sensitization * (1.0 - s.relief) * (1.0 - s.eih)
+    return eq.pain_nprs(s.sensitization, s.relief, s.eih)
 
 
 def rom_deg(s: State, pts: Patients, p: dict) -> np.ndarray:
     """Range of motion (degrees): durable range less guarding, plus the transient window release."""
-    durable = pts.rom_normal_deg - s.deficit_deg.sum(axis=0)
-    guarding = p["guarding_frac_at_max_pain"] * pain_nprs(s) / 10.0
-    return durable * (1.0 - guarding) + (s.window * s.deficit_deg).sum(axis=0)
+    durable = eq.durable_rom_deg(pts.rom_normal_deg, s.deficit_deg.sum(axis=0))
+    released = (s.window * s.deficit_deg).sum(axis=0)
+    return eq.rom_deg(durable, pain_nprs(s), released, p["guarding_frac_at_max_pain"])
 
 
 def strength_pct(s: State, pts: Patients) -> np.ndarray:
     """Strength (% of normal): baseline plus neural and structural gains, less fatigue."""
-    return (pts.strength0_pct + s.fitness_pct + s.hypertrophy_pct) * (1.0 - s.fatigue_frac)
+    return eq.strength_pct(pts.strength0_pct, s.fitness_pct, s.hypertrophy_pct, s.fatigue_frac)
 
 
 def function_score(pain, rom, strength, rom_normal_deg: float, p: dict) -> np.ndarray:
@@ -142,23 +143,11 @@ def function_score(pain, rom, strength, rom_normal_deg: float, p: dict) -> np.nd
     Strength above normal counts as normal: function does not reward being stronger than healthy.
     """
     w_pain, w_rom, w_str = (p[f"function_weight_{k}"] for k in ("pain", "rom", "strength"))
-    score = (
-        w_pain * (1.0 - pain / 10.0)
-        + w_rom * rom / rom_normal_deg
-        + w_str * np.minimum(strength / 100.0, 1.0)
-    )
-    return 100.0 * score / (w_pain + w_rom + w_str)
+    return eq.function_score(pain, rom, strength, rom_normal_deg, w_pain, w_rom, w_str)
 
 
 # ---------------------------------------------------------------------------------------------------
 # inside a session (minutes)
-
-
-def _approach(x, target, rate, minutes, tau):
-    """Exact solution of ``dx/dt = rate (target - x) - x / tau`` after ``minutes``."""
-    lam = rate + 1.0 / tau
-    x_inf = rate * target / lam
-    return x_inf + (x - x_inf) * np.exp(-lam * minutes)
 
 
 def pass_minutes(s: State, minutes: float, p: dict) -> State:
@@ -178,22 +167,26 @@ def technique(s: State, pts: Patients, p: dict, name: str, minutes: float, grade
     rom_f, relief_f = GRADE_ROM_FACTOR[grade - 1], GRADE_RELIEF_FACTOR[grade - 1]
     resp = pts.manual_resp
     rise, tau = p["window_rise_per_min"], p["window_tau_min"]
-
-    w_target = np.minimum(p[f"{name}_window_max_frac"] * rom_f * resp, 1.0)
-    window = _approach(s.window, w_target, rise * targets, minutes, tau)
-    r_target = np.minimum(p[f"{name}_relief_max_frac"] * relief_f * resp, 1.0)
-    relief = _approach(s.relief, r_target, rise, minutes, tau)
-
-    dose = 1.0 - np.exp(-minutes / p["technique_saturation_min"])
-    drop = np.minimum(p[f"{name}_pain_drop_frac"] * relief_f * resp * dose, 1.0)
-    remodel = np.exp(-p[f"{name}_remodel_per_min"] * rom_f * targets * resp * minutes)
     return replace(
         s,
-        window=window,
-        relief=relief,
+        window=eq.technique_window(
+            s.window, p[f"{name}_window_max_frac"], rom_f, targets, resp, rise, minutes, tau
+        ),
+        relief=eq.technique_relief(
+            s.relief, p[f"{name}_relief_max_frac"], relief_f, resp, rise, minutes, tau
+        ),
         eih=s.eih * decay(minutes, p["eih_tau_min"]),
-        sensitization=s.sensitization * (1.0 - drop),
-        deficit_deg=s.deficit_deg * remodel,
+        sensitization=eq.technique_sensitization(
+            s.sensitization,
+            p[f"{name}_pain_drop_frac"],
+            relief_f,
+            resp,
+            minutes,
+            p["technique_saturation_min"],
+        ),
+        deficit_deg=eq.technique_deficit(
+            s.deficit_deg, p[f"{name}_remodel_per_min"], rom_f, targets, resp, minutes
+        ),
     )
 
 
@@ -202,16 +195,14 @@ def tolerance(pain, p: dict) -> np.ndarray:
 
     1 up to ``tolerance_full_nprs``, falling linearly to ``tolerance_floor_frac`` at 10/10.
     """
-    full, floor = p["tolerance_full_nprs"], p["tolerance_floor_frac"]
-    slope = (1.0 - floor) / np.maximum(10.0 - full, 1e-9)  # parameters may be per-patient arrays
-    return np.clip(1.0 - slope * (pain - full), floor, 1.0)
+    return eq.tolerance(pain, p["tolerance_full_nprs"], p["tolerance_floor_frac"])
 
 
 def home_probability(s: State, pts: Patients, p: dict, frequency) -> np.ndarray:
     """Probability of doing a scheduled home session today: adherence, gated by pain."""
-    excess = np.maximum(pain_nprs(s) - p["tolerance_full_nprs"], 0.0)
-    gate = np.clip(1.0 - p["adherence_pain_slope_per_nprs"] * excess, 0.0, 1.0)
-    return pts.adherence * gate * frequency
+    return eq.home_probability(
+        pain_nprs(s), pts.adherence, frequency, p["tolerance_full_nprs"], p["adherence_pain_slope_per_nprs"]
+    )
 
 
 def exercise(s: State, pts: Patients, p: dict, minutes, intensity: float):
@@ -228,41 +219,39 @@ def exercise(s: State, pts: Patients, p: dict, minutes, intensity: float):
 
     Notes
     -----
-    Exercise through an open window consolidates part of the released range: each tissue's
-    deficit shrinks by ``exp(-c * effort * integral of W dt)`` where the integral over the exercise
-    is ``W0 tau (1 - exp(-minutes / tau))``. With ``c = 0`` the window-of-opportunity hypothesis is
-    off.
+    Exercise through an open window consolidates part of the released range (see
+    :func:`ptsim.core.equations.exercised_deficit`). Only exercise that is done can flare: a patient
+    with 0 minutes (e.g. skipping a home session while others do theirs) is untouched, so patients
+    never depend on one another.
     """
     minutes = np.broadcast_to(np.asarray(minutes, dtype=float), (pts.n,))
+    done = minutes > 0
     pain_now = pain_nprs(s)
-    effort = intensity * tolerance(pain_now, p) * pts.exercise_resp
+    effort = eq.exercise_effort(intensity, tolerance(pain_now, p), pts.exercise_resp)
     dose = minutes * effort
 
     tau = p["window_tau_min"]
     w = decay(minutes, tau)
-    window_integral = s.window * tau * (1.0 - w)
-    consolidate = p["consolidation_per_window_min"] * effort * window_integral
-    deficit = s.deficit_deg * np.exp(-consolidate - p["stretch_per_dose_min"] * dose)
-
-    eih_left = s.eih * decay(minutes, p["eih_tau_min"])
-    eih_new = (p["eih_max_frac"] - eih_left) * (1.0 - np.exp(-dose / p["session_saturation_min"]))
-    eih = eih_left + np.maximum(eih_new, 0.0)
-
-    exercise_pain = pain_now + p["exercise_provocation_nprs"] * effort * (minutes > 0)
-    excess = np.maximum(exercise_pain - p["flare_threshold_nprs"], 0.0)
-    # Only exercise that is done can flare: a patient with 0 minutes (e.g. skipping a home session
-    # while others do theirs) is untouched, so patients never depend on one another.
-    flared = (excess > 0) & (minutes > 0)
-    jump = np.where(flared, np.minimum(p["flare_gain_per_nprs"] * excess, 1.0), 0.0)
-    sens = s.sensitization + jump * (1.0 - s.sensitization)
-
+    deficit = eq.exercised_deficit(
+        s.deficit_deg,
+        s.window,
+        effort,
+        dose,
+        w,
+        tau,
+        p["consolidation_per_window_min"],
+        p["stretch_per_dose_min"],
+    )
+    eih = eq.exercised_eih(
+        s.eih, decay(minutes, p["eih_tau_min"]), dose, p["eih_max_frac"], p["session_saturation_min"]
+    )
+    excess = eq.flare_excess(
+        pain_now, effort, done, p["exercise_provocation_nprs"], p["flare_threshold_nprs"]
+    )
+    flared = (excess > 0) & done
+    sens = eq.flared_sensitization(s.sensitization, excess, flared, p["flare_gain_per_nprs"])
     state = replace(
-        s,
-        deficit_deg=deficit,
-        window=s.window * w,
-        relief=s.relief * w,
-        eih=eih,
-        sensitization=sens,
+        s, deficit_deg=deficit, window=s.window * w, relief=s.relief * w, eih=eih, sensitization=sens
     )
     return state, dose, flared
 
@@ -270,7 +259,7 @@ def exercise(s: State, pts: Patients, p: dict, minutes, intensity: float):
 def education(s: State, p: dict, minutes: float) -> State:
     """Pain education lowers the pain set point a little, durably; time passes for the window."""
     s = pass_minutes(s, minutes, p)
-    return replace(s, setpoint=s.setpoint * np.exp(-p["education_setpoint_drop_per_min"] * minutes))
+    return replace(s, setpoint=eq.lowered_setpoint(s.setpoint, p["education_setpoint_drop_per_min"], minutes))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -283,17 +272,15 @@ def adapt(s: State, p: dict, dose_min, flared) -> State:
     Fitness saturates toward ``fitness_cap_pct``; fatigue and motor control toward 1. The pain set
     point falls with graded exercise; a day that flared lowers it half as much.
     """
-    sat = p["session_saturation_min"]
-    u = sat * (1.0 - np.exp(-np.asarray(dose_min) / sat))
+    u = eq.saturated_dose(np.asarray(dose_min), p["session_saturation_min"])
     cap = p["fitness_cap_pct"]
-    # x + (ceiling - x)(1 - e^-a), written with expm1 so that a patient with no dose keeps x exactly
-    # (whatever the other patients did that day).
-    fitness = s.fitness_pct - (cap - s.fitness_pct) * np.expm1(-p["fitness_gain_pct_per_dose_min"] * u / cap)
-    fatigue = s.fatigue_frac - (1.0 - s.fatigue_frac) * np.expm1(-p["fatigue_gain_per_dose_min"] * u)
-    motor = s.motor - (1.0 - s.motor) * np.expm1(-p["motor_gain_per_dose_min"] * u)
-    graded = np.where(flared, 0.5 * u, u)
-    setpoint = s.setpoint * np.exp(-p["setpoint_drop_per_dose_min"] * graded)
-    return replace(s, fitness_pct=fitness, fatigue_frac=fatigue, motor=motor, setpoint=setpoint)
+    return replace(
+        s,
+        fitness_pct=eq.toward(s.fitness_pct, cap, p["fitness_gain_pct_per_dose_min"] * u / cap),
+        fatigue_frac=eq.toward(s.fatigue_frac, 1.0, p["fatigue_gain_per_dose_min"] * u),
+        motor=eq.toward(s.motor, 1.0, p["motor_gain_per_dose_min"] * u),
+        setpoint=eq.lowered_setpoint(s.setpoint, p["setpoint_drop_per_dose_min"], eq.graded_dose(u, flared)),
+    )
 
 
 def natural_targets(pts: Patients, natural_history: dict):
@@ -304,7 +291,7 @@ def natural_targets(pts: Patients, natural_history: dict):
     )
 
 
-def lagged_factors(tau_drive: float, tau_lag: float, days: float):
+def lagged_factors(tau_drive: float | np.ndarray, tau_lag: float | np.ndarray, days: float):
     """The two factors of :func:`lagged`: ``x(days) = x0 * fl + ratio * y0 * drive``."""
     fl = decay(days, tau_lag)
     if np.ndim(tau_drive) or np.ndim(tau_lag):  # per-patient time constants (sensitivity batches)
@@ -327,8 +314,75 @@ def lagged_factors(tau_drive: float, tau_lag: float, days: float):
 def lagged(x0, y0, ratio: float, tau_drive: float, tau_lag: float, days: float):
     """Exact ``x(days)`` for ``dx/dt = (ratio * y - x) / tau_lag`` while ``y`` decays as
     ``y0 exp(-t / tau_drive)`` (``tau_drive`` may be inf: a constant drive)."""
-    fl, drive = lagged_factors(tau_drive, tau_lag, days)
-    return x0 * fl + ratio * y0 * drive
+    return eq.lagged(x0, y0, ratio, *lagged_factors(tau_drive, tau_lag, days))
+
+
+@dataclass(frozen=True)
+class DayFactors:
+    """The decay factors of a step of ``days`` without treatment, and the untreated end levels.
+
+    Computed once per run by the engines (:func:`day_factors`); every entry is a float or, when a
+    parameter is a per-patient array (sensitivity batches), one value per patient.
+    """
+
+    setpoint_end: np.ndarray
+    deficit_end_deg: np.ndarray
+    pain: object
+    rom: object
+    sensitization_lag: object
+    sensitization_drive: object
+    hypertrophy_lag: object
+    hypertrophy_drive: object
+    hypertrophy_ratio: object
+    fitness: object
+    fatigue: object
+    motor: object
+
+
+def day_factors(pts: Patients, p: dict, natural_history: dict, days: float = 1.0) -> DayFactors:
+    """The factors of :func:`advance` over ``days`` (see :class:`DayFactors`)."""
+    nh = natural_history
+    k_end, d_end = natural_targets(pts, nh)
+    s_fl, s_drive = lagged_factors(nh["pain_tau_days"], p["sensitization_tau_days"], days)
+    h_fl, h_drive = lagged_factors(p["fitness_tau_days"], p["hypertrophy_tau_days"], days)
+    return DayFactors(
+        setpoint_end=k_end,
+        deficit_end_deg=d_end,
+        pain=decay(days, nh["pain_tau_days"]),
+        rom=decay(days, nh["rom_tau_days"]),
+        sensitization_lag=s_fl,
+        sensitization_drive=s_drive,
+        hypertrophy_lag=h_fl,
+        hypertrophy_drive=h_drive,
+        hypertrophy_ratio=p["hypertrophy_ratio"],
+        fitness=decay(days, p["fitness_tau_days"]),
+        fatigue=decay(days, p["fatigue_tau_days"]),
+        motor=decay(days, p["motor_tau_days"]),
+    )
+
+
+def advance(s: State, f: DayFactors, window, relief, eih) -> State:
+    """The slow variables after the step of ``f``; the fast ones are set to ``window, relief, eih``
+    (zero: the minute-scale variables are gone by the next day)."""
+    k_end = f.setpoint_end
+    return State(
+        deficit_deg=eq.relax(s.deficit_deg, f.deficit_end_deg, f.rom),
+        # sensitization relaxes to the (moving) set point: lagged with ratio 1, relative to k_end
+        sensitization=k_end
+        + eq.lagged(
+            s.sensitization - k_end, s.setpoint - k_end, 1.0, f.sensitization_lag, f.sensitization_drive
+        ),
+        setpoint=eq.relax(s.setpoint, k_end, f.pain),
+        fitness_pct=s.fitness_pct * f.fitness,
+        fatigue_frac=s.fatigue_frac * f.fatigue,
+        hypertrophy_pct=eq.lagged(
+            s.hypertrophy_pct, s.fitness_pct, f.hypertrophy_ratio, f.hypertrophy_lag, f.hypertrophy_drive
+        ),
+        motor=s.motor * f.motor,
+        window=window,
+        relief=relief,
+        eih=eih,
+    )
 
 
 def advance_days(s: State, pts: Patients, p: dict, natural_history: dict, days: float = 1.0) -> State:
@@ -339,38 +393,23 @@ def advance_days(s: State, pts: Patients, p: dict, natural_history: dict, days: 
     structural gains follow the decaying fitness with a lag (closed form of
     ``dH/dt = (r F - H) / tau_H``). The minute-scale variables are gone by the next day.
     """
-    k_end, d_end = natural_targets(pts, natural_history)
-    tau_pain = natural_history["pain_tau_days"]
-    setpoint = k_end + (s.setpoint - k_end) * decay(days, tau_pain)
-    deficit = d_end + (s.deficit_deg - d_end) * decay(days, natural_history["rom_tau_days"])
-    tau_k = p["sensitization_tau_days"]
-    sens = k_end + lagged(s.sensitization - k_end, s.setpoint - k_end, 1.0, tau_pain, tau_k, days)
-
-    tau_f = p["fitness_tau_days"]
-    hyper = lagged(
-        s.hypertrophy_pct, s.fitness_pct, p["hypertrophy_ratio"], tau_f, p["hypertrophy_tau_days"], days
-    )
     zeros = np.zeros_like(s.relief)
-    return State(
-        deficit_deg=deficit,
-        sensitization=sens,
-        setpoint=setpoint,
-        fitness_pct=s.fitness_pct * decay(days, tau_f),
-        fatigue_frac=s.fatigue_frac * decay(days, p["fatigue_tau_days"]),
-        hypertrophy_pct=hyper,
-        motor=s.motor * decay(days, p["motor_tau_days"]),
-        window=np.zeros_like(s.window),
-        relief=zeros,
-        eih=zeros,
-    )
+    return advance(s, day_factors(pts, p, natural_history, days), np.zeros_like(s.window), zeros, zeros)
+
+
+def _setback_exponent(s: State, pts: Patients, p: dict):
+    gained = strength_pct(s, pts) - pts.strength0_pct
+    return eq.setback_exponent(gained, s.motor, p["setback_strength_coef_per_pct"], p["setback_motor_coef"])
 
 
 def setback_hazard(s: State, pts: Patients, p: dict, base_per_day: float) -> np.ndarray:
     """Daily setback hazard: falls with strength gained over baseline and with motor control."""
-    gained = strength_pct(s, pts) - pts.strength0_pct
-    return base_per_day * np.exp(
-        -p["setback_strength_coef_per_pct"] * gained - p["setback_motor_coef"] * s.motor
-    )
+    return eq.setback_hazard(base_per_day, _setback_exponent(s, pts, p))
+
+
+def setback_probability(s: State, pts: Patients, p: dict, base_per_day: float) -> np.ndarray:
+    """Probability of a setback today (``1 - exp(-hazard)``, see :func:`setback_hazard`)."""
+    return eq.setback_probability(base_per_day, _setback_exponent(s, pts, p))
 
 
 def setback(s: State, pts: Patients, p: dict, hit) -> State:
@@ -379,9 +418,11 @@ def setback(s: State, pts: Patients, p: dict, hit) -> State:
     Sensitization jumps toward 1, and a share of the durable gains in pain set point and tissue
     deficits is lost (never beyond the baseline).
     """
-    jump = np.where(hit, p["setback_pain_jump_frac"], 0.0)
-    loss = np.where(hit, p["setback_gain_loss_frac"], 0.0)
-    sens = s.sensitization + jump * (1.0 - s.sensitization)
-    setpoint = s.setpoint + loss * np.maximum(pts.setpoint0 - s.setpoint, 0.0)
-    deficit = s.deficit_deg + loss * np.maximum(pts.deficit0_deg - s.deficit_deg, 0.0)
-    return replace(s, sensitization=sens, setpoint=setpoint, deficit_deg=deficit)
+    jump = p["setback_pain_jump_frac"] * hit
+    loss = p["setback_gain_loss_frac"] * hit
+    return replace(
+        s,
+        sensitization=eq.jump_toward_one(s.sensitization, jump),
+        setpoint=eq.lose_gains(s.setpoint, pts.setpoint0, loss),
+        deficit_deg=eq.lose_gains(s.deficit_deg, pts.deficit0_deg, loss),
+    )

@@ -24,6 +24,8 @@ STREAMS = {
     "trial": 10,
     "dropout": 11,
     "visit_measurement": 12,
+    # Numbered apart from the model's own streams, which grow from 13.
+    "ensemble_member": 40,
 }
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -31,13 +33,24 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 
 
+def mix64(z):
+    """SplitMix64 finaliser of a uint64 number or array (wrapping arithmetic). Plain arithmetic, so
+    the compiled engine runs the same function on one patient's key (``ptsim.engine.compiled``)."""
+    z = z + _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+def unit_from_bits(top53):
+    """53 random bits (as a float) -> (0, 1): add half a unit so neither end is ever returned."""
+    return (top53 + 0.5) * (1.0 / 9007199254740992.0)
+
+
 def _splitmix64(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser on a uint64 array (wrapping arithmetic)."""
+    """:func:`mix64` on a uint64 array, with numpy's overflow warnings off (wrapping is intended)."""
     with np.errstate(over="ignore"):
-        z = x + _GOLDEN
-        z = (z ^ (z >> np.uint64(30))) * _M1
-        z = (z ^ (z >> np.uint64(27))) * _M2
-        return z ^ (z >> np.uint64(31))
+        return mix64(x)
 
 
 def uniforms(seed: int, stream: str, patient_ids, days=0) -> np.ndarray:
@@ -79,8 +92,7 @@ def uniforms_from_keys(keys: np.ndarray, days=0) -> np.ndarray:
     """Uniforms in (0, 1) from :func:`patient_keys` and day indices (broadcast together)."""
     day = np.asarray(days, dtype=np.int64).astype(np.uint64)
     h = _splitmix64(keys ^ (day * _M1))
-    # 53 random bits -> (0, 1): add half a unit so neither end is ever returned.
-    return ((h >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
+    return unit_from_bits((h >> np.uint64(11)).astype(np.float64))
 
 
 def standard_normals(seed: int, stream: str, patient_ids, days=0) -> np.ndarray:

@@ -51,13 +51,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 import numpy as np
 
+from ptsim.core import model
+from ptsim.core.instruments import INSTRUMENTS, goniometer
 from ptsim.core.streams import standard_normals, uniforms
+from ptsim.engine import vectorised
+from ptsim.engine.result import Result
+from ptsim.engine.setup import POLICY_NOTE, check_days, cohort_for
+from ptsim.inputs.cohort import check_count
+from ptsim.inputs.conditions import load_condition
 from ptsim.inputs.plans import Component, Plan, Session, standard_plans
 
 _VISIT_INDEX = {"rom": 0, "pain": 1}
+
+
+class Policy(Protocol):
+    """What :func:`check_policy` accepts: a ``plan`` (the schedule) and ``next_session(day, history)``
+    returning a Session, None (no session) or ``(variants, choice)`` (one session per patient)."""
+
+    @property
+    def plan(self) -> Plan: ...
+
+    def next_session(self, day: int, history: History) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -132,11 +150,9 @@ def _select(base, chosen):
 
 
 class _Runner:
-    """Runs a policy inside :func:`ptsim.engine.simulate._run`: one call per day, vectorised over patients."""
+    """Runs a policy inside :func:`ptsim.engine.vectorised.run`: one call per day, over all patients."""
 
     def __init__(self, policy, cond, plan: Plan, pts, p, ids, seed, days):
-        from ptsim.core.instruments import INSTRUMENTS, goniometer
-
         self.policy, self.cond, self.plan, self.pts, self.p = policy, cond, plan, pts, p
         self.ids, self.seed = ids, seed
         n = pts.n
@@ -195,8 +211,6 @@ class _Runner:
         return list(variants), choice
 
     def _visit(self, d, state):
-        from ptsim.core import model
-
         idx = _VISIT_INDEX
         z_rom = standard_normals(self.seed, "visit_measurement", self.ids, d * 8 + idx["rom"])
         z_pain = standard_normals(self.seed, "visit_measurement", self.ids, d * 8 + idx["pain"])
@@ -217,9 +231,6 @@ class _Runner:
 
     def day(self, d: int, state, clinic: bool, freq_in_care: float):
         """Run day ``d``: visits for patients in care on a clinic day, home exercise for the others."""
-        from ptsim.core import model
-        from ptsim.engine.simulate import run_session
-
         pts, p, n = self.pts, self.p, self.pts.n
         in_care = d < self.discharge
         chosen = []
@@ -235,7 +246,7 @@ class _Runner:
                     self.discharge[mask] = d
                     continue
                 resolved = self._resolve(session)
-                s, dj, fj = run_session(state, pts, p, resolved)
+                s, dj, fj = vectorised.run_session(state, pts, p, resolved)
                 chosen.append((mask, s))
                 dose, flared = np.where(mask, dj, dose), np.where(mask, fj, flared)
                 attend |= mask
@@ -261,10 +272,25 @@ class _Runner:
         return PolicyLog(self.discharge.copy(), self.code, self.sessions, self.history)
 
 
+def run_policy(cond, plan: Plan, df, days: int, seed: int, policy) -> Result:
+    """An adaptive plan for a validated cohort ``df`` on the numpy engine (the policy decides each
+    day's sessions in Python); ``plan`` is ``policy.plan`` resolved to the condition."""
+    check_policy(policy)
+
+    def make_runner(pts):
+        ids = df["patient_id"].to_numpy()
+        return _Runner(policy, cond, plan, pts, cond.parameters, ids, seed, days)
+
+    return vectorised.run(cond, plan, df, days, seed, make_policy_runner=make_runner)
+
+
 def simulate_policy(
-    condition, policy, n_patients: int | None = 200, days: int = 365, seed: int = 0, cohort=None
+    condition, policy, n_patients: int | None = None, days: int = 365, seed: int = 0, cohort=None
 ):
     """Simulate an adaptive plan (a policy) for a cohort.
+
+    Adaptive plans run on the numpy engine (the policy decides sessions in Python every day); the
+    result says so in ``engine`` and ``engine_note``.
 
     Parameters
     ----------
@@ -272,7 +298,7 @@ def simulate_policy(
     policy : object with ``plan`` and ``next_session(day, history)``
         See the module notes and the shipped policies.
     n_patients, days, seed, cohort
-        As for :func:`ptsim.simulate`.
+        As for :func:`ptsim.simulate` (``n_patients`` defaults to 200 without a cohort).
 
     Returns
     -------
@@ -292,25 +318,21 @@ def simulate_policy(
     >>> from ptsim.engine.adaptive import FixedPolicy, simulate_policy
     >>> plan = ptsim.standard_plans()["combined"]
     >>> a = simulate_policy("knee_oa", FixedPolicy(plan), n_patients=20, days=60, seed=2)
-    >>> b = ptsim.simulate("knee_oa", plan, n_patients=20, days=60, seed=2)
+    >>> b = ptsim.simulate("knee_oa", plan, n_patients=20, days=60, seed=2, engine="numpy")
     >>> bool((a.pain == b.pain).all())
     True
     """
-    from ptsim.engine.simulate import _check_days, _cohort_for, _run
-    from ptsim.inputs.cohort import check_count
-    from ptsim.inputs.conditions import load_condition
-
     check_policy(policy)
     cond = load_condition(condition)
-    days = _check_days(days)
+    days = check_days(days)
     seed = check_count(seed, "seed", 0)
-    if cohort is not None and n_patients == 200:
-        n_patients = None
-    df = _cohort_for(cond, n_patients, seed, cohort)
-    return _run(cond, policy.plan.resolve(cond), df, days, seed, policy=policy)
+    df = cohort_for(cond, n_patients, seed, cohort)
+    res = run_policy(cond, policy.plan.resolve(cond), df, days, seed, policy)
+    res.engine_note = POLICY_NOTE
+    return res
 
 
-def check_policy(policy):
+def check_policy(policy) -> Policy:
     """Raise ``ValueError`` unless ``policy`` has a ``plan`` (a Plan) and a ``next_session`` method."""
     if not callable(getattr(policy, "next_session", None)) or not isinstance(
         getattr(policy, "plan", None), Plan
@@ -519,7 +541,7 @@ class DischargeAtGoals:
     [True, False]
     """
 
-    inner: object
+    inner: Policy
     pain_goal_nprs: float = 2.0
     rom_goal_pct: float = 90.0
     min_visits: int = 4

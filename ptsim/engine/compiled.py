@@ -1,110 +1,226 @@
-"""Optional compiled engine (Numba): the whole daily loop of ``simulate._run`` in one kernel.
+"""The compiled engine (Numba): the whole daily loop of a fixed plan in one kernel.
 
 Why it exists: the numpy engine runs each model equation as a separate pass over all patients, so a
-day costs ~150 array operations; that cannot come within the issue-8 targets (>= 200x a per-patient
-Python loop, within 3x of a five-update numpy floor), see ``docs/performance.md``. This kernel does
-the same arithmetic per patient in registers. It is opt-in (``engine="numba"``, needs ``pip install
-numba``); ``model.py`` stays the definition and the numpy engine the default.
+day costs ~150 array operations; the kernel does the same arithmetic per patient in registers, about
+10x faster (``docs/performance.md``). It is the default engine (``engine="auto"``).
 
-The arithmetic follows ``model.py`` operation by operation and in the same order; constants that the
-numpy engine computes with numpy (decay factors of fixed minutes or one day) are computed here the
-same way, in Python, and passed in. Remaining differences are the last bit of ``exp`` in per-patient
-exponentials (numpy's and LLVM's ``exp`` may round differently): results agree to ~1e-15 relative
-(tests/test_performance.py checks 1e-12 and identical event counts on the test cohorts).
+The arithmetic is not written here: the kernel calls the functions of :mod:`ptsim.core.equations`
+(the same functions the numpy engine runs over arrays), compiled for one patient's numbers, and the
+uniforms of :mod:`ptsim.core.streams` (:func:`~ptsim.core.streams.mix64`). What this module adds is
+the order of the day (the same order as :func:`ptsim.engine.vectorised.run`), per patient.
+Parameters reach the kernel by name: :class:`KernelParams` and :class:`SessionTable` are
+namedtuples of arrays, one value per patient, so per-patient parameter arrays (the batches of
+``ptsim.analysis.sensitivity``) run here too.
 
-Maintenance: this is a second spelling of the model. A change to ``model.py`` or to ``_run`` must be
-made here too; ``test_numba_engine_agrees_with_numpy_engine`` fails until it is. Features the kernel
-does not have fall back to the numpy engine with ``engine="auto"`` and are refused with a clear
-ValueError with ``engine="numba"`` (:func:`unsupported`): adaptive plans (``ptsim.engine.adaptive``
-policies decide sessions in Python each day) and per-patient parameter arrays (the batches of
-``ptsim.analysis.sensitivity``).
+Results agree with the numpy engine to ~1e-15 relative: the only difference is the last bit of
+``exp`` (numpy's and LLVM's may round differently); tests/test_performance.py checks 1e-12 and
+identical events. Adaptive plans (policies decide sessions in Python each day) are not run here:
+``engine="auto"`` runs them on the numpy engine and says so in ``Result.engine_note``.
+
+Without numba (or with ``NUMBA_DISABLE_JIT=1``) the same kernel runs as plain Python
+(:func:`kernels` with ``compiled=False``): slow, but the same code, which the tests use to check the
+kernel where numba is missing.
 """
 
 from __future__ import annotations
 
 import math
+import types
+from collections import namedtuple
+from typing import Any
 
 import numpy as np
 
-from ptsim.core import model
-from ptsim.core.parameters import GRADE_RELIEF_FACTOR, GRADE_ROM_FACTOR, TECHNIQUE_TARGETS, TISSUES
-from ptsim.core.streams import _GOLDEN, _M1, _M2, patient_keys
-from ptsim.engine import vectorised as _engine
+from ptsim.core import equations, model
+from ptsim.core.equations import (
+    durable_rom_deg,
+    exercise_effort,
+    exercised_deficit,
+    exercised_eih,
+    flare_excess,
+    flared_sensitization,
+    function_score,
+    graded_dose,
+    home_probability,
+    jump_toward_one,
+    lagged,
+    lose_gains,
+    lowered_setpoint,
+    pain_nprs,
+    relax,
+    rom_deg,
+    saturated_dose,
+    setback_exponent,
+    setback_probability,
+    strength_pct,
+    technique_deficit,
+    technique_relief,
+    technique_sensitization,
+    technique_window,
+    tolerance,
+    toward,
+)
+from ptsim.core.parameters import (
+    GRADE_RELIEF_FACTOR,
+    GRADE_ROM_FACTOR,
+    PARAMETERS,
+    TECHNIQUE_TARGETS,
+    TECHNIQUES,
+    TISSUES,
+)
+from ptsim.core.streams import _M1, mix64, patient_keys, unit_from_bits
+from ptsim.engine.result import OUTCOMES, DailySummary, Result
+from ptsim.engine.setup import POLICY_NOTE, schedule
 from ptsim.inputs.cohort import to_patients
 
 try:
     import numba
 except ImportError:  # pragma: no cover - depends on the environment
-    numba = None
+    numba = None  # type: ignore[assignment]  # numba is optional: AVAILABLE says whether it loaded
 
 AVAILABLE = numba is not None
 
-# model-wide parameters the kernel reads, in the order of the P array
-_PARAMS = (
-    "window_tau_min",
-    "eih_tau_min",
-    "tolerance_full_nprs",
-    "tolerance_floor_frac",
-    "adherence_pain_slope_per_nprs",
-    "consolidation_per_window_min",
-    "stretch_per_dose_min",
-    "eih_max_frac",
-    "session_saturation_min",
-    "exercise_provocation_nprs",
-    "flare_threshold_nprs",
-    "flare_gain_per_nprs",
-    "fitness_cap_pct",
-    "fitness_gain_pct_per_dose_min",
-    "fatigue_gain_per_dose_min",
-    "motor_gain_per_dose_min",
-    "setpoint_drop_per_dose_min",
-    "setback_strength_coef_per_pct",
-    "setback_motor_coef",
-    "setback_pain_jump_frac",
-    "setback_gain_loss_frac",
-    "guarding_frac_at_max_pain",
-    "function_weight_pain",
-    "function_weight_rom",
-    "function_weight_strength",
+_TECHNIQUE_FIELDS = ("window_max_frac", "relief_max_frac", "pain_drop_frac", "remodel_per_min")
+_DAY_FACTORS = tuple(k for k in model.DayFactors.__dataclass_fields__ if not k.endswith(("_end", "_deg")))
+
+# (through an Any: the fields are generated from PARAMETERS, so a type checker cannot list them)
+_namedtuple: Any = namedtuple
+KernelParams = _namedtuple(
+    "KernelParams",
+    dict.fromkeys(
+        [n for n in PARAMETERS if not n.startswith(TECHNIQUES)]
+        + ["setback_hazard_per_day", "setback_base_probability", *_DAY_FACTORS]
+    ),
 )
+"""Model-wide parameters, the base setback hazard (and its daily probability) and the one-day factors
+(``model.DayFactors``), by name; each an ``(n,)`` array (one value per patient: a per-patient array
+or a repeated scalar)."""
+
+SessionTable = _namedtuple(
+    "SessionTable",
+    [
+        "kind",
+        "minutes",
+        "intensity",
+        "rom_factor",
+        "relief_factor",
+        "target_share",
+        "window_decay",
+        "eih_decay",
+        *_TECHNIQUE_FIELDS,
+    ],
+)
+"""A clinic session's components in order: ``kind`` (EXERCISE, EDUCATION, REST, TECHNIQUE),
+``minutes``, ``intensity`` (exercise effort), the grade's ``rom_factor`` and ``relief_factor``,
+``target_share`` ``(k, 3)`` (share of each tissue), the decay of the window and of hypoalgesia over
+each component ``(k, n)`` (``equations.decay``, once per run, not per patient-day), and the
+technique's parameters ``(k, n)``."""
+
 EXERCISE, EDUCATION, REST, TECHNIQUE = 0, 1, 2, 3
 
 
-def _kernel_py(
-    deficit0, setpoint0, strength0, manual_resp, exercise_resp, adherence, rom_normal,
-    k_end, d_end, adv, P,
-    clinic, freq, discharge, base_hazard, home_minutes, home_intensity, home_w, home_weih,
-    kind, minutes, intensity, c_w, c_weih, t_aw, t_ar, t_rate, t_lam, t_e, r_lam, r_e, t_adrop, t_remodel,
-    edu_f, keys_setback, keys_home, row_of_day,
+def _exercise(i, m, intensity, w, w_eih, P, deficit, sens, window, relief, eih, exercise_resp):
+    """``model.exercise`` for patient ``i`` (``w``, ``w_eih``: the window's and the hypoalgesia's decay
+    over the ``m`` minutes): updates the state in place, returns (dose, flared)."""
+    if m == 0.0:
+        # Zero minutes leave the patient exactly as they are (every factor is 1; no flare).
+        return 0.0, False
+    pain_now = pain_nprs(sens[i], relief[i], eih[i])
+    tol = tolerance(pain_now, P.tolerance_full_nprs[i], P.tolerance_floor_frac[i])
+    effort = exercise_effort(intensity, tol, exercise_resp[i])
+    dose = m * effort
+    tau = P.window_tau_min[i]
+    for j in range(3):
+        deficit[j, i] = exercised_deficit(
+            deficit[j, i],
+            window[j, i],
+            effort,
+            dose,
+            w,
+            tau,
+            P.consolidation_per_window_min[i],
+            P.stretch_per_dose_min[i],
+        )
+    eih[i] = exercised_eih(eih[i], w_eih, dose, P.eih_max_frac[i], P.session_saturation_min[i])
+    excess = flare_excess(pain_now, effort, 1.0, P.exercise_provocation_nprs[i], P.flare_threshold_nprs[i])
+    flared = excess > 0.0
+    sens[i] = flared_sensitization(sens[i], excess, flared, P.flare_gain_per_nprs[i])
+    for j in range(3):
+        window[j, i] = window[j, i] * w
+    relief[i] = relief[i] * w
+    return dose, flared
+
+
+def _session(i, S, P, deficit, sens, setpoint, window, relief, eih, manual_resp, exercise_resp):
+    """``vectorised.run_session`` for patient ``i``: the components in order; returns (dose, flared)."""
+    dose = 0.0
+    flared = False
+    tau = P.window_tau_min[i]
+    rise = P.window_rise_per_min[i]
+    for c in range(S.kind.shape[0]):
+        k = S.kind[c]
+        m = S.minutes[c]
+        if k == EXERCISE:
+            w, w_eih = S.window_decay[c, i], S.eih_decay[c, i]
+            dd, ff = _exercise(
+                i, m, S.intensity[c], w, w_eih, P, deficit, sens, window, relief, eih, exercise_resp
+            )
+            dose = dose + dd
+            flared = flared or ff
+        elif k == TECHNIQUE:
+            resp = manual_resp[i]
+            for j in range(3):
+                window[j, i] = technique_window(
+                    window[j, i],
+                    S.window_max_frac[c, i],
+                    S.rom_factor[c],
+                    S.target_share[c, j],
+                    resp,
+                    rise,
+                    m,
+                    tau,
+                )
+            relief[i] = technique_relief(
+                relief[i], S.relief_max_frac[c, i], S.relief_factor[c], resp, rise, m, tau
+            )
+            eih[i] = eih[i] * S.eih_decay[c, i]
+            sens[i] = technique_sensitization(
+                sens[i], S.pain_drop_frac[c, i], S.relief_factor[c], resp, m, P.technique_saturation_min[i]
+            )
+            for j in range(3):
+                deficit[j, i] = technique_deficit(
+                    deficit[j, i], S.remodel_per_min[c, i], S.rom_factor[c], S.target_share[c, j], resp, m
+                )
+        else:  # education or rest: model.pass_minutes (and education's set point)
+            w = S.window_decay[c, i]
+            for j in range(3):
+                window[j, i] = window[j, i] * w
+            relief[i] = relief[i] * w
+            eih[i] = eih[i] * S.eih_decay[c, i]
+            if k == EDUCATION:
+                setpoint[i] = lowered_setpoint(setpoint[i], P.education_setpoint_drop_per_min[i], m)
+    return dose, flared
+
+
+def _uniform(key, day):
+    """``streams.uniforms_from_keys`` for one key and day."""
+    h = mix64(key ^ (np.uint64(day) * _M1))
+    return unit_from_bits(float(h >> np.uint64(11)))
+
+
+def _kernel(
+    deficit0, setpoint0, strength0, manual_resp, exercise_resp, adherence, rom_normal, k_end, d_end, P, S,
+    clinic, freq, discharge, home_minutes, home_intensity, home_w, home_weih, keys_setback, keys_home,
+    row_of_day,
     out_values, out_dose, out_setback, out_flare, setback_count, flare_count,
     daily_mean, daily_m2, daily_setbacks, daily_flares,
     deficit, sens, setpoint, fitness, fatigue, hyper, motor, window, relief, eih,
 ):  # fmt: skip
-    """One plan for all patients: loop over days, and inside a day over patients. Patients are
-    independent (in ``model.py`` a patient who does not exercise is left exactly as they were, even on
-    a day others train), so each patient's day is done in one pass. State arrays are updated in
-    place."""
+    """One plan for all patients: loop over days, and inside a day over patients (patients are
+    independent: a patient who does not exercise is left exactly as they were, even on a day others
+    train). The order of a day is that of ``vectorised.run``. State arrays are updated in place."""
     n = setpoint0.shape[0]
     t = clinic.shape[0]
-    window_tau, full, floor_frac, adh_slope = P[0], P[2], P[3], P[4]
-    cons, stretch, eih_max, sat, provocation = P[5], P[6], P[7], P[8], P[9]
-    flare_thr, flare_gain, cap, fit_gain, fat_gain = P[10], P[11], P[12], P[13], P[14]
-    motor_gain, sp_drop, sb_strength, sb_motor, sb_jump = P[15], P[16], P[17], P[18], P[19]
-    sb_loss, guarding, w_pain, w_rom, w_str = P[20], P[21], P[22], P[23], P[24]
-    f_pain, f_rom, s_fl, s_drive, h_fl, h_drive, h_ratio, f_fit, f_fat = (
-        adv[0],
-        adv[1],
-        adv[2],
-        adv[3],
-        adv[4],
-        adv[5],
-        adv[6],
-        adv[7],
-        adv[8],
-    )
-    f_motor = adv[9]
-    tol_slope = (1.0 - floor_frac) / max(10.0 - full, 1e-9)
-    p_base = -math.expm1(-base_hazard)
     dose = np.zeros(n)
     flared = np.zeros(n, dtype=np.bool_)
     hit = np.zeros(n, dtype=np.bool_)
@@ -112,168 +228,110 @@ def _kernel_py(
     for d in range(t):
         hit[:] = False
         if d > 0:
-            setback_day = d >= discharge and base_hazard > 0
-            dm = np.uint64(d) * _M1
+            setback_day = d >= discharge
             for i in range(n):
-                # model.advance_days (one day, factors precomputed)
+                # model.advance with the one-day factors (the fast variables are gone)
                 sp_rel = setpoint[i] - k_end[i]
                 for j in range(3):
-                    deficit[j, i] = d_end[j, i] + (deficit[j, i] - d_end[j, i]) * f_rom
-                sens[i] = k_end[i] + ((sens[i] - k_end[i]) * s_fl + sp_rel * s_drive)
-                setpoint[i] = k_end[i] + sp_rel * f_pain
-                hyper[i] = hyper[i] * h_fl + h_ratio * fitness[i] * h_drive
-                fitness[i] = fitness[i] * f_fit
-                fatigue[i] = fatigue[i] * f_fat
-                motor[i] = motor[i] * f_motor
+                    deficit[j, i] = relax(deficit[j, i], d_end[j, i], P.rom[i])
+                sens[i] = k_end[i] + lagged(
+                    sens[i] - k_end[i], sp_rel, 1.0, P.sensitization_lag[i], P.sensitization_drive[i]
+                )
+                setpoint[i] = relax(setpoint[i], k_end[i], P.pain[i])
+                hyper[i] = lagged(
+                    hyper[i], fitness[i], P.hypertrophy_ratio[i], P.hypertrophy_lag[i], P.hypertrophy_drive[i]
+                )
+                fitness[i] = fitness[i] * P.fitness[i]
+                fatigue[i] = fatigue[i] * P.fatigue[i]
+                motor[i] = motor[i] * P.motor[i]
                 for j in range(3):
                     window[j, i] = 0.0
                 relief[i] = 0.0
                 eih[i] = 0.0
-                if setback_day:
-                    # model.setback_hazard, the setback stream's uniform, model.setback
-                    gained = (strength0[i] + fitness[i] + hyper[i]) * (1.0 - fatigue[i]) - strength0[i]
-                    x = -sb_strength * gained - sb_motor * motor[i]
-                    z = keys_setback[i] ^ dm
-                    z = z + _GOLDEN
-                    z = (z ^ (z >> np.uint64(30))) * _M1
-                    z = (z ^ (z >> np.uint64(27))) * _M2
-                    z = z ^ (z >> np.uint64(31))
-                    u = (float(z >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
-                    # With x <= 0 the hazard is at most the base hazard, so a draw at or above the
-                    # base day's probability cannot hit: skip the two exponentials (most days).
-                    if x <= 0.0 and u >= p_base:
+                base = P.setback_hazard_per_day[i]
+                if setback_day and base > 0.0:
+                    u = _uniform(keys_setback[i], d)
+                    gained = strength_pct(strength0[i], fitness[i], hyper[i], fatigue[i]) - strength0[i]
+                    x = setback_exponent(
+                        gained, motor[i], P.setback_strength_coef_per_pct[i], P.setback_motor_coef[i]
+                    )
+                    # With x <= 0 the probability is at most the base day's, so a draw at or above
+                    # it cannot hit: skip the exponentials of the general case (most days).
+                    if x <= 0.0 and u >= P.setback_base_probability[i]:
                         continue
-                    hazard = base_hazard * math.exp(x)
-                    if u < -math.expm1(-hazard):
+                    if u < setback_probability(base, x):
                         hit[i] = True
-                        sens[i] = sens[i] + sb_jump * (1.0 - sens[i])
-                        setpoint[i] = setpoint[i] + sb_loss * max(setpoint0[i] - setpoint[i], 0.0)
+                        loss = P.setback_gain_loss_frac[i]
+                        sens[i] = jump_toward_one(sens[i], P.setback_pain_jump_frac[i])
+                        setpoint[i] = lose_gains(setpoint[i], setpoint0[i], loss)
                         for j in range(3):
-                            deficit[j, i] = deficit[j, i] + sb_loss * max(deficit0[j, i] - deficit[j, i], 0.0)
+                            deficit[j, i] = lose_gains(deficit[j, i], deficit0[j, i], loss)
         dose[:] = 0.0
         flared[:] = False
         if clinic[d]:
             for i in range(n):
-                for c in range(kind.shape[0]):
-                    k = kind[c]
-                    if k == EXERCISE:
-                        dd, ff = _exercise(
-                            i,
-                            minutes[c],
-                            intensity[c],
-                            c_w[c],
-                            c_weih[c],
-                            deficit,
-                            sens,
-                            window,
-                            relief,
-                            eih,
-                            exercise_resp,
-                            window_tau,
-                            full,
-                            floor_frac,
-                            tol_slope,
-                            cons,
-                            stretch,
-                            eih_max,
-                            sat,
-                            provocation,
-                            flare_thr,
-                            flare_gain,
-                        )
-                        dose[i] = dose[i] + dd
-                        flared[i] = flared[i] or ff
-                    elif k == EDUCATION or k == REST:
-                        for j in range(3):
-                            window[j, i] = window[j, i] * c_w[c]
-                        relief[i] = relief[i] * c_w[c]
-                        eih[i] = eih[i] * c_weih[c]
-                        if k == EDUCATION:
-                            setpoint[i] = setpoint[i] * edu_f[c]
-                    else:  # model.technique
-                        resp = manual_resp[i]
-                        w_target = min(t_aw[c] * resp, 1.0)
-                        for j in range(3):
-                            x_inf = t_rate[c, j] * w_target / t_lam[c, j]
-                            window[j, i] = x_inf + (window[j, i] - x_inf) * t_e[c, j]
-                        r_target = min(t_ar[c] * resp, 1.0)
-                        x_inf = t_rate[c, 3] * r_target / r_lam[c]
-                        relief[i] = x_inf + (relief[i] - x_inf) * r_e[c]
-                        drop = min(t_adrop[c] * resp * t_remodel[c, 3], 1.0)
-                        eih[i] = eih[i] * c_weih[c]
-                        sens[i] = sens[i] * (1.0 - drop)
-                        for j in range(3):
-                            deficit[j, i] = deficit[j, i] * math.exp(t_remodel[c, j] * resp * minutes[c])
+                dose[i], flared[i] = _session(
+                    i, S, P, deficit, sens, setpoint, window, relief, eih, manual_resp, exercise_resp
+                )
         elif freq[d] > 0:
-            # model.home_probability and the home-exercise stream's uniform; then model.exercise for
-            # the patients who exercise (0 minutes leave the others exactly as they are).
-            dm = np.uint64(d) * _M1
             for i in range(n):
-                pain_now = 10.0 * sens[i] * (1.0 - relief[i]) * (1.0 - eih[i])
-                excess = max(pain_now - full, 0.0)
-                gate = min(max(1.0 - adh_slope * excess, 0.0), 1.0)
-                prob = adherence[i] * gate * freq[d]
-                z = keys_home[i] ^ dm
-                z = z + _GOLDEN
-                z = (z ^ (z >> np.uint64(30))) * _M1
-                z = (z ^ (z >> np.uint64(27))) * _M2
-                z = z ^ (z >> np.uint64(31))
-                u = (float(z >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
-                if u < prob:
-                    dd, ff = _exercise(
+                prob = home_probability(
+                    pain_nprs(sens[i], relief[i], eih[i]),
+                    adherence[i],
+                    freq[d],
+                    P.tolerance_full_nprs[i],
+                    P.adherence_pain_slope_per_nprs[i],
+                )
+                if _uniform(keys_home[i], d) < prob:
+                    dose[i], flared[i] = _exercise(
                         i,
                         home_minutes,
                         home_intensity,
-                        home_w,
-                        home_weih,
+                        home_w[i],
+                        home_weih[i],
+                        P,
                         deficit,
                         sens,
                         window,
                         relief,
                         eih,
                         exercise_resp,
-                        window_tau,
-                        full,
-                        floor_frac,
-                        tol_slope,
-                        cons,
-                        stretch,
-                        eih_max,
-                        sat,
-                        provocation,
-                        flare_thr,
-                        flare_gain,
                     )
-                    dose[i] = dd
-                    flared[i] = ff
         row = row_of_day[d]
         n_flared = 0
         n_hit = 0
         for i in range(n):
             if dose[i] != 0.0:
-                # model.adapt (at zero dose it leaves the patient exactly as they are: expm1(-0) = -0)
-                u = sat * (1.0 - math.exp(-dose[i] / sat))
-                fitness[i] = fitness[i] - (cap - fitness[i]) * math.expm1(-fit_gain * u / cap)
-                fatigue[i] = fatigue[i] - (1.0 - fatigue[i]) * math.expm1(-fat_gain * u)
-                motor[i] = motor[i] - (1.0 - motor[i]) * math.expm1(-motor_gain * u)
-                graded = 0.5 * u if flared[i] else u
-                setpoint[i] = setpoint[i] * math.exp(-sp_drop * graded)
-            # end of day: the fast variables are gone; outputs (as _engine.DayStep.outputs)
+                # model.adapt (at zero dose it leaves the patient exactly as they are)
+                u = saturated_dose(dose[i], P.session_saturation_min[i])
+                cap = P.fitness_cap_pct[i]
+                fitness[i] = toward(fitness[i], cap, P.fitness_gain_pct_per_dose_min[i] * u / cap)
+                fatigue[i] = toward(fatigue[i], 1.0, P.fatigue_gain_per_dose_min[i] * u)
+                motor[i] = toward(motor[i], 1.0, P.motor_gain_per_dose_min[i] * u)
+                setpoint[i] = lowered_setpoint(
+                    setpoint[i], P.setpoint_drop_per_dose_min[i], graded_dose(u, flared[i])
+                )
+            # end of day: the fast variables are gone; outputs (as vectorised.DayStep.outputs)
             for j in range(3):
                 window[j, i] = 0.0
             relief[i] = 0.0
             eih[i] = 0.0
-            pain = 10.0 * sens[i]
-            durable = rom_normal - (deficit[0, i] + deficit[1, i] + deficit[2, i])
-            rom = durable * (1.0 - guarding * pain / 10.0)
-            strength = (strength0[i] + fitness[i] + hyper[i]) * (1.0 - fatigue[i])
-            score = (
-                w_pain * (1.0 - pain / 10.0) + w_rom * rom / rom_normal + w_str * min(strength / 100.0, 1.0)
-            )
+            pain = pain_nprs(sens[i], 0.0, 0.0)
+            durable = durable_rom_deg(rom_normal, deficit[0, i] + deficit[1, i] + deficit[2, i])
+            rom = rom_deg(durable, pain, 0.0, P.guarding_frac_at_max_pain[i])
+            strength = strength_pct(strength0[i], fitness[i], hyper[i], fatigue[i])
             outs[0, i] = rom
             outs[1, i] = pain
             outs[2, i] = strength
-            outs[3, i] = 100.0 * score / (w_pain + w_rom + w_str)
+            outs[3, i] = function_score(
+                pain,
+                rom,
+                strength,
+                rom_normal,
+                P.function_weight_pain[i],
+                P.function_weight_rom[i],
+                P.function_weight_strength[i],
+            )
             if flared[i]:
                 flare_count[i] += 1
                 n_flared += 1
@@ -301,142 +359,144 @@ def _kernel_py(
             daily_m2[k, d] = m2
 
 
-def _exercise_py(
-    i, m, intensity, w, w_eih, deficit, sens, window, relief, eih, exercise_resp, window_tau, full,
-    floor_frac, tol_slope, cons, stretch, eih_max, sat, provocation, flare_thr, flare_gain,
-):  # fmt: skip
-    """model.exercise for patient ``i``: returns (dose, flared) and updates the state in place."""
-    if m == 0.0:
-        # Zero minutes: model.exercise leaves the patient exactly as they are (every factor is exactly
-        # 1, and only exercise that is done can flare).
-        return 0.0, False
-    pain_now = 10.0 * sens[i] * (1.0 - relief[i]) * (1.0 - eih[i])
-    tol = min(max(1.0 - tol_slope * (pain_now - full), floor_frac), 1.0)
-    effort = intensity * tol * exercise_resp[i]
-    dose = m * effort
-    for j in range(3):
-        window_integral = window[j, i] * window_tau * (1.0 - w)
-        consolidate = cons * effort * window_integral
-        deficit[j, i] = deficit[j, i] * math.exp(-consolidate - stretch * dose)
-    eih_left = eih[i] * w_eih
-    eih_new = (eih_max - eih_left) * (1.0 - math.exp(-dose / sat))
-    eih[i] = eih_left + max(eih_new, 0.0)
-    exercise_pain = pain_now + provocation * effort  # (times minutes > 0, which is 1 here)
-    excess = max(exercise_pain - flare_thr, 0.0)
-    jump = min(flare_gain * excess, 1.0) if excess > 0 else 0.0
-    sens[i] = sens[i] + jump * (1.0 - sens[i])
-    for j in range(3):
-        window[j, i] = window[j, i] * w
-    relief[i] = relief[i] * w
-    return dose, excess > 0
+# The functions the kernel calls, by the names it calls them: the equations and streams' mixers, and
+# this module's helpers. ``kernels`` binds them all in one namespace and compiles them together.
+_EQUATIONS: dict[str, Any] = {
+    name: f
+    for name, f in vars(equations).items()
+    if isinstance(f, types.FunctionType) and f.__module__ == equations.__name__
+}
+_HELPERS: dict[str, Any] = {
+    "mix64": mix64,
+    "unit_from_bits": unit_from_bits,
+    "_exercise": _exercise,
+    "_session": _session,
+    "_uniform": _uniform,
+    "_kernel": _kernel,
+}
+_BUILT: dict[bool, types.SimpleNamespace] = {}
 
 
-if AVAILABLE:
-    _exercise = numba.njit(cache=True, inline="always")(_exercise_py)
-    _kernel = numba.njit(cache=True)(_kernel_py)
+def kernels(compiled: bool = True) -> types.SimpleNamespace:
+    """The kernel and its helpers, compiled with numba (``compiled=True``) or as plain Python.
+
+    Every function is rebound to a copy of its module's globals in which the names of the kernel's
+    functions are the compiled (or plain) versions, so the compiled kernel calls the compiled
+    equations. Compiled functions are cached on disk (``cache=True``): a new process loads them
+    instead of compiling (see ``docs/performance.md``).
+    """
+    if compiled and not AVAILABLE:
+        raise ValueError("engine='numba' needs the numba package: pip install numba (or engine='numpy')")
+    if compiled not in _BUILT:
+        functions = {**_EQUATIONS, **_HELPERS}
+        # one copy of each source module's globals, in which every kernel function's name is then
+        # replaced by its compiled (or plain) version
+        spaces = {f.__module__: dict(f.__globals__) for f in functions.values()}
+
+        def jit(name, f):
+            if not compiled:
+                return f
+            # The day's helpers take the parameter tables (namedtuples of ~60 arrays) by value:
+            # inlined into the kernel, they cost nothing; called, each call would copy the tables.
+            if name in ("_exercise", "_session"):
+                return numba.njit(cache=True, error_model="numpy", inline="always")(f)
+            return numba.njit(cache=True, error_model="numpy")(f)
+
+        built = {
+            name: jit(
+                name,
+                types.FunctionType(f.__code__, spaces[f.__module__], name, f.__defaults__, f.__closure__),
+            )
+            for name, f in functions.items()
+        }
+        for space in spaces.values():
+            space.update(built)
+        _BUILT[compiled] = types.SimpleNamespace(**built)
+    return _BUILT[compiled]
 
 
-def _session_arrays(session, p: dict):
-    """The session's components as arrays, with the constants numpy would compute (same values)."""
-    k = len(session.components)
+def _per_patient(value, n: int) -> np.ndarray:
+    """``(n,)`` float array of a parameter: a per-patient array as it is, a scalar repeated."""
+    a = np.asarray(value, dtype=float)
+    return np.ascontiguousarray(np.broadcast_to(a, (n,)))
+
+
+def kernel_params(cond, pts: model.Patients) -> Any:  # a KernelParams
+    """The parameters the kernel reads, by name (see :class:`KernelParams`)."""
+    p, nh, n = cond.parameters, cond.natural_history, pts.n
+    f = vars(model.day_factors(pts, p, nh, 1.0))
+    base = nh["setback_hazard_per_day"]
+    values = {
+        **p,
+        "setback_hazard_per_day": base,
+        "setback_base_probability": equations.setback_probability(base, 0.0),
+        **f,
+    }
+    return KernelParams(**{k: _per_patient(values[k], n) for k in KernelParams._fields})
+
+
+def session_table(session, p: dict, n: int) -> Any:  # a SessionTable
+    """A resolved session's components as arrays, by name (see :class:`SessionTable`)."""
+    comps = session.components
+    k = len(comps)
     kind = np.zeros(k, np.int64)
-    mins, inten = np.zeros(k), np.zeros(k)
-    c_w, c_weih, t_aw, t_ar, r_lam, r_e, t_adrop, edu_f = (np.ones(k) for _ in range(8))
-    t_rate, t_lam, t_e = np.zeros((k, 4)), np.ones((k, 3)), np.ones((k, 3))
-    t_remodel = np.zeros((k, 4))
-    tau, rise = p["window_tau_min"], p["window_rise_per_min"]
-    for c, comp in enumerate(session.components):
-        m = comp.minutes
-        mins[c] = m
-        c_w[c] = model.decay(m, tau)
-        c_weih[c] = model.decay(m, p["eih_tau_min"])
+    minutes, intensity = np.zeros(k), np.zeros(k)
+    rom_f, relief_f = np.ones(k), np.ones(k)
+    target = np.zeros((k, 3))
+    tech = {f: np.zeros((k, n)) for f in _TECHNIQUE_FIELDS}
+    w, w_eih = np.ones((k, n)), np.ones((k, n))
+    for c, comp in enumerate(comps):
+        minutes[c] = comp.minutes
+        w[c] = equations.decay(comp.minutes, _per_patient(p["window_tau_min"], n))
+        w_eih[c] = equations.decay(comp.minutes, _per_patient(p["eih_tau_min"], n))
         if comp.kind == "exercise":
-            kind[c], inten[c] = EXERCISE, comp.intensity
+            kind[c], intensity[c] = EXERCISE, comp.intensity
         elif comp.kind in ("education", "rest"):
             kind[c] = EDUCATION if comp.kind == "education" else REST
-            edu_f[c] = np.exp(-p["education_setpoint_drop_per_min"] * m)
         elif comp.kind == "manual_therapy":
-            raise ValueError("the numba engine needs a resolved plan (Plan.resolve(condition))")
+            raise ValueError("the compiled engine needs a resolved plan (Plan.resolve(condition))")
         else:
-            name = comp.kind
             grade = 1 if comp.intensity is None else int(comp.intensity)
             kind[c] = TECHNIQUE
-            targets = np.array([TECHNIQUE_TARGETS[name][x] for x in TISSUES])[:, None]
-            rom_f, relief_f = GRADE_ROM_FACTOR[grade - 1], GRADE_RELIEF_FACTOR[grade - 1]
-            t_aw[c] = p[f"{name}_window_max_frac"] * rom_f
-            t_ar[c] = p[f"{name}_relief_max_frac"] * relief_f
-            rate = rise * targets
-            lam = rate + 1.0 / tau
-            t_rate[c, :3], t_lam[c], t_e[c] = rate[:, 0], lam[:, 0], np.exp(-lam * m)[:, 0]
-            t_rate[c, 3] = rise
-            r_lam[c] = rise + 1.0 / tau
-            r_e[c] = np.exp(-r_lam[c] * m)
-            t_adrop[c] = p[f"{name}_pain_drop_frac"] * relief_f
-            t_remodel[c, 3] = 1.0 - np.exp(-m / p["technique_saturation_min"])  # the technique's dose
-            t_remodel[c, :3] = (-p[f"{name}_remodel_per_min"] * rom_f * targets)[:, 0]
-    return (
-        kind,
-        mins,
-        inten,
-        c_w,
-        c_weih,
-        t_aw,
-        t_ar,
-        t_rate,
-        t_lam,
-        t_e,
-        r_lam,
-        r_e,
-        t_adrop,
-        t_remodel,
-        edu_f,
-    )
+            rom_f[c], relief_f[c] = GRADE_ROM_FACTOR[grade - 1], GRADE_RELIEF_FACTOR[grade - 1]
+            target[c] = [TECHNIQUE_TARGETS[comp.kind][x] for x in TISSUES]
+            for f in _TECHNIQUE_FIELDS:
+                tech[f][c] = _per_patient(p[f"{comp.kind}_{f}"], n)
+    return SessionTable(kind, minutes, intensity, rom_f, relief_f, target, w, w_eih, **tech)
 
 
 def unsupported(cond, policy=None) -> str | None:
-    """Why the kernel cannot run this case (None when it can): it knows fixed plans with one number
-    per model parameter only."""
+    """Why the kernel cannot run this case (None when it can): adaptive plans run on numpy only."""
     if policy is not None:
-        return "an adaptive plan (policy); the compiled kernel runs fixed plans only"
-    arrays = sorted(k for k, v in {**cond.parameters, **cond.natural_history}.items() if np.ndim(v))
-    if arrays:
-        return f"per-patient parameter arrays ({', '.join(arrays)}); the compiled kernel takes one value each"
+        return f"an adaptive plan: {POLICY_NOTE}"
     return None
 
 
-def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, draws=None):
-    """Same contract as ``simulate._run``; see the module docstring.
+def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, draws=None, compiled=True):
+    """Same contract as :func:`ptsim.engine.vectorised.run` (``draws`` is not needed: the kernel
+    draws its uniforms from the patients' keys); ``compiled=False`` runs the kernel as plain Python.
 
     Raises
     ------
     ValueError
-        If numba is not installed, or for a case the kernel does not run (see :func:`unsupported`:
-        a policy, per-patient parameter arrays); ``engine="numpy"`` runs those.
+        If numba is not installed (with ``compiled=True``) or for an adaptive plan (``policy``);
+        ``engine="numpy"`` runs those.
     """
-    if not AVAILABLE:
-        raise ValueError("engine='numba' needs the numba package: pip install numba (or engine='numpy')")
     why = unsupported(cond, policy)
     if why is not None:
         raise ValueError(f"engine='numba' cannot run {why}: use engine='numpy' (or 'auto')")
-    from ptsim.engine.simulate import OUTCOMES, Result, _schedule
-
+    k = kernels(compiled)
     pts = to_patients(df, cond)
-    p, nh = cond.parameters, cond.natural_history
+    p = cond.parameters
     ids = df["patient_id"].to_numpy()
-    clinic, freq = _schedule(plan, days)
+    clinic, freq = schedule(plan, days)
     n, t = pts.n, days + 1
-    step = _engine.DayStep(pts, p, nh)
-    sens_fl, sens_drive = step.sens_lag
-    hyper_fl, hyper_drive = step.hyper_lag
-    adv = np.array((step.f_pain, step.f_rom, sens_fl, sens_drive, hyper_fl, hyper_drive, step.hyper_ratio))
-    adv = np.append(adv, (step.f_fitness, step.f_fatigue, step.f_motor))
-    P = np.array([p[k] for k in _PARAMS], dtype=float)
+    P = kernel_params(cond, pts)
+    k_end, d_end = model.natural_targets(pts, cond.natural_history)
     home = plan.home
-    if home is not None:
-        h = (home.minutes, home.intensity, model.decay(home.minutes, p["window_tau_min"]))
-        h = (*h, model.decay(home.minutes, p["eih_tau_min"]))
-    else:
-        h = (0.0, 0.0, 1.0, 1.0)
+    home_minutes, home_intensity = (home.minutes, home.intensity) if home is not None else (0.0, 0.0)
+    home_w = equations.decay(float(home_minutes), P.window_tau_min)
+    home_weih = equations.decay(float(home_minutes), P.eih_tau_min)
     row_of_day = np.full(t, -1, np.int64)
     rec_days = np.arange(t) if record_days is None else np.asarray(record_days, int)
     row_of_day[rec_days] = np.arange(len(rec_days))
@@ -457,27 +517,30 @@ def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, dra
         np.zeros(n),
         np.zeros(n),
     ]
-    _kernel(
-        pts.deficit0_deg, pts.setpoint0, pts.strength0_pct, pts.manual_resp, pts.exercise_resp,
-        pts.adherence, float(pts.rom_normal_deg), step.k_end, np.ascontiguousarray(step.d_end), adv, P,
-        clinic, freq, plan.discharge_day, float(nh["setback_hazard_per_day"]), *map(float, h),
-        *_session_arrays(plan.session, p), patient_keys(seed, "setback", ids),
-        patient_keys(seed, "home_exercise", ids), row_of_day, values, out_dose, out_setback, out_flare,
-        setback_count, flare_count, daily_mean, daily_m2, daily_setbacks, daily_flares, *state,
-    )  # fmt: skip
+    # (uncompiled, the uint64 hash warns on its intended wrap-around; compiled it does not)
+    with np.errstate(over="ignore"):
+        k._kernel(
+            pts.deficit0_deg, pts.setpoint0, pts.strength0_pct, pts.manual_resp, pts.exercise_resp,
+            pts.adherence, float(pts.rom_normal_deg), _per_patient(k_end, n), np.ascontiguousarray(d_end),
+            P, session_table(plan.session, p, n), clinic, freq, plan.discharge_day, float(home_minutes),
+            float(home_intensity), home_w, home_weih, patient_keys(seed, "setback", ids),
+            patient_keys(seed, "home_exercise", ids), row_of_day, values, out_dose, out_setback,
+            out_flare, setback_count, flare_count, daily_mean, daily_m2, daily_setbacks, daily_flares,
+            *state,
+        )  # fmt: skip
     final = model.State(*state)
-    arrays = {k: values[j].T for j, k in enumerate(OUTCOMES)}
+    arrays = {name: values[j].T for j, name in enumerate(OUTCOMES)}
     sd = np.sqrt(daily_m2 / (n - 1)) if n > 1 else np.full((4, t), math.nan)
-    daily = _engine.DailySummary(
-        day=np.arange(t),
-        n=n,
-        mean={k: daily_mean[j] for j, k in enumerate(OUTCOMES)},
-        sd={k: sd[j] for j, k in enumerate(OUTCOMES)},
-        setbacks=daily_setbacks,
-        flares=daily_flares,
-    )
-    extra = {}
+    extra: dict[str, Any] = {}
     if record_days is not None:
+        daily = DailySummary(
+            day=np.arange(t),
+            n=n,
+            mean={name: daily_mean[j] for j, name in enumerate(OUTCOMES)},
+            sd={name: sd[j] for j, name in enumerate(OUTCOMES)},
+            setbacks=daily_setbacks,
+            flares=daily_flares,
+        )
         extra = {"setback_count": setback_count, "flare_count": flare_count, "daily": daily}
     return Result(
         condition=cond,
@@ -489,6 +552,7 @@ def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, dra
         setback_events=out_setback.T,
         flare_events=out_flare.T,
         final_state=final,
+        engine="numba" if compiled else "python",
         **arrays,
         **extra,
     )

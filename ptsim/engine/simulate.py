@@ -9,254 +9,39 @@ and patient *i* is the same person in every plan and in any cohort size.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ptsim.core import model
-from ptsim.engine import vectorised as _engine
-from ptsim.inputs.cohort import check_count, sample_cohort, to_patients, validate_cohort
+from ptsim.core.vocabulary import OUTCOMES
+from ptsim.engine import vectorised
+from ptsim.engine.result import DailySummary, Result, merge_summaries
+from ptsim.engine.setup import (
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_PATIENTS,
+    POLICY_NOTE,
+    check_chunk_size,
+    check_days,
+    check_record_days,
+    cohort_for,
+)
+from ptsim.engine.vectorised import run_session
+from ptsim.inputs.cohort import check_count, to_patients
 from ptsim.inputs.conditions import Condition, load_condition
 from ptsim.inputs.plans import Plan, Session, get_plan
 
-OUTCOMES = {
-    "rom": "deg",
-    "pain": "NPRS 0-10",
-    "strength": "% of normal",
-    "function": "0-100",
-}
-"""The recorded outcomes and their units."""
-
-
-@dataclass
-class Result:
-    """The outcome of one plan for a cohort: true end-of-day values (no measurement error).
-
-    Attributes
-    ----------
-    condition : Condition
-    plan : Plan
-        The plan as simulated (manual therapy resolved to the condition's techniques).
-    cohort : pandas.DataFrame
-        The patients, one row each.
-    seed : int
-    day : (days + 1,) int array
-        Day 0 is the first session.
-    rom, pain, strength, function : (n_patients, days + 1) float arrays
-        ROM (degrees), pain (NPRS 0-10), strength (% of normal), function (0-100).
-    exercise_dose : (n_patients, days + 1) float array
-        Effective exercise minutes done each day (after pain gating and responsiveness).
-    setback_events : (n_patients, days + 1) bool array
-        Days with a setback.
-    flare_events : (n_patients, days + 1) bool array
-        Days on which exercise pain exceeded the flare threshold.
-    setback_count, flare_count : (n_patients,) int arrays, optional
-        Events over the whole period; set when only some days were recorded (``record_days``).
-    final_state : State
-        The model state at the end of the last day (None when the cohort ran in chunks).
-    daily : DailySummary, optional
-        Every day's cohort mean and SD; set when only some days were recorded (``record_days``),
-        otherwise computed from the trajectories by :meth:`daily_summary`.
-
-    Notes
-    -----
-    With ``record_days`` (see :func:`simulate`), ``day`` lists the recorded days and the
-    per-patient arrays have one column per recorded day: ``(n_patients, len(record_days))``.
-    The ``(n_patients, days + 1)`` arrays may be transposed views of ``(days + 1, n_patients)`` buffers
-    (the engine writes one day at a time); use ``np.ascontiguousarray`` if you need C order.
-    """
-
-    condition: Condition
-    plan: Plan
-    cohort: object
-    seed: int
-    day: np.ndarray
-    rom: np.ndarray
-    pain: np.ndarray
-    strength: np.ndarray
-    function: np.ndarray
-    exercise_dose: np.ndarray
-    setback_events: np.ndarray
-    flare_events: np.ndarray
-    final_state: model.State = field(repr=False, default=None)
-    setback_count: np.ndarray | None = field(repr=False, default=None)
-    flare_count: np.ndarray | None = field(repr=False, default=None)
-    daily: _engine.DailySummary | None = field(repr=False, default=None)
-    policy_log: object = field(repr=False, default=None)
-    """For an adaptive plan, a :class:`ptsim.engine.adaptive.PolicyLog` (per-patient discharge days and the
-    sessions given); None for a fixed plan."""
-
-    @property
-    def n_patients(self) -> int:
-        return self.rom.shape[0]
-
-    @property
-    def discharge_day(self) -> int:
-        return self.plan.discharge_day
-
-    @property
-    def setbacks(self) -> np.ndarray:
-        """Setbacks of each patient in the simulated period, (n_patients,) int."""
-        if self.setback_count is not None:
-            return self.setback_count
-        return self.setback_events.sum(axis=1)
-
-    @property
-    def flares(self) -> np.ndarray:
-        """Exercise flares of each patient in the simulated period, (n_patients,) int."""
-        if self.flare_count is not None:
-            return self.flare_count
-        return self.flare_events.sum(axis=1)
-
-    @property
-    def days(self) -> int:
-        """Days simulated after the first session (the last day of the period)."""
-        return int(self.daily.day[-1]) if self.daily is not None else int(self.day[-1])
-
-    def columns(self, days) -> list[int]:
-        """Column indices of ``days`` in the per-patient arrays (ValueError if not recorded)."""
-        where = {int(d): j for j, d in enumerate(self.day)}
-        missing = [d for d in days if int(d) not in where]
-        if missing:
-            raise ValueError(
-                f"day(s) {missing} were not recorded; recorded days: {[int(d) for d in self.day]}"
-            )
-        return [where[int(d)] for d in days]
-
-    def daily_summary(self) -> _engine.DailySummary:
-        """Every simulated day's cohort mean and SD of each outcome, and events per day.
-
-        Kept during the run when only some days were recorded (``record_days``); computed from
-        the trajectories otherwise.
-        """
-        if self.daily is not None:
-            return self.daily
-        values = {k: getattr(self, k) for k in OUTCOMES}
-        return _engine.DailySummary.from_arrays(
-            self.day, self.n_patients, values, self.setback_events, self.flare_events
-        )
-
-    def outcome(self, name: str) -> np.ndarray:
-        """An outcome array by name (``rom``, ``pain``, ``strength`` or ``function``)."""
-        if name not in OUTCOMES:
-            raise ValueError(f"unknown outcome {name!r}; accepted: {', '.join(OUTCOMES)}")
-        return getattr(self, name)
-
-    def to_frame(self):
-        """Tidy DataFrame: one row per patient-day, units in the column names."""
-        import pandas as pd
-
-        n, t = self.rom.shape
-        return pd.DataFrame(
-            {
-                "plan": self.plan.name,
-                "patient_id": np.repeat(self.cohort["patient_id"].to_numpy(), t),
-                "day": np.tile(self.day, n),
-                "rom_deg": self.rom.ravel(),
-                "pain_nprs": self.pain.ravel(),
-                "strength_pct_normal": self.strength.ravel(),
-                "function_0_100": self.function.ravel(),
-                "exercise_dose_min": self.exercise_dose.ravel(),
-                "setback": self.setback_events.ravel(),
-                "flare": self.flare_events.ravel(),
-            }
-        )
-
-    def __repr__(self) -> str:
-        return (
-            f"Result({self.condition.name}, plan={self.plan.name!r}, n_patients={self.n_patients}, "
-            f"days={self.days}, seed={self.seed})"
-        )
-
-
-def _check_days(days) -> int:
-    return check_count(days, "days", 0)
-
-
-DEFAULT_PATIENTS = 200
-
-
-def _cohort_for(cond: Condition, n_patients, seed, cohort):
-    if cohort is None:
-        n = DEFAULT_PATIENTS if n_patients is None else n_patients
-        return sample_cohort(cond, check_count(n, "n_patients"), seed)
-    df = validate_cohort(cohort, cond, "cohort")
-    if n_patients is not None and n_patients != len(df):
-        raise ValueError(
-            f"n_patients={n_patients!r} disagrees with the cohort's {len(df)} rows; "
-            "leave n_patients out when you give a cohort"
-        )
-    return df
-
-
-def run_session(state, pts, p, session: Session, on_component=None):
-    """Run a session's components in order for all patients.
-
-    Returns the state after the session, the effective exercise minutes and whether any
-    exercise flared. ``on_component(component, state_before, state_after)`` is called after each
-    component (used to trace a session).
-    """
-    dose = np.zeros(pts.n)
-    flared = np.zeros(pts.n, dtype=bool)
-    for comp in session.components:
-        before = state
-        if comp.kind == "exercise":
-            state, d, f = model.exercise(state, pts, p, comp.minutes, comp.intensity)
-            dose += d
-            flared |= f
-        elif comp.kind == "education":
-            state = model.education(state, p, comp.minutes)
-        elif comp.kind == "rest":
-            state = model.pass_minutes(state, comp.minutes, p)
-        elif comp.kind == "manual_therapy":
-            raise ValueError("run_session needs a resolved plan (Plan.resolve(condition))")
-        else:
-            grade = 1 if comp.intensity is None else int(comp.intensity)
-            state = model.technique(state, pts, p, comp.kind, comp.minutes, grade)
-        if on_component is not None:
-            on_component(comp, before, state)
-    return state, dose, flared
-
-
-def _schedule(plan: Plan, days: int):
-    """Per-day clinic flags and home-session frequencies for a plan."""
-    d = np.arange(days + 1)
-    in_care = d < plan.discharge_day
-    clinic = in_care & np.isin(d % 7, plan.visit_weekdays)
-    freq = np.zeros(days + 1)
-    if plan.home is not None:
-        free_days = 7 - plan.sessions_per_week
-        if free_days > 0:
-            freq[in_care & ~clinic] = plan.home.days_per_week / free_days
-        freq[~in_care] = (
-            plan.home.after_discharge_days_per_week / 7 * plan.home.after_discharge_adherence_factor
-        )
-    return clinic, freq
-
-
-def _check_record_days(record_days, days: int):
-    """``None`` (every day) or a sorted list of distinct whole days in ``[0, days]``."""
-    if record_days is None:
-        return None
-    if isinstance(record_days, str) or not hasattr(record_days, "__iter__"):
-        raise ValueError(f"record_days must be a list of days in [0, {days}] or None, got {record_days!r}")
-    out = []
-    for d in record_days:
-        if isinstance(d, bool) or not isinstance(d, int | np.integer) or not 0 <= d <= days:
-            raise ValueError(f"record_days must hold whole days in [0, {days}], got {d!r}")
-        out.append(int(d))
-    if not out:
-        raise ValueError("record_days is empty; give at least one day, or None for every day")
-    return sorted(set(out))
-
-
-def _check_chunk_size(chunk_size):
-    return None if chunk_size is None else check_count(chunk_size, "chunk_size")
-
-
-DEFAULT_CHUNK_SIZE = 20_000
-"""Patients simulated at a time when only some days are recorded (``record_days``)."""
+__all__ = [  # names other modules import from here (moved to result, setup and vectorised)
+    "DEFAULT_CHUNK_SIZE",
+    "DEFAULT_PATIENTS",
+    "OUTCOMES",
+    "DailySummary",
+    "Result",
+    "merge_summaries",
+    "run_session",
+]
 
 
 def simulate(
@@ -268,7 +53,7 @@ def simulate(
     cohort=None,
     record_days=None,
     chunk_size: int | None = None,
-    engine: str = "numpy",
+    engine: str = "auto",
 ) -> Result:
     """Simulate one plan for a cohort.
 
@@ -295,12 +80,11 @@ def simulate(
         With ``record_days``, simulate this many patients at a time (default
         ``DEFAULT_CHUNK_SIZE``) to bound the working memory. The numbers do not depend on it
         (random numbers are keyed by patient and day), see ``docs/performance.md``.
-    engine : {"numpy", "numba", "auto"}
-        ``"numba"`` runs the optional compiled kernel (``pip install numba``): 1.5-8x faster, the
-        same numbers to ~1e-15 relative (see ``docs/performance.md``); it refuses a condition whose
-        parameters are per-patient arrays (``ptsim.analysis.sensitivity`` batches). ``"auto"``: numba when it
-        is installed and runs the case, numpy otherwise (for interactive apps). Adaptive plans
-        (``ptsim.engine.adaptive.simulate_policy``) always run on the numpy engine.
+    engine : {"auto", "numba", "numpy"}
+        ``"numba"`` runs the compiled kernel (about 10x faster; the same numbers to ~1e-15 relative,
+        see ``docs/performance.md``); ``"numpy"`` the vectorised engine. ``"auto"`` (default) runs
+        numba when it is installed, numpy otherwise, and says why in ``Result.engine_note``.
+        ``Result.engine`` names the engine that ran.
 
     Returns
     -------
@@ -308,13 +92,13 @@ def simulate(
     """
     cond = load_condition(condition)
     plan = get_plan(plan).resolve(cond)
-    days = _check_days(days)
+    days = check_days(days)
     seed = check_count(seed, "seed", 0)
-    record_days = _check_record_days(record_days, days)
-    chunk_size = _check_chunk_size(chunk_size)
-    runner = _runner(engine, cond)
-    df = _cohort_for(cond, n_patients, seed, cohort)
-    return _run_plans(cond, {plan.name: plan}, df, days, seed, record_days, chunk_size, runner)[plan.name]
+    record_days = check_record_days(record_days, days)
+    chunk_size = check_chunk_size(chunk_size)
+    choice = choose_engine(engine)
+    df = cohort_for(cond, n_patients, seed, cohort)
+    return _run_plans(cond, {plan.name: plan}, df, days, seed, record_days, chunk_size, choice)[plan.name]
 
 
 def _chunks(n: int, record_days, chunk_size):
@@ -328,48 +112,118 @@ def _chunks(n: int, record_days, chunk_size):
 ENGINES = ("numpy", "numba", "auto")
 
 
-def _runner(engine: str, cond: Condition | None = None):
-    """The function that runs one plan for one chunk of patients: ``_run`` or the numba kernel.
+@dataclass(frozen=True)
+class EngineChoice:
+    """The engine a run uses: ``name`` ("numba" or "numpy") and, when ``engine="auto"`` could not
+    take the compiled engine, ``note`` saying why (copied to ``Result.engine_note``)."""
 
-    ``"auto"`` takes the numba kernel when numba is installed and the kernel runs ``cond`` (one value
-    per model parameter), the numpy engine otherwise; ``"numba"`` refuses what the kernel cannot run.
+    name: str
+    note: str | None = None
+
+    def runner(self):
+        """The function that runs one plan for one chunk of patients (``vectorised.run`` contract)."""
+        if self.name == "numba":
+            from ptsim.engine import compiled
+
+            return compiled.run
+        return vectorised.run
+
+
+def choose_engine(engine: str, policy=None) -> EngineChoice:
+    """The engine for ``engine`` ("auto", "numba" or "numpy") and a fixed plan or a ``policy``.
+
+    ``"auto"`` takes the compiled engine when numba is installed and the case is a fixed plan; an
+    adaptive plan, or a missing numba, runs on the numpy engine with a note. ``"numba"`` refuses
+    both with a ValueError that names the alternative.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
     if engine == "numpy":
-        return _run
-    if engine in ("numba", "auto"):
-        from ptsim.engine import compiled as _numba
+        return EngineChoice("numpy")
+    if policy is not None:
+        if engine == "numba":
+            raise ValueError(
+                f"engine='numba' cannot run an adaptive plan: {POLICY_NOTE}; use 'numpy' or 'auto'"
+            )
+        return EngineChoice("numpy", f"engine='auto' ran the numpy engine: {POLICY_NOTE}")
+    from ptsim.engine import compiled
 
-        if engine == "auto" and (
-            not _numba.AVAILABLE or (cond is not None and _numba.unsupported(cond) is not None)
-        ):
-            return _run
-        if not _numba.AVAILABLE:
-            raise ValueError("engine='numba' needs the numba package: pip install numba (or engine='numpy')")
-        if cond is not None and (why := _numba.unsupported(cond)) is not None:
-            raise ValueError(f"engine='numba' cannot run {why}: use engine='numpy' (or 'auto')")
-        return _numba.run
-    raise ValueError(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
+    if compiled.AVAILABLE:
+        return EngineChoice("numba")
+    if engine == "numba":
+        raise ValueError("engine='numba' needs the numba package: pip install numba (or engine='numpy')")
+    return EngineChoice(
+        "numpy", "engine='auto' ran the numpy engine: numba is not installed (pip install numba)"
+    )
 
 
-def _run_plans(cond, plans: dict, df, days, seed, record_days, chunk_size, runner=None) -> dict[str, Result]:
+Progress = Callable[[int, int, str], object]
+"""A progress callback: ``progress(done, total, plan_name)`` after each plan run (see :func:`compare`)."""
+
+
+def _labelled(res: Result, choice: EngineChoice) -> Result:
+    res.engine_note = choice.note
+    return res
+
+
+def _run_plans(
+    cond,
+    plans: dict,
+    df,
+    days,
+    seed,
+    record_days,
+    chunk_size,
+    choice: EngineChoice,
+    progress: Progress | None = None,
+) -> dict[str, Result]:
     """Run resolved plans on the same patients, chunk by chunk, sharing the random draws."""
-    runner = runner or _run
+    runner = choice.runner()
     chunks = _chunks(len(df), record_days, chunk_size)
+    total, done = len(chunks) * len(plans), 0
+
+    def run(name, plan, sub, draws):
+        nonlocal done
+        res = runner(cond, plan, sub, days, seed, record_days=record_days, draws=draws)
+        done += 1
+        if progress is not None:
+            progress(done, total, name)
+        return res
+
     if len(chunks) == 1:
-        draws = _engine.cohort_draws(seed, df["patient_id"].to_numpy(), days + 1)
-        return {
-            name: runner(cond, plan, df, days, seed, record_days=record_days, draws=draws)
-            for name, plan in plans.items()
-        }
+        draws = vectorised.cohort_draws(seed, df["patient_id"].to_numpy(), days + 1)
+        return {name: _labelled(run(name, plan, df, draws), choice) for name, plan in plans.items()}
     merged = {name: _Assembled(len(df)) for name in plans}
     for lo, hi in chunks:
         sub = df.iloc[lo:hi]
-        draws = _engine.cohort_draws(seed, sub["patient_id"].to_numpy(), days + 1)
+        draws = vectorised.cohort_draws(seed, sub["patient_id"].to_numpy(), days + 1)
         for name, plan in plans.items():
-            merged[name].add(
-                lo, hi, runner(cond, plan, sub, days, seed, record_days=record_days, draws=draws)
-            )
-    return {name: m.result(df) for name, m in merged.items()}
+            merged[name].add(lo, hi, run(name, plan, sub, draws))
+    return {name: _labelled(m.result(df), choice) for name, m in merged.items()}
+
+
+def run_cohort(
+    cond: Condition, plan: Plan, df, days: int, seed: int, policy=None, engine: str = "auto"
+) -> Result:
+    """One resolved plan (or an adaptive plan: ``policy``) for a validated cohort ``df``: the entry
+    point for analyses that build their own cohorts (trials, sensitivity batches, whose parameters
+    may be per-patient arrays). ``engine`` as for :func:`simulate`."""
+    choice = choose_engine(engine, policy)
+    if policy is not None:
+        from ptsim.engine.adaptive import run_policy
+
+        return _labelled(run_policy(cond, plan, df, days, seed, policy), choice)
+    return _labelled(choice.runner()(cond, plan, df, days, seed), choice)
+
+
+def _run(cond: Condition, plan: Plan, df, days: int, seed: int, policy=None, record_days=None, draws=None):
+    """The numpy engine, as this function was before ``vectorised.run`` (kept for callers on other
+    branches; new code calls :func:`run_cohort`)."""
+    if policy is not None:
+        from ptsim.engine.adaptive import run_policy
+
+        return run_policy(cond, plan, df, days, seed, policy)
+    return vectorised.run(cond, plan, df, days, seed, record_days=record_days, draws=draws)
 
 
 class _Assembled:
@@ -380,7 +234,10 @@ class _Assembled:
     COUNTS = ("setback_count", "flare_count")
 
     def __init__(self, n: int):
-        self.n, self.arrays, self.dailies, self.first = n, {}, [], None
+        self.n = n
+        self.arrays: dict[str, np.ndarray] = {}
+        self.dailies: list[DailySummary] = []
+        self.first: Result | None = None
 
     def add(self, lo: int, hi: int, res: Result) -> None:
         if self.first is None:
@@ -396,6 +253,9 @@ class _Assembled:
 
     def result(self, df) -> Result:
         first = self.first
+        if first is None:
+            raise ValueError("no chunk of patients was simulated")
+        arrays: dict[str, Any] = {k: self.arrays.get(k) for k in self.PER_PATIENT + self.COUNTS}
         return Result(
             condition=first.condition,
             plan=first.plan,
@@ -403,78 +263,10 @@ class _Assembled:
             seed=first.seed,
             day=first.day,
             final_state=None,
-            daily=_engine.merge_summaries(self.dailies) if self.dailies else None,
-            **{k: self.arrays.get(k) for k in self.PER_PATIENT + self.COUNTS},
+            daily=merge_summaries(self.dailies) if self.dailies else None,
+            engine=first.engine,
+            **arrays,
         )
-
-
-def _run(
-    cond: Condition, plan: Plan, df, days: int, seed: int, policy=None, record_days=None, draws=None
-) -> Result:
-    """The engine: one loop over days, vectorised over the patients of ``df``.
-
-    The day's dynamics are ``model``'s functions; ``_engine`` holds the precomputed one-day step,
-    the random draws (shared between the plans of a comparison) and the recorders.
-
-    With a ``policy`` (see :mod:`ptsim.engine.adaptive`) the policy's runner decides each day's sessions
-    and home exercise per patient, and each patient is discharged on their own day.
-    """
-    pts = to_patients(df, cond)
-    p, nh = cond.parameters, cond.natural_history
-    ids = df["patient_id"].to_numpy()
-    clinic, freq = _schedule(plan, days)
-    home = plan.home
-    n, t = pts.n, days + 1
-    rec = _engine.Trajectories(n, t) if record_days is None else _engine.Recorded(n, t, record_days)
-    draws = draws or _engine.cohort_draws(seed, ids, t)
-    step = _engine.DayStep(pts, p, nh)
-    base_hazard = nh["setback_hazard_per_day"]
-    no_dose, no_flare = step.zeros, _engine._zeros(n, bool)
-
-    runner = None
-    discharge = plan.discharge_day
-    if policy is not None:
-        from ptsim.engine.adaptive import _Runner
-
-        runner = _Runner(policy, cond, plan, pts, p, ids, seed, days)
-        discharge = runner.discharge  # per patient, updated in place by the policy
-    state = model.initial_state(pts)
-    for d in range(t):
-        hit = None
-        if d > 0:
-            state = step.advance(state)  # == model.advance_days(state, pts, p, nh, 1.0)
-            at_risk = d >= discharge  # a bool, or one per patient with a policy
-            if base_hazard > 0 and np.any(at_risk):
-                hazard = model.setback_hazard(state, pts, p, base_hazard)
-                hit = (draws["setback"].on(d) < -np.expm1(-hazard)) & at_risk
-                if hit.any():
-                    state = model.setback(state, pts, p, hit)
-        dose, flared = no_dose, no_flare
-        if runner is not None:
-            state, dose, flared = runner.day(d, state, bool(clinic[d]), freq[d])
-        elif clinic[d]:
-            state, dose, flared = run_session(state, pts, p, plan.session)
-        elif freq[d] > 0:
-            prob = model.home_probability(state, pts, p, freq[d])
-            does = draws["home_exercise"].on(d) < prob
-            if does.any():
-                minutes = np.where(does, home.minutes, 0.0)
-                state, dose, flared = model.exercise(state, pts, p, minutes, home.intensity)
-        if dose.any():
-            state = model.adapt(state, p, dose, flared)
-        # End of day: the minute-scale effects are gone.
-        state = step.end_of_day(state)  # == model.pass_minutes(state, math.inf, p)
-        rec.record(d, step.outputs(state), dose, flared, hit)
-
-    return Result(
-        condition=cond,
-        plan=plan,
-        cohort=df,
-        seed=seed,
-        final_state=state,
-        policy_log=None if runner is None else runner.log(),
-        **rec.arrays(),
-    )
 
 
 class Comparison(Mapping):
@@ -557,7 +349,7 @@ class Comparison(Mapping):
                             name,
                             d,
                             outcome,
-                            OUTCOMES[outcome],
+                            OUTCOMES[outcome].unit,
                             mean[j],
                             sd[j],
                             mean[j] - half[j],
@@ -590,7 +382,8 @@ def compare(
     cohort=None,
     record_days=None,
     chunk_size: int | None = None,
-    engine: str = "numpy",
+    engine: str = "auto",
+    progress: Progress | None = None,
 ) -> Comparison:
     """Simulate several plans on the same patients (common random numbers).
 
@@ -600,11 +393,26 @@ def compare(
     plans : mapping of name to Plan, or a list of plans / names; default all standard plans
     n_patients, days, seed, cohort, record_days, chunk_size, engine
         As for :func:`simulate`.
+    progress : callable, optional
+        Called as ``progress(done, total, plan_name)`` each time a plan has run: ``done`` runs of
+        ``total`` are finished, the last for ``plan_name``. ``total`` is the number of plans, times the
+        number of chunks of patients when the cohort runs in chunks (``record_days`` or
+        ``chunk_size``). Its return value is ignored; an exception it raises stops the comparison.
+        For a progress bar, e.g. ``tqdm``: ``progress=lambda done, total, name: bar.update(1)``.
 
     Returns
     -------
     Comparison
         A mapping of plan name to :class:`Result`, with ``summary()``.
+
+    Examples
+    --------
+    >>> import ptsim
+    >>> seen = []
+    >>> comp = ptsim.compare("knee_oa", ["usual_care", "combined"], n_patients=5, days=7,
+    ...                      progress=lambda done, total, name: seen.append((done, total, name)))
+    >>> seen
+    [(1, 2, 'usual_care'), (2, 2, 'combined')]
     """
     from ptsim.inputs.plans import standard_plans
 
@@ -619,20 +427,24 @@ def compare(
         raise ValueError("plans must be a dict of name -> Plan, or a list of plans or plan names")
     if not items:
         raise ValueError("plans is empty; give at least one plan")
-    days = _check_days(days)
+    days = check_days(days)
     seed = check_count(seed, "seed", 0)
-    record_days = _check_record_days(record_days, days)
-    chunk_size = _check_chunk_size(chunk_size)
-    runner = _runner(engine, cond)
-    df = _cohort_for(cond, n_patients, seed, cohort)
+    record_days = check_record_days(record_days, days)
+    chunk_size = check_chunk_size(chunk_size)
+    if progress is not None and not callable(progress):
+        raise ValueError(
+            f"progress must be a callable progress(done, total, plan_name) or None, got {progress!r}"
+        )
+    choice = choose_engine(engine)
+    df = cohort_for(cond, n_patients, seed, cohort)
     resolved = {name: plan.resolve(cond) for name, plan in items}
-    return Comparison(_run_plans(cond, resolved, df, days, seed, record_days, chunk_size, runner))
+    return Comparison(_run_plans(cond, resolved, df, days, seed, record_days, chunk_size, choice, progress))
 
 
 def trace_session(
     condition,
     session,
-    n_patients: int = 1,
+    n_patients: int | None = 1,
     seed: int = 0,
     minutes_after: float = 60.0,
     step_min: float = 1.0,
@@ -672,7 +484,7 @@ def trace_session(
         raise ValueError(f"minutes_after must be a finite number >= 0, got {minutes_after!r}")
     if not (step_min > 0 and math.isfinite(step_min)):
         raise ValueError(f"step_min must be a positive number of minutes, got {step_min!r}")
-    df = _cohort_for(cond, None if cohort is not None else n_patients, seed, cohort)
+    df = cohort_for(cond, None if cohort is not None else n_patients, seed, cohort)
     pts = to_patients(df, cond)
     p = cond.parameters
     comps = list(session.components)

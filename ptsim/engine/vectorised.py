@@ -1,4 +1,4 @@
-"""Helpers that make the daily loop of ``simulate._run`` fast without changing its numbers.
+"""The numpy engine: the day loop over a cohort, vectorised over patients (:func:`run`), and its helpers.
 
 Each helper is a rearrangement of functions in ``model.py`` and ``_random.py`` for the one case the
 engine runs over and over -- one whole day -- and ``tests/test_performance.py`` checks it against
@@ -21,14 +21,24 @@ Nothing here changes the model: ``model.py`` stays the readable definition.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
+from ptsim.core import equations as eq
 from ptsim.core import model
 from ptsim.core.streams import patient_keys, uniforms_from_keys
+from ptsim.engine.result import DailySummary, Result, merge_summaries
+from ptsim.engine.setup import schedule
+from ptsim.inputs.cohort import to_patients
+from ptsim.inputs.conditions import Condition
+from ptsim.inputs.plans import Plan, Session
 
-OUTPUTS = ("rom", "pain", "strength", "function")
+__all__ = ["DailySummary", "merge_summaries"]  # re-exported: they lived here before result.py
+from ptsim.core.vocabulary import OUTCOME_NAMES
+
+OUTPUTS = OUTCOME_NAMES  # the order step() returns them in
 
 
 def _zeros(shape, dtype=float) -> np.ndarray:
@@ -44,82 +54,43 @@ def _factor(x):
 
 
 class DayStep:
-    """One day of :func:`model.advance_days` with its constants computed once.
+    """One day of :func:`model.advance_days` with its factors computed once per run.
 
-    ``advance(s)`` equals ``model.advance_days(s, pts, p, natural_history, 1.0)`` (same operations in
-    the same order, so the same bits); ``end_of_day(s)`` equals ``model.pass_minutes(s, inf, p)``
-    for the finite, non-negative fast variables the model produces. Parameters may be per-patient
-    arrays (as :mod:`ptsim.analysis.sensitivity` runs batches of parameter sets as one cohort): the factors
-    are then arrays of one value per patient, computed by the same model functions.
+    ``advance(s)`` equals ``model.advance_days(s, pts, p, natural_history, 1.0)`` (the same
+    :func:`model.advance` with the same factors, so the same bits); ``end_of_day(s)`` equals
+    ``model.pass_minutes(s, inf, p)`` for the finite, non-negative fast variables the model produces.
+    Parameters may be per-patient arrays (as :mod:`ptsim.analysis.sensitivity` runs batches of
+    parameter sets as one cohort): the factors are then arrays of one value per patient.
     """
 
     def __init__(self, pts: model.Patients, p: dict, natural_history: dict):
         self.pts, self.p = pts, p
-        nh = natural_history
-        self.k_end, self.d_end = model.natural_targets(pts, nh)
+        f = model.day_factors(pts, p, natural_history, 1.0)
         # Scalars (float() of the 0-d arrays model.decay returns: the same numbers), or one factor
         # per patient when a parameter is a per-patient array (sensitivity batches).
-        self.f_pain = _factor(model.decay(1.0, nh["pain_tau_days"]))
-        self.f_rom = _factor(model.decay(1.0, nh["rom_tau_days"]))
-        self.sens_lag = tuple(
-            map(_factor, model.lagged_factors(nh["pain_tau_days"], p["sensitization_tau_days"], 1.0))
+        self.factors = model.DayFactors(
+            **{k: v if k.endswith("_end") or k.endswith("_deg") else _factor(v) for k, v in vars(f).items()}
         )
-        self.hyper_lag = tuple(
-            map(_factor, model.lagged_factors(p["fitness_tau_days"], p["hypertrophy_tau_days"], 1.0))
-        )
-        self.hyper_ratio = p["hypertrophy_ratio"]
-        self.f_fitness = _factor(model.decay(1.0, p["fitness_tau_days"]))
-        self.f_fatigue = _factor(model.decay(1.0, p["fatigue_tau_days"]))
-        self.f_motor = _factor(model.decay(1.0, p["motor_tau_days"]))
         self.zeros = _zeros(pts.n)
         self.zeros3 = _zeros(pts.deficit0_deg.shape)
-        self.weights = tuple(p[f"function_weight_{k}"] for k in ("pain", "rom", "strength"))
 
     def advance(self, s: model.State) -> model.State:
         """The state a day later, without treatment (see :func:`model.advance_days`)."""
-        k_end, d_end = self.k_end, self.d_end
-        setpoint_rel = s.setpoint - k_end
-        fl, drive = self.sens_lag
-        hfl, hdrive = self.hyper_lag
-        return model.State(
-            deficit_deg=d_end + (s.deficit_deg - d_end) * self.f_rom,
-            # (model.lagged multiplies by its ratio, 1.0 here: exact, so left out)
-            sensitization=k_end + ((s.sensitization - k_end) * fl + setpoint_rel * drive),
-            setpoint=k_end + setpoint_rel * self.f_pain,
-            fitness_pct=s.fitness_pct * self.f_fitness,
-            fatigue_frac=s.fatigue_frac * self.f_fatigue,
-            hypertrophy_pct=s.hypertrophy_pct * hfl + self.hyper_ratio * s.fitness_pct * hdrive,
-            motor=s.motor * self.f_motor,
-            window=self.zeros3,
-            relief=self.zeros,
-            eih=self.zeros,
-        )
+        return model.advance(s, self.factors, self.zeros3, self.zeros, self.zeros)
 
     def end_of_day(self, s: model.State) -> model.State:
         """The minute-scale effects are gone: window, relief and hypoalgesia are zero."""
-        return model.State(
-            deficit_deg=s.deficit_deg,
-            sensitization=s.sensitization,
-            setpoint=s.setpoint,
-            fitness_pct=s.fitness_pct,
-            fatigue_frac=s.fatigue_frac,
-            hypertrophy_pct=s.hypertrophy_pct,
-            motor=s.motor,
-            window=self.zeros3,
-            relief=self.zeros,
-            eih=self.zeros,
-        )
+        return replace(s, window=self.zeros3, relief=self.zeros, eih=self.zeros)
 
     def outputs(self, s: model.State):
         """``rom, pain, strength, function`` of an end-of-day state (window, relief, eih zero).
 
-        The same formulas as ``model.rom_deg`` etc. with the zero terms left out: pain is ``10 K``
-        and ROM has no window release.
+        The model's output equations with the fast variables at zero (``released = 0``).
         """
         pts, p = self.pts, self.p
-        pain = 10.0 * s.sensitization
-        durable = pts.rom_normal_deg - s.deficit_deg.sum(axis=0)
-        rom = durable * (1.0 - p["guarding_frac_at_max_pain"] * pain / 10.0)
+        pain = eq.pain_nprs(s.sensitization, 0.0, 0.0)
+        durable = eq.durable_rom_deg(pts.rom_normal_deg, s.deficit_deg.sum(axis=0))
+        rom = eq.rom_deg(durable, pain, 0.0, p["guarding_frac_at_max_pain"])
         strength = model.strength_pct(s, pts)
         function = model.function_score(pain, rom, strength, pts.rom_normal_deg, p)
         return rom, pain, strength, function
@@ -138,7 +109,7 @@ class DailyDraws:
     def __init__(self, seed: int, stream: str, ids, n_days: int):
         self.keys = patient_keys(seed, stream, ids)
         self.n_days = n_days
-        self._table = None
+        self._table: np.ndarray | None = None
 
     def on(self, day: int) -> np.ndarray:
         if self.keys.shape[0] * self.n_days <= self.TABLE_LIMIT:
@@ -174,8 +145,8 @@ class Trajectories:
         if hit is not None:
             self.setbacks[d] = hit
 
-    def arrays(self) -> dict:
-        out = {k: v.T for k, v in self.values.items()}
+    def arrays(self) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {k: v.T for k, v in self.values.items()}
         out.update(
             day=self.day,
             exercise_dose=self.dose.T,
@@ -183,87 +154,6 @@ class Trajectories:
             flare_events=self.flares.T,
         )
         return out
-
-
-@dataclass
-class DailySummary:
-    """Cohort summaries for every simulated day, without keeping each patient's trajectory.
-
-    Attributes
-    ----------
-    day : (days + 1,) int array
-    n : int
-        Patients summarised.
-    mean, sd : dict of outcome name -> (days + 1,) float array
-        Mean and standard deviation (ddof=1; NaN for one patient) across patients, in the outcome's
-        unit (see ``ptsim.engine.simulate.OUTCOMES``).
-    setbacks, flares : (days + 1,) int arrays
-        Patients with a setback / an exercise flare on each day.
-    """
-
-    day: np.ndarray
-    n: int
-    mean: dict
-    sd: dict
-    setbacks: np.ndarray
-    flares: np.ndarray
-
-    @classmethod
-    def from_arrays(cls, day, n, values: dict, setback_events, flare_events) -> DailySummary:
-        """From ``(n, days + 1)`` arrays of a full run."""
-        ddof_sd = {
-            k: v.std(axis=0, ddof=1) if n > 1 else np.full(v.shape[1], math.nan) for k, v in values.items()
-        }
-        return cls(
-            day=np.asarray(day),
-            n=n,
-            mean={k: v.mean(axis=0) for k, v in values.items()},
-            sd=ddof_sd,
-            setbacks=setback_events.sum(axis=0),
-            flares=flare_events.sum(axis=0),
-        )
-
-    def to_frame(self):
-        """Tidy DataFrame: one row per day and outcome (``day, outcome, unit, mean, sd, n``)."""
-        import pandas as pd
-
-        from ptsim.engine.simulate import OUTCOMES
-
-        frames = [
-            pd.DataFrame(
-                {
-                    "day": self.day,
-                    "outcome": k,
-                    "unit": OUTCOMES[k],
-                    "mean": self.mean[k],
-                    "sd": self.sd[k],
-                    "n": self.n,
-                }
-            )
-            for k in self.mean
-        ]
-        return pd.concat(frames, ignore_index=True)
-
-
-def merge_summaries(parts: list[DailySummary]) -> DailySummary:
-    """Pool the daily summaries of disjoint groups of patients (exact; Chan et al. 1979)."""
-    if len(parts) == 1:
-        return parts[0]
-    n = sum(s.n for s in parts)
-    mean, sd = {}, {}
-    for k in parts[0].mean:
-        mu = sum(s.n * s.mean[k] for s in parts) / n
-        m2 = sum((s.n - 1) * np.nan_to_num(s.sd[k]) ** 2 + s.n * (s.mean[k] - mu) ** 2 for s in parts)
-        mean[k] = mu
-        sd[k] = np.sqrt(m2 / (n - 1))
-    return DailySummary(
-        day=parts[0].day,
-        n=n,
-        mean=mean,
-        sd=sd,
-        setbacks=sum(s.setbacks for s in parts),
-        flares=sum(s.flares for s in parts),
-    )
 
 
 class Recorded:
@@ -314,8 +204,8 @@ class Recorded:
             if hit is not None:
                 self.setbacks[j] = hit
 
-    def arrays(self) -> dict:
-        out = {k: v.T for k, v in self.values.items()}
+    def arrays(self) -> dict[str, Any]:  # Result's fields: arrays and the DailySummary
+        out: dict[str, Any] = {k: v.T for k, v in self.values.items()}
         out.update(
             day=self.day,
             exercise_dose=self.dose.T,
@@ -333,3 +223,106 @@ class Recorded:
             ),
         )
         return out
+
+
+def run_session(state, pts, p, session: Session, on_component=None):
+    """Run a session's components in order for all patients.
+
+    Returns the state after the session, the effective exercise minutes and whether any
+    exercise flared. ``on_component(component, state_before, state_after)`` is called after each
+    component (used to trace a session).
+    """
+    dose = np.zeros(pts.n)
+    flared = np.zeros(pts.n, dtype=bool)
+    for comp in session.components:
+        before = state
+        if comp.kind == "exercise":
+            assert comp.intensity is not None  # Component sets an exercise's effort (default 0.7)
+            state, d, f = model.exercise(state, pts, p, comp.minutes, comp.intensity)
+            dose += d
+            flared |= f
+        elif comp.kind == "education":
+            state = model.education(state, p, comp.minutes)
+        elif comp.kind == "rest":
+            state = model.pass_minutes(state, comp.minutes, p)
+        elif comp.kind == "manual_therapy":
+            raise ValueError("run_session needs a resolved plan (Plan.resolve(condition))")
+        else:
+            grade = 1 if comp.intensity is None else int(comp.intensity)
+            state = model.technique(state, pts, p, comp.kind, comp.minutes, grade)
+        if on_component is not None:
+            on_component(comp, before, state)
+    return state, dose, flared
+
+
+def run(
+    cond: Condition,
+    plan: Plan,
+    df,
+    days: int,
+    seed: int,
+    record_days=None,
+    draws=None,
+    make_policy_runner=None,
+) -> Result:
+    """The numpy engine: one loop over days, vectorised over the patients of ``df``.
+
+    The day's dynamics are ``model``'s functions (which apply :mod:`ptsim.core.equations` to arrays);
+    this module holds the precomputed one-day step, the random draws (shared between the plans of a
+    comparison) and the recorders.
+
+    ``make_policy_runner(pts)``, given by :mod:`ptsim.engine.adaptive`, returns the object that decides
+    each day's sessions and home exercise per patient for an adaptive plan (its ``discharge`` array
+    holds each patient's discharge day, updated in place); None for a fixed plan.
+    """
+    pts = to_patients(df, cond)
+    p, nh = cond.parameters, cond.natural_history
+    ids = df["patient_id"].to_numpy()
+    clinic, freq = schedule(plan, days)
+    home = plan.home
+    n, t = pts.n, days + 1
+    rec = Trajectories(n, t) if record_days is None else Recorded(n, t, record_days)
+    draws = draws or cohort_draws(seed, ids, t)
+    step = DayStep(pts, p, nh)
+    base_hazard = nh["setback_hazard_per_day"]
+    no_dose, no_flare = step.zeros, _zeros(n, bool)
+
+    runner = None if make_policy_runner is None else make_policy_runner(pts)
+    discharge: int | np.ndarray = plan.discharge_day if runner is None else runner.discharge  # per patient
+    state = model.initial_state(pts)
+    for d in range(t):
+        hit = None
+        if d > 0:
+            state = step.advance(state)  # == model.advance_days(state, pts, p, nh, 1.0)
+            at_risk = d >= discharge  # a bool, or one per patient with a policy
+            if np.any(base_hazard > 0) and np.any(at_risk):
+                prob = model.setback_probability(state, pts, p, base_hazard)
+                hit = (draws["setback"].on(d) < prob) & at_risk
+                if hit.any():
+                    state = model.setback(state, pts, p, hit)
+        dose, flared = no_dose, no_flare
+        if runner is not None:
+            state, dose, flared = runner.day(d, state, bool(clinic[d]), freq[d])
+        elif clinic[d]:
+            state, dose, flared = run_session(state, pts, p, plan.session)
+        elif home is not None and freq[d] > 0:
+            prob = model.home_probability(state, pts, p, freq[d])
+            does = draws["home_exercise"].on(d) < prob
+            if does.any():
+                minutes = np.where(does, home.minutes, 0.0)
+                state, dose, flared = model.exercise(state, pts, p, minutes, home.intensity)
+        if dose.any():
+            state = model.adapt(state, p, dose, flared)
+        # End of day: the minute-scale effects are gone.
+        state = step.end_of_day(state)  # == model.pass_minutes(state, math.inf, p)
+        rec.record(d, step.outputs(state), dose, flared, hit)
+
+    return Result(
+        condition=cond,
+        plan=plan,
+        cohort=df,
+        seed=seed,
+        final_state=state,
+        policy_log=None if runner is None else runner.log(),
+        **rec.arrays(),
+    )

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ptsim.core.model import Patients
 from ptsim.core.streams import uniforms
 from ptsim.inputs.conditions import BASELINE_KEYS, Condition, load_condition
+
+if TYPE_CHECKING:  # pandas is imported where it is used, to keep `import ptsim` light
+    import pandas as pd
 
 COLUMNS = {
     "patient_id": "identifier (integer >= 0); it keys the patient's random numbers",
@@ -164,7 +168,7 @@ def validate_cohort(df, condition: Condition, source: str = "cohort"):
     return out.reset_index(drop=True)
 
 
-def read_cohort(path: str | Path, condition) -> pd.DataFrame:  # noqa: F821
+def read_cohort(path: str | Path, condition) -> pd.DataFrame:
     """Read a cohort CSV (columns of ``COLUMNS``) and validate it against a condition."""
     import pandas as pd
 

@@ -255,7 +255,8 @@ class _Reader:
     """Reads a parsed TOML document, naming the file and key in every error."""
 
     def __init__(self, doc: dict, filename: str):
-        self.doc, self.filename, self.sources = doc, filename, {}
+        self.doc, self.filename = doc, filename
+        self.sources: dict[str, str] = {}
 
     def fail(self, key, expected, got=None):
         tail = "" if got is None else f", got {got!r}"

@@ -79,7 +79,7 @@ class Component:
 
     def __str__(self) -> str:
         tail = ""
-        if self.kind in GRADED and self.kind != "massage":
+        if self.kind in GRADED and self.kind != "massage" and self.intensity is not None:
             tail = f" grade {'I II III IV'.split()[int(self.intensity) - 1]}"
         elif self.kind == "exercise":
             tail = f" at {self.intensity:.0%} effort"

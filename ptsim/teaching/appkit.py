@@ -214,7 +214,7 @@ class App(widgets.HBox):
         self.numbers = None
         self.caption = ""
         self.alt = ""
-        self.error = None
+        self.error: str | None = None
         self.image = widgets.Image(format="png", layout=widgets.Layout(width="100%", height="auto"))
         self.alt_text = widgets.HTML(value="")
         self.table = widgets.HTML()

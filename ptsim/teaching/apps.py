@@ -11,6 +11,7 @@ import numpy as np
 
 from ptsim.core import model
 from ptsim.core.parameters import PARAMETERS, TISSUES
+from ptsim.core.vocabulary import OUTCOMES
 from ptsim.inputs.conditions import load_condition
 from ptsim.teaching import lessons
 from ptsim.teaching import plotting as plots
@@ -681,7 +682,7 @@ TRIAL_SPECS = {
     "outcome": {
         "kind": "dropdown",
         "label": "Primary outcome (day 42)",
-        "options": [("pain (NPRS)", "pain"), ("ROM (deg)", "rom"), ("function (0-100)", "function")],
+        "options": [(OUTCOMES[k].label, k) for k in ("pain", "rom", "function")],
         "default": "pain",
     },
 }

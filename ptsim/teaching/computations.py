@@ -15,7 +15,7 @@ from ptsim.core.parameters import TECHNIQUES, TISSUES
 from ptsim.engine.simulate import compare, simulate, trace_session
 from ptsim.inputs.cohort import sample_cohort, to_patients
 from ptsim.inputs.conditions import load_condition
-from ptsim.inputs.plans import Component, Plan, Session, standard_plans
+from ptsim.inputs.plans import PLAN_NAMES, Component, Plan, Session, standard_plans
 from ptsim.teaching import lessons
 
 DEFAULT_CONDITION = "knee_oa"
@@ -109,7 +109,9 @@ def technique_table(
         cohort=cohort,
         engine=ENGINE,
     )
-    durable = (week["none"].final_state.deficit_deg - week[technique].final_state.deficit_deg).mean(axis=1)
+    untreated, treated = week["none"].final_state, week[technique].final_state
+    assert untreated is not None and treated is not None  # full trajectories keep the final state
+    durable = (untreated.deficit_deg - treated.deficit_deg).mean(axis=1)
     trace = trace_session(
         cond, Session((comp,), float(minutes)), n_patients=None, cohort=cohort, minutes_after=60
     )
@@ -387,5 +389,5 @@ def evidence_table(
 # Lesson 9: virtual trials
 
 
-TRIAL_PLANS = ("usual_care", "massage_only", "manual_only", "exercise_only", "combined", "combined_reversed")
+TRIAL_PLANS = PLAN_NAMES
 TRIAL_N_TRIALS = 100

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ptsim.core import model
+from ptsim.core.vocabulary import OUTCOMES
 from ptsim.engine.simulate import compare, simulate, trace_session
 from ptsim.inputs.cohort import sample_cohort, to_patients
 from ptsim.inputs.conditions import load_condition
@@ -193,12 +194,10 @@ def key_day_table(comp, days, outcomes=("pain", "rom", "strength", "function"), 
     """
     import pandas as pd
 
-    from ptsim.engine.simulate import OUTCOMES
-
     rows, index = [], []
     for outcome in outcomes:
         for d in days:
-            index.append((f"{outcome} ({OUTCOMES[outcome]})", int(d)))
+            index.append((f"{outcome} ({OUTCOMES[outcome].unit})", int(d)))
             rows.append([round(float(comp[p].outcome(outcome)[:, d].mean()), decimals) for p in comp])
     idx = pd.MultiIndex.from_tuples(index, names=["outcome", "day"])
     return pd.DataFrame(rows, index=idx, columns=list(comp))

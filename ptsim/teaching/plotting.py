@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ptsim.engine.simulate import OUTCOMES
+from ptsim.core.vocabulary import OUTCOMES
 
 OKABE_ITO = {
     "black": "#000000",
@@ -44,12 +44,8 @@ PLAN_LINESTYLES = {
 """Line style of each standard plan, so that plans differ in more than colour (and in grey print)."""
 EXTRA_COLORS = (OKABE_ITO["sky_blue"], OKABE_ITO["black"], OKABE_ITO["yellow"], "#8C564B")
 
-OUTCOME_LABELS = {
-    "rom": "ROM (deg)",
-    "pain": "Pain (NPRS 0-10)",
-    "strength": "Strength (% of normal)",
-    "function": "Function (0-100)",
-}
+OUTCOME_LABELS = {k: v.label for k, v in OUTCOMES.items()}
+"""Axis label of each outcome, with its unit (the vocabulary's labels)."""
 
 OUTCOME_LIMITS = {"pain": (0.0, 10.0), "strength": (0.0, 130.0), "function": (0.0, 100.0)}
 """Fixed y-axis of each outcome (ROM's is the condition's: 0 to its normal range), so that a change of
@@ -725,12 +721,12 @@ def plot_trials(trials, truth, reference, arm, outcome="pain", lower_is_better=N
     -------
     matplotlib.figure.Figure
     """
-    if outcome not in OUTCOME_LABELS:
-        raise ValueError(f"unknown outcome {outcome!r}; accepted: {', '.join(OUTCOME_LABELS)}")
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}; accepted: {', '.join(OUTCOMES)}")
     if len(trials) == 0:
         raise ValueError("trials is empty: nothing to plot")
     if lower_is_better is None:
-        lower_is_better = outcome == "pain"
+        lower_is_better = OUTCOMES[outcome].lower_is_better
     est = trials["estimate"].to_numpy(float)
     favours_arm = est < 0 if lower_is_better else est > 0
     colors = np.where(favours_arm, plan_color(arm, 0), plan_color(reference, 1))

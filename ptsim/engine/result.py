@@ -1,0 +1,240 @@
+"""What a run of the engine returns: per-patient trajectories (:class:`Result`) and daily cohort
+summaries (:class:`DailySummary`). Every engine builds these; nothing here runs the model."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ptsim.core import model
+from ptsim.core.vocabulary import OUTCOMES
+from ptsim.inputs.conditions import Condition
+from ptsim.inputs.plans import Plan
+
+if TYPE_CHECKING:  # pandas is imported where it is used, to keep `import ptsim` light
+    import pandas as pd
+
+
+@dataclass
+class DailySummary:
+    """Cohort summaries for every simulated day, without keeping each patient's trajectory.
+
+    Attributes
+    ----------
+    day : (days + 1,) int array
+    n : int
+        Patients summarised.
+    mean, sd : dict of outcome name -> (days + 1,) float array
+        Mean and standard deviation (ddof=1; NaN for one patient) across patients, in the outcome's
+        unit (see ``ptsim.core.vocabulary.OUTCOMES``).
+    setbacks, flares : (days + 1,) int arrays
+        Patients with a setback / an exercise flare on each day.
+    """
+
+    day: np.ndarray
+    n: int
+    mean: dict
+    sd: dict
+    setbacks: np.ndarray
+    flares: np.ndarray
+
+    @classmethod
+    def from_arrays(cls, day, n, values: dict, setback_events, flare_events) -> DailySummary:
+        """From ``(n, days + 1)`` arrays of a full run."""
+        ddof_sd = {
+            k: v.std(axis=0, ddof=1) if n > 1 else np.full(v.shape[1], math.nan) for k, v in values.items()
+        }
+        return cls(
+            day=np.asarray(day),
+            n=n,
+            mean={k: v.mean(axis=0) for k, v in values.items()},
+            sd=ddof_sd,
+            setbacks=setback_events.sum(axis=0),
+            flares=flare_events.sum(axis=0),
+        )
+
+    def to_frame(self):
+        """Tidy DataFrame: one row per day and outcome (``day, outcome, unit, mean, sd, n``)."""
+        import pandas as pd
+
+        frames = [
+            pd.DataFrame(
+                {
+                    "day": self.day,
+                    "outcome": k,
+                    "unit": OUTCOMES[k].unit,
+                    "mean": self.mean[k],
+                    "sd": self.sd[k],
+                    "n": self.n,
+                }
+            )
+            for k in self.mean
+        ]
+        return pd.concat(frames, ignore_index=True)
+
+
+def merge_summaries(parts: list[DailySummary]) -> DailySummary:
+    """Pool the daily summaries of disjoint groups of patients (exact; Chan et al. 1979)."""
+    if len(parts) == 1:
+        return parts[0]
+    n = sum(s.n for s in parts)
+    mean, sd = {}, {}
+    for k in parts[0].mean:
+        mu = sum(s.n * s.mean[k] for s in parts) / n
+        m2 = sum((s.n - 1) * np.nan_to_num(s.sd[k]) ** 2 + s.n * (s.mean[k] - mu) ** 2 for s in parts)
+        mean[k] = mu
+        sd[k] = np.sqrt(m2 / (n - 1))
+    return DailySummary(
+        day=parts[0].day,
+        n=n,
+        mean=mean,
+        sd=sd,
+        setbacks=np.sum([s.setbacks for s in parts], axis=0),
+        flares=np.sum([s.flares for s in parts], axis=0),
+    )
+
+
+@dataclass
+class Result:
+    """The outcome of one plan for a cohort: true end-of-day values (no measurement error).
+
+    Attributes
+    ----------
+    condition : Condition
+    plan : Plan
+        The plan as simulated (manual therapy resolved to the condition's techniques).
+    cohort : pandas.DataFrame
+        The patients, one row each.
+    seed : int
+    day : (days + 1,) int array
+        Day 0 is the first session.
+    rom, pain, strength, function : (n_patients, days + 1) float arrays
+        ROM (degrees), pain (NPRS 0-10), strength (% of normal), function (0-100).
+    exercise_dose : (n_patients, days + 1) float array
+        Effective exercise minutes done each day (after pain gating and responsiveness).
+    setback_events : (n_patients, days + 1) bool array
+        Days with a setback.
+    flare_events : (n_patients, days + 1) bool array
+        Days on which exercise pain exceeded the flare threshold.
+    setback_count, flare_count : (n_patients,) int arrays, optional
+        Events over the whole period; set when only some days were recorded (``record_days``).
+    final_state : State
+        The model state at the end of the last day (None when the cohort ran in chunks).
+    daily : DailySummary, optional
+        Every day's cohort mean and SD; set when only some days were recorded (``record_days``),
+        otherwise computed from the trajectories by :meth:`daily_summary`.
+
+    Notes
+    -----
+    With ``record_days`` (see :func:`simulate`), ``day`` lists the recorded days and the
+    per-patient arrays have one column per recorded day: ``(n_patients, len(record_days))``.
+    The ``(n_patients, days + 1)`` arrays may be transposed views of ``(days + 1, n_patients)`` buffers
+    (the engine writes one day at a time); use ``np.ascontiguousarray`` if you need C order.
+    """
+
+    condition: Condition
+    plan: Plan
+    cohort: pd.DataFrame
+    seed: int
+    day: np.ndarray
+    rom: np.ndarray
+    pain: np.ndarray
+    strength: np.ndarray
+    function: np.ndarray
+    exercise_dose: np.ndarray
+    setback_events: np.ndarray
+    flare_events: np.ndarray
+    final_state: model.State | None = field(repr=False, default=None)
+    setback_count: np.ndarray | None = field(repr=False, default=None)
+    flare_count: np.ndarray | None = field(repr=False, default=None)
+    daily: DailySummary | None = field(repr=False, default=None)
+    policy_log: object = field(repr=False, default=None)
+    """For an adaptive plan, a :class:`ptsim.engine.adaptive.PolicyLog` (per-patient discharge days and the
+    sessions given); None for a fixed plan."""
+    engine: str = "numpy"
+    """The engine that ran: ``"numba"`` (compiled), ``"numpy"`` (vectorised) or ``"python"`` (the
+    compiled kernel run uncompiled)."""
+    engine_note: str | None = None
+    """Why ``engine="auto"`` ran the numpy engine (numba missing, an adaptive plan); None otherwise."""
+
+    @property
+    def n_patients(self) -> int:
+        return self.rom.shape[0]
+
+    @property
+    def discharge_day(self) -> int:
+        return self.plan.discharge_day
+
+    @property
+    def setbacks(self) -> np.ndarray:
+        """Setbacks of each patient in the simulated period, (n_patients,) int."""
+        if self.setback_count is not None:
+            return self.setback_count
+        return self.setback_events.sum(axis=1)
+
+    @property
+    def flares(self) -> np.ndarray:
+        """Exercise flares of each patient in the simulated period, (n_patients,) int."""
+        if self.flare_count is not None:
+            return self.flare_count
+        return self.flare_events.sum(axis=1)
+
+    @property
+    def days(self) -> int:
+        """Days simulated after the first session (the last day of the period)."""
+        return int(self.daily.day[-1]) if self.daily is not None else int(self.day[-1])
+
+    def columns(self, days) -> list[int]:
+        """Column indices of ``days`` in the per-patient arrays (ValueError if not recorded)."""
+        where = {int(d): j for j, d in enumerate(self.day)}
+        missing = [d for d in days if int(d) not in where]
+        if missing:
+            raise ValueError(
+                f"day(s) {missing} were not recorded; recorded days: {[int(d) for d in self.day]}"
+            )
+        return [where[int(d)] for d in days]
+
+    def daily_summary(self) -> DailySummary:
+        """Every simulated day's cohort mean and SD of each outcome, and events per day.
+
+        Kept during the run when only some days were recorded (``record_days``); computed from
+        the trajectories otherwise.
+        """
+        if self.daily is not None:
+            return self.daily
+        values = {k: getattr(self, k) for k in OUTCOMES}
+        return DailySummary.from_arrays(
+            self.day, self.n_patients, values, self.setback_events, self.flare_events
+        )
+
+    def outcome(self, name: str) -> np.ndarray:
+        """An outcome array by name (``rom``, ``pain``, ``strength`` or ``function``)."""
+        if name not in OUTCOMES:
+            raise ValueError(f"unknown outcome {name!r}; accepted: {', '.join(OUTCOMES)}")
+        return getattr(self, name)
+
+    def to_frame(self):
+        """Tidy DataFrame: one row per patient-day, units in the column names."""
+        import pandas as pd
+
+        n, t = self.rom.shape
+        return pd.DataFrame(
+            {
+                "plan": self.plan.name,
+                "patient_id": np.repeat(self.cohort["patient_id"].to_numpy(), t),
+                "day": np.tile(self.day, n),
+                **{o.column: self.outcome(k).ravel() for k, o in OUTCOMES.items()},
+                "exercise_dose_min": self.exercise_dose.ravel(),
+                "setback": self.setback_events.ravel(),
+                "flare": self.flare_events.ravel(),
+            }
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Result({self.condition.name}, plan={self.plan.name!r}, n_patients={self.n_patients}, "
+            f"days={self.days}, seed={self.seed})"
+        )

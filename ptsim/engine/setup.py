@@ -1,0 +1,73 @@
+"""What every engine needs before its day loop: checked arguments, the cohort, and the plan's calendar."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ptsim.inputs.cohort import check_count, sample_cohort, validate_cohort
+from ptsim.inputs.conditions import Condition
+from ptsim.inputs.plans import Plan
+
+POLICY_NOTE = "adaptive plans run on the numpy engine (the policy decides sessions in Python each day)"
+"""Why an adaptive plan does not run on the compiled engine (``Result.engine_note``)."""
+
+
+def check_days(days) -> int:
+    return check_count(days, "days", 0)
+
+
+DEFAULT_PATIENTS = 200
+
+
+def cohort_for(cond: Condition, n_patients, seed, cohort):
+    """The cohort of a run: ``cohort`` validated, or ``n_patients`` (default 200) sampled."""
+    if cohort is None:
+        n = DEFAULT_PATIENTS if n_patients is None else n_patients
+        return sample_cohort(cond, check_count(n, "n_patients"), seed)
+    df = validate_cohort(cohort, cond, "cohort")
+    if n_patients is not None and n_patients != len(df):
+        raise ValueError(
+            f"n_patients={n_patients!r} disagrees with the cohort's {len(df)} rows; "
+            "leave n_patients out when you give a cohort"
+        )
+    return df
+
+
+def schedule(plan: Plan, days: int):
+    """Per-day clinic flags and home-session frequencies for a plan."""
+    d = np.arange(days + 1)
+    in_care = d < plan.discharge_day
+    clinic = in_care & np.isin(d % 7, plan.visit_weekdays)
+    freq = np.zeros(days + 1)
+    if plan.home is not None:
+        free_days = 7 - plan.sessions_per_week
+        if free_days > 0:
+            freq[in_care & ~clinic] = plan.home.days_per_week / free_days
+        freq[~in_care] = (
+            plan.home.after_discharge_days_per_week / 7 * plan.home.after_discharge_adherence_factor
+        )
+    return clinic, freq
+
+
+def check_record_days(record_days, days: int):
+    """``None`` (every day) or a sorted list of distinct whole days in ``[0, days]``."""
+    if record_days is None:
+        return None
+    if isinstance(record_days, str) or not hasattr(record_days, "__iter__"):
+        raise ValueError(f"record_days must be a list of days in [0, {days}] or None, got {record_days!r}")
+    out = []
+    for d in record_days:
+        if isinstance(d, bool) or not isinstance(d, int | np.integer) or not 0 <= d <= days:
+            raise ValueError(f"record_days must hold whole days in [0, {days}], got {d!r}")
+        out.append(int(d))
+    if not out:
+        raise ValueError("record_days is empty; give at least one day, or None for every day")
+    return sorted(set(out))
+
+
+def check_chunk_size(chunk_size):
+    return None if chunk_size is None else check_count(chunk_size, "chunk_size")
+
+
+DEFAULT_CHUNK_SIZE = 20_000
+"""Patients simulated at a time when only some days are recorded (``record_days``)."""
