@@ -237,7 +237,9 @@ def run_all(page, timeout_s: float = RUN_TIMEOUT_S) -> float:
         " return k && k.getAttribute('data-status') === 'idle'; }",
         timeout=START_TIMEOUT_S * 1000,
     )
-    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return true; }")
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").first.click()
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
     time.sleep(2.0)
     while page.evaluate(BUSY):
         if time.monotonic() - start > timeout_s:

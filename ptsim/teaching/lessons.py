@@ -460,7 +460,7 @@ class Solved:
         Why, with the model's numbers; shown once the answer is right.
     """
 
-    answer: object
+    answer: str | float
     values: dict = field(default_factory=dict)
     mistakes: dict = field(default_factory=dict)
     explanation: str = ""
@@ -1049,21 +1049,20 @@ def _feedback(q: Question, s: Solved, answer) -> str:
                 f"Where to look: {q.where}."
             )
         return f"Not quite. Where to look: {q.where}."
-    right = float(s.answer)
-    tol = q.tolerance
-    if right != 0 and _numbers_match(answer, -right, tol):
-        return "Check the sign: the size is right, the direction is not (a loss is negative; 'A minus B')."
+    target, tol = float(s.answer), q.tolerance
+    if target != 0 and _numbers_match(answer, -target, tol):
+        return "Check the sign: the size is target, the direction is not (a loss is negative; 'A minus B')."
     for factor in (100.0, 0.01):  # a share for a percentage, or the other way round
-        if right != 0 and _numbers_match(
-            answer, right * factor, max(tol * factor, 0.01 * abs(right * factor))
+        if target != 0 and _numbers_match(
+            answer, target * factor, max(tol * factor, 0.01 * abs(target * factor))
         ):
             return (
                 f"Check the units: the answer is in {q.unit}, and yours is off by a factor of {1 / factor:g}."
             )
     for mistake, value in s.mistakes.items():
-        if _numbers_match(answer, float(value), tol) and not _numbers_match(float(value), right, tol):
+        if _numbers_match(answer, float(value), tol) and not _numbers_match(float(value), target, tol):
             return f"That is {mistake}."
-    if _numbers_match(answer, right, max(3 * tol, 0.05 * abs(right))):
+    if _numbers_match(answer, target, max(3 * tol, 0.05 * abs(target))):
         return f"Close: check the setting and the rounding the question asks for. Where to look: {q.where}."
     return f"Not quite. Where to look: {q.where}."
 

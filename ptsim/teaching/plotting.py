@@ -83,7 +83,7 @@ def styled(plot):
     def wrapper(*args, **kwargs):
         import matplotlib
 
-        with matplotlib.rc_context(STYLE):
+        with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]  # keys checked by matplotlib
             return plot(*args, **kwargs)
 
     return wrapper
@@ -447,7 +447,8 @@ def plot_technique(
     ax_pain.set_ylim(0, 10)
     ax_bar.set_title("What it acts on")
     ax_bar.axhline(0, color="k", lw=0.8)
-    handles, labels = [], []
+    handles: list = []
+    labels: list[str] = []
     for ax in (ax_rom, ax_bar):
         h, lab = ax.get_legend_handles_labels()
         handles, labels = handles + h, labels + lab
