@@ -270,9 +270,19 @@ def assert_no_traceback(page, what: str):
     assert "App(children=" not in joined, f"{what}: an app shows as a Python repr"
 
 
+def show_apps(page):
+    """Scroll every app into view once (JupyterLab lays out only the cells near the screen)."""
+    apps = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .ptsim-app")
+    for i in range(apps.count()):
+        apps.nth(i).scroll_into_view_if_needed()
+        time.sleep(0.3)
+
+
 def screenshot_app(page, path: Path):
+    """The first app of the open lesson, scrolled to the top of the window, at the viewport's size."""
     app = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .ptsim-app").first
-    app.scroll_into_view_if_needed()
+    app.evaluate("e => e.scrollIntoView({block: 'start'})")
+    time.sleep(1.0)
     page.screenshot(path=str(path))
 
 
@@ -312,7 +322,8 @@ def test_lesson_in_jupyterlab(lab, browser_context, path, tmp_path):
         check_stored_figures(page, path.name)
         # 2. Run all: every app shows a figure, sliders usable with their labels, no traceback.
         seconds = run_all(page)
-        assert wait_for_apps(page, 60.0) >= 1, f"{path.name}: no app after running"
+        show_apps(page)
+        assert wait_for_apps(page, 120.0) >= 1, f"{path.name}: no app after running"
         check_layout(page, path.name)
         assert_no_traceback(page, path.name)
         screenshot_app(page, tmp_path / f"{path.stem}.png")
