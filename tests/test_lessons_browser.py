@@ -6,9 +6,9 @@ its app (not a Python repr), then runs all cells and checks that every app shows
 slider has a usable width with its whole label visible, and that no traceback appears.
 
 Runs under plain ``pytest`` (``-m browser`` selects it). Without ``/usr/bin/chromium`` or JupyterLab it
-is skipped with a reason, except in CI (``CI=true``), where it fails. ``python
-docs/lesson_screenshots.py`` runs the same steps and saves a screenshot of every lesson's app into
-``docs/figures/`` (not part of the tests).
+is skipped with a reason, except in CI (``CI=true``), where it fails. Set
+``PTSIM_LESSON_SCREENSHOTS=docs/figures`` to save each lesson's screenshot there, or run ``python
+docs/lesson_screenshots.py`` (the same steps, not part of the tests).
 """
 
 from __future__ import annotations
@@ -328,6 +328,9 @@ def test_lesson_in_jupyterlab(lab, browser_context, path, tmp_path):
         assert_no_traceback(page, path.name)
         screenshot_app(page, tmp_path / f"{path.stem}.png")
         assert (tmp_path / f"{path.stem}.png").stat().st_size > 20_000
+        if os.environ.get("PTSIM_LESSON_SCREENSHOTS"):  # a directory, e.g. docs/figures
+            target = Path(os.environ["PTSIM_LESSON_SCREENSHOTS"]) / f"lesson_{path.name[:2]}_app.png"
+            shutil.copyfile(tmp_path / f"{path.stem}.png", target)
         assert not errors, f"{path.name}: page errors {errors}"
         print(f"\n{path.name}: ran in {seconds:.1f} s")
     finally:

@@ -250,64 +250,6 @@ def compare_table(comp, outcomes=("pain", "rom", "function", "strength")):
 # Lesson 6: pain, tolerance and flares
 
 
-PAIN_GROUPS = (("baseline pain < 5", 0.0, 5.0), ("5 to 7", 5.0, 7.0), ("7 or more", 7.0, 10.01))
-
-
-def pain_table(
-    condition=DEFAULT_CONDITION,
-    effort=0.7,
-    exercise_minutes=25,
-    manual_minutes=0,
-    sessions_per_week=2,
-    n_patients=200,
-    days=182,
-):
-    """Six weeks of exercise (optionally after manual therapy): dose done and flares by baseline pain.
-
-    The plan is education, optional manual therapy, then exercise at each clinic visit for six weeks,
-    with the standard home programme (5 days a week, or the days without a visit if fewer). Dose and
-    flares are counted during care (clinic and home sessions).
-
-    Returns
-    -------
-    result : Result
-    dose_done_min, flares : (n_patients,) arrays
-        Effective exercise minutes and flares of each patient during care.
-    table : pandas.DataFrame
-        By baseline-pain group.
-    """
-    import pandas as pd
-
-    comps = [Component("education", 5)]
-    if manual_minutes > 0:
-        comps.append(Component("manual_therapy", manual_minutes))
-    comps.append(Component("exercise", exercise_minutes, effort))
-    session = Session(tuple(comps), float(sum(c.minutes for c in comps)))
-    # The standard plans' home programme for this many visits (fitted into the days without one).
-    home = standard_plans(sessions_per_week=sessions_per_week)["exercise_only"].home
-    plan = Plan("graded_exercise", session, sessions_per_week, 6, home)
-    res = simulate(condition, plan, n_patients=n_patients, days=days, seed=0, engine=ENGINE)
-    pain0 = res.cohort["pain_baseline_nprs"].to_numpy()
-    care = res.day < res.discharge_day
-    done = res.exercise_dose[:, care].sum(axis=1)
-    flares = res.flare_events[:, care].sum(axis=1)
-    rows = {}
-    for label, lo, hi in PAIN_GROUPS:
-        sel = (pain0 >= lo) & (pain0 < hi)
-        if not sel.any():
-            continue
-        rows[label] = {
-            "patients": int(sel.sum()),
-            "effective exercise in care (min)": done[sel].mean(),
-            "flares in care per patient": flares[sel].mean(),
-            f"pain at discharge, day {res.discharge_day} (NPRS)": res.pain[sel, res.discharge_day].mean(),
-            f"pain on day {days} (NPRS)": res.pain[sel, days].mean(),
-        }
-    table = pd.DataFrame(rows).T
-    table["patients"] = table["patients"].astype(int)
-    return res, done, flares, table.round(2)
-
-
 # Lesson 7: after discharge
 
 
