@@ -65,7 +65,9 @@ def every_app(repeats: int = 5) -> None:
         app.update()
         slider = next(k for k, s in app.specs.items() if s["kind"] in ("int_slider", "float_slider"))
         spec = app.specs[slider]
-        other = spec["default"] + spec["step"] if spec["default"] + spec["step"] <= spec["max"] else spec["min"]
+        other = (
+            spec["default"] + spec["step"] if spec["default"] + spec["step"] <= spec["max"] else spec["min"]
+        )
         values = (other, spec["default"])
         ms = _median_ms(lambda i, a=app, s=slider, v=values: a.update(**{s: v[i % 2]}), repeats)
         print(f"{name:14s} {slider:28s} median {ms:6.0f} ms")
@@ -78,7 +80,9 @@ def check_answer(qid: str = "1.1") -> None:
     lessons.check_answer(qid, "combined", show=False)
     first = time.perf_counter() - start
     later = _median_ms(lambda i: lessons.check_answer(qid, "combined", show=False), 20)
-    print(f"check_answer({qid!r}): first call {1000 * first:.0f} ms (computes the answer), later {later:.3f} ms")
+    print(
+        f"check_answer({qid!r}): first call {1000 * first:.0f} ms (computes the answer), later {later:.3f} ms"
+    )
 
 
 def main(argv=None) -> int:

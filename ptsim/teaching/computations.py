@@ -17,6 +17,8 @@ from ptsim.inputs.cohort import sample_cohort, to_patients
 from ptsim.inputs.conditions import load_condition
 from ptsim.inputs.plans import PLAN_NAMES, Component, Plan, Session, standard_plans
 from ptsim.teaching import lessons
+from ptsim.teaching.lessons import PAIN_GROUPS as PAIN_GROUPS  # lesson 6's app reads them here
+from ptsim.teaching.lessons import pain_table as pain_table
 
 DEFAULT_CONDITION = "knee_oa"
 """The condition every lesson opens with (lesson 2 opens with adhesive capsulitis)."""
