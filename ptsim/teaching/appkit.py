@@ -215,7 +215,7 @@ class App(widgets.HBox):
         self.caption = ""
         self.alt = ""
         self.error: str | None = None
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width="100%", height="auto"))
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width="100%"))
         self.alt_text = widgets.HTML(value="")
         self.table = widgets.HTML()
         self.status = widgets.Label(value="")
@@ -272,7 +272,6 @@ class App(widgets.HBox):
         self.message.value = ""
         self.figure, self.numbers, self.caption, self.alt = fig, numbers, caption, alt
         self.image.value = figure_png(fig, self._dpi)
-        self.image.tooltip = alt
         self.alt_text.value = f"<div style='font-size:90%;color:#444'><i>Figure:</i> {html.escape(alt)}</div>"
         self.table.value = table_html(numbers, caption)
         self.status.value = f"Updated in {time.perf_counter() - start:.1f} s."
