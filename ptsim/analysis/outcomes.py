@@ -17,6 +17,14 @@ direction and on the same 0-100 % scale, so percentage rules such as "a 20 % imp
 baseline disability" (Angst et al. 2002, ``MCID["function_percent"]``) can be applied to it, but its
 absolute values are not WOMAC or NDI scores (assumption). The measured function score of a visit is
 the same composite computed from the instrument readings (:func:`measured_function`).
+
+Questionnaires
+--------------
+Each shipped condition names the questionnaire its trials report (WOMAC, NDI, RMDQ, SPADI:
+``Condition.questionnaire``, see :mod:`ptsim.core.questionnaires`). Its score at a visit is the
+questionnaire's mapping applied to the visit's instrument readings (:func:`measured_questionnaire`), so
+it carries the readings' error; the questionnaire's own test-retest error is not added (assumption).
+Responders on it use its MCID (:func:`questionnaire_responders`).
 """
 
 from __future__ import annotations
@@ -61,8 +69,10 @@ def measure(result, days, seed: int = 0):
     Returns
     -------
     pandas.DataFrame
-        ``patient_id, day, rom_deg, pain_nprs, strength_pct_normal`` as read by the instruments, and
-        ``function_0_100`` computed from the readings.
+        ``patient_id, day, rom_deg, pain_nprs, strength_pct_normal`` as read by the instruments,
+        ``function_0_100`` computed from the readings, and the condition's questionnaire score computed
+        from them (a column named by :attr:`Questionnaire.column`, e.g. ``womac_0_100``) when the
+        condition has one.
     """
     import pandas as pd
 
@@ -82,6 +92,7 @@ def measure(result, days, seed: int = 0):
             z = standard_normals(seed, "measurement", ids, d * 8 + _INSTRUMENT_INDEX[outcome])
             row[outcome] = inst.read(result.outcome(outcome)[:, result.columns([d])[0]], z)
         row["function"] = measured_function(row["pain"], row["rom"], row["strength"], result.condition)
+        _add_questionnaire(row, result.condition)
         frames.append(pd.DataFrame(row))
     return pd.concat(frames, ignore_index=True).rename(columns=_COLUMNS)
 
@@ -89,8 +100,10 @@ def measure(result, days, seed: int = 0):
 def measure_baseline(cohort, condition, seed: int = 0):
     """Measure a cohort at intake (before the first session) with the instruments' errors.
 
-    The true values are the cohort's baseline columns; the noise is keyed as a visit on day -1, so
-    it differs from every later visit and is the same for a patient in every plan.
+    The true values are the model's pre-treatment values (:func:`ptsim.engine.simulate.pretreatment`:
+    ROM is the tissue range less the guarding of the baseline pain, as on every later visit); the
+    noise is keyed as a visit on day -1, so it differs from every later visit and is the same for a
+    patient in every plan.
 
     Parameters
     ----------
@@ -116,18 +129,61 @@ def measure_baseline(cohort, condition, seed: int = 0):
     """
     import pandas as pd
 
+    from ptsim.engine.simulate import pretreatment
+
     ids = cohort["patient_id"].to_numpy()
-    true = {
-        "rom": cohort["rom_baseline_deg"].to_numpy(float),
-        "pain": cohort["pain_baseline_nprs"].to_numpy(float),
-        "strength": cohort["strength_baseline_pct_normal"].to_numpy(float),
-    }
+    true = pretreatment(condition, cohort)  # the model's pre-treatment state: ROM with its guarding
     row = {"patient_id": ids}
     for outcome, inst in _instruments(condition).items():
         z = standard_normals(seed, "measurement", ids, -8 + _INSTRUMENT_INDEX[outcome])
         row[outcome] = inst.read(true[outcome], z)
     row["function"] = measured_function(row["pain"], row["rom"], row["strength"], condition)
+    _add_questionnaire(row, condition)
     return pd.DataFrame(row).rename(columns=_COLUMNS)
+
+
+def _add_questionnaire(row: dict, condition) -> None:
+    if condition.questionnaire is not None:
+        row[condition.questionnaire.column] = measured_questionnaire(
+            row["pain"], row["rom"], row["strength"], condition
+        )
+
+
+def measured_questionnaire(pain_nprs, rom_deg, strength_pct_normal, condition) -> np.ndarray:
+    """The condition's questionnaire score computed from instrument readings.
+
+    A goniometer can read a little above the normal range (its error); the mapping takes the share of
+    normal range, so a reading above normal counts as full range (a reading, not an input, is bounded,
+    as the instruments bound their own readings).
+
+    Raises
+    ------
+    ValueError
+        If the condition names no questionnaire.
+    """
+    q = condition.questionnaire
+    if q is None:
+        raise ValueError(f"condition {condition.name!r} names no questionnaire (no [questionnaire] table)")
+    rom = np.minimum(np.asarray(rom_deg, float), condition.rom_normal_deg)
+    return q.score(
+        np.asarray(pain_nprs, float), rom, np.asarray(strength_pct_normal, float), condition.rom_normal_deg
+    )
+
+
+def questionnaire_responders(condition, baseline, followup) -> np.ndarray:
+    """Whether each patient's questionnaire score improved by its MCID (points or % of baseline).
+
+    Examples
+    --------
+    >>> import ptsim
+    >>> cond = ptsim.load_condition("chronic_neck_pain")  # NDI, MCID 9.5 points
+    >>> questionnaire_responders(cond, [30.0, 30.0], [20.0, 25.0]).tolist()
+    [True, False]
+    """
+    q = condition.questionnaire
+    if q is None:
+        raise ValueError(f"condition {condition.name!r} names no questionnaire (no [questionnaire] table)")
+    return q.responders(baseline, followup)
 
 
 def measured_function(pain_nprs, rom_deg, strength_pct_normal, condition) -> np.ndarray:

@@ -30,7 +30,7 @@ from ptsim.core import equations as eq
 from ptsim.core import model
 from ptsim.core.streams import patient_keys, uniforms_from_keys
 from ptsim.engine.result import DailySummary, Result, merge_summaries
-from ptsim.engine.setup import schedule
+from ptsim.engine.setup import day_plan
 from ptsim.inputs.cohort import to_patients
 from ptsim.inputs.conditions import Condition
 from ptsim.inputs.plans import Plan, Session
@@ -278,7 +278,8 @@ def run(
     pts = to_patients(df, cond)
     p, nh = cond.parameters, cond.natural_history
     ids = df["patient_id"].to_numpy()
-    clinic, freq = schedule(plan, days)
+    clinic, freq, visit = day_plan(plan, days)
+    sessions = plan.sessions
     home = plan.home
     n, t = pts.n, days + 1
     rec = Trajectories(n, t) if record_days is None else Recorded(n, t, record_days)
@@ -304,7 +305,7 @@ def run(
         if runner is not None:
             state, dose, flared = runner.day(d, state, bool(clinic[d]), freq[d])
         elif clinic[d]:
-            state, dose, flared = run_session(state, pts, p, plan.session)
+            state, dose, flared = run_session(state, pts, p, sessions[visit[d]])
         elif home is not None and freq[d] > 0:
             prob = model.home_probability(state, pts, p, freq[d])
             does = draws["home_exercise"].on(d) < prob

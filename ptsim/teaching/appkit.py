@@ -200,7 +200,15 @@ class App(widgets.HBox):
         signature: Callable | None = None,
         dpi: int | None = None,
     ):
-        check_specs(specs, signature or compute)
+        if signature is None:
+            check_specs(specs, compute)
+        else:  # controls compute names itself, then the rest against the signature it passes them to
+            own = {
+                n
+                for n, p in inspect.signature(compute).parameters.items()
+                if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and n != "fig"
+            }
+            check_specs({k: s for k, s in specs.items() if k not in own}, signature)
         self.specs = specs
         self._reuses_figure = "fig" in inspect.signature(compute).parameters
         self.controls = build_controls(specs)
@@ -247,7 +255,15 @@ class App(widgets.HBox):
         if self._quiet:
             return
         try:
-            self._run(self.values())
+            values = self.values()
+            # A client can send any value (and move a slider's min and max first): check the
+            # values against the specs, on the kernel's side, before computing anything.
+            for name, value in values.items():
+                problem = control_value_error(self.specs[name], self.controls[name], value)
+                if problem:
+                    self._fail(problem)
+                    return
+            self._run(values)
         except Exception as exc:  # a control must never print a traceback into the lesson
             self._fail(f"Could not update ({type(exc).__name__}: {exc}).")
 
@@ -315,6 +331,29 @@ class App(widgets.HBox):
         finally:
             self._quiet = False
         return self._run(full)
+
+
+def control_value_error(spec: dict, widget: widgets.Widget, value) -> str | None:
+    """Why a control's value is not one its spec allows, or None if it is.
+
+    The range of a slider is the spec's (the widget's own ``min`` and ``max`` can be changed by any
+    client); a dropdown's or toggle's value must be among the options the kernel holds; a checkbox's
+    must be a bool.
+    """
+    label = spec["label"]
+    kind = spec["kind"]
+    if kind in ("int_slider", "float_slider"):
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if kind == "int_slider" and number and value != int(value):
+            number = False
+        if not number or not spec["min"] <= value <= spec["max"]:
+            return f"{label}: {value!r} is outside the range {spec['min']}-{spec['max']}."
+    elif kind == "checkbox":
+        if not isinstance(value, bool):
+            return f"{label}: {value!r} is not true or false."
+    elif value not in _option_values(widget):
+        return f"{label}: {value!r} is not one of the options."
+    return None
 
 
 def _option_pairs(w) -> list[tuple[str, object]]:

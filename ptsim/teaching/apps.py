@@ -384,29 +384,58 @@ COMPARE_SPECS = {
         "step": 50,
         "default": 200,
     },
+    "outcomes": {
+        "kind": "dropdown",
+        "label": "Outcomes shown",
+        "options": [
+            ("pain, ROM, strength, function", "model"),
+            ("the condition's questionnaire (WOMAC, NDI, RMDQ, SPADI) and pain", "questionnaire"),
+        ],
+        "default": "model",
+        "tooltip": "Trials report the condition's own questionnaire; its mapping from pain, ROM and strength "
+        "is documented in docs/model.md",
+    },
 }
 
+COMPARE_OUTCOMES = {
+    "model": ("pain", "rom", "function", "strength"),
+    "questionnaire": ("questionnaire", "pain"),
+}
+"""What the compare-plans app's ``outcomes`` control shows: table rows (the figure: the same panels)."""
 
-def _compare_compute(fig=None, **values):
+
+def _compare_compute(fig=None, outcomes="model", **values):
     comp = lessons.compare_plans(**values)
     first = next(iter(comp.values()))
+    shown = COMPARE_OUTCOMES[outcomes]
+    if outcomes == "questionnaire":
+        q = first.condition.questionnaire
+        if q is None:
+            raise ValueError(f"{first.condition.title} names no questionnaire; choose the model's outcomes")
+        shown = (q.name, "pain")
     v = values
     title = (
         f"{first.condition.title}: {v['sessions_per_week']}x/week for {v['weeks']} weeks, "
         f"{v['session_minutes']}-min sessions\n"
         f"{first.n_patients} patients: mean and 10th-90th percentile band"
     )
-    fig = plots.plot_trajectories(comp, title=title, fig=fig)
+    if outcomes == "model":
+        fig = plots.plot_trajectories(comp, title=title, fig=fig)  # the default panels
+    else:
+        fig = plots.plot_trajectories(comp, outcomes=shown, title=title, fig=fig)
     caption = (
         f"Means at key days (day {first.discharge_day} = discharge). Combined: {v['manual_minutes']} min "
         f"manual then {v['exercise_minutes']} min exercise; the single-treatment plans use all "
         f"{v['manual_minutes'] + v['exercise_minutes']} working minutes for their one kind of care."
     )
+    panels = "pain, ROM, strength, function" if outcomes == "model" else f"{shown[0]}, pain"
+    if outcomes == "questionnaire":
+        caption += f" {first.condition.questionnaire}: mapped from pain, ROM and strength (docs/model.md)."
     alt = (
-        "Four panels (pain, ROM, strength, function) over a year: mean and 10th-90th percentile band of "
-        f"manual only, exercise only and combined care, discharge on day {first.discharge_day}."
+        f"Panels ({panels}) over a year, the dot at day -1 before care: mean and 10th-90th percentile band "
+        f"of manual only, exercise only and combined care, discharge on day {first.discharge_day}."
     )
-    return compare_table(comp), fig, caption, alt
+    return compare_table(comp, shown), fig, caption, alt
 
 
 def compare_plans_app() -> App:

@@ -239,7 +239,7 @@ def compare_table(comp, outcomes=("pain", "rom", "function", "strength")):
 
     first = next(iter(comp.values()))
     last = int(first.day[-1])
-    days = sorted({d for d in (14, first.discharge_day, 91, 182, 365) if d <= last})
+    days = ["baseline", *sorted({d for d in (14, first.discharge_day, 91, 182, 365) if d <= last})]
     table = lessons.key_day_table(comp, days, outcomes)
     setbacks = pd.DataFrame(
         [[round(float(comp[p].setbacks.mean()), 2) for p in comp]],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ptsim.core.vocabulary import OUTCOMES
+from ptsim.engine.simulate import outcome_names, outcome_unit
 
 OKABE_ITO = {
     "black": "#000000",
@@ -194,14 +195,19 @@ def outcome_limits(outcome: str, condition) -> tuple[float, float]:
     """The fixed y-axis of an outcome (``OUTCOME_LIMITS``; ROM: 0 to the condition's normal range)."""
     if outcome == "rom":
         return 0.0, float(condition.rom_normal_deg) * 1.05
-    return OUTCOME_LIMITS[outcome]
+    if outcome in OUTCOME_LIMITS:
+        return OUTCOME_LIMITS[outcome]
+    q = condition.questionnaire  # its own scale (outcome_names has checked the name)
+    return float(q.scale_min), float(q.scale_max)
 
 
 def outcome_label(outcome: str, condition) -> str:
     """An outcome's axis label with its unit (ROM names the condition's movement)."""
     if outcome == "rom":
         return f"{condition.rom_measure.capitalize()} (deg)"
-    return OUTCOME_LABELS[outcome]
+    if outcome in OUTCOME_LABELS:
+        return OUTCOME_LABELS[outcome]
+    return f"{condition.questionnaire.title} ({outcome_unit(condition, outcome)})"
 
 
 @styled
@@ -232,13 +238,14 @@ def plot_trajectories(
     -------
     matplotlib.figure.Figure
     """
-    for o in outcomes:
-        if o not in OUTCOMES:
-            raise ValueError(f"unknown outcome {o!r}; accepted: {', '.join(OUTCOMES)}")
     items = list(results.items())
     if not items:
         raise ValueError("results is empty: nothing to plot")
     first = items[0][1]
+    accepted = outcome_names(first.condition)  # OUTCOMES and the condition's questionnaire
+    for o in outcomes:
+        if o not in accepted:
+            raise ValueError(f"unknown outcome {o!r}; accepted: {', '.join(accepted)}")
     if title is None:
         shown = f"mean and {band[0]:g}th-{band[1]:g}th percentile band" if band else "mean"
         title = f"{first.condition.title}: {first.n_patients} virtual patients ({shown})"
@@ -249,12 +256,15 @@ def plot_trajectories(
         state = fig._ptsim_trajectories
     for outcome in outcomes:
         for name, res in items:
-            values = res.outcome(outcome)
-            state["lines"][outcome, name].set_data(res.day, values.mean(axis=0))
+            # the pre-treatment values (the same patients in every plan) at day -1, then each day
+            values = np.column_stack([res.baseline(outcome), res.outcome(outcome)])
+            day = np.concatenate([[-1], res.day])
+            state["lines"][outcome, name].set_data(day, values.mean(axis=0))
             if band is not None:
                 lo, hi = np.percentile(values, band, axis=0)
-                state["bands"][outcome, name].set_data(res.day, lo, hi)
+                state["bands"][outcome, name].set_data(day, lo, hi)
             state["bands"][outcome, name].set_visible(band is not None and res.n_patients > 1)
+        state["baseline"][outcome].set_data([-1], [first.baseline(outcome).mean()])
         state["discharge"][outcome].set_xdata([first.discharge_day, first.discharge_day])
     state["title"].set_text(title)
     return fig
@@ -264,7 +274,7 @@ def _new_trajectories(items, outcomes, band, first, key):
     fig, _, _ = _figure(1, 1, (10.0, 3.4 * ((len(outcomes) + 1) // 2) + 0.9))
     ncols = 2 if len(outcomes) > 1 else 1
     axes = fig.subplots((len(outcomes) + ncols - 1) // ncols, ncols, squeeze=False, sharex=True).ravel()
-    state = {"key": key, "lines": {}, "bands": {}, "discharge": {}}
+    state = {"key": key, "lines": {}, "bands": {}, "baseline": {}, "discharge": {}}
     last = int(first.day[-1])
     for ax, outcome in zip(axes, outcomes, strict=False):
         for i, (name, res) in enumerate(items):
@@ -274,15 +284,16 @@ def _new_trajectories(items, outcomes, band, first, key):
             state["bands"][outcome, name] = ax.fill_between(
                 res.day, zero, zero, color=style["color"], alpha=0.10, lw=0
             )
+        (state["baseline"][outcome],) = ax.plot([-1], [0.0], "ko", ms=5, label="before care (all plans)")
         # the discharge line is named in the legend: a label per panel would be redrawn each update
         state["discharge"][outcome] = ax.axvline(
             first.discharge_day, color="k", ls="--", lw=1, label="discharge (end of care)"
         )
-        ax.set_xlim(0, last)
+        ax.set_xlim(-1, last)
         ax.set_ylim(*outcome_limits(outcome, first.condition))
         ax.set_ylabel(outcome_label(outcome, first.condition))
     for ax in axes[-ncols:]:
-        ax.set_xlabel("Day (0 = first session)")
+        ax.set_xlabel("Day (0 = first session; the dot at -1: before care)")
     for ax in axes[len(outcomes) :]:
         ax.set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()
@@ -292,6 +303,7 @@ def _new_trajectories(items, outcomes, band, first, key):
     fig._ptsim_dynamic = [
         *state["bands"].values(),
         *state["lines"].values(),
+        *state["baseline"].values(),
         *state["discharge"].values(),
         state["title"],
     ]
@@ -602,7 +614,7 @@ def plot_setbacks(results, title=None):
         ax_pain.plot(res.day, res.pain.mean(axis=0), color=color, lw=2, label=name.replace("_", " "))
     for ax in (ax_cum, ax_pain):
         _mark_discharge(ax, first.discharge_day)
-        ax.set_xlabel("Day (0 = first session)")
+        ax.set_xlabel("Day (0 = first session; the dot at -1: before care)")
         ax.grid(alpha=0.3)
     ax_cum.set_ylabel("Patients with a setback (%)")
     ax_cum.set_ylim(0, 100)
