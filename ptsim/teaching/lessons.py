@@ -771,9 +771,9 @@ def _solve_6_1():
         round(value, 1),
         mistakes=mistakes,
         explanation=f"{value:.1f} flares per patient in care, against "
-        f"{float(default.loc['7 or more', col]):.1f} at the default 70 % effort. Pain above 5/10 during "
-        "exercise counts as a flare in the pain-monitoring model; the painful patients flare at almost "
-        "any effort, and overload adds more.",
+        f"{float(default.loc['7 or more', col]):.1f} at the default 70 % effort. Exercise may flare when "
+        "pain during it goes above 5/10, or rises by more than a point beyond it (pain-monitoring model): "
+        "dosed within tolerance that is rare, and overload makes it several times more frequent.",
     )
 
 
