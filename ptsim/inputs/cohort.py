@@ -217,7 +217,9 @@ def _quantiles(k: int = QUADRATURE_POINTS) -> np.ndarray:
 def _point_mass(dist) -> bool:
     """An SD so small against the range that the distribution is its mean (the moment solve of a
     truncated normal cannot resolve it, and every draw would equal the mean anyway)."""
-    return dist.sd <= 1e-9 * max(abs(dist.high - dist.low), abs(dist.mean), 1.0)
+    scale = max(abs(dist.high - dist.low), abs(dist.mean), 1.0)
+    # a range too narrow to hold a spread (e.g. [0, 5e-324]): truncation cannot be solved in it
+    return dist.sd <= 1e-9 * scale or (dist.high - dist.low) <= 1e-12 * scale
 
 
 def _draw(dist, kind, u):
