@@ -50,6 +50,7 @@ def plans(draw):
             intensity=draw(st.floats(0.05, 1.0)),
             after_discharge_days_per_week=draw(st.integers(0, 7)),
             after_discharge_adherence_factor=draw(st.floats(0, 1)),
+            after_discharge_adherence_decay_per_year=draw(st.one_of(st.none(), st.floats(0, 10))),
         )
     return Plan("random", Session(comps, max(minutes, 1.0)), spw, draw(st.integers(0, 8)), home)
 
@@ -70,12 +71,7 @@ def parameter_overrides(draw):
 def test_outcomes_are_finite_and_physical(condition, plan, overrides, seed):
     """On every engine; and the engines agree with one another (and with the plan run as a policy)."""
     cond = ptsim.load_condition(condition).with_parameters(**overrides)
-    # The kernel does not have the model-v2 mechanisms yet: with any on, the other engines run the
-    # condition with them off, and the numpy engine (and the policy) check both.
-    cases = [(cond, ["numpy"])] if compiled.v2_active(cond, plan) else []
-    cases.append((compiled.without_v2(cond) if cases else cond, ENGINES))
-    for cond, engines in cases:
-        runs = _physical_runs(cond, plan, seed, engines)
+    runs = _physical_runs(cond, plan, seed, ENGINES)
     runs["policy"] = simulate_policy(cond, FixedPolicy(plan), n_patients=6, days=70, seed=seed)
     first = runs["numpy"]
     for engine, res in runs.items():
