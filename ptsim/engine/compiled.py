@@ -5,9 +5,12 @@ day costs ~150 array operations; the kernel does the same arithmetic per patient
 10x faster (``docs/performance.md``). It is the default engine (``engine="auto"``).
 
 The arithmetic is not written here: the kernel calls the functions of :mod:`ptsim.core.equations`
-(the same functions the numpy engine runs over arrays), compiled for one patient's numbers, and the
-uniforms of :mod:`ptsim.core.streams` (:func:`~ptsim.core.streams.mix64`). What this module adds is
-the order of the day (the same order as :func:`ptsim.engine.vectorised.run`), per patient.
+and :mod:`ptsim.core.mechanisms_v2` (the same functions the numpy engine runs over arrays), compiled
+for one patient's numbers, and the counter-based random numbers of :mod:`ptsim.core.streams`: the
+uniforms of the setback, home-exercise and flare streams (:func:`~ptsim.core.streams.mix64`, per
+patient and day) and the fluctuation stream's normals (computed by :func:`run` for all days). What
+this module adds is the order of the day (the same order as :func:`ptsim.engine.vectorised.run`), per
+patient.
 Parameters reach the kernel by name: :class:`KernelParams` and :class:`SessionTable` are
 namedtuples of arrays, one value per patient, so per-patient parameter arrays (the batches of
 ``ptsim.analysis.sensitivity``) run here too.
@@ -167,7 +170,11 @@ def _exercise(
         )
     eih[i] = exercised_eih(eih[i], w_eih, dose, P.eih_max_frac[i], P.session_saturation_min[i])
     excess = flare_excess_nprs(
-        pain_now, effort, P.exercise_provocation_nprs[i], P.flare_threshold_nprs[i], P.flare_rise_allowed_nprs[i]
+        pain_now,
+        effort,
+        P.exercise_provocation_nprs[i],
+        P.flare_threshold_nprs[i],
+        P.flare_rise_allowed_nprs[i],
     )
     flared = excess > 0.0
     if flared and random_flares:
@@ -276,7 +283,9 @@ def _kernel(
             for i in range(n):
                 sd = P.pain_fluctuation_sd_frac[i]
                 mu = unit_mean_log(sd)
-                fluct[i] = mu + ou_step(fluct[i] - mu, normals[d, i], sd, P.pain_fluctuation_tau_days[i], step_days)
+                fluct[i] = mu + ou_step(
+                    fluct[i] - mu, normals[d, i], sd, P.pain_fluctuation_tau_days[i], step_days
+                )
         if d > 0:
             setback_day = d >= discharge
             for i in range(n):
@@ -594,8 +603,9 @@ def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, dra
             P, session_table(plan.session, p, n), clinic, freq, plan.discharge_day, float(home_minutes),
             float(home_intensity), home_w, home_weih, patient_keys(seed, "setback", ids),
             patient_keys(seed, "home_exercise", ids), _per_patient(adherence_decay, n),
-            patient_keys(seed, "flare", ids), random_flares, normals, fluctuating, row_of_day, values, out_dose, out_setback,
-            out_flare, setback_count, flare_count, daily_mean, daily_m2, daily_setbacks, daily_flares,
+            patient_keys(seed, "flare", ids), random_flares, normals, fluctuating, row_of_day, values,
+            out_dose, out_setback, out_flare, setback_count, flare_count, daily_mean, daily_m2,
+            daily_setbacks, daily_flares,
             *state,
         )  # fmt: skip
     names = list(model.State.__dataclass_fields__)
