@@ -80,9 +80,10 @@ from ptsim.core.parameters import (
     TECHNIQUES,
     TISSUES,
 )
-from ptsim.core.streams import _M1, mix64, patient_keys, standard_normals, unit_from_bits
+from ptsim.core.streams import _M1, mix64, patient_keys, unit_from_bits
 from ptsim.engine.result import OUTCOMES, DailySummary, Result
 from ptsim.engine.setup import POLICY_NOTE, schedule
+from ptsim.engine.vectorised import DailyDraws
 from ptsim.inputs.cohort import to_patients
 
 try:
@@ -540,8 +541,9 @@ def unsupported(cond, policy=None) -> str | None:
 
 
 def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, draws=None, compiled=True):
-    """Same contract as :func:`ptsim.engine.vectorised.run` (``draws`` is not needed: the kernel
-    draws its uniforms from the patients' keys); ``compiled=False`` runs the kernel as plain Python.
+    """Same contract as :func:`ptsim.engine.vectorised.run`; ``compiled=False`` runs the kernel as plain
+    Python. The kernel draws its uniforms from the patients' keys; of ``draws`` (the streams a
+    comparison shares, :func:`ptsim.engine.vectorised.cohort_draws`) it takes the fluctuation normals.
 
     Raises
     ------
@@ -568,9 +570,10 @@ def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, dra
     # the model-v2 random streams, as the numpy engine switches them on (vectorised.run)
     fluctuating = bool(np.any(p["pain_fluctuation_sd_frac"] > 0))
     random_flares = bool(np.any(np.isfinite(p["flare_probability_per_nprs"])))
-    normals = np.empty((t if fluctuating else 0, n))
-    if fluctuating:  # the fluctuation stream's normals (as vectorised.DailyDraws.normal_on), all days
-        normals = standard_normals(seed, "fluctuation", ids, np.arange(t)[:, None])
+    normals = np.empty((0, n))
+    if fluctuating:  # the fluctuation stream's normals of every day, shared by the plans of a comparison
+        stream = draws["fluctuation"] if draws is not None else DailyDraws(seed, "fluctuation", ids, t)
+        normals = stream.normal_table()
     home_w = equations.decay(float(home_minutes), P.window_tau_min)
     home_weih = equations.decay(float(home_minutes), P.eih_tau_min)
     row_of_day = np.full(t, -1, np.int64)
