@@ -37,7 +37,7 @@ def test_standard_plans_have_the_six_names():
     assert combined.discharge_day == 42
 
 
-@pytest.mark.parametrize("per_week", range(8))
+@pytest.mark.parametrize("per_week", range(1, 8))
 def test_standard_plans_for_any_number_of_visits(per_week):
     plans = ptsim.standard_plans(sessions_per_week=per_week)
     home = plans["combined"].home
@@ -98,7 +98,7 @@ def test_compare_is_a_mapping_with_summary():
     assert comp["combined"].plan.name == "combined"
     summary = comp.summary()
     assert {"plan", "day", "outcome", "unit", "mean", "ci_low", "ci_high"} <= set(summary)
-    assert set(summary.day) == {0, 14, 42, 91, 182, 365}
+    assert list(dict.fromkeys(summary.day)) == ["baseline", 0, 14, 42, 91, 182, 365]
     row = summary[(summary.plan == "combined") & (summary.outcome == "pain") & (summary.day == 42)].iloc[0]
     assert row["mean"] == pytest.approx(comp["combined"].pain[:, 42].mean())
     assert row.ci_low < row["mean"] < row.ci_high
@@ -222,3 +222,44 @@ def test_bad_parameter_override():
         cond.with_parameters(window_tau_min=-1)
     with pytest.raises(ValueError, match="finite"):
         cond.with_parameters(window_tau_min=math.nan)
+
+
+def test_pretreatment_baseline_is_equal_across_plans_and_before_the_first_session():
+    comp = ptsim.compare("knee_oa", ptsim.standard_plans(), n_patients=30, days=20, seed=4)
+    usual = comp["usual_care"]
+    for outcome in ("rom", "pain", "strength", "function", "womac"):
+        base = usual.baseline(outcome)
+        assert base.shape == (30,)
+        for res in comp.values():  # the same patients: the same pre-treatment values in every plan
+            assert np.array_equal(res.baseline(outcome), base)
+        # without treatment nothing happens on day 0: its end-of-day values are the baseline
+        assert np.allclose(usual.outcome(outcome)[:, 0], base)
+    # the first session changes day 0 of a treated plan, not its baseline
+    assert not np.allclose(comp["manual_only"].pain[:, 0], usual.baseline("pain"))
+    summary = comp.summary(outcomes=["pain"])
+    base_rows = summary[summary.day == "baseline"]
+    assert len(base_rows) == 6 and base_rows["mean"].nunique() == 1
+    assert base_rows["mean"].iloc[0] == pytest.approx(usual.baseline("pain").mean())
+    with pytest.raises(ValueError, match="whole numbers in \\[0, 20\\] or 'baseline'"):
+        comp.summary(days=["before"])
+
+
+def test_cli_table_and_figure_show_the_baseline(capsys):
+    from ptsim.cli.commands import main
+    from ptsim.teaching.plotting import plot_trajectories
+
+    status = main(
+        ["compare", "--plans", "usual_care,combined", "--patients", "20", "--days", "30", "--no-plot"]
+    )
+    out = capsys.readouterr().out
+    assert status == 0
+    rows = [line.split() for line in out.splitlines() if "baseline" in line]
+    assert len(rows) == 4  # one per outcome; the two plans show the same numbers before care
+    for r in rows:
+        assert r[-6:-3] == r[-3:]
+    comp = ptsim.compare("knee_oa", ["usual_care", "combined"], n_patients=20, days=30)
+    fig = plot_trajectories(comp, outcomes=["pain"])
+    lines = fig.axes[0].get_lines()
+    assert any(list(line.get_xdata()) == [-1] for line in lines)  # the pre-treatment point
+    first = [line.get_ydata()[0] for line in lines if len(line.get_xdata()) == 31 + 1]
+    assert len(first) == 2 and first[0] == first[1] == pytest.approx(comp["combined"].baseline("pain").mean())

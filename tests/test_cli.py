@@ -82,7 +82,7 @@ def assert_same_frame(from_csv, expected):
 # --- the default command ---------------------------------------------------------------------------
 
 
-def test_no_arguments_runs_the_default_comparison_and_keeps_an_existing_figure(tmp_path):
+def test_no_arguments_runs_the_default_comparison_every_time(tmp_path):
     done = run(cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Knee osteoarthritis: 200 virtual patients, 365 days, seed 0")
@@ -92,13 +92,14 @@ def test_no_arguments_runs_the_default_comparison_and_keeps_an_existing_figure(t
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "Traceback" not in done.stderr
     # (That the numbers are the API's for the same arguments is checked on small runs below.)
-    # A second run does not overwrite the figure without --force (and stops before simulating).
-    before = figure.read_bytes()
+    # The README's quick start works a second time in the same folder: the default figure is
+    # replaced (a figure the user names is not: see the 'existing-plot' error case).
+    figure.write_bytes(b"old")
     again = run(cwd=tmp_path)
-    assert again.returncode == 2
-    assert again.stdout == ""
-    assert again.stderr.count("\n") == 1 and "--plot" in again.stderr and "--force" in again.stderr
-    assert figure.read_bytes() == before
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == done.stdout
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == [cli.DEFAULT_PLOT]
 
 
 def test_options_without_a_command_go_to_compare(capsys, tmp_path):
@@ -450,7 +451,18 @@ def _error_cases():
         ),
         ("plot-and-no-plot", ["compare", "--plot", "{tmp}/f.png", "--no-plot"], "argument --no-plot"),
         ("unknown-command", ["trail"], "argument COMMAND: invalid choice"),
-        ("unknown-option", ["compare", "--patient", "20"], "unrecognized arguments"),
+        ("unknown-option", ["compare", "--patient", "20"], "ptsim compare: error: unrecognized arguments"),
+        ("unknown-option-default-command", ["--patient", "20"], "ptsim compare: error: unrecognized"),
+        (
+            "named-plot-exists-as-default-name",
+            ["compare", "--plot", "{tmp}/ptsim_compare.png"],
+            "--plot: ",
+        ),
+        (
+            "out-too-big",
+            ["compare", "--patients", "20000", "--days", "365", "--out", "{tmp}/big.csv"],
+            "--out: would write about 5.1 GB",
+        ),
     ]
 
 
@@ -466,6 +478,7 @@ def error_folder(tmp_path):
     cohort.drop(columns="pain_baseline_nprs").to_csv(tmp_path / "bad_cohort.csv", index=False)
     (tmp_path / "existing.csv").write_text("keep me\n")
     (tmp_path / "existing.png").write_text("keep me\n")
+    (tmp_path / "ptsim_compare.png").write_text("keep me\n")
     return tmp_path
 
 

@@ -58,8 +58,8 @@ def _broken(old, new):
         ),
         (
             _broken("rom_normal_deg = { value = 135, source", "rom_normal_deg = { value = 135, sauce"),
-            "condition.rom_normal_deg.source",
-            "citation",
+            "condition.rom_normal_deg.sauce",
+            "unknown key in table \\[condition.rom_normal_deg\\]; did you mean 'source'\\?",
         ),
         (
             _broken("rom_normal_deg = { value = 135,", "rom_normal_deg = { value = -5,"),

@@ -24,7 +24,7 @@ def test_the_dashboard_notebook_shows_the_compare_plans_app_and_stores_no_output
 
 def test_voila_command_listens_on_loopback_only_on_exactly_that_port():
     cmd = dashboard.voila_command(8899)
-    assert cmd[1:3] == ["-m", "voila"] and cmd[3] == str(dashboard.notebook_path())
+    assert cmd[1:3] == ["-m", "ptsim.teaching.voila_server"] and cmd[3] == str(dashboard.notebook_path())
     assert "--port=8899" in cmd and "--Voila.ip=127.0.0.1" in cmd
     assert "--Voila.port_retries=0" in cmd and "--no-browser" in cmd
     assert "--VoilaConfiguration.show_tracebacks=False" in cmd

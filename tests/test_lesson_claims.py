@@ -150,11 +150,13 @@ def test_lesson9_small_trials_scatter_and_exaggerate():
     # "about a third of the trials point the wrong way, only about one in ten reaches p < 0.05"
     assert 20 <= table["pointing the wrong way (%)"].iloc[0] <= 45
     assert table["significant (%)"].iloc[0] <= 20
-    # "the significant pilots report an effect about three times the truth"
+    # "the significant pilots report on average about twice the true effect, and those that favour
+    # combined care nearly four times it"
     significant = trials[trials.p_value < 0.05]
-    assert significant.estimate.mean() < 2 * truth
-    # "for neck pain about 60 patients per arm give 80 % power; for knee OA even 160 are not enough"
-    neck = ptsim.power("chronic_neck_pain", ["exercise_only", "combined"], n_per_arm=[40, 80], n_trials=100)
+    assert significant.estimate.mean() < 1.5 * truth
+    assert significant.estimate[significant.estimate < 0].mean() < 3 * truth
+    # "for neck pain about 20 patients per arm give 80 % power; for knee OA even 160 are not enough"
+    neck = ptsim.power("chronic_neck_pain", ["exercise_only", "combined"], n_per_arm=[20], n_trials=100)
     knee = ptsim.power(COND, ["exercise_only", "combined"], n_per_arm=[160], n_trials=100)
     assert neck.power.iloc[0] < 0.8 <= neck.power.iloc[1]
     assert knee.power.iloc[0] < 0.8

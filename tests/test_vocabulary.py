@@ -27,8 +27,10 @@ def test_result_frames_use_the_tables_columns_and_units():
     for name, o in OUTCOMES.items():
         assert (frame[o.column].to_numpy() == res.outcome(name).ravel()).all()
     measured = measure(res, [5], seed=0)
+    # the outcomes' columns, then the condition's questionnaire computed from the readings
     assert [c for c in measured.columns if c not in ("patient_id", "day")] == [
-        o.column for o in OUTCOMES.values()
+        *(o.column for o in OUTCOMES.values()),
+        res.condition.questionnaire.column,
     ]
     summary = ptsim.compare("knee_oa", ["combined"], n_patients=3, days=5).summary(days=[5])
     assert dict(zip(summary["outcome"], summary["unit"], strict=True)) == {

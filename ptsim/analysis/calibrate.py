@@ -26,7 +26,6 @@ import csv
 import datetime
 import math
 import sys
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -35,9 +34,16 @@ import numpy as np
 from ptsim.core import model
 from ptsim.core.parameters import PARAMETERS
 from ptsim.core.vocabulary import OUTCOME_NAMES
-from ptsim.inputs.conditions import NATURAL_HISTORY_KEYS, Condition, list_conditions, load_condition
+from ptsim.inputs.conditions import (
+    NATURAL_HISTORY_KEYS,
+    NATURAL_HISTORY_RANGES,
+    Condition,
+    list_conditions,
+    load_condition,
+)
 from ptsim.inputs.paths import data_dir
 from ptsim.inputs.plans import PLAN_NAMES, Plan, plan_from_dict, standard_plans
+from ptsim.inputs.toml_io import check_keys, read_toml
 
 TARGET_OUTCOMES = (*OUTCOME_NAMES, "disability")
 """Outcomes a target can name; ``disability`` is ``100 - function`` (read like a WOMAC or NDI)."""
@@ -224,12 +230,7 @@ def load_arms(path: str | Path | None = None) -> dict[str, Plan]:
         A missing or malformed file (the message names the file and the arm).
     """
     path = Path(path) if path is not None else evidence_dir() / "arms.toml"
-    if not path.is_file():
-        raise FileNotFoundError(f"evidence arms file not found: {path}")
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+    doc = read_toml(path, "evidence arms file")
     arms = dict(standard_plans())
     for name, table in doc.items():
         if not isinstance(table, dict):
@@ -403,9 +404,7 @@ def free_parameters(condition: str, path: str | Path | None = None) -> dict[str,
     from ``data/evidence/calibration.toml``; bounds must lie inside each parameter's documented range.
     """
     path = Path(path) if path is not None else evidence_dir() / "calibration.toml"
-    if not path.is_file():
-        raise FileNotFoundError(f"calibration settings not found: {path}")
-    doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    doc = read_toml(path, "calibration settings file")
     if condition not in doc:
         raise ValueError(f"{path}: no table for condition {condition!r}; tables: {', '.join(doc)}")
     out = {}
@@ -414,6 +413,7 @@ def free_parameters(condition: str, path: str | Path | None = None) -> dict[str,
         lo_ok, hi_ok = parameter_range(name, where=f"{path}: key '{key}'")
         if not isinstance(spec, dict) or not {"low", "high"} <= set(spec):
             raise ValueError(f"{path}: key '{key}': expected {{ low = <number>, high = <number> }}")
+        check_keys(spec, ("low", "high"), str(path), key)
         low, high = float(spec["low"]), float(spec["high"])
         if not lo_ok <= low < high <= hi_ok:
             raise ValueError(
@@ -424,24 +424,15 @@ def free_parameters(condition: str, path: str | Path | None = None) -> dict[str,
     return out
 
 
-_NH_RANGES = {
-    "pain_end_frac": (0.0, 2.0),
-    "pain_tau_days": (1.0, 5000.0),
-    "rom_deficit_end_frac": (0.0, 2.0),
-    "rom_tau_days": (1.0, 5000.0),
-    "setback_hazard_per_day": (0.0, 1.0),
-}
-
-
 def parameter_range(name: str, where: str = "parameter") -> tuple[float, float]:
     """The documented range of a model parameter or ``natural_history.<key>``."""
     if name.startswith("natural_history."):
         key = name.split(".", 1)[1]
         if key not in NATURAL_HISTORY_KEYS:
             raise ValueError(
-                f"{where}: unknown natural-history key {key!r}; accepted: {', '.join(_NH_RANGES)}"
+                f"{where}: unknown natural-history key {key!r}; accepted: {', '.join(NATURAL_HISTORY_RANGES)}"
             )
-        return _NH_RANGES[key]
+        return NATURAL_HISTORY_RANGES[key]
     if name not in PARAMETERS:
         raise ValueError(
             f"{where}: unknown parameter {name!r}; accepted: a name of ptsim.core.parameters.PARAMETERS "

@@ -17,6 +17,14 @@ direction and on the same 0-100 % scale, so percentage rules such as "a 20 % imp
 baseline disability" (Angst et al. 2002, ``MCID["function_percent"]``) can be applied to it, but its
 absolute values are not WOMAC or NDI scores (assumption). The measured function score of a visit is
 the same composite computed from the instrument readings (:func:`measured_function`).
+
+Questionnaires
+--------------
+Each shipped condition names the questionnaire its trials report (WOMAC, NDI, RMDQ, SPADI:
+``Condition.questionnaire``, see :mod:`ptsim.core.questionnaires`). Its score at a visit is the
+questionnaire's mapping applied to the visit's instrument readings (:func:`measured_questionnaire`), so
+it carries the readings' error; the questionnaire's own test-retest error is not added (assumption).
+Responders on it use its MCID (:func:`questionnaire_responders`).
 """
 
 from __future__ import annotations
@@ -61,8 +69,10 @@ def measure(result, days, seed: int = 0):
     Returns
     -------
     pandas.DataFrame
-        ``patient_id, day, rom_deg, pain_nprs, strength_pct_normal`` as read by the instruments, and
-        ``function_0_100`` computed from the readings.
+        ``patient_id, day, rom_deg, pain_nprs, strength_pct_normal`` as read by the instruments,
+        ``function_0_100`` computed from the readings, and the condition's questionnaire score computed
+        from them (a column named by :attr:`Questionnaire.column`, e.g. ``womac_0_100``) when the
+        condition has one.
     """
     import pandas as pd
 
@@ -82,6 +92,7 @@ def measure(result, days, seed: int = 0):
             z = standard_normals(seed, "measurement", ids, d * 8 + _INSTRUMENT_INDEX[outcome])
             row[outcome] = inst.read(result.outcome(outcome)[:, result.columns([d])[0]], z)
         row["function"] = measured_function(row["pain"], row["rom"], row["strength"], result.condition)
+        _add_questionnaire(row, result.condition)
         frames.append(pd.DataFrame(row))
     return pd.concat(frames, ignore_index=True).rename(columns=_COLUMNS)
 
@@ -89,10 +100,11 @@ def measure(result, days, seed: int = 0):
 def measure_baseline(cohort, condition, seed: int = 0, sim_seed: int | None = None):
     """Measure a cohort at intake (before the first session) with the instruments' errors.
 
-    The true values are the cohort's baseline columns, pain times the day-0 symptom fluctuation
-    ``exp(x0)`` the engine draws for the simulation seed ``sim_seed`` (default ``seed``; model v2:
-    with ``pain_fluctuation_sd_frac = 0`` it is 1); the noise is keyed as a visit on day -1, so
-    it differs from every later visit and is the same for a patient in every plan.
+    The true values are the model's pre-treatment values for the simulation seed ``sim_seed``
+    (default ``seed``; :func:`ptsim.engine.simulate.pretreatment`): pain is the baseline pain times the
+    day-0 symptom fluctuation (model v2; 1 with ``pain_fluctuation_sd_frac = 0``) and ROM is the
+    tissue range less the guarding of that pain, as on every later visit. The noise is keyed as a
+    visit on day -1, so it differs from every later visit and is the same for a patient in every plan.
 
     Parameters
     ----------
@@ -118,37 +130,62 @@ def measure_baseline(cohort, condition, seed: int = 0, sim_seed: int | None = No
     """
     import pandas as pd
 
+    from ptsim.engine.simulate import pretreatment
+
     ids = cohort["patient_id"].to_numpy()
-    true = {
-        "rom": cohort["rom_baseline_deg"].to_numpy(float),
-        "pain": intake_pain_nprs(cohort, condition, seed if sim_seed is None else sim_seed),
-        "strength": cohort["strength_baseline_pct_normal"].to_numpy(float),
-    }
+    # the model's pre-treatment state: intake pain (with the day's fluctuation), ROM with its guarding
+    true = pretreatment(condition, cohort, seed if sim_seed is None else sim_seed)
     row = {"patient_id": ids}
     for outcome, inst in _instruments(condition).items():
         z = standard_normals(seed, "measurement", ids, -8 + _INSTRUMENT_INDEX[outcome])
         row[outcome] = inst.read(true[outcome], z)
     row["function"] = measured_function(row["pain"], row["rom"], row["strength"], condition)
+    _add_questionnaire(row, condition)
     return pd.DataFrame(row).rename(columns=_COLUMNS)
 
 
-def intake_pain_nprs(cohort, condition, sim_seed: int) -> np.ndarray:
-    """True pain at intake: baseline pain times the engine's day-0 fluctuation factor (model v2).
+def _add_questionnaire(row: dict, condition) -> None:
+    if condition.questionnaire is not None:
+        row[condition.questionnaire.column] = measured_questionnaire(
+            row["pain"], row["rom"], row["strength"], condition
+        )
 
-    The engine's day-0 log factor is a draw from the stationary law (``model.fluctuate`` over an
-    infinite step from 0) with the patient's normal of the ``fluctuation`` stream on day 0, so a
-    patient screened on a bad day is, on average, better later: regression to the mean.
+
+def measured_questionnaire(pain_nprs, rom_deg, strength_pct_normal, condition) -> np.ndarray:
+    """The condition's questionnaire score computed from instrument readings.
+
+    A goniometer can read a little above the normal range (its error); the mapping takes the share of
+    normal range, so a reading above normal counts as full range (a reading, not an input, is bounded,
+    as the instruments bound their own readings).
+
+    Raises
+    ------
+    ValueError
+        If the condition names no questionnaire.
     """
-    from ptsim.core import mechanisms_v2 as v2
+    q = condition.questionnaire
+    if q is None:
+        raise ValueError(f"condition {condition.name!r} names no questionnaire (no [questionnaire] table)")
+    rom = np.minimum(np.asarray(rom_deg, float), condition.rom_normal_deg)
+    return q.score(
+        np.asarray(pain_nprs, float), rom, np.asarray(strength_pct_normal, float), condition.rom_normal_deg
+    )
 
-    pain = cohort["pain_baseline_nprs"].to_numpy(float)
-    sd = condition.parameters["pain_fluctuation_sd_frac"]
-    if not np.any(sd > 0):
-        return pain
-    z0 = standard_normals(sim_seed, "fluctuation", cohort["patient_id"].to_numpy(), 0)
-    mu = v2.unit_mean_log(sd)
-    x0 = mu + v2.ou_step(0.0 - mu, z0, sd, condition.parameters["pain_fluctuation_tau_days"], np.inf)
-    return v2.expressed_pain_nprs(pain / 10.0, 0.0, 0.0, 0.0, v2.fluctuation_factor(x0))
+
+def questionnaire_responders(condition, baseline, followup) -> np.ndarray:
+    """Whether each patient's questionnaire score improved by its MCID (points or % of baseline).
+
+    Examples
+    --------
+    >>> import ptsim
+    >>> cond = ptsim.load_condition("chronic_neck_pain")  # NDI, MCID 9.5 points
+    >>> questionnaire_responders(cond, [30.0, 30.0], [20.0, 25.0]).tolist()
+    [True, False]
+    """
+    q = condition.questionnaire
+    if q is None:
+        raise ValueError(f"condition {condition.name!r} names no questionnaire (no [questionnaire] table)")
+    return q.responders(baseline, followup)
 
 
 def measured_function(pain_nprs, rom_deg, strength_pct_normal, condition) -> np.ndarray:

@@ -42,7 +42,7 @@ import numpy as np
 
 from ptsim.core.parameters import PARAMETERS
 from ptsim.core.vocabulary import OUTCOME_NAMES
-from ptsim.inputs.cohort import check_count, sample_cohort
+from ptsim.inputs.cohort import check_count, check_seed, sample_cohort
 from ptsim.inputs.conditions import Condition, load_condition
 from ptsim.inputs.plans import get_plan
 
@@ -171,7 +171,7 @@ def evaluate(
         raise ValueError(f"unknown outcome {outcome!r}; accepted: {', '.join(OUTCOMES)}")
     day = check_count(day, "day", 0)
     k = check_count(n_patients, "n_patients")
-    seed = check_count(seed, "seed", 0)
+    seed = check_seed(seed)
     sets = pd.DataFrame(parameter_sets)
     if len(sets) == 0:
         raise ValueError("parameter_sets has no rows")
@@ -300,12 +300,15 @@ def sobol(
     n_base = check_count(n_base, "n_base", 16)
     if n_base & (n_base - 1):
         raise ValueError(f"n_base must be a power of 2 (e.g. 256), got {n_base}")
-    seed = check_count(seed, "seed", 0)
+    seed = check_seed(seed)
     names = list(ranges)
     problem = {"num_vars": len(names), "names": names, "bounds": [list(ranges[n]) for n in names]}
     X = sobol_sample.sample(problem, n_base, calc_second_order=False, seed=seed)
     y = evaluate(cond, plan, pd.DataFrame(X, columns=names), outcome, day, n_patients, seed, executor)
-    si = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed, print_to_console=False)
+    # SALib bootstraps from numpy's global state when its seed is falsy (0): a Generator is always
+    # used as given, and default_rng(seed) gives the same numbers SALib would for any seed >= 1.
+    rng = np.random.default_rng(seed)
+    si = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=rng, print_to_console=False)
     out = pd.DataFrame(
         {
             "parameter": names,

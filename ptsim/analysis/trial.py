@@ -42,9 +42,9 @@ import numpy as np
 
 from ptsim.core.streams import uniforms
 from ptsim.core.vocabulary import OUTCOMES, get_outcome
-from ptsim.inputs.cohort import check_count, sample_cohort
+from ptsim.inputs.cohort import check_count, check_seed, sample_cohort
 from ptsim.inputs.conditions import Condition, load_condition
-from ptsim.inputs.plans import GRADED, Component, HomeProgramme, Plan, Session, get_plan
+from ptsim.inputs.plans import GRADED, Component, HomeProgramme, Plan, Session, check_plan_name, get_plan
 
 if TYPE_CHECKING:  # pandas is imported where it is used, to keep `import ptsim` light
     import pandas as pd
@@ -151,11 +151,21 @@ def factorial_arms(
     return arms
 
 
+def _outcome_columns(condition=None) -> dict[str, str]:
+    """Outcome name -> column: ``OUTCOME_COLUMNS`` and the condition's questionnaire (by its name and as
+    ``"questionnaire"``), e.g. ``"womac" -> "womac_0_100"``."""
+    q = None if condition is None else condition.questionnaire
+    if q is None:
+        return dict(OUTCOME_COLUMNS)
+    return {**OUTCOME_COLUMNS, q.name: q.column, "questionnaire": q.column}
+
+
 def course_minutes(plan: Plan | Policy) -> dict[str, float]:
     """Minutes of each treatment component over a plan's course of care (clinic and home).
 
-    Supervised components count ``minutes x sessions_per_week x weeks``; the home programme counts
-    as ``"home exercise"``, ``minutes x days_per_week x weeks`` (during care; the maintenance
+    Supervised components count ``minutes x visits`` (``sessions_per_week x weeks``, or the visits of
+    a schedule's phases and boosters); the home programme counts as ``"home exercise"``,
+    ``minutes x days_per_week x weeks`` (during care, per phase for a schedule; the maintenance
     programme after discharge is not part of the trial's treatment). An adaptive plan (a policy)
     counts its starting plan.
 
@@ -166,12 +176,22 @@ def course_minutes(plan: Plan | Policy) -> dict[str, float]:
     {'education': 60.0, 'manual_therapy': 180.0, 'exercise': 300.0, 'home exercise': 600.0}
     """
     plan = plan if isinstance(plan, Plan) else plan.plan
-    visits = plan.sessions_per_week * plan.weeks
     out: dict[str, float] = {}
-    for c in plan.session.components:
-        out[c.kind] = out.get(c.kind, 0.0) + float(c.minutes) * visits
+    if plan.schedule is None:
+        visits = {plan.session: (plan.sessions_per_week or 0) * plan.weeks}
+    else:
+        last = max((plan.discharge_day, *plan.schedule.booster_days))
+        ds = plan.day_schedule(last)
+        visits = {s: int((ds.session_index == i).sum()) for i, s in enumerate(ds.sessions)}
+    for session, n in visits.items():
+        for c in session.components:
+            out[c.kind] = out.get(c.kind, 0.0) + float(c.minutes) * n
     if plan.home is not None:
-        out["home exercise"] = float(plan.home.minutes * plan.home.days_per_week * plan.weeks)
+        home_weeks = sum(
+            ph.weeks * (plan.home.days_per_week if ph.home_days_per_week is None else ph.home_days_per_week)
+            for ph in plan.phases
+        )
+        out["home exercise"] = float(plan.home.minutes * home_weeks)
     return out
 
 
@@ -179,8 +199,17 @@ def _cell_name(levels) -> str:
     return next(c for c, v in FACTORIAL_CELLS.items() if v == tuple(levels))
 
 
-def _outcome_column(outcome: str) -> str:
-    return get_outcome(outcome).column
+def _outcome_column(outcome: str, condition=None) -> str:
+    """The data column of an outcome: ``OUTCOMES`` (by name or column) or the condition's questionnaire."""
+    q = None if condition is None else condition.questionnaire
+    if q is not None and outcome in (q.name, "questionnaire", q.column):
+        return q.column
+    try:
+        return get_outcome(outcome).column
+    except ValueError as exc:
+        if q is None:
+            raise
+        raise ValueError(f"{exc}; or the condition's questionnaire {q.name!r} ('questionnaire')") from None
 
 
 def _arms(arms) -> dict[str, Plan | Policy]:
@@ -197,6 +226,13 @@ def _arms(arms) -> dict[str, Plan | Policy]:
     for name, plan in items:
         if not isinstance(name, str) or not name:
             raise ValueError(f"arms: an arm name must be a non-empty string, got {name!r}")
+        if name in out:
+            raise ValueError(f"arms: {name!r} is given twice; give each arm once")
+        if not (isinstance(arms, Sequence) and name.endswith(".toml")):
+            try:
+                check_plan_name(name)  # arm names go into output files
+            except ValueError as exc:
+                raise ValueError(f"arms: arm {exc}") from None
         if callable(getattr(plan, "next_session", None)):
             from ptsim.engine.adaptive import check_policy
 
@@ -280,6 +316,8 @@ def _simulate_trials(
 
     names = list(plans)
     total = len(names) * n_per_arm
+    # the outcomes (and the questionnaire once, by its name), in the order of their columns
+    columns = {k: v for k, v in _outcome_columns(cond).items() if k != "questionnaire"}
     cohort, base = _enrol(cond, n_trials * total, seed, min_pain_nprs)
     trial_of = dict(zip(cohort["patient_id"].to_numpy(), np.arange(len(cohort)) // total, strict=True))
     arm_idx = _allocate(seed, n_trials, len(names), n_per_arm)
@@ -305,16 +343,16 @@ def _simulate_trials(
         pos = np.tile(np.arange(len(sub)), len(assess_days))
         m.insert(0, "arm", name)
         m.insert(0, "trial", [trial_of[i] for i in m["patient_id"].to_numpy()])
-        for out, col in OUTCOME_COLUMNS.items():
+        for out, col in columns.items():
             m[f"true_{col}"] = res.outcome(out)[pos, d_idx]
         frames.append(m)
     df = pd.concat(frames, ignore_index=True)
     b = base.loc[df["patient_id"]]
-    for col in OUTCOME_COLUMNS.values():
+    for col in columns.values():
         df.insert(df.columns.get_loc("day"), f"baseline_{col}", b[col].to_numpy())
     df["dropout_day"] = pd.Series(drop_day, index=ids).loc[df["patient_id"].to_numpy()].to_numpy()
     df["observed"] = df["dropout_day"] > df["day"]
-    for col in OUTCOME_COLUMNS.values():
+    for col in columns.values():
         df.loc[~df["observed"], col] = np.nan
     return df.sort_values(["trial", "day", "patient_id"], ignore_index=True)
 
@@ -422,7 +460,8 @@ class Trial:
         Parameters
         ----------
         outcome : str
-            ``"pain"``, ``"rom"``, ``"strength"`` or ``"function"`` (or the column name).
+            ``"pain"``, ``"rom"``, ``"strength"`` or ``"function"``, or the condition's questionnaire by
+            its name (e.g. ``"womac"``, on its own scale) or as ``"questionnaire"`` (or the column name).
         day : int, optional
             An assessment day (default the last).
         level : float
@@ -439,7 +478,7 @@ class Trial:
         """
         import pandas as pd
 
-        col, day, level = _outcome_column(outcome), self._day(day), _check_level(level)
+        col, day, level = _outcome_column(outcome, self.condition), self._day(day), _check_level(level)
         df = self._complete(col, day)
         others = [a for a in self.arms if a != self.reference]
         arm = df["arm"].to_numpy()
@@ -638,7 +677,10 @@ class Trial:
         A pain responder improved by the MCID from the intake reading (``rule``: ``"percent"``, a
         30 % drop; ``"points"``, 2 points; ``"either"``; see :func:`ptsim.analysis.outcomes.pain_responders`);
         a function responder's disability (``100 - function``) fell by 20 % of baseline
-        (:func:`ptsim.analysis.outcomes.function_responders`). The risk difference (arm minus reference) has a
+        (:func:`ptsim.analysis.outcomes.function_responders`); a questionnaire responder (``outcome``
+        the condition's questionnaire, e.g. ``"womac"``) improved by the questionnaire's MCID, in points
+        or in % of baseline (:func:`ptsim.analysis.outcomes.questionnaire_responders`). The risk
+        difference (arm minus reference) has a
         Newcombe hybrid-score CI and a score-test p-value (statsmodels). The number needed to treat
         is ``1 / risk difference`` (negative: needed to harm); its CI is given only when the risk
         difference's CI excludes 0 (otherwise it is unbounded: Altman 1998) and is NaN then.
@@ -653,20 +695,32 @@ class Trial:
         import pandas as pd
         from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
 
-        from ptsim.analysis.outcomes import function_responders, pain_responders
+        from ptsim.analysis.outcomes import function_responders, pain_responders, questionnaire_responders
 
-        if outcome not in ("pain", "function", "pain_nprs", "function_0_100"):
+        q = self.condition.questionnaire
+        q_names = () if q is None else (q.name, "questionnaire", q.column)
+        if outcome not in ("pain", "function", "pain_nprs", "function_0_100", *q_names):
+            also = f", or the condition's questionnaire {q.name!r} ('questionnaire')" if q is not None else ""
             raise ValueError(
-                f"responders are defined for outcome 'pain' or 'function' (MCIDs), got {outcome!r}"
+                f"responders are defined for outcome 'pain' or 'function' (MCIDs){also}, got {outcome!r}"
             )
-        col, day, level = _outcome_column(outcome), self._day(day), _check_level(level)
+        col, day, level = _outcome_column(outcome, self.condition), self._day(day), _check_level(level)
         df = self._complete(col, day)
         if col == "pain_nprs":
             hit = pain_responders(df["baseline_pain_nprs"].to_numpy(), df[col].to_numpy(), rule)
-        else:
+        elif col == "function_0_100":
             if rule != "percent":
                 raise ValueError(f"function responders use the percent rule only, got rule={rule!r}")
             hit = function_responders(df["baseline_function_0_100"].to_numpy(), df[col].to_numpy())
+        else:
+            assert q is not None  # the column is the questionnaire's
+            if rule != "percent":
+                raise ValueError(
+                    f"{q.name} responders use its MCID ({q}); leave rule at its default, got rule={rule!r}"
+                )
+            hit = questionnaire_responders(
+                self.condition, df[f"baseline_{col}"].to_numpy(), df[col].to_numpy()
+            )
         arm = df["arm"].to_numpy()
         counts = {a: (int(hit[arm == a].sum()), int((arm == a).sum())) for a in self.arms}
         r_ref, n_ref = counts[self.reference]
@@ -785,7 +839,7 @@ def _setup(condition, arms, n_per_arm, seed, assess_days, dropout, days, referen
     cond = load_condition(condition)
     plans = _arms(arms)
     n_per_arm = check_count(n_per_arm, "n_per_arm", 2)
-    seed = check_count(seed, "seed", 0)
+    seed = check_seed(seed)
     assess, days = _assess_days(assess_days, days)
     dropout = _check_dropout(dropout)
     reference = next(iter(plans)) if reference is None else reference
@@ -960,7 +1014,8 @@ def power(
         ``sqrt(power (1 - power) / n_trials)``).
     seed : int
     outcome : str
-        ``"pain"``, ``"rom"``, ``"strength"`` or ``"function"``.
+        ``"pain"``, ``"rom"``, ``"strength"``, ``"function"`` or the condition's questionnaire (e.g.
+        ``"womac"``).
     day : int, optional
         Assessment day of the primary outcome (default the last of ``assess_days``).
     alpha : float
@@ -991,7 +1046,7 @@ def power(
     cond, plans, _, seed, assess, days, dropout, reference = _setup(
         condition, arms, sizes[0], seed, assess_days, dropout, None, reference
     )
-    col = _outcome_column(outcome)
+    col = _outcome_column(outcome, cond)
     min_pain = _check_min_pain(min_pain_nprs)
     if day is None:
         day = assess[-1]

@@ -2,7 +2,9 @@
 
 ``ptsim`` with no arguments (and ``python -m ptsim``) is ``ptsim compare`` with its defaults: the
 standard plans for knee OA on 200 virtual patients over a year, a summary table on stdout and the
-figure ``ptsim_compare.png`` (like every output file, it is not replaced without ``--force``).
+figure ``ptsim_compare.png``. That default figure is replaced on every run, so the quick start works
+every time; a file the user names is never replaced without ``--force``, and neither is an output
+file estimated above ``OUTPUT_SIZE_LIMIT_BYTES``.
 
 The command is built on argparse: it is in the standard library (no extra dependency for three
 subcommands), and its subparsers give each command its own ``--help``.
@@ -20,6 +22,7 @@ renamed into place, so an interrupted run (Ctrl-C or SIGTERM) leaves no half-wri
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import sys
@@ -39,6 +42,10 @@ MAX_DAYS = 3650
 """Longest horizon (days, ten years) the command accepts."""
 MAX_PATIENT_DAYS = 50_000_000
 """Largest patients x (days + 1) x plans the command accepts (about 2 GB of result arrays)."""
+OUTPUT_SIZE_LIMIT_BYTES = 500_000_000
+"""Largest estimated output file (bytes) written without ``--force``."""
+CSV_BYTES_PER_ROW = 115
+"""Size of one row of ``compare --out`` (one plan, patient and day): about 112 bytes measured."""
 PROGRESS_DELAY_S = 1.0
 """The progress bar appears only once a run has taken this long (seconds)."""
 
@@ -451,11 +458,20 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
         help="your own patients: a CSV with the columns of ptsim.inputs.cohort.COLUMNS",
     )
     add(
+        "--outcomes",
+        type=_outcome_list,
+        default=None,
+        metavar="pain,womac",
+        help="outcomes of the summary table (default rom,pain,strength,function); the condition's "
+        "questionnaire by its name (womac, ndi, rmdq, spadi) or as 'questionnaire', on its own scale",
+    )
+    add(
         "--summary-days",
         type=_day_list,
         default=None,
         metavar="14,42,365",
-        help="days of the summary table (default: 0, 14, discharge, 91, 182, 365 within --days)",
+        help="days of the summary table (default: baseline, i.e. before the first session, then 0, 14, "
+        "discharge, 91, 182, 365 within --days)",
     )
     add(
         "--out",
@@ -472,9 +488,9 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
     figure = parser.add_mutually_exclusive_group()
     figure.add_argument(
         "--plot",
-        default=DEFAULT_PLOT,
+        default=None,
         metavar="figure.png",
-        help=f"figure file, its type from the ending (default {DEFAULT_PLOT})",
+        help=f"figure file, its type from the ending (default {DEFAULT_PLOT}, replaced on every run)",
     )
     figure.add_argument("--no-plot", action="store_true", help="do not draw the figure")
     _add_shared(parser, "--force")
@@ -564,6 +580,19 @@ def _check_size(n: int, days: int, n_plans: int, argument: str) -> None:
         )
 
 
+def _check_output_size(argument: str, n_bytes: int, force: bool) -> None:
+    """Ask for --force before writing a file estimated above OUTPUT_SIZE_LIMIT_BYTES."""
+    from ptsim.inputs.cohort import format_bytes
+
+    if n_bytes > OUTPUT_SIZE_LIMIT_BYTES and not force:
+        raise UsageError(
+            argument,
+            f"would write about {format_bytes(n_bytes)} (one row per plan, patient and day); pass --force "
+            f"to write more than {format_bytes(OUTPUT_SIZE_LIMIT_BYTES)}, or use --summary-out, "
+            "fewer patients, days or plans",
+        )
+
+
 def _compare_run(args) -> int:
     import ptsim
 
@@ -576,7 +605,10 @@ def _compare_run(args) -> int:
     if not args.no_plot:
         from ptsim.teaching.plotting import figure_file_types
 
-        outputs["--plot"] = _check_output("--plot", args.plot, args.force, figure_file_types())
+        # The default figure is the quick start's: replaced on every run. A named one is protected.
+        named = args.plot is not None
+        args.plot = args.plot if named else DEFAULT_PLOT
+        outputs["--plot"] = _check_output("--plot", args.plot, args.force or not named, figure_file_types())
     seen: dict[str, str] = {}
     for arg, out in outputs.items():
         key = os.path.abspath(out.path)
@@ -594,6 +626,7 @@ def _compare_run(args) -> int:
         )
 
     cond = _load_condition(args.condition, "--condition")
+    _check_outcomes(args.outcomes, cond)
     plans = _resolve_plans(args.plans)
     if args.cohort is not None:
         from ptsim.inputs.cohort import read_cohort
@@ -618,6 +651,11 @@ def _compare_run(args) -> int:
         cohort = sample_cohort(cond, n, args.seed)
         who = f"{_plural(n, 'virtual patient')}"
 
+    if "--out" in outputs:
+        _check_output_size(
+            "--out", len(cohort) * (args.days + 1) * len(plans) * CSV_BYTES_PER_ROW, args.force
+        )
+
     # 2. Simulate the plans on the same patients, the bar following ptsim.compare's progress.
     with _progress(args, len(plans)) as bar:
         comp = ptsim.compare(
@@ -629,7 +667,7 @@ def _compare_run(args) -> int:
             cohort=cohort,
             progress=_advance(bar),
         )
-    summary = comp.summary(days=args.summary_days)
+    summary = comp.summary(days=args.summary_days, outcomes=args.outcomes)
 
     # 3. Report and write.
     print(f"{cond.title}: {who}, {_plural(args.days, 'day')}, seed {args.seed}; mean [95 % CI of the mean]")
@@ -666,7 +704,9 @@ def _compare_run(args) -> int:
 
         fig = plot_trajectories(comp)
         kind = outputs["--plot"].path.suffix.lower().lstrip(".")
-        _atomic_write(outputs["--plot"], lambda p: fig.savefig(p, dpi=110, format=kind), args.force)
+        _atomic_write(
+            outputs["--plot"], lambda p: fig.savefig(p, dpi=110, format=kind), args.force or not named
+        )
         _note(args, f"saved the figure {args.plot}")
     return EXIT_OK
 
@@ -700,15 +740,37 @@ def _nprs(text: str) -> float:
     return value
 
 
+def _questionnaire_names() -> list[str]:
+    """``questionnaire`` and the questionnaires of the shipped conditions (``womac``, ``ndi``, ...)."""
+    import ptsim
+
+    found = [ptsim.load_condition(c, calibrated=False).questionnaire for c in ptsim.list_conditions()]
+    return ["questionnaire", *sorted({q.name for q in found if q is not None})]
+
+
 def _outcome_list(text: str) -> list[str]:
     from ptsim.core.vocabulary import OUTCOMES
 
     parts = [p.strip() for p in text.split(",")]
-    if not parts or any(p not in OUTCOMES for p in parts):
+    accepted = [*OUTCOMES, *_questionnaire_names()]
+    if not parts or any(p not in accepted for p in parts):
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated outcomes from {','.join(OUTCOMES)}; got {text!r}"
+            f"expected comma-separated outcomes from {','.join(accepted)}; got {text!r}"
         )
     return list(dict.fromkeys(parts))
+
+
+def _check_outcomes(outcomes: list[str] | None, cond) -> None:
+    """Each outcome is one the condition reports (its own questionnaire, not another condition's)."""
+    from ptsim.engine.simulate import outcome_names
+
+    accepted = outcome_names(cond)
+    for name in outcomes or ():
+        if name not in accepted:
+            raise UsageError(
+                "--outcomes",
+                f"{cond.name} does not report {name!r}; accepted for this condition: {','.join(accepted)}",
+            )
 
 
 def _trial_arguments(parser: argparse.ArgumentParser) -> None:
@@ -763,7 +825,8 @@ def _trial_arguments(parser: argparse.ArgumentParser) -> None:
         type=_outcome_list,
         default=list(TRIAL_OUTCOMES),
         metavar="pain,rom",
-        help="outcomes to analyse (default pain,rom,function,strength)",
+        help="outcomes to analyse (default pain,rom,function,strength); the condition's questionnaire "
+        "by its name (womac, ndi, rmdq, spadi) or as 'questionnaire', on its own scale",
     )
     add("--out", default=None, metavar="patients.csv", help="write the patient-level data to this CSV")
     add("--effects-out", default=None, metavar="effects.csv", help="write the effects table to this CSV")
@@ -775,10 +838,20 @@ def _fmt(x: float) -> str:
     return "n/a" if x != x else f"{x:.3g}" if abs(x) < 0.001 else f"{x:.3f}"
 
 
+def _number_needed(nnt: float) -> str:
+    """The NNT column: treat (benefit), harm (a negative NNT), or not estimable (no difference)."""
+    if nnt != nnt:
+        return ""
+    if math.isinf(nnt):
+        return "not estimable (no difference)"
+    if nnt < 0:
+        return f"NNH {-nnt:.1f} (fewer responders)"
+    return f"NNT {nnt:.1f}"
+
+
 def _trial_run(args) -> int:
     import warnings
 
-    import numpy as np
     import pandas as pd
 
     import ptsim
@@ -797,6 +870,7 @@ def _trial_run(args) -> int:
             "--assess-days", f"day {args.assess_days[-1]} is too late; accepted: days in [0, {MAX_DAYS}]"
         )
     cond = _load_condition(args.condition, "--condition")
+    _check_outcomes(args.outcomes, cond)
     arms = factorial_arms() if args.factorial else _resolve_plans(args.arms, "--arms")
     if len(arms) < 2:
         raise UsageError("--arms", f"a trial needs at least two arms, got {', '.join(arms)}")
@@ -844,7 +918,7 @@ def _trial_run(args) -> int:
         print("2x2 factorial: main effects and the manual x exercise interaction (last assessment day)")
         print("cells: " + ", ".join(f"{cell} = {arm}" for cell, arm in trial.cells().items()))
         rows = []
-        for outcome in args.outcomes:
+        for outcome in (o for o in args.outcomes if o in OUTCOMES):  # the interaction: model outcomes
             with warnings.catch_warnings():  # reported once below, as a line of the output
                 warnings.simplefilter("ignore", FactorialBalanceWarning)
                 table = trial.interaction(outcome)
@@ -862,9 +936,17 @@ def _trial_run(args) -> int:
         imbalance = trial.dose_imbalance()
         if imbalance is not None:
             print(f"warning: {imbalance} On the command line: ptsim trial --factorial.")
-    if "pain" in args.outcomes:
+    q = cond.questionnaire
+    responder_outcomes = [
+        o for o in args.outcomes if o == "pain" or (q is not None and o in (q.name, "questionnaire"))
+    ]
+    for outcome in dict.fromkeys("questionnaire" if o != "pain" else o for o in responder_outcomes):
         print()
-        print("Pain responders (>= 30 % improvement, Farrar et al. 2001) at the last assessment")
+        if outcome == "pain":
+            print("Pain responders (>= 30 % improvement, Farrar et al. 2001) at the last assessment")
+        else:
+            unit = "points" if q.mcid_kind == "points" else "% of baseline"
+            print(f"{q.name.upper()} responders (improved by the MCID, {q.mcid:g} {unit}) at the last visit")
         rows = [
             [
                 r.arm,
@@ -872,11 +954,11 @@ def _trial_run(args) -> int:
                 f"{r.rate:.0%}",
                 "reference" if r.risk_difference != r.risk_difference else f"{r.risk_difference:+.0%}",
                 "" if r.rd_ci_low != r.rd_ci_low else f"[{r.rd_ci_low:+.0%}, {r.rd_ci_high:+.0%}]",
-                "" if r.nnt != r.nnt else ("none (no difference)" if np.isinf(r.nnt) else f"{r.nnt:.1f}"),
+                _number_needed(r.nnt),
             ]
-            for r in trial.responders("pain").itertuples()
+            for r in trial.responders(outcome).itertuples()
         ]
-        print(_table(["arm", "responders", "rate", "risk difference", "95 % CI", "NNT"], rows))
+        print(_table(["arm", "responders", "rate", "risk difference", "95 % CI", "NNT / NNH"], rows))
     sys.stdout.flush()
     if "--out" in outputs:
         frame = trial.to_frame()
@@ -1161,10 +1243,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         parser = build_parser()
         try:
-            args = parser.parse_args(argv)
+            args, extra = parser.parse_known_args(argv)
         except SystemExit as exc:  # --help and --version
             return exc.code if isinstance(exc.code, int) else EXIT_OK
         prog = f"ptsim {args.command}"
+        if extra:  # reported by the subcommand, whose --help lists what it accepts
+            raise UsageError(
+                None, f"unrecognized arguments: {' '.join(extra)} (see '{prog} --help')", prog=prog
+            )
         return args._run(args)
     except UsageError as exc:
         print(f"{exc.prog or prog}: error: {_one_line(exc)}", file=sys.stderr)

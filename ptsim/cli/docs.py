@@ -86,6 +86,20 @@ def parameter_tables() -> str:
         for tech, (share, grade) in c.manual_therapy.items():
             src = _cell(c.sources[f"manual_therapy.{tech}"])
             lines.append(f"| indicated `{tech}` | share {share:g}, grade {grade} | {src} |")
+        q = c.questionnaire
+        if q is not None:
+            mcid_unit = "points" if q.mcid_kind == "points" else "% of baseline"
+            worse = "higher" if q.higher_is_worse else "lower"
+            scale_src, mcid_src = _cell(q.sources["scale_max"]), _cell(q.sources[f"mcid_{q.mcid_kind}"])
+            lines += [
+                f"| questionnaire `{q.name}` | {_cell(q.title)}, {q.scale_min:g}-{q.scale_max:g} "
+                f"({worse} is worse) | {scale_src} |",
+                f"| questionnaire MCID | {q.mcid:g} {mcid_unit} | {mcid_src} |",
+            ]
+            for w, value in zip(("pain", "rom", "strength"), q.weights, strict=True):
+                lines.append(
+                    f"| questionnaire `weight_{w}` | {value:g} | {_cell(q.sources[f'weight_{w}'])} |"
+                )
         for key, src in c.sources.items():
             if key.startswith("response."):
                 pname = key.split(".", 1)[1]

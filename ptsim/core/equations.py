@@ -86,7 +86,9 @@ def function_score(pain, rom, strength, rom_normal_deg, w_pain, w_rom, w_strengt
         + w_rom * rom / rom_normal_deg
         + w_strength * np.minimum(strength / 100.0, 1.0)
     )
-    return 100.0 * score / (w_pain + w_rom + w_strength)
+    # A weighted mean of values <= 1 is <= 1, but (w x) / w can round one ulp above x (function
+    # 100.00000000000001 with a single positive weight): the bound keeps the invariant exact.
+    return np.minimum(100.0 * score / (w_pain + w_rom + w_strength), 100.0)
 
 
 # ---------------------------------------------------------------------------------------------------

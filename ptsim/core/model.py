@@ -13,6 +13,7 @@ Shapes: ``n`` patients; tissue-resolved arrays are ``(3, n)`` in the order of
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -25,6 +26,7 @@ from ptsim.core.parameters import (
     TECHNIQUE_TARGETS,
     TISSUES,
 )
+from ptsim.core.streams import standard_normals
 
 
 @dataclass(frozen=True)
@@ -450,6 +452,19 @@ def fluctuate(s: State, p: dict, z, days: float = 1.0) -> State:
     mu = v2.unit_mean_log(sd)
     x = mu + v2.ou_step(s.fluctuation - mu, z, sd, p["pain_fluctuation_tau_days"], days)
     return replace(s, fluctuation=x)
+
+
+def intake_state(pts: Patients, p: dict, seed: int, patient_ids) -> State:
+    """The state before the first session: the initial state with the day-0 symptom fluctuation.
+
+    Day 0's log factor is a draw from the stationary law (an OU step of infinite length) with each
+    patient's normal of the ``fluctuation`` stream on day 0, as the engine draws it for ``seed``; with
+    ``pain_fluctuation_sd_frac = 0`` this is :func:`initial_state`.
+    """
+    state = initial_state(pts)
+    if not np.any(p["pain_fluctuation_sd_frac"] > 0):
+        return state
+    return fluctuate(state, p, standard_normals(seed, "fluctuation", patient_ids, 0), math.inf)
 
 
 def advance_days(s: State, pts: Patients, p: dict, natural_history: dict, days: float = 1.0) -> State:

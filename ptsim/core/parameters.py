@@ -474,3 +474,22 @@ PARAMETERS: dict[str, Parameter] = {p.name: p for p in _PARAMETERS}
 def defaults() -> dict[str, float]:
     """The model-wide default value of every parameter."""
     return {name: p.default for name, p in PARAMETERS.items()}
+
+
+FUNCTION_WEIGHTS = ("function_weight_pain", "function_weight_rom", "function_weight_strength")
+"""The weights of the function score; at least one must be positive (the score divides by their sum)."""
+
+
+def check_parameter_set(params: dict[str, float], where: str = "parameters") -> None:
+    """Refuse combinations of parameters that are each in range but degenerate together.
+
+    Raises
+    ------
+    ValueError
+        Every function weight is 0: the function score would be 0/0 (NaN) for every patient.
+    """
+    if sum(params.get(k, PARAMETERS[k].default) for k in FUNCTION_WEIGHTS) <= 0:
+        raise ValueError(
+            f"{where}: the function weights {', '.join(FUNCTION_WEIGHTS)} are all 0; at least one must be "
+            "positive (the function score is their weighted mean)"
+        )

@@ -62,7 +62,7 @@ from ptsim.core.streams import standard_normals, uniforms
 from ptsim.engine import vectorised
 from ptsim.engine.result import Result
 from ptsim.engine.setup import POLICY_NOTE, check_days, cohort_for
-from ptsim.inputs.cohort import check_count
+from ptsim.inputs.cohort import check_seed
 from ptsim.inputs.conditions import load_condition
 from ptsim.inputs.plans import Component, Plan, Session, standard_plans
 
@@ -331,7 +331,7 @@ def simulate_policy(
     check_policy(policy)
     cond = load_condition(condition)
     days = check_days(days)
-    seed = check_count(seed, "seed", 0)
+    seed = check_seed(seed)
     df = cohort_for(cond, n_patients, seed, cohort)
     res = run_policy(cond, policy.plan.resolve(cond), df, days, seed, policy)
     res.engine_note = POLICY_NOTE
@@ -346,6 +346,11 @@ def check_policy(policy) -> Policy:
         raise ValueError(
             f"policy must have a 'plan' attribute (a Plan: the schedule) and a method "
             f"next_session(day, history); got {policy!r}"
+        )
+    if policy.plan.schedule is not None:
+        raise ValueError(
+            f"policy plan {policy.plan.name!r} has a schedule (phases/boosters); adaptive policies take a "
+            "plan with sessions_per_week and weeks"
         )
     return policy
 

@@ -552,6 +552,8 @@ def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, dra
         ``engine="numpy"`` runs those.
     """
     why = unsupported(cond, policy)
+    if why is None and len(plan.sessions) > 1:  # the kernel holds one session table
+        why = f"plan {plan.name!r} with {len(plan.sessions)} different sessions (its schedule's phases)"
     if why is not None:
         raise ValueError(f"engine='numba' cannot run {why}: use engine='numpy' (or 'auto')")
     k = kernels(compiled)

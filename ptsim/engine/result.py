@@ -11,6 +11,7 @@ import numpy as np
 
 from ptsim.core import model
 from ptsim.core.vocabulary import OUTCOMES
+from ptsim.inputs.cohort import to_patients
 from ptsim.inputs.conditions import Condition
 from ptsim.inputs.plans import Plan
 
@@ -97,6 +98,43 @@ def merge_summaries(parts: list[DailySummary]) -> DailySummary:
     )
 
 
+BASELINE = "baseline"
+"""The label of the pre-treatment values in summaries (the ``day`` of a summary's baseline rows)."""
+
+
+def pretreatment(condition, cohort, seed: int) -> dict[str, np.ndarray]:
+    """The true pre-treatment values of a cohort: the state before the first session, by outcome.
+
+    The same in every plan (the same patients): ``rom`` (deg, with the guarding of the intake pain),
+    ``pain`` (NPRS), ``strength`` (% of normal) and ``function`` (0-100), each ``(n_patients,)``.
+    Model v2: intake pain is the cohort's baseline pain times the day-0 symptom fluctuation the engine
+    draws for the simulation ``seed`` (:func:`ptsim.core.model.intake_state`; 1 with
+    ``pain_fluctuation_sd_frac = 0``), so a patient screened on a bad day improves on average later.
+    """
+    pts = to_patients(cohort, condition)
+    p = condition.parameters
+    state = model.intake_state(pts, p, seed, cohort["patient_id"].to_numpy())
+    rom, pain, strength = model.rom_deg(state, pts, p), model.pain_nprs(state), model.strength_pct(state, pts)
+    function = model.function_score(pain, rom, strength, pts.rom_normal_deg, p)
+    return {"rom": rom, "pain": pain, "strength": strength, "function": function}
+
+
+def outcome_names(condition) -> list[str]:
+    """Outcomes a result of ``condition`` reports: ``OUTCOMES`` and its questionnaire (with its alias)."""
+    q = condition.questionnaire
+    return list(OUTCOMES) + ([q.name, "questionnaire"] if q is not None else [])
+
+
+def outcome_unit(condition, name: str) -> str:
+    """The unit of an outcome of ``condition`` (a questionnaire's unit names its scale)."""
+    if name in OUTCOMES:
+        return OUTCOMES[name].unit
+    q = condition.questionnaire
+    if q is not None and name in (q.name, "questionnaire"):
+        return q.unit
+    raise ValueError(f"unknown outcome {name!r}; accepted: {', '.join(outcome_names(condition))}")
+
+
 @dataclass
 class Result:
     """The outcome of one plan for a cohort: true end-of-day values (no measurement error).
@@ -110,7 +148,8 @@ class Result:
         The patients, one row each.
     seed : int
     day : (days + 1,) int array
-        Day 0 is the first session.
+        Day 0 is the first session (its values are at the end of that day, after the session); the
+        pre-treatment values are :meth:`baseline`.
     rom, pain, strength, function : (n_patients, days + 1) float arrays
         ROM (degrees), pain (NPRS 0-10), strength (% of normal), function (0-100).
     exercise_dose : (n_patients, days + 1) float array
@@ -159,6 +198,7 @@ class Result:
     compiled kernel run uncompiled)."""
     engine_note: str | None = None
     """Why ``engine="auto"`` ran the numpy engine (numba missing, an adaptive plan); None otherwise."""
+    _baseline: dict | None = field(repr=False, default=None, compare=False)
 
     @property
     def n_patients(self) -> int:
@@ -210,11 +250,38 @@ class Result:
             self.day, self.n_patients, values, self.setback_events, self.flare_events
         )
 
+    @property
+    def questionnaire(self):
+        """The condition's patient-reported questionnaire (:class:`ptsim.core.questionnaires.Questionnaire`),
+        or None if its file names none."""
+        return self.condition.questionnaire
+
     def outcome(self, name: str) -> np.ndarray:
-        """An outcome array by name (``rom``, ``pain``, ``strength`` or ``function``)."""
-        if name not in OUTCOMES:
-            raise ValueError(f"unknown outcome {name!r}; accepted: {', '.join(OUTCOMES)}")
-        return getattr(self, name)
+        """An outcome array by name: ``rom``, ``pain``, ``strength``, ``function``, or the condition's
+        questionnaire by its name (e.g. ``"womac"``) or as ``"questionnaire"``: its score on its own
+        scale, mapped from each day's pain, ROM and strength (see ``docs/model.md``)."""
+        if name in OUTCOMES:
+            return getattr(self, name)
+        q = self.questionnaire
+        if q is not None and name in (q.name, "questionnaire"):
+            return q.score(self.pain, self.rom, self.strength, self.condition.rom_normal_deg)
+        raise ValueError(f"unknown outcome {name!r}; accepted: {', '.join(outcome_names(self.condition))}")
+
+    def baseline(self, name: str) -> np.ndarray:
+        """An outcome's true pre-treatment value for each patient, ``(n_patients,)``: the state before
+        the first session (day 0 is after it), the same in every plan of a comparison.
+
+        ``name`` as for :meth:`outcome` (a questionnaire's score is mapped from the baseline state).
+        """
+        if self._baseline is None:
+            self._baseline = pretreatment(self.condition, self.cohort, self.seed)
+        base = self._baseline
+        if name in OUTCOMES:
+            return base[name]
+        q = self.questionnaire
+        if q is not None and name in (q.name, "questionnaire"):
+            return q.score(base["pain"], base["rom"], base["strength"], self.condition.rom_normal_deg)
+        raise ValueError(f"unknown outcome {name!r}; accepted: {', '.join(outcome_names(self.condition))}")
 
     def to_frame(self):
         """Tidy DataFrame: one row per patient-day, units in the column names."""

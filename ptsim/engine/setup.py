@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ptsim.inputs.cohort import check_count, sample_cohort, validate_cohort
+from ptsim.inputs.cohort import check_count, check_memory, sample_cohort, validate_cohort
 from ptsim.inputs.conditions import Condition
 from ptsim.inputs.plans import Plan
 
@@ -17,6 +17,23 @@ def check_days(days) -> int:
 
 
 DEFAULT_PATIENTS = 200
+
+
+BYTES_PER_PATIENT_DAY = 5 * 8 + 2
+"""Result memory per patient, recorded day and plan: five float64 arrays and two bool arrays."""
+
+
+def check_run_memory(n_patients, cohort, days: int, record_days, n_plans: int) -> None:
+    """Refuse, with a size estimate, a run whose result arrays cannot fit in memory."""
+    if cohort is not None:
+        return  # the cohort's size is known only once validated; it is in memory already
+    n = check_count(DEFAULT_PATIENTS if n_patients is None else n_patients, "n_patients")
+    columns = days + 1 if record_days is None else len(record_days)
+    check_memory(
+        n * columns * n_plans * BYTES_PER_PATIENT_DAY,
+        f"n_patients={n}",
+        f"{n_plans} plan(s) x {columns} recorded days x {BYTES_PER_PATIENT_DAY} bytes per patient-day",
+    )
 
 
 def cohort_for(cond: Condition, n_patients, seed, cohort):
@@ -35,18 +52,22 @@ def cohort_for(cond: Condition, n_patients, seed, cohort):
 
 def schedule(plan: Plan, days: int):
     """Per-day clinic flags and home-session frequencies for a plan."""
-    d = np.arange(days + 1)
-    in_care = d < plan.discharge_day
-    clinic = in_care & np.isin(d % 7, plan.visit_weekdays)
-    freq = np.zeros(days + 1)
+    clinic, freq, _ = day_plan(plan, days)
+    return clinic, freq
+
+
+def day_plan(plan: Plan, days: int):
+    """Per-day clinic flags, home-session frequencies and clinic session (index into ``plan.sessions``,
+    -1 none), from the plan's schedule (:meth:`Plan.day_schedule`); after discharge the maintenance
+    programme."""
+    ds = plan.day_schedule(days)
+    freq = ds.home_frequency
     if plan.home is not None:
-        free_days = 7 - plan.sessions_per_week
-        if free_days > 0:
-            freq[in_care & ~clinic] = plan.home.days_per_week / free_days
-        freq[~in_care] = (
+        after = ds.discharge_day <= np.arange(days + 1)
+        freq[after & ~ds.clinic] = (
             plan.home.after_discharge_days_per_week / 7 * plan.home.after_discharge_adherence_factor
         )
-    return clinic, freq
+    return ds.clinic, freq, ds.session_index
 
 
 def check_record_days(record_days, days: int):

@@ -18,7 +18,15 @@ import numpy as np
 from ptsim.core import model
 from ptsim.core.vocabulary import OUTCOMES
 from ptsim.engine import vectorised
-from ptsim.engine.result import DailySummary, Result, merge_summaries
+from ptsim.engine.result import (
+    BASELINE,
+    DailySummary,
+    Result,
+    merge_summaries,
+    outcome_names,
+    outcome_unit,
+    pretreatment,
+)
 from ptsim.engine.setup import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_PATIENTS,
@@ -26,20 +34,25 @@ from ptsim.engine.setup import (
     check_chunk_size,
     check_days,
     check_record_days,
+    check_run_memory,
     cohort_for,
 )
 from ptsim.engine.vectorised import run_session
-from ptsim.inputs.cohort import check_count, to_patients
+from ptsim.inputs.cohort import check_seed, to_patients
 from ptsim.inputs.conditions import Condition, load_condition
-from ptsim.inputs.plans import Plan, Session, get_plan
+from ptsim.inputs.plans import Plan, Session, check_plan_name, get_plan
 
 __all__ = [  # names other modules import from here (moved to result, setup and vectorised)
+    "BASELINE",
     "DEFAULT_CHUNK_SIZE",
     "DEFAULT_PATIENTS",
     "OUTCOMES",
     "DailySummary",
     "Result",
     "merge_summaries",
+    "outcome_names",
+    "outcome_unit",
+    "pretreatment",
     "run_session",
 ]
 
@@ -97,10 +110,11 @@ def simulate(
     cond = _condition(condition, scenario)
     plan = get_plan(plan).resolve(cond)
     days = check_days(days)
-    seed = check_count(seed, "seed", 0)
+    seed = check_seed(seed)
     record_days = check_record_days(record_days, days)
     chunk_size = check_chunk_size(chunk_size)
-    choice = choose_engine(engine, None, cond, [plan])
+    choice = choose_engine(engine, None, cond, plans=[plan])
+    check_run_memory(n_patients, cohort, days, record_days, 1)
     df = cohort_for(cond, n_patients, seed, cohort)
     return _run_plans(cond, {plan.name: plan}, df, days, seed, record_days, chunk_size, choice)[plan.name]
 
@@ -150,10 +164,11 @@ class EngineChoice:
 def choose_engine(engine: str, policy=None, cond=None, plans=()) -> EngineChoice:
     """The engine for ``engine`` ("auto", "numba" or "numpy") and a fixed plan or a ``policy``.
 
-    ``"auto"`` takes the compiled engine when numba is installed and the case is a fixed plan; an
-    adaptive plan, or a missing numba, runs on the numpy engine with a note. ``"numba"`` refuses these
-    with a ValueError that names the alternative. (``cond`` and ``plans`` are accepted for callers
-    that pass the case; every fixed plan of every condition runs on the kernel.)
+    ``"auto"`` takes the compiled engine when numba is installed and the case is a fixed plan of one
+    session (``plans``); an adaptive plan, a schedule of different sessions, or a missing numba, runs
+    on the numpy engine with a note. ``"numba"`` refuses these with a ValueError that names the
+    alternative. (``cond`` is accepted for callers that pass the case: every condition and every
+    model-v2 mechanism runs on the kernel.)
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
@@ -165,6 +180,12 @@ def choose_engine(engine: str, policy=None, cond=None, plans=()) -> EngineChoice
                 f"engine='numba' cannot run an adaptive plan: {POLICY_NOTE}; use 'numpy' or 'auto'"
             )
         return EngineChoice("numpy", f"engine='auto' ran the numpy engine: {POLICY_NOTE}")
+    several = [p.name for p in plans if len(p.sessions) > 1]
+    if several:  # a schedule of different sessions (phases, boosters): the kernel takes one session
+        why = f"plan(s) {', '.join(map(repr, several))} have a schedule of different sessions"
+        if engine == "numba":
+            raise ValueError(f"engine='numba' cannot run {why}; use 'numpy' or 'auto'")
+        return EngineChoice("numpy", f"engine='auto' ran the numpy engine: {why}")
     from ptsim.engine import compiled
 
     if compiled.AVAILABLE:
@@ -227,7 +248,7 @@ def run_cohort(
     """One resolved plan (or an adaptive plan: ``policy``) for a validated cohort ``df``: the entry
     point for analyses that build their own cohorts (trials, sensitivity batches, whose parameters
     may be per-patient arrays). ``engine`` as for :func:`simulate`."""
-    choice = choose_engine(engine, policy, cond, [plan])
+    choice = choose_engine(engine, policy, cond, plans=[] if policy is not None else [plan])
     if policy is not None:
         from ptsim.engine.adaptive import run_policy
 
@@ -325,14 +346,17 @@ class Comparison(Mapping):
         return [d for d in days if d in recorded] or sorted(recorded)
 
     def summary(self, days=None, outcomes=None, level: float = 0.95):
-        """Per plan, outcomes at key days: mean with a confidence interval of the mean.
+        """Per plan, outcomes before care and at key days: mean with a confidence interval of the mean.
 
         Parameters
         ----------
-        days : list of int, optional
-            Days to report (default :meth:`default_days`).
+        days : list, optional
+            Days to report: whole days, and ``"baseline"`` for the pre-treatment values (before the
+            first session; the same patients, so the same in every plan). Default: ``"baseline"`` then
+            :meth:`default_days`.
         outcomes : list of str, optional
-            Outcome names (default all of ``OUTCOMES``).
+            Outcome names (default all of ``OUTCOMES``); the condition's questionnaire by its name
+            (e.g. ``"womac"``) or as ``"questionnaire"`` reports on the questionnaire's own scale.
         level : float
             Confidence level of the interval (default 0.95; t-distribution).
 
@@ -340,26 +364,37 @@ class Comparison(Mapping):
         -------
         pandas.DataFrame
             Columns ``plan, day, outcome, unit, mean, sd, ci_low, ci_high, n``; one row per plan,
-            day and outcome.
+            day and outcome (``day`` is ``"baseline"`` on the pre-treatment rows).
         """
         import pandas as pd
         from scipy import stats
 
-        days = self.default_days() if days is None else list(days)
+        days = [BASELINE, *self.default_days()] if days is None else list(days)
+        first = next(iter(self._results.values()))
+        if isinstance(outcomes, str):
+            outcomes = [outcomes]
         outcomes = list(OUTCOMES) if outcomes is None else list(outcomes)
+        units = {o: outcome_unit(first.condition, o) for o in outcomes}
         if not (isinstance(level, float) and 0 < level < 1):
             raise ValueError(f"level must be a probability between 0 and 1, got {level!r}")
-        first = next(iter(self._results.values()))
         last = first.days
         for d in days:
+            if d == BASELINE:
+                continue
             if isinstance(d, bool) or not isinstance(d, int | np.integer) or not 0 <= d <= last:
-                raise ValueError(f"summary days must be whole numbers in [0, {last}], got {d!r}")
+                raise ValueError(
+                    f"summary days must be whole numbers in [0, {last}] or {BASELINE!r}, got {d!r}"
+                )
         rows = []
         for name, res in self._results.items():
             n = res.n_patients
             tcrit = stats.t.ppf(0.5 + level / 2, n - 1) if n > 1 else math.nan
             for outcome in outcomes:
-                values = res.outcome(outcome)[:, res.columns(days)]
+                columns = [
+                    res.baseline(outcome) if d == BASELINE else res.outcome(outcome)[:, res.columns([d])[0]]
+                    for d in days
+                ]
+                values = np.column_stack(columns)
                 mean, sd = values.mean(axis=0), values.std(axis=0, ddof=1) if n > 1 else 0 * values[0]
                 half = tcrit * sd / math.sqrt(n)
                 for j, d in enumerate(days):
@@ -368,7 +403,7 @@ class Comparison(Mapping):
                             name,
                             d,
                             outcome,
-                            OUTCOMES[outcome].unit,
+                            units[outcome],
                             mean[j],
                             sd[j],
                             mean[j] - half[j],
@@ -440,24 +475,37 @@ def compare(
     if plans is None:
         plans = standard_plans()
     if isinstance(plans, Mapping):
-        items = [(str(k), get_plan(v)) for k, v in plans.items()]
+        items = [(check_plan_name(str(k)), get_plan(v)) for k, v in plans.items()]  # keys reach tables
     elif isinstance(plans, list | tuple):
-        items = [(get_plan(v).name, get_plan(v)) for v in plans]
+        items = []
+        for given in plans:
+            plan = get_plan(given)
+            for earlier, (name, _) in zip(plans, items, strict=False):
+                if name == plan.name and given == earlier:
+                    raise ValueError(f"plans: {given!r} is given twice; give each plan once")
+                if name == plan.name:
+                    raise ValueError(
+                        f"plans: {given!r} and {earlier!r} are both named {name!r}; a list of plans "
+                        "needs distinct names (rename the plan, e.g. the 'name' key of a plan file, or "
+                        "pass a dict of name -> plan)"
+                    )
+            items.append((plan.name, plan))
     else:
         raise ValueError("plans must be a dict of name -> Plan, or a list of plans or plan names")
     if not items:
         raise ValueError("plans is empty; give at least one plan")
     days = check_days(days)
-    seed = check_count(seed, "seed", 0)
+    seed = check_seed(seed)
     record_days = check_record_days(record_days, days)
     chunk_size = check_chunk_size(chunk_size)
     if progress is not None and not callable(progress):
         raise ValueError(
             f"progress must be a callable progress(done, total, plan_name) or None, got {progress!r}"
         )
-    df = cohort_for(cond, n_patients, seed, cohort)
     resolved = {name: plan.resolve(cond) for name, plan in items}
-    choice = choose_engine(engine, None, cond, list(resolved.values()))
+    choice = choose_engine(engine, None, cond, plans=list(resolved.values()))
+    check_run_memory(n_patients, cohort, days, record_days, len(items))
+    df = cohort_for(cond, n_patients, seed, cohort)
     return Comparison(_run_plans(cond, resolved, df, days, seed, record_days, chunk_size, choice, progress))
 
 

@@ -31,7 +31,7 @@ from ptsim.core import mechanisms_v2 as v2
 from ptsim.core import model
 from ptsim.core.streams import patient_keys, uniforms_from_keys
 from ptsim.engine.result import DailySummary, Result, merge_summaries
-from ptsim.engine.setup import schedule
+from ptsim.engine.setup import day_plan
 from ptsim.inputs.cohort import to_patients
 from ptsim.inputs.conditions import Condition
 from ptsim.inputs.plans import Plan, Session
@@ -299,7 +299,8 @@ def run(
     pts = to_patients(df, cond)
     p, nh = cond.parameters, cond.natural_history
     ids = df["patient_id"].to_numpy()
-    clinic, freq = schedule(plan, days)
+    clinic, freq, visit = day_plan(plan, days)
+    sessions = plan.sessions
     home = plan.home
     n, t = pts.n, days + 1
     rec = Trajectories(n, t) if record_days is None else Recorded(n, t, record_days)
@@ -333,7 +334,7 @@ def run(
         if runner is not None:
             state, dose, flared = runner.day(d, state, bool(clinic[d]), freq[d], flare_u, adherence_decay)
         elif clinic[d]:
-            state, dose, flared = run_session(state, pts, p, plan.session, flare_u=flare_u)
+            state, dose, flared = run_session(state, pts, p, sessions[visit[d]], flare_u=flare_u)
         elif home is not None and freq[d] > 0:
             frequency = freq[d]
             if d >= discharge:  # adherence to the maintenance programme declines (v2; 0 = held)

@@ -7,7 +7,9 @@ DataFrame that users can read from and write to CSV, so they can bring their own
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,13 +18,14 @@ import numpy as np
 from ptsim.core.model import Patients
 from ptsim.core.streams import uniforms
 from ptsim.inputs.conditions import BASELINE_KEYS, Condition, Distribution, load_condition
+from ptsim.inputs.toml_io import describe
 
 if TYPE_CHECKING:  # pandas is imported where it is used, to keep `import ptsim` light
     import pandas as pd
 
 COLUMNS = {
     "patient_id": "identifier (integer >= 0); it keys the patient's random numbers",
-    "rom_baseline_deg": "range of the condition's movement at baseline (degrees)",
+    "rom_baseline_deg": "range the tissues allow at baseline (degrees; measured ROM is this less guarding)",
     "pain_baseline_nprs": "pain at baseline (NPRS 0-10)",
     "strength_baseline_pct_normal": "strength at baseline (% of normal)",
     "manual_responsiveness": "multiplier of the response to manual therapy (1 = typical)",
@@ -45,6 +48,9 @@ _COURSES = {
 }
 COURSE_FACTOR_MAX = 3
 """Largest course multiplier (a patient's untreated course ends at most 3x as far as the typical)."""
+
+ID_MAX = 2**63 - 1
+"""Largest patient id (ids are 64-bit signed integers)."""
 
 # cohort column -> (condition baseline key, random stream)
 _SOURCES = {
@@ -71,20 +77,160 @@ def check_count(value, name: str, minimum: int = 1) -> int:
         if isinstance(value, float) and math.isfinite(value) and value == int(value):
             value = int(value)
         else:
-            raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+            raise ValueError(f"{name} must be a whole number >= {minimum}, got {describe(value)}")
     if value < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {describe(value)}")
     return int(value)
 
 
+SEED_MAX = 2**64 - 1
+"""Largest seed: the random streams hash the seed as an unsigned 64-bit integer."""
+
+
+def check_seed(value, name: str = "seed") -> int:
+    """A seed: a whole number in [0, 2**64 - 1], or ``ValueError`` naming ``name``."""
+    seed = check_count(value, name, 0)
+    if seed > SEED_MAX:
+        raise ValueError(f"{name} must be a whole number in [0, 2**64 - 1], got {seed}")
+    return seed
+
+
+def available_memory_bytes() -> int | None:
+    """Memory the system can still give this process (bytes), or None where it cannot be told."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def format_bytes(n_bytes: float) -> str:
+    """A size for people: ``4.9 GB`` (decimal units)."""
+    for unit in ("bytes", "kB", "MB", "GB", "TB", "PB"):
+        if abs(n_bytes) < 1000 or unit == "PB":
+            return f"{n_bytes:.0f} {unit}" if unit == "bytes" else f"{n_bytes:.1f} {unit}"
+        n_bytes /= 1000
+    raise AssertionError
+
+
+def check_memory(n_bytes: float, argument: str, what: str) -> None:
+    """Refuse a run whose arrays would not fit in the available memory.
+
+    Parameters
+    ----------
+    n_bytes : float
+        Estimated size of the run's arrays (bytes).
+    argument : str
+        The argument that sets the size, e.g. ``"n_patients=1000000000000"``.
+    what : str
+        How the estimate was made, e.g. ``"7 columns x 8 bytes per patient"``.
+
+    Raises
+    ------
+    ValueError
+        With the estimate and the memory available, instead of numpy's ``MemoryError``.
+    """
+    available = available_memory_bytes()
+    if available is not None and n_bytes > available:
+        raise ValueError(
+            f"{argument}: the run needs about {format_bytes(n_bytes)} of memory ({what}), more than the "
+            f"{format_bytes(available)} available; use fewer patients or days, or record_days="
+        )
+
+
+QUADRATURE_POINTS = 256
+"""Quantiles of the baseline-pain distribution over which the measured-ROM moments are averaged."""
+
+
+def _truncnorm_moments(loc, scale, low, high):
+    """Mean and variance of normals ``(loc, scale)`` truncated to ``[low, high]`` (arrays allowed).
+
+    Closed form, in logs so that it stays exact far in a tail (``scipy.stats.truncnorm.stats`` is
+    100x slower): with ``a, b`` the standardised bounds, ``Z = Phi(b) - Phi(a)``,
+    ``mean = loc + scale (phi(a) - phi(b)) / Z`` and
+    ``var = scale^2 (1 + (a phi(a) - b phi(b)) / Z - ((phi(a) - phi(b)) / Z)^2)``.
+    """
+    from scipy.special import log_ndtr
+
+    a = (np.asarray(low, float) - loc) / scale
+    b = (np.asarray(high, float) - loc) / scale
+    a, b = np.broadcast_arrays(a, b)
+    # in the upper tail, mirror the interval into the lower one (the formulas are symmetric)
+    flip = (a + b) > 0
+    lo, hi = np.where(flip, -b, a), np.where(flip, -a, b)
+    log_z = log_ndtr(hi) + np.log1p(-np.exp(log_ndtr(lo) - log_ndtr(hi)))
+    log_phi = lambda x: -0.5 * x * x - 0.5 * math.log(2 * math.pi)  # noqa: E731
+    r_lo, r_hi = np.exp(log_phi(lo) - log_z), np.exp(log_phi(hi) - log_z)
+    shift = r_lo - r_hi
+    var = scale**2 * (1.0 + lo * r_lo - hi * r_hi - shift**2)
+    mean = loc + scale * np.where(flip, -shift, shift)
+    return mean, np.maximum(var, 0.0)
+
+
+@functools.lru_cache(maxsize=512)
+def truncnorm_for_moments(
+    mean: float, sd: float, low: float, highs: tuple
+) -> tuple[float, float, float, float]:
+    """Location and scale of the normal which, truncated to ``[low, high_k]``, has the cited moments.
+
+    The population is an equal mixture over the upper bounds ``highs`` (one truncation for all when
+    there is one). The cited ``mean`` and ``sd`` are matched exactly where a truncated normal can reach
+    them; where it cannot (a cited mean above what the bounds allow), the SD is kept and the mean comes
+    as close as it can (least squares, the SD residual weighted 10x).
+
+    Returns
+    -------
+    loc, scale, achieved_mean, achieved_sd : float
+    """
+    from scipy import optimize
+
+    hi = np.asarray(highs, float)
+
+    def moments(x):
+        m, v = _truncnorm_moments(x[0], math.exp(x[1]), low, hi)
+        mu = float(m.mean())
+        return mu, math.sqrt(max(float((v + m**2).mean()) - mu**2, 0.0))
+
+    def residuals(x):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            mu, s = moments(x)
+        if not (math.isfinite(mu) and math.isfinite(s)):  # a trial step far out in a tail
+            return [1e6, 1e6]
+        return [(mu - mean) / sd, 10.0 * (s - sd) / sd]
+
+    fit = optimize.least_squares(residuals, [mean, math.log(sd)], xtol=1e-12, ftol=1e-12, gtol=1e-12)
+    loc, scale = float(fit.x[0]), math.exp(float(fit.x[1]))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return (loc, scale, *moments(fit.x))
+
+
+def _quantiles(k: int = QUADRATURE_POINTS) -> np.ndarray:
+    return (np.arange(k) + 0.5) / k
+
+
+def _point_mass(dist) -> bool:
+    """An SD so small against the range that the distribution is its mean (the moment solve of a
+    truncated normal cannot resolve it, and every draw would equal the mean anyway)."""
+    return dist.sd <= 1e-9 * max(abs(dist.high - dist.low), abs(dist.mean), 1.0)
+
+
 def _draw(dist, kind, u):
+    """Draws with the distribution's cited moments (a truncated normal's location and scale are solved
+    so that the truncated distribution has the cited mean and SD, not the untruncated one)."""
     from scipy import stats
 
     if kind == "truncated normal":
-        if dist.sd == 0:
+        if _point_mass(dist):
             return np.full_like(u, dist.mean)
-        a, b = (dist.low - dist.mean) / dist.sd, (dist.high - dist.mean) / dist.sd
-        return stats.truncnorm.ppf(u, a, b, loc=dist.mean, scale=dist.sd)
+        loc, scale, _, _ = truncnorm_for_moments(dist.mean, dist.sd, dist.low, (dist.high,))
+        a, b = (dist.low - loc) / scale, (dist.high - loc) / scale
+        return stats.truncnorm.ppf(u, a, b, loc=loc, scale=scale)
     if kind == "log-normal with mean 1":
         sigma = math.sqrt(math.log1p((dist.sd / dist.mean) ** 2)) if dist.sd else 0.0
         z = stats.norm.ppf(u)
@@ -98,8 +244,83 @@ def _draw(dist, kind, u):
     raise AssertionError(kind)
 
 
+def _guarded_share(condition: Condition, pain_nprs) -> np.ndarray:
+    """Share of the tissue range a patient shows at a pain (1 - guarding), as ``model.rom_deg``."""
+    guarding = condition.parameters["guarding_frac_at_max_pain"]
+    if np.ndim(guarding):
+        raise ValueError("sample_cohort needs one value of guarding_frac_at_max_pain, not one per patient")
+    return 1.0 - guarding * np.asarray(pain_nprs, float) / 10.0
+
+
+def measured_rom_fit(condition) -> dict:
+    """How the cohort's measured pre-treatment ROM is built to match the condition's cited baseline.
+
+    The cited ``baseline.rom_deg`` (mean, SD, min, max) is a *measured* range: the tissues' range less
+    the guarding of the patient's pain. Each patient's measured range is drawn from a normal truncated
+    to ``[min, min(max, normal x (1 - guarding x pain / 10))]`` (no patient measures more than their
+    pain lets the normal range show), with its location and scale solved so that the cohort's measured
+    mean and SD are the cited ones; the tissue range is then ``measured / (1 - guarding x pain / 10)``.
+
+    Returns
+    -------
+    dict
+        ``loc, scale`` of the untruncated normal, ``cited_mean, cited_sd``, ``mean, sd`` (the measured
+        moments of the population), ``reachable_mean`` (the largest measured mean the normal range
+        allows at the cohort's pain) and ``matched`` (whether the cited moments are met, within 0.1 %).
+    """
+    cond = load_condition(condition)
+    rom, pain = cond.baseline["rom_deg"], cond.baseline["pain_nprs"]
+    pain_q = _draw(pain, BASELINE_KEYS["pain_nprs"], _quantiles())
+    caps = np.minimum(rom.high, cond.rom_normal_deg * _guarded_share(cond, pain_q))
+    # A cap at or below the cited minimum leaves no room (such patients measure their cap, see
+    # _draw_rom); a sliver of room keeps the moment solve defined for them.
+    room = np.maximum(caps, rom.low + 1e-6 * max(rom.high - rom.low, 1e-9))
+    loc, scale, mean, sd = truncnorm_for_moments(rom.mean, rom.sd, rom.low, tuple(np.round(room, 9)))
+    if not (math.isfinite(loc) and math.isfinite(scale) and scale > 0):  # degenerate bounds
+        loc, scale = rom.mean, rom.sd
+    matched = abs(mean - rom.mean) <= 1e-3 * rom.mean and abs(sd - rom.sd) <= 1e-3 * rom.sd
+    return {
+        "loc": loc,
+        "scale": scale,
+        "cited_mean": rom.mean,
+        "cited_sd": rom.sd,
+        "mean": mean,
+        "sd": sd,
+        "reachable_mean": float(caps.mean()),
+        "matched": bool(matched),
+        "caps": caps,
+    }
+
+
+def _draw_rom(cond: Condition, u, pain_nprs) -> np.ndarray:
+    """Tissue ranges whose measured (guarded) values have the cited baseline moments."""
+    from scipy import stats
+
+    rom = cond.baseline["rom_deg"]
+    share = _guarded_share(cond, pain_nprs)
+    cap = np.broadcast_to(np.minimum(rom.high, cond.rom_normal_deg * share), np.shape(u)).astype(float)
+    if _point_mass(rom):
+        measured = np.minimum(rom.mean, cap)
+    else:
+        # No room above the cited minimum (pain guards that much): the patient measures the cap.
+        measured = cap.copy()
+        room = cap > rom.low
+        if room.any():
+            fit = measured_rom_fit(cond)
+            a, b = (rom.low - fit["loc"]) / fit["scale"], (cap[room] - fit["loc"]) / fit["scale"]
+            measured[room] = stats.truncnorm.ppf(
+                np.asarray(u)[room], a, b, loc=fit["loc"], scale=fit["scale"]
+            )
+    # the tissue range the guarding leaves at this measurement (never above normal: cap above)
+    return np.minimum(measured / share, cond.rom_normal_deg)
+
+
 def sample_cohort(condition, n_patients: int = 200, seed: int = 0, first_id: int = 0):
     """Sample a virtual cohort from a condition's baseline distributions.
+
+    The cited baselines are what patients *measure* before care: a truncated normal's location and
+    scale are solved so that its truncated mean and SD are the cited ones, and the tissue range is
+    solved from the measured range, the patient's pain and the guarding (see :func:`measured_rom_fit`).
 
     Parameters
     ----------
@@ -115,24 +336,102 @@ def sample_cohort(condition, n_patients: int = 200, seed: int = 0, first_id: int
     Returns
     -------
     pandas.DataFrame
-        One row a patient, the columns of ``COLUMNS``.
+        One row a patient, the columns of ``COLUMNS`` and ``OPTIONAL_COLUMNS``.
     """
     import pandas as pd
 
     cond = load_condition(condition)
     n = check_count(n_patients, "n_patients")
-    seed = check_count(seed, "seed", 0)
+    seed = check_seed(seed)
     first_id = check_count(first_id, "first_id", 0)
+    if first_id + n - 1 > ID_MAX:
+        raise ValueError(
+            f"first_id + n_patients - 1 must be at most {ID_MAX} (2**63 - 1), got {first_id + n - 1}"
+        )
+    # Seven float64 columns, and about as much again in scipy's temporaries.
+    check_memory(16 * 7 * n, f"n_patients={n}", "7 columns of 8 bytes per patient, twice")
     ids = np.arange(first_id, first_id + n, dtype=np.int64)
     data = {"patient_id": ids}
     for col, key in _SOURCES.items():
         u = uniforms(seed, _STREAMS[key], ids)
+        if key == "rom_deg":  # needs the patient's pain: see measured_rom_fit
+            continue
         data[col] = _draw(cond.baseline[key], BASELINE_KEYS[key], u)
+    u = uniforms(seed, _STREAMS["rom_deg"], ids)
+    data["rom_baseline_deg"] = _draw_rom(cond, u, data["pain_baseline_nprs"])
     for col, (key, stream, _) in _COURSES.items():
-        # a normal multiplier around 1 truncated to [0, COURSE_FACTOR_MAX] (sd 0: exactly 1)
+        # a multiplier around 1 whose truncated normal on [0, COURSE_FACTOR_MAX] has mean 1 and the
+        # condition's natural-history sd (sd 0: exactly 1)
         dist = Distribution(1.0, cond.natural_history_sd.get(key, 0.0), 0.0, float(COURSE_FACTOR_MAX))
         data[col] = _draw(dist, "truncated normal", uniforms(seed, stream, ids))
-    return pd.DataFrame(data)
+    return pd.DataFrame({col: data[col] for col in (*COLUMNS, *OPTIONAL_COLUMNS)})
+
+
+def _float_column(column, source: str, col: str) -> np.ndarray:
+    """A column as float64; text is parsed exactly as Python's ``float`` does (correctly rounded)
+    so that a file written with ``%.17g`` reads back bit for bit under every pandas version."""
+    if column.dtype.kind in "iuf":
+        values = column.to_numpy(dtype=float)
+    else:
+        raw = column.to_numpy(dtype=object)
+        values = np.empty(len(raw))
+        for i, v in enumerate(raw):
+            try:
+                values[i] = float(v.strip() if isinstance(v, str) else v)
+            except (TypeError, ValueError):
+                values[i] = math.nan
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"{source}: column {col!r}, row {row}: expected a finite number, got {describe(column.iloc[row])}"
+        )
+    return values
+
+
+def _id_column(column, source: str) -> np.ndarray:
+    """Patient ids as int64, exactly: whole numbers in [0, 2**63 - 1], all distinct."""
+    accepted = f"whole numbers in [0, {ID_MAX}] (2**63 - 1)"
+    ids = []
+    for row, v in enumerate(column.to_numpy(dtype=object)):
+        value: int | None = None
+        if isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_):
+            value = int(v)
+        elif isinstance(v, str):
+            try:
+                value = int(v.strip())
+            except ValueError:
+                v = _as_float(v)
+        if value is None and isinstance(v, float | np.floating):
+            fv = float(v)
+            # Floats hold whole numbers exactly only up to 2**53.
+            if math.isfinite(fv) and fv == int(fv) and abs(fv) <= 2**53:
+                value = int(fv)
+            elif math.isfinite(fv) and fv == int(fv):
+                raise ValueError(
+                    f"{source}: column 'patient_id', row {row}: {describe(v)} is a decimal number above "
+                    "2**53, which cannot tell neighbouring ids apart; write ids as whole numbers"
+                )
+        if value is None or not 0 <= value <= ID_MAX:
+            raise ValueError(
+                f"{source}: column 'patient_id', row {row}: expected {accepted}, got {describe(v)}"
+            )
+        ids.append(value)
+    seen: dict[int, int] = {}
+    for row, value in enumerate(ids):
+        if value in seen:
+            raise ValueError(
+                f"{source}: column 'patient_id' has duplicate ids: {value} in rows {seen[value]} and {row}"
+            )
+        seen[value] = row
+    return np.array(ids, dtype=np.int64)
+
+
+def _as_float(text: str):
+    try:
+        return float(text.strip())
+    except ValueError:
+        return text
 
 
 def validate_cohort(df, condition: Condition, source: str = "cohort"):
@@ -149,10 +448,18 @@ def validate_cohort(df, condition: Condition, source: str = "cohort"):
         raise ValueError(f"{source}: expected a pandas DataFrame, got {type(df).__name__}")
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
+        header = ",".join(map(str, df.columns))
+        for sep, word in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if len(df.columns) < len(COLUMNS) and sep in header:
+                hint = (
+                    f"the header {header[:60]!r} looks separated by {word}, but ptsim reads "
+                    "comma-separated files (save the file as CSV with commas)"
+                )
+                raise ValueError(f"{source}: {hint}; required columns: {', '.join(COLUMNS)}")
         raise ValueError(f"{source}: missing column(s) {', '.join(missing)}; required: {', '.join(COLUMNS)}")
     if len(df) < 1:
         raise ValueError(f"{source}: the cohort has no patients (at least 1 row is needed)")
-    out = pd.DataFrame({"patient_id": df["patient_id"]})
+    out = pd.DataFrame({"patient_id": _id_column(df["patient_id"], source)})
     limits = {
         "rom_baseline_deg": (0, condition.rom_normal_deg),
         "pain_baseline_nprs": (0, 10),
@@ -163,52 +470,48 @@ def validate_cohort(df, condition: Condition, source: str = "cohort"):
     }
     for col in _COURSES:
         limits[col] = (0, COURSE_FACTOR_MAX)
-    present = [*COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in df.columns)]
-    for col in present:
-        values = pd.to_numeric(df[col], errors="coerce")
-        bad = values.isna() | ~np.isfinite(values.astype(float))
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ValueError(
-                f"{source}: column {col!r}, row {row}: expected a finite number, got {df[col].iloc[row]!r}"
-            )
+    for col in (*COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in df.columns)):
         if col == "patient_id":
-            if (values != values.round()).any() or (values < 0).any():
-                raise ValueError(f"{source}: column 'patient_id' must hold whole numbers >= 0")
-            if values.duplicated().any():
-                raise ValueError(f"{source}: column 'patient_id' has duplicate ids")
-            out[col] = values.astype(np.int64)
             continue
+        values = _float_column(df[col], source, col)
         lo, hi = limits[col]
         outside = (values < lo) | (values > hi)
         if outside.any():
-            row = int(np.flatnonzero(outside.to_numpy())[0])
+            row = int(np.flatnonzero(outside)[0])
             raise ValueError(
-                f"{source}: column {col!r}, row {row}: {values.iloc[row]!r} is outside [{lo:g}, {hi:g}]"
+                f"{source}: column {col!r}, row {row}: {describe(values[row])} is outside [{lo:g}, {hi:g}]"
             )
-        out[col] = values.astype(float)
+        out[col] = values
     for col in _COURSES:
         if col not in out:
-            out[col] = 1.0
+            out[col] = 1.0  # the condition's own course (exactly as without the column)
     return out.reset_index(drop=True)
 
 
 def read_cohort(path: str | Path, condition) -> pd.DataFrame:
-    """Read a cohort CSV (columns of ``COLUMNS``) and validate it against a condition."""
+    """Read a cohort CSV (columns of ``COLUMNS``) and validate it against a condition.
+
+    Every cell is read as text and parsed exactly, so a cohort written by :func:`write_cohort` reads
+    back bit for bit whatever the pandas version (pandas 2's default float parser does not).
+    """
     import pandas as pd
 
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder; expected a cohort CSV file")
     if not path.is_file():
         raise FileNotFoundError(f"cohort file not found: {path}")
     try:
-        df = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not UTF-8 text; save the cohort as a UTF-8 CSV file") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ValueError(f"{path}: not a readable CSV file: {exc}") from None
     return validate_cohort(df, load_condition(condition), str(path))
 
 
 def write_cohort(df, path: str | Path) -> Path:
-    """Write a cohort to CSV (the columns of ``COLUMNS``, full precision)."""
+    """Write a cohort to CSV (``COLUMNS`` and the ``OPTIONAL_COLUMNS`` it has, full precision)."""
     path = Path(path)
     cols = [*COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in df.columns)]
     df.loc[:, cols].to_csv(path, index=False, float_format="%.17g")

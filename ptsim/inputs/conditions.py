@@ -8,12 +8,13 @@ raises ``ValueError`` naming the file, the key and what was expected.
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ptsim.core.parameters import PARAMETERS, TECHNIQUES, TISSUES
+from ptsim.core.parameters import PARAMETERS, TECHNIQUES, TISSUES, check_parameter_set
+from ptsim.core.questionnaires import MCID_KINDS, WEIGHTS, Questionnaire
 from ptsim.inputs.paths import data_dir
+from ptsim.inputs.toml_io import TomlReader, check_keys, describe, parse_toml, read_toml
 
 # Per-patient baseline quantities sampled for a cohort, with the distribution family each uses.
 BASELINE_KEYS = {
@@ -86,6 +87,10 @@ class Condition:
         follows the condition's course.
     scenario : str
         The parameter scenario loaded (``"evidence"`` or ``"premise"``; see :func:`load_condition`).
+    questionnaire : Questionnaire or None
+        The patient-reported questionnaire trials of this condition report (WOMAC, NDI, ...), with
+        its scale, MCID and mapping from the model's state (the file's ``[questionnaire]`` table);
+        None for a file without one.
     """
 
     name: str
@@ -104,6 +109,7 @@ class Condition:
     calibration: dict | None = None
     natural_history_sd: dict[str, float] = field(default_factory=dict)
     scenario: str = "evidence"
+    questionnaire: Questionnaire | None = None
 
     def with_parameters(self, **overrides: float) -> Condition:
         """A copy with some model parameters changed (for what-if runs and calibration).
@@ -111,11 +117,13 @@ class Condition:
         Raises
         ------
         ValueError
-            If a name is not a model parameter or a value is outside its documented bounds.
+            If a name is not a model parameter, a value is outside its documented bounds, or the
+            parameters together are degenerate (e.g. every function weight 0).
         """
         params = dict(self.parameters)
         for key, value in overrides.items():
             params[key] = _check_parameter(key, value, where="with_parameters")
+        check_parameter_set(params, where="with_parameters")
         return replace(self, parameters=params)
 
     def __repr__(self) -> str:
@@ -132,10 +140,10 @@ def _check_parameter(key, value, where):
         )
     spec = PARAMETERS[key]
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{where}: parameter {key!r} must be a finite number, got {value!r}")
+        raise ValueError(f"{where}: parameter {key!r} must be a finite number, got {describe(value)}")
     if not spec.low <= value <= spec.high:
         raise ValueError(
-            f"{where}: parameter {key!r} = {value!r} is outside its accepted range "
+            f"{where}: parameter {key!r} = {describe(value)} is outside its accepted range "
             f"[{spec.low:g}, {spec.high:g}]"
         )
     return float(value)
@@ -194,8 +202,6 @@ def load_condition(
     is_path = isinstance(name_or_path, Path) or text.endswith(".toml") or "/" in text or "\\" in text
     if is_path:
         path = Path(name_or_path)
-        if not path.is_file():
-            raise FileNotFoundError(f"condition file not found: {path}")
     else:
         path = conditions_dir() / f"{text}.toml"
         if not path.is_file():
@@ -203,11 +209,12 @@ def load_condition(
                 f"unknown condition {text!r}; accepted: {', '.join(list_conditions())}, "
                 "or a path to a .toml file"
             )
-    cond = parse_condition(path.read_text(encoding="utf-8"), str(path))
+    cond = _condition_from_doc(read_toml(path, "condition file"), str(path))
     layer = calibrated_dir() / f"{cond.name}.toml"
+    shipped_layer = calibrated and path.resolve().parent == conditions_dir().resolve() and layer.is_file()
     if scenario == "premise":
-        return apply_scenario(cond, scenarios_dir() / "premise.toml")
-    if calibrated and path.resolve().parent == conditions_dir().resolve() and layer.is_file():
+        return apply_scenario(cond, scenarios_dir() / "premise.toml", layer if shipped_layer else None)
+    if shipped_layer:
         cond = apply_calibration(cond, layer)
     return cond
 
@@ -217,19 +224,28 @@ def scenarios_dir() -> Path:
     return data_dir() / "scenarios"
 
 
-def apply_scenario(cond: Condition, path: str | Path) -> Condition:
+SCENARIO_KEYS = ("name", "description", "calibrated_layer")
+"""Accepted keys of a scenario overlay's ``[scenario]`` table."""
+
+
+def apply_scenario(cond: Condition, path: str | Path, layer: str | Path | None = None) -> Condition:
     """Apply a scenario overlay: its ``[parameters]`` for every condition, then its
     ``[conditions.<name>]`` table for this one; each entry ``{ value = x, source = "..." }`` sets a
-    model parameter (checked against its bounds). Errors name the file and the key."""
+    model parameter (checked against its bounds). The ``[scenario]`` table names it (``name``, an
+    optional ``description``) and says whether the calibrated ``layer`` goes under it
+    (``calibrated_layer``, default false). Errors name the file and the key."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"scenario file not found: {path}")
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from None
-    r = _Reader(doc, str(path))
+    r = TomlReader(read_toml(path, "scenario file"), str(path))
+    r.keys("", ("scenario", "parameters", "conditions"))
+    r.keys("scenario", SCENARIO_KEYS)
     name = r.text("scenario", "name")
+    if "description" in r.table("scenario"):
+        r.text("scenario", "description")
+    under = r.table("scenario").get("calibrated_layer", False)
+    if not isinstance(under, bool):
+        r.fail("scenario.calibrated_layer", "true or false", under)
+    if under and layer is not None and Path(layer).is_file():
+        cond = apply_calibration(cond, layer)
     params = dict(cond.parameters)
     tables = [("parameters", r.table("parameters"))]
     specific = r.table("conditions", required=False).get(cond.name)
@@ -241,6 +257,7 @@ def apply_scenario(cond: Condition, path: str | Path) -> Condition:
                 r.fail(f"{table}.{key}", "a model parameter name (see ptsim.core.parameters.PARAMETERS)")
             spec = PARAMETERS[key]
             params[key] = r.sourced(table, key, spec.low, spec.high)
+    check_parameter_set(params, where=str(path))
     sources = dict(cond.sources)
     sources.update({f"scenario.{name}.{k.split('.')[-1]}": v for k, v in r.sources.items()})
     return replace(cond, parameters=params, sources=sources, scenario=name)
@@ -251,13 +268,38 @@ def calibrated_dir() -> Path:
     return data_dir() / "calibrated"
 
 
-_NH_LIMITS = {
-    "pain_end_frac": (0, 2),
-    "pain_tau_days": (1, math.inf),
-    "rom_deficit_end_frac": (0, 2),
-    "rom_tau_days": (1, math.inf),
-    "setback_hazard_per_day": (0, 1),
+NATURAL_HISTORY_RANGES = {
+    "pain_end_frac": (0.0, 1.0),
+    "pain_tau_days": (1.0, math.inf),
+    "rom_deficit_end_frac": (0.0, 1.0),
+    "rom_tau_days": (1.0, math.inf),
+    "setback_hazard_per_day": (0.0, 1.0),
 }
+"""Accepted range of each natural-history value. The end fractions stop at 1: an untreated course
+that ends above the baseline would take pain above 10/10 and ROM below 0 for the worst baselines
+(the model's invariants must hold for every patient the baseline distributions allow)."""
+
+RESPONSIVENESS_MEAN_RANGE = (0.01, 10.0)
+"""Accepted mean of the responsiveness multipliers; the cohort table accepts values up to 10."""
+
+
+def baseline_ranges(rom_normal_deg: float) -> dict[str, dict[str, tuple[float, float]]]:
+    """Accepted ``mean`` (and ``min``/``max``) and ``sd`` of each baseline distribution.
+
+    The SD of a truncated normal is at most the width of the quantity's range: wider ones make
+    scipy's truncated-normal quantiles leave their bounds (ROM 135.13 deg with a 135-deg maximum
+    at SD 1e15). ``home_adherence_prob`` also needs ``sd < sqrt(mean (1 - mean))`` (a beta
+    distribution) and a mean strictly inside (0, 1); a truncated normal with ``sd > 0`` needs
+    ``min < max``.
+    """
+    return {
+        "rom_deg": {"mean": (0.0, rom_normal_deg), "sd": (0.0, rom_normal_deg)},
+        "pain_nprs": {"mean": (0.0, 10.0), "sd": (0.0, 10.0)},
+        "strength_pct_normal": {"mean": (0.0, 200.0), "sd": (0.0, 200.0)},
+        "manual_responsiveness": {"mean": RESPONSIVENESS_MEAN_RANGE, "sd": (0.0, 10.0)},
+        "exercise_responsiveness": {"mean": RESPONSIVENESS_MEAN_RANGE, "sd": (0.0, 10.0)},
+        "home_adherence_prob": {"mean": (0.0, 1.0), "sd": (0.0, 0.5)},
+    }
 
 
 def apply_calibration(cond: Condition, path: str | Path) -> Condition:
@@ -268,11 +310,8 @@ def apply_calibration(cond: Condition, path: str | Path) -> Condition:
     file and the key.
     """
     path = Path(path)
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from None
-    r = _Reader(doc, str(path))
+    r = TomlReader(read_toml(path, "calibrated layer"), str(path))
+    r.keys("", ("calibration", "parameters", "residuals"))
     meta = r.table("calibration")
     date = r.text("calibration", "date")
     rows = meta.get("evidence_rows")
@@ -289,11 +328,12 @@ def apply_calibration(cond: Condition, path: str | Path) -> Condition:
         full = f"parameters.{key}"
         if not isinstance(entry, dict) or "value" not in entry:
             r.fail(full, "{ value = <number>, default = <number>, low = ..., high = ... }", entry)
+        check_keys(entry, ("value", "default", "low", "high"), r.filename, full)
         if key.startswith("natural_history."):
             nh_key = key.split(".", 1)[1]
-            if nh_key not in _NH_LIMITS:
-                r.fail(full, f"natural_history.<{'|'.join(_NH_LIMITS)}>")
-            lo, hi = _NH_LIMITS[nh_key]
+            if nh_key not in NATURAL_HISTORY_RANGES:
+                r.fail(full, f"natural_history.<{'|'.join(NATURAL_HISTORY_RANGES)}>")
+            lo, hi = NATURAL_HISTORY_RANGES[nh_key]
             defaults[key] = natural[nh_key]
             natural[nh_key] = r.number(f"{full}.value", entry["value"], lo, hi)
         elif key in PARAMETERS:
@@ -303,6 +343,7 @@ def apply_calibration(cond: Condition, path: str | Path) -> Condition:
         else:
             r.fail(full, "a model parameter name or natural_history.<key>")
         sources[f"calibrated.{key}"] = where
+    check_parameter_set(params, where=str(path))
     info = {
         "file": str(path),
         "date": date,
@@ -316,66 +357,28 @@ def apply_calibration(cond: Condition, path: str | Path) -> Condition:
     return replace(cond, parameters=params, natural_history=natural, sources=sources, calibration=info)
 
 
-class _Reader:
-    """Reads a parsed TOML document, naming the file and key in every error."""
-
-    def __init__(self, doc: dict, filename: str):
-        self.doc, self.filename = doc, filename
-        self.sources: dict[str, str] = {}
-
-    def fail(self, key, expected, got=None):
-        tail = "" if got is None else f", got {got!r}"
-        raise ValueError(f"{self.filename}: key '{key}': expected {expected}{tail}")
-
-    def table(self, key, required=True):
-        node = self.doc
-        for part in key.split("."):
-            if not isinstance(node, dict) or part not in node:
-                if required:
-                    self.fail(key, "a table")
-                return {}
-            node = node[part]
-        if not isinstance(node, dict):
-            self.fail(key, "a table", node)
-        return node
-
-    def text(self, table, key):
-        value = self.table(table).get(key)
-        if not isinstance(value, str) or not value.strip():
-            self.fail(f"{table}.{key}", "a non-empty string", value)
-        return value
-
-    def number(self, key, value, low=-math.inf, high=math.inf, allow_inf=False):
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        if not ok or math.isnan(value) or (math.isinf(value) and not allow_inf):
-            self.fail(key, "a finite number" + (" or inf" if allow_inf else ""), value)
-        if not low <= value <= high:
-            self.fail(key, f"a number in [{low:g}, {high:g}]", value)
-        return float(value)
-
-    def sourced(self, table, key, low=-math.inf, high=math.inf, allow_inf=False):
-        """A ``{ value = x, source = "..." }`` entry."""
-        full = f"{table}.{key}"
-        entry = self.table(table).get(key)
-        if not isinstance(entry, dict) or "value" not in entry:
-            self.fail(full, '{ value = <number>, source = "<citation or assumption>" }', entry)
-        self._source(full, entry)
-        return self.number(f"{full}.value", entry["value"], low, high, allow_inf)
-
-    def _source(self, full, entry):
-        src = entry.get("source")
-        if not isinstance(src, str) or not src.strip():
-            self.fail(f"{full}.source", 'a citation or the word "assumption"', src)
-        self.sources[full] = src
+_TABLES = (
+    "condition",
+    "tissue_shares",
+    "baseline",
+    "natural_history",
+    "manual_therapy",
+    "response",
+    "questionnaire",
+)
+_CONDITION_KEYS = ("name", "title", "description", "joint", "rom_measure", "rom_normal_deg")
 
 
-def parse_condition(text: str, filename: str = "<string>") -> Condition:
-    """Parse and validate the TOML text of a condition (see ``docs/model.md`` for the schema)."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{filename}: not valid TOML: {exc}") from None
-    r = _Reader(doc, filename)
+def parse_condition(text: str | bytes, filename: str = "<string>") -> Condition:
+    """Parse and validate the TOML text of a condition (see ``docs/model.md`` for the schema).
+
+    Unknown tables and keys are errors naming the file, the table and the closest accepted key.
+    """
+    return _condition_from_doc(parse_toml(text, filename), filename)
+
+
+def _condition_from_doc(doc: dict, filename: str) -> Condition:
+    r = TomlReader(doc, filename)
     name = r.text("condition", "name")
     if not name.isidentifier():
         r.fail("condition.name", "a lower-case identifier such as 'knee_oa'", name)
@@ -389,42 +392,47 @@ def parse_condition(text: str, filename: str = "<string>") -> Condition:
         r.fail("tissue_shares", "shares summing to 1", round(sum(shares.values()), 6))
 
     baseline = {}
-    bounds = {
-        "rom_deg": (0, rom_normal),
-        "pain_nprs": (0, 10),
-        "strength_pct_normal": (0, 200),
-        "home_adherence_prob": (0, 1),
-    }
+    ranges = baseline_ranges(rom_normal)
     for key in BASELINE_KEYS:
         full = f"baseline.{key}"
         entry = r.table("baseline").get(key)
+        truncated = BASELINE_KEYS[key] == "truncated normal"
         if not isinstance(entry, dict):
             r.fail(full, '{ mean = ..., sd = ..., source = "..." } (min/max for bounded quantities)', entry)
-        r._source(full, entry)
-        lo, hi = bounds.get(key, (0, math.inf))
+        r.keys(full, ("mean", "sd", "min", "max", "source") if truncated else ("mean", "sd", "source"))
+        r.source(full, entry)
+        lo, hi = ranges[key]["mean"]
         mean = r.number(f"{full}.mean", entry.get("mean"), lo, hi)
         sd = r.number(f"{full}.sd", entry.get("sd"), 0, math.inf)
-        low = r.number(f"{full}.min", entry.get("min", lo), lo, hi)
-        high = r.number(f"{full}.max", entry.get("max", hi), lo, hi, allow_inf=True)
-        if not low <= mean <= high:
+        if key == "home_adherence_prob" and 0 < mean < 1 and sd**2 >= mean * (1 - mean):
+            r.fail(f"{full}.sd", f"an SD below sqrt(mean*(1-mean)) = {math.sqrt(mean * (1 - mean)):.3f}", sd)
+        sd = r.number(f"{full}.sd", sd, *ranges[key]["sd"])
+        low = r.number(f"{full}.min", entry.get("min", lo), lo, hi) if truncated else -math.inf
+        high = r.number(f"{full}.max", entry.get("max", hi), lo, hi) if truncated else math.inf
+        if truncated and not low <= mean <= high:
             r.fail(full, "min <= mean <= max", (low, mean, high))
+        if truncated and sd > 0 and not low < high:
+            r.fail(full, "min < max when sd > 0 (or sd = 0 for a fixed value)", (low, high))
         if key == "home_adherence_prob" and not 0 < mean < 1:
             r.fail(f"{full}.mean", "a probability strictly between 0 and 1", mean)
-        if key == "home_adherence_prob" and sd**2 >= mean * (1 - mean):
-            r.fail(f"{full}.sd", f"an SD below sqrt(mean*(1-mean)) = {math.sqrt(mean * (1 - mean)):.3f}", sd)
         baseline[key] = Distribution(mean, sd, low, high, entry["source"])
 
-    nh_limits = _NH_LIMITS
     natural = {
-        k: r.sourced("natural_history", k, *nh_limits[k], allow_inf=k.endswith("tau_days"))
+        k: r.sourced(
+            "natural_history",
+            k,
+            *NATURAL_HISTORY_RANGES[k],
+            allow_inf=k.endswith("tau_days"),
+            extra=("sd",) if k in NATURAL_HISTORY_SD_KEYS else (),
+        )
         for k in NATURAL_HISTORY_KEYS
     }
-    natural_sd = {}
-    for k, entry in r.table("natural_history").items():
-        if isinstance(entry, dict) and "sd" in entry:
-            if k not in NATURAL_HISTORY_SD_KEYS:
-                r.fail(f"natural_history.{k}.sd", f"an sd only on {', '.join(NATURAL_HISTORY_SD_KEYS)}")
-            natural_sd[k] = r.number(f"natural_history.{k}.sd", entry["sd"], 0, 1)
+    # between-patient SD of the course multipliers (model v2); only on NATURAL_HISTORY_SD_KEYS
+    natural_sd = {
+        k: r.number(f"natural_history.{k}.sd", r.table("natural_history")[k]["sd"], 0, 1)
+        for k in NATURAL_HISTORY_SD_KEYS
+        if "sd" in r.table("natural_history")[k]
+    }
 
     manual = {}
     for tech, entry in r.table("manual_therapy").items():
@@ -433,7 +441,8 @@ def parse_condition(text: str, filename: str = "<string>") -> Condition:
             r.fail(full, f"one of {', '.join(t for t in TECHNIQUES if t != 'massage')}")
         if not isinstance(entry, dict):
             r.fail(full, '{ share = <0-1>, grade = <1-4>, source = "..." }', entry)
-        r._source(full, entry)
+        r.keys(full, ("share", "grade", "source"))
+        r.source(full, entry)
         share = r.number(f"{full}.share", entry.get("share"), 0, 1)
         grade = entry.get("grade")
         if grade not in (1, 2, 3, 4) or isinstance(grade, bool):
@@ -450,6 +459,13 @@ def parse_condition(text: str, filename: str = "<string>") -> Condition:
             r.fail(f"response.{key}", "a model parameter name (see ptsim.core.parameters.PARAMETERS)")
         spec = PARAMETERS[key]
         params[key] = r.sourced("response", key, spec.low, spec.high)
+    check_parameter_set(params, where=f"{filename}: table [response]")
+
+    r.keys("", _TABLES)
+    r.keys("condition", _CONDITION_KEYS)
+    r.keys("baseline", BASELINE_KEYS)
+    r.keys("natural_history", NATURAL_HISTORY_KEYS)
+    questionnaire = _questionnaire(r) if "questionnaire" in doc else None
 
     return Condition(
         name=name,
@@ -466,4 +482,60 @@ def parse_condition(text: str, filename: str = "<string>") -> Condition:
         sources=r.sources,
         path=filename,
         natural_history_sd=natural_sd,
+        questionnaire=questionnaire,
+    )
+
+
+QUESTIONNAIRE_KEYS = (
+    "name",
+    "title",
+    "scale_min",
+    "scale_max",
+    "higher_is_worse",
+    *(f"mcid_{k}" for k in MCID_KINDS),
+    *(f"weight_{w}" for w in WEIGHTS),
+)
+"""Accepted keys of a condition's ``[questionnaire]`` table."""
+
+
+def _questionnaire(r: TomlReader) -> Questionnaire:
+    """The ``[questionnaire]`` table: name, title, scale, direction, MCID and mapping weights."""
+    table = r.table("questionnaire")
+    r.keys("questionnaire", QUESTIONNAIRE_KEYS)
+    name = r.text("questionnaire", "name")
+    if not (name.isidentifier() and name.islower()):
+        r.fail("questionnaire.name", "a lower-case identifier such as 'womac'", name)
+    low = r.sourced("questionnaire", "scale_min")
+    high = r.sourced("questionnaire", "scale_max")
+    if not high > low:
+        r.fail("questionnaire.scale_max", f"a number above scale_min ({low:g})", high)
+    worse = table.get("higher_is_worse")
+    if not isinstance(worse, bool):
+        r.fail("questionnaire.higher_is_worse", "true or false", worse)
+    given = [k for k in MCID_KINDS if f"mcid_{k}" in table]
+    if len(given) != 1:
+        r.fail("questionnaire", "exactly one of mcid_points or mcid_percent_of_baseline", given or None)
+    kind = given[0]
+    mcid_high = (high - low) if kind == "points" else 100.0
+    mcid = r.sourced("questionnaire", f"mcid_{kind}", 0, mcid_high)
+    if mcid == 0:
+        r.fail(f"questionnaire.mcid_{kind}.value", "a number > 0", mcid)
+    weights = {w: r.sourced("questionnaire", f"weight_{w}", 0, 1) for w in WEIGHTS}
+    if abs(sum(weights.values()) - 1) > 1e-6:
+        r.fail(
+            "questionnaire", "weight_pain + weight_rom + weight_strength summing to 1", sum(weights.values())
+        )
+    sources = {k.split(".", 1)[1]: v for k, v in r.sources.items() if k.startswith("questionnaire.")}
+    return Questionnaire(
+        name=name,
+        title=r.text("questionnaire", "title"),
+        scale_min=low,
+        scale_max=high,
+        higher_is_worse=worse,
+        mcid=mcid,
+        mcid_kind=kind,
+        weight_pain=weights["pain"],
+        weight_rom=weights["rom"],
+        weight_strength=weights["strength"],
+        sources=sources,
     )

@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import numpy as np
 
 from ptsim.core.streams import uniforms
 from ptsim.inputs.paths import data_dir
+from ptsim.inputs.toml_io import read_toml
 
 
 def ensembles_dir() -> Path:
@@ -125,10 +125,7 @@ def load_ensemble(condition: str, directory: str | Path | None = None) -> Ensemb
         )
     values = _read_members(csv_path, condition)
     values.pop("log_probability", None)  # stored for diagnostics; not a parameter
-    try:
-        meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{meta_path}: not a valid UTF-8 TOML file: {exc}") from None
+    meta = read_toml(meta_path, "ensemble description")
     if meta.get("condition") != condition:
         raise ValueError(f"{meta_path}: key 'condition' must be {condition!r}, got {meta.get('condition')!r}")
     return Ensemble(condition=condition, values=values, meta=meta, path=csv_path)

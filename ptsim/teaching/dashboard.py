@@ -78,6 +78,11 @@ def notebook_path() -> Path:
     return NOTEBOOK
 
 
+KERNEL_SHUTDOWN_WAIT_S = 1.0
+"""Longest wait (seconds) for a kernel to exit on shutdown before it is killed (Jupyter's default is
+5 s per kernel, which under load made stopping the dashboard take over 10 s)."""
+
+
 def voila_installed() -> bool:
     """Whether Voila can be started from this Python (it comes with ``pip install "ptsim[lab]"``)."""
     return importlib.util.find_spec("voila") is not None
@@ -157,7 +162,8 @@ def voila_command(
     address is the real one), does not open a browser itself, never sends Python tracebacks to the
     page (the app shows its own short messages), starts at most ``max_sessions`` kernels at once
     (a student beyond that gets a page saying the class is full), and shuts down kernels that have
-    had no browser connected and no activity for ``cull_idle_minutes``.
+    had no browser connected and no activity for ``cull_idle_minutes``. It runs Voila through
+    :mod:`ptsim.teaching.voila_server` (a fix for a server hang any local client could trigger).
 
     Parameters
     ----------
@@ -191,7 +197,7 @@ def voila_command(
     return [
         python or sys.executable,
         "-m",
-        "voila",
+        "ptsim.teaching.voila_server",  # Voila with a fix for a hang any local client can trigger
         str(notebook or notebook_path()),
         f"--port={port}",
         f"--Voila.ip={host}",
@@ -205,6 +211,8 @@ def voila_command(
         f"--MappingKernelManager.cull_idle_timeout={cull_idle_minutes * 60}",
         f"--MappingKernelManager.cull_interval={CULL_INTERVAL_S}",
         "--MappingKernelManager.cull_connected=False",
+        # A kernel holds nothing to save: on SIGTERM wait at most this long for each to exit.
+        f"--KernelManager.shutdown_wait_time={KERNEL_SHUTDOWN_WAIT_S}",
         *(
             ["--VoilaConfiguration.preheat_kernel=True", f"--VoilaConfiguration.default_pool_size={preheat}"]
             if preheat

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ptsim.core import model
-from ptsim.core.vocabulary import OUTCOMES
 from ptsim.engine.simulate import compare, simulate, trace_session
 from ptsim.inputs.cohort import sample_cohort, to_patients
 from ptsim.inputs.conditions import load_condition
@@ -184,17 +183,28 @@ def key_day_table(comp, days, outcomes=("pain", "rom", "strength", "function"), 
     ----------
     comp : Comparison
     days : list of int
+        Days, and ``"baseline"`` for the pre-treatment values (equal in every plan).
     outcomes : sequence of str
+        Outcome names (``OUTCOMES``, or the condition's questionnaire by its name or as
+        ``"questionnaire"``).
     decimals : int
         Rounding of the shown means.
     """
     import pandas as pd
 
+    from ptsim.engine.simulate import outcome_unit
+
     rows, index = [], []
+    condition = next(iter(comp.values())).condition
     for outcome in outcomes:
         for d in days:
-            index.append((f"{outcome} ({OUTCOMES[outcome].unit})", int(d)))
-            rows.append([round(float(comp[p].outcome(outcome)[:, d].mean()), decimals) for p in comp])
+            index.append(
+                (f"{outcome} ({outcome_unit(condition, outcome)})", d if d == "baseline" else int(d))
+            )
+            if d == "baseline":  # before the first session: the same patients in every plan
+                rows.append([round(float(comp[p].baseline(outcome).mean()), decimals) for p in comp])
+            else:
+                rows.append([round(float(comp[p].outcome(outcome)[:, d].mean()), decimals) for p in comp])
     idx = pd.MultiIndex.from_tuples(index, names=["outcome", "day"])
     return pd.DataFrame(rows, index=idx, columns=list(comp))
 

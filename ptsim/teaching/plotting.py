@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ptsim.core.vocabulary import OUTCOMES
+from ptsim.engine.simulate import outcome_names, outcome_unit
 
 PLAN_COLORS = {
     "usual_care": "#7f7f7f",
@@ -59,24 +60,28 @@ def plot_trajectories(results, outcomes=("pain", "rom", "strength", "function"),
     -------
     matplotlib.figure.Figure
     """
-    for o in outcomes:
-        if o not in OUTCOMES:
-            raise ValueError(f"unknown outcome {o!r}; accepted: {', '.join(OUTCOMES)}")
     items = list(results.items())
     if not items:
         raise ValueError("results is empty: nothing to plot")
+    accepted = outcome_names(items[0][1].condition)  # OUTCOMES and the condition's questionnaire
+    for o in outcomes:
+        if o not in accepted:
+            raise ValueError(f"unknown outcome {o!r}; accepted: {', '.join(accepted)}")
     fig, _, _ = _figure(1, 1, (4.2 * min(len(outcomes), 2), 3.2 * ((len(outcomes) + 1) // 2)))
     ncols = 2 if len(outcomes) > 1 else 1
     axes = fig.subplots((len(outcomes) + ncols - 1) // ncols, ncols, squeeze=False).ravel()
     first = items[0][1]
     for ax, outcome in zip(axes, outcomes, strict=False):
         for i, (name, res) in enumerate(items):
-            values = res.outcome(outcome)
+            # the pre-treatment values (the same patients in every plan) at day -1, then each day
+            values = np.column_stack([res.baseline(outcome), res.outcome(outcome)])
+            day = np.concatenate([[-1], res.day])
             color = plan_color(name, i)
-            ax.plot(res.day, values.mean(axis=0), color=color, lw=2, label=name.replace("_", " "))
+            ax.plot(day, values.mean(axis=0), color=color, lw=2, label=name.replace("_", " "))
             if band is not None and res.n_patients > 1:
                 lo, hi = np.percentile(values, band, axis=0)
-                ax.fill_between(res.day, lo, hi, color=color, alpha=0.12, lw=0)
+                ax.fill_between(day, lo, hi, color=color, alpha=0.12, lw=0)
+        ax.plot([-1], [first.baseline(outcome).mean()], "ko", ms=4, label="before care")
         ax.axvline(first.discharge_day, color="k", ls="--", lw=1)
         ax.text(
             first.discharge_day,
@@ -87,8 +92,8 @@ def plot_trajectories(results, outcomes=("pain", "rom", "strength", "function"),
             ha="left",
             fontsize=8,
         )
-        ax.set_xlabel("Day (0 = first session)")
-        label = OUTCOMES[outcome].label
+        ax.set_xlabel("Day (0 = first session; the dot: before care)")
+        label = OUTCOMES[outcome].label if outcome in OUTCOMES else outcome_unit(first.condition, outcome)
         if outcome == "rom":
             label = f"{first.condition.rom_measure.capitalize()} (deg)"
         ax.set_ylabel(label)

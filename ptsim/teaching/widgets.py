@@ -201,7 +201,15 @@ class App(widgets.HBox):
         if self._quiet:
             return
         try:
-            self._run(self.values())
+            values = self.values()
+            # A client can send any value (and move a slider's min and max first): check the
+            # values against the specs, on the kernel's side, before computing anything.
+            for name, value in values.items():
+                problem = control_value_error(self.specs[name], self.controls[name], value)
+                if problem:
+                    self._fail(problem)
+                    return
+            self._run(values)
         except Exception as exc:  # a control must never print a traceback into the lesson
             self._fail(f"Could not update ({type(exc).__name__}: {exc}).")
 
@@ -267,6 +275,29 @@ class App(widgets.HBox):
         finally:
             self._quiet = False
         return self._run(full)
+
+
+def control_value_error(spec: dict, widget: widgets.Widget, value) -> str | None:
+    """Why a control's value is not one its spec allows, or None if it is.
+
+    The range of a slider is the spec's (the widget's own ``min`` and ``max`` can be changed by any
+    client); a dropdown's or toggle's value must be among the options the kernel holds; a checkbox's
+    must be a bool.
+    """
+    label = spec["label"]
+    kind = spec["kind"]
+    if kind in ("int_slider", "float_slider"):
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if kind == "int_slider" and number and value != int(value):
+            number = False
+        if not number or not spec["min"] <= value <= spec["max"]:
+            return f"{label}: {value!r} is outside the range {spec['min']}-{spec['max']}."
+    elif kind == "checkbox":
+        if not isinstance(value, bool):
+            return f"{label}: {value!r} is not true or false."
+    elif value not in _option_values(widget):
+        return f"{label}: {value!r} is not one of the options."
+    return None
 
 
 def _option_pairs(w) -> list[tuple[str, object]]:
@@ -766,7 +797,24 @@ COMPARE_SPECS = {
         "step": 50,
         "default": 200,
     },
+    "outcomes": {
+        "kind": "dropdown",
+        "label": "Outcomes shown",
+        "options": [
+            ("pain, ROM, strength, function", "model"),
+            ("the condition's questionnaire (WOMAC, NDI, RMDQ, SPADI) and pain", "questionnaire"),
+        ],
+        "default": "model",
+        "tooltip": "Trials report the condition's own questionnaire; its mapping from pain, ROM and strength "
+        "is documented in docs/model.md",
+    },
 }
+
+COMPARE_OUTCOMES = {
+    "model": ("pain", "rom", "function", "strength"),
+    "questionnaire": ("questionnaire", "pain"),
+}
+"""What the compare-plans app's ``outcomes`` control shows: table rows (the figure: the same panels)."""
 
 
 def compare_table(comp, outcomes=("pain", "rom", "function", "strength")):
@@ -775,7 +823,7 @@ def compare_table(comp, outcomes=("pain", "rom", "function", "strength")):
 
     first = next(iter(comp.values()))
     last = int(first.day[-1])
-    days = sorted({d for d in (14, first.discharge_day, 91, 182, 365) if d <= last})
+    days = ["baseline", *sorted({d for d in (14, first.discharge_day, 91, 182, 365) if d <= last})]
     table = lessons.key_day_table(comp, days, outcomes)
     setbacks = pd.DataFrame(
         [[round(float(comp[p].setbacks.mean()), 2) for p in comp]],
@@ -785,22 +833,33 @@ def compare_table(comp, outcomes=("pain", "rom", "function", "strength")):
     return pd.concat([table, setbacks])
 
 
-def _compare_compute(**values):
+def _compare_compute(outcomes="model", **values):
     comp = lessons.compare_plans(**values)
     first = next(iter(comp.values()))
+    shown = COMPARE_OUTCOMES[outcomes]
+    if outcomes == "questionnaire":
+        q = first.condition.questionnaire
+        if q is None:
+            raise ValueError(f"{first.condition.title} names no questionnaire; choose the model's outcomes")
+        shown = (q.name, "pain")
     v = values
     title = (
         f"{first.condition.title}: {v['sessions_per_week']}x/week for {v['weeks']} weeks, "
         f"{v['session_minutes']}-min sessions\n"
         f"{first.n_patients} patients: mean and 10th-90th percentile band"
     )
-    fig = plots.plot_trajectories(comp, title=title)
+    if outcomes == "model":
+        fig = plots.plot_trajectories(comp, title=title)  # the default panels, as before
+    else:
+        fig = plots.plot_trajectories(comp, outcomes=shown, title=title)
     caption = (
         f"Means at key days (day {first.discharge_day} = discharge). Combined: {v['manual_minutes']} min "
         f"manual then {v['exercise_minutes']} min exercise; the single-treatment plans use all "
         f"{v['manual_minutes'] + v['exercise_minutes']} working minutes for their one kind of care."
     )
-    return compare_table(comp), fig, caption
+    if outcomes == "questionnaire":
+        caption += f" {first.condition.questionnaire}: mapped from pain, ROM and strength (docs/model.md)."
+    return compare_table(comp, shown), fig, caption
 
 
 def compare_plans_app() -> App:
