@@ -13,6 +13,14 @@ from ptsim.inputs.ensembles import Ensemble, draw_members, load_ensemble
 
 TINY = bayes.SamplerSettings(n_walkers=4, n_steps=6, burn_in=2, thin=1, n_patients=20, seed=3)
 
+# Subacromial rows read on NPRS, SMD, % and risk ratios (no questionnaire needed), and two surgery rows
+# the model cannot express: a fit on them runs without model v2's questionnaires.
+SAP_ROWS = (
+    "published:sap_steuri_exercise,sap_steuri_manual_plus_exercise,sap_supervised_pain_rest,"
+    "sap_supervised_pain_movement,sap_bennell_success_rr,sap_bennell_placebo_success,"
+    "sap_holmgren_success_3mo,sap_holmgren_surgery_3mo,sap_hallgren_surgery_1yr"
+)
+
 
 def _target(published, low, high):
     return Target(
@@ -49,9 +57,11 @@ def test_log_likelihood_reads_each_side_of_the_interval():
 
 
 def test_sampling_is_deterministic_and_stays_in_the_documented_ranges():
-    a = bayes.sample("subacromial_pain", TINY, progress=False)
-    b = bayes.sample("subacromial_pain", TINY, progress=False)
+    a = bayes.sample("subacromial_pain", TINY, progress=False, targets=SAP_ROWS)
+    b = bayes.sample("subacromial_pain", TINY, progress=False, targets=SAP_ROWS)
     np.testing.assert_array_equal(a.chain, b.chain)
+    # the fit rows the model expresses are in the likelihood; surgery rows (and held-out rows) are not
+    assert a.targets == SAP_ROWS.split(":")[1].split(",")[:7] and a.target_source == SAP_ROWS
     assert np.all(a.chain >= a.low) and np.all(a.chain <= a.high)
     assert a.chain.shape == (6, 4, len(a.names))
     x, lp = a.kept()
@@ -72,28 +82,55 @@ def test_bad_sampler_settings_are_named(change, match):
     from dataclasses import replace
 
     with pytest.raises(ValueError, match=match):
-        bayes.sample("subacromial_pain", replace(TINY, **change), progress=False)
+        bayes.sample("subacromial_pain", replace(TINY, **change), progress=False, targets=SAP_ROWS)
+
+
+def test_the_v1_targets_still_sample():
+    post = bayes.sample("subacromial_pain", TINY, progress=False, targets="v1")
+    assert post.target_source == "v1" and post.targets == [
+        t.id for t in bayes.V1Targets().fit_targets(bayes.load_condition("subacromial_pain"))
+    ]
+    assert set(bayes.input_files("subacromial_pain", "v1")) >= {"targets", "arms", "calibration", "condition"}
+
+
+def test_published_inputs_are_hashed():
+    files = bayes.input_files("subacromial_pain")
+    assert {"published", "instruments", "arms", "calibration", "condition"} <= set(files)
+    assert files["published"].name == "published.csv" and files["instruments"].name == "instruments.csv"
+
+
+@pytest.mark.parametrize(
+    "targets, match",
+    [
+        ("v3", "targets must be one of published, v1"),
+        ("published:no_such_row", "unknown: no_such_row"),
+        ("published:", "none given"),
+    ],
+)
+def test_bad_target_sources_are_named(targets, match):
+    with pytest.raises(ValueError, match=match):
+        bayes.sample("subacromial_pain", TINY, progress=False, targets=targets)
 
 
 def test_written_ensemble_loads_and_checks_and_notices_changed_inputs(tmp_path, monkeypatch):
-    post = bayes.sample("subacromial_pain", TINY, progress=False)
+    post = bayes.sample("subacromial_pain", TINY, progress=False, targets=SAP_ROWS)
     # Hash copies of the inputs, so changing one does not touch the project's files.
     copies = {}
     for key, path in bayes.input_files("subacromial_pain").items():
         copies[key] = tmp_path / f"{key}_{path.name}"
         shutil.copy(path, copies[key])
-    monkeypatch.setattr(bayes, "input_files", lambda condition: copies)
+    monkeypatch.setattr(bayes, "input_files", lambda condition, targets="published": copies)
     bayes.write_ensemble(post, "test", tmp_path)
     ens = load_ensemble("subacromial_pain", tmp_path)
     assert ens.n_members == TINY.n_kept and set(ens.names) == set(post.names)
     np.testing.assert_array_equal(ens.values[post.names[0]], post.kept()[0][:, 0])  # %.17g round trip
     assert ens.meta["sampler"]["seed"] == 3 and "acceptance_fraction" in ens.meta["diagnostics"]
+    assert ens.meta["targets_source"] == SAP_ROWS and ens.meta["sampler"]["engine"] == "auto"
     problems = bayes.check_ensemble("subacromial_pain", tmp_path)
     assert problems == [f"subacromial_pain: {TINY.n_kept} members, fewer than 200"]
-    copies["targets"].write_text(copies["targets"].read_text() + "\n")
+    copies["published"].write_text(copies["published"].read_text() + "\n")
     assert any(
-        "targets.csv" in p or "targets_targets.csv" in p
-        for p in bayes.check_ensemble("subacromial_pain", tmp_path)
+        "published_published.csv changed" in p for p in bayes.check_ensemble("subacromial_pain", tmp_path)
     )
 
 
@@ -121,3 +158,105 @@ def test_missing_and_malformed_ensembles_are_named(tmp_path):
     (tmp_path / "knee_oa.toml").write_text('condition = "knee_oa"\n')
     with pytest.raises(ValueError, match=r"line 2, column 'b': not a number"):
         load_ensemble("knee_oa", tmp_path)
+
+
+def _neck_rows():
+    from ptsim.analysis.evidence import published_targets
+
+    rows = published_targets("chronic_neck_pain")
+    return "published:" + ",".join(rows.loc[rows["instrument"] != "NDI_0_50", "id"])
+
+
+def _write_members(folder, condition, targets, spread=(0.9, 1.0, 1.1)):
+    """A small hand-made ensemble: the condition's current values times a few factors (inside bounds)."""
+    cond = bayes.load_condition(condition)
+    bounds = bayes.free_parameters(condition)
+    rows = [
+        [min(max(bayes.get_value(cond, k) * f, bounds[k][0]), bounds[k][1]) for k in bounds] for f in spread
+    ]
+    folder.mkdir(exist_ok=True)
+    (folder / f"{condition}.csv").write_text(
+        ",".join(f'"{k}"' if "." in k else k for k in bounds)
+        + "\n"
+        + "\n".join(",".join(map(repr, r)) for r in rows)
+        + "\n"
+    )
+    (folder / f"{condition}.toml").write_text(f'condition = "{condition}"\ntargets_source = "{targets}"\n')
+
+
+def test_predictive_reports_fit_held_out_and_not_modelled_rows(tmp_path):
+    _write_members(tmp_path, "subacromial_pain", SAP_ROWS)
+    ens = load_ensemble("subacromial_pain", tmp_path)
+    table = bayes.predictive("subacromial_pain", ens, n_patients=20, seed=3).set_index("id")
+    assert list(table.index) == SAP_ROWS.split(":")[1].split(",")  # the ensemble's own source
+    surgery = table.loc["sap_hallgren_surgery_1yr"]
+    assert surgery["role"] == "held_out" and surgery["status"] == "not_modelled"
+    assert surgery["covered"] is None and "surgery" in surgery["mapping"]
+    modelled = table[table["status"] == "modelled"]
+    assert (modelled["predicted_low"] <= modelled["predicted_median"]).all()
+    assert (modelled["predicted_median"] <= modelled["predicted_high"]).all()
+    for _, r in modelled.iterrows():
+        assert r["covered"] == (r["predicted_low"] <= r["high"] and r["predicted_high"] >= r["low"])
+    point = bayes.predictive("subacromial_pain", None, n_patients=20, seed=3, targets=SAP_ROWS)
+    assert (
+        (point["predicted_low"] == point["predicted_high"]).where(point["status"] == "modelled", True).all()
+    )
+
+
+def test_evidence_report_lists_coverage_held_out_rows_gaps_and_unidentified_parameters(tmp_path):
+    targets = _neck_rows()
+    _write_members(tmp_path, "chronic_neck_pain", targets)
+    rep = bayes.evidence_report(
+        "chronic_neck_pain", tmp_path, members=2, n_patients=20, seed=3, targets=targets
+    )
+    r = rep["chronic_neck_pain"]
+    t = r["table"]
+    fit = t[(t["role"] == "fit") & (t["status"] == "modelled")]
+    assert r["fit_covered"] == (int(sum(fit["covered"])), len(fit)) and len(fit) == 13
+    assert "2 of 3 members" in r["basis"]
+    assert set(r["unidentified"]) <= set(bayes.free_parameters("chronic_neck_pain"))
+    text = bayes.format_report(rep)
+    k, n = r["fit_covered"]
+    assert f"fit rows covered: {k} of {n}" in text
+    held = t[t["role"] == "held_out"]
+    assert len(held) == 2
+    for _, x in held.iterrows():
+        line = next(line for line in text.splitlines() if x["id"] in line)
+        assert line.rstrip().endswith("NOT covered" if not x["covered"] else " covered")
+    assert "unidentified parameters:" in text
+
+    none = bayes.evidence_report(
+        "chronic_neck_pain", tmp_path / "empty", members=2, n_patients=20, targets=targets
+    )
+    assert none["chronic_neck_pain"]["basis"].startswith("no stored ensemble")
+    assert none["chronic_neck_pain"]["unidentified"] is None
+    assert "(needs an ensemble)" in bayes.format_report(none)
+
+
+def test_report_command_names_a_bad_condition(capsys):
+    assert bayes.main(["--report", "no_such_condition"]) == 2
+    assert "no_such_condition" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        bayes.main([])  # neither a condition nor --report
+    with pytest.raises(ValueError, match="members must be"):
+        bayes.spaced_members(10, 0)
+    assert bayes.spaced_members(10, 3) == [0, 4, 9] and bayes.spaced_members(2, 5) == [0, 1]
+
+
+def test_recommended_settings_cover_every_condition_with_enough_members():
+    from ptsim.inputs.conditions import list_conditions
+
+    assert set(bayes.RECOMMENDED_SETTINGS) == set(list_conditions())
+    for name, s in bayes.RECOMMENDED_SETTINGS.items():
+        s.check(len(bayes.free_parameters(name)))
+        assert s.n_kept >= 200, name
+
+
+def test_command_samples_with_the_recommended_settings_unless_told_otherwise(tmp_path, capsys):
+    args = ["subacromial_pain", "--n-walkers", "4", "--n-steps", "3", "--burn-in", "0", "--n-patients", "20"]
+    assert bayes.main([*args, "--targets", SAP_ROWS, "--out", str(tmp_path)]) == 0
+    meta = load_ensemble("subacromial_pain", tmp_path).meta
+    assert meta["sampler"]["n_walkers"] == 4 and meta["sampler"]["n_steps"] == 3
+    assert meta["sampler"]["thin"] == bayes.RECOMMENDED_SETTINGS["subacromial_pain"].thin  # not given
+    assert meta["targets_source"] == SAP_ROWS and meta["command"].startswith("python -m ptsim.analysis.bayes")
+    assert "subacromial_pain: " in capsys.readouterr().out

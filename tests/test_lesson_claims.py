@@ -136,8 +136,10 @@ def test_lesson8_hypothesis_off_keeps_the_fit_and_the_budget_decides():
     # "with manual therapy added on, combined care wins more clearly"
     for m in (15, 25):
         assert rows[added, m][("function (0-100)", 42)] > rows[same, m][("function (0-100)", 42)]
-    # "a year on, every version is close to level"
-    assert all(abs(r[("function (0-100)", 365)]) < 1.5 for r in rows.values())
+    # "a year on, every version is close to level (less than 2 points of function apart, from 3 to 8 at
+    # discharge)"
+    assert all(abs(r[("function (0-100)", 365)]) < 2 for r in rows.values())
+    assert all(3 <= r[("function (0-100)", 42)] <= 8.5 for r in rows.values())
     # without consolidation combined care still leads a little at discharge (pain relief enables exercise)
     _, off = lessons.combined_vs_exercise(COND, consolidation=0.0)
     assert 0 < off.loc[("function (0-100)", 42), d]
@@ -147,16 +149,16 @@ def test_lesson9_small_trials_scatter_and_exaggerate():
     trials, truth, table = lessons.trial_estimates(COND, ("exercise_only", "combined"), n_per_arm=10)
     # "the true difference is less than half an NPRS point in favour of combined care"
     assert -0.5 < truth < -0.1
-    # "about a third of the trials point the wrong way, only about one in ten reaches p < 0.05"
-    assert 20 <= table["pointing the wrong way (%)"].iloc[0] <= 45
+    # "about a quarter of the trials point the wrong way, only about one in ten reaches p < 0.05"
+    assert 15 <= table["pointing the wrong way (%)"].iloc[0] <= 35
     assert table["significant (%)"].iloc[0] <= 20
-    # "the significant pilots report on average about twice the true effect, and those that favour
-    # combined care nearly four times it"
+    # "the significant pilots report on average between two and three times the true effect, and those
+    # that favour combined care about three and a half times it"
     significant = trials[trials.p_value < 0.05]
-    assert significant.estimate.mean() < 1.5 * truth
-    assert significant.estimate[significant.estimate < 0].mean() < 3 * truth
-    # "for neck pain about 20 patients per arm give 80 % power; for knee OA even 160 are not enough"
-    neck = ptsim.power("chronic_neck_pain", ["exercise_only", "combined"], n_per_arm=[20], n_trials=100)
+    assert 3 * truth < significant.estimate.mean() < 2 * truth
+    assert 4 * truth < significant.estimate[significant.estimate < 0].mean() < 3 * truth
+    # "for neck pain about 60 patients per arm give 80 % power; for knee OA even 160 are not enough"
+    neck = ptsim.power("chronic_neck_pain", ["exercise_only", "combined"], n_per_arm=[40, 80], n_trials=100)
     knee = ptsim.power(COND, ["exercise_only", "combined"], n_per_arm=[160], n_trials=100)
     assert neck.power.iloc[0] < 0.8 <= neck.power.iloc[1]
     assert knee.power.iloc[0] < 0.8

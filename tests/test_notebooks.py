@@ -81,7 +81,43 @@ def test_lesson_was_stored_cleanly(path):
         # nbval runs cells without history, so IPython ignores a trailing ";" there: assign instead
         assert not cell.source.rstrip().endswith(";"), cell.source
     assert counts == list(range(1, len(counts) + 1)), "cells ran top to bottom in one fresh kernel"
-    assert "widgets" not in nb.metadata
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_lesson_opens_ready_with_its_apps_stored(path):
+    # the displayed apps' widget state is stored, so an unrun lesson shows the app, not a repr
+    nb = _read(path)
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    views = [o["data"][WIDGET_VIEW] for c in _code(nb) for o in c.outputs if WIDGET_VIEW in o.get("data", {})]
+    assert views
+    for view in views:
+        assert view["model_id"] in state
+        assert state[view["model_id"]]["model_name"] == "HBoxModel"
+    # an untrusted notebook (a lesson opened for the first time) shows the static figure instead
+    for c in _code(nb):
+        for o in c.outputs:
+            if WIDGET_VIEW in o.get("data", {}):
+                assert o["data"]["image/png"].startswith("iVBORw0KGgo"), c.source
+    text = "".join(str(o.get("data", {}).get("text/plain", "")) for c in _code(nb) for o in c.outputs)
+    assert "App(children=" not in text and "VBox(" not in text
+    images = [m for m in state.values() if m["model_name"] == "ImageModel"]
+    assert images and all(m.get("buffers") for m in images), "each stored app carries its figure"
+    for model in state.values():  # no timing in the file: reruns give unchanged files
+        assert "Updated in" not in str(model["state"].get("value", ""))
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_lesson_asks_for_predictions_first_and_hides_answers(path):
+    nb = _read(path)
+    cells = nb.cells
+    n = int(path.name[:2])
+    ask = next(i for i, c in enumerate(cells) if f"lessons.ask({n})" in c.source)
+    first_output = next(i for i, c in enumerate(cells) if c.cell_type == "code" and c.outputs and i != ask)
+    assert ask < first_output, "the lesson's questions come before anything it prints"
+    for c in cells:
+        assert "lessons.solution(" not in c.source and "answer_key(" not in c.source
+        text = c.source + "".join(o.get("text", "") for o in c.get("outputs", []))
+        assert "DESIGN M" not in text and not re.search(r"\(M\d+\)|\bM\d+[–-]M\d+", text), text[:200]
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)

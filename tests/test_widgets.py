@@ -1,5 +1,7 @@
 """The lesson apps of ptsim.teaching.widgets, driven headless (no browser), and the lesson helpers."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -126,7 +128,7 @@ def test_compare_app_defaults_are_the_standard_plans():
     for name, plan in plans.items():
         assert plan == std[name]
     a = lessons.compare_plans(n_patients=30, days=60)
-    b = ptsim.compare("knee_oa", ptsim.standard_plans(), n_patients=30, days=60)
+    b = ptsim.compare("knee_oa", ptsim.standard_plans(), n_patients=30, days=60, engine=lessons.ENGINE)
     for name in lessons.COMPARED_PLANS:
         np.testing.assert_array_equal(a[name].pain, b[name].pain)
 
@@ -201,7 +203,7 @@ def test_busy_text_is_shown_while_computing():
     seen = []
     app.status.observe(lambda change: seen.append(change["new"]), names="value")
     app.update(n_patients=50)
-    assert any(text.startswith("Simulating 50 patients") for text in seen)
+    assert any("Simulating 50 patients" in text for text in seen)
 
 
 # --- lesson helpers --------------------------------------------------------------------------------
@@ -241,14 +243,17 @@ def test_session_budget_errors_name_the_minutes():
 
 
 def test_check_answer_uses_the_model(capsys):
-    right = lessons.QUESTIONS["3.1"].solve()
+    right = lessons.answer_key("3.1").answer
     wrong = "exercise first" if right == "manual first" else "manual first"
     assert lessons.check_answer("3.1", right) is True
-    assert "Correct" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Correct" in out and "durable range gained" in out.lower()
     assert lessons.check_answer("3.1", wrong) is False
+    out = capsys.readouterr().out
+    assert "Not quite" in out and "Correct" not in out
     assert lessons.check_answer("3.1", "sideways") is False
     assert "not one of the accepted answers" in capsys.readouterr().out
-    value = lessons.QUESTIONS["3.2"].solve()
+    value = lessons.answer_key("3.2").answer
     assert lessons.check_answer("3.2", value + 0.01) is True
     assert lessons.check_answer("3.2", value + 0.5) is False
     assert lessons.check_answer("3.2", "a lot") is False
@@ -257,13 +262,57 @@ def test_check_answer_uses_the_model(capsys):
         lessons.check_answer("9.9", 1)
 
 
+def test_wrong_answers_get_feedback_naming_the_likely_mistake(capsys):
+    # a sign error
+    loss = lessons.answer_key("4.2").answer
+    assert loss < 0
+    assert lessons.check_answer("4.2", -loss) is False
+    assert "sign" in capsys.readouterr().out
+    # a share for a percentage
+    share = lessons.answer_key("7.1").answer
+    assert lessons.check_answer("7.1", share / 100) is False
+    assert "units" in capsys.readouterr().out
+    # the number of another plan
+    solved = lessons.answer_key("5.2")
+    value = next(v for m, v in solved.mistakes.items() if "exercise only" in m)
+    if abs(value - solved.answer) > lessons.QUESTIONS["5.2"].tolerance:
+        assert lessons.check_answer("5.2", value) is False
+        assert "question asks about the combined plan" in capsys.readouterr().out
+    # the right answer is not printed with a wrong one
+    lessons.check_answer("6.1", 1000.0)
+    assert f"{lessons.answer_key('6.1').answer}" not in capsys.readouterr().out
+
+
+def test_answers_are_computed_once_and_predictions_are_compared(capsys):
+    import time
+
+    lessons.answer_key("1.1")
+    start = time.perf_counter()
+    for _ in range(5):
+        lessons.check_answer("1.1", "combined", show=False)
+    assert time.perf_counter() - start < 0.5  # cached: no simulation per check
+    lessons.predict("1.2", "exercise_only")
+    assert "noted" in capsys.readouterr().out
+    lessons.check_answer("1.2", lessons.answer_key("1.2").answer)
+    assert "Your prediction was 'exercise_only'" in capsys.readouterr().out
+    lessons.ask(1)
+    out = capsys.readouterr().out
+    assert "1.1" in out and "1.2" in out and "predict(" in out
+
+
+def test_students_cannot_print_solutions_from_lessons():
+    assert not hasattr(lessons, "solution")
+
+
 def test_every_question_has_a_solution_of_its_kind():
     for qid, q in lessons.QUESTIONS.items():
-        answer = q.solve()
+        answer = lessons.answer_key(qid).answer
         if q.choices:
             assert answer in q.choices, qid
         else:
             assert isinstance(answer, float | int) and np.isfinite(answer), qid
+        assert q.where, qid
+        assert "DESIGN" not in q.prompt and not re.search(r"\bM\d", q.prompt), qid
 
 
 def test_condition_can_be_a_file_or_is_refused_with_a_message(tmp_path):

@@ -16,10 +16,18 @@ parameter set the evidence allows, weighted by how well it reproduces the publis
   (emcee) and the effective sample size it implies; with arviz installed also its bulk ESS and R-hat
   (walkers read as chains).
 
-``python -m ptsim.analysis.bayes knee_oa`` samples a condition and writes its ensemble to
-``data/ensembles/`` (:mod:`ptsim.inputs.ensembles` reads it) with the command, seed, settings,
-diagnostics, the SHA-256 of the files it read, and predictive summaries that
-:func:`check_ensemble` recomputes (CI does, without sampling).
+The evidence (:func:`target_source`) is by default the ``fit`` rows of ``data/evidence/published.csv``,
+each simulated on the scale its source reports by :mod:`ptsim.analysis.predict` (rows the model cannot
+express are ``not_modelled`` and stay out of the likelihood); ``targets="v1"`` fits the calibration
+rows of ``targets.csv`` as before.
+
+``python -m ptsim.analysis.bayes knee_oa --processes 2`` samples a condition with its
+:data:`RECOMMENDED_SETTINGS` (10-30 min on 2 cores depending on load; emcee's progress bar shows
+it) and writes its ensemble to ``data/ensembles/`` (:mod:`ptsim.inputs.ensembles` reads it) with
+the command, seed, settings, the evidence source, diagnostics, the SHA-256 of the files it read, and
+predictive summaries that :func:`check_ensemble` recomputes (CI does, without sampling).
+``python -m ptsim.analysis.bayes --report [condition]`` prints the evidence report: the posterior
+predictive check of every row (:func:`evidence_report`).
 """
 
 from __future__ import annotations
@@ -27,7 +35,8 @@ from __future__ import annotations
 import datetime
 import math
 import sys
-from dataclasses import asdict, dataclass
+import warnings
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -45,8 +54,14 @@ from ptsim.analysis.calibrate import (
     standardized_residual,
     with_values,
 )
+from ptsim.analysis.predict import RowModel
 from ptsim.inputs.conditions import Condition, load_condition
 from ptsim.inputs.ensembles import Ensemble, ensembles_dir, load_ensemble, sha256_file
+
+TARGET_SOURCES = ("published", "v1")
+"""Evidence a fit can read: ``published`` (``data/evidence/published.csv`` through
+:mod:`ptsim.analysis.predict`, rows of role ``fit``; the default) or ``v1`` (``targets.csv`` through
+:func:`ptsim.analysis.calibrate.simulate_targets`, rows of use ``calibration``)."""
 
 Z95 = 1.959963984540054
 """The standard-normal quantile of a two-sided 95 % interval."""
@@ -77,6 +92,9 @@ class SamplerSettings:
     start_spread : float
         Walkers start at the condition's current values plus uniform noise of this share of each
         parameter's range (clipped into the range).
+    engine : str
+        The simulation engine (``"auto"``: the compiled kernel when it runs the case; the numbers
+        agree to ~1e-15 relative, see ``docs/performance.md``).
     """
 
     n_walkers: int = 24
@@ -86,6 +104,7 @@ class SamplerSettings:
     n_patients: int = 100
     seed: int = DEFAULT_SEED
     start_spread: float = 0.1
+    engine: str = "auto"
 
     def check(self, n_parameters: int) -> None:
         for name in ("n_walkers", "n_steps", "thin", "n_patients"):
@@ -102,11 +121,30 @@ class SamplerSettings:
             raise ValueError(f"seed must be a whole number in [0, 2**32), got {self.seed!r}")
         if not (0 < self.start_spread <= 1):
             raise ValueError(f"start_spread must be in (0, 1], got {self.start_spread!r}")
+        if self.engine not in ("auto", "numpy", "numba"):
+            raise ValueError(f"engine must be one of 'auto', 'numpy', 'numba', got {self.engine!r}")
 
     @property
     def n_kept(self) -> int:
         """Parameter sets kept after burn-in and thinning."""
         return self.n_walkers * len(range(self.burn_in, self.n_steps, self.thin))
+
+
+RECOMMENDED_SETTINGS = {
+    "knee_oa": SamplerSettings(n_walkers=32, n_steps=360, burn_in=120, thin=10),
+    "chronic_neck_pain": SamplerSettings(n_walkers=24, n_steps=220, burn_in=70, thin=6),
+    "low_back_pain": SamplerSettings(n_walkers=24, n_steps=440, burn_in=140, thin=10),
+    "subacromial_pain": SamplerSettings(n_walkers=16, n_steps=700, burn_in=200, thin=10),
+    "adhesive_capsulitis": SamplerSettings(n_walkers=8, n_steps=700, burn_in=200, thin=10),
+}
+"""Settings for ``python -m ptsim.analysis.bayes <condition> --processes 2``: >= 400 members within the
+30-min budget. One likelihood evaluation (:func:`likelihood_seconds`: 100 patients, engine "auto",
+model v2's questionnaires) took, on 2026-11-29 on the shared 2-core machine at load averages of 1.4
+to 4.5: knee 0.04-0.13 s, neck 0.07-0.16 s, low back 0.06-0.11 s, subacromial 0.04-0.10 s, adhesive
+capsulitis 0.09-0.21 s. Walkers x steps evaluations (11520, 5280, 10560, 11200, 5600) then take 14-24
+min in one process at the slowest of these and about half that with 2 processes (measured 2x on a
+quiet machine). Under a load of 10-25 evaluations were 3-5x slower still: use ``--processes 2``. The
+walkers are at least twice the free parameters (8, 6, 5, 2, 1)."""
 
 
 def log_likelihood(simulated, targets: list[Target]) -> float:
@@ -121,18 +159,197 @@ def log_likelihood(simulated, targets: list[Target]) -> float:
 
 
 def fit_targets(condition: Condition) -> list[Target]:
-    """The targets of a condition that a fit uses (``use == "calibration"``)."""
+    """The v1 targets of a condition that a fit uses (``use == "calibration"`` in ``targets.csv``)."""
     arms = load_arms()
     return [t for t in load_targets(arms=arms) if t.condition == condition.name and t.use == "calibration"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# where the evidence comes from: published.csv (v2) or targets.csv (v1)
+
+
+@dataclass(frozen=True, eq=False)
+class PublishedTarget:
+    """One row of ``published.csv`` as a term of the likelihood and a row of the predictive check.
+
+    Attributes
+    ----------
+    id, role : str
+        The row's id and role (``fit`` or ``held_out``).
+    published, low, high : float
+        The estimate and its 95 % interval, on the row's instrument.
+    model : RowModel
+        How the model expresses the row (:func:`ptsim.analysis.predict.row_model`); a row it cannot
+        express has ``model.not_modelled`` set and is never in the likelihood.
+    row : dict
+        The row as read.
+    """
+
+    id: str
+    role: str
+    published: float
+    low: float
+    high: float
+    model: RowModel
+    row: dict
+
+    @property
+    def tolerance(self) -> float:
+        """Half the width of the published interval, on the row's instrument."""
+        return (self.high - self.low) / 2.0
+
+
+class PublishedTargets:
+    """Evidence v2: rows of ``published.csv`` (or another file in its format, or a table of its rows),
+    simulated by :func:`ptsim.analysis.predict.simulate_rows`."""
+
+    name = "published"
+
+    def __init__(self, rows=None, path=None):
+        from ptsim.analysis.evidence import published_targets
+
+        self.path = Path(path) if path is not None else evidence_dir() / "published.csv"
+        self.frame = published_targets(path=self.path) if rows is None else rows.reset_index(drop=True)
+        self.subset = rows is not None  # a table of some rows: recorded by their ids
+        self.arms = load_arms()
+
+    def targets(self, cond: Condition, role: str | None = None) -> list[PublishedTarget]:
+        """The condition's rows (of one role, or all), each with its :class:`RowModel`.
+
+        Raises
+        ------
+        ValueError
+            A row the model cannot read (e.g. a questionnaire the condition does not have).
+        """
+        from ptsim.analysis.predict import row_model
+
+        rows = self.frame[self.frame["condition"] == cond.name]
+        if role is not None:
+            rows = rows[rows["role"] == role]
+        out = []
+        for _, r in rows.iterrows():
+            d = r.to_dict()
+            out.append(
+                PublishedTarget(
+                    d["id"],
+                    d["role"],
+                    float(d["estimate"]),
+                    float(d["low"]),
+                    float(d["high"]),
+                    row_model(d, cond),
+                    d,
+                )
+            )
+        return out
+
+    def fit_targets(self, cond: Condition) -> list[PublishedTarget]:
+        """The rows a fit uses: role ``fit`` and expressible by the model."""
+        return [t for t in self.targets(cond, "fit") if not t.model.not_modelled]
+
+    def simulate(self, cond: Condition, targets, n_patients: int, seed: int, engine: str) -> np.ndarray:
+        from ptsim.analysis.predict import simulate_rows
+
+        rows, models = [t.row for t in targets], [t.model for t in targets]
+        return simulate_rows(cond, rows, n_patients, seed, self.arms, engine, models)
+
+    def files(self) -> dict[str, Path]:
+        ev = evidence_dir()
+        return {"published": self.path, "instruments": ev / "instruments.csv", "arms": ev / "arms.toml"}
+
+    @staticmethod
+    def describe(t: PublishedTarget) -> dict:
+        m = t.model
+        return {
+            "role": t.role,
+            "status": "not_modelled" if m.not_modelled else "modelled",
+            "quantity": m.quantity,
+            "instrument": m.instrument,
+            "mapping": m.not_modelled or m.description,
+        }
+
+
+class V1Targets:
+    """Evidence v1: ``targets.csv`` rows, simulated by :func:`ptsim.analysis.calibrate.simulate_targets`."""
+
+    name = "v1"
+
+    def __init__(self):
+        self.arms = load_arms()
+        self.all = load_targets(arms=self.arms)
+
+    def targets(self, cond: Condition, role: str | None = None) -> list[Target]:
+        return [t for t in self.all if t.condition == cond.name and (role is None or t.use == role)]
+
+    def fit_targets(self, cond: Condition) -> list[Target]:
+        return self.targets(cond, "calibration")
+
+    def simulate(self, cond: Condition, targets, n_patients: int, seed: int, engine: str) -> np.ndarray:
+        return simulate_targets(cond, targets, n_patients, seed, self.arms)
+
+    def files(self) -> dict[str, Path]:
+        ev = evidence_dir()
+        return {"targets": ev / "targets.csv", "arms": ev / "arms.toml"}
+
+    @staticmethod
+    def describe(t: Target) -> dict:
+        return {
+            "role": t.use,
+            "status": "modelled",
+            "quantity": t.statistic,
+            "instrument": t.unit,
+            "mapping": t.model_quantity,
+        }
+
+
+def target_source(targets="published"):
+    """The evidence a fit or a check reads.
+
+    Parameters
+    ----------
+    targets : str, Path, pandas.DataFrame or source object
+        ``"published"`` (default) or ``"v1"`` (:data:`TARGET_SOURCES`); ``"published:<id>,<id>,..."``
+        (those rows of ``published.csv``); a path to a CSV file in the format of ``published.csv``; a
+        table of rows of ``published.csv`` (e.g. ``published_targets(...)`` filtered: recorded by their
+        ids); or a :class:`PublishedTargets` / :class:`V1Targets` as is.
+
+    Raises
+    ------
+    ValueError, FileNotFoundError
+        An unknown name or a file that cannot be read (the message names it).
+    """
+    if isinstance(targets, PublishedTargets | V1Targets):
+        return targets
+    if hasattr(targets, "iterrows"):
+        return PublishedTargets(rows=targets)
+    if isinstance(targets, str) and targets in TARGET_SOURCES:
+        return PublishedTargets() if targets == "published" else V1Targets()
+    if isinstance(targets, str) and targets.startswith("published:"):
+        from ptsim.analysis.evidence import published_targets
+
+        ids = [i.strip() for i in targets.split(":", 1)[1].split(",") if i.strip()]
+        frame = published_targets()
+        unknown = [i for i in ids if i not in set(frame["id"])]
+        if not ids or unknown:
+            raise ValueError(
+                f"targets: 'published:<id>,<id>,...' must name rows of published.csv; unknown: "
+                f"{', '.join(unknown) or '(none given)'}"
+            )
+        return PublishedTargets(rows=frame.set_index("id").loc[ids].reset_index())
+    if isinstance(targets, str | Path) and str(targets).endswith(".csv"):
+        return PublishedTargets(path=targets)
+    raise ValueError(
+        f"targets must be one of {', '.join(TARGET_SOURCES)}, a .csv file in the format of published.csv, "
+        f"or a table of its rows; got {targets!r}"
+    )
 
 
 class _LogPosterior:
     """log p(u | evidence) on the unit cube (a picklable callable, so a process pool can run it)."""
 
-    def __init__(self, cond: Condition, names, low, high, targets, n_patients, seed):
+    def __init__(self, cond: Condition, names, low, high, source, targets, n_patients, seed, engine="auto"):
         self.cond, self.names, self.low, self.high = cond, list(names), low, high
-        self.targets, self.n_patients, self.seed = targets, n_patients, seed
-        self.arms = load_arms()
+        self.source, self.targets = source, targets
+        self.n_patients, self.seed, self.engine = n_patients, seed, engine
 
     def values(self, u) -> dict[str, float]:
         x = self.low + np.asarray(u, dtype=float) * (self.high - self.low)
@@ -142,7 +359,7 @@ class _LogPosterior:
         if np.any(u < 0.0) or np.any(u > 1.0):
             return -math.inf  # outside the documented ranges: prior zero
         cond = with_values(self.cond, self.values(u))
-        sims = simulate_targets(cond, self.targets, self.n_patients, self.seed, self.arms)
+        sims = self.source.simulate(cond, self.targets, self.n_patients, self.seed, self.engine)
         return log_likelihood(sims, self.targets)
 
 
@@ -166,6 +383,8 @@ class Posterior:
     settings : SamplerSettings
     targets : list of str
         Ids of the evidence rows in the likelihood.
+    target_source : str
+        Where they come from (:data:`TARGET_SOURCES`, or the path of a file in published.csv's format).
     """
 
     condition: str
@@ -177,6 +396,7 @@ class Posterior:
     acceptance: float
     settings: SamplerSettings
     targets: list[str]
+    target_source: str = "published"
 
     def kept(self) -> tuple[np.ndarray, np.ndarray]:
         """Parameter sets and their log-probabilities after burn-in and thinning (flattened)."""
@@ -213,7 +433,13 @@ class Posterior:
         return out
 
 
-def sample(condition, settings: SamplerSettings | None = None, progress: bool = True, pool=None) -> Posterior:
+def sample(
+    condition,
+    settings: SamplerSettings | None = None,
+    progress: bool = True,
+    pool=None,
+    targets="published",
+) -> Posterior:
     """Sample a condition's posterior with emcee (nothing is written).
 
     Parameters
@@ -224,6 +450,15 @@ def sample(condition, settings: SamplerSettings | None = None, progress: bool = 
         Show emcee's progress bar (tqdm).
     pool : object with a ``map`` method, optional
         Evaluates walkers in parallel (e.g. ``multiprocessing.Pool``); the numbers do not depend on it.
+    targets : str, Path or pandas.DataFrame
+        The evidence (:func:`target_source`): by default the ``fit`` rows of ``published.csv`` that the
+        model can express (``not_modelled`` rows are left out of the likelihood and reported by
+        :func:`predictive`); ``"v1"`` for the calibration rows of ``targets.csv``.
+
+    Raises
+    ------
+    ValueError
+        Bad settings, a condition without free parameters or fit rows, or a row the model cannot read.
     """
     import emcee
 
@@ -234,12 +469,15 @@ def sample(condition, settings: SamplerSettings | None = None, progress: bool = 
         raise ValueError(f"condition {cond.name!r} has no free parameters in data/evidence/calibration.toml")
     names = list(bounds)
     settings.check(len(names))
-    targets = fit_targets(cond)
-    if not targets:
-        raise ValueError(f"no calibration targets for condition {cond.name!r}")
+    source = target_source(targets)
+    fit = source.fit_targets(cond)
+    if not fit:
+        raise ValueError(f"no calibration targets for condition {cond.name!r} in the {source.name} evidence")
     low = np.array([bounds[k][0] for k in names])
     high = np.array([bounds[k][1] for k in names])
-    target = _LogPosterior(cond, names, low, high, targets, settings.n_patients, settings.seed)
+    target = _LogPosterior(
+        cond, names, low, high, source, fit, settings.n_patients, settings.seed, settings.engine
+    )
 
     rng = np.random.default_rng(settings.seed)
     centre = np.clip((np.array([get_value(cond, k) for k in names]) - low) / (high - low), 0.0, 1.0)
@@ -259,60 +497,122 @@ def sample(condition, settings: SamplerSettings | None = None, progress: bool = 
         log_probability=sampler.get_log_prob(),
         acceptance=float(np.mean(sampler.acceptance_fraction)),
         settings=settings,
-        targets=[t.id for t in targets],
+        targets=[t.id for t in fit],
+        target_source=_source_label(source),
     )
 
 
+def _source_label(source) -> str:
+    """How a target source is recorded in an ensemble's metadata (:func:`target_source` reads it back)."""
+    if isinstance(source, PublishedTargets) and source.subset:
+        return "published:" + ",".join(source.frame["id"])
+    if isinstance(source, PublishedTargets) and source.path != evidence_dir() / "published.csv":
+        return str(source.path)
+    return source.name
+
+
+def likelihood_seconds(condition, n_patients: int = 100, seed: int = DEFAULT_SEED, engine="auto", repeat=3):
+    """Wall time of one likelihood evaluation at the condition's current values (best of ``repeat``,
+    after one warm-up call that compiles the kernel), in seconds."""
+    import time
+
+    cond = load_condition(condition)
+    bounds = free_parameters(cond.name)
+    names = list(bounds)
+    low = np.array([bounds[k][0] for k in names])
+    high = np.array([bounds[k][1] for k in names])
+    source = target_source("published")
+    target = _LogPosterior(cond, names, low, high, source, source.fit_targets(cond), n_patients, seed, engine)
+    u = np.clip((np.array([get_value(cond, k) for k in names]) - low) / (high - low), 0.0, 1.0)
+    target(u)
+    best = math.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        target(u)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
 def predictive(
-    condition, ensemble: Ensemble, members=None, n_patients: int = 100, seed: int = DEFAULT_SEED, targets=None
+    condition,
+    ensemble: Ensemble | None,
+    members=None,
+    n_patients: int = 100,
+    seed: int = DEFAULT_SEED,
+    targets=None,
+    engine: str = "auto",
 ):
-    """Posterior predictive check: each target's published interval beside the model's.
+    """Posterior predictive check: each row's published interval beside the model's.
 
     Parameters
     ----------
     condition : str or Condition
-    ensemble : Ensemble
+    ensemble : Ensemble or None
+        The posterior ensemble; None: the condition's current values as a single member (a point
+        prediction, without the evidence's uncertainty).
     members : sequence of int, optional
         Which members to simulate (default all).
     n_patients, seed : int
-        Cohort per arm and seed of each simulation.
-    targets : list of Target, optional
-        Default: every target of the condition, fitted, held out and known gaps alike.
+        Cohort per arm and seed of each simulation (the same for every member).
+    targets : optional
+        The evidence (:func:`target_source`); default the source the ensemble was fitted on, or
+        ``"published"``. Every row of the condition is reported: fitted, held out and not modelled
+        alike (v1: a list of ``Target`` is accepted too).
+    engine : str
 
     Returns
     -------
     pandas.DataFrame
-        One row per target: id, use, published, low, high, predicted median and 2.5 / 97.5 percentiles
-        over the members, and ``covered`` (the predictive interval overlaps the published interval).
+        One row per evidence row: ``id, role, status, quantity, instrument, published, low, high,
+        predicted_median, predicted_low, predicted_high, covered, mapping``. The predicted values are
+        the median and 2.5 / 97.5 percentiles over the members; ``covered`` says whether the
+        predictive interval overlaps the published one (None for a ``not_modelled`` row, whose
+        ``mapping`` gives the reason).
     """
     import pandas as pd
 
     cond = load_condition(condition)
-    arms = load_arms()
-    if targets is None:
-        targets = [t for t in load_targets(arms=arms) if t.condition == cond.name]
-    idx = range(ensemble.n_members) if members is None else list(members)
-    sims = np.array(
-        [
-            simulate_targets(with_values(cond, ensemble.member(i)), targets, n_patients, seed, arms)
-            for i in idx
-        ]
-    )
-    lo, med, hi = np.nanpercentile(sims, [2.5, 50, 97.5], axis=0)
-    return pd.DataFrame(
+    if isinstance(targets, list):  # v1 Target rows
+        source, rows = V1Targets(), targets
+    else:
+        if targets is None:
+            targets = (
+                ensemble.meta.get("targets_source", "v1") if ensemble is not None else None
+            ) or "published"
+        source = target_source(targets)
+        rows = source.targets(cond)
+    sets: list[dict[str, float]]
+    if ensemble is None:
+        sets = [{}]
+    else:
+        idx = range(ensemble.n_members) if members is None else list(members)
+        sets = [ensemble.member(i) for i in idx]
+    sims = np.array([source.simulate(with_values(cond, v), rows, n_patients, seed, engine) for v in sets])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column: a not_modelled row
+        lo, med, hi = np.nanpercentile(sims, [2.5, 50, 97.5], axis=0)
+    described = [source.describe(t) for t in rows]
+    low = np.array([t.low for t in rows])
+    high = np.array([t.high for t in rows])
+    covered = [
+        None if d["status"] == "not_modelled" else bool(a <= h and b >= l_)
+        for d, a, b, l_, h in zip(described, lo, hi, low, high, strict=True)
+    ]
+    frame = pd.DataFrame(
         {
-            "id": [t.id for t in targets],
-            "use": [t.use for t in targets],
-            "published": [t.published for t in targets],
-            "low": [t.low for t in targets],
-            "high": [t.high for t in targets],
+            "id": [t.id for t in rows],
+            **{k: [d[k] for d in described] for k in ("role", "status", "quantity", "instrument")},
+            "published": [t.published for t in rows],
+            "low": low,
+            "high": high,
             "predicted_median": med,
             "predicted_low": lo,
             "predicted_high": hi,
-            "covered": (lo <= np.array([t.high for t in targets]))
-            & (hi >= np.array([t.low for t in targets])),
+            "covered": pd.Series(covered, dtype=object),
+            "mapping": [d["mapping"] for d in described],
         }
     )
+    return frame
 
 
 def identifiability(ensemble: Ensemble, bounds: dict[str, tuple[float, float]]):
@@ -339,6 +639,13 @@ def identifiability(ensemble: Ensemble, bounds: dict[str, tuple[float, float]]):
     return pd.DataFrame(rows)
 
 
+def unidentified(ensemble: Ensemble, bounds: dict[str, tuple[float, float]]) -> list[str]:
+    """The parameters the evidence leaves unidentified (posterior SD above
+    :data:`UNIDENTIFIED_SD_RATIO` of the prior's), in the ensemble's column order."""
+    table = identifiability(ensemble, bounds)
+    return [str(p) for p in table.loc[table["unidentified"], "parameter"]]
+
+
 # ---------------------------------------------------------------------------------------------------
 # storage
 
@@ -348,18 +655,18 @@ CHECK_MEMBERS = 6
 CHECK_PATIENTS = 40
 
 
-def input_files(condition: str) -> dict[str, Path]:
-    """The files a condition's fit reads (their hashes tie a stored ensemble to them)."""
+def input_files(condition: str, targets="published") -> dict[str, Path]:
+    """The files a condition's fit reads (their hashes tie a stored ensemble to them).
+
+    The condition file, the evidence of the target source (``published.csv``, ``instruments.csv``
+    and ``arms.toml``; v1: ``targets.csv`` and ``arms.toml``), ``calibration.toml`` and the
+    calibrated layer (parameters the fit does not move keep its values).
+    """
     from ptsim.inputs.conditions import conditions_dir
 
-    ev = evidence_dir()
-    files = {
-        "condition": conditions_dir() / f"{condition}.toml",
-        "targets": ev / "targets.csv",
-        "arms": ev / "arms.toml",
-        "calibration": ev / "calibration.toml",
-    }
-    # Parameters the fit does not move keep their calibrated values, so that layer is an input too.
+    source = target_source(targets)
+    files = {"condition": conditions_dir() / f"{condition}.toml", **source.files()}
+    files["calibration"] = evidence_dir() / "calibration.toml"
     layer = calibrated_dir() / f"{condition}.toml"
     if layer.is_file():
         files["calibrated"] = layer
@@ -402,12 +709,21 @@ def write_ensemble(posterior: Posterior, command: str, directory: str | Path | N
 
     ensemble = Ensemble(posterior.condition, {k: x[:, j] for j, k in enumerate(posterior.names)})
     members = list(range(min(CHECK_MEMBERS, ensemble.n_members)))
-    check = predictive(posterior.condition, ensemble, members, CHECK_PATIENTS, posterior.settings.seed)
+    check = predictive(
+        posterior.condition,
+        ensemble,
+        members,
+        CHECK_PATIENTS,
+        posterior.settings.seed,
+        posterior.target_source,
+        posterior.settings.engine,
+    )
     meta = {
         "condition": posterior.condition,
         "date": datetime.date.today().isoformat(),
         "command": command,
         "members": int(ensemble.n_members),
+        "targets_source": posterior.target_source,
         "targets_used": posterior.targets,
         "sampler": {"name": "emcee.EnsembleSampler (stretch move)", **asdict(posterior.settings)},
         "prior": {
@@ -415,7 +731,9 @@ def write_ensemble(posterior: Posterior, command: str, directory: str | Path | N
             for k, a, b in zip(posterior.names, posterior.low, posterior.high, strict=True)
         },
         "diagnostics": posterior.diagnostics(),
-        "sha256": {k: sha256_file(p) for k, p in input_files(posterior.condition).items()},
+        "sha256": {
+            k: sha256_file(p) for k, p in input_files(posterior.condition, posterior.target_source).items()
+        },
         "check": {
             "members": members,
             "n_patients": CHECK_PATIENTS,
@@ -442,16 +760,18 @@ def check_ensemble(condition: str, directory: str | Path | None = None) -> list[
     and that the recorded predictive values are reproduced by the current model.
     """
     ens = load_ensemble(condition, directory)
+    source = ens.meta.get("targets_source", "v1")
     problems = []
     if ens.n_members < 200:
         problems.append(f"{condition}: {ens.n_members} members, fewer than 200")
-    for key, path in input_files(condition).items():
+    for key, path in input_files(condition, source).items():
         recorded = ens.meta.get("sha256", {}).get(key)
         if recorded != sha256_file(path):
             problems.append(f"{condition}: {path.name} changed since the fit (re-run the calibration)")
     check = ens.meta.get("check", {})
     if check:
-        now = predictive(condition, ens, check["members"], check["n_patients"], check["seed"])
+        engine = ens.meta.get("sampler", {}).get("engine", "numpy")
+        now = predictive(condition, ens, check["members"], check["n_patients"], check["seed"], source, engine)
         got = now.set_index("id").loc[check["target_ids"], "predicted_median"].to_numpy()
         want = np.asarray(check["predicted_median"], dtype=float)
         if not np.allclose(got, want, rtol=1e-9, atol=1e-9, equal_nan=True):
@@ -460,35 +780,182 @@ def check_ensemble(condition: str, directory: str | Path | None = None) -> list[
     return problems
 
 
+# ---------------------------------------------------------------------------------------------------
+# the evidence report (v2): a posterior predictive check per condition
+
+REPORT_MEMBERS = 40
+"""Ensemble members the report simulates (evenly spaced through the stored members)."""
+
+
+def spaced_members(n_members: int, count: int) -> list[int]:
+    """``count`` member indices spread evenly over ``range(n_members)`` (all when there are fewer)."""
+    if not (isinstance(count, int) and count >= 1):
+        raise ValueError(f"members must be a whole number >= 1, got {count!r}")
+    return sorted(set(np.linspace(0, n_members - 1, min(count, n_members)).round().astype(int).tolist()))
+
+
+def evidence_report(
+    condition=None,
+    directory: str | Path | None = None,
+    members: int = REPORT_MEMBERS,
+    n_patients: int = 100,
+    seed: int = DEFAULT_SEED,
+    targets="published",
+    engine: str = "auto",
+) -> dict[str, dict]:
+    """The posterior predictive check of each condition against the published rows.
+
+    Parameters
+    ----------
+    condition : str or None
+        One condition, or None for every shipped condition.
+    directory : str or Path, optional
+        Where the stored ensembles are (default ``data/ensembles``). A condition without one is checked
+        at its current values (a point prediction, said so in ``basis``).
+    members : int
+        Ensemble members simulated (evenly spaced).
+    n_patients, seed, targets, engine
+        As for :func:`predictive`.
+
+    Returns
+    -------
+    dict
+        Condition name -> ``{"basis": str, "table": DataFrame (see predictive), "fit_covered": (covered,
+        modelled fit rows), "unidentified": list of parameter names or None without an ensemble}``.
+    """
+    from ptsim.inputs.conditions import list_conditions
+
+    names = list_conditions() if condition is None else [load_condition(condition).name]
+    source = target_source(targets)
+    checked_on = _source_label(source)
+    out = {}
+    for name in names:
+        try:
+            ens = load_ensemble(name, directory)
+        except FileNotFoundError:
+            ens = None
+        if ens is not None:
+            idx = spaced_members(ens.n_members, members)
+            basis = f"posterior ensemble {ens.path} ({len(idx)} of {ens.n_members} members)"
+            fitted_on = ens.meta.get("targets_source", "v1")
+            if fitted_on != checked_on:
+                basis += f"; fitted on {fitted_on}, checked on {checked_on}"
+        else:
+            idx = None
+            basis = f"no stored ensemble: the current values only (run python -m ptsim.analysis.bayes {name})"
+        table = predictive(name, ens, idx, n_patients, seed, source, engine)
+        fit = table[(table["role"].isin(["fit", "calibration"])) & (table["status"] == "modelled")]
+        unident = unidentified(ens, free_parameters(name)) if ens is not None else None
+        out[name] = {
+            "basis": basis,
+            "table": table,
+            "fit_covered": (int(sum(bool(c) for c in fit["covered"])), len(fit)),
+            "unidentified": unident,
+        }
+    return out
+
+
+def _estimate(x: float, a: float, b: float) -> str:
+    """``x [a, b]`` with three significant digits, or "not simulated"."""
+    if not all(math.isfinite(v) for v in (x, a, b)):
+        return "not simulated"
+    return f"{x:.3g} [{a:.3g}, {b:.3g}]"
+
+
+def format_report(report: dict[str, dict]) -> str:
+    """The evidence report as text: per condition the share of fit rows covered, each held-out row
+    covered or not, each not-modelled row with its reason, and the unidentified parameters."""
+    lines = []
+    for name, r in report.items():
+        t = r["table"]
+        k, n = r["fit_covered"]
+        lines += [f"== {name}", f"   basis: {r['basis']}"]
+        lines.append(f"   fit rows covered: {k} of {n}" + (f" ({100 * k / n:.0f} %)" if n else ""))
+        for role in ("fit", "calibration", "known_gap", "held_out"):
+            rows = t[(t["role"] == role) & (t["status"] == "modelled")]
+            if rows.empty:
+                continue
+            lines.append(
+                f"   {role} rows: instrument, published [95 % interval], model median [95 % predictive]:"
+            )
+            for _, x in rows.iterrows():
+                mark = "covered" if x["covered"] else "NOT covered"
+                published = _estimate(x["published"], x["low"], x["high"])
+                model = _estimate(x["predicted_median"], x["predicted_low"], x["predicted_high"])
+                lines.append(f"     {x['id']:<38} {x['instrument']:<14} {published:<24} {model:<26} {mark}")
+        gaps = t[t["status"] == "not_modelled"]
+        if not gaps.empty:
+            lines.append("   not modelled:")
+            lines += [f"     {x['id']:<40} ({x['role']}) {x['mapping']}" for _, x in gaps.iterrows()]
+        u = r["unidentified"]
+        if u is None:
+            lines.append("   unidentified parameters: (needs an ensemble)")
+        else:
+            lines.append(f"   unidentified parameters: {', '.join(u) if u else 'none'}")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(
         prog="python -m ptsim.analysis.bayes",
-        description="Sample a condition's posterior ensemble with emcee and write it to data/ensembles/.",
+        description="Sample a condition's posterior ensemble with emcee and write it to data/ensembles/; "
+        "with --report, print the posterior predictive check against data/evidence/published.csv.",
     )
-    parser.add_argument("conditions", nargs="+", help="conditions to calibrate, e.g. knee_oa")
+    parser.add_argument("conditions", nargs="*", help="conditions, e.g. knee_oa (--report: default all)")
     d = SamplerSettings()
-    for name in ("n_walkers", "n_steps", "burn_in", "thin", "n_patients", "seed"):
-        parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(d, name))
+    tunable = ("n_walkers", "n_steps", "burn_in", "thin", "n_patients", "seed")
+    for name in tunable:
+        parser.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=int,
+            default=None,
+            help=f"default: the condition's RECOMMENDED_SETTINGS, else {getattr(d, name)}",
+        )
+    parser.add_argument("--engine", default=d.engine, choices=("auto", "numpy", "numba"))
+    parser.add_argument("--targets", default="published", help="published (default), v1, or a CSV file")
     parser.add_argument("--processes", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("--out", default=None, help="folder (default data/ensembles)")
+    parser.add_argument("--report", action="store_true", help="print the evidence report instead of sampling")
+    parser.add_argument("--members", type=int, default=REPORT_MEMBERS, help="members the report simulates")
     args = parser.parse_args(argv)
-    settings = SamplerSettings(
-        **{k: getattr(args, k) for k in ("n_walkers", "n_steps", "burn_in", "thin", "n_patients", "seed")}
-    )
-    command = "python -m ptsim.analysis.bayes " + " ".join(argv if argv is not None else sys.argv[1:])
+    prog = "python -m ptsim.analysis.bayes"
+    if args.report:
+        status = 0
+        for condition in args.conditions or [None]:
+            try:
+                rep = evidence_report(
+                    condition,
+                    args.out,
+                    args.members,
+                    args.n_patients or d.n_patients,
+                    d.seed if args.seed is None else args.seed,
+                    args.targets,
+                    args.engine,
+                )
+            except (ValueError, FileNotFoundError) as exc:
+                print(f"{prog}: {condition or 'report'}: {exc}", file=sys.stderr)
+                status = 2
+                continue
+            print(format_report(rep))
+        return status
+    if not args.conditions:
+        parser.error("give at least one condition to calibrate (or --report)")
+    command = f"{prog} " + " ".join(argv if argv is not None else sys.argv[1:])
+    given = {k: getattr(args, k) for k in tunable if getattr(args, k) is not None}
     for condition in args.conditions:
+        settings = replace(RECOMMENDED_SETTINGS.get(condition, d), **given, engine=args.engine)
         try:
             if args.processes > 1:
                 from multiprocessing import Pool
 
                 with Pool(args.processes) as pool:
-                    post = sample(condition, settings, pool=pool)
+                    post = sample(condition, settings, pool=pool, targets=args.targets)
             else:
-                post = sample(condition, settings)
+                post = sample(condition, settings, targets=args.targets)
         except (ValueError, FileNotFoundError) as exc:
-            print(f"python -m ptsim.analysis.bayes: {exc}", file=sys.stderr)
+            print(f"{prog}: {exc}", file=sys.stderr)
             return 2
         path = write_ensemble(post, command, args.out)
         print(f"{condition}: {post.kept()[0].shape[0]} members, acceptance {post.acceptance:.2f} -> {path}")

@@ -8,9 +8,10 @@ is asked, so a change to the model changes the expected answers too.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,6 +23,9 @@ from ptsim.inputs.plans import Component, HomeProgramme, Plan, Session, standard
 
 EDUCATION_MIN = 5.0
 """Minutes of education at the start of every treated standard session."""
+
+ENGINE = "auto"
+"""The engine every lesson computation runs on: the compiled one where numba is installed."""
 
 COMPARED_PLANS = ("manual_only", "exercise_only", "combined")
 """The three plans of the compare-plans lesson and dashboard."""
@@ -173,7 +177,7 @@ def compare_plans(
     cohort = sample_cohort(cond, n_patients, seed)
     if home_adherence is not None:
         cohort = with_mean_adherence(cohort, home_adherence)
-    return compare(cond, plans, n_patients=None, days=days, seed=seed, cohort=cohort)
+    return compare(cond, plans, n_patients=None, days=days, seed=seed, cohort=cohort, engine=ENGINE)
 
 
 def key_day_table(comp, days, outcomes=("pain", "rom", "strength", "function"), decimals=1):
@@ -279,8 +283,8 @@ def exercise_plan(
 
 DESIGNS = ("same session minutes", "manual therapy added on")
 """How a trial of combined care against exercise alone can be designed (lesson 8): the exercise arm
-gets the combined arm's manual-therapy minutes as extra exercise (same session minutes, DESIGN M8),
-or only the combined arm's exercise minutes (manual therapy added on top, a longer session)."""
+gets the combined arm's manual-therapy minutes as extra exercise (same session minutes: the session's time
+budget), or only the combined arm's exercise minutes (manual therapy added on top, a longer session)."""
 
 
 def combined_vs_exercise_plans(
@@ -357,7 +361,7 @@ def combined_vs_exercise(
     if consolidation is not None:
         cond = cond.with_parameters(consolidation_per_window_min=consolidation)
     plans = combined_vs_exercise_plans(manual_minutes, exercise_minutes, design)
-    comp = compare(cond, plans, n_patients=n_patients, days=days, seed=seed)
+    comp = compare(cond, plans, n_patients=n_patients, days=days, seed=seed, engine=ENGINE)
     end = comp["combined"].discharge_day
     table = key_day_table(comp, sorted({end, days}), ("pain", "rom", "function"), decimals=6)
     table["combined - exercise_only"] = table["combined"] - table["exercise_only"]
@@ -445,8 +449,91 @@ def trial_estimates(
     return df, truth, table.round(2)
 
 
+# Lesson 6: pain, tolerance and flares (the app's computation; the exercise 6.1 reads it)
+
+PAIN_GROUPS = (("baseline pain < 5", 0.0, 5.0), ("5 to 7", 5.0, 7.0), ("7 or more", 7.0, 10.01))
+
+
+def pain_table(
+    condition="knee_oa",
+    effort=0.7,
+    exercise_minutes=25,
+    manual_minutes=0,
+    sessions_per_week=2,
+    n_patients=200,
+    days=182,
+):
+    """Six weeks of exercise (optionally after manual therapy): dose done and flares by baseline pain.
+
+    The plan is education, optional manual therapy, then exercise at each clinic visit for six weeks,
+    with the standard home programme (5 days a week, or the days without a visit if fewer). Dose and
+    flares are counted during care (clinic and home sessions).
+
+    Returns
+    -------
+    result : Result
+    dose_done_min, flares : (n_patients,) arrays
+        Effective exercise minutes and flares of each patient during care.
+    table : pandas.DataFrame
+        By baseline-pain group.
+    """
+    import pandas as pd
+
+    comps = [Component("education", 5)]
+    if manual_minutes > 0:
+        comps.append(Component("manual_therapy", manual_minutes))
+    comps.append(Component("exercise", exercise_minutes, effort))
+    session = Session(tuple(comps), float(sum(c.minutes for c in comps)))
+    # The standard plans' home programme for this many visits (fitted into the days without one).
+    home = standard_plans(sessions_per_week=sessions_per_week)["exercise_only"].home
+    plan = Plan("graded_exercise", session, sessions_per_week, 6, home)
+    res = simulate(condition, plan, n_patients=n_patients, days=days, seed=0, engine=ENGINE)
+    pain0 = res.cohort["pain_baseline_nprs"].to_numpy()
+    care = res.day < res.discharge_day
+    done = res.exercise_dose[:, care].sum(axis=1)
+    flares = res.flare_events[:, care].sum(axis=1)
+    rows = {}
+    for label, lo, hi in PAIN_GROUPS:
+        sel = (pain0 >= lo) & (pain0 < hi)
+        if not sel.any():
+            continue
+        rows[label] = {
+            "patients": int(sel.sum()),
+            "effective exercise in care (min)": done[sel].mean(),
+            "flares in care per patient": flares[sel].mean(),
+            f"pain at discharge, day {res.discharge_day} (NPRS)": res.pain[sel, res.discharge_day].mean(),
+            f"pain on day {days} (NPRS)": res.pain[sel, days].mean(),
+        }
+    table = pd.DataFrame(rows).T
+    table["patients"] = table["patients"].astype(int)
+    return res, done, flares, table.round(2)
+
+
 # ---------------------------------------------------------------------------------------------------
-# Exercises and their answers
+# Exercises: predict first, then check against the model
+
+
+@dataclass(frozen=True)
+class Solved:
+    """The model's answer to an exercise, with the numbers behind it.
+
+    Attributes
+    ----------
+    answer : str or float
+        One of the question's choices, or a number rounded as the question asks.
+    values : dict of str to float
+        For a choice question, the number behind each choice (e.g. each plan's mean pain).
+    mistakes : dict of str to float
+        For a number question, what a likely mistake would give, described (e.g. "the value for
+        exercise only: the question asks about combined care").
+    explanation : str
+        Why, with the model's numbers; shown once the answer is right.
+    """
+
+    answer: str | float
+    values: dict = field(default_factory=dict)
+    mistakes: dict = field(default_factory=dict)
+    explanation: str = ""
 
 
 @dataclass(frozen=True)
@@ -456,44 +543,71 @@ class Question:
     Attributes
     ----------
     prompt : str
+        The question, naming its condition and settings (it does not change with a lesson's
+        ``CONDITION``: the exercises are the knee OA story unless they name another condition).
     solve : callable
-        Returns the right answer: a string (one of ``choices``) or a number.
+        ``solve() -> Solved``.
     choices : tuple of str
         Accepted answers for a multiple-choice question (empty for a number).
     tolerance : float
         Accepted absolute difference for a number.
     unit : str
-    explanation : str
-        Shown with the answer.
+    where : str
+        Where in the lesson the student finds the number or can test the prediction.
+    value_label : str
+        For a choice question, what the numbers of ``Solved.values`` are (with unit).
     """
 
     prompt: str
-    solve: Callable[[], str | float]
+    solve: Callable[[], Solved]
     choices: tuple[str, ...] = ()
     tolerance: float = 0.0
     unit: str = ""
-    explanation: str = ""
+    where: str = ""
+    value_label: str = ""
 
 
 def _std(condition, n=100, days=365, plans=None):
-    return compare(condition, plans or standard_plans(), n_patients=n, days=days, seed=0)
+    return compare(condition, plans or standard_plans(), n_patients=n, days=days, seed=0, engine=ENGINE)
 
 
 def _mean(comp, plan, outcome, day):
     return float(comp[plan].outcome(outcome)[:, day].mean())
 
 
-def _best(comp, outcome, day, plans, lowest):
-    values = {p: _mean(comp, p, outcome, day) for p in plans}
-    return (min if lowest else max)(values, key=values.__getitem__)
+def _by_plan(comp, outcome, day, plans=COMPARED_PLANS):
+    return {p: _mean(comp, p, outcome, day) for p in plans}
+
+
+def _pick(values, lowest):
+    return (min if lowest else max)(values, key=values.get)
+
+
+def _listing(values, fmt=".1f", unit=""):
+    return ", ".join(f"{k.replace('_', ' ')} {v:{fmt}}{unit}" for k, v in values.items())
 
 
 def _solve_1_1():
-    return _best(_std("knee_oa"), "pain", 42, COMPARED_PLANS, lowest=True)
+    pain = _by_plan(_std("knee_oa"), "pain", 42)
+    return Solved(
+        _pick(pain, lowest=True),
+        pain,
+        explanation=f"Mean pain at discharge (NPRS): {_listing(pain)}. Compare with question 1.2 (two weeks "
+        "in): the plan that relieves fastest and the plan that is best at discharge need not be the same.",
+    )
 
 
 def _solve_1_2():
-    return _best(_std("knee_oa"), "pain", 14, COMPARED_PLANS, lowest=True)
+    pain = _by_plan(_std("knee_oa"), "pain", 14)
+    best = _pick(pain, lowest=True)
+    hands_on_ahead = max(pain["manual_only"], pain["combined"]) < pain["exercise_only"]
+    why = (
+        " Both plans with hands-on care are ahead of exercise alone: manual therapy relieves pain within "
+        "days, exercise builds up over weeks."
+        if hands_on_ahead
+        else ""
+    )
+    return Solved(best, pain, explanation=f"Mean pain two weeks in (NPRS): {_listing(pain)}.{why}")
 
 
 def _technique_gain(technique, condition="adhesive_capsulitis"):
@@ -504,12 +618,24 @@ def _technique_gain(technique, condition="adhesive_capsulitis"):
 
 def _solve_2_1():
     gains = {t: _technique_gain(t) for t in ("joint_mobilization", "soft_tissue_mobilization", "massage")}
-    return max(gains, key=gains.__getitem__)
+    return Solved(
+        _pick(gains, lowest=False),
+        gains,
+        explanation=f"ROM gained straight after 10 minutes (deg): {_listing(gains)}. The capsule holds most "
+        "of a frozen shoulder's restriction, and joint mobilization is the technique that acts on it.",
+    )
 
 
 def _solve_2_2():
     comp = _std("knee_oa", days=42, plans={p: standard_plans()[p] for p in ("usual_care", "massage_only")})
-    return round(_mean(comp, "massage_only", "rom", 42) - _mean(comp, "usual_care", "rom", 42), 1)
+    massage, none = _mean(comp, "massage_only", "rom", 42), _mean(comp, "usual_care", "rom", 42)
+    return Solved(
+        round(massage - none, 1),
+        mistakes={"the massage group's ROM itself, not its difference from no treatment": round(massage, 1)},
+        explanation=f"Knee flexion on day 42: massage {massage:.1f} deg, no treatment {none:.1f} deg. "
+        "General massage relieves pain a little, so patients guard a little less; it releases no specific "
+        "restriction, so the tissues' durable range is that of no treatment.",
+    )
 
 
 def _order_gain(first, second, consolidation=None, condition="knee_oa"):
@@ -520,116 +646,277 @@ def _order_gain(first, second, consolidation=None, condition="knee_oa"):
     return float(trace.durable_rom_deg.iloc[-1] - trace.durable_rom_deg.iloc[0])
 
 
-def _solve_3_1():
+def _orders(consolidation=None):
     manual, ex = Component("manual_therapy", 15), Component("exercise", 25)
-    return "manual first" if _order_gain(manual, ex) > _order_gain(ex, manual) else "exercise first"
+    return {
+        "manual first": _order_gain(manual, ex, consolidation),
+        "exercise first": _order_gain(ex, manual, consolidation),
+    }
+
+
+def _solve_3_1():
+    gains = _orders()
+    return Solved(
+        _pick(gains, lowest=False),
+        gains,
+        explanation=f"Durable range gained in one session (deg): {_listing(gains, '.2f')}. Exercise through "
+        "the open window consolidates part of the released range; exercise first leaves the window to "
+        "drain away with nothing after it.",
+    )
 
 
 def _solve_3_2():
-    manual, ex = Component("manual_therapy", 15), Component("exercise", 25)
-    return round(_order_gain(manual, ex, 0.0), 2)
+    off, on = _orders(0.0), _orders()
+    diff = off["manual first"] - off["exercise first"]
+    return Solved(
+        round(diff, 2),
+        mistakes={
+            "the difference with the hypothesis on: set consolidation to 0": round(
+                on["manual first"] - on["exercise first"], 2
+            ),
+            "the durable range of 'manual first' alone: subtract 'exercise first'": round(
+                off["manual first"], 2
+            ),
+        },
+        explanation=f"With the hypothesis off the order changes the durable range by {diff:.2f} deg "
+        f"(manual first {off['manual first']:.2f}, exercise first {off['exercise first']:.2f}), against "
+        f"{on['manual first'] - on['exercise first']:.2f} deg with it on: what is left is stretching and "
+        "the technique's own remodelling, which do not depend on the order.",
+    )
 
 
 def _solve_4_1():
-    res = simulate("knee_oa", exercise_plan(), n_patients=100, days=120, seed=0)
+    res = simulate("knee_oa", exercise_plan(), n_patients=100, days=120, seed=0, engine=ENGINE)
     comp = capacity_components(res)
     late = comp[comp.day == 56].iloc[0]
-    return "structural" if late.structural_pct_normal > late.neural_pct_normal else "neural"
+    gains = {"neural": float(late.neural_pct_normal), "structural": float(late.structural_pct_normal)}
+    return Solved(
+        _pick(gains, lowest=False),
+        gains,
+        explanation=f"Gains at week 8 (% of normal): {_listing(gains)}. Neural gains come first; "
+        "hypertrophy takes weeks to build and then dominates.",
+    )
 
 
 def _solve_4_2():
-    res = simulate("knee_oa", exercise_plan(), n_patients=100, days=84 + 182, seed=0)
+    res = simulate("knee_oa", exercise_plan(), n_patients=100, days=84 + 182, seed=0, engine=ENGINE)
     s = res.strength.mean(axis=0)
-    return round(float(s[84 + 182] - s[83]), 1)
+    return Solved(
+        round(float(s[84 + 182] - s[83]), 1),
+        mistakes={"the strength on day 266 itself, not the change since day 83": round(float(s[266]), 1)},
+        explanation=f"Strength falls from {s[83]:.1f} to {s[266]:.1f} % of normal: gains are held for a few "
+        "weeks, then detraining sets in when nothing maintains them.",
+    )
+
+
+FUNCTION_CLEAR_POINTS = 5.0
+"""A difference in function (0-100) counted as clear in exercise 5.1: a teaching threshold (an
+assumption), half of the 10 points often quoted as a minimal important change on 0-100 scales."""
+CHOICES_5_1 = ("combined by more than 5", "within 5 points", "exercise_only by more than 5")
 
 
 def _solve_5_1():
     comp = compare_plans(n_patients=100)
-    return _best(comp, "function", 365, COMPARED_PLANS, lowest=False)
+    f = _by_plan(comp, "function", 365, ("combined", "exercise_only"))
+    diff = f["combined"] - f["exercise_only"]
+    answer = CHOICES_5_1[0] if diff > FUNCTION_CLEAR_POINTS else CHOICES_5_1[1]
+    if diff < -FUNCTION_CLEAR_POINTS:
+        answer = CHOICES_5_1[2]
+    return Solved(
+        answer,
+        {CHOICES_5_1[0]: diff, CHOICES_5_1[1]: diff, CHOICES_5_1[2]: diff},
+        explanation=f"At a year: combined {f['combined']:.1f}, exercise only {f['exercise_only']:.1f} "
+        f"(difference {diff:+.1f} points on 0-100). A lead at discharge need not last; a fraction of a "
+        "point is far below what a patient would notice, whichever plan the table ranks first.",
+    )
 
 
 def _solve_5_2():
-    comp = compare_plans(manual_minutes=5, exercise_minutes=35, n_patients=100)
-    return round(_mean(comp, "combined", "pain", 42), 1)
-
-
-def _hard_plan(effort):
-    return Plan("hard", Session((Component("exercise", 40, effort),), 40), 3, 6)
+    comp = compare_plans(manual_minutes=30, exercise_minutes=10, n_patients=100)
+    default = compare_plans(n_patients=100)
+    pain = _by_plan(comp, "pain", 42)
+    return Solved(
+        round(pain["combined"], 1),
+        mistakes={
+            "exercise only's pain: the question asks about the combined plan": round(
+                pain["exercise_only"], 1
+            ),
+            "manual only's pain: the question asks about the combined plan": round(pain["manual_only"], 1),
+            "the default split's value (15 + 25 min): set 30 min manual and 10 min exercise": round(
+                _mean(default, "combined", "pain", 42), 1
+            ),
+        },
+        explanation=f"Combined care with 30 + 10 minutes: {pain['combined']:.1f} NPRS at discharge. The "
+        "session is a time budget: minutes moved to one part are taken from the other.",
+    )
 
 
 def _solve_6_1():
-    res = simulate("knee_oa", _hard_plan(1.0), n_patients=200, days=42, seed=0)
-    high = res.cohort["pain_baseline_nprs"].to_numpy() > 6
-    return round(float(res.flares[high].mean()), 1)
+    settings = {"effort": 1.0, "exercise_minutes": 40, "sessions_per_week": 3}
+    table = pain_table(**settings)[3]
+    default = pain_table()[3]
+    col = "flares in care per patient"
+    mistakes = {
+        f"the '{g}' group: the question asks about patients starting at 7 or more": round(
+            float(table.loc[g, col]), 1
+        )
+        for g in table.index
+        if g != "7 or more"
+    }
+    mistakes["the default settings' value: set effort 1.00, 40 min, 3 sessions a week"] = round(
+        float(default.loc["7 or more", col]), 1
+    )
+    value = float(table.loc["7 or more", col])
+    return Solved(
+        round(value, 1),
+        mistakes=mistakes,
+        explanation=f"{value:.1f} flares per patient in care, against "
+        f"{float(default.loc['7 or more', col]):.1f} at the default 70 % effort. Exercise may flare when "
+        "pain during it goes above 5/10, or rises by more than a point beyond it (pain-monitoring model): "
+        "dosed within tolerance that is rare, and overload makes it several times more frequent.",
+    )
 
 
 def _solve_6_2():
     comp = _std("knee_oa", days=182, plans={p: standard_plans()[p] for p in ("usual_care", "exercise_only")})
-    return (
-        "exercise_only"
-        if _mean(comp, "exercise_only", "pain", 182) < _mean(comp, "usual_care", "pain", 182)
-        else ("usual_care")
+    pain = _by_plan(comp, "pain", 182, ("usual_care", "exercise_only"))
+    return Solved(
+        _pick(pain, lowest=True),
+        pain,
+        explanation=f"Mean pain at six months (NPRS): {_listing(pain)}. Graded exercise within tolerance "
+        "lowers the pain set point; rest leaves it where it was.",
     )
 
 
 def _solve_7_1():
     comp = _std("knee_oa", n=200)
-    return round(float((comp["manual_only"].setbacks > 0).mean() * 100), 0)
+    shares = {
+        p: float((comp[p].setbacks > 0).mean() * 100) for p in ("manual_only", "usual_care", "combined")
+    }
+    return Solved(
+        round(shares["manual_only"], 0),
+        mistakes={
+            "the share for combined care: the question asks about manual only": round(shares["combined"], 0),
+            "a proportion, not a percentage: multiply by 100": round(shares["manual_only"] / 100, 2),
+        },
+        explanation=f"{shares['manual_only']:.0f} % of manual-only patients against "
+        f"{shares['usual_care']:.0f} % with no treatment: manual therapy leaves strength and motor "
+        "control where they were, so the setback hazard after discharge is that of no treatment.",
+    )
 
 
 def _solve_7_2():
     comp = _std("knee_oa", n=200)
-    values = {p: comp[p].setbacks.mean() for p in ("usual_care", "manual_only", "exercise_only", "combined")}
-    return min(values, key=values.__getitem__)
+    per = {
+        p: float(comp[p].setbacks.mean()) for p in ("usual_care", "manual_only", "exercise_only", "combined")
+    }
+    return Solved(
+        _pick(per, lowest=True),
+        per,
+        explanation=f"Setbacks per patient over the year: {_listing(per, '.2f')}. Setbacks fall with "
+        "strength and motor control, which only the plans with exercise build.",
+    )
 
 
 def _solve_8_1():
     from ptsim.analysis.calibrate import report
 
-    cond = load_condition("knee_oa").with_parameters(consolidation_per_window_min=0.0)
-    return evidence_counts(report(cond))["fitted_within"]
+    base = load_condition("knee_oa")
+    off = evidence_counts(report(base.with_parameters(consolidation_per_window_min=0.0)))
+    on = evidence_counts(report(base))
+    return Solved(
+        off["fitted_within"],
+        mistakes={
+            "the count with the hypothesis on: set consolidation to 0": on["fitted_within"],
+            "all targets within, known gaps included: count the fitted ones only": off["within"],
+        },
+        explanation=f"{off['fitted_within']} of {off['fitted']} fitted targets with the hypothesis off, "
+        f"{on['fitted_within']} with it on. None of the published numbers tests the sequence directly, so "
+        "the evidence cannot tell the hypothesis on from off: that is what 'no direct trial' means.",
+    )
 
 
 def _solve_8_2():
-    _, table = combined_vs_exercise("knee_oa", consolidation=0.0)
-    return float(table.loc[("function (0-100)", 42), "combined - exercise_only"])
+    col, row = "combined - exercise_only", ("function (0-100)", 42)
+    _, added = combined_vs_exercise("knee_oa", consolidation=0.0, design="manual therapy added on")
+    _, same = combined_vs_exercise("knee_oa", consolidation=0.0)
+    _, added_on = combined_vs_exercise("knee_oa", design="manual therapy added on")
+    value = float(added.loc[row, col])
+    return Solved(
+        round(value, 1),
+        mistakes={
+            "the same-session-minutes design: choose 'only the exercise minutes'": round(
+                float(same.loc[row, col]), 1
+            ),
+            "the value with the hypothesis on: set consolidation to 0": round(
+                float(added_on.loc[row, col]), 1
+            ),
+        },
+        explanation="With manual therapy added on and the hypothesis off, combined care leads by "
+        f"{value:.1f} points, against {float(same.loc[row, col]):.1f} when both arms have the same "
+        "minutes: the added-on arm simply gets more care. Without consolidation the lead comes from "
+        "pain relief, which lets patients tolerate more exercise (lesson 6).",
+    )
+
+
+def _wrong_way(n_per_arm):
+    trials, truth, _ = trial_estimates("knee_oa", ("exercise_only", "combined"), n_per_arm=n_per_arm)
+    return float(100 * (np.sign(trials["estimate"]) == -np.sign(truth)).mean())
 
 
 def _solve_9_1():
-    trials, truth, _ = trial_estimates("knee_oa", ("exercise_only", "combined"), n_per_arm=10, n_trials=100)
-    return round(float(100 * (np.sign(trials["estimate"]) == -np.sign(truth)).mean()), 0)
+    share, ten = _wrong_way(20), _wrong_way(10)
+    return Solved(
+        round(share, 0),
+        mistakes={"the share with 10 patients per arm: set 20": round(ten, 0)},
+        explanation=f"{share:.0f} % of the 20-patient trials point the wrong way, against {ten:.0f} % at "
+        "10 per arm: a true difference of a fraction of a point is small next to the scatter of small arms.",
+    )
+
+
+def _nnt(n_per_arm):
+    from ptsim.analysis.trial import run_trial
+
+    t = run_trial("chronic_neck_pain", ["exercise_only", "combined"], n_per_arm=n_per_arm, seed=0)
+    return float(t.responders("pain").set_index("arm").loc["combined", "nnt"])
 
 
 def _solve_9_2():
-    from ptsim.analysis.trial import run_trial
-
-    t = run_trial("chronic_neck_pain", ["exercise_only", "combined"], n_per_arm=100, seed=0)
-    r = t.responders("pain")
-    return round(float(r.set_index("arm").loc["combined", "nnt"]), 1)
+    value, lesson = _nnt(50), _nnt(100)
+    return Solved(
+        round(value, 1),
+        mistakes={"the lesson's trial with 100 patients per arm: use n_per_arm=50": round(lesson, 1)},
+        explanation=f"NNT {value:.1f} with 50 patients per arm, {lesson:.1f} with 100: NNT = 1 / (difference "
+        "in responder rates), and in a smaller trial that difference, and so the NNT, is less certain.",
+    )
 
 
 PLAN_CHOICES = COMPARED_PLANS
+STANDARD_FOUR = ("usual_care", "manual_only", "exercise_only", "combined")
+IN_APP = "the lesson's app: "
 
 QUESTIONS: dict[str, Question] = {
     "1.1": Question(
         "Knee OA, 100 patients: which plan has the lowest mean pain at discharge (day 42)?",
         _solve_1_1,
         PLAN_CHOICES,
-        explanation="Combined care gets the relief of manual therapy and the durable gains of exercise.",
+        where="predict now; then look at the four-panel figure at day 42",
+        value_label="mean pain at day 42 (NPRS)",
     ),
     "1.2": Question(
-        "Knee OA: which plan has the lowest mean pain two weeks in (day 14)?",
+        "Knee OA, 100 patients: which plan has the lowest mean pain two weeks in (day 14)?",
         _solve_1_2,
         PLAN_CHOICES,
-        explanation="Manual therapy relieves pain fastest; exercise builds up over weeks.",
+        where="predict now; then look at the pain panel at day 14",
+        value_label="mean pain at day 14 (NPRS)",
     ),
     "2.1": Question(
         "Frozen shoulder, 10 minutes at grade III: which technique gives the largest ROM gain straight "
         "after the session: joint_mobilization, soft_tissue_mobilization or massage?",
         _solve_2_1,
         ("joint_mobilization", "soft_tissue_mobilization", "massage"),
-        explanation="The capsule holds most of a frozen shoulder's restriction, and joint mobilization "
-        "acts on the capsule.",
+        where=IN_APP + "switch the technique and read 'ROM incl. less guarding', straight after",
+        value_label="ROM gained straight after (deg)",
     ),
     "2.2": Question(
         "Knee OA: after six weeks of massage-only care, how many degrees of knee flexion (mean, end of "
@@ -637,30 +924,32 @@ QUESTIONS: dict[str, Question] = {
         _solve_2_2,
         tolerance=0.3,
         unit="deg",
-        explanation="General massage relieves pain a little, so patients guard a little less; it releases "
-        "no specific restriction, so the tissues' durable range is exactly that of no treatment.",
+        where="ptsim.compare with the standard plans usual_care and massage_only (100 patients, 42 days)",
     ),
     "3.1": Question(
         "Knee OA, 15 min manual therapy and 25 min exercise: which order leaves more durable range "
         "after one session: 'manual first' or 'exercise first'?",
         _solve_3_1,
         ("manual first", "exercise first"),
-        explanation="Exercise through the open window consolidates part of the released range.",
+        where=IN_APP + "the table's 'durable range gained' row for each order",
+        value_label="durable range gained (deg)",
     ),
     "3.2": Question(
-        "Knee OA: with consolidation_per_window_min = 0, how many degrees of durable range does one "
-        "session of 15 min manual therapy then 25 min exercise leave (mean, two decimals)?",
+        "Knee OA, hypothesis off (consolidation 0), 15 min manual therapy and 25 min exercise, no gap: how "
+        "many more degrees of durable range does 'manual first' leave than 'exercise first' after one "
+        "session (two decimals; negative if it leaves less)?",
         _solve_3_2,
         tolerance=0.02,
         unit="deg",
-        explanation="Without the hypothesis only stretching and the technique's own remodelling are left.",
+        where=IN_APP + "consolidation 0, then 'manual first' minus 'exercise first' in the table",
     ),
     "4.1": Question(
         "Knee OA, 40 min of exercise at 80 % effort 3 times a week: at week 8 (day 56), is most of the "
         "strength gained 'neural' or 'structural'?",
         _solve_4_1,
         ("neural", "structural"),
-        explanation="Neural gains come first; hypertrophy dominates after weeks 3-5.",
+        where=IN_APP + "the shaded areas at day 56",
+        value_label="gain at day 56 (% of normal)",
     ),
     "4.2": Question(
         "Same 12-week programme, nothing after it: how many points of strength (% of normal) are "
@@ -669,53 +958,56 @@ QUESTIONS: dict[str, Question] = {
         _solve_4_2,
         tolerance=0.5,
         unit="% of normal",
-        explanation="Gains are held for about four weeks, then detraining sets in.",
+        where="lessons.capacity_components or the result's strength by day",
     ),
     "5.1": Question(
-        "Compare-plans defaults with 100 patients: which plan has the best mean function a year after "
-        "the first session (day 365)?",
+        "Compare-plans defaults, 100 patients: a year after the first session (day 365), how does combined "
+        "care compare with exercise only on function (0-100)? Answer 'combined by more than 5', "
+        "'within 5 points' or 'exercise_only by more than 5'.",
         _solve_5_1,
-        PLAN_CHOICES,
-        explanation="Exercise-containing plans keep their gains after discharge; manual-only fades.",
+        CHOICES_5_1,
+        where=IN_APP + "the table's function rows at day 365",
+        value_label="combined minus exercise only, function at day 365 (points)",
     ),
     "5.2": Question(
-        "Compare plans, 100 patients: change the combined session to 5 min manual therapy and 35 min "
+        "Compare plans, 100 patients: change the combined session to 30 min manual therapy and 10 min "
         "exercise. What is the combined plan's mean pain at discharge (day 42, one decimal)?",
         _solve_5_2,
         tolerance=0.1,
         unit="NPRS",
-        explanation="The session is a time budget: minutes moved from one part are taken from another.",
+        where=IN_APP + "100 patients, manual 30 and exercise 10 min; the table's pain row at day 42",
     ),
     "6.1": Question(
-        "Knee OA, 40 min of exercise at 100 % effort 3 times a week for 6 weeks: how many flares does a "
-        "patient with baseline pain above 6/10 have on average (one decimal)?",
+        "Knee OA, in the app: effort 1.00, 40 min of exercise, no manual therapy, 3 clinic sessions a week. "
+        "How many flares in care does a patient starting at 7/10 or more have on average (one decimal)?",
         _solve_6_1,
         tolerance=0.2,
         unit="flares",
-        explanation="Pain above 5/10 during exercise is not acceptable in the pain-monitoring model.",
+        where=IN_APP + "the table's 'flares in care per patient' for '7 or more'",
     ),
     "6.2": Question(
         "'Pain means damage, so rest.' Knee OA at six months (day 182): which has lower mean pain, "
         "usual_care (rest) or exercise_only?",
         _solve_6_2,
         ("usual_care", "exercise_only"),
-        explanation="Graded exercise within tolerance lowers the pain set point; rest does not.",
+        where="predict now; the lesson's misconception section shows it",
+        value_label="mean pain at day 182 (NPRS)",
     ),
     "7.1": Question(
-        "Knee OA, 200 patients: what percentage of the manual-only patients have at least one setback "
-        "within the year (whole number)?",
+        "Knee OA, 200 patients, the standard plans: what percentage of the manual-only patients have at "
+        "least one setback within the year (whole number)?",
         _solve_7_1,
         tolerance=1.0,
         unit="%",
-        explanation="Manual therapy leaves strength and motor control where they were, so the setback "
-        "hazard after discharge is that of no treatment.",
+        where="ptsim.compare with the standard plans (200 patients, 365 days): (result.setbacks > 0).mean()",
     ),
     "7.2": Question(
-        "Which plan has the fewest setbacks per patient over the year: usual_care, manual_only, "
-        "exercise_only or combined?",
+        "Knee OA, the standard plans: which has the fewest setbacks per patient over the year: usual_care, "
+        "manual_only, exercise_only or combined?",
         _solve_7_2,
-        ("usual_care", "manual_only", "exercise_only", "combined"),
-        explanation="Setbacks fall with strength and motor control, which only exercise builds.",
+        STANDARD_FOUR,
+        where="predict now; then the app's setback curves",
+        value_label="setbacks per patient",
     ),
     "8.1": Question(
         "Knee OA: set consolidation_per_window_min to 0 (the window-of-opportunity hypothesis off). "
@@ -723,45 +1015,131 @@ QUESTIONS: dict[str, Question] = {
         _solve_8_1,
         tolerance=0.0,
         unit="targets",
-        explanation="None of the published numbers tests the sequence directly, so the evidence "
-        "cannot tell the hypothesis on from off: that is what 'no direct trial' means.",
+        where="predict now; the app says it above the table when you set consolidation to 0",
     ),
     "8.2": Question(
-        "Knee OA, same session minutes (15 min manual + 25 min exercise against 40 min exercise), "
-        "hypothesis off (consolidation 0): how many points of function (0-100) does combined care "
-        "have over exercise alone at discharge (day 42, one decimal)?",
+        "Knee OA, hypothesis off (consolidation 0), 15 min manual + 25 min exercise with the manual therapy "
+        "added on (the exercise-alone arm gets only the 25 exercise minutes): how many points of function "
+        "(0-100) does combined care have over exercise alone at discharge (day 42, one decimal)?",
         _solve_8_2,
         tolerance=0.2,
         unit="points",
-        explanation="Without consolidation, manual therapy still relieves pain, so patients tolerate "
-        "more exercise (M4): a smaller advantage, not none.",
+        where=IN_APP + "consolidation 0, 'only the exercise minutes'; the table's function row at day 42",
     ),
     "9.1": Question(
-        "Knee OA, 100 trials of exercise_only against combined with 10 patients per arm (pain at "
+        "Knee OA, 100 trials of exercise_only against combined with 20 patients per arm (pain at "
         "day 42): in what percentage of them does the estimate point the wrong way, favouring "
         "exercise alone (whole number)?",
         _solve_9_1,
         tolerance=1.0,
         unit="%",
-        explanation="A true difference of a quarter of a point is small next to the scatter of a "
-        "10-patient arm: one small trial can point either way.",
+        where=IN_APP + "20 patients per arm; the table's 'pointing the wrong way (%)'",
     ),
     "9.2": Question(
-        "Chronic neck pain, one trial of exercise_only against combined, 100 patients per arm, seed 0: "
+        "Chronic neck pain, one trial of exercise_only against combined with 50 patients per arm, seed 0: "
         "what is the number needed to treat with combined care for one more pain responder (30 % MCID) "
         "at discharge, day 42 (one decimal)?",
         _solve_9_2,
         tolerance=0.1,
         unit="patients",
-        explanation="NNT = 1 / (difference in responder rates): treat this many patients with "
-        "combined care instead of exercise alone for one more of them to improve by the MCID.",
+        where="the lesson's responders cell, with n_per_arm=50",
     ),
 }
-"""The lessons' exercises, by ``"lesson.number"``."""
+"""The lessons' exercises, by ``"lesson.number"``. The model's answers are computed when checked and
+are printed only in the instructor material (``docs/instructor/answer_key.md``)."""
+
+
+@functools.cache
+def _solved(question: str) -> Solved:
+    """The model's answer, computed once per session (the model does not change while a lesson runs)."""
+    return QUESTIONS[question].solve()
+
+
+_PREDICTIONS: dict[str, object] = {}
+
+
+def _question(question: str) -> Question:
+    if question not in QUESTIONS:
+        raise ValueError(f"unknown question {question!r}; accepted: {', '.join(QUESTIONS)}")
+    return QUESTIONS[question]
+
+
+def _how(q: Question) -> str:
+    return f"one of {', '.join(repr(c) for c in q.choices)}" if q.choices else f"a number ({q.unit})"
+
+
+def ask(lesson) -> None:
+    """Print a lesson's checkable questions, to predict before playing with the lesson.
+
+    Parameters
+    ----------
+    lesson : int or str
+        The lesson number, e.g. ``3``.
+    """
+    prefix = f"{int(lesson)}."
+    ids = [qid for qid in QUESTIONS if qid.startswith(prefix)]
+    if not ids:
+        raise ValueError(f"lesson {lesson!r} has no questions; lessons with questions: 1-9")
+    for qid in ids:
+        q = QUESTIONS[qid]
+        print(f"{qid}  {q.prompt}\n     Answer with {_how(q)}.")
+    print(f'Write your predictions, e.g. predict("{ids[0]}", ...); check them at the end of the lesson.')
+
+
+def predict(question: str, answer) -> None:
+    """Record a prediction before playing; :func:`check_answer` compares with it later."""
+    q = _question(question)
+    if answer is None:
+        print(f"{question}: no prediction yet (replace None with your guess: {_how(q)}).")
+        return
+    _PREDICTIONS[question] = answer
+    print(
+        f"Prediction for {question} noted: {answer!r}. Check it with check_answer at the end of the lesson."
+    )
+
+
+def _norm(value) -> str:
+    return str(value).strip().lower().replace(" ", "_")
+
+
+def _numbers_match(a: float, b: float, tol: float) -> bool:
+    return abs(a - b) <= tol + 1e-9
+
+
+def _feedback(q: Question, s: Solved, answer) -> str:
+    """What a wrong answer probably got wrong: a sign, a unit, another plan or setting."""
+    if q.choices:
+        mine, right = _norm(answer), _norm(s.answer)
+        by = {_norm(k): v for k, v in s.values.items()}
+        if mine in by and right in by and q.value_label and by[mine] != by[right]:
+            return (
+                f"Not quite. Look again at {q.value_label}: compare {answer!r} with the other choices. "
+                f"Where to look: {q.where}."
+            )
+        return f"Not quite. Where to look: {q.where}."
+    target, tol = float(s.answer), q.tolerance
+    if target != 0 and _numbers_match(answer, -target, tol):
+        return "Check the sign: the size is target, the direction is not (a loss is negative; 'A minus B')."
+    for factor in (100.0, 0.01):  # a share for a percentage, or the other way round
+        if target != 0 and _numbers_match(
+            answer, target * factor, max(tol * factor, 0.01 * abs(target * factor))
+        ):
+            return (
+                f"Check the units: the answer is in {q.unit}, and yours is off by a factor of {1 / factor:g}."
+            )
+    for mistake, value in s.mistakes.items():
+        if _numbers_match(answer, float(value), tol) and not _numbers_match(float(value), target, tol):
+            return f"That is {mistake}."
+    if _numbers_match(answer, target, max(3 * tol, 0.05 * abs(target))):
+        return f"Close: check the setting and the rounding the question asks for. Where to look: {q.where}."
+    return f"Not quite. Where to look: {q.where}."
 
 
 def check_answer(question: str, answer=None, show: bool = True) -> bool | None:
     """Check a student's answer to a lesson exercise against the model.
+
+    The right answer is computed from the model (once per session) and is not printed: a wrong answer
+    gets a hint naming the likely mistake, a right one the explanation with the model's numbers.
 
     Parameters
     ----------
@@ -777,42 +1155,85 @@ def check_answer(question: str, answer=None, show: bool = True) -> bool | None:
     bool or None
         Whether the answer is right (None without an answer).
     """
-    if question not in QUESTIONS:
-        raise ValueError(f"unknown question {question!r}; accepted: {', '.join(QUESTIONS)}")
-    q = QUESTIONS[question]
+    q = _question(question)
     if answer is None:
         if show:
-            how = f"one of {', '.join(repr(c) for c in q.choices)}" if q.choices else f"a number ({q.unit})"
-            print(
-                f"Question {question}: {q.prompt}\nAnswer with {how}, e.g. check_answer({question!r}, ...)."
-            )
+            example = f"check_answer({question!r}, ...)"
+            print(f"Question {question}: {q.prompt}\nAnswer with {_how(q)}, e.g. {example}.")
         return None
-    right = q.solve()
     if q.choices:
-        given = str(answer).strip().lower().replace(" ", "_")
-        ok = given == str(right).lower().replace(" ", "_")
-        if given not in {c.lower().replace(" ", "_") for c in q.choices}:
+        if _norm(answer) not in {_norm(c) for c in q.choices}:
             if show:
                 print(f"{answer!r} is not one of the accepted answers: {', '.join(q.choices)}")
             return False
+    elif isinstance(answer, bool) or not isinstance(answer, int | float) or not math.isfinite(answer):
+        if show:
+            print(f"Question {question} needs a number ({q.unit}), got {answer!r}")
+        return False
+    s = _solved(question)
+    if q.choices:
+        ok = _norm(answer) == _norm(s.answer)
     else:
-        if isinstance(answer, bool) or not isinstance(answer, int | float) or not math.isfinite(answer):
-            if show:
-                print(f"Question {question} needs a number ({q.unit}), got {answer!r}")
-            return False
-        ok = abs(answer - float(right)) <= q.tolerance + 1e-12
+        ok = _numbers_match(float(answer), float(s.answer), q.tolerance)
     if show:
-        print(
-            ("Correct. " if ok else "Not quite: try again, or run the simulation behind it. ") + q.explanation
-        )
+        text = ("Correct. " + s.explanation) if ok else _feedback(q, s, answer)
+        if question in _PREDICTIONS:
+            guess = _PREDICTIONS[question]
+            same = (
+                _norm(guess) == _norm(s.answer)
+                if q.choices
+                else isinstance(guess, int | float)
+                and _numbers_match(float(guess), float(s.answer), q.tolerance)
+            )
+            text += f" (Your prediction was {guess!r}: {'right' if same else 'not what the model gives'}.)"
+        print(text)
     return ok
 
 
-def solution(question: str) -> str:
-    """The model's answer to an exercise, with its explanation (for instructors)."""
-    if question not in QUESTIONS:
-        raise ValueError(f"unknown question {question!r}; accepted: {', '.join(QUESTIONS)}")
-    q = QUESTIONS[question]
-    right = q.solve()
-    unit = f" {q.unit}" if q.unit and not q.choices else ""
-    return f"{question}: {right}{unit}. {q.explanation}"
+def answer_key(question: str) -> Solved:
+    """The model's answer to an exercise (for the instructor material; see docs/instructor/)."""
+    _question(question)
+    return _solved(question)
+
+
+MECHANISMS = {
+    "M1": "the window of opportunity",
+    "M2": "consolidation",
+    "M3": "exercise builds capacity",
+    "M4": "pain gates activity",
+    "M5": "durable versus transient gains",
+    "M6": "setbacks after discharge",
+    "M7": "natural history",
+    "M8": "the session time budget",
+    "M9": "people differ and measurements are noisy",
+    "M10": "manual therapy is not massage",
+}
+"""Plain names of the model's design mechanisms, for text shown to students."""
+
+
+def plain(text: str) -> str:
+    """Text with the model's internal mechanism tags (``M5``, ``DESIGN M8``) replaced by plain names."""
+    import re
+
+    text = re.sub(r"DESIGN\s+(M\d+)", r"\1", str(text))
+    return re.sub(r"\b(M\d{1,2})\b", lambda m: MECHANISMS.get(m.group(1), m.group(1)), text)
+
+
+def story_note(condition, story: str = "knee_oa") -> None:
+    """Say plainly when a lesson's apps show another condition than its story and exercises are about.
+
+    Parameters
+    ----------
+    condition : str or Condition
+        The lesson's ``CONDITION`` (what its apps and computed cells show).
+    story : str
+        The condition the lesson's story, prose and exercises are written for.
+    """
+    cond = load_condition(condition)
+    told = load_condition(story)
+    if cond.name != told.name:
+        print(
+            f"Note: this lesson now computes for {cond.title}. Its story, its prose and its exercises are "
+            f"written for {told.title}: read the figures and numbers for {cond.title}, and the text as "
+            f"the {told.title} example (the exercises name their own condition and do not change)."
+        )

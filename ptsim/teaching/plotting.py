@@ -11,17 +11,165 @@ import numpy as np
 from ptsim.core.vocabulary import OUTCOMES
 from ptsim.engine.simulate import outcome_names, outcome_unit
 
-PLAN_COLORS = {
-    "usual_care": "#7f7f7f",
-    "massage_only": "#bcbd22",
-    "manual_only": "#1f77b4",
-    "exercise_only": "#2ca02c",
-    "combined": "#d62728",
-    "combined_reversed": "#9467bd",
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
 }
-"""Colour of each standard plan (colour-blind-aware tab10 choices); other plans cycle through
-``EXTRA_COLORS``."""
-EXTRA_COLORS = ("#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+"""The Okabe-Ito palette (Okabe & Ito 2008): eight colours told apart with every common colour-vision
+deficiency."""
+
+PLAN_COLORS = {
+    "usual_care": "#6E6E6E",
+    "massage_only": OKABE_ITO["orange"],
+    "manual_only": OKABE_ITO["blue"],
+    "exercise_only": OKABE_ITO["bluish_green"],
+    "combined": OKABE_ITO["vermillion"],
+    "combined_reversed": OKABE_ITO["reddish_purple"],
+}
+"""Colour of each standard plan, the same in every lesson, the dashboard and the command line's
+figures (Okabe-Ito; no treatment in grey); other plans cycle through ``EXTRA_COLORS``."""
+PLAN_LINESTYLES = {
+    "usual_care": ":",
+    "massage_only": (0, (1, 1.5)),
+    "manual_only": "--",
+    "exercise_only": "-.",
+    "combined": "-",
+    "combined_reversed": (0, (5, 1.5, 1, 1.5, 1, 1.5)),
+}
+"""Line style of each standard plan, so that plans differ in more than colour (and in grey print)."""
+EXTRA_COLORS = (OKABE_ITO["sky_blue"], OKABE_ITO["black"], OKABE_ITO["yellow"], "#8C564B")
+
+OUTCOME_LABELS = {k: v.label for k, v in OUTCOMES.items()}
+"""Axis label of each outcome, with its unit (the vocabulary's labels)."""
+
+OUTCOME_LIMITS = {"pain": (0.0, 10.0), "strength": (0.0, 130.0), "function": (0.0, 100.0)}
+"""Fixed y-axis of each outcome (ROM's is the condition's: 0 to its normal range), so that a change of
+plan or dose moves the lines, never the scale."""
+
+SCREEN_DPI = 100
+"""Resolution of the apps' images: a 10-inch figure is 1000 pixels, shown about 880 pixels wide at
+1366 x 768, where 12-point text stays at least 12 points."""
+
+STYLE = {
+    "font.size": 12,
+    "axes.titlesize": 13,
+    "axes.labelsize": 12,
+    "xtick.labelsize": 12,
+    "ytick.labelsize": 12,
+    "legend.fontsize": 12,
+    "figure.titlesize": 14,
+    "lines.linewidth": 2.2,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "savefig.dpi": SCREEN_DPI,
+    "figure.dpi": SCREEN_DPI,
+}
+"""The suite's figure style: projector-grade text (12 pt and up), a light grid, no box."""
+MIN_FONT_PT = 12
+
+
+def styled(plot):
+    """Run a plotting function under the suite's ``STYLE`` (text sizes are fixed at creation)."""
+    import functools
+
+    @functools.wraps(plot)
+    def wrapper(*args, **kwargs):
+        import matplotlib
+
+        with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]  # keys checked by matplotlib
+            return plot(*args, **kwargs)
+
+    return wrapper
+
+
+def png_bytes(fig, dpi: int | None = None) -> bytes:
+    """A figure rendered to PNG bytes, as fast as an app needs it.
+
+    At the figure's own dpi (the default) the figure is drawn with Agg and encoded here (fast zlib,
+    no metadata): a figure that marks the artists an update changes (``fig._ptsim_dynamic``, as
+    :func:`plot_trajectories` does) draws its static parts once and then only those artists (blitting).
+    Another ``dpi`` goes through ``savefig``.
+    """
+    import io
+
+    if dpi is not None and dpi != fig.dpi:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+        return buf.getvalue()
+    canvas = _render(fig)
+    return encode_png(np.asarray(canvas.buffer_rgba()))
+
+
+def _render(fig):
+    """Draw a figure on an Agg canvas: in full, or its background once and then its dynamic artists."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    dynamic = getattr(fig, "_ptsim_dynamic", None)
+    if dynamic is None:
+        canvas.draw()
+        return canvas
+    background = getattr(fig, "_ptsim_background", None)
+    if background is None or background[0] != canvas.get_width_height():
+        for artist in dynamic:
+            artist.set_animated(True)  # left out of the full draw
+        canvas.draw()
+        for artist in dynamic:
+            artist.set_animated(False)  # a savefig or inline display still draws everything
+        fig.set_layout_engine("none")  # keep the positions the background was drawn with
+        background = (canvas.get_width_height(), canvas.copy_from_bbox(fig.bbox))
+        fig._ptsim_background = background
+    else:
+        canvas.restore_region(background[1])
+    for artist in dynamic:
+        fig.draw_artist(artist)
+    return canvas
+
+
+def encode_png(rgba) -> bytes:
+    """An RGBA image array (height, width, 4) as PNG bytes (RGB, no filter, zlib level 1: fast)."""
+    import struct
+    import zlib
+
+    rgba = np.asarray(rgba, dtype=np.uint8)
+    height, width = rgba.shape[:2]
+    raw = np.zeros((height, 1 + 3 * width), np.uint8)  # each row: filter byte 0, then RGB
+    raw[:, 1:] = rgba[:, :, :3].reshape(height, 3 * width)
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw.tobytes(), 1))
+        + chunk(b"IEND", b"")
+    )
+
+
+def plan_style(name: str, index: int = 0) -> dict:
+    """``color``, ``ls`` and ``label`` of a plan's line (fixed for the standard plans)."""
+    return {
+        "color": plan_color(name, index),
+        "ls": PLAN_LINESTYLES.get(name, "-"),
+        "label": name.replace("_", " "),
+    }
+
+
+def font_sizes(fig) -> list[float]:
+    """The sizes (points) of every visible text in a figure (tests check them against MIN_FONT_PT)."""
+    from matplotlib.text import Text
+
+    return [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
 
 
 def figure_file_types() -> tuple[str, ...]:
@@ -43,8 +191,34 @@ def _figure(nrows, ncols, figsize):
     return Figure(figsize=figsize, layout="constrained"), nrows, ncols
 
 
-def plot_trajectories(results, outcomes=("pain", "rom", "strength", "function"), band=(10, 90), title=None):
+def outcome_limits(outcome: str, condition) -> tuple[float, float]:
+    """The fixed y-axis of an outcome (``OUTCOME_LIMITS``; ROM: 0 to the condition's normal range)."""
+    if outcome == "rom":
+        return 0.0, float(condition.rom_normal_deg) * 1.05
+    if outcome in OUTCOME_LIMITS:
+        return OUTCOME_LIMITS[outcome]
+    q = condition.questionnaire  # its own scale (outcome_names has checked the name)
+    return float(q.scale_min), float(q.scale_max)
+
+
+def outcome_label(outcome: str, condition) -> str:
+    """An outcome's axis label with its unit (ROM names the condition's movement)."""
+    if outcome == "rom":
+        return f"{condition.rom_measure.capitalize()} (deg)"
+    if outcome in OUTCOME_LABELS:
+        return OUTCOME_LABELS[outcome]
+    return f"{condition.questionnaire.title} ({outcome_unit(condition, outcome)})"
+
+
+@styled
+def plot_trajectories(
+    results, outcomes=("pain", "rom", "strength", "function"), band=(10, 90), title=None, fig=None
+):
     """Mean trajectory of each plan with a band for the spread across patients.
+
+    Axes are fixed (``outcome_limits``; days 0 to the last day), so two figures of the same outcomes
+    compare by eye. Plans keep their colour and line style everywhere (``plan_style``); the legend
+    sits below the panels, outside the data.
 
     Parameters
     ----------
@@ -55,6 +229,10 @@ def plot_trajectories(results, outcomes=("pain", "rom", "strength", "function"),
         Percentiles of the cohort drawn as a shaded band (default 10th-90th), or None.
     title : str, optional
         Figure title (default: the condition and cohort size).
+    fig : matplotlib.figure.Figure, optional
+        A figure this function drew before for the same plans, outcomes, band and condition: its
+        lines and bands are updated in place (much faster than drawing a new figure, for apps).
+        Any other figure is ignored and a new one is drawn.
 
     Returns
     -------
@@ -63,51 +241,76 @@ def plot_trajectories(results, outcomes=("pain", "rom", "strength", "function"),
     items = list(results.items())
     if not items:
         raise ValueError("results is empty: nothing to plot")
-    accepted = outcome_names(items[0][1].condition)  # OUTCOMES and the condition's questionnaire
+    first = items[0][1]
+    accepted = outcome_names(first.condition)  # OUTCOMES and the condition's questionnaire
     for o in outcomes:
         if o not in accepted:
             raise ValueError(f"unknown outcome {o!r}; accepted: {', '.join(accepted)}")
-    fig, _, _ = _figure(1, 1, (4.2 * min(len(outcomes), 2), 3.2 * ((len(outcomes) + 1) // 2)))
-    ncols = 2 if len(outcomes) > 1 else 1
-    axes = fig.subplots((len(outcomes) + ncols - 1) // ncols, ncols, squeeze=False).ravel()
-    first = items[0][1]
-    for ax, outcome in zip(axes, outcomes, strict=False):
-        for i, (name, res) in enumerate(items):
-            # the pre-treatment values (the same patients in every plan) at day -1, then each day
-            values = np.column_stack([res.baseline(outcome), res.outcome(outcome)])
-            day = np.concatenate([[-1], res.day])
-            color = plan_color(name, i)
-            ax.plot(day, values.mean(axis=0), color=color, lw=2, label=name.replace("_", " "))
-            if band is not None and res.n_patients > 1:
-                lo, hi = np.percentile(values, band, axis=0)
-                ax.fill_between(day, lo, hi, color=color, alpha=0.12, lw=0)
-        ax.plot([-1], [first.baseline(outcome).mean()], "ko", ms=4, label="before care")
-        ax.axvline(first.discharge_day, color="k", ls="--", lw=1)
-        ax.text(
-            first.discharge_day,
-            1.0,
-            " discharge",
-            transform=ax.get_xaxis_transform(),
-            va="top",
-            ha="left",
-            fontsize=8,
-        )
-        ax.set_xlabel("Day (0 = first session; the dot: before care)")
-        label = OUTCOMES[outcome].label if outcome in OUTCOMES else outcome_unit(first.condition, outcome)
-        if outcome == "rom":
-            label = f"{first.condition.rom_measure.capitalize()} (deg)"
-        ax.set_ylabel(label)
-        ax.grid(alpha=0.3)
-    for ax in axes[len(outcomes) :]:
-        ax.set_visible(False)
-    axes[0].legend(fontsize=8, loc="best")
     if title is None:
         shown = f"mean and {band[0]:g}th-{band[1]:g}th percentile band" if band else "mean"
         title = f"{first.condition.title}: {first.n_patients} virtual patients ({shown})"
-    fig.suptitle(title, fontsize=11)
+    key = (tuple(outcomes), tuple(n for n, _ in items), band, first.condition.title, int(first.day[-1]))
+    state = getattr(fig, "_ptsim_trajectories", None)
+    if state is None or state["key"] != key:
+        fig = _new_trajectories(items, outcomes, band, first, key)
+        state = fig._ptsim_trajectories
+    for outcome in outcomes:
+        for name, res in items:
+            # the pre-treatment values (the same patients in every plan) at day -1, then each day
+            values = np.column_stack([res.baseline(outcome), res.outcome(outcome)])
+            day = np.concatenate([[-1], res.day])
+            state["lines"][outcome, name].set_data(day, values.mean(axis=0))
+            if band is not None:
+                lo, hi = np.percentile(values, band, axis=0)
+                state["bands"][outcome, name].set_data(day, lo, hi)
+            state["bands"][outcome, name].set_visible(band is not None and res.n_patients > 1)
+        state["baseline"][outcome].set_data([-1], [first.baseline(outcome).mean()])
+        state["discharge"][outcome].set_xdata([first.discharge_day, first.discharge_day])
+    state["title"].set_text(title)
     return fig
 
 
+def _new_trajectories(items, outcomes, band, first, key):
+    fig, _, _ = _figure(1, 1, (10.0, 3.4 * ((len(outcomes) + 1) // 2) + 0.9))
+    ncols = 2 if len(outcomes) > 1 else 1
+    axes = fig.subplots((len(outcomes) + ncols - 1) // ncols, ncols, squeeze=False, sharex=True).ravel()
+    state = {"key": key, "lines": {}, "bands": {}, "baseline": {}, "discharge": {}}
+    last = int(first.day[-1])
+    for ax, outcome in zip(axes, outcomes, strict=False):
+        for i, (name, res) in enumerate(items):
+            style = plan_style(name, i)
+            (state["lines"][outcome, name],) = ax.plot(res.day, res.day * 0.0, **style)
+            zero = res.day * 0.0
+            state["bands"][outcome, name] = ax.fill_between(
+                res.day, zero, zero, color=style["color"], alpha=0.10, lw=0
+            )
+        (state["baseline"][outcome],) = ax.plot([-1], [0.0], "ko", ms=5, label="before care (all plans)")
+        # the discharge line is named in the legend: a label per panel would be redrawn each update
+        state["discharge"][outcome] = ax.axvline(
+            first.discharge_day, color="k", ls="--", lw=1, label="discharge (end of care)"
+        )
+        ax.set_xlim(-1, last)
+        ax.set_ylim(*outcome_limits(outcome, first.condition))
+        ax.set_ylabel(outcome_label(outcome, first.condition))
+    for ax in axes[-ncols:]:
+        ax.set_xlabel("Day (0 = first session; the dot at -1: before care)")
+    for ax in axes[len(outcomes) :]:
+        ax.set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), frameon=False)
+    state["title"] = fig.suptitle("")
+    fig._ptsim_trajectories = state
+    fig._ptsim_dynamic = [
+        *state["bands"].values(),
+        *state["lines"].values(),
+        *state["baseline"].values(),
+        *state["discharge"].values(),
+        state["title"],
+    ]
+    return fig
+
+
+@styled
 def plot_session(trace, title=None, reference=None, reference_label="reference"):
     """A session minute by minute: ROM and pain, with the components shaded.
 
@@ -121,9 +324,9 @@ def plot_session(trace, title=None, reference=None, reference_label="reference")
     reference_label : str
         Legend label of the reference trace.
     """
-    fig, _, _ = _figure(1, 1, (8, 4.5))
+    fig, _, _ = _figure(1, 1, (10, 5.6))
     ax_rom, ax_pain = fig.subplots(2, 1, sharex=True)
-    ax_rom.plot(trace.minute, trace.rom_deg, color="#1f77b4", lw=2, label="ROM now")
+    ax_rom.plot(trace.minute, trace.rom_deg, color=OKABE_ITO["blue"], lw=2, label="ROM now")
     ax_rom.plot(
         trace.minute,
         trace.durable_rom_deg,
@@ -132,7 +335,7 @@ def plot_session(trace, title=None, reference=None, reference_label="reference")
         lw=1.5,
         label="durable range (window closed, no guarding)",
     )
-    ax_pain.plot(trace.minute, trace.pain_nprs, color="#d62728", lw=2, label="this session")
+    ax_pain.plot(trace.minute, trace.pain_nprs, color=OKABE_ITO["vermillion"], lw=2, label="this session")
     if reference is not None:
         ax_rom.plot(
             reference.minute, reference.rom_deg, color="0.55", lw=1, label=f"ROM now, {reference_label}"
@@ -146,20 +349,24 @@ def plot_session(trace, title=None, reference=None, reference_label="reference")
             label=f"durable range, {reference_label}",
         )
         ax_pain.plot(reference.minute, reference.pain_nprs, color="0.55", lw=1, label=reference_label)
-        ax_pain.legend(fontsize=8, loc="upper right")
     short = {
         "joint_mobilization": "joint\nmob.",
         "soft_tissue_mobilization": "STM",
         "myofascial_release": "MFR",
         "education": "edu.",
     }
-    shades = {"exercise": "#2ca02c", "massage": "#bcbd22", "education": "#cccccc", "rest": "#ffffff"}
+    shades = {
+        "exercise": OKABE_ITO["bluish_green"],
+        "massage": OKABE_ITO["orange"],
+        "education": "#cccccc",
+        "rest": "#ffffff",
+    }
     comp = trace.component.to_numpy()
     minutes = trace.minute.to_numpy()
     start = 0.0
     for i in range(1, len(trace)):
         if i == len(trace) - 1 or comp[i + 1] != comp[i]:
-            color = shades.get(comp[i], "#1f77b4")
+            color = shades.get(comp[i], OKABE_ITO["blue"])
             for ax in (ax_rom, ax_pain):
                 ax.axvspan(start, minutes[i], color=color, alpha=0.12, lw=0)
             ax_rom.text(
@@ -170,17 +377,18 @@ def plot_session(trace, title=None, reference=None, reference_label="reference")
                 transform=ax_rom.get_xaxis_transform(),
                 ha="center",
                 va="bottom",
-                fontsize=7,
             )
             start = minutes[i]
     ax_rom.set_ylabel("ROM (deg)")
-    ax_rom.legend(fontsize=8, loc="lower right")
+    handles, labels = ax_rom.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False)
     ax_pain.set_ylabel("Pain (NPRS 0-10)")
+    ax_pain.set_ylim(0, 10)
     ax_pain.set_xlabel("Minutes from the start of the session")
     for ax in (ax_rom, ax_pain):
         ax.grid(alpha=0.3)
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(title)
     return fig
 
 
@@ -192,10 +400,13 @@ TISSUE_LABELS = {"capsule": "joint capsule", "muscle_tendon": "muscle-tendon", "
 
 def _mark_discharge(ax, day, label=" discharge"):
     ax.axvline(day, color="k", ls="--", lw=1)
-    ax.text(day, 1.0, label, transform=ax.get_xaxis_transform(), va="top", ha="left", fontsize=8)
+    ax.text(day, 1.0, label, transform=ax.get_xaxis_transform(), va="top", ha="left")
 
 
-def plot_technique(trace, tissues, title=None, color="#1f77b4"):
+@styled
+def plot_technique(
+    trace, tissues, title=None, color=OKABE_ITO["blue"], rom_limits=None, tissue_limit_deg=None
+):
     """One hands-on technique: ROM and pain minute by minute, and what it did to each tissue.
 
     Parameters
@@ -209,42 +420,58 @@ def plot_technique(trace, tissues, title=None, color="#1f77b4"):
     title : str, optional
     color : str
         Colour of the technique's lines and bars.
+    rom_limits : (float, float), optional
+        Fixed ROM axis (degrees), e.g. the baseline ROM to the ROM with every restriction released.
+    tissue_limit_deg : float, optional
+        Top of the range-gained axis, e.g. the largest tissue restriction (degrees).
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    fig, _, _ = _figure(1, 3, (11, 3.4))
+    fig, _, _ = _figure(1, 3, (13, 4.6))
     ax_rom, ax_pain, ax_bar = fig.subplots(1, 3)
     ax_rom.plot(trace.minute, trace.rom_deg, color=color, lw=2, label="ROM now")
     ax_rom.plot(trace.minute, trace.durable_rom_deg, color="k", ls=":", lw=1.5, label="durable range")
-    ax_pain.plot(trace.minute, trace.pain_nprs, color="#d62728", lw=2)
+    ax_pain.plot(trace.minute, trace.pain_nprs, color=OKABE_ITO["vermillion"], lw=2)
     end = trace.loc[trace.component != "rest", "minute"].max()
     for ax in (ax_rom, ax_pain):
         ax.axvspan(0, end, color=color, alpha=0.12, lw=0)
         ax.set_xlabel("Minutes from the start of the session")
         ax.grid(alpha=0.3)
     ax_rom.set_ylabel("ROM (deg)")
-    ax_rom.set_title("Range of motion", fontsize=10)
-    ax_rom.legend(fontsize=8, loc="lower right")
+    ax_rom.set_title("Range of motion")
     ax_pain.set_ylabel("Pain (NPRS 0-10)")
-    ax_pain.set_title("Pain", fontsize=10)
+    ax_pain.set_title("Pain")
     x = np.arange(len(tissues))
     ax_bar.bar(
         x - 0.2, tissues["released_now_deg"], 0.4, color=color, alpha=0.45, label="released straight after"
     )
     ax_bar.bar(x + 0.2, tissues["durable_week_deg"], 0.4, color=color, label="durable after a week")
-    ax_bar.set_xticks(x, [TISSUE_LABELS.get(t, t) for t in tissues.index], fontsize=8)
+    ax_bar.set_xticks(
+        x, [TISSUE_LABELS.get(t, t).replace(" ", "\n").replace("-", "-\n") for t in tissues.index]
+    )
     ax_bar.set_ylabel("Range gained (deg)")
-    ax_bar.set_title("What it acts on", fontsize=10)
+    if rom_limits is not None:
+        ax_rom.set_ylim(*rom_limits)
+    if tissue_limit_deg is not None:
+        ax_bar.set_ylim(min(0.0, float(tissues.min().min())) - 0.5, tissue_limit_deg)
+    ax_pain.set_ylim(0, 10)
+    ax_bar.set_title("What it acts on")
     ax_bar.axhline(0, color="k", lw=0.8)
-    ax_bar.legend(fontsize=8)
+    handles: list = []
+    labels: list[str] = []
+    for ax in (ax_rom, ax_bar):
+        h, lab = ax.get_legend_handles_labels()
+        handles, labels = handles + h, labels + lab
+    fig.legend(handles, labels, loc="outside lower center", ncols=4, frameon=False)
     ax_bar.grid(alpha=0.3, axis="y")
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(title)
     return fig
 
 
+@styled
 def plot_capacity(components, discharge_day, title=None):
     """Strength built by exercise, split into baseline, neural and structural gains, less fatigue.
 
@@ -261,35 +488,37 @@ def plot_capacity(components, discharge_day, title=None):
     -------
     matplotlib.figure.Figure
     """
-    fig, _, _ = _figure(1, 1, (8, 3.8))
+    fig, _, _ = _figure(1, 1, (10, 5.0))
     ax = fig.subplots()
     d = components["day"].to_numpy()
     base = components["baseline_pct_normal"].to_numpy()
     neural = components["neural_pct_normal"].to_numpy()
     structural = components["structural_pct_normal"].to_numpy()
     ax.fill_between(d, 0, base, color="0.85", lw=0, label="baseline strength")
-    ax.fill_between(d, base, base + neural, color="#2ca02c", alpha=0.35, lw=0, label="neural gain")
+    ax.fill_between(
+        d, base, base + neural, color=OKABE_ITO["bluish_green"], alpha=0.35, lw=0, label="neural gain"
+    )
     ax.fill_between(
         d,
         base + neural,
         base + neural + structural,
-        color="#2ca02c",
+        color=OKABE_ITO["bluish_green"],
         alpha=0.75,
         lw=0,
         label="structural (hypertrophy) gain",
     )
     ax.plot(d, components["strength_pct_normal"], color="k", lw=2, label="strength today (less fatigue)")
     _mark_discharge(ax, discharge_day, " programme ends")
-    ymin = max(0.0, float(base.min()) - 15)
-    ax.set_ylim(ymin, max(100.0, float((base + neural + structural).max()) + 5))
+    ax.set_ylim(*OUTCOME_LIMITS["strength"])
     ax.set_xlabel("Day (0 = first session)")
     ax.set_ylabel("Strength (% of normal)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
-    fig.suptitle(title or "Where strength comes from (cohort mean)", fontsize=11)
+    fig.legend(loc="outside right upper", frameon=False)
+    fig.suptitle(title or "Where strength comes from (cohort mean)")
     return fig
 
 
+@styled
 def plot_pain_gating(tolerance_curve, patients, groups, discharge_day, flare_zone_nprs, title=None):
     """How pain gates exercise: the tolerance curve, dose done per patient, pain by baseline group.
 
@@ -311,57 +540,60 @@ def plot_pain_gating(tolerance_curve, patients, groups, discharge_day, flare_zon
     -------
     matplotlib.figure.Figure
     """
-    fig, _, _ = _figure(1, 3, (12, 3.6))
+    fig, _, _ = _figure(1, 3, (14, 5.0))
     ax_tol, ax_dose, ax_pain = fig.subplots(1, 3)
-    ax_tol.plot(tolerance_curve.pain_nprs, 100 * tolerance_curve.dose_share, color="#2ca02c", lw=2)
+    ax_tol.plot(
+        tolerance_curve.pain_nprs, 100 * tolerance_curve.dose_share, color=OKABE_ITO["bluish_green"], lw=2
+    )
     if flare_zone_nprs is not None:
         lo, hi = flare_zone_nprs
-        ax_tol.axvspan(lo, hi, color="#d62728", alpha=0.12, lw=0)
+        ax_tol.axvspan(lo, hi, color=OKABE_ITO["vermillion"], alpha=0.12, lw=0)
         ax_tol.text(
             min(lo + 0.2, 8.5),
             5,
             "exercise may flare\n(above the pain-\nmonitoring ceiling)",
-            fontsize=8,
-            color="#d62728",
+            color=OKABE_ITO["vermillion"],
         )
     ax_tol.set_xlim(0, 10)
     ax_tol.set_ylim(0, 105)
     ax_tol.set_xlabel("Pain before exercising (NPRS 0-10)")
     ax_tol.set_ylabel("Prescribed dose completed (%)")
-    ax_tol.set_title("Tolerance", fontsize=10)
+    ax_tol.set_title("Tolerance")
     flared = patients.flares.to_numpy() > 0
     ax_dose.scatter(
         patients.pain_baseline_nprs[~flared],
         patients.dose_done_min[~flared],
         s=10,
-        color="#2ca02c",
+        color=OKABE_ITO["bluish_green"],
         label="no flare",
     )
     ax_dose.scatter(
         patients.pain_baseline_nprs[flared],
         patients.dose_done_min[flared],
         s=10,
-        color="#d62728",
+        color=OKABE_ITO["vermillion"],
         label="flared",
     )
     ax_dose.set_xlabel("Pain at baseline (NPRS 0-10)")
     ax_dose.set_ylabel("Effective exercise during care (min)")
-    ax_dose.set_title("Dose done, one dot a patient", fontsize=10)
-    ax_dose.legend(fontsize=8)
+    ax_dose.set_title("Dose done, one dot a patient")
+    ax_dose.legend(loc="upper left", bbox_to_anchor=(0.0, -0.22), ncols=2, frameon=False)
     for (label, (days, pain)), shade in zip(groups.items(), ("#9ecae1", "#4292c6", "#08519c"), strict=False):
         ax_pain.plot(days, pain, color=shade, lw=2, label=label)
     _mark_discharge(ax_pain, discharge_day)
     ax_pain.set_xlabel("Day (0 = first session)")
     ax_pain.set_ylabel("Pain (NPRS 0-10)")
-    ax_pain.set_title("Pain by baseline group", fontsize=10)
-    ax_pain.legend(fontsize=8)
+    ax_pain.set_title("Pain by baseline group")
+    ax_pain.set_ylim(0, 10)
+    ax_pain.legend(loc="upper left", bbox_to_anchor=(0.0, -0.22), ncols=1, frameon=False)
     for ax in (ax_tol, ax_dose, ax_pain):
         ax.grid(alpha=0.3)
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(title)
     return fig
 
 
+@styled
 def plot_setbacks(results, title=None):
     """After discharge: the share of patients with at least one setback, and mean pain, per plan.
 
@@ -376,7 +608,7 @@ def plot_setbacks(results, title=None):
     items = list(results.items())
     if not items:
         raise ValueError("results is empty: nothing to plot")
-    fig, _, _ = _figure(1, 2, (10, 3.6))
+    fig, _, _ = _figure(1, 2, (12, 5.0))
     ax_cum, ax_pain = fig.subplots(1, 2)
     first = items[0][1]
     for i, (name, res) in enumerate(items):
@@ -388,17 +620,21 @@ def plot_setbacks(results, title=None):
         ax_pain.plot(res.day, res.pain.mean(axis=0), color=color, lw=2, label=name.replace("_", " "))
     for ax in (ax_cum, ax_pain):
         _mark_discharge(ax, first.discharge_day)
-        ax.set_xlabel("Day (0 = first session)")
+        ax.set_xlabel("Day (0 = first session; the dot at -1: before care)")
         ax.grid(alpha=0.3)
     ax_cum.set_ylabel("Patients with a setback (%)")
-    ax_cum.set_title("At least one setback since discharge", fontsize=10)
-    ax_cum.legend(fontsize=8, loc="center left")
+    ax_cum.set_ylim(0, 100)
+    ax_pain.set_ylim(0, 10)
+    ax_cum.set_title("At least one setback since discharge")
+    handles, labels = ax_cum.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False)
     ax_pain.set_ylabel("Pain (NPRS 0-10), mean")
-    ax_pain.set_title("Pain", fontsize=10)
-    fig.suptitle(title or f"{first.condition.title}: {first.n_patients} virtual patients", fontsize=11)
+    ax_pain.set_title("Pain")
+    fig.suptitle(title or f"{first.condition.title}: {first.n_patients} virtual patients")
     return fig
 
 
+@styled
 def plot_evidence(report, ncols: int = 4, title=None):
     """Model versus published numbers: one small panel per target, with the published interval.
 
@@ -434,7 +670,7 @@ def plot_evidence(report, ncols: int = 4, title=None):
     n = len(report)
     ncols = min(ncols, n)
     nrows = (n + ncols - 1) // ncols
-    fig, _, _ = _figure(1, 1, (3.0 * ncols, 2.3 * nrows + 0.6))
+    fig, _, _ = _figure(1, 1, (3.6 * ncols, 3.0 * nrows + 0.8))
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
     for ax, (_, row) in zip(axes, report.iterrows(), strict=False):
         pub, lo, hi = row["published"], row["low"], row["high"]
@@ -448,17 +684,17 @@ def plot_evidence(report, ncols: int = 4, title=None):
                 [1],
                 [sim],
                 "o" if ok else "X",
-                color="#d62728" if ok else "#ff7f0e",
+                color=OKABE_ITO["vermillion"] if ok else OKABE_ITO["orange"],
                 ms=8,
                 label="model" + ("" if ok else " (outside)"),
             )
         else:
-            ax.text(1, pub, "model:\nundefined", ha="center", va="center", fontsize=7)
+            ax.text(1, pub, "model:\nundefined", ha="center", va="center")
         ax.set_xlim(-0.6, 1.6)
-        ax.set_xticks([0, 1], ["published", "model"], fontsize=7)
-        ax.set_ylabel(str(row["unit"]), fontsize=7)
+        ax.set_xticks([0, 1], ["published", "model"])
+        ax.set_ylabel(str(row["unit"]))
         ax.tick_params(axis="y", labelsize=7)
-        ax.set_title(f"{row['target']}\n({row['condition']})", fontsize=7)
+        ax.set_title(f"{row['target']}\n({row['condition']})")
         ax.grid(alpha=0.3, axis="y")
         if row.get("use", "calibration") == "known_gap":
             ax.set_facecolor("#eeeeee")
@@ -472,11 +708,11 @@ def plot_evidence(report, ncols: int = 4, title=None):
     )
     fig.suptitle(
         title or f"Model vs published: {within} of {n} targets within the published interval{gaps}",
-        fontsize=11,
     )
     return fig
 
 
+@styled
 def plot_trials(trials, truth, reference, arm, outcome="pain", lower_is_better=None, shown=40, title=None):
     """Many small trials of the same two plans: each trial's estimate and 95 % CI, and their spread.
 
@@ -513,7 +749,7 @@ def plot_trials(trials, truth, reference, arm, outcome="pain", lower_is_better=N
     est = trials["estimate"].to_numpy(float)
     favours_arm = est < 0 if lower_is_better else est > 0
     colors = np.where(favours_arm, plan_color(arm, 0), plan_color(reference, 1))
-    fig, _, _ = _figure(1, 2, (9.5, 4.2))
+    fig, _, _ = _figure(1, 2, (12, 5.6))
     ax, hist = fig.subplots(1, 2, width_ratios=[1.4, 1])
     n = min(shown, len(trials))
     for i in range(n):
@@ -521,28 +757,29 @@ def plot_trials(trials, truth, reference, arm, outcome="pain", lower_is_better=N
         solid = row["p_value"] < 0.05
         ax.plot([row["ci_low"], row["ci_high"]], [i, i], color=colors[i], lw=1.5 if solid else 0.8)
         ax.plot(row["estimate"], i, "o", color=colors[i], ms=4, mfc=colors[i] if solid else "white")
-    unit = OUTCOMES[outcome].label
+    unit = OUTCOME_LABELS[outcome]
     diff_label = f"{arm.replace('_', ' ')} minus {reference.replace('_', ' ')}: {unit}"
     for a in (ax, hist):
         a.axvline(0, color="k", lw=1, label="no difference")
         a.axvline(truth, color="k", ls="--", lw=1, label=f"true difference ({truth:+.2f})")
-        a.set_xlabel(diff_label, fontsize=8)
+        a.set_xlabel(diff_label)
         a.grid(alpha=0.3)
     ax.set_ylabel("Trial number")
     ax.set_ylim(n, -1)
-    ax.set_title(f"First {n} trials: estimate and 95 % CI (filled: p < 0.05)", fontsize=9)
+    ax.set_title(f"First {n} trials: estimate and 95 % CI (filled: p < 0.05)")
     bins = np.histogram_bin_edges(est, bins=20)
     hist.hist(est[favours_arm], bins=bins, color=plan_color(arm, 0), alpha=0.8, label=f"favour {arm}")
     hist.hist(
         est[~favours_arm], bins=bins, color=plan_color(reference, 1), alpha=0.8, label=f"favour {reference}"
     )
     hist.set_ylabel("Trials")
-    hist.set_title(f"All {len(trials)} trials' estimates", fontsize=9)
-    hist.legend(fontsize=8)
-    fig.suptitle(title or f"{len(trials)} trials of {arm} against {reference}", fontsize=11)
+    hist.set_title(f"All {len(trials)} trials' estimates")
+    hist.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    fig.suptitle(title or f"{len(trials)} trials of {arm} against {reference}")
     return fig
 
 
+@styled
 def plot_power(table, target=0.8, title=None):
     """Power against patients per arm, one line per comparison, with the Monte-Carlo error.
 
@@ -563,7 +800,7 @@ def plot_power(table, target=0.8, title=None):
     missing = needed - set(getattr(table, "columns", ()))
     if missing:
         raise ValueError(f"table lacks column(s) {', '.join(sorted(missing))}; pass ptsim.power()'s table")
-    fig, _, _ = _figure(1, 1, (6.0, 3.8))
+    fig, _, _ = _figure(1, 1, (8.0, 5.2))
     ax = fig.subplots()
     labels = table["label"] if "label" in table else table["arm"] + " vs " + table["reference"]
     lines = list(table.assign(_label=labels).groupby("_label", sort=False))
@@ -588,7 +825,6 @@ def plot_power(table, target=0.8, title=None):
         f" {target:.0%} power",
         transform=ax.get_yaxis_transform(),
         va="bottom",
-        fontsize=8,
     )
     sizes = sorted(int(n) for n in table["n_per_arm"].unique())
     ax.set_xticks(sizes, [str(n) for n in sizes])
@@ -597,6 +833,6 @@ def plot_power(table, target=0.8, title=None):
     ax.set_ylabel("Power: trials with p < 0.05 (%)")
     ax.set_ylim(0, 105)
     ax.grid(alpha=0.3)
-    fig.legend(fontsize=8, loc="outside lower center")
-    fig.suptitle(title or "Power by simulation (bars: 95 % Monte-Carlo interval)", fontsize=11)
+    fig.legend(loc="outside lower center", frameon=False)
+    fig.suptitle(title or "Power by simulation (bars: 95 % Monte-Carlo interval)")
     return fig

@@ -1,0 +1,540 @@
+"""Write the instructor answer key, ``docs/instructor/answer_key.md``, from the current model.
+
+    python docs/instructor/make_answer_key.py          # rewrite the key
+    python docs/instructor/make_answer_key.py --check  # exit 1 if the stored key is out of date
+
+Every number in the key is computed here, from the same functions the lessons and their apps use,
+so the key follows the model: ``tests/test_answer_key.py`` regenerates it and compares it with the
+stored file. The checkable exercises come from ``ptsim.teaching.lessons.QUESTIONS`` (with the
+model's explanation and the likely mistakes the feedback recognises); the explore and discuss
+questions of the lessons have model answers written below, around numbers computed from the model.
+
+The key lives outside the ``ptsim`` package on purpose: students run the lessons with ptsim
+installed, and the answers are not one function call away from them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from pathlib import Path
+
+import numpy as np
+
+OUT = Path(__file__).resolve().parent / "answer_key.md"
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+# --- the explore and discuss questions ------------------------------------------------------------
+
+
+def explore_1_3() -> str:
+    from ptsim.teaching.computations import patient_table
+
+    rows = []
+    for patient in range(11):
+        comp, _ = patient_table("knee_oa", patient, show_usual_care=False)
+        base = comp["exercise_only"].cohort.iloc[0]
+        gain = float(comp["exercise_only"].function[0, 365] - comp["manual_only"].function[0, 365])
+        rows.append((patient, base.pain_baseline_nprs, base.strength_baseline_pct_normal, gain))
+    rows.sort(key=lambda r: r[3])
+    small, large = rows[0], rows[-1]
+    strength = np.array([r[2] for r in rows])
+    gains = np.array([r[3] for r in rows])
+    r = float(np.corrcoef(strength, gains)[0, 1])
+    table = "\n".join(
+        f"| {p} | {pain:.1f} | {s:.0f} | {g:+.1f} |" for p, pain, s, g in sorted(rows, key=lambda x: x[0])
+    )
+    return (
+        f"Function at a year, exercise only minus manual only, for patients 0-10 (knee OA):\n\n"
+        "| patient | baseline pain (NPRS) | baseline strength (% normal) | exercise minus manual (points) |\n"
+        f"|---|---|---|---|\n{table}\n\n"
+        f"Closest together: patient {small[0]} ({small[3]:+.1f} points); furthest apart: patient {large[0]} "
+        f"({large[3]:+.1f} points). Across these 11 patients the gain from exercise and baseline strength "
+        f"correlate with r = {r:.2f}: "
+        + (
+            "the weaker the patient starts, the more exercise adds, because strength is what exercise builds "
+            "and what manual therapy leaves alone."
+            if r < -0.3
+            else "baseline strength alone does not predict who gains most here; look at pain too: a patient "
+            "in more pain does less of the prescribed exercise (lesson 6)."
+        )
+    )
+
+
+def explore_2_3() -> str:
+    from ptsim.teaching.computations import technique_table
+
+    t = {g: technique_table("adhesive_capsulitis", "joint_mobilization", 10, g)[1] for g in (1, 4)}
+    col = "straight after"
+    rom = {g: float(t[g].loc["ROM incl. less guarding (deg)", col]) for g in t}
+    pain = {g: float(t[g].loc["pain change (NPRS)", col]) for g in t}
+    return (
+        f"Frozen shoulder, 10 minutes of joint mobilization, straight after: grade I gives {rom[1]:+.1f} deg "
+        f"and {pain[1]:+.2f} NPRS; grade IV {rom[4]:+.1f} deg and {pain[4]:+.2f} NPRS. "
+        + (
+            "The range moves more with the grade than the pain relief does"
+            if abs(rom[4] - rom[1]) / max(abs(rom[1]), 1e-9)
+            > abs(pain[4] - pain[1]) / max(abs(pain[1]), 1e-9)
+            else "The pain relief moves more with the grade than the range does"
+        )
+        + ". Low grades (I-II) stay short of the resistance: they relieve pain and guarding without "
+        "loading the tissue, which suits a very irritable shoulder; the high grades into resistance are "
+        "what remodel the capsule once the shoulder tolerates them."
+    )
+
+
+def explore_2_4() -> str:
+    from ptsim.inputs.conditions import load_condition
+    from ptsim.teaching.computations import TECHNIQUE_LABELS, technique_table
+
+    cond = load_condition("chronic_neck_pain")
+    gains = {
+        t: float(
+            technique_table("chronic_neck_pain", t, 10, 3)[1].loc["ROM incl. less guarding (deg)"].iloc[0]
+        )
+        for t in TECHNIQUE_LABELS
+    }
+    best = max(gains, key=gains.get)
+    shares = ", ".join(f"{k} {v:.0%}" for k, v in cond.tissue_shares.items())
+    listing = ", ".join(f"{TECHNIQUE_LABELS[k]} {v:+.1f} deg" for k, v in gains.items())
+    return (
+        f"Chronic neck pain, 10 minutes at grade III, straight after: {listing}. The most range comes from "
+        f"{TECHNIQUE_LABELS[best]}, because this condition's restriction sits mostly elsewhere than a "
+        f"frozen shoulder's: its tissue shares are {shares}. A technique frees only the restriction of the "
+        "tissue it acts on."
+    )
+
+
+def explore_3_3() -> str:
+    from ptsim.teaching.computations import window_table
+
+    gain = "durable range gained (deg)"
+    rows = []
+    for gap in range(0, 65, 5):
+        t = window_table("knee_oa", "manual first", 15, 25, gap)[2]
+        rows.append((gap, float(t.loc["manual first", gain] - t.loc["exercise first", gain])))
+    first = next((g for g, d in rows if abs(d) < 0.2), None)
+    listing = ", ".join(f"{g} min {d:.2f}" for g, d in rows)
+    found = (
+        f"The order first makes less than 0.2 deg of difference at a gap of {first} minutes"
+        if first is not None
+        else "No gap up to 60 minutes brings the difference below 0.2 deg"
+    )
+    return (
+        f"Manual first minus exercise first, durable range after one session, by gap (deg): {listing}. "
+        f"{found} (the app's gap slider moves in 5-minute steps): the window closes with a time constant "
+        "of about 12 minutes, so after a long gap nothing is left to consolidate."
+    )
+
+
+def explore_3_4() -> str:
+    from ptsim.teaching.computations import window_table
+
+    t = window_table("knee_oa", "manual first", 15, 25, 0, consolidation=0.0)[2]
+    col = "pain as exercise starts (NPRS)"
+    return (
+        f"With the hypothesis off, pain as the exercise starts is {t.loc['manual first', col]:.2f} NPRS with "
+        f"manual therapy first against {t.loc['exercise first', col]:.2f} with exercise first. The relief is "
+        "evidence (lesson 2), and a patient in less pain completes more of the prescribed exercise (the "
+        "tolerance curve of lesson 6), so manual therapy first would still help the exercise dose, if by "
+        "less."
+    )
+
+
+def explore_4_3() -> str:
+    from ptsim.teaching.computations import capacity_table
+
+    default = capacity_table("knee_oa")[1]
+    target = float(default.loc[default.day == 84, "strength_pct_normal"].iloc[0])
+    found = None
+    for weeks in range(12, 17):
+        for effort in (0.8, 0.9, 1.0):
+            comp = capacity_table("knee_oa", sessions_per_week=2, weeks=weeks, effort=effort)[1]
+            end = float(comp.loc[comp.day == weeks * 7, "strength_pct_normal"].iloc[0])
+            if end >= target:
+                found = (weeks, effort, end)
+                break
+        if found:
+            break
+    if found is None:
+        reached = "No 2-a-week programme of up to 16 weeks at up to full effort (40-min sessions) reaches it"
+    else:
+        reached = (
+            f"Two sessions a week of 40 minutes reach it in {found[0]} weeks at {found[1]:.0%} effort "
+            f"({found[2]:.1f} % of normal)"
+        )
+    return (
+        f"The default programme (3 a week, 40 min at 80 %) reaches {target:.1f} % of normal at week 12 "
+        f"(day 84). {reached}. Fewer sessions need more weeks or more effort: what builds strength is the "
+        "weekly dose above the fatigue it costs."
+    )
+
+
+def explore_5_3() -> str:
+    from ptsim.teaching import lessons
+
+    base = lessons.compare_plans(n_patients=100)
+    none = lessons.compare_plans(home_adherence=0.0, n_patients=100)
+    out = ("pain", "rom", "strength", "function")
+    change = {
+        o: float(none["combined"].outcome(o)[:, 365].mean() - base["combined"].outcome(o)[:, 365].mean())
+        for o in out
+    }
+    f = {p: float(none[p].function[:, 365].mean()) for p in ("combined", "manual_only")}
+    units = {"pain": "NPRS", "rom": "deg", "strength": "% of normal", "function": "points"}
+    most = max(
+        change, key=lambda o: abs(change[o]) / {"pain": 10, "rom": 135, "strength": 100, "function": 100}[o]
+    )
+    listing = ", ".join(f"{o} {v:+.1f} {units[o]}" for o, v in change.items())
+    return (
+        f"With home adherence 0, combined care's function at a year is {f['combined']:.1f} against manual "
+        f"only's {f['manual_only']:.1f}: combined care "
+        + ("still beats" if f["combined"] > f["manual_only"] else "no longer beats")
+        + f" manual only, on its clinic exercise alone. Combined care's change at a year against the "
+        f"default adherence: {listing}; relative to its scale, {most} changes most. The home programme "
+        "is much of the exercise dose."
+    )
+
+
+def explore_5_4() -> str:
+    from ptsim.inputs.conditions import load_condition
+    from ptsim.teaching import lessons
+
+    comp = lessons.compare_plans("low_back_pain", n_patients=100)
+    cond = load_condition("low_back_pain")
+    f = {p: float(comp[p].function[:, 365].mean()) for p in comp}
+    spread = max(f.values()) - min(f.values())
+    listing = ", ".join(f"{p.replace('_', ' ')} {v:.1f}" for p, v in f.items())
+    nh = ", ".join(f"{k} = {v:g}" for k, v in cond.natural_history.items() if isinstance(v, int | float))
+    return (
+        f"Acute low back pain, function at a year: {listing} (spread {spread:.1f} points). Acute low back "
+        f"pain mostly recovers on its own (natural history: {nh}): by a year the condition's own course "
+        "has brought every plan, and no treatment, close to the same place. Care changes how fast patients "
+        "get there and how often it comes back, not where most end up."
+    )
+
+
+def explore_6_3() -> str:
+    from ptsim.teaching.computations import pain_table
+
+    group = "7 or more"
+    dose = "effective exercise in care (min)"
+    flares = "flares in care per patient"
+    default = pain_table("knee_oa")[3].loc[group]
+    found = []
+    for manual in (0, 5, 10, 15, 20):
+        for effort in np.round(np.arange(0.3, 1.01, 0.1), 2):
+            t = pain_table("knee_oa", effort=float(effort), manual_minutes=manual)[3].loc[group]
+            if t[flares] < 5 and t[dose] >= default[dose]:
+                found.append((manual, float(effort), float(t[flares]), float(t[dose])))
+    head = (
+        f"At the defaults the patients starting at 7/10 or more do {default[dose]:.0f} min of effective "
+        f"exercise with {default[flares]:.1f} flares each."
+    )
+    if not found:
+        return (
+            head + " No combination of effort (0.3-1.0) and manual therapy (0-20 min) before 25 minutes of "
+            "exercise gets them under 5 flares while doing as much exercise: in this model a patient who "
+            "starts above about 4/10 flares at almost any effort (the flare rule compares pain during "
+            "exercise with 5/10), which is the limit the lesson names."
+        )
+    manual, effort, fl, d = min(found, key=lambda x: (x[0], -x[1]))
+    return (
+        head
+        + f" With {manual} min of manual therapy first and {effort:.0%} effort they have {fl:.1f} flares "
+        f"and do {d:.0f} min ({len(found)} combinations of the grid work). Relief first lowers the pain the "
+        "exercise starts from; a lower effort provokes less."
+    )
+
+
+def explore_7_3() -> str:
+    from ptsim.teaching.computations import setback_table
+
+    comp = setback_table("knee_oa", maintenance_days_per_week=0, years=3)[0]
+    rates = {}
+    for plan in ("usual_care", "exercise_only", "combined"):
+        events = comp[plan].setback_events
+        rates[plan] = [float(events[:, 365 * y : 365 * (y + 1)].sum(axis=1).mean()) for y in range(3)]
+    ratio = [rates["exercise_only"][y] / rates["usual_care"][y] for y in range(3)]
+    listing = "; ".join(
+        f"year {y + 1}: no treatment {rates['usual_care'][y]:.2f}, "
+        f"exercise only {rates['exercise_only'][y]:.2f}"
+        for y in range(3)
+    )
+    year = next((y + 1 for y, r in enumerate(ratio) if r > 0.9), None)
+    when = (
+        f"By year {year} exercise only's new setbacks are within 10 % of no treatment's: the curves run "
+        "parallel."
+        if year
+        else "Even in year 3 exercise only's new setbacks stay more than 10 % below no treatment's."
+    )
+    return (
+        f"No maintenance: new setbacks per patient in each year ({listing}). {when} Fitness and hypertrophy "
+        "detrain within months once exercise stops, and motor control fades more slowly (lesson 4), so the "
+        "protection exercise gave drains away, slowest where motor control holds it."
+    )
+
+
+def explore_8_3() -> str:
+    from ptsim.teaching import lessons
+
+    out = {}
+    for label, consolidation in (("on", None), ("off", 0.0)):
+        rows = []
+        for manual in range(5, 40, 5):
+            _, t = lessons.combined_vs_exercise(
+                "chronic_neck_pain", consolidation, manual, 40 - manual, n_patients=200, days=42
+            )
+            rows.append((manual, float(t.loc[("pain (NPRS 0-10)", 42), "combined - exercise_only"])))
+        cross = None
+        for (m0, d0), (m1, d1) in itertools.pairwise(rows):
+            if d0 <= 0 <= d1 or d1 <= 0 <= d0:
+                cross = m0 + (m1 - m0) * d0 / (d0 - d1) if d0 != d1 else m0
+                break
+        out[label] = (rows, cross)
+
+    def say(label):
+        rows, cross = out[label]
+        listing = ", ".join(f"{m} min {d:+.2f}" for m, d in rows)
+        at = (
+            f"equal pain at about {cross:.0f} min of manual therapy"
+            if cross is not None
+            else "no split of 5-35 min gives equal pain"
+        )
+        return f"hypothesis {label}: {listing} ({at})"
+
+    return (
+        "Chronic neck pain, same session minutes (40 working minutes), combined minus exercise alone, pain "
+        f"at discharge by minutes of manual therapy: {say('on')}; {say('off')}. "
+        + (
+            "The split moves when the hypothesis is switched off: part of combined care's pain advantage "
+            "is consolidation's."
+            if out["on"][1] != out["off"][1]
+            else "The split does not move with the hypothesis."
+        )
+    )
+
+
+def explore_8_4() -> str:
+    from ptsim.analysis.calibrate import report
+    from ptsim.inputs.conditions import load_condition
+    from ptsim.teaching import lessons
+
+    rep = report(load_condition("chronic_neck_pain"))
+    rows = rep[
+        rep["target"].str.contains("hoving|evans", case=False) | rep["note"].str.contains("Hoving|Evans")
+    ]
+    if rows.empty:
+        return "The current evidence report has no target from Hoving et al. 2002 or Evans et al. 2002."
+    lines = []
+    for r in rows.itertuples():
+        status = "within its interval" if r.within else "outside its interval"
+        kind = "a known gap" if getattr(r, "use", "calibration") == "known_gap" else "fitted"
+        lines.append(
+            f"- {r.target} ({r.condition}, {kind}): published {r.published:g}, model {r.simulated:.2f} "
+            f"{r.unit}, {status}. {lessons.plain(r.note)}"
+        )
+
+    def reproduced(name):
+        sel = rows[
+            rows["target"].str.contains(name, case=False) | rows["note"].str.contains(name.capitalize())
+        ]
+        return None if sel.empty else bool(sel["within"].all())
+
+    verdict = {True: "reproduces", False: "does not reproduce", None: "has no target for"}
+    hoving, evans = reproduced("hoving"), reproduced("evans")
+    return (
+        "What the report says about the two trials:\n\n"
+        + "\n".join(lines)
+        + f"\n\nThe model {verdict[evans]} Evans et al.'s long-term advantage of exercise and "
+        f"{verdict[hoving]} Hoving et al.'s lead of manual therapy at 7 weeks. "
+        + (
+            "Where Hoving's lead is a gap, the cause is the assumption that manual therapy's relief fades "
+            "within days of the last session: if the lead is real, relief lasts longer than the model "
+            "assumes, and the model understates manual-only care in the weeks after discharge."
+            if hoving is False
+            else "The model's transient relief is then not contradicted by these two trials."
+        )
+    )
+
+
+def explore_9_3() -> str:
+    from ptsim.teaching import lessons
+
+    def wrong(n):
+        table = lessons.trial_estimates("knee_oa", ("exercise_only", "combined"), n_per_arm=n)[2]
+        return float(table["pointing the wrong way (%)"].iloc[0]), float(table["significant (%)"].iloc[0])
+
+    grid = list(range(4, 202, 2))
+    lo, hi = 0, len(grid) - 1
+    if wrong(grid[hi])[0] >= 5:
+        share, power = wrong(grid[hi])
+        return (
+            f"Even at {grid[hi]} patients per arm, {share:.0f} % of the trials point the wrong way (power "
+            f"{power:.0f} %): the true difference is too small for the app's largest trials."
+        )
+    while lo < hi:  # the shares fall with n (Monte-Carlo noise aside): bisect on the slider's steps
+        mid = (lo + hi) // 2
+        if wrong(grid[mid])[0] < 5:
+            hi = mid
+        else:
+            lo = mid + 1
+    share, power = wrong(grid[lo])
+    return (
+        f"About {grid[lo]} patients per arm (found by bisection on the slider's steps; 100 trials each, so "
+        f"the exact number moves a little with the Monte-Carlo noise): {share:.0f} % point the wrong way, "
+        f"and the power there is {power:.0f} %. Pointing the right way is much easier than reaching p < 0.05."
+    )
+
+
+def explore_9_4() -> str:
+    from ptsim.teaching import lessons
+
+    n = 200
+    _, truth, table = lessons.trial_estimates(
+        "knee_oa", ("combined_reversed", "combined"), n_per_arm=n, outcome="rom"
+    )
+    sd = float(table["SD of estimates"].iloc[0])
+    power = float(table["significant (%)"].iloc[0])
+    # the SD of an estimate falls as 1/sqrt(n); 80 % power at p < 0.05 needs |truth| = 2.8 SD
+    need = n * (2.8 * sd / abs(truth)) ** 2 if truth != 0 else float("inf")
+    return (
+        f"Knee OA, combined against combined in reverse order, ROM at discharge, {n} patients per arm: true "
+        f"difference {truth:+.2f} deg, SD of the estimates {sd:.2f} deg, power {power:.0f} %. Scaling the "
+        f"SD as 1/sqrt(n), 80 % power needs about {need:,.0f} patients per arm. "
+        + (
+            "By the model's numbers that is a feasible trial; "
+            if need <= 200
+            else "By the model's numbers that is a large trial; "
+        )
+        + "but the size of the sequence effect is the consolidation hypothesis, an assumption, so the real "
+        "number is unknown. It has not been run because both arms give the same two treatments (no sponsor "
+        "gains from the answer), the therapist cannot be blinded to the order, and the outcome that would "
+        "move, durable range, is not what most trials measure."
+    )
+
+
+EXPLORE = {
+    "1.3": explore_1_3,
+    "2.3": explore_2_3,
+    "2.4": explore_2_4,
+    "3.3": explore_3_3,
+    "3.4": explore_3_4,
+    "4.3": explore_4_3,
+    "5.3": explore_5_3,
+    "5.4": explore_5_4,
+    "6.3": explore_6_3,
+    "7.3": explore_7_3,
+    "8.3": explore_8_3,
+    "8.4": explore_8_4,
+    "9.3": explore_9_3,
+    "9.4": explore_9_4,
+}
+"""Model answers to the lessons' explore and discuss questions, by id."""
+
+
+# --- the key --------------------------------------------------------------------------------------
+
+
+def checkable(qid: str) -> str:
+    from ptsim.teaching import lessons
+
+    q = lessons.QUESTIONS[qid]
+    s = lessons.answer_key(qid)
+    unit = f" {q.unit}" if q.unit and not q.choices else ""
+    lines = [
+        f"**Answer: {_fmt(s.answer)}{unit}**"
+        + (f" (accepted within ±{q.tolerance:g})" if q.tolerance else "")
+    ]
+    if s.values and q.value_label:
+        shown = ", ".join(f"{k.replace('_', ' ')} {v:.2f}" for k, v in s.values.items())
+        lines.append(f"The numbers behind it ({q.value_label}): {shown}.")
+    lines.append(s.explanation)
+    if s.mistakes:
+        lines.append(
+            "Wrong answers the feedback recognises: "
+            + "; ".join(f"{_fmt(v)} ({k})" for k, v in s.mistakes.items())
+            + "."
+        )
+    lines.append(f"Where students find it: {q.where}.")
+    return "\n\n".join(lines)
+
+
+def lesson_questions(path: Path) -> dict[str, str]:
+    """The explore and discuss questions of one lesson notebook: id -> the question's text."""
+    import re
+
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    found = {}
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for m in re.finditer(
+                r"\*\*(\d\.\d) \((?:explore|discuss|discussion)\)\.\*\*(.*?)(?=\n\n|\Z)", cell.source, re.S
+            ):
+                found[m.group(1)] = " ".join(m.group(2).split())
+    return found
+
+
+def build() -> str:
+    """The answer key's Markdown text."""
+    from ptsim.teaching import lessons
+
+    notebooks = Path(__file__).resolve().parents[2] / "notebooks"
+    explore_text = {}
+    for path in sorted(notebooks.glob("[0-9][0-9]_*.ipynb")):
+        explore_text.update(lesson_questions(path))
+    parts = [
+        "# Answer key (instructors)",
+        "",
+        "Generated by `python docs/instructor/make_answer_key.py` from the current model; "
+        "`tests/test_answer_key.py` fails when it is out of date. Do not hand it out: students check their "
+        "answers with `check_answer(...)`, which names the likely mistake without giving the answer away.",
+        "",
+        "The exercises are written for the condition each names (mostly knee osteoarthritis, the lessons' "
+        "story). Switching a lesson's `CONDITION` changes its apps and computed cells, not these answers.",
+    ]
+    for lesson in range(1, 10):
+        ids = sorted(
+            [q for q in lessons.QUESTIONS if q.startswith(f"{lesson}.")]
+            + [q for q in EXPLORE if q.startswith(f"{lesson}.")],
+            key=lambda q: int(q.split(".")[1]),
+        )
+        parts += ["", f"## Lesson {lesson}"]
+        for qid in ids:
+            if qid in lessons.QUESTIONS:
+                parts += ["", f"### {qid} (checkable)", "", lessons.QUESTIONS[qid].prompt, "", checkable(qid)]
+            else:
+                parts += [
+                    "",
+                    f"### {qid} (explore / discuss)",
+                    "",
+                    explore_text.get(qid, ""),
+                    "",
+                    "**Model answer.** " + EXPLORE[qid](),
+                ]
+    return "\n".join(parts) + "\n"
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    text = build()
+    if "--check" in argv:
+        if not OUT.is_file() or OUT.read_text(encoding="utf-8") != text:
+            print(f"{OUT} is out of date: run python docs/instructor/make_answer_key.py", file=sys.stderr)
+            return 1
+        return 0
+    OUT.write_text(text, encoding="utf-8")
+    print(f"wrote {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

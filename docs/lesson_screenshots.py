@@ -1,0 +1,53 @@
+"""Screenshots of every lesson's app in JupyterLab at 1366 x 768, into docs/figures/.
+
+    python docs/lesson_screenshots.py            # all lessons
+    python docs/lesson_screenshots.py 03 05      # lessons whose file names start with 03 or 05
+
+It runs the steps of tests/test_lessons_browser.py (JupyterLab on a copy of the lessons, headless
+Debian Chromium, outside requests blocked): opens each lesson, runs it, checks the layout, and saves
+``docs/figures/lesson_NN_app.png``, the window with the lesson's first app at its top. Needs
+/usr/bin/chromium and the test extras. Not run in CI.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+import test_lessons_browser as steps  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+
+def main(argv=None) -> int:
+    prefixes = tuple(sys.argv[1:] if argv is None else argv)
+    lessons = [p for p in steps.LESSONS if not prefixes or p.name.startswith(prefixes)]
+    out = ROOT / "docs" / "figures"
+    with tempfile.TemporaryDirectory() as tmp:
+        lab = steps.Lab(Path(tmp), Path(tmp) / "jupyterlab.log")
+        try:
+            with sync_playwright() as pw:
+                browser, context, _ = steps.open_browser(pw)
+                for path in lessons:
+                    page = context.new_page()
+                    steps.open_lesson(page, lab.url, path.name)
+                    steps.run_all(page)
+                    steps.show_apps(page)
+                    steps.wait_for_apps(page, 120.0)
+                    steps.check_layout(page, path.name)
+                    target = out / f"lesson_{path.name[:2]}_app.png"
+                    steps.screenshot_app(page, target)
+                    print(f"{path.name}: {target.relative_to(ROOT)}")
+                    page.close()
+                context.close()
+                browser.close()
+        finally:
+            lab.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
