@@ -66,12 +66,6 @@ def test_changed_data_is_reported_as_such(tmp_path, monkeypatch):
 def test_engine_matches_golden_values(engine):
     """Every engine computes the saved numbers (``tests/data/make_engine_golden.py``: 12 patients, all
     conditions and standard plans, 365 days, seed 3; per-patient sums and every 29th day) to 1e-12."""
-    if engine != "numpy":
-        pytest.skip(
-            "the model-v2 defaults (fluctuation, per-patient courses, pain-monitoring flares) run on the "
-            "numpy engine only until the kernel has them; test_numba_engine_agrees_with_numpy_engine "
-            "compares the kernel with them off"
-        )
     golden = np.load(ROOT / "tests" / "data" / "engine_golden.npz")
     _check_golden_data_hashes(golden)
     for cond in ptsim.list_conditions():
@@ -277,8 +271,8 @@ def test_import_ptsim_stays_light():
 @needs_numba
 @pytest.mark.parametrize("condition", ptsim.list_conditions())
 def test_numba_engine_agrees_with_numpy_engine(condition):
-    # The kernel does not have the model-v2 mechanisms yet (it refuses them): compare with them off.
-    condition = compiled.without_v2(ptsim.load_condition(condition))
+    # with the condition's defaults: the model-v2 fluctuation, per-patient courses and pain-monitoring
+    # flares are on (tests/test_model_v2.py adds the lasting pathway and adherence decay)
     numpy_run = ptsim.compare(condition, n_patients=40, days=365, seed=6, engine="numpy")
     numba_run = ptsim.compare(condition, n_patients=40, days=365, seed=6, engine="numba")
     for name in numpy_run:
@@ -296,7 +290,7 @@ def test_numba_engine_agrees_with_numpy_engine(condition):
 @needs_numba
 def test_numba_engine_with_record_days_and_chunks():
     days = [0, 42, 365]
-    knee = compiled.without_v2(ptsim.load_condition("knee_oa"))
+    knee = ptsim.load_condition("knee_oa")
     a = ptsim.compare(
         knee, n_patients=250, days=365, seed=1, record_days=days, chunk_size=100, engine="numpy"
     )
@@ -321,7 +315,7 @@ def test_unknown_engine_is_named():
 
 def test_auto_engine_falls_back_to_numpy_visibly(monkeypatch):
     monkeypatch.setattr(compiled, "AVAILABLE", False)
-    knee = compiled.without_v2(ptsim.load_condition("knee_oa"))  # what the kernel runs (v2 off)
+    knee = ptsim.load_condition("knee_oa")
     auto = ptsim.simulate(knee, "combined", n_patients=4, days=30)  # engine="auto" is the default
     plain = ptsim.simulate(knee, "combined", n_patients=4, days=30, engine="numpy")
     np.testing.assert_array_equal(auto.rom, plain.rom)
@@ -333,14 +327,11 @@ def test_auto_engine_falls_back_to_numpy_visibly(monkeypatch):
 
 @needs_numba
 def test_auto_is_the_compiled_engine_by_default():
-    knee = compiled.without_v2(ptsim.load_condition("knee_oa"))
-    res = ptsim.simulate(knee, "combined", n_patients=4, days=30)
-    assert res.engine == "numba" and res.engine_note is None
-    comp = ptsim.compare(knee, ["combined"], n_patients=4, days=30)
-    assert comp["combined"].engine == "numba"
-    # with the model-v2 defaults on, auto runs numpy and says why
+    # the condition's defaults switch model-v2 mechanisms on: the kernel runs them
     res = ptsim.simulate("knee_oa", "combined", n_patients=4, days=30)
-    assert res.engine == "numpy" and "model-v2 mechanisms" in res.engine_note
+    assert res.engine == "numba" and res.engine_note is None
+    comp = ptsim.compare("knee_oa", ["combined"], n_patients=4, days=30)
+    assert comp["combined"].engine == "numba"
 
 
 def _per_patient_batch(n_sets=3, k=8):
@@ -349,7 +340,7 @@ def _per_patient_batch(n_sets=3, k=8):
 
     import pandas as pd
 
-    cond = compiled.without_v2(ptsim.load_condition("knee_oa"))  # what the kernel runs (v2 off)
+    cond = ptsim.load_condition("knee_oa")
     df = sample_cohort(cond, k, seed=3)
     params, nh = dict(cond.parameters), dict(cond.natural_history)
     rng = np.random.default_rng(0)
@@ -357,6 +348,13 @@ def _per_patient_batch(n_sets=3, k=8):
                  "joint_mobilization_window_max_frac", "consolidation_per_window_min"):  # fmt: skip
         params[name] = np.repeat(params[name] * rng.uniform(0.7, 1.3, n_sets), k)
     params["hypertrophy_tau_days"][:k] = params["fitness_tau_days"][:k]  # equal time constants branch
+    # the model-v2 mechanisms, per patient too (the lasting pathway and adherence decay are off by default)
+    for name in ("pain_fluctuation_sd_frac", "pain_fluctuation_tau_days", "flare_rise_allowed_nprs",
+                 "flare_probability_per_nprs", "manual_lasting_tau_days"):  # fmt: skip
+        params[name] = np.repeat(params[name] * rng.uniform(0.7, 1.3, n_sets), k)
+    for name, high in (("joint_mobilization_lasting_drop_frac", 0.4), ("home_adherence_decay_per_year", 2.0),
+                       ("flare_setpoint_rise_frac", 0.1)):  # fmt: skip
+        params[name] = np.repeat(rng.uniform(0.0, high, n_sets), k)
     nh["setback_hazard_per_day"] = np.repeat(nh["setback_hazard_per_day"] * rng.uniform(0.5, 2, n_sets), k)
     batch = replace(cond, parameters=params, natural_history=nh)
     return batch, pd.concat([df] * n_sets, ignore_index=True)
@@ -390,7 +388,7 @@ def test_uncompiled_kernel_runs_without_numba_and_agrees(monkeypatch):
     """The kernel is plain Python where numba is missing (``compiled=False``: the same functions,
     uncompiled); it agrees with the numpy engine and, where numba is installed, with its compiled self."""
     monkeypatch.setattr(compiled, "AVAILABLE", False)
-    cond = compiled.without_v2(ptsim.load_condition("adhesive_capsulitis"))
+    cond = ptsim.load_condition("adhesive_capsulitis")
     df = sample_cohort(cond, 5, seed=2)
     plans = ptsim.standard_plans()
     for name in ("combined", "manual_only"):
@@ -408,9 +406,8 @@ def test_numba_disable_jit_runs_the_same_kernel_uncompiled():
     """With NUMBA_DISABLE_JIT=1 (numba's own switch) ``engine='numba'`` runs the kernel as Python and gives
     the numbers of the compiled kernel."""
     code = (
-        "import numpy as np, ptsim; from ptsim.engine.compiled import without_v2; "
-        "c = without_v2(ptsim.load_condition('knee_oa')); "
-        "r = ptsim.simulate(c, 'combined', n_patients=3, days=40, seed=5, engine='numba'); "
+        "import numpy as np, ptsim; "
+        "r = ptsim.simulate('knee_oa', 'combined', n_patients=3, days=40, seed=5, engine='numba'); "
         "np.save('out.npy', np.stack([r.pain, r.rom]))"
     )
     import os
@@ -420,8 +417,7 @@ def test_numba_disable_jit_runs_the_same_kernel_uncompiled():
         env = {**os.environ, "NUMBA_DISABLE_JIT": "1", "PYTHONPATH": str(ROOT)}
         subprocess.run([sys.executable, "-c", code], cwd=tmp, env=env, check=True)
         slow = np.load(Path(tmp) / "out.npy")
-    c = compiled.without_v2(ptsim.load_condition("knee_oa"))
-    fast = ptsim.simulate(c, "combined", n_patients=3, days=40, seed=5, engine="numba")
+    fast = ptsim.simulate("knee_oa", "combined", n_patients=3, days=40, seed=5, engine="numba")
     np.testing.assert_allclose(slow, np.stack([fast.pain, fast.rom]), rtol=1e-12)
 
 

@@ -141,31 +141,18 @@ def assert_physical(res, cond):
 @SETTINGS
 @given(cond=conditions(), plan=plans(), seed=st.integers(0, 2**64 - 1))
 def test_outcomes_are_finite_and_physical(cond, plan, seed):
-    """On every engine; and the engines agree with one another (and with the plan run as a policy).
-
-    The kernel does not have the model-v2 mechanisms yet: with any on, the numpy engine and the policy
-    run the condition as drawn, and every engine runs it with them off."""
-    cases = [(cond, ["numpy"])] if compiled.v2_active(cond, plan) else []
-    cases.append((compiled.without_v2(cond) if cases else cond, ENGINES))
-    plan_off = plan
-    if plan.home is not None and plan.home.after_discharge_adherence_decay_per_year is not None:
-        plan_off = replace(plan, home=replace(plan.home, after_discharge_adherence_decay_per_year=None))
-    for case, engines in cases:
-        plan = plan if case is cond else plan_off
-        runs = _physical_runs(case, plan, seed, engines)
-        runs["policy"] = simulate_policy(case, FixedPolicy(plan), n_patients=6, days=70, seed=seed)
-        first = runs["numpy"]
-        for engine, res in runs.items():
-            for name in ("rom", "pain", "strength", "function", "exercise_dose"):
-                np.testing.assert_allclose(
-                    getattr(res, name),
-                    getattr(first, name),
-                    rtol=1e-12,
-                    atol=1e-12,
-                    err_msg=f"{engine} {name}",
-                )
-            np.testing.assert_array_equal(res.setback_events, first.setback_events, err_msg=engine)
-            np.testing.assert_array_equal(res.flare_events, first.flare_events, err_msg=engine)
+    """On every engine; and the engines agree with one another (and with the plan run as a policy),
+    with every model-v2 mechanism as drawn."""
+    runs = _physical_runs(cond, plan, seed, ENGINES)
+    runs["policy"] = simulate_policy(cond, FixedPolicy(plan), n_patients=6, days=70, seed=seed)
+    first = runs["numpy"]
+    for engine, res in runs.items():
+        for name in ("rom", "pain", "strength", "function", "exercise_dose"):
+            np.testing.assert_allclose(
+                getattr(res, name), getattr(first, name), rtol=1e-12, atol=1e-12, err_msg=f"{engine} {name}"
+            )
+        np.testing.assert_array_equal(res.setback_events, first.setback_events, err_msg=engine)
+        np.testing.assert_array_equal(res.flare_events, first.flare_events, err_msg=engine)
 
 
 def _physical_runs(cond, plan, seed, engines):

@@ -62,8 +62,12 @@ def pain_nprs(sensitization, relief, eih):
 
 
 def durable_rom_deg(rom_normal_deg, deficit_total_deg):
-    """Range of motion left by the tissues' durable restrictions (degrees)."""
-    return rom_normal_deg - deficit_total_deg
+    """Range of motion left by the tissues' durable restrictions (degrees, never below 0).
+
+    The deficits are each at most the normal range in total, but their sum can round one step above
+    it (-3e-14 deg found by the property test): the bound keeps ROM physical, not a clip of inputs.
+    """
+    return np.maximum(rom_normal_deg - deficit_total_deg, 0.0)
 
 
 def rom_deg(durable_deg, pain, released_deg, guarding_frac_at_max_pain):

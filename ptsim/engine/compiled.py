@@ -5,9 +5,12 @@ day costs ~150 array operations; the kernel does the same arithmetic per patient
 10x faster (``docs/performance.md``). It is the default engine (``engine="auto"``).
 
 The arithmetic is not written here: the kernel calls the functions of :mod:`ptsim.core.equations`
-(the same functions the numpy engine runs over arrays), compiled for one patient's numbers, and the
-uniforms of :mod:`ptsim.core.streams` (:func:`~ptsim.core.streams.mix64`). What this module adds is
-the order of the day (the same order as :func:`ptsim.engine.vectorised.run`), per patient.
+and :mod:`ptsim.core.mechanisms_v2` (the same functions the numpy engine runs over arrays), compiled
+for one patient's numbers, and the counter-based random numbers of :mod:`ptsim.core.streams`: the
+uniforms of the setback, home-exercise and flare streams (:func:`~ptsim.core.streams.mix64`, per
+patient and day) and the fluctuation stream's normals (computed by :func:`run` for all days). What
+this module adds is the order of the day (the same order as :func:`ptsim.engine.vectorised.run`), per
+patient.
 Parameters reach the kernel by name: :class:`KernelParams` and :class:`SessionTable` are
 namedtuples of arrays, one value per patient, so per-patient parameter arrays (the batches of
 ``ptsim.analysis.sensitivity``) run here too.
@@ -31,13 +34,12 @@ from typing import Any
 
 import numpy as np
 
-from ptsim.core import equations, model
+from ptsim.core import equations, mechanisms_v2, model
 from ptsim.core.equations import (
     durable_rom_deg,
     exercise_effort,
     exercised_deficit,
     exercised_eih,
-    flare_excess,
     flared_sensitization,
     function_score,
     graded_dose,
@@ -46,7 +48,6 @@ from ptsim.core.equations import (
     lagged,
     lose_gains,
     lowered_setpoint,
-    pain_nprs,
     relax,
     rom_deg,
     saturated_dose,
@@ -60,6 +61,17 @@ from ptsim.core.equations import (
     tolerance,
     toward,
 )
+from ptsim.core.mechanisms_v2 import (
+    adherence_after_discharge_factor,
+    expressed_pain_nprs,
+    flare_excess_nprs,
+    flare_probability,
+    fluctuation_factor,
+    lasting_after_technique,
+    ou_step,
+    setpoint_after_flare,
+    unit_mean_log,
+)
 from ptsim.core.parameters import (
     GRADE_RELIEF_FACTOR,
     GRADE_ROM_FACTOR,
@@ -71,6 +83,7 @@ from ptsim.core.parameters import (
 from ptsim.core.streams import _M1, mix64, patient_keys, unit_from_bits
 from ptsim.engine.result import OUTCOMES, DailySummary, Result
 from ptsim.engine.setup import POLICY_NOTE, schedule
+from ptsim.engine.vectorised import DailyDraws
 from ptsim.inputs.cohort import to_patients
 
 try:
@@ -80,7 +93,13 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 AVAILABLE = numba is not None
 
-_TECHNIQUE_FIELDS = ("window_max_frac", "relief_max_frac", "pain_drop_frac", "remodel_per_min")
+_TECHNIQUE_FIELDS = (
+    "window_max_frac",
+    "relief_max_frac",
+    "pain_drop_frac",
+    "remodel_per_min",
+    "lasting_drop_frac",
+)
 _DAY_FACTORS = tuple(k for k in model.DayFactors.__dataclass_fields__ if not k.endswith(("_end", "_deg")))
 
 # (through an Any: the fields are generated from PARAMETERS, so a type checker cannot list them)
@@ -119,13 +138,22 @@ technique's parameters ``(k, n)``."""
 EXERCISE, EDUCATION, REST, TECHNIQUE = 0, 1, 2, 3
 
 
-def _exercise(i, m, intensity, w, w_eih, P, deficit, sens, window, relief, eih, exercise_resp):
+def _pain(i, sens, relief, eih, lasting, fluct):
+    """``model.pain_nprs`` of patient ``i`` (NPRS 0-10): the expressed pain of the day."""
+    return expressed_pain_nprs(sens[i], relief[i], eih[i], lasting[i], fluctuation_factor(fluct[i]))
+
+
+def _exercise(
+    i, m, intensity, w, w_eih, P, deficit, sens, window, relief, eih, lasting, fluct, exercise_resp,
+    flare_u, random_flares,
+):  # fmt: skip
     """``model.exercise`` for patient ``i`` (``w``, ``w_eih``: the window's and the hypoalgesia's decay
-    over the ``m`` minutes): updates the state in place, returns (dose, flared)."""
+    over the ``m`` minutes; ``flare_u``: the patient's flare uniform of the day, used when
+    ``random_flares``): updates the state in place, returns (dose, flared)."""
     if m == 0.0:
         # Zero minutes leave the patient exactly as they are (every factor is 1; no flare).
         return 0.0, False
-    pain_now = pain_nprs(sens[i], relief[i], eih[i])
+    pain_now = _pain(i, sens, relief, eih, lasting, fluct)
     tol = tolerance(pain_now, P.tolerance_full_nprs[i], P.tolerance_floor_frac[i])
     effort = exercise_effort(intensity, tol, exercise_resp[i])
     dose = m * effort
@@ -142,8 +170,16 @@ def _exercise(i, m, intensity, w, w_eih, P, deficit, sens, window, relief, eih, 
             P.stretch_per_dose_min[i],
         )
     eih[i] = exercised_eih(eih[i], w_eih, dose, P.eih_max_frac[i], P.session_saturation_min[i])
-    excess = flare_excess(pain_now, effort, 1.0, P.exercise_provocation_nprs[i], P.flare_threshold_nprs[i])
+    excess = flare_excess_nprs(
+        pain_now,
+        effort,
+        P.exercise_provocation_nprs[i],
+        P.flare_threshold_nprs[i],
+        P.flare_rise_allowed_nprs[i],
+    )
     flared = excess > 0.0
+    if flared and random_flares:
+        flared = flare_u < flare_probability(excess, P.flare_probability_per_nprs[i])
     sens[i] = flared_sensitization(sens[i], excess, flared, P.flare_gain_per_nprs[i])
     for j in range(3):
         window[j, i] = window[j, i] * w
@@ -151,7 +187,10 @@ def _exercise(i, m, intensity, w, w_eih, P, deficit, sens, window, relief, eih, 
     return dose, flared
 
 
-def _session(i, S, P, deficit, sens, setpoint, window, relief, eih, manual_resp, exercise_resp):
+def _session(
+    i, S, P, deficit, sens, setpoint, window, relief, eih, lasting, fluct, manual_resp, exercise_resp,
+    flare_u, random_flares,
+):  # fmt: skip
     """``vectorised.run_session`` for patient ``i``: the components in order; returns (dose, flared)."""
     dose = 0.0
     flared = False
@@ -163,8 +202,9 @@ def _session(i, S, P, deficit, sens, setpoint, window, relief, eih, manual_resp,
         if k == EXERCISE:
             w, w_eih = S.window_decay[c, i], S.eih_decay[c, i]
             dd, ff = _exercise(
-                i, m, S.intensity[c], w, w_eih, P, deficit, sens, window, relief, eih, exercise_resp
-            )
+                i, m, S.intensity[c], w, w_eih, P, deficit, sens, window, relief, eih, lasting, fluct,
+                exercise_resp, flare_u, random_flares,
+            )  # fmt: skip
             dose = dose + dd
             flared = flared or ff
         elif k == TECHNIQUE:
@@ -184,6 +224,13 @@ def _session(i, S, P, deficit, sens, setpoint, window, relief, eih, manual_resp,
                 relief[i], S.relief_max_frac[c, i], S.relief_factor[c], resp, rise, m, tau
             )
             eih[i] = eih[i] * S.eih_decay[c, i]
+            lasting[i] = lasting_after_technique(
+                lasting[i],
+                S.lasting_drop_frac[c, i],
+                S.relief_factor[c],
+                resp,
+                1.0 - np.exp(-m / P.technique_saturation_min[i]),
+            )
             sens[i] = technique_sensitization(
                 sens[i], S.pain_drop_frac[c, i], S.relief_factor[c], resp, m, P.technique_saturation_min[i]
             )
@@ -211,14 +258,18 @@ def _uniform(key, day):
 def _kernel(
     deficit0, setpoint0, strength0, manual_resp, exercise_resp, adherence, rom_normal, k_end, d_end, P, S,
     clinic, freq, discharge, home_minutes, home_intensity, home_w, home_weih, keys_setback, keys_home,
-    row_of_day,
+    adherence_decay, keys_flare, random_flares, normals, fluctuating, row_of_day,
     out_values, out_dose, out_setback, out_flare, setback_count, flare_count,
     daily_mean, daily_m2, daily_setbacks, daily_flares,
-    deficit, sens, setpoint, fitness, fatigue, hyper, motor, window, relief, eih,
+    deficit, sens, setpoint, fitness, fatigue, hyper, motor, window, relief, eih, lasting, fluct,
 ):  # fmt: skip
     """One plan for all patients: loop over days, and inside a day over patients (patients are
     independent: a patient who does not exercise is left exactly as they were, even on a day others
-    train). The order of a day is that of ``vectorised.run``. State arrays are updated in place."""
+    train). The order of a day is that of ``vectorised.run``. State arrays are updated in place.
+
+    The model-v2 random numbers come from the engine's streams: ``normals`` ``(days + 1, n)`` are the
+    ``fluctuation`` stream's standard normals (used when ``fluctuating``), the ``flare`` stream's
+    uniforms are drawn here from ``keys_flare`` (when ``random_flares``)."""
     n = setpoint0.shape[0]
     t = clinic.shape[0]
     dose = np.zeros(n)
@@ -227,6 +278,15 @@ def _kernel(
     outs = np.empty((4, n))
     for d in range(t):
         hit[:] = False
+        if fluctuating:
+            # model.fluctuate; day 0 draws from the stationary law (an OU step of infinite length)
+            step_days = 1.0 if d > 0 else np.inf
+            for i in range(n):
+                sd = P.pain_fluctuation_sd_frac[i]
+                mu = unit_mean_log(sd)
+                fluct[i] = mu + ou_step(
+                    fluct[i] - mu, normals[d, i], sd, P.pain_fluctuation_tau_days[i], step_days
+                )
         if d > 0:
             setback_day = d >= discharge
             for i in range(n):
@@ -248,6 +308,7 @@ def _kernel(
                     window[j, i] = 0.0
                 relief[i] = 0.0
                 eih[i] = 0.0
+                lasting[i] = lasting[i] * P.lasting[i]
                 base = P.setback_hazard_per_day[i]
                 if setback_day and base > 0.0:
                     u = _uniform(keys_setback[i], d)
@@ -270,53 +331,58 @@ def _kernel(
         flared[:] = False
         if clinic[d]:
             for i in range(n):
+                flare_u = _uniform(keys_flare[i], d) if random_flares else 0.0
                 dose[i], flared[i] = _session(
-                    i, S, P, deficit, sens, setpoint, window, relief, eih, manual_resp, exercise_resp
-                )
+                    i, S, P, deficit, sens, setpoint, window, relief, eih, lasting, fluct, manual_resp,
+                    exercise_resp, flare_u, random_flares,
+                )  # fmt: skip
         elif freq[d] > 0:
             for i in range(n):
+                frequency = freq[d]
+                if d >= discharge:  # adherence to the maintenance programme declines (v2; 0 = held)
+                    frequency = frequency * adherence_after_discharge_factor(
+                        float(d - discharge), adherence_decay[i]
+                    )
                 prob = home_probability(
-                    pain_nprs(sens[i], relief[i], eih[i]),
+                    _pain(i, sens, relief, eih, lasting, fluct),
                     adherence[i],
-                    freq[d],
+                    frequency,
                     P.tolerance_full_nprs[i],
                     P.adherence_pain_slope_per_nprs[i],
                 )
                 if _uniform(keys_home[i], d) < prob:
+                    flare_u = _uniform(keys_flare[i], d) if random_flares else 0.0
                     dose[i], flared[i] = _exercise(
-                        i,
-                        home_minutes,
-                        home_intensity,
-                        home_w[i],
-                        home_weih[i],
-                        P,
-                        deficit,
-                        sens,
-                        window,
-                        relief,
-                        eih,
-                        exercise_resp,
-                    )
+                        i, home_minutes, home_intensity, home_w[i], home_weih[i], P, deficit, sens, window,
+                        relief, eih, lasting, fluct, exercise_resp, flare_u, random_flares,
+                    )  # fmt: skip
         row = row_of_day[d]
         n_flared = 0
         n_hit = 0
+        # the numpy engine adapts the whole cohort on a day with any dose: a patient whose exercise
+        # flared at zero dose then pays the flare's set-point cost too
+        any_dose = False
         for i in range(n):
-            if dose[i] != 0.0:
-                # model.adapt (at zero dose it leaves the patient exactly as they are)
+            any_dose = any_dose or dose[i] != 0.0
+        for i in range(n):
+            if any_dose and (dose[i] != 0.0 or flared[i]):
+                # model.adapt (at zero dose and no flare it leaves the patient exactly as they are)
                 u = saturated_dose(dose[i], P.session_saturation_min[i])
                 cap = P.fitness_cap_pct[i]
                 fitness[i] = toward(fitness[i], cap, P.fitness_gain_pct_per_dose_min[i] * u / cap)
                 fatigue[i] = toward(fatigue[i], 1.0, P.fatigue_gain_per_dose_min[i] * u)
                 motor[i] = toward(motor[i], 1.0, P.motor_gain_per_dose_min[i] * u)
-                setpoint[i] = lowered_setpoint(
-                    setpoint[i], P.setpoint_drop_per_dose_min[i], graded_dose(u, flared[i])
+                setpoint[i] = setpoint_after_flare(
+                    lowered_setpoint(setpoint[i], P.setpoint_drop_per_dose_min[i], graded_dose(u, flared[i])),
+                    flared[i],
+                    P.flare_setpoint_rise_frac[i],
                 )
             # end of day: the fast variables are gone; outputs (as vectorised.DayStep.outputs)
             for j in range(3):
                 window[j, i] = 0.0
             relief[i] = 0.0
             eih[i] = 0.0
-            pain = pain_nprs(sens[i], 0.0, 0.0)
+            pain = expressed_pain_nprs(sens[i], 0.0, 0.0, lasting[i], fluctuation_factor(fluct[i]))
             durable = durable_rom_deg(rom_normal, deficit[0, i] + deficit[1, i] + deficit[2, i])
             rom = rom_deg(durable, pain, 0.0, P.guarding_frac_at_max_pain[i])
             strength = strength_pct(strength0[i], fitness[i], hyper[i], fatigue[i])
@@ -363,12 +429,14 @@ def _kernel(
 # this module's helpers. ``kernels`` binds them all in one namespace and compiles them together.
 _EQUATIONS: dict[str, Any] = {
     name: f
-    for name, f in vars(equations).items()
-    if isinstance(f, types.FunctionType) and f.__module__ == equations.__name__
+    for module in (equations, mechanisms_v2)
+    for name, f in vars(module).items()
+    if isinstance(f, types.FunctionType) and f.__module__ == module.__name__
 }
 _HELPERS: dict[str, Any] = {
     "mix64": mix64,
     "unit_from_bits": unit_from_bits,
+    "_pain": _pain,
     "_exercise": _exercise,
     "_session": _session,
     "_uniform": _uniform,
@@ -398,7 +466,7 @@ def kernels(compiled: bool = True) -> types.SimpleNamespace:
                 return f
             # The day's helpers take the parameter tables (namedtuples of ~60 arrays) by value:
             # inlined into the kernel, they cost nothing; called, each call would copy the tables.
-            if name in ("_exercise", "_session"):
+            if name in ("_pain", "_exercise", "_session"):
                 return numba.njit(cache=True, error_model="numpy", inline="always")(f)
             return numba.njit(cache=True, error_model="numpy")(f)
 
@@ -465,37 +533,6 @@ def session_table(session, p: dict, n: int) -> Any:  # a SessionTable
     return SessionTable(kind, minutes, intensity, rom_f, relief_f, target, w, w_eih, **tech)
 
 
-V2_OFF = {
-    **{f"{t}_lasting_drop_frac": 0.0 for t in TECHNIQUES},
-    "pain_fluctuation_sd_frac": 0.0,
-    "home_adherence_decay_per_year": 0.0,
-    "flare_rise_allowed_nprs": -10.0,
-    "flare_probability_per_nprs": math.inf,
-    "flare_setpoint_rise_frac": 0.0,
-}
-"""The values of the model-v2 parameters (``ptsim.core.mechanisms_v2``) at which they are off: the
-only values this kernel runs (the mechanisms are not in it yet; ``engine="auto"`` runs numpy)."""
-
-
-def without_v2(cond):
-    """``cond`` with every model-v2 mechanism off (``V2_OFF``, no per-patient courses): what this
-    kernel runs. For comparing the two engines until the kernel has the mechanisms."""
-    from dataclasses import replace
-
-    return replace(cond, parameters={**cond.parameters, **V2_OFF}, natural_history_sd={})
-
-
-def v2_active(cond, plan=None) -> list[str]:
-    """The model-v2 mechanisms a case switches on (names of their parameters), in ``V2_OFF`` order."""
-    on = [k for k, off in V2_OFF.items() if np.any(cond.parameters[k] != off)]
-    home = None if plan is None else plan.home
-    if home is not None and home.after_discharge_adherence_decay_per_year not in (None, 0.0):
-        on.append("HomeProgramme.after_discharge_adherence_decay_per_year")
-    if any(v > 0 for v in getattr(cond, "natural_history_sd", {}).values()):
-        on.append("natural_history sd (per-patient courses)")
-    return on
-
-
 def unsupported(cond, policy=None) -> str | None:
     """Why the kernel cannot run this case (None when it can): adaptive plans run on numpy only."""
     if policy is not None:
@@ -503,18 +540,10 @@ def unsupported(cond, policy=None) -> str | None:
     return None
 
 
-def _refuse_v2(cond, plan) -> None:
-    on = v2_active(cond, plan)
-    if on:
-        raise ValueError(
-            f"engine='numba' cannot run the model-v2 mechanisms ({', '.join(on)}): they are not in the "
-            "compiled kernel yet; use engine='numpy' (or 'auto')"
-        )
-
-
 def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, draws=None, compiled=True):
-    """Same contract as :func:`ptsim.engine.vectorised.run` (``draws`` is not needed: the kernel
-    draws its uniforms from the patients' keys); ``compiled=False`` runs the kernel as plain Python.
+    """Same contract as :func:`ptsim.engine.vectorised.run`; ``compiled=False`` runs the kernel as plain
+    Python. The kernel draws its uniforms from the patients' keys; of ``draws`` (the streams a
+    comparison shares, :func:`ptsim.engine.vectorised.cohort_draws`) it takes the fluctuation normals.
 
     Raises
     ------
@@ -527,7 +556,6 @@ def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, dra
         why = f"plan {plan.name!r} with {len(plan.sessions)} different sessions (its schedule's phases)"
     if why is not None:
         raise ValueError(f"engine='numba' cannot run {why}: use engine='numpy' (or 'auto')")
-    _refuse_v2(cond, plan)
     k = kernels(compiled)
     pts = to_patients(df, cond)
     p = cond.parameters
@@ -538,6 +566,16 @@ def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, dra
     k_end, d_end = model.natural_targets(pts, cond.natural_history)
     home = plan.home
     home_minutes, home_intensity = (home.minutes, home.intensity) if home is not None else (0.0, 0.0)
+    adherence_decay = p["home_adherence_decay_per_year"]
+    if home is not None and home.after_discharge_adherence_decay_per_year is not None:
+        adherence_decay = home.after_discharge_adherence_decay_per_year  # the plan's own setting
+    # the model-v2 random streams, as the numpy engine switches them on (vectorised.run)
+    fluctuating = bool(np.any(p["pain_fluctuation_sd_frac"] > 0))
+    random_flares = bool(np.any(np.isfinite(p["flare_probability_per_nprs"])))
+    normals = np.empty((0, n))
+    if fluctuating:  # the fluctuation stream's normals of every day, shared by the plans of a comparison
+        stream = draws["fluctuation"] if draws is not None else DailyDraws(seed, "fluctuation", ids, t)
+        normals = stream.normal_table()
     home_w = equations.decay(float(home_minutes), P.window_tau_min)
     home_weih = equations.decay(float(home_minutes), P.eih_tau_min)
     row_of_day = np.full(t, -1, np.int64)
@@ -559,6 +597,8 @@ def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, dra
         np.zeros((3, n)),
         np.zeros(n),
         np.zeros(n),
+        np.zeros(n),
+        np.zeros(n),
     ]
     # (uncompiled, the uint64 hash warns on its intended wrap-around; compiled it does not)
     with np.errstate(over="ignore"):
@@ -567,13 +607,14 @@ def run(cond, plan, df, days: int, seed: int, policy=None, record_days=None, dra
             pts.adherence, float(pts.rom_normal_deg), _per_patient(k_end, n), np.ascontiguousarray(d_end),
             P, session_table(plan.session, p, n), clinic, freq, plan.discharge_day, float(home_minutes),
             float(home_intensity), home_w, home_weih, patient_keys(seed, "setback", ids),
-            patient_keys(seed, "home_exercise", ids), row_of_day, values, out_dose, out_setback,
-            out_flare, setback_count, flare_count, daily_mean, daily_m2, daily_setbacks, daily_flares,
+            patient_keys(seed, "home_exercise", ids), _per_patient(adherence_decay, n),
+            patient_keys(seed, "flare", ids), random_flares, normals, fluctuating, row_of_day, values,
+            out_dose, out_setback, out_flare, setback_count, flare_count, daily_mean, daily_m2,
+            daily_setbacks, daily_flares,
             *state,
         )  # fmt: skip
-    # the kernel's state arrays, then lasting and fluctuation: zero (the v2 mechanisms are off here)
     names = list(model.State.__dataclass_fields__)
-    final = model.State(**dict(zip(names, [*state, np.zeros(n), np.zeros(n)], strict=True)))
+    final = model.State(**dict(zip(names, state, strict=True)))
     arrays = {name: values[j].T for j, name in enumerate(OUTCOMES)}
     sd = np.sqrt(daily_m2 / (n - 1)) if n > 1 else np.full((4, t), math.nan)
     extra: dict[str, Any] = {}

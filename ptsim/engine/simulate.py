@@ -98,10 +98,7 @@ def simulate(
         ``"numba"`` runs the compiled kernel (about 10x faster; the same numbers to ~1e-15 relative,
         see ``docs/performance.md``); ``"numpy"`` the vectorised engine. ``"auto"`` (default) runs
         numba when it is installed, numpy otherwise, and says why in ``Result.engine_note``.
-        ``Result.engine`` names the engine that ran. The model-v2 mechanisms
-        (``ptsim.core.mechanisms_v2``) are not in the compiled kernel yet: with any of them on (the
-        defaults switch on fluctuation, per-patient courses and pain-monitoring flares), ``"auto"``
-        runs numpy and says so in ``Result.engine_note``, and ``"numba"`` refuses, naming them.
+        ``Result.engine`` names the engine that ran.
     scenario : {"evidence", "premise"}, optional
         The parameter scenario of a condition given by name (see :func:`ptsim.load_condition`;
         default ``"evidence"``).
@@ -167,10 +164,11 @@ class EngineChoice:
 def choose_engine(engine: str, policy=None, cond=None, plans=()) -> EngineChoice:
     """The engine for ``engine`` ("auto", "numba" or "numpy") and a fixed plan or a ``policy``.
 
-    ``"auto"`` takes the compiled engine when numba is installed and the case is a fixed plan without
-    a model-v2 mechanism switched on (``cond`` and ``plans``, see ``compiled.v2_active``); an
-    adaptive plan, a model-v2 mechanism, or a missing numba, runs on the numpy engine with a note.
-    ``"numba"`` refuses these with a ValueError that names the alternative.
+    ``"auto"`` takes the compiled engine when numba is installed and the case is a fixed plan of one
+    session (``plans``); an adaptive plan, a schedule of different sessions, or a missing numba, runs
+    on the numpy engine with a note. ``"numba"`` refuses these with a ValueError that names the
+    alternative. (``cond`` is accepted for callers that pass the case: every condition and every
+    model-v2 mechanism runs on the kernel.)
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
@@ -190,13 +188,6 @@ def choose_engine(engine: str, policy=None, cond=None, plans=()) -> EngineChoice
         return EngineChoice("numpy", f"engine='auto' ran the numpy engine: {why}")
     from ptsim.engine import compiled
 
-    if cond is not None:
-        on = sorted({k for pl in (plans or [None]) for k in compiled.v2_active(cond, pl)})
-        if on:
-            why = f"the model-v2 mechanisms ({', '.join(on)}) are not in the compiled kernel yet"
-            if engine == "numba":
-                raise ValueError(f"engine='numba' cannot run this case: {why}; use 'numpy' or 'auto'")
-            return EngineChoice("numpy", f"engine='auto' ran the numpy engine: {why}")
     if compiled.AVAILABLE:
         return EngineChoice("numba")
     if engine == "numba":

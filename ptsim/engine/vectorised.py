@@ -113,6 +113,7 @@ class DailyDraws:
         self.keys = patient_keys(seed, stream, ids)
         self.n_days = n_days
         self._table: np.ndarray | None = None
+        self._normals: np.ndarray | None = None
 
     def on(self, day: int) -> np.ndarray:
         if self.keys.shape[0] * self.n_days <= self.TABLE_LIMIT:
@@ -126,6 +127,15 @@ class DailyDraws:
         from scipy.special import ndtri
 
         return ndtri(self.on(day))
+
+    def normal_table(self) -> np.ndarray:
+        """Standard normals of every day, ``(n_days, n)``: row ``d`` is :meth:`normal_on` ``(d)``,
+        made once (the compiled engine reads the whole table; the plans of a comparison share it)."""
+        if self._normals is None:
+            from scipy.special import ndtri
+
+            self._normals = ndtri(uniforms_from_keys(self.keys, np.arange(self.n_days)[:, None]))
+        return self._normals
 
 
 def cohort_draws(seed: int, ids, n_days: int) -> dict[str, DailyDraws]:
