@@ -242,7 +242,12 @@ def _draw(dist, kind, u):
         if v == 0:
             return np.full_like(u, m)
         k = m * (1 - m) / v - 1
-        return stats.beta.ppf(u, m * k, (1 - m) * k)
+        a, b = m * k, (1 - m) * k
+        if min(a, b) < 1e-12:
+            # The limit of a beta whose shape parameters vanish: 1 with probability m, else 0 (scipy's
+            # beta overflows there). Its mean is m; a cited mean of 0 or 1 gives every patient that.
+            return (u > 1.0 - m).astype(float)
+        return stats.beta.ppf(u, a, b)
     raise AssertionError(kind)
 
 
