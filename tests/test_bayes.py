@@ -128,9 +128,25 @@ def test_written_ensemble_loads_and_checks_and_notices_changed_inputs(tmp_path, 
     assert ens.meta["targets_source"] == SAP_ROWS and ens.meta["sampler"]["engine"] == "auto"
     problems = bayes.check_ensemble("subacromial_pain", tmp_path)
     assert problems == [f"subacromial_pain: {TINY.n_kept} members, fewer than 200"]
-    copies["published"].write_text(copies["published"].read_text() + "\n")
+    # The layer: the member of highest posterior, beside the ensemble when a folder is given.
+    layer = (tmp_path / "calibrated" / "subacromial_pain.toml").read_text()
+    x, lp = post.kept()
+    assert f"{x[int(np.argmax(lp)), 0]:.6g}" in layer and "member of highest posterior" in layer
+    # Only the condition's own rows of published.csv tie the ensemble to it.
+    text = copies["published"].read_text()
+    lines = text.splitlines(keepends=True)
+    other = next(i for i, line in enumerate(lines) if line.startswith("knee_"))
+    mine = next(i for i, line in enumerate(lines) if line.startswith("sap_"))
+    copies["published"].write_text(
+        "".join(lines[:other] + [lines[other].replace(",", ", ", 1)] + lines[other + 1 :])
+    )
+    assert bayes.check_ensemble("subacromial_pain", tmp_path) == problems  # another condition's row
+    copies["published"].write_text(
+        "".join(lines[:mine] + [lines[mine].replace(",", ",x", 1)] + lines[mine + 1 :])
+    )
     assert any(
-        "published_published.csv changed" in p for p in bayes.check_ensemble("subacromial_pain", tmp_path)
+        "published_published.csv (its rows) changed" in p
+        for p in bayes.check_ensemble("subacromial_pain", tmp_path)
     )
 
 
