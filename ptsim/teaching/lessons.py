@@ -368,18 +368,259 @@ def combined_vs_exercise(
     return comp, table.round(2)
 
 
-def evidence_counts(report) -> dict[str, int]:
-    """How many targets of an evidence report fall within their published intervals.
+# Lesson 8 (v2): each published result beside the model's predictive interval
 
-    Returns ``targets``, ``within``, ``fitted`` (``use == "calibration"``) and ``fitted_within``.
-    """
-    fitted = report["use"] == "calibration"
+SCENARIO_LABELS = {
+    "evidence": "evidence (the calibrated ensemble)",
+    "premise": "premise (the premise's claims, one parameter set)",
+}
+"""The two named parameter scenarios as the lesson and its app name them."""
+
+INSTRUMENT_UNITS = {
+    "NPRS": "NPRS points (0-10)",
+    "pain_0_100": "pain points (0-100)",
+    "function_0_100": "function points (0-100)",
+    "WOMAC_0_100": "WOMAC points (0-100)",
+    "WOMAC_0_240": "WOMAC points (0-240)",
+    "KOOS4_0_100": "KOOS4 points (0-100, 100 best)",
+    "NDI_0_50": "NDI points (0-50)",
+    "RMDQ_0_24": "RMDQ points (0-24)",
+    "ODI_0_100": "ODI points (0-100)",
+    "SPADI_0_100": "SPADI points (0-100)",
+    "DASH_0_100": "DASH points (0-100)",
+    "Constant_0_100": "Constant score points (0-100, 100 best)",
+    "degrees": "deg",
+    "percent": "% of patients",
+    "SMD": "SMD (no unit)",
+    "risk_ratio": "risk ratio (no unit)",
+    "days": "days",
+}
+"""The unit of each instrument of ``data/evidence/published.csv`` (its ``instrument`` column)."""
+
+ROLE_LABELS = {"fit": "fit", "calibration": "fit", "held_out": "held out", "known_gap": "known gap"}
+"""A published row's role as the lesson names it: fitted by the calibration, or held out from it."""
+
+_EVIDENCE_CHECKS: dict[tuple, dict] = {}
+
+
+def _compute_evidence_check(name: str, scenario: str, members: int, n_patients: int) -> dict:
+    from ptsim.analysis.bayes import evidence_report, predictive
+
+    if scenario == "evidence":
+        return dict(evidence_report(name, members=members, n_patients=n_patients, engine=ENGINE)[name])
+    table = predictive(load_condition(name, scenario=scenario), None, n_patients=n_patients, engine=ENGINE)
+    fit = table[(table["role"] == "fit") & (table["status"] == "modelled")]
     return {
-        "targets": len(report),
-        "within": int(report["within"].sum()),
-        "fitted": int(fitted.sum()),
-        "fitted_within": int(report.loc[fitted, "within"].sum()),
+        "basis": f"the {scenario} scenario's one parameter set (a point prediction: no evidence interval)",
+        "table": table,
+        "fit_covered": (int(sum(bool(c) for c in fit["covered"])), len(fit)),
+        "unidentified": None,
     }
+
+
+def _check_key(condition, scenario, members, n_patients) -> tuple:
+    from ptsim.analysis.bayes import REPORT_MEMBERS
+    from ptsim.inputs.conditions import SCENARIOS, list_conditions
+
+    if scenario not in SCENARIOS:
+        raise ValueError(f"scenario must be one of {', '.join(map(repr, SCENARIOS))}, got {scenario!r}")
+    name = condition if isinstance(condition, str) else getattr(condition, "name", None)
+    if name not in list_conditions():
+        raise ValueError(
+            f"condition must be a shipped condition (its published rows and ensemble are stored under "
+            f"its name), got {condition!r}; accepted: {', '.join(list_conditions())}"
+        )
+    return (name, scenario, REPORT_MEMBERS if members is None else members, n_patients)
+
+
+def evidence_check(condition="knee_oa", scenario: str = "evidence", members: int | None = None, n_patients=100):
+    """A condition's published results beside the model's 95 % predictive intervals (lesson 8).
+
+    Computed once per condition, scenario and size in a session (the first call takes seconds: every
+    ensemble member simulates every published result); later calls return the same object, which is
+    not to be modified.
+
+    Parameters
+    ----------
+    condition : str
+        A shipped condition's name.
+    scenario : {"evidence", "premise"}
+        ``"evidence"``: :func:`ptsim.analysis.bayes.evidence_report` over the condition's stored
+        posterior ensemble (at its calibrated values if it has none; ``basis`` says which).
+        ``"premise"``: the premise scenario's single parameter set (``load_condition(...,
+        scenario="premise")``), so its predictive interval is a point.
+    members : int, optional
+        Ensemble members simulated, evenly spaced (default ``ptsim.analysis.bayes.REPORT_MEMBERS``).
+    n_patients : int
+        Virtual patients per arm of each simulated result.
+
+    Returns
+    -------
+    dict
+        ``basis`` (str), ``table`` (the frame of :func:`ptsim.analysis.bayes.predictive`),
+        ``fit_covered`` (covered, modelled fit rows) and ``unidentified`` (parameter names, or None
+        without an ensemble).
+    """
+    key = _check_key(condition, scenario, members, n_patients)
+    if key not in _EVIDENCE_CHECKS:
+        _EVIDENCE_CHECKS[key] = _compute_evidence_check(*key)
+    return _EVIDENCE_CHECKS[key]
+
+
+def evidence_is_cached(condition="knee_oa", scenario: str = "evidence", members=None, n_patients=100) -> bool:
+    """Whether :func:`evidence_check` with these arguments has already been computed this session."""
+    return _check_key(condition, scenario, members, n_patients) in _EVIDENCE_CHECKS
+
+
+def result_label(row_id: str) -> str:
+    """A published row's id without its condition prefix (``knee_fransen_pain_end`` -> ``fransen_pain_end``)."""
+    return row_id.split("_", 1)[1] if "_" in row_id else row_id
+
+
+def evidence_rows(check: dict, modelled_only: bool = False):
+    """The rows of an :func:`evidence_check` as the lesson shows them: units, two decimals.
+
+    Parameters
+    ----------
+    check : dict
+        From :func:`evidence_check`.
+    modelled_only : bool
+        Leave out the rows the model cannot simulate (and the ``why not`` column).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``result`` (:func:`result_label`); columns ``role`` (fit, held out), ``day`` (days from
+        the start of care), ``unit``, ``published``, ``published low``, ``published high`` (its 95 %
+        interval), ``model median``, ``model low``, ``model high`` (the 95 % predictive interval over
+        the members), ``covered`` (yes / no: the two intervals overlap; "not modelled") and ``why
+        not`` (the reason a row is not modelled).
+    """
+    import pandas as pd
+
+    from ptsim.analysis.evidence import published_targets
+
+    t = check["table"]
+    days = published_targets().set_index("id")["day"]
+    rows = {}
+    for _, r in t.iterrows():
+        modelled = r["status"] == "modelled"
+        if modelled_only and not modelled:
+            continue
+        row = {
+            "role": ROLE_LABELS.get(r["role"], r["role"]),
+            "day": int(days[r["id"]]),
+            "unit": INSTRUMENT_UNITS.get(r["instrument"], r["instrument"]),
+            "published": r["published"],
+            "published low": r["low"],
+            "published high": r["high"],
+            "model median": r["predicted_median"],
+            "model low": r["predicted_low"],
+            "model high": r["predicted_high"],
+            "covered": ("yes" if r["covered"] else "no") if modelled else "not modelled",
+        }
+        if not modelled_only:
+            row["why not"] = "" if modelled else str(r["mapping"])
+        rows[result_label(r["id"])] = row
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "result"
+    return out.round(2)
+
+
+def coverage(check: dict) -> dict[str, int]:
+    """Counts of an :func:`evidence_check`: ``fit``, ``fit_covered``, ``held_out`` and
+    ``held_out_covered`` (rows the model simulates), and ``not_modelled``."""
+    t = check["table"]
+    modelled = t["status"] == "modelled"
+    out = {"not_modelled": int((~modelled).sum())}
+    for key, roles in (("fit", ("fit", "calibration")), ("held_out", ("held_out",))):
+        sel = t[modelled & t["role"].isin(roles)]
+        out[key] = len(sel)
+        out[f"{key}_covered"] = int(sum(bool(c) for c in sel["covered"]))
+    return out
+
+
+def unidentified_table(condition="knee_oa"):
+    """The parameters a condition's evidence fits, prior range against posterior (lesson 8).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        One row a parameter (``ptsim.analysis.bayes.identifiability``) with its ``meaning``; None if
+        the condition has no stored ensemble.
+    """
+    from ptsim.analysis.bayes import identifiability
+    from ptsim.analysis.calibrate import free_parameters
+    from ptsim.core.parameters import PARAMETERS
+    from ptsim.inputs.conditions import NATURAL_HISTORY_KEYS
+    from ptsim.inputs.ensembles import load_ensemble
+
+    name = load_condition(condition).name
+    try:
+        ens = load_ensemble(name)
+    except FileNotFoundError:
+        return None
+    table = identifiability(ens, free_parameters(name))
+
+    def meaning(p):
+        if p.startswith("natural_history."):
+            return "untreated course: " + NATURAL_HISTORY_KEYS.get(p.split(".", 1)[1], p)
+        return PARAMETERS[p].meaning if p in PARAMETERS else p
+
+    table.insert(1, "meaning", [meaning(p) for p in table["parameter"]])
+    return table.set_index("parameter")
+
+
+CLAIM_PLANS = ("usual_care", "manual_only", "exercise_only", "combined")
+"""The standard plans the premise's claims are about."""
+
+
+def scenario_claims(condition="knee_oa", n_patients: int = 200, days: int = 365, seed: int = 0):
+    """The premise's claim "combined care beats either alone", in the evidence and premise scenarios.
+
+    Both scenarios run the same virtual patients on the standard plans (:data:`CLAIM_PLANS`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per scenario; rows: mean function (0-100) and pain (NPRS 0-10) at discharge and on
+        ``days`` of combined care, of the better of manual-only and exercise-only care, and their
+        difference (function: positive, pain: negative means combined care is ahead).
+    """
+    import pandas as pd
+
+    # ENSEMBLE DIFFERENCES (branch ensdraw): once compare(..., ensemble=20) and
+    # Comparison.differences() are on main, report "combined minus the better single plan" with its
+    # evidence interval and the "cannot separate" verdict here, beside these means.
+    plans = {p: standard_plans()[p] for p in CLAIM_PLANS}
+    rows = {}
+    for scenario in ("evidence", "premise"):
+        cond = load_condition(condition, scenario=scenario)
+        comp = compare(cond, plans, n_patients=n_patients, days=days, seed=seed, engine=ENGINE)
+        end = comp["combined"].discharge_day
+        row = {}
+        for outcome, unit, better in (("function", "0-100", max), ("pain", "NPRS", min)):
+            for day in (end, days):
+                means = {p: _mean(comp, p, outcome, day) for p in ("manual_only", "exercise_only", "combined")}
+                single = better(means["manual_only"], means["exercise_only"])
+                row[f"{outcome} ({unit}), day {day}: combined"] = means["combined"]
+                row[f"{outcome} ({unit}), day {day}: better single plan"] = single
+                row[f"{outcome} ({unit}), day {day}: difference"] = means["combined"] - single
+        rows[scenario] = row
+    out = pd.DataFrame(rows)
+    out.index.name = "mean of the patients"
+    return out.round(2)
+
+
+def manual_relief_at(condition="knee_oa", scenario: str = "evidence", day: int = 365, n_patients: int = 200):
+    """Manual-only minus no treatment (usual care), mean pain (NPRS 0-10) on ``day``: the premise's
+    "manual relief always fades" says it returns to about 0 after discharge (exercise 8.2)."""
+    plans = {p: standard_plans()[p] for p in ("usual_care", "manual_only")}
+    comp = compare(
+        load_condition(condition, scenario=scenario), plans, n_patients=n_patients, days=max(day, 42), seed=0,
+        engine=ENGINE,
+    )
+    return _mean(comp, "manual_only", "pain", day) - _mean(comp, "usual_care", "pain", day)
 
 
 def trial_estimates(

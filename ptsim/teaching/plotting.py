@@ -836,3 +836,107 @@ def plot_power(table, target=0.8, title=None):
     fig.legend(loc="outside lower center", frameon=False)
     fig.suptitle(title or "Power by simulation (bars: 95 % Monte-Carlo interval)")
     return fig
+
+
+EVIDENCE_COLORS = {"covered": OKABE_ITO["blue"], "not covered": OKABE_ITO["vermillion"]}
+"""The model's predictive interval in the evidence check: blue where it overlaps the published one."""
+
+
+def evidence_check_alt(rows, title: str = "") -> str:
+    """The one-line description (alt text) of :func:`plot_evidence_check`'s figure of ``rows``."""
+    shown = rows[rows["covered"].isin(["yes", "no"])]
+    units = shown["unit"].nunique()
+    parts = []
+    for role in ("fit", "held out"):
+        sel = shown[shown["role"] == role]
+        if len(sel):
+            parts.append(f"{int((sel['covered'] == 'yes').sum())} of {len(sel)} {role} rows covered")
+    return (
+        f"{title + ': ' if title else ''}forest plot of {len(shown)} published results in {units} panel(s), "
+        "one per unit; each row shows the published 95 % interval (black) and the model's 95 % predictive "
+        f"interval (blue if they overlap, vermillion if not); {'; '.join(parts)}."
+    )
+
+
+@styled
+def plot_evidence_check(rows, title=None):
+    """Each published result's 95 % interval beside the model's 95 % predictive interval (forest plot).
+
+    One panel per unit (instrument), so every row is read on its own scale; within a panel one row a
+    published result. Black: the published value (square) and its interval. Coloured, just below: the
+    model's median (dot) and predictive interval over the ensemble members, blue where the two
+    intervals overlap (covered) and vermillion where they do not. Held-out rows (never fitted) have a
+    grey band and a diamond. Rows the model does not simulate are left out (the table lists them).
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        From :func:`ptsim.teaching.lessons.evidence_rows` (columns ``role, day, unit, published,
+        published low, published high, model median, model low, model high, covered``).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    needed = {"role", "day", "unit", "published", "published low", "published high"}
+    needed |= {"model median", "model low", "model high", "covered"}
+    missing = needed - set(getattr(rows, "columns", ()))
+    if missing:
+        raise ValueError(
+            f"rows lacks column(s) {', '.join(sorted(missing))}; pass ptsim.teaching.lessons.evidence_rows()"
+        )
+    shown = rows[rows["covered"].isin(["yes", "no"])]
+    if len(shown) == 0:
+        raise ValueError("rows has no result the model simulates: nothing to plot")
+    groups = list(shown.groupby("unit", sort=False))
+    heights = [len(g) + 0.9 for _, g in groups]
+    fig, _, _ = _figure(1, 1, (11.0, 0.42 * sum(heights) + 0.8 * len(groups) + 1.4))
+    axes = np.atleast_1d(fig.subplots(len(groups), 1, height_ratios=heights, squeeze=False)).ravel()
+    for ax, (unit, g) in zip(axes, groups, strict=True):
+        y = np.arange(len(g))
+        for i, (_, r) in enumerate(g.iterrows()):
+            held = r["role"] == "held out"
+            if held:
+                ax.axhspan(i - 0.45, i + 0.45, color="#e8e8e8", zorder=0)
+            pub, lo, hi = r["published"], r["published low"], r["published high"]
+            ax.errorbar(
+                [pub], [i - 0.12], xerr=[[pub - lo], [hi - pub]], fmt="s", color="k", capsize=4, ms=6, lw=1.8
+            )
+            color = EVIDENCE_COLORS["covered" if r["covered"] == "yes" else "not covered"]
+            med, mlo, mhi = r["model median"], r["model low"], r["model high"]
+            ax.errorbar(
+                [med],
+                [i + 0.18],
+                xerr=[[med - mlo], [mhi - med]],
+                fmt="D" if held else "o",
+                color=color,
+                capsize=4,
+                ms=7,
+                lw=2.4,
+            )
+        labels = [f"{name.replace('_', ' ')}, day {r['day']}" for name, r in g.iterrows()]
+        ax.set_yticks(y, labels)
+        ax.set_ylim(len(g) - 0.5, -0.5)
+        lo = np.nanmin(g[["published low", "model low"]].to_numpy(float))
+        hi = np.nanmax(g[["published high", "model high"]].to_numpy(float))
+        if lo < 0 < hi:
+            ax.axvline(0, color="k", lw=0.8, ls=":")
+        pad = 0.08 * max(hi - lo, 1e-9)
+        ax.set_xlim(lo - pad, hi + pad)
+        ax.set_xlabel(str(unit))
+        ax.set_ylabel("result")
+        ax.grid(alpha=0.3, axis="x")
+        ax.grid(False, axis="y")
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [
+        Line2D([], [], color="k", marker="s", lw=1.8, label="published 95 % interval"),
+        Line2D([], [], color=EVIDENCE_COLORS["covered"], marker="o", lw=2.4, label="model: covered"),
+        Line2D([], [], color=EVIDENCE_COLORS["not covered"], marker="o", lw=2.4, label="model: not covered"),
+        Patch(color="#e8e8e8", label="held out (diamond): never fitted"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
+    fig.suptitle(title or "Published results and the model's 95 % predictive intervals")
+    return fig
