@@ -276,3 +276,29 @@ def test_command_samples_with_the_recommended_settings_unless_told_otherwise(tmp
     assert meta["sampler"]["thin"] == bayes.RECOMMENDED_SETTINGS["subacromial_pain"].thin  # not given
     assert meta["targets_source"] == SAP_ROWS and meta["command"].startswith("python -m ptsim.analysis.bayes")
     assert "subacromial_pain: " in capsys.readouterr().out
+
+
+def test_markdown_report_counts_fit_and_held_out_rows():
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "role": ["fit", "fit", "held_out", "fit"],
+            "status": ["modelled", "modelled", "modelled", "not_modelled"],
+            "quantity": ["x"] * 4,
+            "instrument": ["NPRS"] * 4,
+            "published": [1.0, 2.0, 3.0, 4.0],
+            "low": [0.0, 1.0, 2.0, 3.0],
+            "high": [2.0, 3.0, 4.0, 5.0],
+            "predicted_median": [1.0, 9.0, 3.5, float("nan")],
+            "predicted_low": [0.5, 8.0, 3.0, float("nan")],
+            "predicted_high": [1.5, 10.0, 4.5, float("nan")],
+            "covered": pd.Series([True, False, True, None], dtype=object),
+            "mapping": ["m", "m", "m", "surgery"],
+        }
+    )
+    rep = {"knee_oa": {"basis": "b", "table": table, "fit_covered": (1, 2), "unidentified": ["p"]}}
+    text = bayes.report_markdown(rep)
+    assert "| knee_oa | 1 of 2 | 1 of 1 | 1 | `p` |" in text
+    assert "NOT covered" in text and "surgery" in text
