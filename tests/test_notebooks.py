@@ -146,15 +146,20 @@ def _lesson_source(prefix):
 
 def test_evidence_and_trial_lessons_cover_what_their_issues_ask():
     evidence = _lesson_source("08_")
-    # model vs published with error bars, residuals, known gaps, the hypothesis off, the time budget (M8)
+    # each published interval beside the model's predictive interval (the app's forest plot and table),
+    # the held-out rows and the share of fit rows covered, the rows not modelled with their reason, the
+    # unidentified parameters, the premise scenario beside the evidence one, the hypothesis off and the
+    # session time budget
     for needed in (
-        "ptsim.calibrate.report(",
-        "plotting.plot_evidence(",
-        "residual",
-        'use == "known_gap"',
+        "widgets.evidence_app()",
+        "lessons.evidence_check(",
+        "lessons.coverage(",
+        'role == "held out"',
+        '"not modelled"',
+        "lessons.unidentified_table(",
+        "lessons.scenario_claims(",
         "consolidation_per_window_min=0.0",
         "lessons.DESIGNS",
-        "widgets.evidence_app()",
     ):
         assert needed in evidence, needed
     trial = _lesson_source("09_")

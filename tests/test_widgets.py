@@ -3,6 +3,7 @@
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 pytest.importorskip("ipywidgets")
@@ -10,7 +11,7 @@ pytest.importorskip("ipywidgets")
 import ipywidgets
 
 import ptsim
-from ptsim.teaching import lessons, widgets
+from ptsim.teaching import lessons, plotting, widgets
 
 
 def _lines(fig):
@@ -341,34 +342,55 @@ def test_condition_can_be_a_file_or_is_refused_with_a_message(tmp_path):
 
 def test_evidence_app_follows_its_controls_and_matches_the_lesson_helpers():
     app = widgets.evidence_app()
-    on = app.update()
-    assert on is not None, app.error
+    table = app.update()
+    assert table is not None, app.error
+    check = lessons.evidence_check("knee_oa")
+    assert table.equals(lessons.evidence_rows(check, modelled_only=True))
+    c = lessons.coverage(check)
+    assert f"{c['fit_covered']} of {c['fit']} fit rows" in app.caption
+    assert f"{c['held_out_covered']} of {c['held_out']} held-out rows" in app.caption
+    assert "Not modelled:" in app.caption and "surgery" in app.caption  # listed, with the reason
+    # one panel per unit, each read on its own scale; the alt text gives the counts
+    assert len(app.figure.axes) == table["unit"].nunique()
+    assert f"{c['fit_covered']} of {c['fit']} fit rows covered" in app.alt
+    assert set(table["covered"]) <= {"yes", "no"} and set(table["role"]) <= {"fit", "held out"}
     png = app.image.value
-    rom = ("rom (deg)", 42)
-    diff = "combined - exercise_only"
-    assert "10 of 10 fitted" in app.caption  # every knee OA calibration target within
-    app.controls["consolidation"].value = 0.0  # the hypothesis off
-    off = app.numbers
-    assert off is not None and app.error is None
-    assert off.loc[rom, diff] < on.loc[rom, diff]
+    assert app._busy_text(condition="knee_oa", scenario="evidence").startswith("Drawing the stored check")
+    app.controls["scenario"].value = "premise"  # what a student switching the scenario does
+    premise = app.numbers
+    assert premise is not None and app.error is None
+    assert (premise["model low"] == premise["model high"]).all()  # one parameter set: a point
+    assert (premise["published"] == table["published"]).all()  # the same published rows
     assert app.image.value != png
-    # switching the hypothesis off leaves the evidence targets within (the lesson's point)
-    assert "10 of 10 fitted" in app.caption
-    _, expected = lessons.combined_vs_exercise("knee_oa", 0.0)
-    assert off.equals(expected)
-    # manual therapy added on top of the same exercise: the exercise arm gets less, combined leads more
-    added = app.update(design="manual therapy added on")
-    assert added.loc[("function (0-100)", 42), diff] > on.loc[("function (0-100)", 42), diff]
-    assert (added["combined"] == on["combined"]).all()  # the combined arm is the same plan
+    assert lessons.evidence_is_cached("knee_oa", "premise")
 
 
-def test_evidence_app_invalid_combination_shows_a_message():
+def test_evidence_app_and_helpers_refuse_what_they_cannot_check(tmp_path):
+    from ptsim.inputs.conditions import conditions_dir
+
+    mine = tmp_path / "my_knee.toml"
+    mine.write_text((conditions_dir() / "knee_oa.toml").read_text(encoding="utf-8"), encoding="utf-8")
     app = widgets.evidence_app()
-    assert app.update(manual_minutes=0) is None
-    assert "combined care needs some manual therapy" in app.error
-    assert "Traceback" not in app.message.value
-    assert app.status.value.startswith("Not updated")
-    assert app.update(manual_minutes=5) is not None and app.message.value == ""
+    assert app.update(condition=str(mine)) is None
+    assert "shipped condition" in app.error and "Traceback" not in app.message.value
+    assert app.update(scenario="hopeful") is None
+    assert "'hopeful' is not one of" in app.error
+    with pytest.raises(ValueError, match="scenario must be one of"):
+        lessons.evidence_check("knee_oa", scenario="hopeful")
+    with pytest.raises(ValueError, match="lacks column"):
+        plotting.plot_evidence_check(pd.DataFrame({"unit": ["deg"]}))
+    rows = lessons.evidence_rows(lessons.evidence_check("knee_oa"))
+    with pytest.raises(ValueError, match="nothing to plot"):
+        plotting.plot_evidence_check(rows[rows["covered"] == "not modelled"])
+
+
+def test_evidence_rows_carry_units_by_instrument_and_quantity():
+    assert lessons.row_unit("percent", "percent_of_baseline") == "% of baseline"
+    assert lessons.row_unit("percent", "proportion_difference") == "percentage points of patients"
+    assert lessons.row_unit("WOMAC_0_240", "between_arm_difference") == "WOMAC points (0-240)"
+    from ptsim.analysis.evidence import INSTRUMENTS
+
+    assert set(INSTRUMENTS) <= set(lessons.INSTRUMENT_UNITS)  # every instrument has its unit
 
 
 def test_trial_app_follows_n_per_arm_and_refuses_one_plan_twice():

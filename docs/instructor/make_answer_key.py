@@ -15,7 +15,6 @@ installed, and the answers are not one function call away from them.
 
 from __future__ import annotations
 
-import itertools
 import sys
 from pathlib import Path
 
@@ -281,86 +280,109 @@ def explore_7_3() -> str:
     )
 
 
+def _timing(day: int) -> str:
+    if day <= 2:
+        return "straight after a session (day 0-2)"
+    if day < 182:
+        return "during care or around its end (before six months)"
+    return "six months or more after the start of care"
+
+
+def _likely_reason(row) -> str:
+    """The likeliest of the lesson's three reasons for a missed row (a model answer's reading)."""
+    if row.status == "not_modelled":
+        return "the model's structure (" + row.mapping + ")"
+    if any(tag.startswith("pooled") for tag in row.tags):
+        return "one trial against a pool: a pooled estimate averages many protocols, the model runs one plan"
+    if row.day >= 182:
+        return (
+            "the assumptions about what happens after discharge (home adherence falling off, lasting "
+            "effects, the untreated course), none measured directly"
+        )
+    if row.day <= 2:
+        return "the model's structure for one session's effect (one time course for every patient)"
+    return "how the trial's protocol and questionnaire are translated into the model (assumptions)"
+
+
 def explore_8_3() -> str:
+    from ptsim.analysis.evidence import published_targets
     from ptsim.teaching import lessons
 
-    out = {}
-    for label, consolidation in (("on", None), ("off", 0.0)):
-        rows = []
-        for manual in range(5, 40, 5):
-            _, t = lessons.combined_vs_exercise(
-                "chronic_neck_pain", consolidation, manual, 40 - manual, n_patients=200, days=42
-            )
-            rows.append((manual, float(t.loc[("pain (NPRS 0-10)", 42), "combined - exercise_only"])))
-        cross = None
-        for (m0, d0), (m1, d1) in itertools.pairwise(rows):
-            if d0 <= 0 <= d1 or d1 <= 0 <= d0:
-                cross = m0 + (m1 - m0) * d0 / (d0 - d1) if d0 != d1 else m0
-                break
-        out[label] = (rows, cross)
-
-    def say(label):
-        rows, cross = out[label]
-        listing = ", ".join(f"{m} min {d:+.2f}" for m, d in rows)
-        at = (
-            f"equal pain at about {cross:.0f} min of manual therapy"
-            if cross is not None
-            else "no split of 5-35 min gives equal pain"
+    check = lessons.evidence_check("chronic_neck_pain")
+    meta = published_targets("chronic_neck_pain").set_index("id")
+    t = check["table"].join(meta[["day", "tags"]], on="id")
+    c = lessons.coverage(check)
+    modelled = t[t["status"] == "modelled"]
+    missed = modelled[~modelled["covered"].astype(bool)]
+    lines = []
+    for r in missed.itertuples():
+        unit = lessons.row_unit(r.instrument, r.quantity)
+        lines.append(
+            f"- {lessons.result_label(r.id)} ({lessons.ROLE_LABELS.get(r.role, r.role)}, day {r.day}, "
+            f"{_timing(r.day)}): published {r.published:.2f} [{r.low:.2f}, {r.high:.2f}], model "
+            f"{r.predicted_median:.2f} [{r.predicted_low:.2f}, {r.predicted_high:.2f}] {unit}. Likeliest "
+            f"reason: {_likely_reason(r)}."
         )
-        return f"hypothesis {label}: {listing} ({at})"
-
+    by_time = {}
+    for r in modelled.itertuples():
+        counts = by_time.setdefault(_timing(r.day), [0, 0])
+        counts[0] += not r.covered
+        counts[1] += 1
+    summary = "; ".join(f"{k}: {m} of {n} missed" for k, (m, n) in by_time.items())
+    most = max(by_time, key=lambda k: by_time[k][0] / by_time[k][1]) if by_time else None
     return (
-        "Chronic neck pain, same session minutes (40 working minutes), combined minus exercise alone, pain "
-        f"at discharge by minutes of manual therapy: {say('on')}; {say('off')}. "
-        + (
-            "The split moves when the hypothesis is switched off: part of combined care's pain advantage "
-            "is consolidation's."
-            if out["on"][1] != out["off"][1]
-            else "The split does not move with the hypothesis."
-        )
+        f"Chronic neck pain, evidence scenario ({check['basis']}): {c['fit_covered']} of {c['fit']} fit rows "
+        f"and {c['held_out_covered']} of {c['held_out']} held-out rows covered. By timing: {summary}."
+        + (f" The misses are most frequent {most}." if most and by_time[most][0] else " Nothing is missed.")
+        + ("\n\n" + "\n".join(lines) if lines else "")
+        + "\n\nA good student answer names one miss, its timing, and argues one reason; the reasons above "
+        "are the likeliest reading, not the only defensible one."
     )
 
 
+MEASURE_BY_GROUP = {
+    "techniques": "pain and range measured minutes, hours and days after one session of the technique, "
+    "against a sham or no-treatment group",
+    "pain": "pain measured every week during and after a graded exercise programme of known dose",
+    "capacity": "strength measured (dynamometer) every two weeks through a programme of known dose",
+    "gating": "home-session logs against the day's pain, and flares after sessions above the pain threshold",
+    "lasting": "pain in a manual-therapy-only arm against usual care at 3, 6 and 12 months after care",
+    "adherence": "home-programme logs (or activity monitors) kept for a year after discharge",
+    "setbacks": "recurrences, and pain and function during them, in patients followed after recovery",
+    "natural_history": "an untreated or waiting-list group followed for a year",
+}
+
+
 def explore_8_4() -> str:
-    from ptsim.analysis.calibrate import report
-    from ptsim.inputs.conditions import load_condition
+    from ptsim.core.parameters import PARAMETERS
     from ptsim.teaching import lessons
 
-    rep = report(load_condition("chronic_neck_pain"))
-    rows = rep[
-        rep["target"].str.contains("hoving|evans", case=False) | rep["note"].str.contains("Hoving|Evans")
-    ]
-    if rows.empty:
-        return "The current evidence report has no target from Hoving et al. 2002 or Evans et al. 2002."
+    check = lessons.evidence_check("knee_oa")
+    table = lessons.unidentified_table("knee_oa")
+    if table is None:
+        return (
+            "Knee OA has no stored ensemble yet, so the report cannot list unidentified parameters; run "
+            "`python -m ptsim.analysis.bayes knee_oa` and regenerate this key."
+        )
+    names = check["unidentified"] or []
     lines = []
-    for r in rows.itertuples():
-        status = "within its interval" if r.within else "outside its interval"
-        kind = "a known gap" if getattr(r, "use", "calibration") == "known_gap" else "fitted"
+    for p in names:
+        r = table.loc[p]
+        group = PARAMETERS[p].group if p in PARAMETERS else "natural_history"
         lines.append(
-            f"- {r.target} ({r.condition}, {kind}): published {r.published:g}, model {r.simulated:.2f} "
-            f"{r.unit}, {status}. {lessons.plain(r.note)}"
+            f"- `{p}` ({r['meaning']}): prior {r['prior_low']:g} to {r['prior_high']:g}, posterior median "
+            f"{r['posterior_median']:.3g}, its SD {r['sd_ratio']:.0%} of the prior's. To pin it down: "
+            f"{MEASURE_BY_GROUP.get(group, 'a result that depends on it directly')}."
         )
-
-    def reproduced(name):
-        sel = rows[
-            rows["target"].str.contains(name, case=False) | rows["note"].str.contains(name.capitalize())
-        ]
-        return None if sel.empty else bool(sel["within"].all())
-
-    verdict = {True: "reproduces", False: "does not reproduce", None: "has no target for"}
-    hoving, evans = reproduced("hoving"), reproduced("evans")
     return (
-        "What the report says about the two trials:\n\n"
-        + "\n".join(lines)
-        + f"\n\nThe model {verdict[evans]} Evans et al.'s long-term advantage of exercise and "
-        f"{verdict[hoving]} Hoving et al.'s lead of manual therapy at 7 weeks. "
-        + (
-            "Where Hoving's lead is a gap, the cause is the assumption that manual therapy's relief fades "
-            "within days of the last session: if the lead is real, relief lasts longer than the model "
-            "assumes, and the model understates manual-only care in the weeks after discharge."
-            if hoving is False
-            else "The model's transient relief is then not contradicted by these two trials."
-        )
+        f"Knee OA: the evidence leaves {len(names)} of {len(table)} fitted parameters unidentified"
+        + (":\n\n" + "\n".join(lines) if lines else ".")
+        + "\n\nFor a patient it means that what the model says through that parameter (for example how long "
+        "relief lasts after manual therapy, or whether a home programme is kept up after discharge) is as "
+        "uncertain as the parameter's whole documented range: the intervals in the lesson include it. It "
+        "is not evidence that the effect is absent, nor that it is present; a clinician should not read a "
+        "confident prediction into it, and a trial measuring it would be worth more than another trial of "
+        "what is already pinned down."
     )
 
 

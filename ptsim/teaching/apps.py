@@ -615,85 +615,54 @@ def setbacks_app() -> App:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Lesson 8: the model against the evidence, and where the evidence is mixed
+# Lesson 8: the model against the evidence
 
 
 EVIDENCE_SPECS = {
     "condition": condition_spec(),
-    "consolidation": {
-        "kind": "float_slider",
-        "label": "Consolidation per window-minute (0 = hypothesis off)",
-        "min": 0.0,
-        "max": 0.12,
-        "step": 0.01,
-        "default": PARAMETERS["consolidation_per_window_min"].default,
-        "format": ".2f",
-    },
-    "design": {
+    "scenario": {
         "kind": "toggle_buttons",
-        "label": "Exercise-alone arm gets",
-        "options": [
-            ("the same session minutes", "same session minutes"),
-            ("only the exercise minutes", "manual therapy added on"),
-        ],
-        "default": "same session minutes",
-        "tooltip": "Same session minutes: the exercise arm exercises for the manual-therapy minutes too "
-        "(the session's time budget). Added on: combined care is the exercise plus extra minutes of manual "
-        "therapy.",
-    },
-    "manual_minutes": {
-        "kind": "int_slider",
-        "label": "Combined: manual therapy (min)",
-        "min": 0,
-        "max": 30,
-        "step": 1,
-        "default": 15,
-    },
-    "exercise_minutes": {
-        "kind": "int_slider",
-        "label": "Combined: exercise (min)",
-        "min": 5,
-        "max": 40,
-        "step": 1,
-        "default": 25,
+        "label": "Parameter scenario",
+        "options": [(label, name) for name, label in lessons.SCENARIO_LABELS.items()],
+        "default": "evidence",
+        "tooltip": "Evidence: the parameter sets the published results allow (the calibrated ensemble). "
+        "Premise: the premise's claims (transient manual relief, consolidation on), one parameter set.",
     },
 }
 
 
-def _evidence_compute(condition, consolidation, design, manual_minutes, exercise_minutes, fig=None):
-    comp, table, rep = evidence_table(condition, consolidation, design, manual_minutes, exercise_minutes)
-    first = comp["combined"]
-    arm = manual_minutes + exercise_minutes if design == "same session minutes" else exercise_minutes
-    title = (
-        f"{first.condition.title}: combined ({manual_minutes} min manual then {exercise_minutes} min "
-        f"exercise) vs exercise alone ({arm} min);\nconsolidation {consolidation:.2f}, "
-        f"{first.n_patients} patients: mean and 10th-90th percentile band"
+def _evidence_busy(condition, scenario):
+    if lessons.evidence_is_cached(condition, scenario):
+        return "Drawing the stored check..."
+    return (
+        f"Simulating every published result of {condition} with each parameter set of the {scenario} "
+        "scenario (tens of seconds the first time; then kept for this session)..."
     )
-    fig = plots.plot_trajectories(comp, outcomes=("pain", "rom", "function"), title=title, fig=fig)
-    alt = (
-        "Three panels (pain, ROM, function) over a year: combined care against exercise alone, mean and "
-        f"10th-90th percentile band, consolidation {consolidation:.2f}."
+
+
+def _evidence_compute(condition, scenario):
+    check, table = evidence_table(condition, scenario)
+    title = load_condition(condition).title
+    rows = lessons.evidence_rows(check)
+    c = lessons.coverage(check)
+    fig = plots.plot_evidence_check(rows, title=f"{title}, {scenario} scenario: published against model")
+    gaps = rows[rows["covered"] == "not modelled"]
+    not_modelled = "; ".join(f"{name} ({why})" for name, why in gaps["why not"].items())
+    caption = (
+        f"Basis: {check['basis']}. Covered (the two 95 % intervals overlap): {c['fit_covered']} of "
+        f"{c['fit']} fit rows, {c['held_out_covered']} of {c['held_out']} held-out rows."
+        + (f" Not modelled: {not_modelled}." if not_modelled else "")
     )
-    if rep.empty:
-        evidence = "This condition has no evidence targets."
-    else:
-        c = lessons.evidence_counts(rep)
-        evidence = (
-            f"Evidence targets within their published intervals at this consolidation: "
-            f"{c['fitted_within']} of {c['fitted']} fitted ({c['within']} of {c['targets']} with the "
-            "known gaps)."
-        )
-    caption = f"Means at discharge (day {first.discharge_day}) and a year on. {evidence}"
-    return table, fig, caption, alt
+    return table, fig, caption, plots.evidence_check_alt(rows, f"{title}, {scenario} scenario")
 
 
 def evidence_app() -> App:
-    """Lesson 8: combined care vs exercise alone, the consolidation hypothesis and the time budget."""
+    """Lesson 8: each published result's interval beside the model's predictive interval, by scenario."""
     return App(
-        "Where the evidence is mixed",
+        "The model against the evidence",
         EVIDENCE_SPECS,
         _evidence_compute,
-        busy_text=lambda **v: _busy(200, 2, 365) + " and the evidence targets...",
+        busy_text=_evidence_busy,
     )
 
 

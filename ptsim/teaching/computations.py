@@ -300,34 +300,18 @@ def setback_table(
 # Lesson 8: the evidence
 
 
-def evidence_table(
-    condition=DEFAULT_CONDITION,
-    consolidation=None,
-    design="same session minutes",
-    manual_minutes=15,
-    exercise_minutes=25,
-    n_patients=200,
-):
-    """Combined care against exercise alone, and the evidence report, at one consolidation value.
+def evidence_table(condition=DEFAULT_CONDITION, scenario="evidence"):
+    """A condition's published results beside the model's predictive intervals, in one scenario.
 
     Returns
     -------
-    comp : Comparison
-        ``exercise_only`` and ``combined`` (:func:`ptsim.teaching.lessons.combined_vs_exercise`).
+    check : dict
+        :func:`ptsim.teaching.lessons.evidence_check` (cached per condition and scenario).
     table : pandas.DataFrame
-        Outcomes at discharge and day 365, and the difference combined minus exercise alone.
-    report : pandas.DataFrame
-        :func:`ptsim.calibrate.report` of the condition with that consolidation value.
+        :func:`ptsim.teaching.lessons.evidence_rows` of the rows the model simulates.
     """
-    from ptsim.analysis.calibrate import report
-
-    cond = load_condition(condition)
-    if consolidation is not None:
-        cond = cond.with_parameters(consolidation_per_window_min=consolidation)
-    comp, table = lessons.combined_vs_exercise(
-        cond, None, manual_minutes, exercise_minutes, design, n_patients=n_patients
-    )
-    return comp, table, report(cond)
+    check = lessons.evidence_check(condition, scenario)
+    return check, lessons.evidence_rows(check, modelled_only=True)
 
 
 # Lesson 9: virtual trials
