@@ -632,7 +632,11 @@ EVIDENCE_SPECS = {
 
 
 def _evidence_busy(condition, scenario):
-    if lessons.evidence_is_cached(condition, scenario):
+    try:
+        cached = lessons.evidence_is_cached(condition, scenario)
+    except ValueError:  # compute says why, in the app's message
+        cached = False
+    if cached:
         return "Drawing the stored check..."
     return (
         f"Simulating every published result of {condition} with each parameter set of the {scenario} "
