@@ -370,9 +370,9 @@ def explore_8_4() -> str:
         r = table.loc[p]
         group = PARAMETERS[p].group if p in PARAMETERS else "natural_history"
         lines.append(
-            f"- `{p}` ({r['meaning']}): prior {r['prior_low']:g} to {r['prior_high']:g}, posterior median "
-            f"{r['posterior_median']:.3g}, its SD {r['sd_ratio']:.0%} of the prior's. To pin it down: "
-            f"{MEASURE_BY_GROUP.get(group, 'a result that depends on it directly')}."
+            f"- `{p}` ({r['meaning']}): prior {r['prior low']:g} to {r['prior high']:g}, posterior median "
+            f"{r['posterior median']:.3g}, its SD {r['SD ratio (posterior / prior)']:.0%} of the prior's. "
+            f"To pin it down: {MEASURE_BY_GROUP.get(group, 'a result that depends on it directly')}."
         )
     return (
         f"Knee OA: the evidence leaves {len(names)} of {len(table)} fitted parameters unidentified"

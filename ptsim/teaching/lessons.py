@@ -588,8 +588,11 @@ def unidentified_table(condition="knee_oa"):
     Returns
     -------
     pandas.DataFrame or None
-        One row a parameter (``ptsim.analysis.bayes.identifiability``) with its ``meaning``; None if
-        the condition has no stored ensemble.
+        One row a parameter (``ptsim.analysis.bayes.identifiability``), in the parameter's own unit (its
+        name says it: ``_frac``, ``_days``, ``_per_dose_min``): ``meaning``, ``prior low``, ``prior
+        high`` (the documented range, a uniform prior), ``posterior median``, ``posterior SD``, ``SD
+        ratio (posterior / prior)`` and ``unidentified`` (the ratio above
+        ``ptsim.analysis.bayes.UNIDENTIFIED_SD_RATIO``); None if the condition has no stored ensemble.
     """
     from ptsim.analysis.bayes import identifiability
     from ptsim.analysis.calibrate import free_parameters
@@ -610,7 +613,14 @@ def unidentified_table(condition="knee_oa"):
         return PARAMETERS[p].meaning if p in PARAMETERS else p
 
     table.insert(1, "meaning", [meaning(p) for p in table["parameter"]])
-    return table.set_index("parameter")
+    names = {
+        "prior_low": "prior low",
+        "prior_high": "prior high",
+        "posterior_median": "posterior median",
+        "posterior_sd": "posterior SD",
+        "sd_ratio": "SD ratio (posterior / prior)",
+    }
+    return table.rename(columns=names).set_index("parameter")
 
 
 CLAIM_PLANS = ("usual_care", "manual_only", "exercise_only", "combined")
