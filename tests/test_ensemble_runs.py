@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -189,9 +190,9 @@ def test_summary_reports_the_evidence_interval_of_the_mean(knee_comparison):
     assert row["mean"] == pytest.approx(res.pain[:, 42].mean())
     assert row["ci_low"] == pytest.approx(np.percentile(member_means, 2.5))
     assert row["ci_high"] == pytest.approx(np.percentile(member_means, 97.5))
-    assert row["n"] == 15 and row["interval"] == "evidence, 95 % of 8 members"
+    assert row["n"] == 15 and row["interval"] == "evidence: 95 % of 8 members' means"
     narrow = knee_comparison.summary(days=[42], outcomes=["pain"], level=0.5)
-    assert narrow["interval"].iloc[0] == "evidence, 50 % of 8 members"
+    assert narrow["interval"].iloc[0] == "evidence: 50 % of 8 members' means"
     assert narrow["ci_high"].iloc[1] - narrow["ci_low"].iloc[1] < row["ci_high"] - row["ci_low"]
 
 
@@ -201,7 +202,7 @@ def test_summary_without_an_ensemble_keeps_the_t_interval():
     x = comp["usual_care"].pain[:, 14]
     low, high = stats.t.interval(0.95, 11, loc=x.mean(), scale=stats.sem(x))
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high))
-    assert row["interval"] == "mean, t 95 %"
+    assert row["interval"] == "t 95 % CI of the mean"
 
 
 def test_differences_are_paired_with_evidence_intervals_and_verdicts(knee_comparison):
@@ -228,7 +229,7 @@ def test_differences_are_paired_with_evidence_intervals_and_verdicts(knee_compar
     row = table.iloc[0]
     assert row["mean_difference"] == pytest.approx(d.mean())
     assert (row["ci_low"], row["ci_high"]) == pytest.approx(tuple(np.percentile(per_member, [2.5, 97.5])))
-    assert row["unit"] == "NPRS 0-10" and row["interval"] == "evidence, 95 % of 8 members"
+    assert row["unit"] == "NPRS 0-10" and row["interval"] == "evidence: 95 % of 8 members' means"
     assert row["separated"] and row["verdict"] == "combined is lower than usual_care"
     # two copies of a plan: the same numbers in every member, so the evidence cannot separate them
     same = knee_comparison.differences(reference="exercise", days=[42], outcomes=["pain"])
@@ -245,7 +246,7 @@ def test_differences_without_an_ensemble_use_the_paired_t_interval():
     d = comp["b"].rom[:, 42] - comp["a"].rom[:, 42]
     low, high = stats.t.interval(0.95, 9, loc=d.mean(), scale=stats.sem(d))
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high))
-    assert row["interval"] == "mean, t 95 %" and row["unit"] == "deg" and row["n"] == 10
+    assert row["interval"] == "t 95 % CI of the mean" and row["unit"] == "deg" and row["n"] == 10
     assert row["separated"] == (low > 0 or high < 0)
     same = ptsim.compare("knee_oa", {"a": "exercise_only", "b": "exercise_only"}, n_patients=5, days=3)
     verdict = same.differences(days=[3], outcomes=["pain"])["verdict"].iloc[0]
@@ -296,3 +297,91 @@ def test_a_trial_patient_runs_with_their_member_values():
     assert not np.allclose(drawn[column], plain[column])
     with pytest.raises(ValueError, match="scenario='premise' has no ensemble"):
         ptsim.run_trial(ptsim.load_condition("knee_oa", scenario="premise"), arms, ensemble=one, **kw)
+
+
+# --- the command --------------------------------------------------------------------------------
+
+TWIN_PLAN = """\
+name = "{name}"
+description = "the same plan under another name"
+sessions_per_week = 2
+weeks = 4
+
+[session]
+minutes = 45
+components = [{{ kind = "exercise", minutes = 40, intensity = 0.7 }}]
+"""
+
+
+def _cli(capsys, *args):
+    from ptsim.cli import commands
+
+    status = commands.main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_compare_command_reports_evidence_intervals_and_differences(stored, capsys, tmp_path):
+    summary_csv = tmp_path / "summary.csv"
+    args = ["--patients", "8", "--days", "42", "--plans", "usual_care,combined", "--outcomes", "pain"]
+    status, out, err = _cli(
+        capsys, "compare", *args, "--ensemble", "3", "--no-plot", "--summary-out", str(summary_csv)
+    )
+    assert status == 0, err
+    assert "8 virtual patients x 3 evidence members" in out
+    assert "mean [evidence: 95 % of 3 members' means]" in out
+    assert "Differences from usual_care (the same patients)" in out and "combined - usual_care" in out
+    comp = ptsim.compare("knee_oa", ["usual_care", "combined"], n_patients=8, days=42, ensemble=3)
+    want = comp.summary(outcomes=["pain"])
+    got = pd.read_csv(summary_csv)
+    np.testing.assert_allclose(got["ci_low"], want["ci_low"], rtol=1e-9)
+    assert (got["interval"] == want["interval"]).all()
+    # without N: the default count (all 24 stored members would be more)
+    status, out, _ = _cli(capsys, "compare", *args, "--ensemble", "--no-plot")
+    assert status == 0 and f"x {DEFAULT_ENSEMBLE_MEMBERS} evidence members" in out
+
+
+def test_compare_command_names_plans_the_evidence_cannot_separate(stored, capsys, tmp_path):
+    for name in ("load_a", "load_b"):
+        (tmp_path / f"{name}.toml").write_text(TWIN_PLAN.format(name=name), encoding="utf-8")
+    plans = f"{tmp_path / 'load_a.toml'},{tmp_path / 'load_b.toml'}"
+    status, out, err = _cli(
+        capsys, "compare", "--patients", "5", "--days", "14", "--plans", plans, "--ensemble", "2", "--no-plot"
+    )
+    assert status == 0, err
+    assert "+0.0 [+0.0, +0.0] ~" in out
+    assert "~ the evidence cannot separate load_b from load_a (rom day 0, rom day 14" in out
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--ensemble", "0"], "argument --ensemble: expected a whole number >= 1, got '0'"),
+        (["--ensemble", "x"], "argument --ensemble: expected a whole number >= 1, got 'x'"),
+        (
+            ["--ensemble", "25"],
+            "--ensemble: 25 members asked for, but the stored ensemble of 'knee_oa' has 24",
+        ),
+        (
+            ["--ensemble", "--condition", "chronic_neck_pain"],
+            "Make one with `python -m ptsim.analysis.bayes chronic_neck_pain`",
+        ),
+    ],
+)
+def test_compare_command_ensemble_errors_are_one_line(stored, capsys, args, fragment):
+    status, _, err = _cli(capsys, "compare", "--patients", "3", "--days", "5", "--no-plot", *args)
+    assert status == 2 and fragment in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_trial_command_draws_each_patient_a_member(stored, capsys, tmp_path):
+    out_csv = tmp_path / "trial.csv"
+    status, out, err = _cli(
+        capsys, "trial", "--n-per-arm", "6", "--ensemble", "2", "--outcomes", "pain", "--out", str(out_csv)
+    )
+    assert status == 0, err
+    assert "each patient drawn from the evidence ensemble" in out
+    data = pd.read_csv(out_csv)
+    assert set(data["ensemble_member"]) <= {0, 23} and data["ensemble_member"].nunique() == 2
+    status, _, err = _cli(capsys, "trial", "--ensemble", "--condition", "chronic_neck_pain")
+    assert status == 2 and "python -m ptsim.analysis.bayes chronic_neck_pain" in err

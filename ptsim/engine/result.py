@@ -122,14 +122,15 @@ def pretreatment(condition, cohort, seed: int) -> dict[str, np.ndarray]:
 def interval_label(level: float, result=None) -> str:
     """How an interval of a mean was made, in the words every table, figure and app uses.
 
-    ``"mean, t 95 %"``: the t confidence interval (patient sampling); ``"evidence, 95 % of 20
-    members"`` for a ``result`` of an ensemble run: the percentiles over members of each member's mean.
+    ``"t 95 % CI of the mean"``: the t confidence interval (patient sampling); for a ``result`` of an
+    ensemble run ``"evidence: 95 % of 20 members' means"``: the percentiles over members of each
+    member's mean.
     """
     pct = f"{100 * level:g} %"
     members = None if result is None else result.members
     if members is None:
-        return f"mean, t {pct}"
-    return f"evidence, {pct} of {len(members)} members"
+        return f"t {pct} CI of the mean"
+    return f"evidence: {pct} of {len(members)} members' means"
 
 
 def outcome_names(condition) -> list[str]:
