@@ -385,3 +385,57 @@ def test_trial_command_draws_each_patient_a_member(stored, capsys, tmp_path):
     assert set(data["ensemble_member"]) <= {0, 23} and data["ensemble_member"].nunique() == 2
     status, _, err = _cli(capsys, "trial", "--ensemble", "--condition", "chronic_neck_pain")
     assert status == 2 and "python -m ptsim.analysis.bayes chronic_neck_pain" in err
+
+
+# --- figures and the compare-plans app (the dashboard) --------------------------------------------
+
+
+def _legend_texts(fig) -> list[str]:
+    return [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+
+
+def test_trajectory_bands_of_an_ensemble_say_what_they_hold():
+    from ptsim.teaching.plotting import ENSEMBLE_BAND, plot_trajectories
+
+    part = Ensemble("knee_oa", {k: v[:3] for k, v in _knee().values.items()})
+    kw = dict(n_patients=6, days=20, engine="numpy")
+    comp = ptsim.compare("knee_oa", ["usual_care", "combined"], ensemble=part, **kw)
+    fig = plot_trajectories(comp, outcomes=["pain"])
+    assert f"band: {ENSEMBLE_BAND}" in _legend_texts(fig)
+    assert "6 virtual patients x 3 evidence members" in fig._suptitle.get_text()
+    # the band is over every row: patients under every member
+    lo, _ = np.percentile(
+        np.column_stack([comp["combined"].baseline("pain"), comp["combined"].pain]), [10, 90], 0
+    )
+    band = fig._ptsim_trajectories["bands"]["pain", "combined"]
+    np.testing.assert_allclose(band.get_paths()[0].vertices[1 : len(lo) + 1, 1], lo)
+    plain = plot_trajectories(ptsim.compare("knee_oa", ["usual_care", "combined"], **kw), outcomes=["pain"])
+    assert not any(ENSEMBLE_BAND in t for t in _legend_texts(plain))
+    # a figure drawn without an ensemble is redrawn (not reused) for one with it
+    assert f"band: {ENSEMBLE_BAND}" in _legend_texts(plot_trajectories(comp, outcomes=["pain"], fig=plain))
+
+
+def test_compare_app_has_an_evidence_uncertainty_control(stored):
+    from ptsim.teaching import lessons, widgets
+    from ptsim.teaching.computations import NOT_SEPARATED
+
+    app = widgets.compare_plans_app()
+    assert app.controls["ensemble"].value is False  # off by default: the first render stays fast
+    off = app.update(n_patients=50, weeks=2)
+    assert list(off.columns) == ["manual_only", "exercise_only", "combined"]
+    on = app.update(n_patients=50, weeks=2, ensemble=DEFAULT_ENSEMBLE_MEMBERS)
+    assert app.error is None
+    assert {"manual_only - combined", "exercise_only - combined"} <= set(on.columns)
+    comp = lessons.compare_plans(
+        n_patients=50, weeks=2, home_adherence=0.6, ensemble=DEFAULT_ENSEMBLE_MEMBERS
+    )
+    d = comp.differences("combined", days=[14], outcomes=["pain"])
+    row = d[d["plan"] == "exercise_only"].iloc[0]
+    cell = on.loc[("pain (NPRS 0-10)", 14), "exercise_only - combined"]
+    assert cell.startswith(f"{row['mean_difference']:+.1f} [{row['ci_low']:+.1f}, {row['ci_high']:+.1f}]")
+    assert cell.endswith(NOT_SEPARATED) != row["separated"]
+    assert f"{DEFAULT_ENSEMBLE_MEMBERS} evidence members" in app.alt and "evidence uncertainty" in app.alt
+    assert "evidence: 95 % of 20 members' means" in app.caption
+    # a condition without a stored ensemble: a short message, never a traceback
+    assert app.update(condition="chronic_neck_pain", n_patients=50, ensemble=DEFAULT_ENSEMBLE_MEMBERS) is None
+    assert "No evidence ensemble is stored" in app.error and "Traceback" not in app.message.value
