@@ -237,9 +237,10 @@ class Result:
     def member_means(self, values: np.ndarray) -> np.ndarray:
         """Each ensemble member's mean of per-row ``values`` (``(n_patients, ...)``), ``(m, ...)`` in
         the order of :attr:`members` (ValueError without an ensemble)."""
-        if self.ensemble_member is None:
+        members = self.members
+        if self.ensemble_member is None or members is None:
             raise ValueError("member_means needs a result of an ensemble run (ensemble=...)")
-        return np.stack([values[self.ensemble_member == j].mean(axis=0) for j in self.members])
+        return np.stack([values[self.ensemble_member == j].mean(axis=0) for j in members])
 
     @property
     def discharge_day(self) -> int:

@@ -257,7 +257,7 @@ def _run_plans(
 
     def run(name, plan, rows, sub, draws):
         nonlocal done
-        part = cond if rows is None else _rows_of(cond, *rows, len(df))
+        part = cond if rows is None else _rows_of(cond, rows[0], rows[1], len(df))
         res = runner(part, plan, sub, days, seed, record_days=record_days, draws=draws)
         done += 1
         if progress is not None:

@@ -244,7 +244,9 @@ def with_member_values(condition: Condition, ensemble: Ensemble, member_of_row) 
     rows = np.asarray(member_of_row, dtype=np.int64)
     if rows.ndim != 1 or (rows.size and (rows.min() < 0 or rows.max() >= ensemble.n_members)):
         raise ValueError(f"member indices must be in [0, {ensemble.n_members - 1}]")
-    params, natural = dict(condition.parameters), dict(condition.natural_history)
+    # per-patient arrays where the condition holds floats (the engines take either, see sensitivity)
+    params: dict = dict(condition.parameters)
+    natural: dict = dict(condition.natural_history)
     for name, values in ensemble.values.items():
         if name.startswith("natural_history."):
             natural[name.split(".", 1)[1]] = values[rows]
