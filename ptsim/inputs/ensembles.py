@@ -7,8 +7,16 @@ A condition's ensemble is two files in ``data/ensembles/``:
 - ``<condition>.toml``: how it was made (command, seed, sampler settings), its diagnostics, the
   SHA-256 of every file the fit read, and the predictive summaries recorded when it was written.
 
-:func:`draw_members` gives each patient one member, keyed by (seed, patient id), so a patient is the
-same person (same member) in every plan and in any cohort size, as elsewhere in ptsim.
+How runs use an ensemble:
+
+- :func:`choose_members` turns a run's ``ensemble`` argument (False, True, a count, an
+  :class:`Ensemble`) into the members to simulate (:func:`spaced_members`: evenly spaced);
+- :func:`with_member_values` gives a condition whose ensemble parameters are per-patient arrays, one
+  member's values per cohort row (both engines run such a condition);
+- ``simulate``/``compare`` run every patient under every chosen member (common random numbers);
+- :func:`draw_members` gives each patient one member instead (trials), keyed by (seed, patient id), so
+  a patient is the same person (same member) in every plan and in any cohort size, as elsewhere in
+  ptsim.
 """
 
 from __future__ import annotations
