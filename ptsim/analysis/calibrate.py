@@ -18,6 +18,10 @@ model's structure cannot reproduce together with the others, kept in view on pur
 
 Run ``python -m ptsim.analysis.calibrate --report`` for the report, ``python -m
 ptsim.analysis.calibrate knee_oa`` to re-calibrate a condition.
+
+This is calibration v1 (one best point on ``targets.csv``). The shipped layers come from v2,
+:mod:`ptsim.analysis.bayes` (a posterior ensemble on ``published.csv``, whose member of highest
+posterior is written as the layer); re-running v1 on a condition replaces that layer with its own fit.
 """
 
 from __future__ import annotations
