@@ -63,7 +63,7 @@ def test_sampling_is_deterministic_and_stays_in_the_documented_ranges():
     # the fit rows the model expresses are in the likelihood; surgery rows (and held-out rows) are not
     assert a.targets == SAP_ROWS.split(":")[1].split(",")[:7] and a.target_source == SAP_ROWS
     assert np.all(a.chain >= a.low) and np.all(a.chain <= a.high)
-    assert a.chain.shape == (6, 4, len(a.names))
+    assert a.chain.shape == (TINY.n_steps, TINY.n_walkers, len(a.names))
     x, lp = a.kept()
     assert x.shape == (TINY.n_kept, len(a.names)) and np.all(np.isfinite(lp))
     assert 0.0 <= a.acceptance <= 1.0
