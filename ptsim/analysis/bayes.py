@@ -56,7 +56,13 @@ from ptsim.analysis.calibrate import (
 )
 from ptsim.analysis.predict import RowModel
 from ptsim.inputs.conditions import Condition, load_condition
-from ptsim.inputs.ensembles import Ensemble, ensembles_dir, load_ensemble, sha256_file
+from ptsim.inputs.ensembles import (
+    Ensemble,
+    ensembles_dir,
+    load_ensemble,
+    sha256_file,
+    spaced_members,
+)
 
 TARGET_SOURCES = ("published", "v1")
 """Evidence a fit can read: ``published`` (``data/evidence/published.csv`` through
@@ -925,13 +931,6 @@ def check_ensemble(condition: str, directory: str | Path | None = None) -> list[
 
 REPORT_MEMBERS = 40
 """Ensemble members the report simulates (evenly spaced through the stored members)."""
-
-
-def spaced_members(n_members: int, count: int) -> list[int]:
-    """``count`` member indices spread evenly over ``range(n_members)`` (all when there are fewer)."""
-    if not (isinstance(count, int) and count >= 1):
-        raise ValueError(f"members must be a whole number >= 1, got {count!r}")
-    return sorted(set(np.linspace(0, n_members - 1, min(count, n_members)).round().astype(int).tolist()))
 
 
 def evidence_report(
