@@ -138,11 +138,11 @@ def test_written_ensemble_loads_and_checks_and_notices_changed_inputs(tmp_path, 
     other = next(i for i, line in enumerate(lines) if line.startswith("knee_"))
     mine = next(i for i, line in enumerate(lines) if line.startswith("sap_"))
     copies["published"].write_text(
-        "".join(lines[:other] + [lines[other].replace(",", ", ", 1)] + lines[other + 1 :])
+        "".join([*lines[:other], lines[other].replace(",", ", ", 1), *lines[other + 1 :]])
     )
     assert bayes.check_ensemble("subacromial_pain", tmp_path) == problems  # another condition's row
     copies["published"].write_text(
-        "".join(lines[:mine] + [lines[mine].replace(",", ",x", 1)] + lines[mine + 1 :])
+        "".join([*lines[:mine], lines[mine].replace(",", ",x", 1), *lines[mine + 1 :]])
     )
     assert any(
         "published_published.csv (its rows) changed" in p

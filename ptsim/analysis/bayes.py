@@ -152,8 +152,12 @@ RECOMMENDED_SETTINGS = {
     ),
     "chronic_neck_pain": SamplerSettings(n_walkers=24, n_steps=220, burn_in=70, thin=6),
     "low_back_pain": SamplerSettings(n_walkers=24, n_steps=440, burn_in=140, thin=10),
-    "subacromial_pain": SamplerSettings(n_walkers=16, n_steps=700, burn_in=200, thin=10),
-    "adhesive_capsulitis": SamplerSettings(n_walkers=12, n_steps=500, burn_in=150, thin=10),
+    "subacromial_pain": SamplerSettings(
+        n_walkers=16, n_steps=500, burn_in=200, thin=10, polish_evaluations=300
+    ),
+    "adhesive_capsulitis": SamplerSettings(
+        n_walkers=12, n_steps=500, burn_in=150, thin=10, polish_evaluations=300
+    ),
 }
 """Settings for ``python -m ptsim.analysis.bayes <condition> --processes 2``: >= 400 members within the
 30-min budget. One likelihood evaluation (:func:`likelihood_seconds`: 100 patients, engine "auto",
