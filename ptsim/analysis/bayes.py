@@ -148,21 +148,25 @@ class SamplerSettings:
 
 RECOMMENDED_SETTINGS = {
     "knee_oa": SamplerSettings(
-        n_walkers=24, n_steps=300, burn_in=100, thin=5, n_patients=200, polish_evaluations=400
+        n_walkers=26, n_steps=300, burn_in=100, thin=5, n_patients=200, polish_evaluations=400
     ),
     "chronic_neck_pain": SamplerSettings(n_walkers=24, n_steps=220, burn_in=70, thin=6),
     "low_back_pain": SamplerSettings(n_walkers=24, n_steps=440, burn_in=140, thin=10),
-    "subacromial_pain": SamplerSettings(n_walkers=16, n_steps=700, burn_in=200, thin=10),
-    "adhesive_capsulitis": SamplerSettings(n_walkers=8, n_steps=700, burn_in=200, thin=10),
+    "subacromial_pain": SamplerSettings(
+        n_walkers=16, n_steps=500, burn_in=200, thin=10, polish_evaluations=300
+    ),
+    "adhesive_capsulitis": SamplerSettings(
+        n_walkers=12, n_steps=500, burn_in=150, thin=10, polish_evaluations=300
+    ),
 }
 """Settings for ``python -m ptsim.analysis.bayes <condition> --processes 2``: >= 400 members within the
 30-min budget. One likelihood evaluation (:func:`likelihood_seconds`: 100 patients, engine "auto",
 model v2's questionnaires) took, on 2026-11-29 on the shared 2-core machine at load averages of 1.4
 to 4.5: knee 0.04-0.13 s, neck 0.07-0.16 s, low back 0.06-0.11 s, subacromial 0.04-0.10 s, adhesive
-capsulitis 0.09-0.21 s. Walkers x steps evaluations (11520, 5280, 10560, 11200, 5600) then take 14-24
+capsulitis 0.09-0.21 s. Walkers x steps evaluations (11520, 5280, 10560, 11200, 6000) then take 14-24
 min in one process at the slowest of these and about half that with 2 processes (measured 2x on a
 quiet machine). Under a load of 10-25 evaluations were 3-5x slower still: use ``--processes 2``. The
-walkers are at least twice the free parameters (8, 6, 5, 2, 1)."""
+walkers are at least twice the free parameters (8, 6, 5, 6, 6)."""
 
 
 def log_likelihood(simulated, targets: list[Target]) -> float:
