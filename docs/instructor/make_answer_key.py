@@ -365,18 +365,23 @@ def explore_8_4() -> str:
             "`python -m ptsim.analysis.bayes knee_oa` and regenerate this key."
         )
     names = check["unidentified"] or []
+    ratio = "SD ratio (posterior / prior)"
+    least = list(table[ratio].sort_values(ascending=False).index[:3])
     lines = []
-    for p in names:
+    for p in dict.fromkeys([*names, *least]):
         r = table.loc[p]
         group = PARAMETERS[p].group if p in PARAMETERS else "natural_history"
+        measure = MEASURE_BY_GROUP.get(group, "a result that depends on it directly")
         lines.append(
-            f"- `{p}` ({r['meaning']}): prior {r['prior low']:g} to {r['prior high']:g}, posterior median "
-            f"{r['posterior median']:.3g}, its SD {r['SD ratio (posterior / prior)']:.0%} of the prior's. "
-            f"To pin it down: {MEASURE_BY_GROUP.get(group, 'a result that depends on it directly')}."
+            f"- `{p}` ({r['meaning']}){' - unidentified' if p in names else ''}: prior {r['prior low']:g} "
+            f"to {r['prior high']:g}, posterior median {r['posterior median']:.3g}, its SD {r[ratio]:.0%} "
+            f"of the prior's. To pin it down: {measure}."
         )
     return (
-        f"Knee OA: the evidence leaves {len(names)} of {len(table)} fitted parameters unidentified"
-        + (":\n\n" + "\n".join(lines) if lines else ".")
+        f"Knee OA: the evidence leaves {len(names)} of {len(table)} fitted parameters unidentified "
+        "(posterior SD above 80 % of the prior's); the list below adds the ones it narrows least, which "
+        "students with an empty list should pick:\n\n"
+        + "\n".join(lines)
         + "\n\nFor a patient it means that what the model says through that parameter (for example how long "
         "relief lasts after manual therapy, or whether a home programme is kept up after discharge) is as "
         "uncertain as the parameter's whole documented range: the intervals in the lesson include it. It "
