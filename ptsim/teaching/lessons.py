@@ -152,6 +152,7 @@ def compare_plans(
     n_patients: int = 200,
     days: int = 365,
     seed: int = 0,
+    ensemble=False,
 ):
     """The comparison behind the compare-plans lesson and dashboard.
 
@@ -166,6 +167,9 @@ def compare_plans(
         Mean probability of doing a scheduled home session (see :func:`with_mean_adherence`);
         None keeps the cohort as sampled.
     n_patients, days, seed : int
+    ensemble : bool, int or Ensemble
+        Draw the parameters from the condition's evidence ensemble (as for :func:`ptsim.compare`;
+        default False).
 
     Returns
     -------
@@ -177,7 +181,9 @@ def compare_plans(
     cohort = sample_cohort(cond, n_patients, seed)
     if home_adherence is not None:
         cohort = with_mean_adherence(cohort, home_adherence)
-    return compare(cond, plans, n_patients=None, days=days, seed=seed, cohort=cohort, engine=ENGINE)
+    return compare(
+        cond, plans, n_patients=None, days=days, seed=seed, cohort=cohort, engine=ENGINE, ensemble=ensemble
+    )
 
 
 def key_day_table(comp, days, outcomes=("pain", "rom", "strength", "function"), decimals=1):
