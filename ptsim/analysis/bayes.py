@@ -150,8 +150,12 @@ RECOMMENDED_SETTINGS = {
     "knee_oa": SamplerSettings(
         n_walkers=26, n_steps=300, burn_in=100, thin=5, n_patients=200, polish_evaluations=400
     ),
-    "chronic_neck_pain": SamplerSettings(n_walkers=24, n_steps=220, burn_in=70, thin=6),
-    "low_back_pain": SamplerSettings(n_walkers=24, n_steps=440, burn_in=140, thin=10),
+    "chronic_neck_pain": SamplerSettings(
+        n_walkers=16, n_steps=300, burn_in=100, thin=5, n_patients=200, polish_evaluations=300
+    ),
+    "low_back_pain": SamplerSettings(
+        n_walkers=20, n_steps=300, burn_in=100, thin=5, n_patients=200, polish_evaluations=300
+    ),
     "subacromial_pain": SamplerSettings(
         n_walkers=16, n_steps=500, burn_in=200, thin=10, polish_evaluations=300
     ),
