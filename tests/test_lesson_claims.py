@@ -127,7 +127,7 @@ def test_lesson8_evidence_check_held_out_and_what_is_not_modelled():
     # "ptsim has no surgery, so a result about joint replacement is not modelled (listed, not hidden)"
     gaps = rows[rows.covered == "not modelled"]
     assert len(gaps) == c["not_modelled"] >= 1
-    assert all("surgery" in why for why in gaps["why not"])
+    assert all("surgery" in why for why in gaps["reason"])
     # "The window-of-opportunity sequence ... is not even fitted"
     assert "consolidation_per_window_min" not in free_parameters(COND)
     # "unidentified: posterior SD above 80 % of the prior's"

@@ -290,6 +290,8 @@ def _timing(day: int) -> str:
 
 def _likely_reason(row) -> str:
     """The likeliest of the lesson's three reasons for a missed row (a model answer's reading)."""
+    if row.role == "known_gap":
+        return "the model's structure: a known gap, never fitted (" + row.notes.rstrip(".") + ")"
     if row.status == "not_modelled":
         return "the model's structure (" + row.mapping + ")"
     if any(tag.startswith("pooled") for tag in row.tags):
@@ -310,7 +312,7 @@ def explore_8_3() -> str:
 
     check = lessons.evidence_check("chronic_neck_pain")
     meta = published_targets("chronic_neck_pain").set_index("id")
-    t = check["table"].join(meta[["day", "tags"]], on="id")
+    t = check["table"].join(meta[["day", "tags", "notes"]], on="id")
     c = lessons.coverage(check)
     modelled = t[t["status"] == "modelled"]
     missed = modelled[~modelled["covered"].astype(bool)]

@@ -684,12 +684,19 @@ def _evidence_compute(condition, scenario):
     rows = lessons.evidence_rows(check)
     c = lessons.coverage(check)
     fig = plots.plot_evidence_check(rows, title=f"{title}, {scenario} scenario: published against model")
-    gaps = rows[rows["covered"] == "not modelled"]
-    not_modelled = "; ".join(f"{name} ({why})" for name, why in gaps["why not"].items())
+    listed = []
+    for label, sel in (
+        ("Not modelled", rows[rows["covered"] == "not modelled"]),
+        ("Known gaps (reported, never fitted)", rows[rows["role"] == "known gap"]),
+    ):
+        if len(sel):
+            listed.append(f" {label}: " + "; ".join(f"{n} ({why})" for n, why in sel["reason"].items()) + ".")
     caption = (
         f"Basis: {check['basis']}. Covered (the two 95 % intervals overlap): {c['fit_covered']} of "
-        f"{c['fit']} fit rows, {c['held_out_covered']} of {c['held_out']} held-out rows."
-        + (f" Not modelled: {not_modelled}." if not_modelled else "")
+        f"{c['fit']} fit rows, {c['held_out_covered']} of {c['held_out']} held-out rows"
+        + (f", {c['known_gap_covered']} of {c['known_gap']} known gaps" if c["known_gap"] else "")
+        + "."
+        + "".join(listed)
     )
     return table, fig, caption, plots.evidence_check_alt(rows, f"{title}, {scenario} scenario")
 

@@ -522,23 +522,23 @@ def evidence_rows(check: dict, modelled_only: bool = False):
     check : dict
         From :func:`evidence_check`.
     modelled_only : bool
-        Leave out the rows the model cannot simulate (and the ``why not`` column).
+        Leave out the rows the model cannot simulate (and the ``reason`` column).
 
     Returns
     -------
     pandas.DataFrame
-        Index ``result`` (:func:`result_label`); columns ``role`` (fit, held out), ``day`` (days from
-        the start of care), ``unit``, ``published``, ``published low``, ``published high`` (its 95 %
-        interval), ``model median``, ``model low``, ``model high`` (the 95 % predictive interval over
-        the members), ``covered`` (yes / no: the two intervals overlap; "not modelled") and ``why
-        not`` (the reason a row is not modelled).
+        Index ``result`` (:func:`result_label`); columns ``role`` (fit, held out, known gap), ``day``
+        (days from the start of care), ``unit``, ``published``, ``published low``, ``published high``
+        (its 95 % interval), ``model median``, ``model low``, ``model high`` (the 95 % predictive
+        interval over the members), ``covered`` (yes / no: the two intervals overlap; "not modelled")
+        and ``reason`` (why a row is not modelled, or is a known gap: reported, never fitted).
     """
     import pandas as pd
 
     from ptsim.analysis.evidence import published_targets
 
     t = check["table"]
-    days = published_targets().set_index("id")["day"]
+    published = published_targets().set_index("id")
     rows = {}
     for _, r in t.iterrows():
         modelled = r["status"] == "modelled"
@@ -546,7 +546,7 @@ def evidence_rows(check: dict, modelled_only: bool = False):
             continue
         row = {
             "role": ROLE_LABELS.get(r["role"], r["role"]),
-            "day": int(days[r["id"]]),
+            "day": int(published.loc[r["id"], "day"]),
             "unit": row_unit(r["instrument"], r["quantity"]),
             "published": r["published"],
             "published low": r["low"],
@@ -557,7 +557,9 @@ def evidence_rows(check: dict, modelled_only: bool = False):
             "covered": ("yes" if r["covered"] else "no") if modelled else "not modelled",
         }
         if not modelled_only:
-            row["why not"] = "" if modelled else str(r["mapping"])
+            gap = r["role"] == "known_gap"
+            reason = published.loc[r["id"], "notes"] if gap else "" if modelled else r["mapping"]
+            row["reason"] = plain(reason)  # no internal design tags in what students read
         rows[result_label(r["id"])] = row
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "result"
@@ -565,12 +567,17 @@ def evidence_rows(check: dict, modelled_only: bool = False):
 
 
 def coverage(check: dict) -> dict[str, int]:
-    """Counts of an :func:`evidence_check`: ``fit``, ``fit_covered``, ``held_out`` and
-    ``held_out_covered`` (rows the model simulates), and ``not_modelled``."""
+    """Counts of an :func:`evidence_check`: ``fit``, ``fit_covered``, ``held_out``,
+    ``held_out_covered``, ``known_gap`` and ``known_gap_covered`` (rows the model simulates), and
+    ``not_modelled``."""
     t = check["table"]
     modelled = t["status"] == "modelled"
     out = {"not_modelled": int((~modelled).sum())}
-    for key, roles in (("fit", ("fit", "calibration")), ("held_out", ("held_out",))):
+    for key, roles in (
+        ("fit", ("fit", "calibration")),
+        ("held_out", ("held_out",)),
+        ("known_gap", ("known_gap",)),
+    ):
         sel = t[modelled & t["role"].isin(roles)]
         out[key] = len(sel)
         out[f"{key}_covered"] = int(sum(bool(c) for c in sel["covered"]))

@@ -874,13 +874,24 @@ def plot_power(table, target=0.8, title=None):
 EVIDENCE_COLORS = {"covered": OKABE_ITO["blue"], "not covered": OKABE_ITO["vermillion"]}
 """The model's predictive interval in the evidence check: blue where it overlaps the published one."""
 
+EVIDENCE_ROLE_STYLE = {
+    "fit": {"marker": "o", "band": None, "label": ""},
+    "held out": {"marker": "D", "band": "#e8e8e8", "label": "held out (grey, diamond): never fitted"},
+    "known gap": {
+        "marker": "v",
+        "band": "#f6ecd9",
+        "label": "known gap (beige, triangle): a population the condition does not model; never fitted",
+    },
+}
+"""How the evidence check marks a row's role: the model's marker and the row's background band."""
+
 
 def evidence_check_alt(rows, title: str = "") -> str:
     """The one-line description (alt text) of :func:`plot_evidence_check`'s figure of ``rows``."""
     shown = rows[rows["covered"].isin(["yes", "no"])]
     units = shown["unit"].nunique()
     parts = []
-    for role in ("fit", "held out"):
+    for role in ("fit", "held out", "known gap"):
         sel = shown[shown["role"] == role]
         if len(sel):
             parts.append(f"{int((sel['covered'] == 'yes').sum())} of {len(sel)} {role} rows covered")
@@ -899,7 +910,8 @@ def plot_evidence_check(rows, title=None):
     published result. Black: the published value (square) and its interval. Coloured, just below: the
     model's median (dot) and predictive interval over the ensemble members, blue where the two
     intervals overlap (covered) and vermillion where they do not. Held-out rows (never fitted) have a
-    grey band and a diamond. Rows the model does not simulate are left out (the table lists them).
+    grey band and a diamond, known gaps (reported, never fitted) a beige band and a triangle
+    (:data:`EVIDENCE_ROLE_STYLE`). Rows the model does not simulate are left out (the table lists them).
 
     Parameters
     ----------
@@ -929,9 +941,9 @@ def plot_evidence_check(rows, title=None):
     for ax, (unit, g) in zip(axes, groups, strict=True):
         y = np.arange(len(g))
         for i, (_, r) in enumerate(g.iterrows()):
-            held = r["role"] == "held out"
-            if held:
-                ax.axhspan(i - 0.45, i + 0.45, color="#e8e8e8", zorder=0)
+            style = EVIDENCE_ROLE_STYLE.get(r["role"], EVIDENCE_ROLE_STYLE["fit"])
+            if style["band"]:
+                ax.axhspan(i - 0.45, i + 0.45, color=style["band"], zorder=0)
             pub, lo, hi = r["published"], r["published low"], r["published high"]
             ax.errorbar(
                 [pub], [i - 0.12], xerr=[[pub - lo], [hi - pub]], fmt="s", color="k", capsize=4, ms=6, lw=1.8
@@ -942,7 +954,7 @@ def plot_evidence_check(rows, title=None):
                 [med],
                 [i + 0.18],
                 xerr=[[med - mlo], [mhi - med]],
-                fmt="D" if held else "o",
+                fmt=style["marker"],
                 color=color,
                 capsize=4,
                 ms=7,
@@ -968,8 +980,10 @@ def plot_evidence_check(rows, title=None):
         Line2D([], [], color="k", marker="s", lw=1.8, label="published 95 % interval"),
         Line2D([], [], color=EVIDENCE_COLORS["covered"], marker="o", lw=2.4, label="model: covered"),
         Line2D([], [], color=EVIDENCE_COLORS["not covered"], marker="o", lw=2.4, label="model: not covered"),
-        Patch(color="#e8e8e8", label="held out (diamond): never fitted"),
     ]
+    for role, style in EVIDENCE_ROLE_STYLE.items():
+        if style["band"] and (shown["role"] == role).any():
+            handles.append(Patch(color=style["band"], label=style["label"]))
     fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
     fig.suptitle(title or "Published results and the model's 95 % predictive intervals")
     return fig
