@@ -418,10 +418,7 @@ COMPARE_SPECS["ensemble"] = {
 COMPARE_SPECS["scenario"] = {
     "kind": "dropdown",
     "label": "Parameters",
-    "options": [
-        ("evidence: calibrated to published trials", "evidence"),
-        ("premise: the premise text's claims", "premise"),
-    ],
+    "options": [(label, name) for name, label in lessons.SCENARIO_LABELS.items()],
     "default": "evidence",
     "tooltip": "Evidence: the values fitted to published trials (data/evidence). Premise: manual relief "
     "only transient and consolidation on, as the premise text claims; compare the two to test its claims",
@@ -668,8 +665,8 @@ def setbacks_app() -> App:
 EVIDENCE_SPECS = {
     "condition": condition_spec(),
     "scenario": {
-        "kind": "toggle_buttons",
-        "label": "Parameter scenario",
+        "kind": "dropdown",
+        "label": "Parameters",
         "options": [(label, name) for name, label in lessons.SCENARIO_LABELS.items()],
         "default": "evidence",
         "tooltip": "Evidence: the parameter sets the published results allow (the calibrated ensemble). "

@@ -387,10 +387,10 @@ def combined_vs_exercise(
 # Lesson 8 (v2): each published result beside the model's predictive interval
 
 SCENARIO_LABELS = {
-    "evidence": "evidence (the calibrated ensemble)",
-    "premise": "premise (the premise's claims, one parameter set)",
+    "evidence": "evidence: calibrated to published trials",
+    "premise": "premise: the premise text's claims",
 }
-"""The two named parameter scenarios as the lesson and its app name them."""
+"""The two named parameter scenarios as the apps' controls name them (compare plans, lesson 8)."""
 
 INSTRUMENT_UNITS = {
     "NPRS": "NPRS points (0-10)",
