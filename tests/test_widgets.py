@@ -368,7 +368,7 @@ def test_evidence_app_follows_its_controls_and_matches_the_lesson_helpers():
     # one panel per unit, each read on its own scale; the alt text gives the counts
     assert len(app.figure.axes) == table["unit"].nunique()
     assert f"{c['fit_covered']} of {c['fit']} fit rows covered" in app.alt
-    assert set(table["covered"]) <= {"yes", "no"} and set(table["role"]) <= {"fit", "held out"}
+    assert set(table["covered"]) <= {"yes", "no"} and set(table["role"]) <= {"fit", "held out", "known gap"}
     png = app.image.value
     assert app._busy_text(condition="knee_oa", scenario="evidence").startswith("Drawing the stored check")
     app.controls["scenario"].value = "premise"  # what a student switching the scenario does
