@@ -111,6 +111,15 @@ def control_layout(kind: str) -> dict:
     return {"style": {"description_width": "initial"}, "layout": widgets.Layout(width="100%")}
 
 
+LABEL_STYLE = (
+    "<style>.ptsim-app .widget-label{white-space:normal;overflow:visible;text-overflow:clip;"
+    "height:auto;line-height:1.3}</style>"
+)
+"""CSS each app carries (in its header): a label longer than the column of controls wraps onto a
+second line instead of being cut off with an ellipsis (ipywidgets' labels do not wrap, and the
+widgets' own ``style`` cannot say so)."""
+
+
 def check_specs(specs: dict[str, dict], compute: Callable) -> None:
     """Check that control specs name exactly the keyword arguments of an app's compute function.
 
@@ -228,7 +237,7 @@ class App(widgets.HBox):
         self.table = widgets.HTML()
         self.status = widgets.Label(value="")
         self.message = widgets.HTML(value="")
-        header = widgets.HTML(f"<b>{html.escape(title)}</b>")
+        header = widgets.HTML(LABEL_STYLE + f"<b>{html.escape(title)}</b>")
         left = widgets.VBox(
             [header, *self.controls.values(), self.status, self.message],
             layout=widgets.Layout(width="32%", min_width="260px"),
