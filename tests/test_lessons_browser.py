@@ -315,6 +315,14 @@ def screenshot_app(page, path: Path):
     page.screenshot(path=str(path))
 
 
+def shut_down_kernel(page):
+    """Stop the open lesson's kernel (each lesson starts its own; nine would stay alive otherwise)."""
+    page.evaluate(
+        "async () => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+        " if (w && w.sessionContext) { await w.sessionContext.shutdown(); } }"
+    )
+
+
 # --- the test ----------------------------------------------------------------------------------
 
 
@@ -370,5 +378,5 @@ def test_lesson_in_jupyterlab(lab, browser_context, path, tmp_path):
         print(f"\n{path.name}: the page as it failed: {tmp_path / f'{path.stem}-failed.png'}")
         raise
     finally:
-        page.evaluate("() => window.jupyterapp && window.jupyterapp.commands.execute('kernelmenu:shutdown')")
+        shut_down_kernel(page)
         page.close()
