@@ -155,7 +155,15 @@ def open_browser(pw):
 
 # --- reading a lesson --------------------------------------------------------------------------
 
-SLIDERS = """app => Array.from(app.querySelectorAll('.widget-slider')).map(s => {
+SLIDERS = """app => {
+  // whether the label's text reaches beyond the column of controls that holds it (which clips it)
+  const clipped = (label, column) => {
+    const range = document.createRange();
+    range.selectNodeContents(label);
+    const t = range.getBoundingClientRect(), c = column.getBoundingClientRect();
+    return t.right > c.right + 1 || t.left < c.left - 1;
+  };
+  return Array.from(app.querySelectorAll('.widget-slider')).map(s => {
     const track = s.querySelector('.slider-container');
     const label = s.querySelector('.widget-label');
     const r = track ? track.getBoundingClientRect() : {width: 0};
@@ -166,8 +174,10 @@ SLIDERS = """app => Array.from(app.querySelectorAll('.widget-slider')).map(s => 
       labelWidth: l.width,
       labelHeight: l.height,
       labelCut: label ? label.scrollWidth > label.clientWidth + 1 : true,
+      labelClipped: label ? clipped(label, s.parentElement) : true,
     };
-  })"""
+  });
+}"""
 """The sliders of one app (evaluated on its element, once it is scrolled into view: JupyterLab skips
 the layout of cells far from the screen)."""
 
@@ -287,6 +297,7 @@ def check_layout(page, what: str):
             )
             assert s["labelWidth"] > 20 and s["labelHeight"] > 5, f"{what}: label of {s['name']!r} hidden"
             assert not s["labelCut"], f"{what}: label {s['name']!r} is cut off"
+            assert not s["labelClipped"], f"{what}: label {s['name']!r} reaches out of its column"
     for fig in page.evaluate(FIGURES):
         assert fig["w"] > 0 and fig["shown"] > 300, f"{what}: figure not shown ({fig})"
         assert fig["alt"].startswith("Figure:") and len(fig["alt"]) > 30, f"{what}: no alt text ({fig})"

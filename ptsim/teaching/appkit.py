@@ -113,11 +113,15 @@ def control_layout(kind: str) -> dict:
 
 LABEL_STYLE = (
     "<style>.ptsim-app .widget-label{white-space:normal;overflow:visible;text-overflow:clip;"
-    "height:auto;line-height:1.3}</style>"
+    "height:auto;line-height:1.3}"
+    ".ptsim-app .widget-hslider>.widget-label,.ptsim-app .widget-toggle-buttons>.widget-label"
+    "{text-align:left;max-width:100%;margin-right:0;box-sizing:border-box}</style>"
 )
 """CSS each app carries (in its header): a label longer than the column of controls wraps onto a
-second line instead of being cut off with an ellipsis (ipywidgets' labels do not wrap, and the
-widgets' own ``style`` cannot say so)."""
+second line instead of being cut off with an ellipsis, and a label on its own line above a slider
+starts at the column's left edge and ends inside it (ipywidgets right-aligns it with a margin that,
+at 100 % width, pushed its last characters out of the column). The widgets' own ``style`` cannot say
+either."""
 
 
 def check_specs(specs: dict[str, dict], compute: Callable) -> None:
