@@ -29,7 +29,8 @@ def main(argv=None) -> int:
     lessons = [p for p in steps.LESSONS if not prefixes or p.name.startswith(prefixes)]
     out = ROOT / "docs" / "figures"
     with tempfile.TemporaryDirectory() as tmp:
-        lab = steps.Lab(Path(tmp), Path(tmp) / "jupyterlab.log")
+        # the lessons in a folder of their own: the server's log is not in the file browser shown
+        lab = steps.Lab(Path(tmp) / "lessons", Path(tmp) / "jupyterlab.log")
         try:
             with sync_playwright() as pw:
                 browser, context, _ = steps.open_browser(pw)

@@ -181,6 +181,28 @@ SLIDERS = """app => {
 """The sliders of one app (evaluated on its element, once it is scrolled into view: JupyterLab skips
 the layout of cells far from the screen)."""
 
+OTHER_CONTROLS = """app => {
+  // toggle buttons whose option is cut off, and dropdowns too narrow for the option they show
+  const problems = [];
+  for (const b of app.querySelectorAll('.widget-toggle-button')) {
+    if (b.scrollWidth > b.clientWidth + 1 || b.getBoundingClientRect().width < 20) {
+      problems.push('toggle button ' + JSON.stringify(b.textContent.trim()) + ' is cut off');
+    }
+  }
+  const ctx = document.createElement('canvas').getContext('2d');
+  for (const sel of app.querySelectorAll('.widget-dropdown select')) {
+    const st = getComputedStyle(sel);
+    ctx.font = st.font;
+    const text = sel.selectedOptions.length ? sel.selectedOptions[0].text : '';
+    const room = sel.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight);
+    if (ctx.measureText(text).width > room + 1) {
+      problems.push('dropdown shows ' + JSON.stringify(text) + ' in ' + Math.round(room) + ' px');
+    }
+  }
+  return problems;
+}"""
+"""What is not fully visible among an app's toggle buttons and dropdowns (a list of descriptions)."""
+
 FIGURES = """() => Array.from(document.querySelectorAll(
     '.jp-NotebookPanel:not(.lm-mod-hidden) .ptsim-app img.ptsim-figure'))
   .map(img => ({w: img.naturalWidth, shown: img.getBoundingClientRect().width,
@@ -298,6 +320,8 @@ def check_layout(page, what: str):
             assert s["labelWidth"] > 20 and s["labelHeight"] > 5, f"{what}: label of {s['name']!r} hidden"
             assert not s["labelCut"], f"{what}: label {s['name']!r} is cut off"
             assert not s["labelClipped"], f"{what}: label {s['name']!r} reaches out of its column"
+        problems = apps.nth(i).evaluate(OTHER_CONTROLS)
+        assert not problems, f"{what}: {problems}"
     for fig in page.evaluate(FIGURES):
         assert fig["w"] > 0 and fig["shown"] > 300, f"{what}: figure not shown ({fig})"
         assert fig["alt"].startswith("Figure:") and len(fig["alt"]) > 30, f"{what}: no alt text ({fig})"
