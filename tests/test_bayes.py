@@ -11,7 +11,7 @@ from ptsim.analysis import bayes
 from ptsim.analysis.calibrate import Target
 from ptsim.inputs.ensembles import Ensemble, draw_members, load_ensemble
 
-TINY = bayes.SamplerSettings(n_walkers=4, n_steps=6, burn_in=2, thin=1, n_patients=20, seed=3)
+TINY = bayes.SamplerSettings(n_walkers=12, n_steps=6, burn_in=2, thin=1, n_patients=20, seed=3)
 
 # Subacromial rows read on NPRS, SMD, % and risk ratios (no questionnaire needed), and two surgery rows
 # the model cannot express: a fit on them runs without model v2's questionnaires.
@@ -63,7 +63,7 @@ def test_sampling_is_deterministic_and_stays_in_the_documented_ranges():
     # the fit rows the model expresses are in the likelihood; surgery rows (and held-out rows) are not
     assert a.targets == SAP_ROWS.split(":")[1].split(",")[:7] and a.target_source == SAP_ROWS
     assert np.all(a.chain >= a.low) and np.all(a.chain <= a.high)
-    assert a.chain.shape == (6, 4, len(a.names))
+    assert a.chain.shape == (TINY.n_steps, TINY.n_walkers, len(a.names))
     x, lp = a.kept()
     assert x.shape == (TINY.n_kept, len(a.names)) and np.all(np.isfinite(lp))
     assert 0.0 <= a.acceptance <= 1.0
@@ -128,9 +128,25 @@ def test_written_ensemble_loads_and_checks_and_notices_changed_inputs(tmp_path, 
     assert ens.meta["targets_source"] == SAP_ROWS and ens.meta["sampler"]["engine"] == "auto"
     problems = bayes.check_ensemble("subacromial_pain", tmp_path)
     assert problems == [f"subacromial_pain: {TINY.n_kept} members, fewer than 200"]
-    copies["published"].write_text(copies["published"].read_text() + "\n")
+    # The layer: the member of highest posterior, beside the ensemble when a folder is given.
+    layer = (tmp_path / "calibrated" / "subacromial_pain.toml").read_text()
+    x, lp = post.kept()
+    assert f"{x[int(np.argmax(lp)), 0]:.6g}" in layer and "member of highest posterior" in layer
+    # Only the condition's own rows of published.csv tie the ensemble to it.
+    text = copies["published"].read_text()
+    lines = text.splitlines(keepends=True)
+    other = next(i for i, line in enumerate(lines) if line.startswith("knee_"))
+    mine = next(i for i, line in enumerate(lines) if line.startswith("sap_"))
+    copies["published"].write_text(
+        "".join([*lines[:other], lines[other].replace(",", ", ", 1), *lines[other + 1 :]])
+    )
+    assert bayes.check_ensemble("subacromial_pain", tmp_path) == problems  # another condition's row
+    copies["published"].write_text(
+        "".join([*lines[:mine], lines[mine].replace(",", ",x", 1), *lines[mine + 1 :]])
+    )
     assert any(
-        "published_published.csv changed" in p for p in bayes.check_ensemble("subacromial_pain", tmp_path)
+        "published_published.csv (its rows) changed" in p
+        for p in bayes.check_ensemble("subacromial_pain", tmp_path)
     )
 
 
@@ -253,10 +269,36 @@ def test_recommended_settings_cover_every_condition_with_enough_members():
 
 
 def test_command_samples_with_the_recommended_settings_unless_told_otherwise(tmp_path, capsys):
-    args = ["subacromial_pain", "--n-walkers", "4", "--n-steps", "3", "--burn-in", "0", "--n-patients", "20"]
+    args = ["subacromial_pain", "--n-walkers", "12", "--n-steps", "3", "--burn-in", "0", "--n-patients", "20"]
     assert bayes.main([*args, "--targets", SAP_ROWS, "--out", str(tmp_path)]) == 0
     meta = load_ensemble("subacromial_pain", tmp_path).meta
-    assert meta["sampler"]["n_walkers"] == 4 and meta["sampler"]["n_steps"] == 3
+    assert meta["sampler"]["n_walkers"] == 12 and meta["sampler"]["n_steps"] == 3
     assert meta["sampler"]["thin"] == bayes.RECOMMENDED_SETTINGS["subacromial_pain"].thin  # not given
     assert meta["targets_source"] == SAP_ROWS and meta["command"].startswith("python -m ptsim.analysis.bayes")
     assert "subacromial_pain: " in capsys.readouterr().out
+
+
+def test_markdown_report_counts_fit_and_held_out_rows():
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "role": ["fit", "fit", "held_out", "fit"],
+            "status": ["modelled", "modelled", "modelled", "not_modelled"],
+            "quantity": ["x"] * 4,
+            "instrument": ["NPRS"] * 4,
+            "published": [1.0, 2.0, 3.0, 4.0],
+            "low": [0.0, 1.0, 2.0, 3.0],
+            "high": [2.0, 3.0, 4.0, 5.0],
+            "predicted_median": [1.0, 9.0, 3.5, float("nan")],
+            "predicted_low": [0.5, 8.0, 3.0, float("nan")],
+            "predicted_high": [1.5, 10.0, 4.5, float("nan")],
+            "covered": pd.Series([True, False, True, None], dtype=object),
+            "mapping": ["m", "m", "m", "surgery"],
+        }
+    )
+    rep = {"knee_oa": {"basis": "b", "table": table, "fit_covered": (1, 2), "unidentified": ["p"]}}
+    text = bayes.report_markdown(rep)
+    assert "| knee_oa | 1 of 2 | 1 of 1 | 1 | `p` |" in text
+    assert "NOT covered" in text and "surgery" in text

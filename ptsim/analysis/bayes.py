@@ -56,7 +56,13 @@ from ptsim.analysis.calibrate import (
 )
 from ptsim.analysis.predict import RowModel
 from ptsim.inputs.conditions import Condition, load_condition
-from ptsim.inputs.ensembles import Ensemble, ensembles_dir, load_ensemble, sha256_file
+from ptsim.inputs.ensembles import (
+    Ensemble,
+    ensembles_dir,
+    load_ensemble,
+    sha256_file,
+    spaced_members,
+)
 
 TARGET_SOURCES = ("published", "v1")
 """Evidence a fit can read: ``published`` (``data/evidence/published.csv`` through
@@ -90,8 +96,13 @@ class SamplerSettings:
     seed : int
         Seed of the cohort, the model's random draws and the sampler.
     start_spread : float
-        Walkers start at the condition's current values plus uniform noise of this share of each
-        parameter's range (clipped into the range).
+        Walkers start at the starting point plus uniform noise of this share of each parameter's
+        range (clipped into the range).
+    polish_evaluations : int
+        Before the walkers start, a Nelder-Mead search of the log-posterior from the condition's
+        current values, of at most this many likelihood evaluations, moves the starting point to a
+        region of high posterior (0: start at the current values). It shortens the burn-in when the
+        current values are far from the evidence; the kept draws still come from emcee alone.
     engine : str
         The simulation engine (``"auto"``: the compiled kernel when it runs the case; the numbers
         agree to ~1e-15 relative, see ``docs/performance.md``).
@@ -105,6 +116,7 @@ class SamplerSettings:
     seed: int = DEFAULT_SEED
     start_spread: float = 0.1
     engine: str = "auto"
+    polish_evaluations: int = 0
 
     def check(self, n_parameters: int) -> None:
         for name in ("n_walkers", "n_steps", "thin", "n_patients"):
@@ -119,6 +131,10 @@ class SamplerSettings:
             )
         if not (isinstance(self.seed, int) and 0 <= self.seed < 2**32):
             raise ValueError(f"seed must be a whole number in [0, 2**32), got {self.seed!r}")
+        if not (isinstance(self.polish_evaluations, int) and self.polish_evaluations >= 0):
+            raise ValueError(
+                f"polish_evaluations must be a whole number >= 0, got {self.polish_evaluations!r}"
+            )
         if not (0 < self.start_spread <= 1):
             raise ValueError(f"start_spread must be in (0, 1], got {self.start_spread!r}")
         if self.engine not in ("auto", "numpy", "numba"):
@@ -131,20 +147,30 @@ class SamplerSettings:
 
 
 RECOMMENDED_SETTINGS = {
-    "knee_oa": SamplerSettings(n_walkers=32, n_steps=360, burn_in=120, thin=10),
-    "chronic_neck_pain": SamplerSettings(n_walkers=24, n_steps=220, burn_in=70, thin=6),
-    "low_back_pain": SamplerSettings(n_walkers=24, n_steps=440, burn_in=140, thin=10),
-    "subacromial_pain": SamplerSettings(n_walkers=16, n_steps=700, burn_in=200, thin=10),
-    "adhesive_capsulitis": SamplerSettings(n_walkers=8, n_steps=700, burn_in=200, thin=10),
+    "knee_oa": SamplerSettings(
+        n_walkers=26, n_steps=300, burn_in=100, thin=5, n_patients=200, polish_evaluations=400
+    ),
+    "chronic_neck_pain": SamplerSettings(
+        n_walkers=16, n_steps=300, burn_in=100, thin=5, n_patients=200, polish_evaluations=300
+    ),
+    "low_back_pain": SamplerSettings(
+        n_walkers=20, n_steps=300, burn_in=100, thin=5, n_patients=200, polish_evaluations=300
+    ),
+    "subacromial_pain": SamplerSettings(
+        n_walkers=16, n_steps=500, burn_in=200, thin=10, polish_evaluations=300
+    ),
+    "adhesive_capsulitis": SamplerSettings(
+        n_walkers=12, n_steps=500, burn_in=150, thin=10, polish_evaluations=300
+    ),
 }
 """Settings for ``python -m ptsim.analysis.bayes <condition> --processes 2``: >= 400 members within the
 30-min budget. One likelihood evaluation (:func:`likelihood_seconds`: 100 patients, engine "auto",
 model v2's questionnaires) took, on 2026-11-29 on the shared 2-core machine at load averages of 1.4
 to 4.5: knee 0.04-0.13 s, neck 0.07-0.16 s, low back 0.06-0.11 s, subacromial 0.04-0.10 s, adhesive
-capsulitis 0.09-0.21 s. Walkers x steps evaluations (11520, 5280, 10560, 11200, 5600) then take 14-24
+capsulitis 0.09-0.21 s. Walkers x steps evaluations (11520, 5280, 10560, 11200, 6000) then take 14-24
 min in one process at the slowest of these and about half that with 2 processes (measured 2x on a
 quiet machine). Under a load of 10-25 evaluations were 3-5x slower still: use ``--processes 2``. The
-walkers are at least twice the free parameters (8, 6, 5, 2, 1)."""
+walkers are at least twice the free parameters (8, 6, 5, 6, 6)."""
 
 
 def log_likelihood(simulated, targets: list[Target]) -> float:
@@ -397,6 +423,7 @@ class Posterior:
     settings: SamplerSettings
     targets: list[str]
     target_source: str = "published"
+    start: dict[str, float] | None = None
 
     def kept(self) -> tuple[np.ndarray, np.ndarray]:
         """Parameter sets and their log-probabilities after burn-in and thinning (flattened)."""
@@ -481,6 +508,8 @@ def sample(
 
     rng = np.random.default_rng(settings.seed)
     centre = np.clip((np.array([get_value(cond, k) for k in names]) - low) / (high - low), 0.0, 1.0)
+    if settings.polish_evaluations:
+        centre = polish(target, centre, settings.polish_evaluations)
     noise = rng.uniform(-settings.start_spread, settings.start_spread, (settings.n_walkers, len(names)))
     start = np.clip(centre + noise, 1e-6, 1 - 1e-6)
 
@@ -499,7 +528,27 @@ def sample(
         settings=settings,
         targets=[t.id for t in fit],
         target_source=_source_label(source),
+        start=target.values(centre),
     )
+
+
+def polish(log_posterior, start, max_evaluations: int) -> np.ndarray:
+    """The best point a Nelder-Mead search of ``log_posterior`` finds from ``start`` on the unit cube
+    (deterministic; points outside the cube count as prior zero)."""
+    from scipy.optimize import minimize
+
+    def cost(u):
+        value = log_posterior(u)
+        return 1e300 if not math.isfinite(value) else -value
+
+    found = minimize(
+        cost,
+        np.asarray(start, float),
+        method="Nelder-Mead",
+        options={"maxfev": max_evaluations, "xatol": 1e-3, "fatol": 1e-2},
+    )
+    best = np.clip(found.x, 0.0, 1.0)
+    return best if cost(best) <= cost(np.asarray(start, float)) else np.asarray(start, float)
 
 
 def _source_label(source) -> str:
@@ -673,6 +722,56 @@ def input_files(condition: str, targets="published") -> dict[str, Path]:
     return files
 
 
+def _condition_rows_digest(path: Path, condition: str) -> str:
+    """SHA-256 of a CSV file's header and the rows of one condition (re-written by the csv module, so
+    other conditions' rows and line endings do not matter)."""
+    import csv
+    import hashlib
+    import io
+
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    col = rows[0].index("condition")
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(
+        [rows[0], *(r for r in rows[1:] if len(r) > col and r[col] == condition)]
+    )
+    return hashlib.sha256(out.getvalue().encode("utf-8")).hexdigest()
+
+
+def _bounds_digest(condition: str) -> str:
+    """SHA-256 of a condition's free parameters and bounds in ``calibration.toml`` (its section only)."""
+    import hashlib
+    import json
+
+    bounds = {k: [float(a), float(b)] for k, (a, b) in free_parameters(condition).items()}
+    return hashlib.sha256(json.dumps(bounds, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def input_digests(condition: str, targets="published") -> dict[str, str]:
+    """The SHA-256 digests that tie a stored ensemble to what its fit read.
+
+    Whole files: the condition file and the evidence files of the target source other than
+    ``published.csv`` (``instruments.csv``, ``arms.toml``; v1: ``targets.csv``). Of the files shared by
+    every condition only the condition's part: its rows of ``published.csv`` (``published``) and its
+    section of ``calibration.toml`` (``calibration``), so refitting one condition does not invalidate
+    the others. The calibrated layer is not an input: the fit sets every parameter the layer holds
+    (it only chooses the sampler's starting point).
+    """
+    files = input_files(condition, targets)
+    out = {}
+    for key, path in files.items():
+        if key == "calibrated":
+            continue
+        if key == "published":
+            out[key] = _condition_rows_digest(path, condition)
+        elif key == "calibration":
+            out[key] = _bounds_digest(condition)
+        else:
+            out[key] = sha256_file(path)
+    return out
+
+
 def _toml_value(v) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -697,8 +796,55 @@ def _toml_table(name: str, d: dict) -> list[str]:
     return lines
 
 
-def write_ensemble(posterior: Posterior, command: str, directory: str | Path | None = None) -> Path:
-    """Write the kept parameter sets and their metadata to ``<directory>/<condition>.{csv,toml}``."""
+def mode_calibration(posterior: Posterior, command: str):
+    """The kept member of highest posterior as a :class:`ptsim.analysis.calibrate.Calibration` (with
+    its residuals on the fit rows), to be written as the condition's calibrated layer: the point
+    values of the ``evidence`` scenario."""
+    from ptsim.analysis.calibrate import Calibration
+
+    x, lp = posterior.kept()
+    best = x[int(np.argmax(lp))]
+    values = dict(zip(posterior.names, map(float, best), strict=True))
+    cond = load_condition(posterior.condition)
+    raw = load_condition(posterior.condition, calibrated=False)
+    source = target_source(posterior.target_source)
+    fit = source.fit_targets(cond)
+    s = posterior.settings
+    sims = source.simulate(with_values(cond, values), fit, s.n_patients, s.seed, s.engine)
+    res = np.array([standardized_residual(v, t) for v, t in zip(sims, fit, strict=True)])
+    return Calibration(
+        condition=posterior.condition,
+        values=values,
+        start=posterior.start or {},
+        defaults={k: get_value(raw, k) for k in posterior.names},
+        bounds={
+            k: (float(a), float(b))
+            for k, a, b in zip(posterior.names, posterior.low, posterior.high, strict=True)
+        },
+        targets=[t.id for t in fit],
+        published=np.array([t.published for t in fit]),
+        simulated=np.asarray(sims, float),
+        residuals=res,
+        cost=float(0.5 * np.sum(res**2)),
+        success=True,
+        message=f"the kept member of highest posterior of {len(lp)} (ensembles/{posterior.condition}.csv)",
+        nfev=s.n_walkers * s.n_steps + s.polish_evaluations,
+        n_patients=s.n_patients,
+        seed=s.seed,
+        method="emcee posterior ensemble (ptsim.analysis.bayes): its member of highest posterior",
+        command=command,
+    )
+
+
+def write_ensemble(
+    posterior: Posterior, command: str, directory: str | Path | None = None, layer: bool = True
+) -> Path:
+    """Write the kept parameter sets and their metadata to ``<directory>/<condition>.{csv,toml}``.
+
+    With ``layer`` (default) also write the member of highest posterior as the condition's calibrated
+    layer (``data/calibrated/<condition>.toml``, or beside the ensemble when ``directory`` is given):
+    the point values :func:`ptsim.load_condition` applies in the ``evidence`` scenario.
+    """
     folder = Path(directory) if directory is not None else ensembles_dir()
     folder.mkdir(parents=True, exist_ok=True)
     x, lp = posterior.kept()
@@ -731,9 +877,7 @@ def write_ensemble(posterior: Posterior, command: str, directory: str | Path | N
             for k, a, b in zip(posterior.names, posterior.low, posterior.high, strict=True)
         },
         "diagnostics": posterior.diagnostics(),
-        "sha256": {
-            k: sha256_file(p) for k, p in input_files(posterior.condition, posterior.target_source).items()
-        },
+        "sha256": input_digests(posterior.condition, posterior.target_source),
         "check": {
             "members": members,
             "n_patients": CHECK_PATIENTS,
@@ -750,6 +894,12 @@ def write_ensemble(posterior: Posterior, command: str, directory: str | Path | N
             lines += ["", *_toml_table(k, v)]
     meta_path = folder / f"{posterior.condition}.toml"
     meta_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if layer:
+        from ptsim.analysis.calibrate import write_calibration
+
+        write_calibration(
+            mode_calibration(posterior, command), None if directory is None else folder / "calibrated"
+        )
     return csv_path
 
 
@@ -764,10 +914,14 @@ def check_ensemble(condition: str, directory: str | Path | None = None) -> list[
     problems = []
     if ens.n_members < 200:
         problems.append(f"{condition}: {ens.n_members} members, fewer than 200")
-    for key, path in input_files(condition, source).items():
-        recorded = ens.meta.get("sha256", {}).get(key)
-        if recorded != sha256_file(path):
-            problems.append(f"{condition}: {path.name} changed since the fit (re-run the calibration)")
+    files = input_files(condition, source)
+    for key, digest in input_digests(condition, source).items():
+        if ens.meta.get("sha256", {}).get(key) != digest:
+            part = {"published": " (its rows)", "calibration": " (its section)"}.get(key, "")
+            problems.append(
+                f"{condition}: {files[key].name}{part} changed since the fit "
+                f"(re-run `python -m ptsim.analysis.bayes {condition}`)"
+            )
     check = ens.meta.get("check", {})
     if check:
         engine = ens.meta.get("sampler", {}).get("engine", "numpy")
@@ -787,18 +941,11 @@ REPORT_MEMBERS = 40
 """Ensemble members the report simulates (evenly spaced through the stored members)."""
 
 
-def spaced_members(n_members: int, count: int) -> list[int]:
-    """``count`` member indices spread evenly over ``range(n_members)`` (all when there are fewer)."""
-    if not (isinstance(count, int) and count >= 1):
-        raise ValueError(f"members must be a whole number >= 1, got {count!r}")
-    return sorted(set(np.linspace(0, n_members - 1, min(count, n_members)).round().astype(int).tolist()))
-
-
 def evidence_report(
     condition=None,
     directory: str | Path | None = None,
     members: int = REPORT_MEMBERS,
-    n_patients: int = 100,
+    n_patients: int | None = None,
     seed: int = DEFAULT_SEED,
     targets="published",
     engine: str = "auto",
@@ -814,7 +961,9 @@ def evidence_report(
         at its current values (a point prediction, said so in ``basis``).
     members : int
         Ensemble members simulated (evenly spaced).
-    n_patients, seed, targets, engine
+    n_patients : int, optional
+        Patients per arm (default: the cohort size the ensemble was fitted with, else 100).
+    seed, targets, engine
         As for :func:`predictive`.
 
     Returns
@@ -843,7 +992,8 @@ def evidence_report(
         else:
             idx = None
             basis = f"no stored ensemble: the current values only (run python -m ptsim.analysis.bayes {name})"
-        table = predictive(name, ens, idx, n_patients, seed, source, engine)
+        fitted_n = ens.meta.get("sampler", {}).get("n_patients", 100) if ens is not None else 100
+        table = predictive(name, ens, idx, n_patients or fitted_n, seed, source, engine)
         fit = table[(table["role"].isin(["fit", "calibration"])) & (table["status"] == "modelled")]
         unident = unidentified(ens, free_parameters(name)) if ens is not None else None
         out[name] = {
@@ -895,6 +1045,33 @@ def format_report(report: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def report_markdown(report: dict[str, dict]) -> str:
+    """The evidence report as a Markdown page: a summary table per condition (fit rows covered,
+    held-out rows covered, unidentified parameters), then :func:`format_report`'s text."""
+    lines = [
+        "# Evidence report: the posterior predictive check",
+        "",
+        "Written by `python -m ptsim.analysis.bayes --report --markdown > docs/evidence_report.md`; do not",
+        "edit by hand. For every published result of `data/evidence/published.csv`: its 95 % interval",
+        "beside the model's 95 % predictive interval over the posterior ensemble's members (each member",
+        "simulated on the same virtual patients, on the scale the source reports). *Covered* means the two",
+        "intervals overlap. Held-out rows were chosen before any fit and no fit uses them.",
+        "",
+        "| condition | fit rows covered | held-out rows covered | not modelled | unidentified parameters |",
+        "|---|---|---|---|---|",
+    ]
+    for name, r in report.items():
+        t = r["table"]
+        k, n = r["fit_covered"]
+        held = t[(t["role"] == "held_out") & (t["status"] == "modelled")]
+        hk = int(sum(bool(c) for c in held["covered"]))
+        gaps = int((t["status"] == "not_modelled").sum())
+        u = r["unidentified"]
+        unident = "(no ensemble)" if u is None else (", ".join(f"`{p}`" for p in u) or "none")
+        lines.append(f"| {name} | {k} of {n} | {hk} of {len(held)} | {gaps} | {unident} |")
+    return "\n".join([*lines, "", "```text", format_report(report), "```", ""])
+
+
 def main(argv=None) -> int:
     import argparse
 
@@ -918,9 +1095,43 @@ def main(argv=None) -> int:
     parser.add_argument("--processes", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("--out", default=None, help="folder (default data/ensembles)")
     parser.add_argument("--report", action="store_true", help="print the evidence report instead of sampling")
+    parser.add_argument(
+        "--no-layer",
+        action="store_true",
+        help="do not write the member of highest posterior as the calibrated layer (data/calibrated)",
+    )
+    parser.add_argument(
+        "--polish",
+        type=int,
+        default=None,
+        help="Nelder-Mead evaluations before sampling (default: recommended)",
+    )
     parser.add_argument("--members", type=int, default=REPORT_MEMBERS, help="members the report simulates")
+    parser.add_argument(
+        "--markdown", action="store_true", help="with --report: one Markdown page (all conditions)"
+    )
     args = parser.parse_args(argv)
     prog = "python -m ptsim.analysis.bayes"
+    if args.report and args.markdown:
+        try:
+            rep = {}
+            for condition in args.conditions or [None]:
+                rep.update(
+                    evidence_report(
+                        condition,
+                        args.out,
+                        args.members,
+                        args.n_patients,
+                        d.seed if args.seed is None else args.seed,
+                        args.targets,
+                        args.engine,
+                    )
+                )
+        except (ValueError, FileNotFoundError) as exc:
+            print(f"{prog}: {exc}", file=sys.stderr)
+            return 2
+        print(report_markdown(rep))
+        return 0
     if args.report:
         status = 0
         for condition in args.conditions or [None]:
@@ -929,7 +1140,7 @@ def main(argv=None) -> int:
                     condition,
                     args.out,
                     args.members,
-                    args.n_patients or d.n_patients,
+                    args.n_patients,
                     d.seed if args.seed is None else args.seed,
                     args.targets,
                     args.engine,
@@ -946,6 +1157,8 @@ def main(argv=None) -> int:
     given = {k: getattr(args, k) for k in tunable if getattr(args, k) is not None}
     for condition in args.conditions:
         settings = replace(RECOMMENDED_SETTINGS.get(condition, d), **given, engine=args.engine)
+        if args.polish is not None:
+            settings = replace(settings, polish_evaluations=args.polish)
         try:
             if args.processes > 1:
                 from multiprocessing import Pool
@@ -957,7 +1170,7 @@ def main(argv=None) -> int:
         except (ValueError, FileNotFoundError) as exc:
             print(f"{prog}: {exc}", file=sys.stderr)
             return 2
-        path = write_ensemble(post, command, args.out)
+        path = write_ensemble(post, command, args.out, layer=not args.no_layer)
         print(f"{condition}: {post.kept()[0].shape[0]} members, acceptance {post.acceptance:.2f} -> {path}")
     return 0
 

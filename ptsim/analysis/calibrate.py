@@ -18,6 +18,10 @@ model's structure cannot reproduce together with the others, kept in view on pur
 
 Run ``python -m ptsim.analysis.calibrate --report`` for the report, ``python -m
 ptsim.analysis.calibrate knee_oa`` to re-calibrate a condition.
+
+This is calibration v1 (one best point on ``targets.csv``). The shipped layers come from v2,
+:mod:`ptsim.analysis.bayes` (a posterior ensemble on ``published.csv``, whose member of highest
+posterior is written as the layer); re-running v1 on a condition replaces that layer with its own fit.
 """
 
 from __future__ import annotations
@@ -791,6 +795,8 @@ class Calibration:
     n_patients: int
     seed: int
     date: str = field(default_factory=lambda: datetime.date.today().isoformat())
+    method: str = "scipy.optimize.least_squares on standardised residuals (ptsim.calibrate.fit)"
+    command: str = "python -m ptsim.analysis.calibrate <condition>"
 
     @property
     def all_within(self) -> bool:
@@ -903,15 +909,14 @@ def write_calibration(cal: Calibration, directory: str | Path | None = None) -> 
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{cal.condition}.toml"
     lines = [
-        f"# Calibrated layer for {cal.condition}: written by ptsim.calibrate on {cal.date}.",
+        f"# Calibrated layer for {cal.condition}: written on {cal.date}.",
         "# Applied by ptsim.load_condition on top of data/conditions/<condition>.toml.",
-        "# Do not edit by hand: re-run `python -m ptsim.analysis.calibrate <condition>`.",
+        f"# Do not edit by hand: re-run `{cal.command}`.",
         "",
         "[calibration]",
         f"condition = {_toml_str(cal.condition)}",
         f"date = {_toml_str(cal.date)}",
-        "method = "
-        + _toml_str("scipy.optimize.least_squares on standardised residuals (ptsim.calibrate.fit)"),
+        f"method = {_toml_str(cal.method)}",
         f"n_patients = {cal.n_patients}",
         f"seed = {cal.seed}",
         f"cost = {cal.cost:.6g}",

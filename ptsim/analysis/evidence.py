@@ -29,7 +29,10 @@ from pathlib import Path
 from ptsim.inputs.conditions import list_conditions
 from ptsim.inputs.paths import data_dir
 
-ROLES = ("fit", "held_out")
+ROLES = ("fit", "held_out", "known_gap")
+"""``fit``: calibration may use the row; ``held_out``: chosen before any fit, never fitted, reported as
+a check; ``known_gap``: reported, never fitted, because the condition cannot represent the row's
+population or design (the reason is in ``notes``)."""
 """``fit``: calibration may use the row; ``held_out``: chosen before any fit, never fitted."""
 
 TAGS = ("pooled_end_of_care", "followup_6mo", "usual_care_change", "responder_or_recurrence")
@@ -348,6 +351,8 @@ def _parse_published(row: dict, file, line: int, conditions, arms) -> dict:
         _fail(file, line, "verified", f"one of {', '.join(VERIFIED)}", row["verified"])
     if row["role"] == "held_out" and not row["notes"]:
         _fail(file, line, "notes", "the reason the result is held out", row["notes"])
+    if row["role"] == "known_gap" and not row["notes"]:
+        _fail(file, line, "notes", "the reason the condition cannot represent the result", row["notes"])
     out = dict(row)
     out.update(tags=tags, day=day, estimate=est, low=low, high=high, n=n, line=line)
     return out
@@ -360,7 +365,7 @@ def published_targets(condition: str | None = None, role: str | None = None, pat
     ----------
     condition : str, optional
         Keep only this shipped condition's rows.
-    role : {'fit', 'held_out'}, optional
+    role : {'fit', 'held_out', 'known_gap'}, optional
         Keep only rows calibration may fit, or only the held-out ones.
     path : str or Path, optional
         Another CSV file in the same format (tests).

@@ -44,6 +44,7 @@ from ptsim.core.streams import uniforms
 from ptsim.core.vocabulary import OUTCOMES, get_outcome
 from ptsim.inputs.cohort import check_count, check_seed, sample_cohort
 from ptsim.inputs.conditions import Condition, load_condition
+from ptsim.inputs.ensembles import Ensemble, choose_members, draw_members, with_member_values
 from ptsim.inputs.plans import GRADED, Component, HomeProgramme, Plan, Session, check_plan_name, get_plan
 
 if TYPE_CHECKING:  # pandas is imported where it is used, to keep `import ptsim` light
@@ -303,11 +304,14 @@ def _simulate_trials(
     dropout: float,
     min_pain_nprs: float | None = None,
     engine: str = "auto",
+    members: tuple[Ensemble | None, list[int]] = (None, []),
 ):
     """Patient-level data of ``n_trials`` independent trials (a ``trial`` column tells them apart).
 
     Every arm is simulated once for the patients of all trials (vectorised over patients). With
-    ``min_pain_nprs``, candidates are screened in id order and the first eligible ones enrolled.
+    ``min_pain_nprs``, candidates are screened in id order and the first eligible ones enrolled. With
+    an ensemble (``members``: the ensemble and the member indices to draw from), each patient runs
+    under one member (:func:`_patients_condition`); the ``ensemble_member`` column says which.
     """
     import pandas as pd
 
@@ -318,7 +322,7 @@ def _simulate_trials(
     total = len(names) * n_per_arm
     # the outcomes (and the questionnaire once, by its name), in the order of their columns
     columns = {k: v for k, v in _outcome_columns(cond).items() if k != "questionnaire"}
-    cohort, base = _enrol(cond, n_trials * total, seed, min_pain_nprs)
+    cohort, base = _enrol(cond, n_trials * total, seed, min_pain_nprs, members)
     trial_of = dict(zip(cohort["patient_id"].to_numpy(), np.arange(len(cohort)) // total, strict=True))
     arm_idx = _allocate(seed, n_trials, len(names), n_per_arm)
     ids = cohort["patient_id"].to_numpy()
@@ -334,10 +338,11 @@ def _simulate_trials(
         sel = arm_idx == a
         sub = cohort[sel].reset_index(drop=True)
         arm = plans[name]
+        run_cond = _patients_condition(cond, sub, seed, members)
         if isinstance(arm, Plan):
-            res = run_cohort(cond, arm.resolve(cond), sub, days, seed, engine=engine)
+            res = run_cohort(run_cond, arm.resolve(cond), sub, days, seed, engine=engine)
         else:  # an adaptive plan (policy; numpy engine), see ptsim.engine.adaptive
-            res = run_cohort(cond, arm.plan.resolve(cond), sub, days, seed, policy=arm, engine=engine)
+            res = run_cohort(run_cond, arm.plan.resolve(cond), sub, days, seed, policy=arm, engine=engine)
         m = measure(res, assess_days, seed)
         d_idx = m["day"].to_numpy()
         pos = np.tile(np.arange(len(sub)), len(assess_days))
@@ -345,6 +350,8 @@ def _simulate_trials(
         m.insert(0, "trial", [trial_of[i] for i in m["patient_id"].to_numpy()])
         for out, col in columns.items():
             m[f"true_{col}"] = res.outcome(out)[pos, d_idx]
+        if members[0] is not None:
+            m["ensemble_member"] = _member_of(sub, seed, members)[pos]
         frames.append(m)
     df = pd.concat(frames, ignore_index=True)
     b = base.loc[df["patient_id"]]
@@ -428,7 +435,8 @@ class Trial:
         ``rom_deg, pain_nprs, strength_pct_normal, function_0_100`` (NaN once the patient has dropped
         out), ``true_<outcome>`` (the model's true values, which a real trial never sees),
         ``dropout_day`` (inf: never) and ``observed``; for a factorial trial also
-        ``manual_therapy`` and ``exercise`` (1 = given).
+        ``manual_therapy`` and ``exercise`` (1 = given); with an ensemble, ``ensemble_member`` (the
+        stored member each patient was drawn).
         """
         df = self.data.drop(columns="trial").copy()
         if self.factors:
@@ -765,7 +773,23 @@ def _check_min_pain(min_pain_nprs):
     return float(min_pain_nprs)
 
 
-def _enrol(cond, n: int, seed: int, min_pain_nprs):
+def _member_of(cohort, seed: int, members) -> np.ndarray:
+    """Each patient's ensemble member (a stored index), drawn with
+    :func:`ptsim.inputs.ensembles.draw_members` from ``members`` (the ensemble and the indices chosen)."""
+    chosen = np.asarray(members[1], dtype=np.int64)
+    return chosen[draw_members(len(chosen), cohort["patient_id"].to_numpy(), seed)]
+
+
+def _patients_condition(cond: Condition, cohort, seed: int, members) -> Condition:
+    """The condition of ``cohort``'s rows: the condition, or with an ensemble (``members``) each
+    patient's member's values as per-patient arrays."""
+    ens = members[0]
+    if ens is None:
+        return cond
+    return with_member_values(cond, ens, _member_of(cohort, seed, members))
+
+
+def _enrol(cond, n: int, seed: int, min_pain_nprs, members=(None, [])):
     """The first ``n`` candidates (by id) whose pain measured at screening is at least ``min_pain_nprs``.
 
     Screening is the intake measurement (NPRS, with the day's symptom fluctuation): patients enrol on
@@ -775,7 +799,8 @@ def _enrol(cond, n: int, seed: int, min_pain_nprs):
 
     if min_pain_nprs is None:
         cohort = sample_cohort(cond, n, seed)
-        return cohort, measure_baseline(cohort, cond, seed).set_index("patient_id")
+        at_intake = _patients_condition(cond, cohort, seed, members)
+        return cohort, measure_baseline(cohort, at_intake, seed).set_index("patient_id")
     chosen: list[pd.DataFrame] = []
     bases: list[pd.DataFrame] = []
     screened, batch, found = 0, max(2 * n, 64), 0
@@ -787,7 +812,7 @@ def _enrol(cond, n: int, seed: int, min_pain_nprs):
                 f"{cond.baseline['pain_nprs'].mean:g} +/- {cond.baseline['pain_nprs'].sd:g})"
             )
         cand = sample_cohort(cond, batch, seed, first_id=screened)
-        base = measure_baseline(cand, cond, seed)
+        base = measure_baseline(cand, _patients_condition(cond, cand, seed, members), seed)
         ok = (base["pain_nprs"] >= min_pain_nprs).to_numpy()
         chosen.append(cand[ok])
         bases.append(base[ok])
@@ -848,6 +873,15 @@ def _setup(condition, arms, n_per_arm, seed, assess_days, dropout, days, referen
     return cond, plans, n_per_arm, seed, assess, days, dropout, reference
 
 
+def _trial_members(ensemble, cond: Condition):
+    """The ensemble and the members a trial's patients draw from: as for ``compare`` except that
+    ``True`` means every stored member (a trial draws one member per patient, so more cost nothing)."""
+    ens, chosen = choose_members(ensemble, cond)
+    if ensemble is True and ens is not None:
+        chosen = list(range(ens.n_members))
+    return ens, chosen
+
+
 def run_trial(
     condition,
     arms,
@@ -860,6 +894,7 @@ def run_trial(
     factors: Mapping[str, tuple[int, int]] | None = None,
     min_pain_nprs: float | None = None,
     engine: str = "auto",
+    ensemble: bool | int | Ensemble = False,
 ) -> Trial:
     """Simulate a randomised trial.
 
@@ -897,6 +932,17 @@ def run_trial(
         every arm, usual care included: regression to the mean.
     engine : {"auto", "numba", "numpy"}
         As for :func:`ptsim.simulate` (adaptive arms run on the numpy engine).
+    ensemble : bool, int or Ensemble
+        Sample the trial's patients from the population the evidence allows: each patient draws one
+        member of the condition's posterior ensemble (:func:`ptsim.inputs.ensembles.draw_members`,
+        keyed by seed and patient id, so a patient keeps their member in every arm) and runs with its
+        parameters. False (default): the condition's values. True: any stored member; an int ``m``:
+        one of ``m`` evenly spaced members; an Ensemble: any of its members. The ``ensemble_member``
+        column of the data says which. Unlike ``compare(..., ensemble=...)``, which runs every patient
+        under every member and reports the spread of the members' means (what the evidence allows the
+        true effect to be), a trial mixes the members in one sample: its effect estimates and
+        confidence intervals are those one trial of such patients would report, and vary from trial to
+        trial with both patient sampling and the members drawn. Not with the premise scenario.
 
     Returns
     -------
@@ -922,7 +968,8 @@ def run_trial(
         condition, arms, n_per_arm, seed, assess_days, dropout, days, reference
     )
     min_pain = _check_min_pain(min_pain_nprs)
-    data = _simulate_trials(cond, plans, n, seed, 1, assess, days, dropout, min_pain, engine)
+    members = _trial_members(ensemble, cond)
+    data = _simulate_trials(cond, plans, n, seed, 1, assess, days, dropout, min_pain, engine, members)
     fac = _factors(list(plans), factors)
     return Trial(cond, plans, n, seed, assess, days, dropout, reference, fac, data, min_pain)
 
@@ -940,6 +987,7 @@ def repeat_trials(
     factors: Mapping[str, tuple[int, int]] | None = None,
     min_pain_nprs: float | None = None,
     engine: str = "auto",
+    ensemble: bool | int | Ensemble = False,
 ) -> list[Trial]:
     """Many independent replications of a trial, simulated together (fast).
 
@@ -953,9 +1001,11 @@ def repeat_trials(
     ----------
     n_trials : int
         Number of trials (>= 1).
-    condition, arms, n_per_arm, seed, assess_days, dropout, days, reference, factors, min_pain_nprs, engine
+    condition, arms, n_per_arm, seed, assess_days, dropout, days, reference, factors, min_pain_nprs
         As for :func:`run_trial` (with an entry criterion, trial ``t`` holds the enrolled patients
         ``t*N ... (t+1)*N - 1`` in screening order instead of those ids).
+    engine, ensemble
+        As for :func:`run_trial`.
 
     Returns
     -------
@@ -973,7 +1023,8 @@ def repeat_trials(
     n_trials = check_count(n_trials, "n_trials", 1)
     fac = _factors(list(plans), factors)
     min_pain = _check_min_pain(min_pain_nprs)
-    data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout, min_pain, engine)
+    members = _trial_members(ensemble, cond)
+    data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout, min_pain, engine, members)
     return [
         Trial(
             cond, plans, n, seed, assess, days, dropout, reference, fac, df.reset_index(drop=True), min_pain

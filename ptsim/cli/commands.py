@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ptsim.core.vocabulary import OUTCOMES
+from ptsim.inputs.ensembles import DEFAULT_ENSEMBLE_MEMBERS
 
 DEFAULT_CONDITION = "knee_oa"
 DEFAULT_PATIENTS = 200
@@ -160,6 +161,17 @@ SHARED_OPTIONS: dict[str, dict] = {
         help="random seed (default 0); the same seed gives the same numbers",
     ),
     "--force": dict(action="store_true", help="replace output files that already exist"),
+    "--ensemble": dict(
+        type=_whole_number(1),
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="N",
+        help="draw the patients' parameters from the condition's stored evidence ensemble "
+        "(data/ensembles): every patient runs under N members, evenly spaced (without N: "
+        f"{DEFAULT_ENSEMBLE_MEMBERS}, or all if fewer are stored), so that intervals hold the "
+        "evidence's uncertainty; costs N times a run without",
+    ),
 }
 """Options several commands take, declared once: option -> keyword arguments of ``add_argument``."""
 
@@ -450,7 +462,7 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="D",
         help=f"days to simulate after the first session (default {DEFAULT_DAYS}, at most {MAX_DAYS})",
     )
-    _add_shared(parser, "--seed")
+    _add_shared(parser, "--seed", "--ensemble")
     add(
         "--cohort",
         default=None,
@@ -570,6 +582,56 @@ def _format_summary(summary) -> str:
     return wide[plans].to_string()
 
 
+def _format_differences(differences) -> str:
+    """The differences table (:meth:`ptsim.Comparison.differences`): plan minus reference with its
+    interval per outcome and day (``~`` marks an interval that holds 0), then a "cannot separate" line
+    per pair of plans with such intervals."""
+    import numpy as np
+
+    first = differences.iloc[0]
+    table = differences.assign(
+        value=[
+            f"{m:+6.1f} [{lo:+.1f}, {hi:+.1f}]" + ("" if sep else " ~")
+            if np.isfinite(lo)
+            else f"{m:+6.1f} [no interval: 1 patient]"
+            for m, lo, hi, sep in zip(
+                differences["mean_difference"],
+                differences["ci_low"],
+                differences["ci_high"],
+                differences["separated"],
+                strict=True,
+            )
+        ],
+        contrast=[f"{p} - {first['reference']}" for p in differences["plan"]],
+    )
+    wide = table.pivot_table(
+        index=["outcome", "unit", "day"], columns="contrast", values="value", aggfunc="first", sort=False
+    )
+    lines = [
+        f"Differences from {first['reference']} (the same patients): mean [{first['interval']}]",
+        wide.to_string(),
+    ]
+    apart: dict[str, list[str]] = {}
+    for r in differences[~differences["separated"]].itertuples():
+        apart.setdefault(r.verdict, []).append(f"{r.outcome} day {r.day}")
+    for verdict, at in apart.items():
+        lines.append(f"~ {verdict} ({', '.join(at)})")
+    return "\n".join(lines)
+
+
+def _ensemble_members(ensemble, cond) -> int:
+    """Members a run with ``--ensemble`` simulates (1 without): checks the stored ensemble first, so
+    a missing one or a count above the stored one is a usage error before any work is done."""
+    if ensemble is False:
+        return 1
+    from ptsim.inputs.ensembles import choose_members
+
+    try:
+        return len(choose_members(ensemble, cond)[1])
+    except (ValueError, FileNotFoundError) as exc:
+        raise UsageError("--ensemble", _one_line(exc).removeprefix("ensemble: ")) from None
+
+
 def _check_size(n: int, days: int, n_plans: int, argument: str) -> None:
     cells = n * (days + 1) * n_plans
     if cells > MAX_PATIENT_DAYS:
@@ -651,9 +713,13 @@ def _compare_run(args) -> int:
         cohort = sample_cohort(cond, n, args.seed)
         who = f"{_plural(n, 'virtual patient')}"
 
+    members = _ensemble_members(args.ensemble, cond)
+    if members > 1:
+        _check_size(len(cohort) * members, args.days, len(plans), "--ensemble")
+        who += f" x {members} evidence members"
     if "--out" in outputs:
         _check_output_size(
-            "--out", len(cohort) * (args.days + 1) * len(plans) * CSV_BYTES_PER_ROW, args.force
+            "--out", len(cohort) * members * (args.days + 1) * len(plans) * CSV_BYTES_PER_ROW, args.force
         )
 
     # 2. Simulate the plans on the same patients, the bar following ptsim.compare's progress.
@@ -666,12 +732,19 @@ def _compare_run(args) -> int:
             seed=args.seed,
             cohort=cohort,
             progress=_advance(bar),
+            ensemble=args.ensemble,
         )
     summary = comp.summary(days=args.summary_days, outcomes=args.outcomes)
 
     # 3. Report and write.
-    print(f"{cond.title}: {who}, {_plural(args.days, 'day')}, seed {args.seed}; mean [95 % CI of the mean]")
+    interval = summary["interval"].iloc[0]
+    print(f"{cond.title}: {who}, {_plural(args.days, 'day')}, seed {args.seed}; mean [{interval}]")
     print(_format_summary(summary))
+    days = [d for d in dict.fromkeys(summary["day"]) if d != "baseline"]
+    differences = comp.differences(days=days, outcomes=args.outcomes)
+    if len(differences):
+        print()
+        print(_format_differences(differences))
     setbacks = comp.setbacks_summary()
     print()
     print("Setbacks after discharge in the simulated period")
@@ -799,6 +872,15 @@ def _trial_arguments(parser: argparse.ArgumentParser) -> None:
     )
     _add_shared(parser, "--seed")
     add(
+        "--ensemble",
+        **{
+            **SHARED_OPTIONS["--ensemble"],
+            "help": "each patient draws one member of the condition's stored evidence ensemble "
+            "(data/ensembles) and runs with its parameters: one of N evenly spaced members (without N: "
+            "any stored member), so the trial samples the population the evidence allows",
+        },
+    )
+    add(
         "--assess-days",
         type=_day_list,
         default=[42],
@@ -875,6 +957,7 @@ def _trial_run(args) -> int:
     if len(arms) < 2:
         raise UsageError("--arms", f"a trial needs at least two arms, got {', '.join(arms)}")
     _check_size(args.n_per_arm, args.assess_days[-1], len(arms), "--n-per-arm")
+    _ensemble_members(args.ensemble, cond)
     dropout = DEFAULT_DROPOUT if args.dropout is None else args.dropout
     try:
         trial = ptsim.run_trial(
@@ -885,6 +968,7 @@ def _trial_run(args) -> int:
             assess_days=args.assess_days,
             dropout=dropout,
             min_pain_nprs=args.min_pain,
+            ensemble=args.ensemble,
         )
     except ValueError as exc:
         raise UsageError(None, _one_line(exc)) from None
@@ -893,6 +977,7 @@ def _trial_run(args) -> int:
         f"{cond.title}: randomised trial, {args.n_per_arm} patients per arm, arms {', '.join(arms)}, "
         f"seed {args.seed}, {dropout:.0%} drop-out by the last visit"
         + ("" if args.min_pain is None else f", enrolled at pain >= {args.min_pain:g}/10")
+        + ("" if args.ensemble is False else ", each patient drawn from the evidence ensemble")
     )
     print("Effects (ANCOVA on the measured baseline; arm minus reference, 95 % CI)")
     tables = []

@@ -119,6 +119,20 @@ def pretreatment(condition, cohort, seed: int) -> dict[str, np.ndarray]:
     return {"rom": rom, "pain": pain, "strength": strength, "function": function}
 
 
+def interval_label(level: float, result=None) -> str:
+    """How an interval of a mean was made, in the words every table, figure and app uses.
+
+    ``"t 95 % CI of the mean"``: the t confidence interval (patient sampling); for a ``result`` of an
+    ensemble run ``"evidence: 95 % of 20 members' means"``: the percentiles over members of each
+    member's mean.
+    """
+    pct = f"{100 * level:g} %"
+    members = None if result is None else result.members
+    if members is None:
+        return f"t {pct} CI of the mean"
+    return f"evidence: {pct} of {len(members)} members' means"
+
+
 def outcome_names(condition) -> list[str]:
     """Outcomes a result of ``condition`` reports: ``OUTCOMES`` and its questionnaire (with its alias)."""
     q = condition.questionnaire
@@ -198,11 +212,35 @@ class Result:
     compiled kernel run uncompiled)."""
     engine_note: str | None = None
     """Why ``engine="auto"`` ran the numpy engine (numba missing, an adaptive plan); None otherwise."""
+    ensemble_member: np.ndarray | None = field(repr=False, default=None)
+    """With an ensemble (``simulate(..., ensemble=...)``), the stored member index of each row,
+    ``(n_patients,)`` int: the cohort repeated once per member, member-major. None without one."""
     _baseline: dict | None = field(repr=False, default=None, compare=False)
 
     @property
     def n_patients(self) -> int:
         return self.rom.shape[0]
+
+    @property
+    def members(self) -> np.ndarray | None:
+        """The ensemble members simulated (stored indices, in run order), or None without an ensemble."""
+        if self.ensemble_member is None:
+            return None
+        return np.asarray(list(dict.fromkeys(self.ensemble_member.tolist())), dtype=np.int64)
+
+    @property
+    def n_cohort(self) -> int:
+        """Distinct patients: ``n_patients`` without an ensemble, the rows per member with one."""
+        members = self.members
+        return self.n_patients if members is None else self.n_patients // len(members)
+
+    def member_means(self, values: np.ndarray) -> np.ndarray:
+        """Each ensemble member's mean of per-row ``values`` (``(n_patients, ...)``), ``(m, ...)`` in
+        the order of :attr:`members` (ValueError without an ensemble)."""
+        members = self.members
+        if self.ensemble_member is None or members is None:
+            raise ValueError("member_means needs a result of an ensemble run (ensemble=...)")
+        return np.stack([values[self.ensemble_member == j].mean(axis=0) for j in members])
 
     @property
     def discharge_day(self) -> int:
@@ -284,7 +322,8 @@ class Result:
         raise ValueError(f"unknown outcome {name!r}; accepted: {', '.join(outcome_names(self.condition))}")
 
     def to_frame(self):
-        """Tidy DataFrame: one row per patient-day, units in the column names."""
+        """Tidy DataFrame: one row per patient-day, units in the column names (and, for an ensemble
+        run, the ``ensemble_member`` of each row)."""
         import pandas as pd
 
         n, t = self.rom.shape
@@ -297,6 +336,11 @@ class Result:
                 "exercise_dose_min": self.exercise_dose.ravel(),
                 "setback": self.setback_events.ravel(),
                 "flare": self.flare_events.ravel(),
+                **(
+                    {"ensemble_member": np.repeat(self.ensemble_member, t)}
+                    if self.ensemble_member is not None
+                    else {}
+                ),
             }
         )
 

@@ -23,16 +23,25 @@ BYTES_PER_PATIENT_DAY = 5 * 8 + 2
 """Result memory per patient, recorded day and plan: five float64 arrays and two bool arrays."""
 
 
-def check_run_memory(n_patients, cohort, days: int, record_days, n_plans: int) -> None:
-    """Refuse, with a size estimate, a run whose result arrays cannot fit in memory."""
+def check_run_memory(n_patients, cohort, days: int, record_days, n_plans: int, n_members: int = 1) -> None:
+    """Refuse, with a size estimate, a run whose result arrays cannot fit in memory.
+
+    ``n_members`` ensemble members multiply the rows: every patient is simulated under each member.
+    A given ``cohort`` is counted by its rows (it is in memory already, so only the multiple adds).
+    """
     if cohort is not None:
-        return  # the cohort's size is known only once validated; it is in memory already
-    n = check_count(DEFAULT_PATIENTS if n_patients is None else n_patients, "n_patients")
+        if n_members == 1 or not hasattr(cohort, "__len__"):
+            return  # the cohort's size is known only once validated; it is in memory already
+        n = len(cohort)
+    else:
+        n = check_count(DEFAULT_PATIENTS if n_patients is None else n_patients, "n_patients")
     columns = days + 1 if record_days is None else len(record_days)
+    members = f" x {n_members} ensemble members" if n_members > 1 else ""
     check_memory(
-        n * columns * n_plans * BYTES_PER_PATIENT_DAY,
-        f"n_patients={n}",
-        f"{n_plans} plan(s) x {columns} recorded days x {BYTES_PER_PATIENT_DAY} bytes per patient-day",
+        n * n_members * columns * n_plans * BYTES_PER_PATIENT_DAY,
+        f"n_patients={n}" + (f", ensemble={n_members} members" if n_members > 1 else ""),
+        f"{n_plans} plan(s){members} x {columns} recorded days x {BYTES_PER_PATIENT_DAY} bytes per "
+        "patient-day",
     )
 
 

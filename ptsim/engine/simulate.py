@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from ptsim.engine.result import (
     BASELINE,
     DailySummary,
     Result,
+    interval_label,
     merge_summaries,
     outcome_names,
     outcome_unit,
@@ -40,6 +41,7 @@ from ptsim.engine.setup import (
 from ptsim.engine.vectorised import run_session
 from ptsim.inputs.cohort import check_seed, to_patients
 from ptsim.inputs.conditions import Condition, load_condition
+from ptsim.inputs.ensembles import Ensemble, choose_members, with_member_values
 from ptsim.inputs.plans import Plan, Session, check_plan_name, get_plan
 
 __all__ = [  # names other modules import from here (moved to result, setup and vectorised)
@@ -68,6 +70,7 @@ def simulate(
     chunk_size: int | None = None,
     engine: str = "auto",
     scenario: str | None = None,
+    ensemble: bool | int | Ensemble = False,
 ) -> Result:
     """Simulate one plan for a cohort.
 
@@ -102,10 +105,25 @@ def simulate(
     scenario : {"evidence", "premise"}, optional
         The parameter scenario of a condition given by name (see :func:`ptsim.load_condition`;
         default ``"evidence"``).
+    ensemble : bool, int or Ensemble
+        Draw the patients' parameters from the condition's posterior ensemble (evidence uncertainty).
+        False (default): the condition's values. True: ``DEFAULT_ENSEMBLE_MEMBERS`` (20) members of
+        its stored ensemble (``data/ensembles/<condition>.csv``), evenly spaced; an int ``m``: ``m``
+        members, evenly spaced (1 to the stored count); an :class:`ptsim.inputs.ensembles.Ensemble`:
+        all its members. Every patient is simulated under every chosen member: the result has
+        ``n_patients x m`` rows, member-major (the same patient ids and random draws in each block:
+        common random numbers), and ``Result.ensemble_member`` gives each row's stored member index.
+        Costs ``m`` times a run without. Not with ``scenario="premise"`` (one parameter set).
 
     Returns
     -------
     Result
+
+    Raises
+    ------
+    FileNotFoundError
+        With ``ensemble`` True or a count, when the condition has no stored ensemble (the message
+        names the command that makes one).
     """
     cond = _condition(condition, scenario)
     plan = get_plan(plan).resolve(cond)
@@ -114,9 +132,11 @@ def simulate(
     record_days = check_record_days(record_days, days)
     chunk_size = check_chunk_size(chunk_size)
     choice = choose_engine(engine, None, cond, plans=[plan])
-    check_run_memory(n_patients, cohort, days, record_days, 1)
+    members = choose_members(ensemble, cond)
+    check_run_memory(n_patients, cohort, days, record_days, 1, max(1, len(members[1])))
     df = cohort_for(cond, n_patients, seed, cohort)
-    return _run_plans(cond, {plan.name: plan}, df, days, seed, record_days, chunk_size, choice)[plan.name]
+    runs = _run_plans(cond, {plan.name: plan}, df, days, seed, record_days, chunk_size, choice, None, members)
+    return runs[plan.name]
 
 
 def _condition(condition, scenario):
@@ -216,30 +236,57 @@ def _run_plans(
     chunk_size,
     choice: EngineChoice,
     progress: Progress | None = None,
+    members: tuple[Ensemble | None, list[int]] = (None, []),
 ) -> dict[str, Result]:
-    """Run resolved plans on the same patients, chunk by chunk, sharing the random draws."""
+    """Run resolved plans on the same patients, chunk by chunk, sharing the random draws.
+
+    With an ensemble (``members``: the ensemble and the member indices chosen), the cohort is
+    repeated once per member (member-major) and each block runs with that member's parameters.
+    """
+    ens, chosen = members
+    member_of_row = None
+    if ens is not None:
+        import pandas as pd
+
+        member_of_row = np.repeat(np.asarray(chosen, dtype=np.int64), len(df))
+        cond = with_member_values(cond, ens, member_of_row)
+        df = pd.concat([df] * len(chosen), ignore_index=True)
     runner = choice.runner()
     chunks = _chunks(len(df), record_days, chunk_size)
     total, done = len(chunks) * len(plans), 0
 
-    def run(name, plan, sub, draws):
+    def run(name, plan, rows, sub, draws):
         nonlocal done
-        res = runner(cond, plan, sub, days, seed, record_days=record_days, draws=draws)
+        part = cond if rows is None else _rows_of(cond, rows[0], rows[1], len(df))
+        res = runner(part, plan, sub, days, seed, record_days=record_days, draws=draws)
         done += 1
         if progress is not None:
             progress(done, total, name)
         return res
 
+    def finished(res: Result) -> Result:
+        res.condition, res.ensemble_member = cond, member_of_row
+        return _labelled(res, choice)
+
     if len(chunks) == 1:
         draws = vectorised.cohort_draws(seed, df["patient_id"].to_numpy(), days + 1)
-        return {name: _labelled(run(name, plan, df, draws), choice) for name, plan in plans.items()}
+        return {name: finished(run(name, plan, None, df, draws)) for name, plan in plans.items()}
     merged = {name: _Assembled(len(df)) for name in plans}
     for lo, hi in chunks:
         sub = df.iloc[lo:hi]
         draws = vectorised.cohort_draws(seed, sub["patient_id"].to_numpy(), days + 1)
         for name, plan in plans.items():
-            merged[name].add(lo, hi, run(name, plan, sub, draws))
-    return {name: _labelled(m.result(df), choice) for name, m in merged.items()}
+            merged[name].add(lo, hi, run(name, plan, (lo, hi), sub, draws))
+    return {name: finished(m.result(df)) for name, m in merged.items()}
+
+
+def _rows_of(cond: Condition, lo: int, hi: int, n_rows: int) -> Condition:
+    """The condition of rows ``lo:hi`` of a run: per-row parameter arrays (an ensemble's) sliced."""
+
+    def part(values: dict) -> dict:
+        return {k: v[lo:hi] if np.ndim(v) == 1 and len(v) == n_rows else v for k, v in values.items()}
+
+    return replace(cond, parameters=part(cond.parameters), natural_history=part(cond.natural_history))
 
 
 def run_cohort(
@@ -309,6 +356,40 @@ class _Assembled:
         )
 
 
+def _values(res: Result, outcome: str, day) -> np.ndarray:
+    """Per-row values of ``outcome`` on ``day`` (``"baseline"``: before the first session)."""
+    if day == BASELINE:
+        return res.baseline(outcome)
+    return res.outcome(outcome)[:, res.columns([day])[0]]
+
+
+def _interval(res: Result, values: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """The interval of the mean of each column of per-row ``values`` (see :func:`interval_label`):
+    the t interval without an ensemble, the percentiles of the members' means with one."""
+    from scipy import stats
+
+    if res.ensemble_member is not None:
+        tail = 100 * (1 - level) / 2
+        low, high = np.percentile(res.member_means(values), [tail, 100 - tail], axis=0)
+        return low, high
+    n = len(values)
+    if n < 2:
+        return np.full(values.shape[1], math.nan), np.full(values.shape[1], math.nan)
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * values.std(axis=0, ddof=1) / math.sqrt(n)
+    mean = values.mean(axis=0)
+    return mean - half, mean + half
+
+
+def _verdict(plan: str, reference: str, mean: float, low: float, separated: bool, res: Result) -> str:
+    """A difference's interval in words."""
+    if separated:
+        return f"{plan} is {'higher' if mean > 0 else 'lower'} than {reference}"
+    if not math.isfinite(low):
+        return f"one patient: no interval to separate {plan} from {reference}"
+    who = "the evidence" if res.ensemble_member is not None else "these patients"
+    return f"{who} cannot separate {plan} from {reference}"
+
+
 class Comparison(Mapping):
     """Results of several plans on the same patients: a mapping of plan name to :class:`Result`."""
 
@@ -345,32 +426,15 @@ class Comparison(Mapping):
         recorded = {int(d) for d in first.day}
         return [d for d in days if d in recorded] or sorted(recorded)
 
-    def summary(self, days=None, outcomes=None, level: float = 0.95):
-        """Per plan, outcomes before care and at key days: mean with a confidence interval of the mean.
+    @property
+    def reference(self) -> str:
+        """The default reference plan of :meth:`differences`: ``usual_care`` if compared, else the first."""
+        return "usual_care" if "usual_care" in self._results else next(iter(self._results))
 
-        Parameters
-        ----------
-        days : list, optional
-            Days to report: whole days, and ``"baseline"`` for the pre-treatment values (before the
-            first session; the same patients, so the same in every plan). Default: ``"baseline"`` then
-            :meth:`default_days`.
-        outcomes : list of str, optional
-            Outcome names (default all of ``OUTCOMES``); the condition's questionnaire by its name
-            (e.g. ``"womac"``) or as ``"questionnaire"`` reports on the questionnaire's own scale.
-        level : float
-            Confidence level of the interval (default 0.95; t-distribution).
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``plan, day, outcome, unit, mean, sd, ci_low, ci_high, n``; one row per plan,
-            day and outcome (``day`` is ``"baseline"`` on the pre-treatment rows).
-        """
-        import pandas as pd
-        from scipy import stats
-
-        days = [BASELINE, *self.default_days()] if days is None else list(days)
+    def _table_args(self, days, outcomes, level, default_days):
+        """Checked ``days`` (whole days or ``"baseline"``), ``outcomes`` and ``level`` of a table."""
         first = next(iter(self._results.values()))
+        days = list(default_days) if days is None else list(days)
         if isinstance(outcomes, str):
             outcomes = [outcomes]
         outcomes = list(OUTCOMES) if outcomes is None else list(outcomes)
@@ -385,33 +449,137 @@ class Comparison(Mapping):
                 raise ValueError(
                     f"summary days must be whole numbers in [0, {last}] or {BASELINE!r}, got {d!r}"
                 )
+        return days, units
+
+    def summary(self, days=None, outcomes=None, level: float = 0.95):
+        """Per plan, outcomes before care and at key days: the mean with an interval.
+
+        Without an ensemble the interval is the t confidence interval of the mean (patient sampling).
+        With one (``compare(..., ensemble=...)``) the mean is over all rows (every patient under every
+        member) and the interval is the evidence interval of the mean: the ``(1 - level) / 2`` and
+        ``(1 + level) / 2`` percentiles over members of each member's mean. The ``interval`` column
+        says which (:func:`ptsim.engine.result.interval_label`).
+
+        Parameters
+        ----------
+        days : list, optional
+            Days to report: whole days, and ``"baseline"`` for the pre-treatment values (before the
+            first session; the same patients, so the same in every plan). Default: ``"baseline"`` then
+            :meth:`default_days`.
+        outcomes : list of str, optional
+            Outcome names (default all of ``OUTCOMES``); the condition's questionnaire by its name
+            (e.g. ``"womac"``) or as ``"questionnaire"`` reports on the questionnaire's own scale.
+        level : float
+            Level of the interval (default 0.95).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``plan, day, outcome, unit, mean, sd, ci_low, ci_high, n, interval``; one row per
+            plan, day and outcome (``day`` is ``"baseline"`` on the pre-treatment rows). ``mean``,
+            ``sd`` (across all rows: patients, and members with an ensemble), ``ci_low`` and
+            ``ci_high`` are in ``unit``; ``n`` counts the patients (distinct patients with an ensemble).
+        """
+        import pandas as pd
+
+        days, units = self._table_args(days, outcomes, level, [BASELINE, *self.default_days()])
         rows = []
         for name, res in self._results.items():
             n = res.n_patients
-            tcrit = stats.t.ppf(0.5 + level / 2, n - 1) if n > 1 else math.nan
-            for outcome in outcomes:
-                columns = [
-                    res.baseline(outcome) if d == BASELINE else res.outcome(outcome)[:, res.columns([d])[0]]
-                    for d in days
-                ]
-                values = np.column_stack(columns)
+            for outcome, unit in units.items():
+                values = np.column_stack([_values(res, outcome, d) for d in days])
                 mean, sd = values.mean(axis=0), values.std(axis=0, ddof=1) if n > 1 else 0 * values[0]
-                half = tcrit * sd / math.sqrt(n)
+                low, high = _interval(res, values, level)
+                label = interval_label(level, res)
                 for j, d in enumerate(days):
                     rows.append(
-                        (
-                            name,
-                            d,
-                            outcome,
-                            units[outcome],
-                            mean[j],
-                            sd[j],
-                            mean[j] - half[j],
-                            mean[j] + half[j],
-                            n,
-                        )
+                        (name, d, outcome, unit, mean[j], sd[j], low[j], high[j], res.n_cohort, label)
                     )
-        cols = ["plan", "day", "outcome", "unit", "mean", "sd", "ci_low", "ci_high", "n"]
+        cols = ["plan", "day", "outcome", "unit", "mean", "sd", "ci_low", "ci_high", "n", "interval"]
+        return pd.DataFrame(rows, columns=cols)
+
+    def differences(self, reference=None, days=None, outcomes=None, level: float = 0.95):
+        """Each plan against a reference plan: the mean paired difference (the same patients) with its
+        interval, and whether the interval separates the plans.
+
+        Without an ensemble the interval is the t interval of the mean of the patients' paired
+        differences (patient sampling: more patients narrow it). With one, it is the evidence interval:
+        the ``(1 - level) / 2`` and ``(1 + level) / 2`` percentiles over members of each member's mean
+        difference (what the evidence allows; more patients do not narrow it). With one member the
+        evidence interval is a single point.
+
+        Parameters
+        ----------
+        reference : str, optional
+            The plan the others are compared with (default ``usual_care`` if compared, else the first).
+        days : list, optional
+            Whole days (or ``"baseline"``; zero by construction). Default :meth:`default_days`.
+        outcomes : list of str, optional
+            As for :meth:`summary`.
+        level : float
+            Level of the interval (default 0.95).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``plan, reference, day, outcome, unit, mean_difference, ci_low, ci_high, interval,
+            n, separated, verdict``: one row per other plan, day and outcome. ``mean_difference``
+            (plan minus reference), ``ci_low`` and ``ci_high`` are in ``unit``; ``separated`` is True
+            when the interval excludes 0; ``verdict`` says it in words, e.g. "the evidence cannot
+            separate combined from exercise_only".
+        """
+        import pandas as pd
+
+        if reference is None:
+            reference = self.reference
+        if reference not in self._results:
+            raise ValueError(
+                f"reference must be one of the compared plans ({', '.join(self._results)}), got {reference!r}"
+            )
+        days, units = self._table_args(days, outcomes, level, self.default_days())
+        ref = self._results[reference]
+        rows = []
+        for name, res in self._results.items():
+            if name == reference:
+                continue
+            label = interval_label(level, res)
+            for outcome, unit in units.items():
+                diff = np.column_stack([_values(res, outcome, d) - _values(ref, outcome, d) for d in days])
+                mean = diff.mean(axis=0)
+                low, high = _interval(res, diff, level)
+                for j, d in enumerate(days):
+                    separated = bool(low[j] > 0 or high[j] < 0)
+                    verdict = _verdict(name, reference, mean[j], low[j], separated, res)
+                    rows.append(
+                        {
+                            "plan": name,
+                            "reference": reference,
+                            "day": d,
+                            "outcome": outcome,
+                            "unit": unit,
+                            "mean_difference": mean[j],
+                            "ci_low": low[j],
+                            "ci_high": high[j],
+                            "interval": label,
+                            "n": res.n_cohort,
+                            "separated": separated,
+                            "verdict": verdict,
+                        }
+                    )
+        cols = [
+            "plan",
+            "reference",
+            "day",
+            "outcome",
+            "unit",
+            "mean_difference",
+            "ci_low",
+            "ci_high",
+            "interval",
+            "n",
+            "separated",
+            "verdict",
+        ]
         return pd.DataFrame(rows, columns=cols)
 
     def setbacks_summary(self):
@@ -439,6 +607,7 @@ def compare(
     engine: str = "auto",
     progress: Progress | None = None,
     scenario: str | None = None,
+    ensemble: bool | int | Ensemble = False,
 ) -> Comparison:
     """Simulate several plans on the same patients (common random numbers).
 
@@ -446,8 +615,10 @@ def compare(
     ----------
     condition : Condition or str
     plans : mapping of name to Plan, or a list of plans / names; default all standard plans
-    n_patients, days, seed, cohort, record_days, chunk_size, engine, scenario
-        As for :func:`simulate`.
+    n_patients, days, seed, cohort, record_days, chunk_size, engine, scenario, ensemble
+        As for :func:`simulate`. With an ``ensemble``, every plan runs on the same patients under the
+        same members, so :meth:`Comparison.summary` and :meth:`Comparison.differences` report
+        evidence intervals (the spread of the members' means).
     progress : callable, optional
         Called as ``progress(done, total, plan_name)`` each time a plan has run: ``done`` runs of
         ``total`` are finished, the last for ``plan_name``. ``total`` is the number of plans, times the
@@ -504,9 +675,12 @@ def compare(
         )
     resolved = {name: plan.resolve(cond) for name, plan in items}
     choice = choose_engine(engine, None, cond, plans=list(resolved.values()))
-    check_run_memory(n_patients, cohort, days, record_days, len(items))
+    members = choose_members(ensemble, cond)
+    check_run_memory(n_patients, cohort, days, record_days, len(items), max(1, len(members[1])))
     df = cohort_for(cond, n_patients, seed, cohort)
-    return Comparison(_run_plans(cond, resolved, df, days, seed, record_days, chunk_size, choice, progress))
+    return Comparison(
+        _run_plans(cond, resolved, df, days, seed, record_days, chunk_size, choice, progress, members)
+    )
 
 
 def trace_session(

@@ -160,8 +160,8 @@ def list_conditions() -> list[str]:
 
 
 SCENARIOS = ("evidence", "premise")
-"""Named parameter scenarios: ``evidence`` (the evidence-calibrated layer, the default) and
-``premise`` (the premise's claims: ``data/scenarios/premise.toml``)."""
+"""Named parameter scenarios: ``evidence`` (the calibrated layer: the posterior ensemble's member of
+highest posterior, the default) and ``premise`` (the premise's claims: ``data/scenarios/premise.toml``)."""
 
 
 def load_condition(
@@ -174,9 +174,11 @@ def load_condition(
     name_or_path : str or pathlib.Path
         A name from :func:`list_conditions` (e.g. ``"knee_oa"``) or a path to a TOML file.
     calibrated : bool
-        Apply the calibrated layer ``data/calibrated/<name>.toml`` of a shipped condition (written
-        by :mod:`ptsim.calibrate`) on top of the condition file (default True). A condition file
-        outside the shipped folder never gets a calibrated layer.
+        Apply the calibrated layer ``data/calibrated/<name>.toml`` of a shipped condition on top of
+        the condition file (default True). The shipped layers are written by the Bayesian calibration
+        (``python -m ptsim.analysis.bayes <condition>``): the member of highest posterior of the
+        condition's ensemble in ``data/ensembles/``, whose other members ``simulate(...,
+        ensemble=...)`` draws. A condition file outside the shipped folder never gets a layer.
     scenario : {"evidence", "premise"}
         ``"evidence"`` (default): the file with its calibrated layer. ``"premise"``: the file
         without the calibrated layer, then the overlay ``data/scenarios/premise.toml`` -- transient

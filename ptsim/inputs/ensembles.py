@@ -7,8 +7,16 @@ A condition's ensemble is two files in ``data/ensembles/``:
 - ``<condition>.toml``: how it was made (command, seed, sampler settings), its diagnostics, the
   SHA-256 of every file the fit read, and the predictive summaries recorded when it was written.
 
-:func:`draw_members` gives each patient one member, keyed by (seed, patient id), so a patient is the
-same person (same member) in every plan and in any cohort size, as elsewhere in ptsim.
+How runs use an ensemble:
+
+- :func:`choose_members` turns a run's ``ensemble`` argument (False, True, a count, an
+  :class:`Ensemble`) into the members to simulate (:func:`spaced_members`: evenly spaced);
+- :func:`with_member_values` gives a condition whose ensemble parameters are per-patient arrays, one
+  member's values per cohort row (both engines run such a condition);
+- ``simulate``/``compare`` run every patient under every chosen member (common random numbers);
+- :func:`draw_members` gives each patient one member instead (trials), keyed by (seed, patient id), so
+  a patient is the same person (same member) in every plan and in any cohort size, as elsewhere in
+  ptsim.
 """
 
 from __future__ import annotations
@@ -16,14 +24,20 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from ptsim.core.parameters import PARAMETERS
 from ptsim.core.streams import uniforms
+from ptsim.inputs.conditions import NATURAL_HISTORY_RANGES, Condition
 from ptsim.inputs.paths import data_dir
 from ptsim.inputs.toml_io import read_toml
+
+DEFAULT_ENSEMBLE_MEMBERS = 20
+"""Members a run takes with ``ensemble=True`` (evenly spaced through the stored members,
+:func:`spaced_members`): enough for a 2.5-97.5 percentile interval of a mean, 20x the cost of a run."""
 
 
 def ensembles_dir() -> Path:
@@ -129,6 +143,124 @@ def load_ensemble(condition: str, directory: str | Path | None = None) -> Ensemb
     if meta.get("condition") != condition:
         raise ValueError(f"{meta_path}: key 'condition' must be {condition!r}, got {meta.get('condition')!r}")
     return Ensemble(condition=condition, values=values, meta=meta, path=csv_path)
+
+
+def spaced_members(n_members: int, count: int) -> list[int]:
+    """``count`` member indices spread evenly over ``range(n_members)`` (all when there are fewer)."""
+    if isinstance(count, bool) or not (isinstance(count, int | np.integer) and count >= 1):
+        raise ValueError(f"members must be a whole number >= 1, got {count!r}")
+    return sorted(set(np.linspace(0, n_members - 1, min(count, n_members)).round().astype(int).tolist()))
+
+
+def check_values(ensemble: Ensemble) -> None:
+    """Every column of ``ensemble`` names a model parameter or ``natural_history.<key>`` and every
+    value lies within that parameter's documented range (ValueError naming the column otherwise)."""
+    where = str(ensemble.path) if ensemble.path is not None else f"ensemble of {ensemble.condition!r}"
+    for name, values in ensemble.values.items():
+        if name.startswith("natural_history."):
+            key = name.split(".", 1)[1]
+            if key not in NATURAL_HISTORY_RANGES:
+                raise ValueError(
+                    f"{where}: column {name!r}: unknown natural-history key {key!r}; accepted: "
+                    f"{', '.join(NATURAL_HISTORY_RANGES)}"
+                )
+            low, high = NATURAL_HISTORY_RANGES[key]
+        elif name in PARAMETERS:
+            low, high = PARAMETERS[name].low, PARAMETERS[name].high
+        else:
+            raise ValueError(
+                f"{where}: column {name!r} is neither a model parameter (ptsim.core.parameters.PARAMETERS) "
+                "nor natural_history.<key>"
+            )
+        bad = (values < low) | (values > high)
+        if bad.any():
+            raise ValueError(
+                f"{where}: column {name!r}: member {int(np.argmax(bad))} has {values[bad][0]!r}, outside "
+                f"the documented range [{low:g}, {high:g}]"
+            )
+
+
+def choose_members(ensemble, condition: Condition, directory: str | Path | None = None):
+    """The ensemble and the member indices a run takes, from a run's ``ensemble`` argument.
+
+    Parameters
+    ----------
+    ensemble : bool, int or Ensemble
+        False: none (returns ``(None, [])``); True: :data:`DEFAULT_ENSEMBLE_MEMBERS` members of the
+        condition's stored ensemble, evenly spaced; an int ``m``: that many, evenly spaced (1 <= m <=
+        the stored count); an :class:`Ensemble`: all its members.
+    condition : Condition
+        The run's condition (its ``name`` finds the stored ensemble; its ``scenario`` must be
+        ``"evidence"``: the premise is a single parameter set, without an ensemble).
+    directory : str or Path, optional
+        Where the stored ensembles are (default :func:`ensembles_dir`).
+
+    Returns
+    -------
+    (Ensemble or None, list of int)
+
+    Raises
+    ------
+    FileNotFoundError
+        When the condition has no stored ensemble (the message names the command that makes one).
+    ValueError
+        For a premise-scenario condition, a member count that is not a whole number in [1, stored
+        count], an ensemble of another condition, or values outside their documented ranges.
+    """
+    if ensemble is False or ensemble is None:
+        return None, []
+    if condition.scenario == "premise":
+        raise ValueError(
+            "ensemble: scenario='premise' has no ensemble (the premise is one parameter set, not a "
+            "posterior); use scenario='evidence' or ensemble=False"
+        )
+    if isinstance(ensemble, Ensemble):
+        if ensemble.condition != condition.name:
+            raise ValueError(
+                f"ensemble: an ensemble of condition {ensemble.condition!r} was given for {condition.name!r}"
+            )
+        check_values(ensemble)
+        return ensemble, list(range(ensemble.n_members))
+    if ensemble is True:
+        count = DEFAULT_ENSEMBLE_MEMBERS
+    elif isinstance(ensemble, int | np.integer) and not isinstance(ensemble, bool):
+        count = int(ensemble)
+        if count < 1:
+            raise ValueError(f"ensemble: a member count must be >= 1, got {ensemble!r}")
+    else:
+        raise ValueError(
+            f"ensemble must be False, True ({DEFAULT_ENSEMBLE_MEMBERS} members), a member count >= 1 or an "
+            f"Ensemble, got {ensemble!r}"
+        )
+    stored = load_ensemble(condition.name, directory)
+    if ensemble is not True and count > stored.n_members:
+        raise ValueError(
+            f"ensemble: {count} members asked for, but the stored ensemble of {condition.name!r} has "
+            f"{stored.n_members}; accepted: 1 to {stored.n_members}"
+        )
+    check_values(stored)
+    return stored, spaced_members(stored.n_members, count)
+
+
+def with_member_values(condition: Condition, ensemble: Ensemble, member_of_row) -> Condition:
+    """A copy of ``condition`` whose ensemble parameters are per-patient arrays: row *i* of a cohort
+    takes member ``member_of_row[i]``'s values (model parameters and ``natural_history.<key>``).
+
+    The other parameters keep the condition's values. Both engines run such a condition (every model
+    parameter and natural-history value may be one value per patient column).
+    """
+    rows = np.asarray(member_of_row, dtype=np.int64)
+    if rows.ndim != 1 or (rows.size and (rows.min() < 0 or rows.max() >= ensemble.n_members)):
+        raise ValueError(f"member indices must be in [0, {ensemble.n_members - 1}]")
+    # per-patient arrays where the condition holds floats (the engines take either, see sensitivity)
+    params: dict = dict(condition.parameters)
+    natural: dict = dict(condition.natural_history)
+    for name, values in ensemble.values.items():
+        if name.startswith("natural_history."):
+            natural[name.split(".", 1)[1]] = values[rows]
+        else:
+            params[name] = values[rows]
+    return replace(condition, parameters=params, natural_history=natural)
 
 
 def draw_members(n_members: int, patient_ids, seed: int) -> np.ndarray:

@@ -382,5 +382,6 @@ def _option_values(w) -> tuple:
     return tuple(w._options_values)
 
 
-def _busy(patients: int, plans: int, days: int) -> str:
-    return f"Simulating {patients} patients x {plans} plans x {days} days..."
+def _busy(patients: int, plans: int, days: int, members: int = 1) -> str:
+    each = f" x {members} evidence members" if members > 1 else ""
+    return f"Simulating {patients} patients{each} x {plans} plans x {days} days..."

@@ -13,11 +13,14 @@ from ptsim.core import mechanisms_v2 as v2
 from ptsim.core import model
 from ptsim.core.parameters import PARAMETERS, TISSUES
 from ptsim.core.vocabulary import OUTCOMES
+from ptsim.engine.result import interval_label
 from ptsim.inputs.conditions import load_condition
+from ptsim.inputs.ensembles import DEFAULT_ENSEMBLE_MEMBERS
 from ptsim.teaching import lessons
 from ptsim.teaching import plotting as plots
 from ptsim.teaching.appkit import App, _busy, condition_spec
 from ptsim.teaching.computations import (
+    NOT_SEPARATED,
     ORDERS,
     PAIN_GROUPS,
     TECHNIQUE_LABELS,
@@ -33,6 +36,7 @@ from ptsim.teaching.computations import (
     technique_table,
     window_table,
 )
+from ptsim.teaching.plotting import ENSEMBLE_BAND
 
 # ---------------------------------------------------------------------------------------------------
 # Lesson 1: one virtual patient
@@ -398,6 +402,31 @@ COMPARE_SPECS = {
     },
 }
 
+COMPARE_SPECS["ensemble"] = {
+    "kind": "dropdown",
+    "label": "Evidence uncertainty",
+    "options": [
+        ("off: the calibrated values", False),
+        (f"on: {DEFAULT_ENSEMBLE_MEMBERS} members of the evidence ensemble", DEFAULT_ENSEMBLE_MEMBERS),
+    ],
+    "default": False,
+    "tooltip": "On: every patient is simulated under each of the members of the condition's posterior "
+    f"ensemble ({DEFAULT_ENSEMBLE_MEMBERS}x slower); bands then hold patient variability and evidence "
+    "uncertainty, and the table adds each plan's difference from combined care with its evidence interval",
+}
+
+COMPARE_SPECS["scenario"] = {
+    "kind": "dropdown",
+    "label": "Parameters",
+    "options": [
+        ("evidence: calibrated to published trials", "evidence"),
+        ("premise: the premise text's claims", "premise"),
+    ],
+    "default": "evidence",
+    "tooltip": "Evidence: the values fitted to published trials (data/evidence). Premise: manual relief "
+    "only transient and consolidation on, as the premise text claims; compare the two to test its claims",
+}
+
 COMPARE_OUTCOMES = {
     "model": ("pain", "rom", "function", "strength"),
     "questionnaire": ("questionnaire", "pain"),
@@ -406,7 +435,14 @@ COMPARE_OUTCOMES = {
 
 
 def _compare_compute(fig=None, outcomes="model", **values):
-    comp = lessons.compare_plans(**values)
+    try:
+        comp = lessons.compare_plans(**values)
+    except FileNotFoundError:  # no stored ensemble for this condition: say what to do, briefly
+        name = load_condition(values["condition"]).name
+        raise ValueError(
+            "No evidence ensemble is stored for this condition yet (make one with: python -m "
+            f"ptsim.analysis.bayes {name}); set Evidence uncertainty to off."
+        ) from None
     first = next(iter(comp.values()))
     shown = COMPARE_OUTCOMES[outcomes]
     if outcomes == "questionnaire":
@@ -415,10 +451,15 @@ def _compare_compute(fig=None, outcomes="model", **values):
             raise ValueError(f"{first.condition.title} names no questionnaire; choose the model's outcomes")
         shown = (q.name, "pain")
     v = values
+    members = first.members
+    band = "mean and 10th-90th percentile band"
+    who = f"{first.n_patients} patients"
+    if members is not None:
+        who = f"{first.n_cohort} patients x {len(members)} evidence members"
+    premise = " (premise scenario)" if v.get("scenario") == "premise" else ""
     title = (
-        f"{first.condition.title}: {v['sessions_per_week']}x/week for {v['weeks']} weeks, "
-        f"{v['session_minutes']}-min sessions\n"
-        f"{first.n_patients} patients: mean and 10th-90th percentile band"
+        f"{first.condition.title}{premise}: {v['sessions_per_week']}x/week for {v['weeks']} weeks, "
+        f"{v['session_minutes']}-min sessions\n{who}: {band}"
     )
     if outcomes == "model":
         fig = plots.plot_trajectories(comp, title=title, fig=fig)  # the default panels
@@ -432,9 +473,15 @@ def _compare_compute(fig=None, outcomes="model", **values):
     panels = "pain, ROM, strength, function" if outcomes == "model" else f"{shown[0]}, pain"
     if outcomes == "questionnaire":
         caption += f" {first.condition.questionnaire}: mapped from pain, ROM and strength (docs/model.md)."
+    if members is not None:
+        caption += (
+            f" Differences from combined care: mean [{interval_label(0.95, first)}]; "
+            f"'{NOT_SEPARATED}': the interval holds 0, so the evidence cannot separate the two plans."
+        )
     alt = (
-        f"Panels ({panels}) over a year, the dot at day -1 before care: mean and 10th-90th percentile band "
-        f"of manual only, exercise only and combined care, discharge on day {first.discharge_day}."
+        f"Panels ({panels}) over a year, the dot at day -1 before care: {band}"
+        + (f" ({ENSEMBLE_BAND}, {len(members)} evidence members)" if members is not None else "")
+        + f" of manual only, exercise only and combined care, discharge on day {first.discharge_day}."
     )
     return compare_table(comp, shown), fig, caption, alt
 
@@ -449,7 +496,7 @@ def compare_plans_app() -> App:
         COMPARE_SPECS,
         _compare_compute,
         signature=lessons.compare_plans,
-        busy_text=lambda **v: _busy(v["n_patients"], 3, 365),
+        busy_text=lambda **v: _busy(v["n_patients"], 3, 365, v["ensemble"] or 1),
     )
 
 

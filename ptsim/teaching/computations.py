@@ -233,20 +233,55 @@ def capacity_table(
 # Lesson 5: compare plans
 
 
-def compare_table(comp, outcomes=("pain", "rom", "function", "strength")):
-    """The compare-plans table: means at key days, and setbacks per patient over the period."""
+def compare_table(comp, outcomes=("pain", "rom", "function", "strength"), reference: str = "combined"):
+    """The compare-plans table: means at key days, and setbacks per patient over the period.
+
+    For an ensemble comparison (``ensemble=...``) a column per other plan gives its difference from
+    ``reference`` with the evidence interval (:func:`difference_cells`).
+    """
     import pandas as pd
 
     first = next(iter(comp.values()))
     last = int(first.day[-1])
     days = ["baseline", *sorted({d for d in (14, first.discharge_day, 91, 182, 365) if d <= last})]
     table = lessons.key_day_table(comp, days, outcomes)
+    if first.ensemble_member is not None and reference in comp:
+        cells = difference_cells(comp.differences(reference, [d for d in days if d != "baseline"], outcomes))
+        table = table.join(cells).fillna("")
     setbacks = pd.DataFrame(
         [[round(float(comp[p].setbacks.mean()), 2) for p in comp]],
         index=pd.MultiIndex.from_tuples([("setbacks per patient", last)], names=["outcome", "day"]),
         columns=list(comp),
     )
-    return pd.concat([table, setbacks])
+    return pd.concat([table, setbacks]).fillna("")
+
+
+NOT_SEPARATED = "cannot separate"
+"""What a difference cell adds when its interval holds 0 (the plans are not separated)."""
+
+
+def difference_cells(differences):
+    """A :meth:`ptsim.Comparison.differences` table as text cells: rows ``(outcome (unit), day)``, a
+    column ``"<plan> - <reference>"`` per plan holding ``"mean [low, high]"``, followed by
+    :data:`NOT_SEPARATED` where the interval holds 0."""
+    import pandas as pd
+
+    d = differences
+    cells = [
+        f"{m:+.1f} [{lo:+.1f}, {hi:+.1f}]" + ("" if sep else f" {NOT_SEPARATED}")
+        for m, lo, hi, sep in zip(
+            d["mean_difference"], d["ci_low"], d["ci_high"], d["separated"], strict=True
+        )
+    ]
+    frame = pd.DataFrame(
+        {
+            "outcome": [f"{o} ({u})" for o, u in zip(d["outcome"], d["unit"], strict=True)],
+            "day": d["day"],
+            "column": [f"{p} - {r}" for p, r in zip(d["plan"], d["reference"], strict=True)],
+            "cell": cells,
+        }
+    )
+    return frame.pivot_table(index=["outcome", "day"], columns="column", values="cell", aggfunc="first")
 
 
 # Lesson 6: pain, tolerance and flares

@@ -210,6 +210,18 @@ def outcome_label(outcome: str, condition) -> str:
     return f"{condition.questionnaire.title} ({outcome_unit(condition, outcome)})"
 
 
+ENSEMBLE_BAND = "patient variability and evidence uncertainty"
+"""What a percentile band of an ensemble result holds (every patient under every evidence member)."""
+
+
+def cohort_label(result) -> str:
+    """``"200 virtual patients"``, or for an ensemble result ``"200 virtual patients x 20 evidence
+    members"``."""
+    members = result.members
+    who = f"{result.n_cohort} virtual patients"
+    return who if members is None else f"{who} x {len(members)} evidence members"
+
+
 @styled
 def plot_trajectories(
     results, outcomes=("pain", "rom", "strength", "function"), band=(10, 90), title=None, fig=None
@@ -226,7 +238,10 @@ def plot_trajectories(
     outcomes : sequence of str
         Which outcomes to draw, one panel each.
     band : (float, float) or None
-        Percentiles of the cohort drawn as a shaded band (default 10th-90th), or None.
+        Percentiles of the cohort drawn as a shaded band (default 10th-90th), or None. For a result
+        of an ensemble run (``ensemble=...``) the percentiles are over every patient under every
+        member, so the band holds patient variability and evidence uncertainty; the title and the
+        legend say so.
     title : str, optional
         Figure title (default: the condition and cohort size).
     fig : matplotlib.figure.Figure, optional
@@ -246,10 +261,22 @@ def plot_trajectories(
     for o in outcomes:
         if o not in accepted:
             raise ValueError(f"unknown outcome {o!r}; accepted: {', '.join(accepted)}")
+    members = first.members
     if title is None:
         shown = f"mean and {band[0]:g}th-{band[1]:g}th percentile band" if band else "mean"
-        title = f"{first.condition.title}: {first.n_patients} virtual patients ({shown})"
-    key = (tuple(outcomes), tuple(n for n, _ in items), band, first.condition.title, int(first.day[-1]))
+        if members is None:
+            title = f"{first.condition.title}: {cohort_label(first)} ({shown})"
+        else:  # the legend names what the band holds
+            title = f"{first.condition.title}: {cohort_label(first)}\n{shown}"
+    ensemble = None if members is None else len(members)
+    key = (
+        tuple(outcomes),
+        tuple(n for n, _ in items),
+        band,
+        first.condition.title,
+        int(first.day[-1]),
+        ensemble,
+    )
     state = getattr(fig, "_ptsim_trajectories", None)
     if state is None or state["key"] != key:
         fig = _new_trajectories(items, outcomes, band, first, key)
@@ -297,7 +324,13 @@ def _new_trajectories(items, outcomes, band, first, key):
     for ax in axes[len(outcomes) :]:
         ax.set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), frameon=False)
+    if band is not None and key[-1] is not None:  # an ensemble result: say what the band holds
+        from matplotlib.patches import Patch
+
+        handles.append(Patch(color="0.5", alpha=0.25, lw=0))
+        labels.append(f"band: {ENSEMBLE_BAND}")
+    ncols = min(len(labels), 4 if key[-1] is None else 3)
+    fig.legend(handles, labels, loc="outside lower center", ncols=ncols, frameon=False)
     state["title"] = fig.suptitle("")
     fig._ptsim_trajectories = state
     fig._ptsim_dynamic = [
@@ -630,7 +663,7 @@ def plot_setbacks(results, title=None):
     fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False)
     ax_pain.set_ylabel("Pain (NPRS 0-10), mean")
     ax_pain.set_title("Pain")
-    fig.suptitle(title or f"{first.condition.title}: {first.n_patients} virtual patients")
+    fig.suptitle(title or f"{first.condition.title}: {cohort_label(first)}")
     return fig
 
 
