@@ -1222,6 +1222,17 @@ def _solve_8_1():
     return Solved(
         answer,
         covered,
+        mistakes={
+            # what a student who picks each choice probably reasoned, shown when that choice is wrong
+            "premise": "the 'clear claims fit trials best' reasoning. The premise's one parameter set was "
+            "chosen to show its claims, not by the published results, and a point has to land inside a "
+            "published interval to count: compare the two scenarios' counts of covered fit rows",
+            "the same number": "the 'same model, same fit' reasoning. The model is the same, its parameters "
+            "are not: the evidence scenario's were chosen by these published results, the premise's by "
+            "its claims: switch the scenario and compare the counts",
+            "evidence": "the 'fitting always covers' reasoning: here it did not; look at which rows each "
+            "scenario misses",
+        },
         explanation=f"Fit rows covered (of {n}): evidence {covered['evidence']:.0f}, premise "
         f"{covered['premise']:.0f}. {why}",
     )
