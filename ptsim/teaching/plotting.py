@@ -936,7 +936,7 @@ def plot_evidence_check(rows, title=None):
         raise ValueError("rows has no result the model simulates: nothing to plot")
     groups = list(shown.groupby("unit", sort=False))
     heights = [len(g) + 0.9 for _, g in groups]
-    fig, _, _ = _figure(1, 1, (11.0, 0.42 * sum(heights) + 0.8 * len(groups) + 1.4))
+    fig, _, _ = _figure(1, 1, (10.0, 0.42 * sum(heights) + 0.8 * len(groups) + 1.4))
     axes = np.atleast_1d(fig.subplots(len(groups), 1, height_ratios=heights, squeeze=False)).ravel()
     for ax, (unit, g) in zip(axes, groups, strict=True):
         y = np.arange(len(g))
