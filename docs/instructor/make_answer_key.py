@@ -279,7 +279,9 @@ def _timing(day: int) -> str:
 def _likely_reason(row) -> str:
     """The likeliest of the lesson's three reasons for a missed row (a model answer's reading)."""
     if row.role == "known_gap":
-        return "the model's structure: a known gap, never fitted (" + row.notes.rstrip(".") + ")"
+        from ptsim.teaching.lessons import plain
+
+        return "the model's structure: a known gap, never fitted (" + plain(row.notes).rstrip(".") + ")"
     if row.status == "not_modelled":
         return "the model's structure (" + row.mapping + ")"
     if any(tag.startswith("pooled") for tag in row.tags):
@@ -319,11 +321,22 @@ def explore_8_3() -> str:
         counts[0] += not r.covered
         counts[1] += 1
     summary = "; ".join(f"{k}: {m} of {n} missed" for k, (m, n) in by_time.items())
-    most = max(by_time, key=lambda k: by_time[k][0] / by_time[k][1]) if by_time else None
+    shares = {k: m / n for k, (m, n) in by_time.items()}
+    top = [k for k, v in shares.items() if v == max(shares.values(), default=0) and v > 0]
+    if not top:
+        where = " Nothing is missed."
+    elif (missed["role"] == "known_gap").all():
+        where = (
+            " Every miss is a known gap (a population the condition does not model, never fitted): the "
+            "fitted and held-out results are all covered, so the expected answer is the structure reason."
+        )
+    else:
+        where = f" The misses are most frequent {' and '.join(top)}."
     return (
-        f"Chronic neck pain, evidence scenario ({check['basis']}): {c['fit_covered']} of {c['fit']} fit rows "
-        f"and {c['held_out_covered']} of {c['held_out']} held-out rows covered. By timing: {summary}."
-        + (f" The misses are most frequent {most}." if most and by_time[most][0] else " Nothing is missed.")
+        f"Chronic neck pain, evidence scenario ({check['basis']}): {c['fit_covered']} of {c['fit']} fit "
+        f"rows, {c['held_out_covered']} of {c['held_out']} held-out rows and {c['known_gap_covered']} of "
+        f"{c['known_gap']} known gaps covered. By timing: {summary}."
+        + where
         + ("\n\n" + "\n".join(lines) if lines else "")
         + "\n\nA good student answer names one miss, its timing, and argues one reason; the reasons above "
         "are the likeliest reading, not the only defensible one."
