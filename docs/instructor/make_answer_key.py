@@ -42,28 +42,38 @@ def explore_1_3() -> str:
         base = comp["exercise_only"].cohort.iloc[0]
         gain = float(comp["exercise_only"].function[0, 365] - comp["manual_only"].function[0, 365])
         rows.append((patient, base.pain_baseline_nprs, base.strength_baseline_pct_normal, gain))
-    rows.sort(key=lambda r: r[3])
-    small, large = rows[0], rows[-1]
-    strength = np.array([r[2] for r in rows])
+    by_gap = sorted(rows, key=lambda r: abs(r[3]))
+    small, large = by_gap[0], by_gap[-1]
     gains = np.array([r[3] for r in rows])
-    r = float(np.corrcoef(strength, gains)[0, 1])
+    r_pain = float(np.corrcoef([r[1] for r in rows], gains)[0, 1])
+    r_strength = float(np.corrcoef([r[2] for r in rows], gains)[0, 1])
+    ahead = [r[0] for r in rows if r[3] > 0]
     table = "\n".join(
         f"| {p} | {pain:.1f} | {s:.0f} | {g:+.1f} |" for p, pain, s, g in sorted(rows, key=lambda x: x[0])
     )
+    if r_pain < -0.3:
+        who = (
+            "the more pain a patient starts with, the further hands-on care alone ends ahead of exercise "
+            "alone: its relief is what lasts for them, and a patient in more pain does less of the "
+            "prescribed exercise (lesson 6)"
+        )
+    elif r_strength < -0.3:
+        who = (
+            "the weaker the patient starts, the more exercise adds, because strength is what exercise builds "
+            "and what manual therapy leaves alone"
+        )
+    else:
+        who = "neither baseline pain nor baseline strength alone predicts who gains most here"
     return (
         f"Function at a year, exercise only minus manual only, for patients 0-10 (knee OA):\n\n"
         "| patient | baseline pain (NPRS) | baseline strength (% normal) | exercise minus manual (points) |\n"
         f"|---|---|---|---|\n{table}\n\n"
         f"Closest together: patient {small[0]} ({small[3]:+.1f} points); furthest apart: patient {large[0]} "
-        f"({large[3]:+.1f} points). Across these 11 patients the gain from exercise and baseline strength "
-        f"correlate with r = {r:.2f}: "
-        + (
-            "the weaker the patient starts, the more exercise adds, because strength is what exercise builds "
-            "and what manual therapy leaves alone."
-            if r < -0.3
-            else "baseline strength alone does not predict who gains most here; look at pain too: a patient "
-            "in more pain does less of the prescribed exercise (lesson 6)."
-        )
+        f"({large[3]:+.1f} points). Exercise alone ends ahead for "
+        + (f"patient(s) {', '.join(map(str, ahead))} only" if ahead else "none of them")
+        + f". Across these 11 patients the difference correlates with baseline pain (r = {r_pain:.2f}) and "
+        f"with baseline strength (r = {r_strength:.2f}): {who}. Strength itself rises only with exercise "
+        "(the strength panel), so a patient who needs strength gains from it whatever the function score says."
     )
 
 
@@ -368,7 +378,9 @@ def explore_9_3() -> str:
     from ptsim.teaching import lessons
 
     def wrong(n):
-        table = lessons.trial_estimates("knee_oa", ("exercise_only", "combined"), n_per_arm=n)[2]
+        table = lessons.trial_estimates(
+            "knee_oa", lessons.TRIAL_ARMS, n_per_arm=n, outcome=lessons.TRIAL_OUTCOME
+        )[2]
         return float(table["pointing the wrong way (%)"].iloc[0]), float(table["significant (%)"].iloc[0])
 
     grid = list(range(4, 202, 2))
