@@ -73,7 +73,7 @@ def explore_1_3() -> str:
         + (f"patient(s) {', '.join(map(str, ahead))} only" if ahead else "none of them")
         + f". Across these 11 patients the difference correlates with baseline pain (r = {r_pain:.2f}) and "
         f"with baseline strength (r = {r_strength:.2f}): {who}. Strength itself rises only with exercise "
-        "(the strength panel), so a patient who needs strength gains from it whatever the function score says."
+        "(the strength panel)."
     )
 
 

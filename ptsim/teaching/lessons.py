@@ -800,8 +800,8 @@ def _solve_5_1():
         answer,
         {c: diff for c in CHOICES_5_1},
         mistakes=mistakes,
-        explanation=f"At a year: combined {f['combined']:.1f}, manual only {f['manual_only']:.1f}, exercise only "
-        f"{f['exercise_only']:.1f} (combined minus manual only {diff:+.1f} points on 0-100), {verdict}. "
+        explanation=f"At a year: combined {f['combined']:.1f}, manual only {f['manual_only']:.1f}, exercise "
+        f"only {f['exercise_only']:.1f} (combined minus manual only {diff:+.1f} points on 0-100), {verdict}. "
         "Combined care gives 15 minutes of hands-on care where manual only gives 40, and adds the exercise "
         "that builds strength; what decides the year is how much of each plan's gain lasts.",
     )
