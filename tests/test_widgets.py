@@ -278,6 +278,19 @@ def test_wrong_answers_get_feedback_naming_the_likely_mistake(capsys):
     if abs(value - solved.answer) > lessons.QUESTIONS["5.2"].tolerance:
         assert lessons.check_answer("5.2", value) is False
         assert "question asks about the combined plan" in capsys.readouterr().out
+    # a choice that a likely misreading leads to (another outcome's panel, another day) is named
+    hinted = 0
+    for qid, q in lessons.QUESTIONS.items():
+        if not q.choices:
+            continue
+        solved = lessons.answer_key(qid)
+        for hint, choice in solved.mistakes.items():
+            assert choice in q.choices and choice != solved.answer, (qid, choice)
+            assert lessons.check_answer(qid, choice) is False
+            out = capsys.readouterr().out
+            assert hint in out and repr(solved.answer) not in out, (qid, out)
+            hinted += 1
+    assert hinted >= 2
     # the right answer is not printed with a wrong one
     lessons.check_answer("6.1", 1000.0)
     assert f"{lessons.answer_key('6.1').answer}" not in capsys.readouterr().out
