@@ -103,15 +103,17 @@ def test_missing_files_and_columns(tmp_path):
 # --- the report ---------------------------------------------------------------------------------
 
 
-def test_report_columns_and_every_calibration_target_within(full_report):
+def test_report_columns(full_report):
+    """The v1 report of targets.csv. Since calibration v2 the shipped layers are fitted on
+    published.csv (ptsim.analysis.bayes), so the v1 rows are an outside check, no longer a fit: how
+    many fall within is reported by ``python -m ptsim.analysis.calibrate --report``, and "every v1
+    target within" was a property of the v1 fit (test_fit_recovers_known_parameters... tests the fit)."""
     df = full_report
     for col in ("condition", "target", "source", "published", "simulated", "tolerance", "within"):
         assert col in df.columns
     assert set(df.condition) == set(CONDITIONS)
-    fitted = df[df.use == "calibration"]
-    outside = fitted[~fitted.within]
-    assert outside.empty, f"targets outside their published interval:\n{outside}"
     assert np.allclose(df.tolerance, (df.high - df.low) / 2)
+    assert (df.within == ((df.simulated >= df.low) & (df.simulated <= df.high))).all()
 
 
 def test_known_gaps_are_reported_not_hidden(full_report):

@@ -55,3 +55,25 @@ def test_calibrated_layer_is_the_ensembles_member_of_highest_posterior(condition
             else cond.parameters[name]
         )
         assert value == pytest.approx(ens.values[name][best], rel=1e-5), name
+
+
+def _summary_table(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("| ")]
+
+
+def test_stored_evidence_report_is_current_and_the_readme_shows_its_summary():
+    """docs/evidence_report.md is what ``python -m ptsim.analysis.bayes --report --markdown`` prints
+    now (re-simulated: nothing is typed in), and the README carries its summary table."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    stored = (root / "docs" / "evidence_report.md").read_text(encoding="utf-8")
+    now = bayes.report_markdown(bayes.evidence_report())
+    assert now.strip() == stored.strip(), (
+        "docs/evidence_report.md is stale: python -m ptsim.analysis.bayes --report --markdown > "
+        "docs/evidence_report.md"
+    )
+    table = _summary_table(stored)
+    assert len(table) == 2 + len(CONDITIONS)
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert "\n".join(table) in readme

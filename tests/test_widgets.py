@@ -122,6 +122,21 @@ def test_compare_app_follows_its_controls_and_matches_the_api():
     assert any(np.allclose(line.get_xdata(), 70) for line in ax.get_lines())
 
 
+def test_compare_app_puts_the_premise_scenario_beside_the_evidence():
+    app = widgets.compare_plans_app()
+    app.update(n_patients=50)
+    evidence = app.numbers.copy()
+    app.controls["scenario"].value = "premise"  # what a student choosing the premise does
+    assert app.error is None
+    premise = lessons.compare_plans(n_patients=50, home_adherence=0.6, scenario="premise")
+    pain = premise["manual_only"].pain[:, 42].mean()
+    assert app.numbers.loc[("pain (NPRS 0-10)", 42), "manual_only"] == round(pain, 1)
+    assert not app.numbers.equals(evidence)
+    assert "(premise scenario)" in app.figure.get_suptitle()
+    with pytest.raises(ValueError, match="premise scenario states claims"):
+        lessons.compare_plans(n_patients=20, days=30, scenario="premise", ensemble=5)
+
+
 def test_compare_app_defaults_are_the_standard_plans():
     plans = lessons.compare_plan_set()
     std = ptsim.standard_plans()

@@ -415,6 +415,18 @@ COMPARE_SPECS["ensemble"] = {
     "uncertainty, and the table adds each plan's difference from combined care with its evidence interval",
 }
 
+COMPARE_SPECS["scenario"] = {
+    "kind": "dropdown",
+    "label": "Parameters",
+    "options": [
+        ("evidence: calibrated to published trials", "evidence"),
+        ("premise: the premise text's claims", "premise"),
+    ],
+    "default": "evidence",
+    "tooltip": "Evidence: the values fitted to published trials (data/evidence). Premise: manual relief "
+    "only transient and consolidation on, as the premise text claims; compare the two to test its claims",
+}
+
 COMPARE_OUTCOMES = {
     "model": ("pain", "rom", "function", "strength"),
     "questionnaire": ("questionnaire", "pain"),
@@ -444,8 +456,9 @@ def _compare_compute(fig=None, outcomes="model", **values):
     who = f"{first.n_patients} patients"
     if members is not None:
         who = f"{first.n_cohort} patients x {len(members)} evidence members"
+    premise = " (premise scenario)" if v.get("scenario") == "premise" else ""
     title = (
-        f"{first.condition.title}: {v['sessions_per_week']}x/week for {v['weeks']} weeks, "
+        f"{first.condition.title}{premise}: {v['sessions_per_week']}x/week for {v['weeks']} weeks, "
         f"{v['session_minutes']}-min sessions\n{who}: {band}"
     )
     if outcomes == "model":

@@ -153,6 +153,7 @@ def compare_plans(
     days: int = 365,
     seed: int = 0,
     ensemble=False,
+    scenario: str = "evidence",
 ):
     """The comparison behind the compare-plans lesson and dashboard.
 
@@ -170,13 +171,21 @@ def compare_plans(
     ensemble : bool, int or Ensemble
         Draw the parameters from the condition's evidence ensemble (as for :func:`ptsim.compare`;
         default False).
+    scenario : {"evidence", "premise"}
+        The condition's parameter scenario (see :func:`ptsim.load_condition`): the calibrated
+        evidence (default) or the premise text's claims. The premise has no ensemble.
 
     Returns
     -------
     Comparison
         ``manual_only``, ``exercise_only`` and ``combined`` on the same patients.
     """
-    cond = load_condition(condition)
+    if scenario == "premise" and ensemble is not False:
+        raise ValueError(
+            "The premise scenario states claims, not evidence: it has no ensemble. Set Evidence "
+            "uncertainty to off, or choose the evidence scenario."
+        )
+    cond = load_condition(condition, scenario=scenario)  # a Condition given is used as it is
     plans = compare_plan_set(sessions_per_week, weeks, session_minutes, manual_minutes, exercise_minutes)
     cohort = sample_cohort(cond, n_patients, seed)
     if home_adherence is not None:
