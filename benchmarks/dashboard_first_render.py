@@ -43,7 +43,8 @@ STAGES = [
         "from ptsim.teaching.dashboard import STYLE\n"
         "from ptsim.teaching.widgets import compare_plans_app",
     ),
-    ("import scipy.stats (first cohort sample)", "import scipy.stats"),
+    ("import scipy.special, scipy.optimize (cohort sampling)", "import scipy.special, scipy.optimize"),
+    ("import numba and the compiled engine", "import ptsim.engine.compiled"),
     ("build the app (controls)", "app = compare_plans_app()"),
     ("first app.update(): compute + draw + PNG + table", "app.update()"),
     ("second app.update() (warm, for comparison)", "app.update()"),

@@ -5,8 +5,10 @@
 
 It runs the steps of tests/test_lessons_browser.py (JupyterLab on a copy of the lessons, headless
 Debian Chromium, outside requests blocked): opens each lesson, runs it, checks the layout, and saves
-``docs/figures/lesson_NN_app.png``, the window with the lesson's first app at its top. Needs
-/usr/bin/chromium and the test extras. Not run in CI.
+``docs/figures/lesson_NN_app.png``, the window with the lesson's first app at its top (every
+control of the app is in the picture: the controls are the app's left column). Needs
+/usr/bin/chromium and the test extras; about 5 minutes on 2 cores. Not run in CI (the test runs the
+same steps without saving the pictures).
 """
 
 from __future__ import annotations
@@ -27,21 +29,30 @@ def main(argv=None) -> int:
     lessons = [p for p in steps.LESSONS if not prefixes or p.name.startswith(prefixes)]
     out = ROOT / "docs" / "figures"
     with tempfile.TemporaryDirectory() as tmp:
-        lab = steps.Lab(Path(tmp), Path(tmp) / "jupyterlab.log")
+        # the lessons in a folder of their own: the server's log is not in the file browser shown
+        lab = steps.Lab(Path(tmp) / "lessons", Path(tmp) / "jupyterlab.log")
         try:
             with sync_playwright() as pw:
                 browser, context, _ = steps.open_browser(pw)
                 for path in lessons:
                     page = context.new_page()
-                    steps.open_lesson(page, lab.url, path.name)
-                    steps.run_all(page)
-                    steps.show_apps(page)
-                    steps.wait_for_apps(page, 120.0)
-                    steps.check_layout(page, path.name)
-                    target = out / f"lesson_{path.name[:2]}_app.png"
-                    steps.screenshot_app(page, target)
-                    print(f"{path.name}: {target.relative_to(ROOT)}")
-                    page.close()
+                    try:
+                        steps.open_lesson(page, lab.url, path.name)
+                        n_apps = steps.check_stored_figures(page, path.name)
+                        steps.run_all(page)
+                        steps.show_apps(page)
+                        shown = steps.wait_for_apps(page, 120.0)
+                        if shown < n_apps:
+                            outputs = steps.app_outputs(page)
+                            raise RuntimeError(f"{path.name}: {shown} apps of {n_apps}: {outputs}")
+                        steps.check_layout(page, path.name)
+                        steps.assert_no_traceback(page, path.name)
+                        target = out / f"lesson_{path.name[:2]}_app.png"
+                        steps.screenshot_app(page, target)
+                        print(f"{path.name}: {target.relative_to(ROOT)}", flush=True)
+                    finally:
+                        steps.shut_down_kernel(page)
+                        page.close()
                 context.close()
                 browser.close()
         finally:

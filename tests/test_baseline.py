@@ -62,3 +62,45 @@ def test_patients_keep_their_identity_across_cohort_sizes():
     small = sample_cohort("knee_oa", 5, seed=2)
     big = sample_cohort("knee_oa", 50, seed=2)
     assert small.equals(big.iloc[:5])
+
+
+def test_quantiles_are_scipy_stats_bit_for_bit():
+    # The cohort draws with scipy.special (importing scipy.stats cost the dashboard ~0.8 s of its first
+    # render); the numbers must be those scipy.stats gives, not merely close.
+    from scipy import special, stats
+
+    from ptsim.inputs.cohort import truncnorm_ppf
+
+    rng = np.random.default_rng(0)
+    u = np.concatenate([rng.random(200), [0.0, 1.0, 1e-300, 1 - 1e-16]])
+    bounds = [
+        (-1.0, 1.0),
+        (-np.inf, 0.3),
+        (2.0, 9.0),
+        (-9.0, -2.0),
+        (0.5, np.inf),
+        (-40.0, -38.0),
+        (1.0, 1.0),
+    ]
+    for a, b in bounds:
+        want = stats.truncnorm.ppf(u, a, b, loc=41.0, scale=12.5)
+        assert np.array_equal(truncnorm_ppf(u, a, b, 41.0, 12.5), want, equal_nan=True), (a, b)
+    highs = rng.normal(1.0, 2.0, u.size)  # one upper bound a patient (as the measured ROM's)
+    want = stats.truncnorm.ppf(u, -0.7, highs, loc=3.0, scale=2.0)
+    assert np.array_equal(truncnorm_ppf(u, -0.7, highs, 3.0, 2.0), want, equal_nan=True)
+    assert np.array_equal(special.ndtri(u), stats.norm.ppf(u))
+    for a, b in ((2.0, 3.0), (0.5, 0.5), (20.0, 1.5)):
+        assert np.array_equal(special.betaincinv(a, b, u), stats.beta.ppf(u, a, b))
+
+
+def test_sampling_a_cohort_does_not_import_scipy_stats():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from ptsim.inputs.cohort import sample_cohort; "
+        "[sample_cohort(n, 50) for n in ('knee_oa', 'chronic_neck_pain', 'low_back_pain')]; "
+        "print('scipy.stats' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

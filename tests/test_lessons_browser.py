@@ -53,10 +53,6 @@ def _need(what: str, reason: str):
     pytest.skip(f"{what} is not available ({reason})", allow_module_level=True)
 
 
-if os.environ.get("PTSIM_LESSON_BROWSER", "") != "1":
-    # Not yet reliable: after Run All in JupyterLab the live apps' figures did not always show
-    # (see the classroom report); opt in with PTSIM_LESSON_BROWSER=1 until that is fixed.
-    pytest.skip("set PTSIM_LESSON_BROWSER=1 to run the JupyterLab lesson test", allow_module_level=True)
 if not CHROMIUM.exists():
     _need("/usr/bin/chromium", "install it with: apt-get install -y chromium")
 try:
@@ -159,8 +155,15 @@ def open_browser(pw):
 
 # --- reading a lesson --------------------------------------------------------------------------
 
-SLIDERS = """() => Array.from(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .ptsim-app'))
-  .map(app => Array.from(app.querySelectorAll('.widget-slider')).map(s => {
+SLIDERS = """app => {
+  // whether the label's text reaches beyond the column of controls that holds it (which clips it)
+  const clipped = (label, column) => {
+    const range = document.createRange();
+    range.selectNodeContents(label);
+    const t = range.getBoundingClientRect(), c = column.getBoundingClientRect();
+    return t.right > c.right + 1 || t.left < c.left - 1;
+  };
+  return Array.from(app.querySelectorAll('.widget-slider')).map(s => {
     const track = s.querySelector('.slider-container');
     const label = s.querySelector('.widget-label');
     const r = track ? track.getBoundingClientRect() : {width: 0};
@@ -171,8 +174,34 @@ SLIDERS = """() => Array.from(document.querySelectorAll('.jp-NotebookPanel:not(.
       labelWidth: l.width,
       labelHeight: l.height,
       labelCut: label ? label.scrollWidth > label.clientWidth + 1 : true,
+      labelClipped: label ? clipped(label, s.parentElement) : true,
     };
-  }))"""
+  });
+}"""
+"""The sliders of one app (evaluated on its element, once it is scrolled into view: JupyterLab skips
+the layout of cells far from the screen)."""
+
+OTHER_CONTROLS = """app => {
+  // toggle buttons whose option is cut off, and dropdowns too narrow for the option they show
+  const problems = [];
+  for (const b of app.querySelectorAll('.widget-toggle-button')) {
+    if (b.scrollWidth > b.clientWidth + 1 || b.getBoundingClientRect().width < 20) {
+      problems.push('toggle button ' + JSON.stringify(b.textContent.trim()) + ' is cut off');
+    }
+  }
+  const ctx = document.createElement('canvas').getContext('2d');
+  for (const sel of app.querySelectorAll('.widget-dropdown select')) {
+    const st = getComputedStyle(sel);
+    ctx.font = st.font;
+    const text = sel.selectedOptions.length ? sel.selectedOptions[0].text : '';
+    const room = sel.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight);
+    if (ctx.measureText(text).width > room + 1) {
+      problems.push('dropdown shows ' + JSON.stringify(text) + ' in ' + Math.round(room) + ' px');
+    }
+  }
+  return problems;
+}"""
+"""What is not fully visible among an app's toggle buttons and dropdowns (a list of descriptions)."""
 
 FIGURES = """() => Array.from(document.querySelectorAll(
     '.jp-NotebookPanel:not(.lm-mod-hidden) .ptsim-app img.ptsim-figure'))
@@ -183,10 +212,26 @@ BUSY = """() => {
   const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
   if (!panel) return true;
   const prompts = Array.from(panel.querySelectorAll('.jp-InputArea-prompt')).map(p => p.textContent);
-  const kernel = panel.querySelector('.jp-Notebook-ExecutionIndicator');
-  const busy = kernel && kernel.getAttribute('data-status') === 'busy';
-  return busy || prompts.some(p => p.includes('*'));
+  const w = window.jupyterapp.shell.currentWidget;
+  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+  return !k || k.status !== 'idle' || prompts.some(p => p.includes('*'));
 }"""
+
+KERNEL_READY = """() => {
+  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const s = w && w.sessionContext;
+  const k = s && s.session && s.session.kernel;
+  return !!(k && s.isReady && k.connectionStatus === 'connected' && k.status === 'idle');
+}"""
+"""The open lesson's kernel has started, is connected and idle. (The toolbar's execution indicator
+says "idle" before a kernel exists: waiting for it let Run All go before the kernel had started, and
+JupyterLab then asked to select a kernel while the test waited for apps that never ran.)"""
+
+
+def open_dialog(page) -> str:
+    """The text of an open JupyterLab dialog ("Select Kernel", ...), or ''."""
+    dialog = page.locator(".jp-Dialog")
+    return dialog.first.inner_text() if dialog.count() else ""
 
 
 def open_lesson(page, base: str, name: str):
@@ -212,9 +257,9 @@ STORED_FIGURES = """() => Array.from(document.querySelectorAll(
   .map(c => Array.from(c.querySelectorAll('.jp-OutputArea-output img')).map(i => i.naturalWidth))"""
 
 
-def check_stored_figures(page, what: str, timeout_s: float = 60.0):
+def check_stored_figures(page, what: str, timeout_s: float = 60.0) -> int:
     """Every app cell of the unrun lesson shows a stored figure (scrolling each into view: JupyterLab
-    renders only the cells near the screen)."""
+    renders only the cells near the screen); returns the number of app cells."""
     cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell")
     start = time.monotonic()
     for i in range(cells.count()):
@@ -229,39 +274,54 @@ def check_stored_figures(page, what: str, timeout_s: float = 60.0):
         time.sleep(0.5)
     text = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)").inner_text()
     assert "App(children=" not in text and "VBox(" not in text, f"{what}: an app shows as a Python repr"
+    return len(shown)
+
+
+APP_OUTPUTS = """() => Array.from(document.querySelectorAll(
+    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell'))
+  .filter(c => /_app\\(\\)/.test(c.querySelector('.jp-InputArea').textContent))
+  .map(c => c.querySelector('.jp-OutputArea').innerText.slice(0, 200))"""
+
+
+def app_outputs(page) -> list[str]:
+    """What each app cell's output area says (e.g. "Error displaying widget"), for a failure message."""
+    return page.evaluate(APP_OUTPUTS)
 
 
 def run_all(page, timeout_s: float = RUN_TIMEOUT_S) -> float:
     """Run every cell of the open lesson (JupyterLab's Run All) and wait until it has finished."""
     start = time.monotonic()
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands", timeout=60_000)
-    page.wait_for_function(
-        "() => { const p = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');"
-        " const k = p && p.querySelector('.jp-Notebook-ExecutionIndicator');"
-        " return k && k.getAttribute('data-status') === 'idle'; }",
-        timeout=START_TIMEOUT_S * 1000,
-    )
+    page.wait_for_function(KERNEL_READY, timeout=START_TIMEOUT_S * 1000)
+    assert not open_dialog(page), f"a dialog is open before Run All: {open_dialog(page)!r}"
     page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").first.click()
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
     time.sleep(2.0)
     while page.evaluate(BUSY):
+        assert not open_dialog(page), f"a dialog opened while running: {open_dialog(page)!r}"
         if time.monotonic() - start > timeout_s:
             pytest.fail(f"the lesson did not finish running within {timeout_s:g} s")
         time.sleep(0.5)
+    assert not open_dialog(page), f"a dialog opened while running: {open_dialog(page)!r}"
     return time.monotonic() - start
 
 
 def check_layout(page, what: str):
-    apps = page.evaluate(SLIDERS)
-    assert apps, f"{what}: no app shown"
-    for sliders in apps:
-        for s in sliders:
+    apps = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .ptsim-app")
+    assert apps.count(), f"{what}: no app shown"
+    for i in range(apps.count()):
+        apps.nth(i).scroll_into_view_if_needed()
+        time.sleep(0.3)
+        for s in apps.nth(i).evaluate(SLIDERS):
             assert s["track"] >= MIN_SLIDER_PX, (
                 f"{what}: slider {s['name']!r} squeezed to {s['track']:.0f} px"
             )
             assert s["labelWidth"] > 20 and s["labelHeight"] > 5, f"{what}: label of {s['name']!r} hidden"
             assert not s["labelCut"], f"{what}: label {s['name']!r} is cut off"
+            assert not s["labelClipped"], f"{what}: label {s['name']!r} reaches out of its column"
+        problems = apps.nth(i).evaluate(OTHER_CONTROLS)
+        assert not problems, f"{what}: {problems}"
     for fig in page.evaluate(FIGURES):
         assert fig["w"] > 0 and fig["shown"] > 300, f"{what}: figure not shown ({fig})"
         assert fig["alt"].startswith("Figure:") and len(fig["alt"]) > 30, f"{what}: no alt text ({fig})"
@@ -288,6 +348,14 @@ def screenshot_app(page, path: Path):
     app.evaluate("e => e.scrollIntoView({block: 'start'})")
     time.sleep(1.0)
     page.screenshot(path=str(path))
+
+
+def shut_down_kernel(page):
+    """Stop the open lesson's kernel (each lesson starts its own; nine would stay alive otherwise)."""
+    page.evaluate(
+        "async () => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+        " if (w && w.sessionContext) { await w.sessionContext.shutdown(); } }"
+    )
 
 
 # --- the test ----------------------------------------------------------------------------------
@@ -323,11 +391,14 @@ def test_lesson_in_jupyterlab(lab, browser_context, path, tmp_path):
         # 1. Opened for the first time (untrusted: no widgets render), each app cell shows the stored
         #    static figure of its app, never a Python repr.
         open_lesson(page, lab.url, path.name)
-        check_stored_figures(page, path.name)
+        n_apps = check_stored_figures(page, path.name)
         # 2. Run all: every app shows a figure, sliders usable with their labels, no traceback.
         seconds = run_all(page)
         show_apps(page)
-        assert wait_for_apps(page, 120.0) >= 1, f"{path.name}: no app after running"
+        assert wait_for_apps(page, 120.0) >= n_apps, (
+            f"{path.name}: fewer live apps than app cells ({n_apps}) after running; "
+            f"app cells show: {app_outputs(page)}"
+        )
         check_layout(page, path.name)
         assert_no_traceback(page, path.name)
         screenshot_app(page, tmp_path / f"{path.stem}.png")
@@ -337,6 +408,10 @@ def test_lesson_in_jupyterlab(lab, browser_context, path, tmp_path):
             shutil.copyfile(tmp_path / f"{path.stem}.png", target)
         assert not errors, f"{path.name}: page errors {errors}"
         print(f"\n{path.name}: ran in {seconds:.1f} s")
+    except BaseException:
+        page.screenshot(path=str(tmp_path / f"{path.stem}-failed.png"), full_page=True)
+        print(f"\n{path.name}: the page as it failed: {tmp_path / f'{path.stem}-failed.png'}")
+        raise
     finally:
-        page.evaluate("() => window.jupyterapp && window.jupyterapp.commands.execute('kernelmenu:shutdown')")
+        shut_down_kernel(page)
         page.close()

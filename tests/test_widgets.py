@@ -293,22 +293,42 @@ def test_wrong_answers_get_feedback_naming_the_likely_mistake(capsys):
     if abs(value - solved.answer) > lessons.QUESTIONS["5.2"].tolerance:
         assert lessons.check_answer("5.2", value) is False
         assert "question asks about the combined plan" in capsys.readouterr().out
-    # a choice that a likely misreading leads to (another outcome's panel, another day) is named
+    # every wrong choice with a likely reasoning behind it (another outcome's panel, another day) names it
     hinted = 0
     for qid, q in lessons.QUESTIONS.items():
         if not q.choices:
             continue
         solved = lessons.answer_key(qid)
-        for hint, choice in solved.mistakes.items():
-            assert choice in q.choices and choice != solved.answer, (qid, choice)
+        for choice, reasoning in solved.mistakes.items():
+            assert choice in q.choices, (qid, choice)
+            if choice == solved.answer:
+                continue
             assert lessons.check_answer(qid, choice) is False
             out = capsys.readouterr().out
-            assert hint in out and repr(solved.answer) not in out, (qid, out)
+            assert reasoning in out and repr(solved.answer) not in out, (qid, out)
             hinted += 1
     assert hinted >= 2
     # the right answer is not printed with a wrong one
     lessons.check_answer("6.1", 1000.0)
     assert f"{lessons.answer_key('6.1').answer}" not in capsys.readouterr().out
+    # a wrong choice gets the reasoning that probably led to it, not the numbers behind the answer
+    solved = lessons.answer_key("6.3")
+    (wrong,) = [c for c in lessons.QUESTIONS["6.3"].choices if c != solved.answer]
+    assert lessons.check_answer("6.3", wrong) is False
+    out = capsys.readouterr().out
+    assert solved.mistakes[wrong] in out and "reasoning" in out
+    assert f"{solved.values[solved.answer]:.1f}" not in out
+
+
+def test_exercise_6_3_asks_for_a_trade_off_the_app_shows():
+    # the lower effort does what a student expects (fewer flares for the patients in most pain) and
+    # still loses on pain at discharge: the question cannot be answered by counting flares
+    group = "7 or more"
+    rows = {c: lessons.pain_table(**lessons.SETTINGS_6_3[c])[3].loc[group] for c in lessons.CHOICES_6_3}
+    flares, dose = "flares in care per patient", "effective exercise in care (min)"
+    assert rows["lower effort"][flares] < rows["manual therapy first"][flares]
+    assert rows["lower effort"][dose] < rows["manual therapy first"][dose]
+    assert lessons.answer_key("6.3").answer == "manual therapy first"
 
 
 def test_answers_are_computed_once_and_predictions_are_compared(capsys):

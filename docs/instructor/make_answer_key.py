@@ -230,36 +230,24 @@ def explore_5_4() -> str:
     )
 
 
-def explore_6_3() -> str:
-    from ptsim.teaching.computations import pain_table
+def explore_6_4() -> str:
+    from ptsim.teaching import lessons
 
-    group = "7 or more"
-    dose = "effective exercise in care (min)"
-    flares = "flares in care per patient"
-    default = pain_table("knee_oa")[3].loc[group]
-    found = []
-    for manual in (0, 5, 10, 15, 20):
-        for effort in np.round(np.arange(0.3, 1.01, 0.1), 2):
-            t = pain_table("knee_oa", effort=float(effort), manual_minutes=manual)[3].loc[group]
-            if t[flares] < 5 and t[dose] >= default[dose]:
-                found.append((manual, float(effort), float(t[flares]), float(t[dose])))
-    head = (
-        f"At the defaults the patients starting at 7/10 or more do {default[dose]:.0f} min of effective "
-        f"exercise with {default[flares]:.1f} flares each."
+    group, pain = "7 or more", "pain at discharge, day 42 (NPRS)"
+    dose, flares = "effective exercise in care (min)", "flares in care per patient"
+    rows = {"the defaults": lessons.pain_table()[3].loc[group]}
+    rows.update({c: lessons.pain_table(**lessons.SETTINGS_6_3[c])[3].loc[group] for c in lessons.CHOICES_6_3})
+    listing = "; ".join(
+        f"{name}: {r[flares]:.1f} flares, {r[dose]:.0f} min of effective exercise, pain {r[pain]:.1f} NPRS"
+        for name, r in rows.items()
     )
-    if not found:
-        return (
-            head + " No combination of effort (0.3-1.0) and manual therapy (0-20 min) before 25 minutes of "
-            "exercise gets them under 5 flares while doing as much exercise: in this model a patient who "
-            "starts above about 4/10 flares at almost any effort (the flare rule compares pain during "
-            "exercise with 5/10), which is the limit the lesson names."
-        )
-    manual, effort, fl, d = min(found, key=lambda x: (x[0], -x[1]))
     return (
-        head
-        + f" With {manual} min of manual therapy first and {effort:.0%} effort they have {fl:.1f} flares "
-        f"and do {d:.0f} min ({len(found)} combinations of the grid work). Relief first lowers the pain the "
-        "exercise starts from; a lower effort provokes less."
+        f"Patients starting at 7/10 or more (knee OA, six weeks): {listing}. Flares are a cost, not the "
+        "outcome: pain falls with the exercise a patient completes (graded exercise lowers the pain set "
+        "point), and a lower effort avoids flares by doing less of it. To a patient at 8/10 who asks to "
+        "take it easy: keep exercising, at a dose whose pain stays within the pain-monitoring ceiling "
+        "(up to 5/10 during it); ease pain before the exercise (manual "
+        "therapy, lesson 2) rather than dropping the exercise; rest does not lower the pain (exercise 6.2)."
     )
 
 
@@ -441,7 +429,7 @@ EXPLORE = {
     "4.3": explore_4_3,
     "5.3": explore_5_3,
     "5.4": explore_5_4,
-    "6.3": explore_6_3,
+    "6.4": explore_6_4,
     "7.3": explore_7_3,
     "8.3": explore_8_3,
     "8.4": explore_8_4,
@@ -468,7 +456,14 @@ def checkable(qid: str) -> str:
         shown = ", ".join(f"{k.replace('_', ' ')} {v:.2f}" for k, v in s.values.items())
         lines.append(f"The numbers behind it ({q.value_label}): {shown}.")
     lines.append(s.explanation)
-    if s.mistakes:
+    reasoning = {k: v for k, v in s.mistakes.items() if isinstance(v, str) and k != s.answer}
+    if q.choices and reasoning:  # a wrong choice -> the reasoning the feedback names
+        lines.append(
+            "Wrong choices and the likely reasoning the feedback names: "
+            + "; ".join(f"{_fmt(k)}: {v}" for k, v in reasoning.items())
+            + "."
+        )
+    elif s.mistakes:
         lines.append(
             "Wrong answers the feedback recognises: "
             + "; ".join(f"{_fmt(v)} ({k})" for k, v in s.mistakes.items())

@@ -222,20 +222,81 @@ def _point_mass(dist) -> bool:
     return dist.sd <= 1e-9 * scale or (dist.high - dist.low) <= 1e-12 * scale
 
 
+# The quantile functions below are those of scipy.stats (truncnorm, norm, beta), written with
+# scipy.special alone and bit for bit the same arithmetic (tests/test_baseline.py compares them):
+# importing scipy.stats takes about 0.8 s, most of the dashboard's first render.
+
+
+def _log_gauss_mass(a, b):
+    """Log of the standard normal's probability in ``[a, b]`` (scipy.stats' ``_log_gauss_mass``)."""
+    from scipy import special
+
+    a, b = np.broadcast_arrays(a, b)
+
+    def left(a, b):  # both bounds at or below 0: log(Phi(b) - Phi(a)) in logs (a complex log-sum)
+        return special.logsumexp([special.log_ndtr(b), special.log_ndtr(a) + np.pi * 1j], axis=0)
+
+    case_left, case_right = b <= 0, a > 0
+    central = ~(case_left | case_right)
+    out = np.full_like(a, fill_value=np.nan, dtype=np.complex128)
+    if a[case_left].size:
+        out[case_left] = left(a[case_left], b[case_left])
+    if a[case_right].size:  # the right tail mirrored into the left, where it is accurate
+        out[case_right] = left(-b[case_right], -a[case_right])
+    if a[central].size:
+        out[central] = special.log1p(-special.ndtr(a[central]) - special.ndtr(-b[central]))
+    return np.real(out)
+
+
+def truncnorm_ppf(u, a, b, loc, scale):
+    """Quantiles ``u`` of a normal ``(loc, scale)`` truncated to the standardised bounds ``[a, b]``.
+
+    The same numbers as ``scipy.stats.truncnorm.ppf(u, a, b, loc=loc, scale=scale)`` (its algorithm:
+    inverted in logs from the nearer tail), without importing scipy.stats. ``u`` of 0 and 1 give the
+    bounds; bounds with ``a >= b`` give NaN.
+    """
+    from scipy import special
+
+    u, a, b = (np.asarray(x, float) for x in (u, a, b))
+    shape = np.broadcast_shapes(u.shape, a.shape, b.shape)
+    u, a, b = (np.broadcast_to(x, shape) for x in (u, a, b))
+    out = np.full(shape, np.nan)
+    valid = (a < b) & (scale > 0)
+    out[valid & (u == 0)] = (a * scale + loc)[valid & (u == 0)]
+    out[valid & (u == 1)] = (b * scale + loc)[valid & (u == 1)]
+    inner = valid & (0 < u) & (u < 1)
+    q, a, b = u[inner], a[inner], b[inner]
+    x = np.empty_like(q)
+    lo = a < 0
+    if lo.any():  # the quantile measured from the lower tail
+        log_phi = special.logsumexp(
+            [special.log_ndtr(a[lo]), np.log(q[lo]) + _log_gauss_mass(a[lo], b[lo])], axis=0
+        )
+        x[lo] = special.ndtri_exp(log_phi)
+    hi = ~lo
+    if hi.any():  # from the upper tail
+        log_phi = special.logsumexp(
+            [special.log_ndtr(-b[hi]), np.log1p(-q[hi]) + _log_gauss_mass(a[hi], b[hi])], axis=0
+        )
+        x[hi] = -special.ndtri_exp(log_phi)
+    out[inner] = x * scale + loc
+    return out if out.ndim else out[()]
+
+
 def _draw(dist, kind, u):
     """Draws with the distribution's cited moments (a truncated normal's location and scale are solved
     so that the truncated distribution has the cited mean and SD, not the untruncated one)."""
-    from scipy import stats
+    from scipy import special
 
     if kind == "truncated normal":
         if _point_mass(dist):
             return np.full_like(u, dist.mean)
         loc, scale, _, _ = truncnorm_for_moments(dist.mean, dist.sd, dist.low, (dist.high,))
         a, b = (dist.low - loc) / scale, (dist.high - loc) / scale
-        return stats.truncnorm.ppf(u, a, b, loc=loc, scale=scale)
+        return truncnorm_ppf(u, a, b, loc, scale)
     if kind == "log-normal with mean 1":
         sigma = math.sqrt(math.log1p((dist.sd / dist.mean) ** 2)) if dist.sd else 0.0
-        z = stats.norm.ppf(u)
+        z = special.ndtri(u)  # the standard normal's quantiles (scipy.stats.norm.ppf)
         return dist.mean * np.exp(sigma * z - sigma**2 / 2)
     if kind == "beta":
         m, v = dist.mean, dist.sd**2
@@ -247,7 +308,7 @@ def _draw(dist, kind, u):
             # The limit of a beta whose shape parameters vanish: 1 with probability m, else 0 (scipy's
             # beta overflows there). Its mean is m; a cited mean of 0 or 1 gives every patient that.
             return (u > 1.0 - m).astype(float)
-        return stats.beta.ppf(u, a, b)
+        return special.betaincinv(a, b, u)  # the beta's quantiles (scipy.stats.beta.ppf)
     raise AssertionError(kind)
 
 
@@ -301,8 +362,6 @@ def measured_rom_fit(condition) -> dict:
 
 def _draw_rom(cond: Condition, u, pain_nprs) -> np.ndarray:
     """Tissue ranges whose measured (guarded) values have the cited baseline moments."""
-    from scipy import stats
-
     rom = cond.baseline["rom_deg"]
     share = _guarded_share(cond, pain_nprs)
     cap = np.broadcast_to(np.minimum(rom.high, cond.rom_normal_deg * share), np.shape(u)).astype(float)
@@ -315,9 +374,7 @@ def _draw_rom(cond: Condition, u, pain_nprs) -> np.ndarray:
         if room.any():
             fit = measured_rom_fit(cond)
             a, b = (rom.low - fit["loc"]) / fit["scale"], (cap[room] - fit["loc"]) / fit["scale"]
-            measured[room] = stats.truncnorm.ppf(
-                np.asarray(u)[room], a, b, loc=fit["loc"], scale=fit["scale"]
-            )
+            measured[room] = truncnorm_ppf(np.asarray(u)[room], a, b, fit["loc"], fit["scale"])
     # the tissue range the guarding leaves at this measurement (never above normal: cap above)
     return np.minimum(measured / share, cond.rom_normal_deg)
 

@@ -99,16 +99,34 @@ def make_control(name: str, spec: dict) -> widgets.Widget:
 def control_layout(kind: str) -> dict:
     """The ``style`` and ``layout`` keywords that keep a control and its label fully visible.
 
-    A slider's (or toggle buttons') label gets a line of its own above it, so that a long label with
-    its unit cannot squeeze the slider to a bare handle in a narrow column, in JupyterLab, in the
-    classic notebook and in Voila alike (the widgets carry it, no page CSS is needed).
+    A slider's (or toggle buttons' or dropdown's) label gets a line of its own above it, so that a long
+    label with its unit cannot squeeze the slider to a bare handle, or a dropdown's value to a few
+    letters, in a narrow column, in JupyterLab, in the classic notebook and in Voila alike (the widgets
+    carry it; the app's ``LABEL_STYLE`` lets long labels and options wrap).
     """
-    if kind in ("int_slider", "float_slider", "toggle_buttons"):
-        return {
-            "style": {"description_width": "100%"},
-            "layout": widgets.Layout(width="100%", height="auto", flex_flow="row wrap"),
-        }
+    if kind in ("int_slider", "float_slider", "toggle_buttons", "dropdown"):
+        style = {"description_width": "100%"}
+        if kind == "toggle_buttons":
+            style["button_width"] = "auto"  # each button as wide as its option, not a fixed 148 px
+        return {"style": style, "layout": widgets.Layout(width="100%", height="auto", flex_flow="row wrap")}
     return {"style": {"description_width": "initial"}, "layout": widgets.Layout(width="100%")}
+
+
+LABEL_STYLE = (
+    "<style>.ptsim-app .widget-label{white-space:normal;overflow:visible;text-overflow:clip;"
+    "height:auto;line-height:1.3}"
+    ".ptsim-app .widget-hslider>.widget-label,.ptsim-app .widget-toggle-buttons>.widget-label,"
+    ".ptsim-app .widget-dropdown>.widget-label"
+    "{text-align:left;max-width:100%;margin-right:0;box-sizing:border-box}"
+    ".ptsim-app .widget-toggle-button{max-width:100%;white-space:normal;height:auto;min-height:28px}"
+    ".ptsim-app .widget-dropdown>select{height:var(--jp-widgets-inline-height,28px)}"
+    "</style>"
+)
+"""CSS each app carries (in its header): a label longer than the column of controls wraps onto a
+second line instead of being cut off with an ellipsis, and a label on its own line above a slider
+starts at the column's left edge and ends inside it (ipywidgets right-aligns it with a margin that,
+at 100 % width, pushed its last characters out of the column); a toggle button's option wraps rather
+than ending in an ellipsis. The widgets' own ``style`` cannot say these."""
 
 
 def check_specs(specs: dict[str, dict], compute: Callable) -> None:
@@ -228,7 +246,7 @@ class App(widgets.HBox):
         self.table = widgets.HTML()
         self.status = widgets.Label(value="")
         self.message = widgets.HTML(value="")
-        header = widgets.HTML(f"<b>{html.escape(title)}</b>")
+        header = widgets.HTML(LABEL_STYLE + f"<b>{html.escape(title)}</b>")
         left = widgets.VBox(
             [header, *self.controls.values(), self.status, self.message],
             layout=widgets.Layout(width="32%", min_width="260px"),

@@ -538,11 +538,10 @@ class Solved:
         One of the question's choices, or a number rounded as the question asks.
     values : dict of str to float
         For a choice question, the number behind each choice (e.g. each plan's mean pain).
-    mistakes : dict of str to float or str
-        What a likely mistake would give, described: for a number question the number (e.g. "the
-        value for exercise only: the question asks about combined care"), for a choice question the
-        wrong choice it leads to (e.g. "combined care leads on function at discharge, but the
-        question asks about pain").
+    mistakes : dict
+        For a number question, what a likely mistake would give (float), described (e.g. "the value
+        for exercise only: the question asks about combined care"). For a choice question, a choice ->
+        the likely reasoning behind picking it (str), shown when that choice is wrong.
     explanation : str
         Why, with the model's numbers; shown once the answer is right.
     """
@@ -611,21 +610,21 @@ OUTCOME_WORDS = {"function": "function", "rom": "range of motion", "strength": "
 def _leads_elsewhere(comp, day, asked, answer, plans=COMPARED_PLANS):
     """The likely misreading of a 'which plan is best' question: reading another outcome's panel.
 
-    For each wrong plan that is best on day ``day`` on an outcome other than ``asked``, a hint (naming
-    what it leads on, not the answer) -> that plan.
+    For each wrong plan that is best on day ``day`` on an outcome other than ``asked``: that plan ->
+    the reasoning (what it leads on, not the answer).
     """
-    hints = {}
+    reasoning = {}
     for plan in plans:
         if plan == answer:
             continue
         for outcome in OUTCOME_WORDS:
             if outcome != asked and _pick(_by_plan(comp, outcome, day, plans), outcome == "pain") == plan:
-                hints[
-                    f"{plan.replace('_', ' ')} leads on {OUTCOME_WORDS[outcome]} on day {day}, but the "
-                    f"question asks about {OUTCOME_WORDS[asked]}"
-                ] = plan
+                reasoning[plan] = (
+                    f"the plan that leads on {OUTCOME_WORDS[outcome]} on day {day}; the question asks about "
+                    f"{OUTCOME_WORDS[asked]} alone"
+                )
                 break
-    return hints
+    return reasoning
 
 
 def _solve_1_1():
@@ -786,18 +785,18 @@ def _solve_5_1():
     mistakes = {}
     if answer != CHOICES_5_1[0]:
         if f["combined"] - f["exercise_only"] > FUNCTION_CLEAR_POINTS:
-            mistakes[
-                f"combined care leads exercise only by more than {FUNCTION_CLEAR_POINTS:g} points, but the "
+            mistakes[CHOICES_5_1[0]] = (
+                f"combined care's lead over exercise only (more than {FUNCTION_CLEAR_POINTS:g} points); the "
                 "question compares it with manual only"
-            ] = CHOICES_5_1[0]
+            )
         else:
-            mistakes["read day 365, not discharge: a lead at discharge need not last"] = CHOICES_5_1[0]
+            mistakes[CHOICES_5_1[0]] = "a lead at discharge; the question asks about day 365"
     if answer != CHOICES_5_1[2]:
         early = _by_plan(comp, "function", 14, ("manual_only", "combined"))
         if _mean(comp, "manual_only", "pain", 365) < _mean(comp, "combined", "pain", 365):
-            mistakes["manual only has less pain, but the question asks about function"] = CHOICES_5_1[2]
+            mistakes[CHOICES_5_1[2]] = "manual only's lower pain; the question asks about function"
         elif early["manual_only"] > early["combined"]:
-            mistakes["manual only leads early in care, but the question asks about day 365"] = CHOICES_5_1[2]
+            mistakes[CHOICES_5_1[2]] = "manual only's lead early in care; the question asks about day 365"
     if abs(diff) <= FUNCTION_CLEAR_POINTS:
         verdict = (
             f"less than the {FUNCTION_CLEAR_POINTS:g} points counted as clear here and well below the "
@@ -859,6 +858,40 @@ def _solve_6_1():
         f"{float(default.loc['7 or more', col]):.1f} at the default 70 % effort. Exercise may flare when "
         "pain during it goes above 5/10, or rises by more than a point beyond it (pain-monitoring model): "
         "dosed within tolerance that is rare, and overload makes it several times more frequent.",
+    )
+
+
+CHOICES_6_3 = ("lower effort", "manual therapy first")
+SETTINGS_6_3 = {"lower effort": {"effort": 0.5}, "manual therapy first": {"manual_minutes": 15}}
+"""Exercise 6.3's two ways to protect the patients in most pain (the rest at the app's defaults)."""
+
+
+def _solve_6_3():
+    group, pain_col = "7 or more", "pain at discharge, day 42 (NPRS)"
+    dose, flares = "effective exercise in care (min)", "flares in care per patient"
+    rows = {c: pain_table(**SETTINGS_6_3[c])[3].loc[group] for c in CHOICES_6_3}
+    default = pain_table()[3].loc[group]
+    pain = {c: float(r[pain_col]) for c, r in rows.items()}
+    answer = _pick(pain, lowest=True)
+    other = next(c for c in CHOICES_6_3 if c != answer)
+    said = {c: f"{r[flares]:.1f} flares, {r[dose]:.0f} min of effective exercise" for c, r in rows.items()}
+    return Solved(
+        answer,
+        pain,
+        mistakes={
+            # what a student who picks each choice probably reasoned, shown when that choice is wrong
+            "lower effort": "the 'fewer flares, so less pain' reasoning. Lower effort does bring fewer "
+            "flares, but it also lowers the exercise done, and the exercise is what lowers the pain set "
+            "point: compare the 'effective exercise' column as well as the flares",
+            "manual therapy first": "the 'relief first lets them do more' reasoning, which here does not "
+            "outweigh what lower effort saves: compare the flares and the exercise done in both",
+        },
+        explanation=f"Patients starting at 7/10 or more, pain at discharge: {_listing(pain)} NPRS, against "
+        f"{float(default[pain_col]):.1f} at the defaults ({default[flares]:.1f} flares, "
+        f"{default[dose]:.0f} min). {answer.capitalize()}: {said[answer]}; {other}: {said[other]}. "
+        "Fewer flares is not the goal in itself: pain falls with the exercise a patient can do. Relief "
+        "before the exercise lowers the pain it starts from, so the patient completes more of it; a lower "
+        "effort avoids flares by doing less.",
     )
 
 
@@ -1098,6 +1131,17 @@ QUESTIONS: dict[str, Question] = {
         where="predict now; the lesson's misconception section shows it",
         value_label="mean pain at day 182 (NPRS)",
     ),
+    "6.3": Question(
+        "Knee OA, the patients starting at 7/10 or more, the app's defaults otherwise (25 min at 70 % "
+        "effort, twice a week). To protect them, one colleague lowers the effort to 0.50; another keeps "
+        "0.70 and adds 15 min of manual therapy before the exercise. Which leaves this group with less pain "
+        "at discharge (day 42): 'lower effort' or 'manual therapy first'?",
+        _solve_6_3,
+        CHOICES_6_3,
+        where=IN_APP + "effort 0.50, then effort 0.70 with manual therapy 15 min; for '7 or more' compare "
+        "flares, effective exercise and pain at discharge",
+        value_label="pain at discharge of the patients starting at 7/10 or more (NPRS)",
+    ),
     "7.1": Question(
         "Knee OA, 200 patients, the standard plans: what percentage of the manual-only patients have at "
         "least one setback within the year (whole number)?",
@@ -1216,9 +1260,9 @@ def _feedback(q: Question, s: Solved, answer) -> str:
     """What a wrong answer probably got wrong: a sign, a unit, another plan or setting."""
     if q.choices:
         mine, right = _norm(answer), _norm(s.answer)
-        for mistake, choice in s.mistakes.items():
-            if _norm(choice) == mine != right:
-                return f"Not quite: {mistake}. Where to look: {q.where}."
+        reasoning = {_norm(k): v for k, v in s.mistakes.items() if isinstance(v, str)}
+        if mine in reasoning:
+            return f"Not quite: that is {reasoning[mine]}. Where to look: {q.where}."
         by = {_norm(k): v for k, v in s.values.items()}
         if mine in by and right in by and q.value_label and by[mine] != by[right]:
             return (
