@@ -627,34 +627,44 @@ def _leads_elsewhere(comp, day, asked, answer, plans=COMPARED_PLANS):
     return reasoning
 
 
+def _pain_leaders(comp, day, other_day, question):
+    """Exercises 1.1 and 1.2: mean pain by plan on ``day``, its lowest plan, and the likely reasoning
+    behind each wrong choice (the other day's leader, another outcome's leader)."""
+    pain = _by_plan(comp, "pain", day)
+    best = _pick(pain, lowest=True)
+    mistakes = _leads_elsewhere(comp, day, "pain", best)
+    other = _pick(_by_plan(comp, "pain", other_day), lowest=True)
+    if other != best:
+        mistakes[other] = (
+            f"the plan with the least pain on day {other_day} (question {question}); this one asks "
+            f"about day {day}"
+        )
+    return pain, best, mistakes
+
+
 def _solve_1_1():
     comp = _std("knee_oa")
-    pain = _by_plan(comp, "pain", 42)
-    best = _pick(pain, lowest=True)
+    pain, best, mistakes = _pain_leaders(comp, 42, 14, "1.2")
     strength = _by_plan(comp, "strength", 42)
     if best == _pick(_by_plan(comp, "pain", 14), lowest=True):
         why = (
-            " The same plan has the least pain two weeks in (question 1.2): the relief of hands-on care "
-            "comes fast and much of it is still there at discharge. Pain is not everything: strength at "
-            f"discharge (% of normal): {_listing(strength)}. Only the plans with exercise build it."
+            " The same plan has the least pain two weeks in (question 1.2). Pain is not everything: strength "
+            f"at discharge (% of normal): {_listing(strength)}. Only the plans with exercise build it."
         )
     else:
         why = (
             " Compare with question 1.2 (two weeks in): the plan that relieves fastest and the plan that is "
-            "best at discharge need not be the same."
+            "best at discharge need not be the same. Strength at discharge (% of normal): "
+            f"{_listing(strength)}: only the plans with exercise build it."
         )
     return Solved(
-        best,
-        pain,
-        mistakes=_leads_elsewhere(comp, 42, "pain", best),
-        explanation=f"Mean pain at discharge (NPRS): {_listing(pain)}.{why}",
+        best, pain, mistakes=mistakes, explanation=f"Mean pain at discharge (NPRS): {_listing(pain)}.{why}"
     )
 
 
 def _solve_1_2():
     comp = _std("knee_oa")
-    pain = _by_plan(comp, "pain", 14)
-    best = _pick(pain, lowest=True)
+    pain, best, mistakes = _pain_leaders(comp, 14, 42, "1.1")
     hands_on_ahead = max(pain["manual_only"], pain["combined"]) < pain["exercise_only"]
     why = (
         " Both plans with hands-on care are ahead of exercise alone: manual therapy relieves pain within "
@@ -663,10 +673,7 @@ def _solve_1_2():
         else ""
     )
     return Solved(
-        best,
-        pain,
-        mistakes=_leads_elsewhere(comp, 14, "pain", best),
-        explanation=f"Mean pain two weeks in (NPRS): {_listing(pain)}.{why}",
+        best, pain, mistakes=mistakes, explanation=f"Mean pain two weeks in (NPRS): {_listing(pain)}.{why}"
     )
 
 
