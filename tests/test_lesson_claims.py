@@ -210,7 +210,13 @@ def test_lesson7_manual_only_has_the_setbacks_of_no_treatment():
     _, t = widgets.setback_table(COND)
     per = t["setbacks per patient"]
     assert per["manual_only"] == per["usual_care"]
-    assert per["exercise_only"] < 0.6 * per["usual_care"] and per["combined"] < 0.6 * per["usual_care"]
+    # "the exercise plans have about half the setbacks of no treatment, combined care a few fewer than
+    # exercise alone"; "manual only has less pain than no treatment a year later, and just as many setbacks"
+    assert per["combined"] < per["exercise_only"]
+    for plan in ("exercise_only", "combined"):
+        assert 0.4 < per[plan] / per["usual_care"] < 0.55, plan
+    year = t["pain on day 365 (NPRS)"]
+    assert year["manual_only"] < year["usual_care"] - 1
     lbp = ptsim.simulate("low_back_pain", "usual_care", n_patients=200, days=365)
     assert abs((lbp.setbacks > 0).mean() - 0.69) < 0.1  # da Silva et al. 2019, as the lesson compares
 
