@@ -97,6 +97,13 @@ def test_lesson3_window_order_gap_and_hypothesis():
     # a 30-minute gap makes the order almost irrelevant
     order_effect = t0.loc["manual first", gain] - t0.loc["exercise first", gain]
     assert t30.loc["manual first", gain] - t30.loc["exercise first", gain] < 0.2 * order_effect
+    # "an hour later about half of the extra range has gone, while most of the pain relief is still there"
+    _, _, hour = widgets.window_table(COND, "manual first", 15, 25, 60)
+    before = t0.loc["exercise first"]  # the exercise-first session starts with no window open
+    start, late = t0.loc["manual first"], hour.loc["manual first"]
+    rom, pain = "ROM as exercise starts (deg)", "pain as exercise starts (NPRS)"
+    assert 0.4 < (start[rom] - late[rom]) / (start[rom] - before[rom]) < 0.65
+    assert (late[pain] - start[pain]) / (before[pain] - start[pain]) < 0.35
     # without the hypothesis a small order effect is left (relief lets the patient exercise harder)
     small = off.loc["manual first", gain] - off.loc["exercise first", gain]
     assert 0 <= small < 0.35 * order_effect
