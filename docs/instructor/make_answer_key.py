@@ -224,20 +224,32 @@ def explore_5_3() -> str:
 
 
 def explore_5_4() -> str:
+    from ptsim.engine.simulate import simulate
     from ptsim.inputs.conditions import load_condition
     from ptsim.teaching import lessons
 
     comp = lessons.compare_plans("low_back_pain", n_patients=100)
     cond = load_condition("low_back_pain")
+    none = simulate(cond, "usual_care", n_patients=100, seed=0, engine=lessons.ENGINE)
     f = {p: float(comp[p].function[:, 365].mean()) for p in comp}
+    f["usual_care"] = float(none.function[:, 365].mean())
+    start = float(none.baseline("function").mean())
     spread = max(f.values()) - min(f.values())
     listing = ", ".join(f"{p.replace('_', ' ')} {v:.1f}" for p, v in f.items())
     nh = ", ".join(f"{k} = {v:g}" for k, v in cond.natural_history.items() if isinstance(v, int | float))
+    close = spread < (min(f.values()) - start) / 3
     return (
-        f"Acute low back pain, function at a year: {listing} (spread {spread:.1f} points). Acute low back "
-        f"pain mostly recovers on its own (natural history: {nh}): by a year the condition's own course "
-        "has brought every plan, and no treatment, close to the same place. Care changes how fast patients "
-        "get there and how often it comes back, not where most end up."
+        f"Acute low back pain, function at a year: {listing} (no treatment included; spread {spread:.1f} "
+        f"points, from {start:.1f} before care). Acute low back pain mostly recovers on its own (natural "
+        f"history: {nh}): "
+        + (
+            "by a year the condition's own course has brought every plan, and no treatment, close to the "
+            "same place. Care changes how fast patients get there and how often it comes back, not where "
+            "most end up."
+            if close
+            else "yet by a year the plans and no treatment still differ by more than a third of what the "
+            "condition's own course gives: care changes where patients end up, not only how fast."
+        )
     )
 
 
