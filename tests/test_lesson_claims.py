@@ -286,11 +286,12 @@ def test_lesson9_small_trials_scatter_and_exaggerate():
     # "the significant pilots report on average about twice the true effect"
     significant = trials[trials.p_value < 0.05]
     assert 1.75 * truth < significant.estimate.mean() < 2.5 * truth
-    # "for neck pain about 40 patients per arm give 80 % power; knee OA needs about twice as many"
-    neck = ptsim.power("chronic_neck_pain", list(arms), n_per_arm=[20, 40], n_trials=100, outcome=outcome)
+    # "with 40 patients per arm, neck pain comes close to 80 % power; knee OA is far from it and needs about
+    # 80 per arm" (the lesson's power table: 100 trials per size, seed 0)
+    neck = ptsim.power("chronic_neck_pain", list(arms), n_per_arm=[40], n_trials=100, outcome=outcome)
     knee = ptsim.power(COND, list(arms), n_per_arm=[40, 80], n_trials=100, outcome=outcome)
-    assert neck.power.iloc[0] < 0.8 <= neck.power.iloc[1]
-    assert knee.power.iloc[0] < 0.8 <= knee.power.iloc[1]
+    assert 0.7 <= neck.power.iloc[0] < 0.8
+    assert knee.power.iloc[0] < 0.6 and 0.8 <= knee.power.iloc[1]
     # "in knee OA about nine in ten patients improve by 30 % by discharge with manual therapy alone and with
     # combined care alike"
     big = ptsim.run_trial(COND, list(arms), n_per_arm=2000, seed=10_000, dropout=0.0)
