@@ -300,5 +300,5 @@ def test_markdown_report_counts_fit_and_held_out_rows():
     )
     rep = {"knee_oa": {"basis": "b", "table": table, "fit_covered": (1, 2), "unidentified": ["p"]}}
     text = bayes.report_markdown(rep)
-    assert "| knee_oa | 1 of 2 | 1 of 1 | 1 | `p` |" in text
+    assert "| knee_oa | 1 of 2 | 1 of 1 | 0 of 0 | 1 | `p` |" in text
     assert "NOT covered" in text and "surgery" in text

@@ -58,7 +58,7 @@ def test_calibrated_layer_is_the_ensembles_member_of_highest_posterior(condition
 
 
 def _summary_table(text: str) -> list[str]:
-    return [line for line in text.splitlines() if line.startswith("| ")]
+    return [line for line in text.splitlines() if line.startswith("|")]
 
 
 def test_stored_evidence_report_is_current_and_the_readme_shows_its_summary():
@@ -68,7 +68,8 @@ def test_stored_evidence_report_is_current_and_the_readme_shows_its_summary():
 
     root = Path(__file__).resolve().parents[1]
     stored = (root / "docs" / "evidence_report.md").read_text(encoding="utf-8")
-    now = bayes.report_markdown(bayes.evidence_report())
+    report = bayes.evidence_report()
+    now = bayes.report_markdown(report)
     assert now.strip() == stored.strip(), (
         "docs/evidence_report.md is stale: python -m ptsim.analysis.bayes --report --markdown > "
         "docs/evidence_report.md"
@@ -77,3 +78,14 @@ def test_stored_evidence_report_is_current_and_the_readme_shows_its_summary():
     assert len(table) == 2 + len(CONDITIONS)
     readme = (root / "README.md").read_text(encoding="utf-8")
     assert "\n".join(table) in readme
+    # ... and its counts in words
+    fit = sum(r["fit_covered"][1] for r in report.values())
+    fit_in = sum(r["fit_covered"][0] for r in report.values())
+    held = [
+        r["table"][(r["table"]["role"] == "held_out") & (r["table"]["status"] == "modelled")]
+        for r in report.values()
+    ]
+    held_in = sum(int(sum(bool(c) for c in h["covered"])) for h in held)
+    n_held = sum(len(h) for h in held)
+    words = " ".join(readme.split())
+    assert f"{fit_in} of {fit} fitted results and {held_in} of the {n_held} modelled held-out" in words

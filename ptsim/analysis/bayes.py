@@ -1057,8 +1057,9 @@ def report_markdown(report: dict[str, dict]) -> str:
         "simulated on the same virtual patients, on the scale the source reports). *Covered* means the two",
         "intervals overlap. Held-out rows were chosen before any fit and no fit uses them.",
         "",
-        "| condition | fit rows covered | held-out rows covered | not modelled | unidentified parameters |",
-        "|---|---|---|---|---|",
+        "| condition | fit rows covered | held-out rows covered | known gaps covered | not modelled "
+        "| unidentified parameters |",
+        "|---|---|---|---|---|---|",
     ]
     for name, r in report.items():
         t = r["table"]
@@ -1066,9 +1067,13 @@ def report_markdown(report: dict[str, dict]) -> str:
         held = t[(t["role"] == "held_out") & (t["status"] == "modelled")]
         hk = int(sum(bool(c) for c in held["covered"]))
         gaps = int((t["status"] == "not_modelled").sum())
+        known = t[(t["role"] == "known_gap") & (t["status"] == "modelled")]
+        kk = int(sum(bool(c) for c in known["covered"]))
         u = r["unidentified"]
         unident = "(no ensemble)" if u is None else (", ".join(f"`{p}`" for p in u) or "none")
-        lines.append(f"| {name} | {k} of {n} | {hk} of {len(held)} | {gaps} | {unident} |")
+        lines.append(
+            f"| {name} | {k} of {n} | {hk} of {len(held)} | {kk} of {len(known)} | {gaps} | {unident} |"
+        )
     return "\n".join([*lines, "", "```text", format_report(report), "```", ""])
 
 
