@@ -228,7 +228,13 @@ def test_evidence_report_lists_coverage_held_out_rows_gaps_and_unidentified_para
     r = rep["chronic_neck_pain"]
     t = r["table"]
     fit = t[(t["role"] == "fit") & (t["status"] == "modelled")]
-    assert r["fit_covered"] == (int(sum(fit["covered"])), len(fit)) and len(fit) == 13
+    from ptsim.analysis.evidence import published_targets
+
+    rows = published_targets("chronic_neck_pain").set_index("id").loc[targets.split(":", 1)[1].split(",")]
+    assert (
+        r["fit_covered"] == (int(sum(fit["covered"])), len(fit)) and len(fit) == (rows["role"] == "fit").sum()
+    )
+    assert set(t.loc[t["role"] == "known_gap", "id"]) == set(rows.index[rows["role"] == "known_gap"])
     assert "2 of 3 members" in r["basis"]
     assert set(r["unidentified"]) <= set(bayes.free_parameters("chronic_neck_pain"))
     text = bayes.format_report(rep)

@@ -299,10 +299,13 @@ def test_m7_chronic_neck_pain_lingers():
     assert pain[365] > 0.8 * pain[0]
 
 
-def test_m7_knee_oa_is_stable_without_treatment():
+def test_m7_knee_oa_changes_slowly_without_treatment():
+    # The condition file assumed no change in a year. The calibration to Zhang 2010 (untreated arms)
+    # and Fransen 2015 fits a slow drift instead (natural_history.pain_end_frac ~0.89 of intake):
+    # pain 5-10 % lower after a year, range of motion within 5 %.
     res = _usual("knee_oa", 365)
     pain, rom = res.pain.mean(axis=0), res.rom.mean(axis=0)
-    assert pain[365] == pytest.approx(pain[0], rel=0.05)
+    assert 0.90 * pain[0] < pain[365] < 0.95 * pain[0]
     assert rom[365] == pytest.approx(rom[0], rel=0.05)
 
 

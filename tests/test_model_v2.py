@@ -240,7 +240,8 @@ def test_adherence_decay_is_in_the_sensitivity_analysis_and_worsens_one_year_out
         n_patients=30,
     )
     row = table.iloc[0]
-    assert (row.low, row.high) == (0.0, 2.0)
+    fitted = ptsim.load_condition("knee_oa").parameters["home_adherence_decay_per_year"]
+    assert row.low < fitted < row.high  # the range brackets the calibrated value
     assert row.outcome_high < row.outcome_low  # adherence that fades loses function by a year
 
 
@@ -272,10 +273,11 @@ def test_enrolment_at_a_symptom_peak_gives_regression_to_the_mean():
 
     cond = ptsim.load_condition("knee_oa")
     assert usual_change(cond, 7) < usual_change(cond, 4) - 0.5 < usual_change(cond, None)
-    # Without day-to-day fluctuation the same entry criterion selects patients, not bad days: knee OA
-    # (no drift) stays where it was on average.
+    # Without day-to-day fluctuation the same entry criterion selects patients, not bad days: most of
+    # the regression goes (what is left: the instrument's error at intake, and the untreated course's
+    # slow drift, larger in absolute terms for patients in more pain).
     still = cond.with_parameters(pain_fluctuation_sd_frac=0.0)
-    assert abs(usual_change(still, 7)) < 0.35
+    assert abs(usual_change(still, 7)) < 0.5 * abs(usual_change(cond, 7))
 
 
 def test_entry_criterion_is_validated(monkeypatch):
@@ -294,10 +296,11 @@ def test_lasting_manual_effect_makes_manual_only_differ_from_usual_care_at_one_y
         comp = ptsim.compare(cond, ["usual_care", "manual_only"], n_patients=200, days=365)
         return comp["usual_care"].pain[:, 365].mean() - comp["manual_only"].pain[:, 365].mean()
 
-    assert abs(gap_at_year()) < 0.15  # default 0: transient only (what is left is education's)
+    # 0: transient only (what is left is education's); the calibrated neck value is not 0
+    assert abs(gap_at_year(joint_mobilization_lasting_drop_frac=0.0)) < 0.15
     assert gap_at_year(joint_mobilization_lasting_drop_frac=0.05, manual_lasting_tau_days=365) > 0.5
     # 0 is exactly the v1 behaviour
-    cond = ptsim.load_condition("knee_oa")
+    cond = ptsim.load_condition("knee_oa").with_parameters(joint_mobilization_lasting_drop_frac=0.0)
     a = ptsim.simulate(cond, "manual_only", n_patients=20, days=90)
     b = ptsim.simulate(
         cond.with_parameters(manual_lasting_tau_days=400), "manual_only", n_patients=20, days=90

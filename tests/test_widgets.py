@@ -294,6 +294,21 @@ def test_wrong_answers_get_feedback_naming_the_likely_mistake(capsys):
     if abs(value - solved.answer) > lessons.QUESTIONS["5.2"].tolerance:
         assert lessons.check_answer("5.2", value) is False
         assert "question asks about the combined plan" in capsys.readouterr().out
+    # every wrong choice with a likely reasoning behind it (another outcome's panel, another day) names it
+    hinted = 0
+    for qid, q in lessons.QUESTIONS.items():
+        if not q.choices:
+            continue
+        solved = lessons.answer_key(qid)
+        for choice, reasoning in solved.mistakes.items():
+            assert choice in q.choices, (qid, choice)
+            if choice == solved.answer:
+                continue
+            assert lessons.check_answer(qid, choice) is False
+            out = capsys.readouterr().out
+            assert reasoning in out and repr(solved.answer) not in out, (qid, out)
+            hinted += 1
+    assert hinted >= 2
     # the right answer is not printed with a wrong one
     lessons.check_answer("6.1", 1000.0)
     assert f"{lessons.answer_key('6.1').answer}" not in capsys.readouterr().out

@@ -41,28 +41,38 @@ def explore_1_3() -> str:
         base = comp["exercise_only"].cohort.iloc[0]
         gain = float(comp["exercise_only"].function[0, 365] - comp["manual_only"].function[0, 365])
         rows.append((patient, base.pain_baseline_nprs, base.strength_baseline_pct_normal, gain))
-    rows.sort(key=lambda r: r[3])
-    small, large = rows[0], rows[-1]
-    strength = np.array([r[2] for r in rows])
+    by_gap = sorted(rows, key=lambda r: abs(r[3]))
+    small, large = by_gap[0], by_gap[-1]
     gains = np.array([r[3] for r in rows])
-    r = float(np.corrcoef(strength, gains)[0, 1])
+    r_pain = float(np.corrcoef([r[1] for r in rows], gains)[0, 1])
+    r_strength = float(np.corrcoef([r[2] for r in rows], gains)[0, 1])
+    ahead = [r[0] for r in rows if r[3] > 0]
     table = "\n".join(
         f"| {p} | {pain:.1f} | {s:.0f} | {g:+.1f} |" for p, pain, s, g in sorted(rows, key=lambda x: x[0])
     )
+    if r_pain < -0.3:
+        who = (
+            "the more pain a patient starts with, the further hands-on care alone ends ahead of exercise "
+            "alone: its relief is what lasts for them, and a patient in more pain does less of the "
+            "prescribed exercise (lesson 6)"
+        )
+    elif r_strength < -0.3:
+        who = (
+            "the weaker the patient starts, the more exercise adds, because strength is what exercise builds "
+            "and what manual therapy leaves alone"
+        )
+    else:
+        who = "neither baseline pain nor baseline strength alone predicts who gains most here"
     return (
         f"Function at a year, exercise only minus manual only, for patients 0-10 (knee OA):\n\n"
         "| patient | baseline pain (NPRS) | baseline strength (% normal) | exercise minus manual (points) |\n"
         f"|---|---|---|---|\n{table}\n\n"
         f"Closest together: patient {small[0]} ({small[3]:+.1f} points); furthest apart: patient {large[0]} "
-        f"({large[3]:+.1f} points). Across these 11 patients the gain from exercise and baseline strength "
-        f"correlate with r = {r:.2f}: "
-        + (
-            "the weaker the patient starts, the more exercise adds, because strength is what exercise builds "
-            "and what manual therapy leaves alone."
-            if r < -0.3
-            else "baseline strength alone does not predict who gains most here; look at pain too: a patient "
-            "in more pain does less of the prescribed exercise (lesson 6)."
-        )
+        f"({large[3]:+.1f} points). Exercise alone ends ahead for "
+        + (f"patient(s) {', '.join(map(str, ahead))} only" if ahead else "none of them")
+        + f". Across these 11 patients the difference correlates with baseline pain (r = {r_pain:.2f}) and "
+        f"with baseline strength (r = {r_strength:.2f}): {who}. Strength itself rises only with exercise "
+        "(the strength panel)."
     )
 
 
@@ -181,41 +191,64 @@ def explore_5_3() -> str:
     base = lessons.compare_plans(n_patients=100)
     none = lessons.compare_plans(home_adherence=0.0, n_patients=100)
     out = ("pain", "rom", "strength", "function")
-    change = {
-        o: float(none["combined"].outcome(o)[:, 365].mean() - base["combined"].outcome(o)[:, 365].mean())
-        for o in out
-    }
-    f = {p: float(none[p].function[:, 365].mean()) for p in ("combined", "manual_only")}
     units = {"pain": "NPRS", "rom": "deg", "strength": "% of normal", "function": "points"}
-    most = max(
-        change, key=lambda o: abs(change[o]) / {"pain": 10, "rom": 135, "strength": 100, "function": 100}[o]
-    )
-    listing = ", ".join(f"{o} {v:+.1f} {units[o]}" for o, v in change.items())
+    scale = {"pain": 10, "rom": 135, "strength": 100, "function": 100}
+
+    def change(day):
+        return {
+            o: float(none["combined"].outcome(o)[:, day].mean() - base["combined"].outcome(o)[:, day].mean())
+            for o in out
+        }
+
+    at = {day: change(day) for day in (42, 365)}
+    most = max(out, key=lambda o: abs(at[42][o]) / scale[o])
+
+    def listing(c):
+        return ", ".join(f"{o} {v:+.1f} {units[o]}" for o, v in c.items())
+
+    faded = abs(at[365]["function"]) < abs(at[42]["function"]) / 2
     return (
-        f"With home adherence 0, combined care's function at a year is {f['combined']:.1f} against manual "
-        f"only's {f['manual_only']:.1f}: combined care "
-        + ("still beats" if f["combined"] > f["manual_only"] else "no longer beats")
-        + f" manual only, on its clinic exercise alone. Combined care's change at a year against the "
-        f"default adherence: {listing}; relative to its scale, {most} changes most. The home programme "
-        "is much of the exercise dose."
+        f"With home adherence 0, combined care changes at discharge by {listing(at[42])}; a year later by "
+        f"{listing(at[365])}. Relative to its scale, {most} changes most at discharge; the home programme "
+        "is part of the exercise dose that lowers pain and builds strength. "
+        + (
+            "By a year most of the difference is gone: what the home programme adds fades once patients stop "
+            "it, and in the evidence scenario they do fewer and fewer home sessions after discharge (the "
+            "fitted decline of adherence, lesson 4)."
+            if faded
+            else "Much of the difference is still there a year later: the home programme keeps part of the "
+            "gain after discharge."
+        )
     )
 
 
 def explore_5_4() -> str:
+    from ptsim.engine.simulate import simulate
     from ptsim.inputs.conditions import load_condition
     from ptsim.teaching import lessons
 
     comp = lessons.compare_plans("low_back_pain", n_patients=100)
     cond = load_condition("low_back_pain")
+    none = simulate(cond, "usual_care", n_patients=100, seed=0, engine=lessons.ENGINE)
     f = {p: float(comp[p].function[:, 365].mean()) for p in comp}
+    f["usual_care"] = float(none.function[:, 365].mean())
+    start = float(none.baseline("function").mean())
     spread = max(f.values()) - min(f.values())
     listing = ", ".join(f"{p.replace('_', ' ')} {v:.1f}" for p, v in f.items())
     nh = ", ".join(f"{k} = {v:g}" for k, v in cond.natural_history.items() if isinstance(v, int | float))
+    close = spread < (min(f.values()) - start) / 3
     return (
-        f"Acute low back pain, function at a year: {listing} (spread {spread:.1f} points). Acute low back "
-        f"pain mostly recovers on its own (natural history: {nh}): by a year the condition's own course "
-        "has brought every plan, and no treatment, close to the same place. Care changes how fast patients "
-        "get there and how often it comes back, not where most end up."
+        f"Acute low back pain, function at a year: {listing} (no treatment included; spread {spread:.1f} "
+        f"points, from {start:.1f} before care). Acute low back pain mostly recovers on its own (natural "
+        f"history: {nh}): "
+        + (
+            "by a year the condition's own course has brought every plan, and no treatment, close to the "
+            "same place. Care changes how fast patients get there and how often it comes back, not where "
+            "most end up."
+            if close
+            else "yet by a year the plans and no treatment still differ by more than a third of what the "
+            "condition's own course gives: care changes where patients end up, not only how fast."
+        )
     )
 
 
@@ -398,7 +431,9 @@ def explore_9_3() -> str:
     from ptsim.teaching import lessons
 
     def wrong(n):
-        table = lessons.trial_estimates("knee_oa", ("exercise_only", "combined"), n_per_arm=n)[2]
+        table = lessons.trial_estimates(
+            "knee_oa", lessons.TRIAL_ARMS, n_per_arm=n, outcome=lessons.TRIAL_OUTCOME
+        )[2]
         return float(table["pointing the wrong way (%)"].iloc[0]), float(table["significant (%)"].iloc[0])
 
     grid = list(range(4, 202, 2))

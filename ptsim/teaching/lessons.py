@@ -938,19 +938,68 @@ def _listing(values, fmt=".1f", unit=""):
     return ", ".join(f"{k.replace('_', ' ')} {v:{fmt}}{unit}" for k, v in values.items())
 
 
+OUTCOME_WORDS = {"function": "function", "rom": "range of motion", "strength": "strength", "pain": "pain"}
+"""Plain names of the four outcomes, for the exercises' feedback."""
+
+
+def _leads_elsewhere(comp, day, asked, answer, plans=COMPARED_PLANS):
+    """The likely misreading of a 'which plan is best' question: reading another outcome's panel.
+
+    For each wrong plan that is best on day ``day`` on an outcome other than ``asked``: that plan ->
+    the reasoning (what it leads on, not the answer).
+    """
+    reasoning = {}
+    for plan in plans:
+        if plan == answer:
+            continue
+        for outcome in OUTCOME_WORDS:
+            if outcome != asked and _pick(_by_plan(comp, outcome, day, plans), outcome == "pain") == plan:
+                reasoning[plan] = (
+                    f"the plan that leads on {OUTCOME_WORDS[outcome]} on day {day}; the question asks about "
+                    f"{OUTCOME_WORDS[asked]} alone"
+                )
+                break
+    return reasoning
+
+
+def _pain_leaders(comp, day, other_day, question):
+    """Exercises 1.1 and 1.2: mean pain by plan on ``day``, its lowest plan, and the likely reasoning
+    behind each wrong choice (the other day's leader, another outcome's leader)."""
+    pain = _by_plan(comp, "pain", day)
+    best = _pick(pain, lowest=True)
+    mistakes = _leads_elsewhere(comp, day, "pain", best)
+    other = _pick(_by_plan(comp, "pain", other_day), lowest=True)
+    if other != best:
+        mistakes[other] = (
+            f"the plan with the least pain on day {other_day} (question {question}); this one asks "
+            f"about day {day}"
+        )
+    return pain, best, mistakes
+
+
 def _solve_1_1():
-    pain = _by_plan(_std("knee_oa"), "pain", 42)
+    comp = _std("knee_oa")
+    pain, best, mistakes = _pain_leaders(comp, 42, 14, "1.2")
+    strength = _by_plan(comp, "strength", 42)
+    if best == _pick(_by_plan(comp, "pain", 14), lowest=True):
+        why = (
+            " The same plan has the least pain two weeks in (question 1.2). Pain is not everything: strength "
+            f"at discharge (% of normal): {_listing(strength)}. Only the plans with exercise build it."
+        )
+    else:
+        why = (
+            " Compare with question 1.2 (two weeks in): the plan that relieves fastest and the plan that is "
+            "best at discharge need not be the same. Strength at discharge (% of normal): "
+            f"{_listing(strength)}: only the plans with exercise build it."
+        )
     return Solved(
-        _pick(pain, lowest=True),
-        pain,
-        explanation=f"Mean pain at discharge (NPRS): {_listing(pain)}. Compare with question 1.2 (two weeks "
-        "in): the plan that relieves fastest and the plan that is best at discharge need not be the same.",
+        best, pain, mistakes=mistakes, explanation=f"Mean pain at discharge (NPRS): {_listing(pain)}.{why}"
     )
 
 
 def _solve_1_2():
-    pain = _by_plan(_std("knee_oa"), "pain", 14)
-    best = _pick(pain, lowest=True)
+    comp = _std("knee_oa")
+    pain, best, mistakes = _pain_leaders(comp, 14, 42, "1.1")
     hands_on_ahead = max(pain["manual_only"], pain["combined"]) < pain["exercise_only"]
     why = (
         " Both plans with hands-on care are ahead of exercise alone: manual therapy relieves pain within "
@@ -958,7 +1007,9 @@ def _solve_1_2():
         if hands_on_ahead
         else ""
     )
-    return Solved(best, pain, explanation=f"Mean pain two weeks in (NPRS): {_listing(pain)}.{why}")
+    return Solved(
+        best, pain, mistakes=mistakes, explanation=f"Mean pain two weeks in (NPRS): {_listing(pain)}.{why}"
+    )
 
 
 def _technique_gain(technique, condition="adhesive_capsulitis"):
@@ -1063,22 +1114,46 @@ def _solve_4_2():
 FUNCTION_CLEAR_POINTS = 5.0
 """A difference in function (0-100) counted as clear in exercise 5.1: a teaching threshold (an
 assumption), half of the 10 points often quoted as a minimal important change on 0-100 scales."""
-CHOICES_5_1 = ("combined by more than 5", "within 5 points", "exercise_only by more than 5")
+CHOICES_5_1 = ("combined by more than 5", "within 5 points", "manual_only by more than 5")
 
 
 def _solve_5_1():
     comp = compare_plans(n_patients=100)
-    f = _by_plan(comp, "function", 365, ("combined", "exercise_only"))
-    diff = f["combined"] - f["exercise_only"]
+    f = _by_plan(comp, "function", 365)
+    diff = f["combined"] - f["manual_only"]
     answer = CHOICES_5_1[0] if diff > FUNCTION_CLEAR_POINTS else CHOICES_5_1[1]
     if diff < -FUNCTION_CLEAR_POINTS:
         answer = CHOICES_5_1[2]
+    mistakes = {}
+    if answer != CHOICES_5_1[0]:
+        if f["combined"] - f["exercise_only"] > FUNCTION_CLEAR_POINTS:
+            mistakes[CHOICES_5_1[0]] = (
+                f"combined care's lead over exercise only (more than {FUNCTION_CLEAR_POINTS:g} points); the "
+                "question compares it with manual only"
+            )
+        else:
+            mistakes[CHOICES_5_1[0]] = "a lead at discharge; the question asks about day 365"
+    if answer != CHOICES_5_1[2]:
+        early = _by_plan(comp, "function", 14, ("manual_only", "combined"))
+        if _mean(comp, "manual_only", "pain", 365) < _mean(comp, "combined", "pain", 365):
+            mistakes[CHOICES_5_1[2]] = "manual only's lower pain; the question asks about function"
+        elif early["manual_only"] > early["combined"]:
+            mistakes[CHOICES_5_1[2]] = "manual only's lead early in care; the question asks about day 365"
+    if abs(diff) <= FUNCTION_CLEAR_POINTS:
+        verdict = (
+            f"less than the {FUNCTION_CLEAR_POINTS:g} points counted as clear here and well below the "
+            "10 or so a patient would notice"
+        )
+    else:
+        verdict = f"a clear difference (more than {FUNCTION_CLEAR_POINTS:g} points)"
     return Solved(
         answer,
-        {CHOICES_5_1[0]: diff, CHOICES_5_1[1]: diff, CHOICES_5_1[2]: diff},
-        explanation=f"At a year: combined {f['combined']:.1f}, exercise only {f['exercise_only']:.1f} "
-        f"(difference {diff:+.1f} points on 0-100). A lead at discharge need not last; a fraction of a "
-        "point is far below what a patient would notice, whichever plan the table ranks first.",
+        {c: diff for c in CHOICES_5_1},
+        mistakes=mistakes,
+        explanation=f"At a year: combined {f['combined']:.1f}, manual only {f['manual_only']:.1f}, exercise "
+        f"only {f['exercise_only']:.1f} (combined minus manual only {diff:+.1f} points on 0-100), {verdict}. "
+        "Combined care gives 15 minutes of hands-on care where manual only gives 40, and adds the exercise "
+        "that builds strength; what decides the year is how much of each plan's gain lasts.",
     )
 
 
@@ -1169,7 +1244,8 @@ def _solve_6_2():
         _pick(pain, lowest=True),
         pain,
         explanation=f"Mean pain at six months (NPRS): {_listing(pain)}. Graded exercise within tolerance "
-        "lowers the pain set point; rest leaves it where it was.",
+        "lowers the pain set point; rest does not do better. In knee OA the difference is modest, about "
+        "what the pooled trials find two to six months after care (6 points of 100, Fransen et al. 2015).",
     )
 
 
@@ -1285,18 +1361,38 @@ def _solve_8_2():
     )
 
 
-def _wrong_way(n_per_arm):
-    trials, truth, _ = trial_estimates("knee_oa", ("exercise_only", "combined"), n_per_arm=n_per_arm)
-    return float(100 * (np.sign(trials["estimate"]) == -np.sign(truth)).mean())
+TRIAL_ARMS = ("manual_only", "combined")
+"""Lesson 9's pilot: manual therapy alone (the control arm) against the same minutes of combined care,
+asking whether adding exercise to hands-on care helps (in knee OA the model's difference is small)."""
+TRIAL_OUTCOME = "function"
+"""Lesson 9's primary outcome, at discharge (day 42)."""
+
+
+def _trials_9(n_per_arm):
+    _, truth, table = trial_estimates("knee_oa", TRIAL_ARMS, n_per_arm=n_per_arm, outcome=TRIAL_OUTCOME)
+    return truth, table.iloc[0]
 
 
 def _solve_9_1():
-    share, ten = _wrong_way(20), _wrong_way(10)
+    truth, twenty = _trials_9(20)
+    ten = _trials_9(10)[1]
+    share = float(twenty["pointing the wrong way (%)"])
+    favoured = TRIAL_ARMS[0] if truth > 0 else TRIAL_ARMS[1]
     return Solved(
         round(share, 0),
-        mistakes={"the share with 10 patients per arm: set 20": round(ten, 0)},
-        explanation=f"{share:.0f} % of the 20-patient trials point the wrong way, against {ten:.0f} % at "
-        "10 per arm: a true difference of a fraction of a point is small next to the scatter of small arms.",
+        mistakes={
+            "the share with 10 patients per arm: set 20": round(float(ten["pointing the wrong way (%)"]), 0),
+            "the share significant (the power): the question asks which way the estimates point": round(
+                float(twenty["significant (%)"]), 0
+            ),
+            "the share not significant: a trial can miss p < 0.05 and still point the right way": round(
+                100 - float(twenty["significant (%)"]), 0
+            ),
+        },
+        explanation=f"{share:.0f} % of the 20-patient trials point the wrong way (favouring "
+        f"{favoured.replace('_', ' ')}), against {float(ten['pointing the wrong way (%)']):.0f} % at 10 per "
+        f"arm: a true difference of {truth:+.1f} points of function is small next to the scatter of small "
+        "arms.",
     )
 
 
@@ -1389,12 +1485,12 @@ QUESTIONS: dict[str, Question] = {
     ),
     "5.1": Question(
         "Compare-plans defaults, 100 patients: a year after the first session (day 365), how does combined "
-        "care compare with exercise only on function (0-100)? Answer 'combined by more than 5', "
-        "'within 5 points' or 'exercise_only by more than 5'.",
+        "care compare with manual therapy only on function (0-100)? Answer 'combined by more than 5', "
+        "'within 5 points' or 'manual_only by more than 5'.",
         _solve_5_1,
         CHOICES_5_1,
         where=IN_APP + "the table's function rows at day 365",
-        value_label="combined minus exercise only, function at day 365 (points)",
+        value_label="combined minus manual only, function at day 365 (points)",
     ),
     "5.2": Question(
         "Compare plans, 100 patients: change the combined session to 30 min manual therapy and 10 min "
@@ -1465,13 +1561,14 @@ QUESTIONS: dict[str, Question] = {
         where="the exercise cell under 8.2: set the scenario and the day the question asks for",
     ),
     "9.1": Question(
-        "Knee OA, 100 trials of exercise_only against combined with 20 patients per arm (pain at "
-        "day 42): in what percentage of them does the estimate point the wrong way, favouring "
-        "exercise alone (whole number)?",
+        "Knee OA, 100 trials of manual_only against combined with 20 patients per arm (function at "
+        "day 42): in what percentage of them does the estimate point the other way than the true "
+        "difference (whole number)?",
         _solve_9_1,
         tolerance=1.0,
         unit="%",
-        where=IN_APP + "20 patients per arm; the table's 'pointing the wrong way (%)'",
+        where=IN_APP + "manual_only against combined, function, 20 patients per arm; the table's "
+        "'pointing the wrong way (%)'",
     ),
     "9.2": Question(
         "Chronic neck pain, one trial of exercise_only against combined with 50 patients per arm, seed 0: "
