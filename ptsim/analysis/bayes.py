@@ -941,6 +941,17 @@ REPORT_MEMBERS = 40
 """Ensemble members the report simulates (evenly spaced through the stored members)."""
 
 
+def _shown_path(path) -> str:
+    """A path as the report shows it: relative to the data folder's parent (``data/ensembles/...``)
+    when it is inside it, so the stored report does not depend on where the project is checked out."""
+    from ptsim.inputs.paths import data_dir
+
+    try:
+        return str(Path(path).resolve().relative_to(data_dir().resolve().parent))
+    except ValueError:
+        return str(path)
+
+
 def evidence_report(
     condition=None,
     directory: str | Path | None = None,
@@ -985,7 +996,7 @@ def evidence_report(
             ens = None
         if ens is not None:
             idx = spaced_members(ens.n_members, members)
-            basis = f"posterior ensemble {ens.path} ({len(idx)} of {ens.n_members} members)"
+            basis = f"posterior ensemble {_shown_path(ens.path)} ({len(idx)} of {ens.n_members} members)"
             fitted_on = ens.meta.get("targets_source", "v1")
             if fitted_on != checked_on:
                 basis += f"; fitted on {fitted_on}, checked on {checked_on}"
