@@ -1204,7 +1204,10 @@ def _solve_6_1():
 
 
 CHOICES_6_3 = ("lower effort", "manual therapy first")
-SETTINGS_6_3 = {"lower effort": {"effort": 0.5}, "manual therapy first": {"manual_minutes": 15}}
+SETTINGS_6_3: dict[str, dict[str, float]] = {
+    "lower effort": {"effort": 0.5},
+    "manual therapy first": {"manual_minutes": 15},
+}
 """Exercise 6.3's two ways to protect the patients in most pain (the rest at the app's defaults)."""
 
 

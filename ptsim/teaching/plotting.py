@@ -6,6 +6,8 @@ colour in every lesson, the dashboard and the command line's figures.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ptsim.core.vocabulary import OUTCOMES
@@ -874,7 +876,7 @@ def plot_power(table, target=0.8, title=None):
 EVIDENCE_COLORS = {"covered": OKABE_ITO["blue"], "not covered": OKABE_ITO["vermillion"]}
 """The model's predictive interval in the evidence check: blue where it overlaps the published one."""
 
-EVIDENCE_ROLE_STYLE = {
+EVIDENCE_ROLE_STYLE: dict[str, dict[str, Any]] = {
     "fit": {"marker": "o", "band": None, "label": ""},
     "held out": {"marker": "D", "band": "#e8e8e8", "label": "held out (grey, diamond): never fitted"},
     "known gap": {
@@ -976,7 +978,7 @@ def plot_evidence_check(rows, title=None):
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    handles = [
+    handles: list[Any] = [
         Line2D([], [], color="k", marker="s", lw=1.8, label="published 95 % interval"),
         Line2D([], [], color=EVIDENCE_COLORS["covered"], marker="o", lw=2.4, label="model: covered"),
         Line2D([], [], color=EVIDENCE_COLORS["not covered"], marker="o", lw=2.4, label="model: not covered"),
