@@ -257,6 +257,7 @@ def test_evidence_report_lists_coverage_held_out_rows_gaps_and_unidentified_para
 
 def test_report_command_names_a_bad_condition(capsys):
     assert bayes.main(["--report", "no_such_condition"]) == 2
+    assert bayes.main(["--report", "--markdown", "no_such_condition"]) == 2
     assert "no_such_condition" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         bayes.main([])  # neither a condition nor --report

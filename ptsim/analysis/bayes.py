@@ -1128,44 +1128,33 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     prog = "python -m ptsim.analysis.bayes"
-    if args.report and args.markdown:
-        try:
-            rep = {}
-            for condition in args.conditions or [None]:
-                rep.update(
-                    evidence_report(
-                        condition,
-                        args.out,
-                        args.members,
-                        args.n_patients,
-                        d.seed if args.seed is None else args.seed,
-                        args.targets,
-                        args.engine,
-                    )
-                )
-        except (ValueError, FileNotFoundError) as exc:
-            print(f"{prog}: {exc}", file=sys.stderr)
-            return 2
-        print(report_markdown(rep))
-        return 0
+
+    def report_of(condition):
+        return evidence_report(
+            condition,
+            args.out,
+            args.members,
+            args.n_patients,
+            d.seed if args.seed is None else args.seed,
+            args.targets,
+            args.engine,
+        )
+
     if args.report:
-        status = 0
+        status, pages = 0, {}
         for condition in args.conditions or [None]:
             try:
-                rep = evidence_report(
-                    condition,
-                    args.out,
-                    args.members,
-                    args.n_patients,
-                    d.seed if args.seed is None else args.seed,
-                    args.targets,
-                    args.engine,
-                )
+                rep = report_of(condition)
             except (ValueError, FileNotFoundError) as exc:
                 print(f"{prog}: {condition or 'report'}: {exc}", file=sys.stderr)
                 status = 2
                 continue
-            print(format_report(rep))
+            if args.markdown:
+                pages.update(rep)
+            else:
+                print(format_report(rep))
+        if args.markdown and status == 0:
+            print(report_markdown(pages))
         return status
     if not args.conditions:
         parser.error("give at least one condition to calibrate (or --report)")
