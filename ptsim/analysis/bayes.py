@@ -941,6 +941,26 @@ REPORT_MEMBERS = 40
 """Ensemble members the report simulates (evenly spaced through the stored members)."""
 
 
+def stored_ensemble(condition: str, directory: str | Path | None = None) -> Ensemble | None:
+    """The condition's stored ensemble, or None when it has none."""
+    try:
+        return load_ensemble(condition, directory)
+    except FileNotFoundError:
+        return None
+
+
+def fitted_patients(ensemble: Ensemble | None) -> int:
+    """Patients per arm the ensemble's likelihood simulated (100 without an ensemble): the cohort
+    size its predictions are checked with."""
+    return int(ensemble.meta.get("sampler", {}).get("n_patients", 100)) if ensemble is not None else 100
+
+
+def fit_coverage(table) -> tuple[int, int]:
+    """(covered, modelled) fit rows of a :func:`predictive` table."""
+    fit = table[(table["role"].isin(["fit", "calibration"])) & (table["status"] == "modelled")]
+    return int(sum(bool(c) for c in fit["covered"])), len(fit)
+
+
 def _shown_path(path) -> str:
     """A path as the report shows it: relative to the data folder's parent (``data/ensembles/...``)
     when it is inside it, so the stored report does not depend on where the project is checked out."""
@@ -990,10 +1010,7 @@ def evidence_report(
     checked_on = _source_label(source)
     out = {}
     for name in names:
-        try:
-            ens = load_ensemble(name, directory)
-        except FileNotFoundError:
-            ens = None
+        ens = stored_ensemble(name, directory)
         if ens is not None:
             idx = spaced_members(ens.n_members, members)
             basis = f"posterior ensemble {_shown_path(ens.path)} ({len(idx)} of {ens.n_members} members)"
@@ -1003,14 +1020,12 @@ def evidence_report(
         else:
             idx = None
             basis = f"no stored ensemble: the current values only (run python -m ptsim.analysis.bayes {name})"
-        fitted_n = ens.meta.get("sampler", {}).get("n_patients", 100) if ens is not None else 100
-        table = predictive(name, ens, idx, n_patients or fitted_n, seed, source, engine)
-        fit = table[(table["role"].isin(["fit", "calibration"])) & (table["status"] == "modelled")]
+        table = predictive(name, ens, idx, n_patients or fitted_patients(ens), seed, source, engine)
         unident = unidentified(ens, free_parameters(name)) if ens is not None else None
         out[name] = {
             "basis": basis,
             "table": table,
-            "fit_covered": (int(sum(bool(c) for c in fit["covered"])), len(fit)),
+            "fit_covered": fit_coverage(table),
             "unidentified": unident,
         }
     return out

@@ -19,7 +19,6 @@ from ptsim.core import model
 from ptsim.engine.simulate import compare, simulate, trace_session
 from ptsim.inputs.cohort import sample_cohort, to_patients
 from ptsim.inputs.conditions import load_condition
-from ptsim.inputs.paths import data_dir
 from ptsim.inputs.plans import Component, HomeProgramme, Plan, Session, standard_plans
 
 EDUCATION_MIN = 5.0
@@ -436,25 +435,22 @@ _EVIDENCE_CHECKS: dict[tuple, dict] = {}
 
 
 def _compute_evidence_check(name: str, scenario: str, members: int, n_patients: int | None) -> dict:
-    from ptsim.analysis.bayes import evidence_report, predictive
-    from ptsim.inputs.ensembles import load_ensemble
+    from ptsim.analysis.bayes import (
+        evidence_report,
+        fit_coverage,
+        fitted_patients,
+        predictive,
+        stored_ensemble,
+    )
 
     if scenario == "evidence":
-        out = dict(evidence_report(name, members=members, n_patients=n_patients, engine=ENGINE)[name])
-        # the ensemble's file named from the project's data folder: the same text on any machine
-        out["basis"] = out["basis"].replace(str(data_dir()), "data")
-        return out
-    if n_patients is None:  # the cohort size the evidence scenario is checked with
-        try:
-            n_patients = int(load_ensemble(name).meta.get("sampler", {}).get("n_patients", 100))
-        except FileNotFoundError:
-            n_patients = 100
-    table = predictive(load_condition(name, scenario=scenario), None, n_patients=n_patients, engine=ENGINE)
-    fit = table[(table["role"] == "fit") & (table["status"] == "modelled")]
+        return dict(evidence_report(name, members=members, n_patients=n_patients, engine=ENGINE)[name])
+    n = n_patients or fitted_patients(stored_ensemble(name))  # the evidence scenario's cohort size
+    table = predictive(load_condition(name, scenario=scenario), None, n_patients=n, engine=ENGINE)
     return {
         "basis": f"the {scenario} scenario's one parameter set (a point prediction: no evidence interval)",
         "table": table,
-        "fit_covered": (int(sum(bool(c) for c in fit["covered"])), len(fit)),
+        "fit_covered": fit_coverage(table),
         "unidentified": None,
     }
 
