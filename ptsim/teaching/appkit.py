@@ -91,8 +91,14 @@ def make_control(name: str, spec: dict) -> widgets.Widget:
         w = widgets.ToggleButtons(options=spec["options"], value=spec["default"], **common)
     else:
         w = widgets.Checkbox(value=spec["default"], indent=False, **common)
-    if "tooltip" in spec:
-        w.tooltip = spec["tooltip"]
+    # The label's title is the tooltip (ipywidgets writes the model's ``tooltip`` there: None would
+    # read "null"); an explained control also carries its explanation on the label's text itself.
+    w.tooltip = spec.get("tooltip", "")
+    if spec.get("tooltip"):
+        w.description_allow_html = True
+        w.description = (
+            f"<span title='{html.escape(spec['tooltip'], quote=True)}'>{html.escape(spec['label'])}</span>"
+        )
     return w
 
 
@@ -127,6 +133,16 @@ second line instead of being cut off with an ellipsis, and a label on its own li
 starts at the column's left edge and ends inside it (ipywidgets right-aligns it with a margin that,
 at 100 % width, pushed its last characters out of the column); a toggle button's option wraps rather
 than ending in an ellipsis. The widgets' own ``style`` cannot say these."""
+
+
+NUMBERS_TITLE = "The numbers behind the figure (open once you have made your prediction)"
+"""The title of the collapsed panel holding an app's table: predict, then reveal."""
+
+CONTROLS_BOX = {"flex": "1 1 280px", "min_width": "260px", "max_width": "420px"}
+FIGURE_BOX = {"flex": "1 1 960px", "min_width": "0"}
+"""How an app lays out its controls and its figure (CSS flex): side by side when the cell holds both
+(about 1 240 px), otherwise the figure wraps below the controls and takes the cell's full width, so
+that its 12-point text stays at least 12 px on a projector's 1024 x 768."""
 
 
 def check_specs(specs: dict[str, dict], compute: Callable) -> None:
@@ -244,20 +260,26 @@ class App(widgets.HBox):
         self.image = widgets.Image(format="png", layout=widgets.Layout(width="100%"))
         self.alt_text = widgets.HTML(value="")
         self.table = widgets.HTML()
+        # predict, then reveal: the figure's one-line description and the table state the numbers
+        self.reveal = widgets.Accordion(
+            children=[widgets.VBox([self.alt_text, self.table])], selected_index=None
+        )
+        self.reveal.set_title(0, NUMBERS_TITLE)
         self.status = widgets.Label(value="")
         self.message = widgets.HTML(value="")
         header = widgets.HTML(LABEL_STYLE + f"<b>{html.escape(title)}</b>")
         left = widgets.VBox(
             [header, *self.controls.values(), self.status, self.message],
-            layout=widgets.Layout(width="32%", min_width="260px"),
+            layout=widgets.Layout(**CONTROLS_BOX),
         )
-        right = widgets.VBox([self.image, self.alt_text, self.table], layout=widgets.Layout(width="68%"))
-        super().__init__([left, right])
+        right = widgets.VBox([self.image, self.reveal], layout=widgets.Layout(**FIGURE_BOX))
+        super().__init__([left, right], layout=widgets.Layout(flex_flow="row wrap", width="100%"))
         # CSS classes name the parts in the page (the dashboard's browser test finds them by these).
         self.add_class("ptsim-app")
         self.image.add_class("ptsim-figure")
         self.alt_text.add_class("ptsim-alt")
         self.table.add_class("ptsim-table-view")
+        self.reveal.add_class("ptsim-reveal")
         self.status.add_class("ptsim-status")
         self.message.add_class("ptsim-message")
         for name, w in self.controls.items():

@@ -8,7 +8,9 @@ is asked, so a change to the model changes the expected answers too.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -859,6 +861,66 @@ def pain_table(
 # Exercises: predict first, then check against the model
 
 
+REVEAL_HINT = "open it once you have made your predictions"
+"""What a reveal's title adds by default: predict, then reveal."""
+
+
+@dataclass(frozen=True)
+class Reveal:
+    """Text shown only once the reader asks: a collapsed ``<details>`` block in a notebook.
+
+    In a notebook the text sits under a one-line title that opens it (the reveal control); as plain
+    text (a console, nbval's comparison of stored outputs) it is the title and the text.
+
+    Attributes
+    ----------
+    title : str
+        The line that opens it, e.g. "Mean pain by plan (open it once you have answered 1.1)".
+    text : str
+        What it reveals (preformatted text, e.g. a printed table).
+    """
+
+    title: str
+    text: str
+
+    def __repr__(self) -> str:
+        return f"{self.title}\n{self.text}"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return (
+            f"<details class='ptsim-reveal'><summary><b>{html.escape(self.title)}</b></summary>"
+            f"<pre>{html.escape(self.text)}</pre></details>"
+        )
+
+
+@contextlib.contextmanager
+def revealed(title: str):
+    """Collect what a notebook cell prints and show it behind a reveal control (:class:`Reveal`).
+
+    Example::
+
+        with lessons.revealed("All four techniques (open it once you have answered 2.1)"):
+            print(table.to_string())
+
+    Parameters
+    ----------
+    title : str
+        The reveal's title: what it shows, and when to open it.
+    """
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        yield
+    shown = Reveal(title, buffer.getvalue().rstrip("\n"))
+    try:
+        from IPython.display import display
+    except ImportError:  # outside IPython: plain text
+        print(repr(shown))
+    else:
+        display(shown)
+
+
 @dataclass(frozen=True)
 class Solved:
     """The model's answer to an exercise, with the numbers behind it.
@@ -1345,7 +1407,7 @@ def _solve_8_2():
     return Solved(
         round(value, 1),
         mistakes={
-            "the premise scenario's value: set scenario = 'evidence'": round(
+            "the premise scenario's value: the question asks about the evidence scenario": round(
                 float(premise["mean_difference"]), 1
             ),
             "the difference at discharge (day 42): the question asks about day 365": round(
@@ -1406,7 +1468,9 @@ def _solve_9_2():
     value, lesson = _nnt(50), _nnt(100)
     return Solved(
         round(value, 1),
-        mistakes={"the lesson's trial with 100 patients per arm: use n_per_arm=50": round(lesson, 1)},
+        mistakes={
+            "the trial with 100 patients per arm: the question asks about 50 per arm": round(lesson, 1)
+        },
         explanation=f"NNT {value:.1f} with 50 patients per arm, {lesson:.1f} with 100: NNT = 1 / (difference "
         "in responder rates), and in a smaller trial that difference, and so the NNT, is less certain.",
     )
@@ -1446,7 +1510,7 @@ QUESTIONS: dict[str, Question] = {
         _solve_2_2,
         tolerance=0.3,
         unit="deg",
-        where="ptsim.compare with the standard plans usual_care and massage_only (100 patients, 42 days)",
+        where="the lesson's 'Six weeks of care' cell: open its numbers and read knee OA's massage_only row",
     ),
     "3.1": Question(
         "Knee OA, 15 min manual therapy and 25 min exercise: which order leaves more durable range "
@@ -1480,7 +1544,7 @@ QUESTIONS: dict[str, Question] = {
         _solve_4_2,
         tolerance=0.5,
         unit="% of normal",
-        where="lessons.capacity_components or the result's strength by day",
+        where="the lesson's 'Keeping it' cell: open its numbers, 0 home sessions a week, days 83 and 266",
     ),
     "5.1": Question(
         "Compare-plans defaults, 100 patients: a year after the first session (day 365), how does combined "
@@ -1532,7 +1596,8 @@ QUESTIONS: dict[str, Question] = {
         _solve_7_1,
         tolerance=1.0,
         unit="%",
-        where="ptsim.compare with the standard plans (200 patients, 365 days): (result.setbacks > 0).mean()",
+        where=IN_APP + "open the numbers under the figure at the defaults (200 patients, one year): "
+        "'patients with a setback (%)'",
     ),
     "7.2": Question(
         "Knee OA, the standard plans: which has the fewest setbacks per patient over the year: usual_care, "
@@ -1557,7 +1622,7 @@ QUESTIONS: dict[str, Question] = {
         _solve_8_2,
         tolerance=0.1,
         unit="NPRS",
-        where="the exercise cell under 8.2: set the scenario and the day the question asks for",
+        where="the cell above 8.2: open it and read the scenario and the day the question asks for",
     ),
     "9.1": Question(
         "Knee OA, 100 trials of manual_only against combined with 20 patients per arm (function at "
@@ -1576,7 +1641,7 @@ QUESTIONS: dict[str, Question] = {
         _solve_9_2,
         tolerance=0.1,
         unit="patients",
-        where="the lesson's responders cell, with n_per_arm=50",
+        where="the lesson's responders cell: open it and read the trial with 50 patients per arm",
     ),
 }
 """The lessons' exercises, by ``"lesson.number"``. The model's answers are computed when checked and
@@ -1655,28 +1720,57 @@ def _feedback(q: Question, s: Solved, answer) -> str:
             )
         return f"Not quite. Where to look: {q.where}."
     target, tol = float(s.answer), q.tolerance
+    # a recognised mistake first: its own hint is more specific than a sign or a unit
+    matched = [
+        mistake
+        for mistake, value in s.mistakes.items()
+        if _numbers_match(answer, float(value), tol) and not _numbers_match(float(value), target, tol)
+    ]
+    if matched:  # two slips can give the same number: name each
+        return "Not quite: that is " + ". Or it is ".join(matched) + "."
     if target != 0 and _numbers_match(answer, -target, tol):
-        return "Check the sign: the size is target, the direction is not (a loss is negative; 'A minus B')."
-    for factor in (100.0, 0.01):  # a share for a percentage, or the other way round
-        if target != 0 and _numbers_match(
-            answer, target * factor, max(tol * factor, 0.01 * abs(target * factor))
-        ):
-            return (
-                f"Check the units: the answer is in {q.unit}, and yours is off by a factor of {1 / factor:g}."
-            )
-    for mistake, value in s.mistakes.items():
-        if _numbers_match(answer, float(value), tol) and not _numbers_match(float(value), target, tol):
-            return f"That is {mistake}."
+        return (
+            "Check the sign: the size is on target, the direction is not (a loss is negative; 'A minus B' "
+            "is negative when B is larger)."
+        )
+    if "%" in q.unit and target != 0 and _numbers_match(answer, target / 100, max(tol / 100, 0.0001)):
+        return (
+            f"Check the units: the answer is in {q.unit} (a percentage), and yours looks like a proportion."
+        )
     if _numbers_match(answer, target, max(3 * tol, 0.05 * abs(target))):
         return f"Close: check the setting and the rounding the question asks for. Where to look: {q.where}."
     return f"Not quite. Where to look: {q.where}."
 
 
-def check_answer(question: str, answer=None, show: bool = True) -> bool | None:
-    """Check a student's answer to a lesson exercise against the model.
+def is_correct(question: str, answer) -> bool:
+    """Whether an answer to a lesson exercise is right, without printing anything.
+
+    For graders and tests; students use :func:`check_answer`, which explains.
+
+    Parameters
+    ----------
+    question : str
+        The exercise's id, e.g. ``"1.1"`` (see ``QUESTIONS``).
+    answer : str or number
+        The answer; one that is not of the question's kind (not a choice, not a finite number) is wrong.
+    """
+    q = _question(question)
+    if q.choices:
+        return _norm(answer) in {_norm(c) for c in q.choices} and _norm(answer) == _norm(
+            _solved(question).answer
+        )
+    if isinstance(answer, bool) or not isinstance(answer, int | float) or not math.isfinite(answer):
+        return False
+    return _numbers_match(float(answer), float(_solved(question).answer), q.tolerance)
+
+
+def check_answer(question: str, answer=None) -> None:
+    """Check a student's answer to a lesson exercise against the model, and say why.
 
     The right answer is computed from the model (once per session) and is not printed: a wrong answer
-    gets a hint naming the likely mistake, a right one the explanation with the model's numbers.
+    gets a hint naming the likely mistake, a right one the explanation with the model's numbers. It
+    prints and returns nothing (so a notebook shows the feedback, not a bare ``True``/``False``; use
+    :func:`is_correct` for the verdict alone).
 
     Parameters
     ----------
@@ -1684,47 +1778,28 @@ def check_answer(question: str, answer=None, show: bool = True) -> bool | None:
         The exercise's id, e.g. ``"1.1"`` (see ``QUESTIONS``).
     answer : str or number or None
         The student's answer; None prints the question and how to answer.
-    show : bool
-        Print the verdict (default True).
-
-    Returns
-    -------
-    bool or None
-        Whether the answer is right (None without an answer).
     """
+    print(feedback(question, answer))
+
+
+def feedback(question: str, answer=None) -> str:
+    """What :func:`check_answer` prints: the question, the verdict with its explanation, or a hint."""
     q = _question(question)
     if answer is None:
-        if show:
-            example = f"check_answer({question!r}, ...)"
-            print(f"Question {question}: {q.prompt}\nAnswer with {_how(q)}, e.g. {example}.")
-        return None
+        example = f"check_answer({question!r}, ...)"
+        return f"Question {question}: {q.prompt}\nAnswer with {_how(q)}, e.g. {example}."
     if q.choices:
         if _norm(answer) not in {_norm(c) for c in q.choices}:
-            if show:
-                print(f"{answer!r} is not one of the accepted answers: {', '.join(q.choices)}")
-            return False
+            return f"{answer!r} is not one of the accepted answers: {', '.join(q.choices)}"
     elif isinstance(answer, bool) or not isinstance(answer, int | float) or not math.isfinite(answer):
-        if show:
-            print(f"Question {question} needs a number ({q.unit}), got {answer!r}")
-        return False
+        return f"Question {question} needs a number ({q.unit}), got {answer!r}"
     s = _solved(question)
-    if q.choices:
-        ok = _norm(answer) == _norm(s.answer)
-    else:
-        ok = _numbers_match(float(answer), float(s.answer), q.tolerance)
-    if show:
-        text = ("Correct. " + s.explanation) if ok else _feedback(q, s, answer)
-        if question in _PREDICTIONS:
-            guess = _PREDICTIONS[question]
-            same = (
-                _norm(guess) == _norm(s.answer)
-                if q.choices
-                else isinstance(guess, int | float)
-                and _numbers_match(float(guess), float(s.answer), q.tolerance)
-            )
-            text += f" (Your prediction was {guess!r}: {'right' if same else 'not what the model gives'}.)"
-        print(text)
-    return ok
+    text = ("Correct. " + s.explanation) if is_correct(question, answer) else _feedback(q, s, answer)
+    if question in _PREDICTIONS:
+        guess = _PREDICTIONS[question]
+        same = is_correct(question, guess)
+        text += f" (Your prediction was {guess!r}: {'right' if same else 'not what the model gives'}.)"
+    return text
 
 
 def answer_key(question: str) -> Solved:
