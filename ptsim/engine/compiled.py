@@ -362,13 +362,8 @@ def _kernel(
         row = row_of_day[d]
         n_flared = 0
         n_hit = 0
-        # the numpy engine adapts the whole cohort on a day with any dose: a patient whose exercise
-        # flared at zero dose then pays the flare's set-point cost too
-        any_dose = False
         for i in range(n):
-            any_dose = any_dose or dose[i] != 0.0
-        for i in range(n):
-            if any_dose and (dose[i] != 0.0 or flared[i]):
+            if dose[i] != 0.0 or flared[i]:
                 # model.adapt (at zero dose and no flare it leaves the patient exactly as they are)
                 u = saturated_dose(dose[i], P.session_saturation_min[i])
                 cap = P.fitness_cap_pct[i]
@@ -468,6 +463,9 @@ def _source_keyed_cache(dispatcher, key: str) -> None:
     of every file the kernel executes to the key makes any such change a cache miss (a recompile).
     """
     from numba.core.caching import FunctionCache
+
+    if not hasattr(dispatcher, "py_func"):  # NUMBA_DISABLE_JIT=1: njit returned the plain function
+        return
 
     class SourceKeyedCache(FunctionCache):
         def _index_key(self, sig, codegen):
