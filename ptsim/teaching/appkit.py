@@ -174,6 +174,9 @@ def build_controls(specs: dict[str, dict]) -> dict[str, widgets.Widget]:
     return {name: make_control(name, spec) for name, spec in specs.items()}
 
 
+SMALL_TEXT = "max(12px, 0.9em)"
+"""The CSS font size of an app's captions: a little smaller than the text, never below 12 px as rendered."""
+
 TABLE_DECIMALS = 2
 """Every number with a fraction in an app's table has this many decimals (units are in the labels)."""
 
@@ -183,10 +186,12 @@ def table_html(df, caption: str = "") -> str:
     body = df.to_html(
         border=0, classes="ptsim-table", na_rep="", float_format=lambda x: f"{x:.{TABLE_DECIMALS}f}"
     )
-    cap = f"<div style='font-size:90%;color:#444'>{html.escape(caption)}</div>" if caption else ""
+    cap = f"<div style='font-size:{SMALL_TEXT};color:#444'>{html.escape(caption)}</div>" if caption else ""
     style = (
-        "<style>.ptsim-table{border-collapse:collapse;font-size:14px}"
-        ".ptsim-table td,.ptsim-table th{padding:2px 8px;text-align:right}</style>"
+        "<style>.ptsim-table{border-collapse:collapse;font-size:14px;max-width:100%}"
+        ".ptsim-table td,.ptsim-table th{padding:2px 8px;text-align:right}"
+        ".ptsim-table th{white-space:normal;overflow-wrap:anywhere}"
+        ".ptsim-table-view{overflow-x:auto;max-width:100%}</style>"
     )
     return style + cap + body
 
@@ -328,7 +333,9 @@ class App(widgets.HBox):
         self.message.value = ""
         self.figure, self.numbers, self.caption, self.alt = fig, numbers, caption, alt
         self.image.value = figure_png(fig, self._dpi)
-        self.alt_text.value = f"<div style='font-size:90%;color:#444'><i>Figure:</i> {html.escape(alt)}</div>"
+        self.alt_text.value = (
+            f"<div style='font-size:{SMALL_TEXT};color:#444'><i>Figure:</i> {html.escape(alt)}</div>"
+        )
         self.table.value = table_html(numbers, caption)
         self.status.value = f"Updated in {time.perf_counter() - start:.1f} s."
         return numbers

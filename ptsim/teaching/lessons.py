@@ -1020,53 +1020,135 @@ def _leads_elsewhere(comp, day, asked, answer, plans=COMPARED_PLANS):
     return reasoning
 
 
-def _pain_leaders(comp, day, other_day, question):
-    """Exercises 1.1 and 1.2: mean pain by plan on ``day``, its lowest plan, and the likely reasoning
-    behind each wrong choice (the other day's leader, another outcome's leader)."""
-    pain = _by_plan(comp, "pain", day)
-    best = _pick(pain, lowest=True)
-    mistakes = _leads_elsewhere(comp, day, "pain", best)
-    other = _pick(_by_plan(comp, "pain", other_day), lowest=True)
-    if other != best:
-        mistakes[other] = (
-            f"the plan with the least pain on day {other_day} (question {question}); this one asks "
-            f"about day {day}"
+TIE = "a tie"
+"""The answer to a 'which plan is best' exercise when the evidence cannot separate the best plans."""
+
+
+def evidence_comparison(condition="knee_oa", plans=COMPARED_PLANS, days: int = 365, n_patients: int = 100):
+    """Standard plans on the condition's stored evidence ensemble, so that every difference carries the
+    evidence interval (:data:`CLAIM_MEMBERS` members; the calibrated values without a stored ensemble).
+
+    Parameters
+    ----------
+    condition : str or Condition
+    plans : tuple of str
+        Names of standard plans (:func:`ptsim.standard_plans`).
+    days, n_patients : int
+    """
+    std = standard_plans()
+    unknown = [p for p in plans if p not in std]
+    if unknown:
+        raise ValueError(f"plans: {unknown[0]!r} is not a standard plan; accepted: {', '.join(std)}")
+    cond = load_condition(condition)
+    ensemble = CLAIM_MEMBERS if _has_ensemble(cond.name) else False
+    return compare(
+        cond,
+        {p: std[p] for p in plans},
+        n_patients=n_patients,
+        days=days,
+        seed=0,
+        engine=ENGINE,
+        ensemble=ensemble,
+    )
+
+
+def best_or_tie(comp, outcome: str, day: int, plans=COMPARED_PLANS, lowest: bool = True):
+    """Which plan is best on an outcome and day, or whether the evidence leaves a tie.
+
+    The plan with the best mean is compared with every other plan (``Comparison.differences``, the
+    evidence interval when the comparison runs an ensemble); each other plan whose interval includes 0
+    ties with it.
+
+    Returns
+    -------
+    answer : str
+        The best plan, or :data:`TIE`.
+    means : dict of str to float
+        Each plan's mean.
+    rows : pandas.DataFrame
+        The differences from the best plan (columns of ``Comparison.differences``).
+    """
+    means = _by_plan(comp, outcome, day, plans)
+    best = _pick(means, lowest)
+    rows = comp.differences(reference=best, days=[day], outcomes=[outcome])
+    rows = rows[rows.plan.isin(plans)]
+    tied = rows[~rows.separated]
+    return (TIE if len(tied) else best), means, rows
+
+
+def _interval_words(rows, unit: str) -> str:
+    return "; ".join(
+        f"{r.plan.replace('_', ' ')} minus {r.reference.replace('_', ' ')} {r.mean_difference:+.2f} {unit} "
+        f"[{r.ci_low:+.2f}, {r.ci_high:+.2f}]"
+        for r in rows.itertuples()
+    )
+
+
+def _tie_mistakes(answer, rows) -> dict:
+    """The likely reasoning behind a wrong pick in a 'best plan, or a tie' exercise."""
+    if answer == TIE:
+        tied = [rows.reference.iloc[0], *rows.plan[~rows.separated]]
+        return dict.fromkeys(
+            tied,
+            "a plan with one of the lowest model means. Before naming a winner, read the evidence interval "
+            "of the difference between them: does it exclude 0?",
         )
-    return pain, best, mistakes
+    return {
+        TIE: "the 'their means are close, so they tie' reasoning. Close is not the test: read the evidence "
+        "interval of each difference from the best plan, and whether it excludes 0"
+    }
+
+
+def _tie_solved(comp, outcome, day, question_day_words, plans=COMPARED_PLANS, lowest=True):
+    answer, means, rows = best_or_tie(comp, outcome, day, plans, lowest)
+    mistakes = {
+        **_leads_elsewhere(comp, day, outcome, _pick(means, lowest), plans),
+        **_tie_mistakes(answer, rows),
+    }
+    unit = "NPRS" if outcome == "pain" else ""
+    interval = rows.interval.iloc[0]
+    if answer == TIE:
+        tied = ", ".join(r.plan.replace("_", " ") for r in rows.itertuples() if not r.separated)
+        verdict = (
+            f"The evidence cannot separate {_pick(means, lowest).replace('_', ' ')} from {tied}: a tie, and "
+            "saying so is the right answer. A smaller model mean is not a win when the published results "
+            "allow parameter sets in which the order turns round."
+        )
+    else:
+        verdict = (
+            f"{answer.replace('_', ' ')} is ahead of every other plan, and the evidence interval says so."
+        )
+    return Solved(
+        answer,
+        means,
+        mistakes=mistakes,
+        explanation=f"Mean {OUTCOME_WORDS[outcome]} {question_day_words}: {_listing(means)}. "
+        f"Differences from the best plan, with the evidence interval ({interval}): "
+        f"{_interval_words(rows, unit)}. {verdict}",
+    )
 
 
 def _solve_1_1():
-    comp = _std("knee_oa")
-    pain, best, mistakes = _pain_leaders(comp, 42, 14, "1.2")
+    comp = evidence_comparison()
+    solved = _tie_solved(comp, "pain", 42, "at discharge, day 42 (NPRS)")
     strength = _by_plan(comp, "strength", 42)
-    if best == _pick(_by_plan(comp, "pain", 14), lowest=True):
-        why = (
-            " The same plan has the least pain two weeks in (question 1.2). Pain is not everything: strength "
-            f"at discharge (% of normal): {_listing(strength)}. Only the plans with exercise build it."
-        )
-    else:
-        why = (
-            " Compare with question 1.2 (two weeks in): the plan that relieves fastest and the plan that is "
-            "best at discharge need not be the same. Strength at discharge (% of normal): "
-            f"{_listing(strength)}: only the plans with exercise build it."
-        )
     return Solved(
-        best, pain, mistakes=mistakes, explanation=f"Mean pain at discharge (NPRS): {_listing(pain)}.{why}"
+        solved.answer,
+        solved.values,
+        solved.mistakes,
+        solved.explanation + f" Pain is not everything: strength at discharge (% of normal): "
+        f"{_listing(strength)}; only the plans with exercise build it.",
     )
 
 
 def _solve_1_2():
-    comp = _std("knee_oa")
-    pain, best, mistakes = _pain_leaders(comp, 14, 42, "1.1")
-    hands_on_ahead = max(pain["manual_only"], pain["combined"]) < pain["exercise_only"]
-    why = (
-        " Both plans with hands-on care are ahead of exercise alone: manual therapy relieves pain within "
-        "days, exercise builds up over weeks."
-        if hands_on_ahead
-        else ""
-    )
+    comp = evidence_comparison()
+    solved = _tie_solved(comp, "pain", 14, "two weeks in, day 14 (NPRS)")
     return Solved(
-        best, pain, mistakes=mistakes, explanation=f"Mean pain two weeks in (NPRS): {_listing(pain)}.{why}"
+        solved.answer,
+        solved.values,
+        solved.mistakes,
+        solved.explanation + " Manual therapy relieves pain within days; exercise builds up over weeks.",
     )
 
 
@@ -1299,14 +1381,15 @@ def _solve_6_3():
 
 
 def _solve_6_2():
-    comp = _std("knee_oa", days=182, plans={p: standard_plans()[p] for p in ("usual_care", "exercise_only")})
-    pain = _by_plan(comp, "pain", 182, ("usual_care", "exercise_only"))
+    comp = evidence_comparison(plans=REST_OR_EXERCISE, days=182)
+    solved = _tie_solved(comp, "pain", 182, "at six months, day 182 (NPRS)", plans=REST_OR_EXERCISE)
     return Solved(
-        _pick(pain, lowest=True),
-        pain,
-        explanation=f"Mean pain at six months (NPRS): {_listing(pain)}. Graded exercise within tolerance "
-        "lowers the pain set point; rest does not do better. In knee OA the difference is modest, about "
-        "what the pooled trials find two to six months after care (6 points of 100, Fransen et al. 2015).",
+        solved.answer,
+        solved.values,
+        solved.mistakes,
+        solved.explanation + " Graded exercise within tolerance lowers the pain set point; rest does not do "
+        "better. In knee OA the difference is modest, about what the pooled trials find two to six months "
+        "after care (6 points of 100, Fransen et al. 2015).",
     )
 
 
@@ -1478,22 +1561,28 @@ def _solve_9_2():
 
 CHOICES_8_1 = ("evidence", "premise", "the same number")
 PLAN_CHOICES = COMPARED_PLANS
+TIE_CHOICES = (*COMPARED_PLANS, TIE)
+REST_OR_EXERCISE = ("usual_care", "exercise_only")
 STANDARD_FOUR = ("usual_care", "manual_only", "exercise_only", "combined")
 IN_APP = "the lesson's app: "
 
 QUESTIONS: dict[str, Question] = {
     "1.1": Question(
-        "Knee OA, 100 patients: which plan has the lowest mean pain at discharge (day 42)?",
+        "Knee OA, 100 patients, over the parameter sets the published evidence allows: which plan has the "
+        "lowest mean pain at discharge (day 42)? If the evidence cannot separate the lowest plan from "
+        "another one, answer 'a tie'.",
         _solve_1_1,
-        PLAN_CHOICES,
-        where="predict now; then look at the four-panel figure at day 42",
+        TIE_CHOICES,
+        where="predict now; then the figure at day 42, and the reveal 'How sure is the evidence?' under it",
         value_label="mean pain at day 42 (NPRS)",
     ),
     "1.2": Question(
-        "Knee OA, 100 patients: which plan has the lowest mean pain two weeks in (day 14)?",
+        "Knee OA, 100 patients, over the parameter sets the published evidence allows: which plan has the "
+        "lowest mean pain two weeks in (day 14)? If the evidence cannot separate the lowest plan from "
+        "another one, answer 'a tie'.",
         _solve_1_2,
-        PLAN_CHOICES,
-        where="predict now; then look at the pain panel at day 14",
+        TIE_CHOICES,
+        where="predict now; then the pain panel at day 14, and the reveal 'How sure is the evidence?'",
         value_label="mean pain at day 14 (NPRS)",
     ),
     "2.1": Question(
@@ -1572,11 +1661,12 @@ QUESTIONS: dict[str, Question] = {
         where=IN_APP + "the table's 'flares in care per patient' for '7 or more'",
     ),
     "6.2": Question(
-        "'Pain means damage, so rest.' Knee OA at six months (day 182): which has lower mean pain, "
-        "usual_care (rest) or exercise_only?",
+        "'Pain means damage, so rest.' Knee OA at six months (day 182), over the parameter sets the "
+        "published evidence allows: which has lower mean pain, usual_care (rest) or exercise_only? If the "
+        "evidence cannot separate them, answer 'a tie'.",
         _solve_6_2,
-        ("usual_care", "exercise_only"),
-        where="predict now; the lesson's misconception section shows it",
+        (*REST_OR_EXERCISE, TIE),
+        where="predict now; the lesson's misconception section shows it (open its numbers)",
         value_label="mean pain at day 182 (NPRS)",
     ),
     "6.3": Question(
