@@ -346,7 +346,9 @@ LEGIBILITY = """app => {
     const px = parseFloat(getComputedStyle(el).fontSize);
     if (px < MIN) small.push(el.textContent.trim().slice(0, 40) + ' (' + px + ' px)');
   }
-  const labels = Array.from(app.querySelectorAll('.widget-label, .widget-label-basic, label')).map(l => ({
+  // the controls' labels (a widget without a description keeps an empty, hidden one: not shown)
+  const labels = Array.from(app.querySelectorAll('.widget-label, .widget-label-basic, label'))
+    .filter(l => l.textContent.trim() && l.getBoundingClientRect().width > 0).map(l => ({
     text: l.textContent.trim(),
     title: l.getAttribute('title'),
     explained: Array.from(l.querySelectorAll('[title]')).map(e => e.getAttribute('title')).join(' '),

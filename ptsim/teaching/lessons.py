@@ -516,9 +516,98 @@ def evidence_is_cached(
     return _check_key(condition, scenario, members, n_patients) in _EVIDENCE_CHECKS
 
 
+INSTRUMENT_WORDS = {
+    "Constant_0_100": "Constant shoulder score",
+    "KOOS4_0_100": "KOOS knee score",
+    "NDI_0_50": "Neck Disability Index",
+    "NPRS": "pain (NPRS)",
+    "RMDQ_0_24": "Roland-Morris disability",
+    "SMD": "pain (standardised)",
+    "SPADI_0_100": "SPADI shoulder score",
+    "WOMAC_0_240": "WOMAC knee score",
+    "days": "days",
+    "degrees": "range of motion",
+    "function_0_100": "function",
+    "pain_0_100": "pain (0-100)",
+    "percent": "patients (%)",
+    "risk_ratio": "risk ratio",
+}
+"""What a published result measured, in words a PT student reads (lesson 8's row labels)."""
+QUANTITY_WORDS = {
+    "between_arm_difference": "difference between groups",
+    "within_arm_level": "level in one group",
+    "within_arm_change": "change in one group",
+    "percent_of_baseline": "% of the starting value",
+    "proportion": "share of one group",
+    "proportion_difference": "difference in share",
+    "ratio": "ratio between groups",
+    "time_to_event": "time until it happens",
+}
+
+
+ARM_WORDS = {
+    "manual": "manual therapy",
+    "mt": "manual therapy",
+    "exercise": "exercise",
+    "combined": "combined care",
+    "usual": "usual care",
+    "single": "one mobilization",
+    "mte": "manual therapy and exercise",
+    "pt": "physical therapy",
+    "nonsurgical": "non-surgical care",
+    "specific": "specific exercise",
+}
+"""The group a published result describes, in words (the first part of its arm's name)."""
+
+
+def _when(day: int) -> str:
+    if day == 0:
+        return "straight after"
+    if day < 7:
+        return f"{day} days later"
+    if day < 182:
+        return f"week {round(day / 7)}"
+    if day < 365:
+        return f"month {round(day / 30.4)}"
+    years = day / 365
+    return (
+        f"{years:.0f} year" + ("s" if round(years) > 1 else "")
+        if abs(years - round(years)) < 0.1
+        else f"day {day}"
+    )
+
+
+@functools.cache
+def _published_index():
+    from ptsim.analysis.evidence import published_targets
+
+    return published_targets().set_index("id")
+
+
 def result_label(row_id: str) -> str:
-    """A published row's id without its condition prefix (``knee_mwm_rom_day2`` -> ``mwm_rom_day2``)."""
-    return row_id.split("_", 1)[1] if "_" in row_id else row_id
+    """A published result in plain words: first author and year, what was measured, and when.
+
+    For example ``knee_deyle2020_pt_1yr`` -> "Deyle 2020: WOMAC knee score, level in one group, 1 year"
+    (an id that is not a published row loses its condition prefix only).
+    """
+    import re
+
+    table = _published_index()
+    if row_id not in table.index:
+        return row_id.split("_", 1)[1] if "_" in row_id else row_id
+    r = table.loc[row_id]
+    source = str(r["source"])
+    words = re.split(r"[\s,&]+", source.strip())
+    author = " ".join(words[:2]) if words[0].islower() else words[0]  # "da Silva", "Fransen"
+    year = re.search(r"\b(19|20)\d\d\b", source)
+    what = INSTRUMENT_WORDS.get(r["instrument"], str(r["instrument"]))
+    how = QUANTITY_WORDS.get(r["quantity"], str(r["quantity"]).replace("_", " "))
+    arm = ARM_WORDS.get(str(r["arm"]).split("_", 1)[0])
+    return (
+        f"{author} {year.group(0) if year else ''}: {what}, {how}"
+        + (f" ({arm})" if arm else "")
+        + f", {_when(int(r['day']))}"
+    )
 
 
 def evidence_rows(check: dict, modelled_only: bool = False):
@@ -567,10 +656,43 @@ def evidence_rows(check: dict, modelled_only: bool = False):
             gap = r["role"] == "known_gap"
             reason = published.loc[r["id"], "notes"] if gap else "" if modelled else r["mapping"]
             row["reason"] = plain(reason)  # no internal design tags in what students read
-        rows[result_label(r["id"])] = row
+        label = result_label(r["id"])
+        rows[label if label not in rows else f"{label} [{r['id']}]"] = row
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "result"
     return out.round(2)
+
+
+def held_out_lines(check: dict, from_day: int = 0) -> list[str]:
+    """What a condition's held-out results say, one line each: covered or not, and on which side.
+
+    Lessons that draw a conclusion about the months after care print these for ``from_day=182`` and
+    point to lesson 8, so that a one-year claim is read beside the results no fit has seen.
+
+    Parameters
+    ----------
+    check : dict
+        From :func:`evidence_check`.
+    from_day : int
+        Only held-out results measured on this day from the start of care or later.
+    """
+    rows = evidence_rows(check, modelled_only=True)
+    held = rows[(rows.role == ROLE_LABELS["held_out"]) & (rows.day >= from_day)]
+    lines = []
+    for name, r in held.iterrows():
+        if r["model median"] > r["published high"]:
+            side = "above"
+        elif r["model median"] < r["published low"]:
+            side = "below"
+        else:
+            side = "inside"
+        verdict = "covered" if r.covered == "yes" else "NOT covered"
+        lines.append(
+            f"{name} (day {r.day}): {verdict}; the model's median {r['model median']:.2f} "
+            f"[{r['model low']:.2f}, {r['model high']:.2f}] is {side} the published {r.published:.2f} "
+            f"[{r['published low']:.2f}, {r['published high']:.2f}] {r.unit}"
+        )
+    return lines
 
 
 def coverage(check: dict) -> dict[str, int]:
