@@ -819,7 +819,8 @@ def mcid_text(condition: Condition, outcome: str) -> str:
         return f"{value:g} % of the first visit's disability ({source})"
     if q is not None and outcome == q.name:
         unit = "points" if q.mcid_kind == "points" else "% of baseline"
-        return f"{q.mcid:g} {unit} ({q.sources.get('mcid', 'see the condition file')})"
+        source = next((v for k, v in q.sources.items() if k.startswith("mcid")), "the condition file")
+        return f"{q.mcid:g} {unit} ({source})"
     return ""
 
 
