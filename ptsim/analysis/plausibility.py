@@ -48,8 +48,9 @@ SEED = 0
 DAYS = 365
 FIXED_NOTE = (
     "not varied by the stored ensembles (fixed at their condition values, so the evidence interval "
-    "leaves their uncertainty out): manual_lasting_ceiling_frac (model v3, new), and every parameter "
-    "that data/evidence/calibration.toml does not list for the condition"
+    "leaves their uncertainty out): manual_lasting_ceiling_frac (1, model v2's unbounded pathway, "
+    "until the refit of calibration v3), and every parameter that data/evidence/calibration.toml does "
+    "not list for the condition"
 )
 START, END = "<!-- plausibility:start -->", "<!-- plausibility:end -->"
 
@@ -77,6 +78,11 @@ class Pooled:
         """The statistic the model is computed as: ``smd`` for an SMD row, else a mean difference
         (``qualitative`` and ``none`` rows show the model's mean difference beside their note)."""
         return "smd" if self.statistic == "smd" else "mean_difference"
+
+    @property
+    def key(self) -> tuple:
+        """``(plan, comparator, day, outcome, compared_as)``: the comparison this row is shown at."""
+        return (self.plan, self.comparator, self.day, self.outcome, self.compared_as)
 
     @property
     def gated(self) -> bool:
@@ -128,11 +134,23 @@ def load_pooled(path: str | Path | None = None) -> list[Pooled]:
                     raise ValueError(f"{where}: {col} {r[col]!r} is not a number") from None
             if stat in ("mean_difference", "smd") and not nums[1] <= nums[0] <= nums[2]:
                 raise ValueError(f"{where}: expected low <= estimate <= high, got {nums}")
+            est, low, high = nums
             rows.append(
                 Pooled(
-                    r["id"], r["condition"], r["plan"], r["comparator"], day, r["outcome"], stat,
-                    *nums, r["source"], r["verified"], r["note"],
-                )  # fmt: skip
+                    id=r["id"],
+                    condition=r["condition"],
+                    plan=r["plan"],
+                    comparator=r["comparator"],
+                    day=day,
+                    outcome=r["outcome"],
+                    statistic=stat,
+                    estimate=est,
+                    low=low,
+                    high=high,
+                    source=r["source"],
+                    verified=r["verified"],
+                    note=r["note"],
+                )
             )
     return rows
 
@@ -187,21 +205,23 @@ def plausibility_table(conditions=None, n_patients: int = N_PATIENTS, members: i
             for day in (discharge, DAYS)
             for outcome in OUTCOMES
         ]
-        extra = [(p.plan, p.comparator, p.day, p.outcome, p.compared_as) for p in mine]
+        extra = [p.key for p in mine]
         keys = list(dict.fromkeys(grid + extra))
         for plan, comparator, day, outcome, stat in keys:
             effects = member_effects(comp[plan], comp[comparator], outcome, day, stat)
             key = (plan, comparator, day, outcome, stat)
-            p = next((p for p in mine if (p.plan, p.comparator, p.day, p.outcome, p.compared_as) == key), None)
+            p = next(
+                (q for q in mine if (q.plan, q.comparator, q.day, q.outcome, q.compared_as) == key), None
+            )
             lo, hi = np.percentile(effects, [2.5, 97.5])
-            gated = p is not None and p.gated
+            overlaps = bool(lo <= p.high and p.low <= hi) if p is not None and p.gated else None
             rows.append(
                 {
                     "condition": name,
                     "plan": plan,
                     "comparator": comparator,
                     "day": day,
-                    "outcome": cond.questionnaire.name if outcome == "questionnaire" else outcome,
+                    "outcome": _outcome_name(cond, outcome),
                     "unit": "SMD" if stat == "smd" else outcome_unit(cond, outcome),
                     "statistic": stat,
                     "model": float(effects.mean()),
@@ -214,10 +234,23 @@ def plausibility_table(conditions=None, n_patients: int = N_PATIENTS, members: i
                     "source": p.source if p else "",
                     "note": p.note if p else "",
                     "verified": p.verified if p else "",
-                    "overlaps": bool(lo <= p.high and p.low <= hi) if gated else None,
+                    "overlaps": overlaps,
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _outcome_name(cond, outcome: str) -> str:
+    """The name shown for an outcome: the condition's questionnaire by its own name."""
+    if outcome == "questionnaire" and cond.questionnaire is not None:
+        return cond.questionnaire.name
+    return outcome
+
+
+def is_point(mean: float, low: float, high: float) -> bool:
+    """True when an evidence interval is a point at the table's two decimals (issue 20 item 5: no
+    free parameter moves that comparison, so its interval leaves all parameter uncertainty out)."""
+    return round(high, 2) - round(low, 2) < 0.005
 
 
 def _fmt(x: float, lo: float, hi: float) -> str:
@@ -245,7 +278,8 @@ def table_markdown(table) -> str:
         + (
             " Not overlapping: "
             + "; ".join(
-                f"{r.condition} {r.plan} vs {r.comparator}, day {r.day}, {r.outcome}" for r in fails.itertuples()
+                f"{r.condition} {r.plan} vs {r.comparator}, day {r.day}, {r.outcome}"
+                for r in fails.itertuples()
             )
             + "."
             if len(fails)
@@ -257,7 +291,8 @@ def table_markdown(table) -> str:
         lines += [
             f"#### {name}",
             "",
-            "| plan | vs | day | outcome | model (evidence interval) | pooled (95 % CI) | overlaps | source |",
+            "| plan | vs | day | outcome | model (evidence interval) | pooled (95 % CI) | overlaps "
+            "| source |",
             "|---|---|---|---|---|---|---|---|",
         ]
         for r in part.itertuples():
@@ -267,9 +302,12 @@ def table_markdown(table) -> str:
                 pooled = r.note
             src = r.source + (" (interval partly unverified)" if r.verified == "partial" else "")
             mark = {True: "yes", False: "**no**"}.get(r.overlaps, "")
+            model = _fmt(r.model, r.model_low, r.model_high)
+            if is_point(r.model, r.model_low, r.model_high):
+                model += " (a point: no free parameter of the fit moves it)"
             lines.append(
-                f"| {r.plan} | {r.comparator} | {r.day} | {r.outcome} ({unit}) | "
-                f"{_fmt(r.model, r.model_low, r.model_high)} | {pooled} | {mark} | {src} |"
+                f"| {r.plan} | {r.comparator} | {r.day} | {r.outcome} ({unit}) | {model} | {pooled} | {mark} "
+                f"| {src} |"
             )
         lines.append("")
     lines.append(END)

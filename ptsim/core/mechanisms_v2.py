@@ -7,8 +7,9 @@ engine). Parameters are passed by name, units in the names. The equations and so
 ``docs/model.md`` ("Model v2 mechanisms").
 
 Each mechanism has a setting that leaves the v1 model's numbers exactly as they were: a lasting
-manual effect of 0 (a rate or a ceiling of 0), a fluctuation SD of 0, an after-discharge adherence decay rate of 0,
-and a flare ceiling ``flare_rise_allowed_nprs = -10`` with ``flare_probability_per_nprs = inf``.
+manual effect of 0 (a rate or a ceiling of 0), a fluctuation SD of 0, an after-discharge adherence
+decay rate of 0, and a flare ceiling ``flare_rise_allowed_nprs = -10`` with
+``flare_probability_per_nprs = inf``.
 """
 
 from __future__ import annotations
