@@ -48,7 +48,7 @@ class ForecastApp(widgets.HBox):
         The last error message shown.
     """
 
-    def __init__(self, case: str = STORY):
+    def __init__(self, case: str = STORY, css_prefix: str = "ptsim"):
         if case not in CASES:
             raise ValueError(f"case must be one of {', '.join(CASES)}, got {case!r}")
         wide = {"style": {"description_width": "initial"}, "layout": widgets.Layout(width="95%")}
@@ -109,14 +109,15 @@ class ForecastApp(widgets.HBox):
             [self.image, self.alt_text, self.header, self.table], layout=widgets.Layout(width="66%")
         )
         super().__init__([left, right], layout=widgets.Layout(flex_flow="row wrap"))
-        # the suite's CSS classes (the lessons' browser test finds the parts by them)
-        self.add_class("ptsim-app")
-        self.add_class("ptsim-forecast-app")
-        self.image.add_class("ptsim-figure")
-        self.alt_text.add_class("ptsim-alt")
-        self.table.add_class("ptsim-table-view")
-        self.status.add_class("ptsim-status")
-        self.message.add_class("ptsim-message")
+        # CSS classes name the parts in the page: the suite's ("ptsim-app", ...: the lessons' browser test
+        # finds an app's figure and alt text by them), or another prefix beside another app (the dashboard)
+        self.add_class(f"{css_prefix}-app")
+        self.add_class("ptsim-forecast")
+        self.image.add_class(f"{css_prefix}-figure")
+        self.alt_text.add_class(f"{css_prefix}-alt")
+        self.table.add_class(f"{css_prefix}-table-view")
+        self.status.add_class(f"{css_prefix}-status")
+        self.message.add_class(f"{css_prefix}-message")
         self.result: Forecast | None = None
         self.error: str | None = None
         self.figure = None
@@ -202,6 +203,9 @@ def alt_text(fc: Forecast, outcome: str) -> str:
     )
 
 
-def forecast_app(case: str = STORY) -> ForecastApp:
-    """The "Forecast a patient" app, loaded with a preset case (press Forecast, or call ``.run()``)."""
-    return ForecastApp(case)
+def forecast_app(case: str = STORY, css_prefix: str = "ptsim") -> ForecastApp:
+    """The "Forecast a patient" app, loaded with a preset case (press Forecast, or call ``.run()``).
+
+    ``css_prefix`` names its parts in the page (default the suite's ``ptsim-app``, ``ptsim-figure``,
+    ...; the dashboard, where it sits beside the compare-plans app, uses ``ptsim-forecast``)."""
+    return ForecastApp(case, css_prefix)
