@@ -127,7 +127,17 @@ def test_written_ensemble_loads_and_checks_and_notices_changed_inputs(tmp_path, 
     assert ens.meta["sampler"]["seed"] == 3 and "acceptance_fraction" in ens.meta["diagnostics"]
     assert ens.meta["targets_source"] == SAP_ROWS and ens.meta["sampler"]["engine"] == "auto"
     problems = bayes.check_ensemble("subacromial_pain", tmp_path)
-    assert problems == [f"subacromial_pain: {TINY.n_kept} members, fewer than 200"]
+    assert bayes.check_ensemble("subacromial_pain", tmp_path, converged=False) == [
+        f"subacromial_pain: {TINY.n_kept} members, fewer than 200"
+    ]
+    # Four kept steps of 12 walkers cannot have converged: the gates recomputed from the stored chain
+    # and draw indices say so, parameter by parameter, and the metadata does not claim otherwise.
+    gates = problems[1:]
+    assert problems[0] == f"subacromial_pain: {TINY.n_kept} members, fewer than 200" and gates
+    assert all(("R-hat" in p or "ess" in p) and p.startswith("subacromial_pain: ") for p in gates)
+    assert ens.meta["converged"] is False
+    np.testing.assert_array_equal(ens.draws["chain"], post.kept_indices()[0])
+    np.testing.assert_array_equal(ens.draws["draw"], post.kept_indices()[1])
     # The layer: the member of highest posterior, beside the ensemble when a folder is given.
     layer = (tmp_path / "calibrated" / "subacromial_pain.toml").read_text()
     x, lp = post.kept()

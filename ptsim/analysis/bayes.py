@@ -419,7 +419,7 @@ class _LogPosterior:
         inside = np.flatnonzero(np.all((u >= 0.0) & (u <= 1.0), axis=1))
         if inside.size == 0:
             return out
-        if self.prep is None:  # v1 evidence: one point at a time
+        if self.prep is None or self.terms is None:  # v1 evidence: one point at a time
             for i in inside:
                 cond = with_values(self.cond, self.values(u[i]))
                 sims = self.source.simulate(cond, self.targets, self.n_patients, self.seed, self.engine)

@@ -49,6 +49,7 @@ import numpy as np
 from ptsim.analysis.evidence import INSTRUMENTS, QUANTITIES
 from ptsim.analysis.outcomes import MCID, pain_responders
 from ptsim.core.vocabulary import OUTCOMES
+from ptsim.inputs.conditions import Condition
 
 NOT_MODELLED = "not_modelled"
 
@@ -562,7 +563,7 @@ class RowPlan:
         error of each row's value.
     """
 
-    cond: object
+    cond: Condition
     rows: list
     models: list
     plans: dict
@@ -744,12 +745,18 @@ def simulate_sets(
         by_horizon.setdefault(h, []).append(arm)
     for horizon, arm_names in sorted(by_horizon.items()):
         plans = {a: prep.plans[a] for a in arm_names}
-        kw = {"days": horizon, "seed": prep.seed, "cohort": prep.cohort, "engine": engine}
+        ens = None
         if names:
             ens = Ensemble(prep.cond.name, {k: np.array([float(s[k]) for s in sets]) for k in names})
-            comp = compare(prep.cond, plans, ensemble=ens, **kw)
-        else:
-            comp = compare(prep.cond, plans, **kw)
+        comp = compare(
+            prep.cond,
+            plans,
+            days=horizon,
+            seed=prep.seed,
+            cohort=prep.cohort,
+            engine=engine,
+            ensemble=ens or False,
+        )
         for a in arm_names:
             res = comp[a]
             for k, part in enumerate(_split_measured(res, prep.read[a], prep.seed, k_sets, n)):
