@@ -315,7 +315,23 @@ def test_markdown_report_counts_fit_and_held_out_rows():
             "mapping": ["m", "m", "m", "surgery"],
         }
     )
-    rep = {"knee_oa": {"basis": "b", "table": table, "fit_covered": (1, 2), "unidentified": ["p"]}}
+    table["in_ppi"] = pd.Series([True, False, True, None], dtype=object)
+    rep = {
+        "knee_oa": {
+            "basis": "b",
+            "table": table,
+            "fit_covered": (1, 2),
+            "fit_in_ppi": bayes.predictive_coverage(table),
+            "held_out_in_ppi": bayes.predictive_coverage(table, ("held_out",)),
+            "convergence": ["knee_oa: p: R-hat 1.200 > 1.01"],
+            "unidentified": ["p"],
+        }
+    }
+    assert rep["knee_oa"]["fit_in_ppi"] == (1, 2) and rep["knee_oa"]["held_out_in_ppi"] == (1, 1)
     text = bayes.report_markdown(rep)
-    assert "| knee_oa | 1 of 2 | 1 of 1 | 0 of 0 | 1 | `p` |" in text
+    assert "| knee_oa | 1 of 2 | 1 of 2 | 1 of 1 | 0 of 0 | 1 | `p` | no (1 gates missed) |" in text
     assert "NOT covered" in text and "surgery" in text
+    assert "NOT converged: 1 gates missed (p: R-hat 1.200 > 1.01)" in text
+    assert "fit rows in their 95 % posterior predictive interval: 1 of 2 (50 %)" in text
+    rep["knee_oa"]["convergence"] = None  # a v2 ensemble: no indices to recompute from
+    assert "| no indices (v2 fit) |" in bayes.report_markdown(rep)

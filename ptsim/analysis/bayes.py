@@ -1164,6 +1164,24 @@ def fit_coverage(table) -> tuple[int, int]:
     return int(sum(bool(c) for c in fit["covered"])), len(fit)
 
 
+def predictive_coverage(table, roles=("fit",)) -> tuple[int, int]:
+    """(inside, checked) rows of the given roles whose published value lies in its 95 % posterior
+    predictive interval (``in_ppi`` of a :func:`predictive` table of the published evidence)."""
+    if "in_ppi" not in table:
+        return 0, 0
+    rows = table[table["role"].isin(list(roles)) & table["in_ppi"].notna()]
+    return int(sum(bool(c) for c in rows["in_ppi"])), len(rows)
+
+
+def ensemble_convergence(ensemble: Ensemble | None) -> list[str] | None:
+    """The convergence gates a stored ensemble misses, recomputed from its chain and draw indices
+    (empty: it passes); None when it has no indices (fitted before calibration v3) or no ensemble."""
+    if ensemble is None or "chain" not in ensemble.draws or "draw" not in ensemble.draws:
+        return None
+    diag = convergence(ensemble.values, ensemble.draws["chain"], ensemble.draws["draw"])
+    return convergence_problems(ensemble.condition, diag)
+
+
 def _shown_path(path) -> str:
     """A path as the report shows it: relative to the data folder's parent (``data/ensembles/...``)
     when it is inside it, so the stored report does not depend on where the project is checked out."""
@@ -1229,6 +1247,9 @@ def evidence_report(
             "basis": basis,
             "table": table,
             "fit_covered": fit_coverage(table),
+            "fit_in_ppi": predictive_coverage(table),
+            "held_out_in_ppi": predictive_coverage(table, ("held_out",)),
+            "convergence": ensemble_convergence(ens),
             "unidentified": unident,
         }
     return out
@@ -1241,6 +1262,14 @@ def _estimate(x: float, a: float, b: float) -> str:
     return f"{x:.3g} [{a:.3g}, {b:.3g}]"
 
 
+def _convergence_text(problems: list[str] | None) -> str:
+    if problems is None:
+        return "not recomputable (no chain/draw indices: fitted before calibration v3)"
+    if not problems:
+        return f"passes (R-hat <= {RHAT_MAX}, bulk and tail ESS >= {ESS_MIN} for every parameter)"
+    return f"NOT converged: {len(problems)} gates missed ({'; '.join(p.split(': ', 1)[1] for p in problems)})"
+
+
 def format_report(report: dict[str, dict]) -> str:
     """The evidence report as text: per condition the share of fit rows covered, each held-out row
     covered or not, each not-modelled row with its reason, and the unidentified parameters."""
@@ -1250,6 +1279,14 @@ def format_report(report: dict[str, dict]) -> str:
         k, n = r["fit_covered"]
         lines += [f"== {name}", f"   basis: {r['basis']}"]
         lines.append(f"   fit rows covered: {k} of {n}" + (f" ({100 * k / n:.0f} %)" if n else ""))
+        for label, key in (("fit", "fit_in_ppi"), ("held-out", "held_out_in_ppi")):
+            k2, n2 = r.get(key, (0, 0))
+            if n2:
+                lines.append(
+                    f"   {label} rows in their 95 % posterior predictive interval: {k2} of {n2} "
+                    f"({100 * k2 / n2:.0f} %)"
+                )
+        lines.append(f"   convergence: {_convergence_text(r.get('convergence'))}")
         for role in ("fit", "calibration", "known_gap", "held_out"):
             rows = t[(t["role"] == role) & (t["status"] == "modelled")]
             if rows.empty:
@@ -1284,11 +1321,15 @@ def report_markdown(report: dict[str, dict]) -> str:
         "edit by hand. For every published result of `data/evidence/published.csv`: its 95 % interval",
         "beside the model's 95 % predictive interval over the posterior ensemble's members (each member",
         "simulated on the same virtual patients, on the scale the source reports). *Covered* means the two",
-        "intervals overlap. Held-out rows were chosen before any fit and no fit uses them.",
+        "intervals overlap. Held-out rows were chosen before any fit and no fit uses them. *In the 95 %",
+        "PPI* counts the rows whose published value lies in its 95 % posterior predictive interval (the",
+        "members' values plus a new study's scatter: its published SD, between-study heterogeneity at its",
+        "prior median, the Monte-Carlo error; docs/calibration.md). *Converged* recomputes rank-normalised",
+        "split R-hat and bulk and tail ESS from the stored chain and draw indices.",
         "",
-        "| condition | fit rows covered | held-out rows covered | known gaps covered | not modelled "
-        "| unidentified parameters |",
-        "|---|---|---|---|---|---|",
+        "| condition | fit rows covered | fit rows in the 95 % PPI | held-out rows covered "
+        "| known gaps covered | not modelled | unidentified parameters | converged |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, r in report.items():
         t = r["table"]
@@ -1300,8 +1341,16 @@ def report_markdown(report: dict[str, dict]) -> str:
         kk = int(sum(bool(c) for c in known["covered"]))
         u = r["unidentified"]
         unident = "(no ensemble)" if u is None else (", ".join(f"`{p}`" for p in u) or "none")
+        pk, pn = r.get("fit_in_ppi", (0, 0))
+        conv = r.get("convergence")
+        converged = (
+            "no indices (v2 fit)"
+            if conv is None
+            else ("yes" if not conv else f"no ({len(conv)} gates missed)")
+        )
         lines.append(
-            f"| {name} | {k} of {n} | {hk} of {len(held)} | {kk} of {len(known)} | {gaps} | {unident} |"
+            f"| {name} | {k} of {n} | {pk} of {pn} | {hk} of {len(held)} | {kk} of {len(known)} | {gaps} "
+            f"| {unident} | {converged} |"
         )
     return "\n".join([*lines, "", "```text", format_report(report), "```", ""])
 
