@@ -26,6 +26,28 @@ def test_stored_ensemble_loads_matches_its_inputs_and_reproduces(condition):
     assert bayes.check_ensemble(condition, converged=False) == []
 
 
+PREDICTS: tuple[str, ...] = ("adhesive_capsulitis", "chronic_neck_pain", "knee_oa", "low_back_pain")
+"""Conditions whose stored ensembles put >= 85 % of their fit rows' published values inside their
+95 % posterior predictive intervals on another cohort and seed than the fit's. subacromial_pain does
+not (8 of 10 on this test's seed, 2026-12-07: sap_bennell_spadi_11wk and sap_holmgren_success_3mo, a
+global-rating "success" row the model reads as a 30 % pain drop; docs/evidence_report.md) and is
+reported, not gated, until it is refitted."""
+
+
+@pytest.mark.parametrize("condition", PREDICTS)
+def test_fit_rows_fall_in_their_posterior_predictive_intervals_on_another_cohort(condition):
+    from ptsim.inputs.ensembles import spaced_members
+
+    ens = load_ensemble(condition)
+    seed = int(ens.meta["sampler"]["seed"]) + 1  # another seed: another cohort, other draws and noise
+    table = bayes.predictive(
+        condition, ens, spaced_members(ens.n_members, 20), bayes.fitted_patients(ens), seed
+    )
+    inside, checked = bayes.predictive_coverage(table)
+    missed = list(table.loc[(table["role"] == "fit") & (table["in_ppi"] == False), "id"])  # noqa: E712
+    assert checked >= 5 and inside >= 0.85 * checked, missed
+
+
 @pytest.mark.parametrize("condition", CONVERGED)
 def test_stored_ensemble_passes_the_convergence_gates(condition):
     assert bayes.check_ensemble(condition) == []
