@@ -93,6 +93,31 @@ def test_per_patient_reference_loop_agrees_with_engine(condition):
         np.testing.assert_array_equal(res.flares, ref["flares"])
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_reference_loop_agrees_through_setbacks_and_flares(engine):
+    """The oracle covers the random events: a cohort in more pain (flares) and a higher setback hazard
+    (setbacks after discharge), on both engines; every event and trajectory agrees."""
+    from dataclasses import replace
+
+    cond = ptsim.load_condition("knee_oa")
+    nh = dict(cond.natural_history)
+    nh["setback_hazard_per_day"] = 0.02
+    cond = replace(cond, natural_history=nh)
+    df = sample_cohort(cond, 12, seed=6)
+    df.loc[::2, "pain_baseline_nprs"] = 9.0
+    setbacks = flares = 0
+    for name in ("exercise_only", "combined", "usual_care"):
+        plan = ptsim.standard_plans()[name]
+        res = ptsim.simulate(cond, plan, cohort=df, days=150, seed=6, engine=engine)
+        ref = simulate_reference(cond, plan, df, 150, 6)
+        for k in TRAJECTORIES:
+            np.testing.assert_allclose(getattr(res, k), np.array(ref[k]), rtol=1e-9, atol=1e-9, err_msg=name)
+        np.testing.assert_array_equal(res.setbacks, ref["setbacks"])
+        np.testing.assert_array_equal(res.flares, ref["flares"])
+        setbacks, flares = setbacks + res.setbacks.sum(), flares + res.flares.sum()
+    assert setbacks >= 5 and flares >= 5, (setbacks, flares)
+
+
 def test_reference_uniforms_are_the_engines():
     from reference import uniform
 
