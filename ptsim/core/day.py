@@ -9,7 +9,7 @@ columns (the numpy engine, :mod:`ptsim.engine.vectorised`, calls the *same* func
 patients who take the same step that day). The arithmetic is the equations of
 :mod:`ptsim.core.equations` and :mod:`ptsim.core.mechanisms_v2`; what this module adds is how they
 compose. Decisions that differ between patients (who attends, who exercises at home, who is at risk of a
-setback) are made by the loops with the functions here (:func:`home_frequency`, :func:`does_home`,
+setback) are made by the loops with the functions here (:func:`may_set_back`, :func:`does_home`,
 :func:`adapts`); inside a function nothing branches on a patient's values (a setback is applied with a
 0/1 flag), so one patient and an array of patients run the same code.
 
@@ -152,7 +152,8 @@ _namedtuple: Any = namedtuple
 DayParams = _namedtuple(
     "DayParams",
     dict.fromkeys(
-        [n for n in PARAMETERS if not n.startswith(TECHNIQUES)] + ["setback_hazard_per_day", *_DAY_FACTORS]
+        [n for n in PARAMETERS if not n.startswith(TECHNIQUES)]
+        + ["setback_hazard_per_day", "setback_base_probability", *_DAY_FACTORS]
     ),
 )
 """Model-wide parameters, the base setback hazard and the one-day factors (``model.DayFactors``), by
@@ -206,12 +207,14 @@ STEPS = (
     "outputs",
     "fluctuate",
     "advance",
+    "setback_log_hazard",
     "setback",
     "pass_minutes",
     "exercise",
     "technique",
     "session",
-    "home_frequency",
+    "after_discharge_frequency",
+    "may_set_back",
     "does_home",
     "adapts",
     "adapt",
@@ -229,7 +232,13 @@ def per_patient(value, n: int) -> np.ndarray:
 def day_params(p: dict, natural_history: dict, pts: model.Patients) -> Any:  # a DayParams
     """The parameters the day reads, by name (see :class:`DayParams`)."""
     f = vars(model.day_factors(pts, p, natural_history, 1.0))
-    values = {**p, "setback_hazard_per_day": natural_history["setback_hazard_per_day"], **f}
+    base = natural_history["setback_hazard_per_day"]
+    values = {
+        **p,
+        "setback_hazard_per_day": base,
+        "setback_base_probability": equations.setback_probability(base, 0.0),
+        **f,
+    }
     return DayParams(**{k: per_patient(values[k], pts.n) for k in DayParams._fields})
 
 
@@ -369,14 +378,23 @@ def advance(x, i, P, C):
     x[LASTING, i] = x[LASTING, i] * P.lasting[i]
 
 
+def setback_log_hazard(x, i, P, C):
+    """Log of patients ``i``'s setback hazard relative to the base day's (strength gained, motor control)."""
+    gained = strength(x, i, C) - C.strength0_pct[i]
+    return setback_exponent(gained, x[MOTOR, i], P.setback_strength_coef_per_pct[i], P.setback_motor_coef[i])
+
+
+def may_set_back(x, i, P, C, u):
+    """Whether a setback is possible for patients ``i`` with uniforms ``u``: False only where it cannot
+    hit (no lost gain raises the hazard above the base day's, and ``u`` is at or above the base day's
+    probability), so the loops skip :func:`setback` there (most days), which would change nothing."""
+    return (u < P.setback_base_probability[i]) | (setback_log_hazard(x, i, P, C) > 0.0)
+
+
 def setback(x, i, P, C, u):
     """A setback for patients ``i`` at risk whose uniform ``u`` falls below their probability: pain jumps
     toward maximal and a share of the durable gains is lost. Returns whether it hit."""
-    gained = strength(x, i, C) - C.strength0_pct[i]
-    exponent = setback_exponent(
-        gained, x[MOTOR, i], P.setback_strength_coef_per_pct[i], P.setback_motor_coef[i]
-    )
-    hit = u < setback_probability(P.setback_hazard_per_day[i], exponent)
+    hit = u < setback_probability(P.setback_hazard_per_day[i], setback_log_hazard(x, i, P, C))
     loss = P.setback_gain_loss_frac[i] * hit
     x[SENS, i] = jump_toward_one(x[SENS, i], P.setback_pain_jump_frac[i] * hit)
     x[SETPOINT, i] = lose_gains(x[SETPOINT, i], C.setpoint0[i], loss)
@@ -488,13 +506,11 @@ def session(x, i, P, C, S, s, flare_u, random_flares):
 # --- home exercise, adaptations, the end of a day -----------------------------------------------------
 
 
-def home_frequency(day, discharge_day, in_care_frequency, after_frequency, decay_per_year):
-    """The share of a home session scheduled on ``day`` for a patient discharged on ``discharge_day``:
-    the plan's in-care frequency of the day before discharge, the maintenance programme's after it,
-    declining with the after-discharge adherence decay."""
-    after = day >= discharge_day
-    factor = adherence_after_discharge_factor(day - discharge_day, decay_per_year)
-    return after * (after_frequency * factor) + (1.0 - after) * in_care_frequency
+def after_discharge_frequency(days_since_discharge, after_frequency, decay_per_year):
+    """The share of a home session scheduled on a day after discharge: the maintenance programme's
+    frequency, declining with the after-discharge adherence decay (before discharge the loops take the
+    plan's frequency of the day)."""
+    return after_frequency * adherence_after_discharge_factor(days_since_discharge, decay_per_year)
 
 
 def does_home(x, i, P, C, frequency, u):

@@ -28,11 +28,12 @@ from ptsim.core.day import (
     adapt,
     adapts,
     advance,
+    after_discharge_frequency,
     does_home,
     end_of_day,
     exercise,
     fluctuate,
-    home_frequency,
+    may_set_back,
     outputs,
     session,
     setback,
@@ -66,7 +67,9 @@ def _start_day(x, d, P, C, R, hit):
         if d > 0:
             advance(x, i, P, C)
             if d >= R.discharge[i] and P.setback_hazard_per_day[i] > 0.0:
-                hit[i] = setback(x, i, P, C, _uniform(R.keys_setback[i], d))
+                u = _uniform(R.keys_setback[i], d)
+                if may_set_back(x, i, P, C, u):
+                    hit[i] = setback(x, i, P, C, u)
 
 
 def _rest_of_day(x, d, P, C, S, R, hit, Rec):
@@ -79,13 +82,17 @@ def _rest_of_day(x, d, P, C, S, R, hit, Rec):
     for i in range(n):
         dose = 0.0
         flared = False
-        flare_u = _uniform(R.keys_flare[i], d) if R.random_flares else 0.0
         s = R.codes[d, i]
         if s >= 0:
+            flare_u = _uniform(R.keys_flare[i], d) if R.random_flares else 0.0
             dose, flared = session(x, i, P, C, S, s, flare_u, R.random_flares)
         elif R.home_minutes > 0.0:
-            f = home_frequency(d, R.discharge[i], R.freq[d], R.freq_after, C.adherence_decay_per_year[i])
+            if d < R.discharge[i]:
+                f = R.freq[d]
+            else:
+                f = after_discharge_frequency(d - R.discharge[i], R.freq_after, C.adherence_decay_per_year[i])
             if f > 0.0 and does_home(x, i, P, C, f, _uniform(R.keys_home[i], d)):
+                flare_u = _uniform(R.keys_flare[i], d) if R.random_flares else 0.0
                 dose, flared = exercise(
                     x, i, P, C, R.home_minutes, R.home_intensity, R.home_w[i], R.home_weih[i], flare_u,
                     R.random_flares,

@@ -42,8 +42,11 @@ def start_day(x, d, P, C, R, hit) -> None:
     if d > 0:
         day.advance(x, ALL, P, C)
         at = np.flatnonzero((d >= R.discharge) & (P.setback_hazard_per_day > 0.0))
+        u = uniforms_from_keys(R.keys_setback[at], d)
+        possible = day.may_set_back(x, at, P, C, u)
+        at, u = at[possible], u[possible]
         if at.size:
-            hit[at] = day.setback(x, at, P, C, uniforms_from_keys(R.keys_setback[at], d))
+            hit[at] = day.setback(x, at, P, C, u)
 
 
 def rest_of_day(x, d, P, C, S, R, hit, Rec) -> None:
@@ -59,8 +62,10 @@ def rest_of_day(x, d, P, C, S, R, hit, Rec) -> None:
             dose[idx], flared[idx] = day.session(x, idx, P, C, S, s, flare_u[idx], R.random_flares)
         if R.home_minutes > 0.0:
             idx = np.flatnonzero(codes < 0)
-            f = day.home_frequency(
-                d, R.discharge[idx], R.freq[d], R.freq_after, C.adherence_decay_per_year[idx]
+            f = np.full(idx.size, R.freq[d])
+            after = d >= R.discharge[idx]
+            f[after] = day.after_discharge_frequency(
+                d - R.discharge[idx[after]], R.freq_after, C.adherence_decay_per_year[idx[after]]
             )
             idx, f = idx[f > 0.0], f[f > 0.0]
             idx = idx[day.does_home(x, idx, P, C, f, uniforms_from_keys(R.keys_home[idx], d))]
