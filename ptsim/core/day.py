@@ -467,7 +467,12 @@ def technique(x, i, P, C, S, s, c):
     x[EIH, i] = x[EIH, i] * S.eih_decay[s, c, i]
     dose_frac = technique_dose_frac(m, P.technique_saturation_min[i])
     x[LASTING, i] = lasting_after_technique(
-        x[LASTING, i], S.lasting_drop_frac[s, c, i], relief_f, resp, dose_frac
+        x[LASTING, i],
+        S.lasting_drop_frac[s, c, i],
+        relief_f,
+        resp,
+        dose_frac,
+        P.manual_lasting_ceiling_frac[i],
     )
     x[SENS, i] = technique_sensitization(
         x[SENS, i], S.pain_drop_frac[s, c, i], relief_f, resp, m, P.technique_saturation_min[i]
