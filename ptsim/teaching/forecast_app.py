@@ -17,7 +17,7 @@ import ipywidgets as widgets
 from ptsim.analysis.forecast import Forecast, forecast
 from ptsim.inputs.conditions import list_conditions, load_condition
 from ptsim.inputs.plans import PLAN_NAMES
-from ptsim.teaching.appkit import figure_png, table_html
+from ptsim.teaching.appkit import NUMBERS_TITLE, figure_png, table_html
 from ptsim.teaching.forecast_views import SHORT_NOTE, horizon_table, mcid_caption, plot_forecast
 from ptsim.teaching.lesson10 import CASES, LESSON_PLANS, STORY
 
@@ -105,9 +105,13 @@ class ForecastApp(widgets.HBox):
             ],
             layout=widgets.Layout(width="34%", min_width="280px"),
         )
-        right = widgets.VBox(
-            [self.image, self.alt_text, self.header, self.table], layout=widgets.Layout(width="66%")
+        # predict, then reveal: the forecast's numbers (its description, header and table) start collapsed
+        self.reveal = widgets.Accordion(
+            children=[widgets.VBox([self.alt_text, self.header, self.table])], selected_index=None
         )
+        self.reveal.set_title(0, NUMBERS_TITLE)
+        self.reveal.add_class("ptsim-reveal")
+        right = widgets.VBox([self.image, self.reveal], layout=widgets.Layout(width="66%"))
         super().__init__([left, right], layout=widgets.Layout(flex_flow="row wrap"))
         # CSS classes name the parts in the page: the suite's ("ptsim-app", ...: the lessons' browser test
         # finds an app's figure and alt text by them), or another prefix beside another app (the dashboard)

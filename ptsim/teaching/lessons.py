@@ -1868,7 +1868,7 @@ QUESTIONS: dict[str, Question] = {
         "median pain reading: 'manual_only', 'exercise_only', 'combined' or 'a tie' (no plan lower than "
         "the others by the NPRS MCID, 2 points)?",
         functools.partial(_lesson_10, "solve_10_1"),
-        ("manual_only", "exercise_only", "combined", "a tie"),
+        TIE_CHOICES,
         where=IN_APP + "the table's '+91 d: median' column, or the figure at day 105",
         value_label="median pain reading on day 105 (NPRS)",
     ),
