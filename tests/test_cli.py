@@ -653,3 +653,45 @@ def test_trial_does_not_overwrite_without_force(capsys, tmp_path):
     existing.write_text("keep me")
     status, _, err = run_main(capsys, "trial", "--n-per-arm", "4", "--effects-out", str(existing))
     assert status == 2 and "--force" in err and existing.read_text() == "keep me"
+
+
+def test_scenario_on_every_command_that_simulates(capsys, tmp_path):
+    """compare and trial take --scenario (issue 24) and report the API's numbers for that scenario."""
+    summary = tmp_path / "summary.csv"
+    status, text, _ = run_main(
+        capsys, "compare", *SMALL, "--plans", "usual_care,combined", "--scenario", "premise", "--no-plot",
+        "--summary-out", str(summary), "--quiet",
+    )  # fmt: skip
+    assert status == 0 and text.startswith("Knee osteoarthritis, premise scenario: 20 virtual patients")
+    api = ptsim.compare("knee_oa", ["usual_care", "combined"], n_patients=20, days=60, scenario="premise")
+    np.testing.assert_allclose(pd.read_csv(summary)["mean"], api.summary()["mean"], rtol=1e-12)
+    effects = tmp_path / "effects.csv"
+    status, text, _ = run_main(
+        capsys,
+        "trial",
+        "--scenario",
+        "premise",
+        "--n-per-arm",
+        "10",
+        "--effects-out",
+        str(effects),
+        "--quiet",
+    )
+    premise = ptsim.load_condition("knee_oa", scenario="premise")
+    trial = ptsim.run_trial(premise, ["exercise_only", "combined"], n_per_arm=10)
+    assert status == 0 and "premise scenario: randomised trial" in text
+    got = pd.read_csv(effects)["estimate"].iloc[:1]  # pain first
+    np.testing.assert_allclose(got, trial.effects("pain")["estimate"], rtol=1e-12)
+    status, _, err = run_main(capsys, "trial", "--scenario", "premise", "--ensemble")
+    assert status == 2 and "--ensemble: scenario='premise' has no ensemble" in err
+
+
+def test_no_nnt_is_printed_when_the_risk_difference_could_be_zero(capsys):
+    """An NNT of 10.6 whose risk difference's interval holds 0 is not a number needed to treat."""
+    trial = ptsim.run_trial("knee_oa", ["manual_only", "combined"], n_per_arm=30)
+    row = trial.responders("pain").iloc[1]
+    assert row.rd_ci_low < 0 < row.rd_ci_high  # this trial cannot tell benefit from harm
+    status, text, _ = run_main(capsys, "trial", "--arms", "manual_only,combined", "--outcomes", "pain")
+    line = next(x for x in text.splitlines() if x.strip().startswith("combined ") and "%" in x)
+    assert status == 0 and line.endswith("not estimable (the risk difference's interval holds 0)")
+    assert not re.search(r"NN[TH] \d", text.split("Pain responders")[1])

@@ -155,11 +155,11 @@ def test_engines_agree_with_per_patient_natural_history_and_parameters():
 
 
 def test_memory_check_counts_the_members(stored, monkeypatch):
-    from ptsim.engine.setup import BYTES_PER_PATIENT_DAY
-    from ptsim.inputs import cohort
+    from ptsim.engine.setup import run_memory_bytes
+    from ptsim.inputs import cohort, memory
 
-    one_run = 1000 * 101 * 2 * BYTES_PER_PATIENT_DAY
-    monkeypatch.setattr(cohort, "available_memory_bytes", lambda: 3 * one_run)
+    one_run = run_memory_bytes(1000, 100, None, 2)
+    monkeypatch.setattr(memory, "available_memory_bytes", lambda: 3 * one_run)
     with pytest.raises(ValueError, match=r"ensemble=4 members: .*\(2 plan\(s\) x 4 ensemble members"):
         ptsim.compare("knee_oa", ["usual_care", "combined"], n_patients=1000, days=100, ensemble=4)
     from ptsim.engine.setup import check_run_memory

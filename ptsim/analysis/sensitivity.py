@@ -40,6 +40,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ptsim.core.extras import require
 from ptsim.core.parameters import PARAMETERS
 from ptsim.core.vocabulary import OUTCOME_NAMES
 from ptsim.inputs.cohort import check_count, check_seed, sample_cohort
@@ -292,6 +293,8 @@ def sobol(
     ...             n_base=32, n_patients=5)  # doctest: +SKIP
     """
     import pandas as pd
+
+    require("sensitivity", "sensitivity.sobol", ("SALib",))
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
 

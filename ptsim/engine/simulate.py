@@ -133,7 +133,7 @@ def simulate(
     chunk_size = check_chunk_size(chunk_size)
     choice = choose_engine(engine, None, cond, plans=[plan])
     members = choose_members(ensemble, cond)
-    check_run_memory(n_patients, cohort, days, record_days, 1, max(1, len(members[1])))
+    check_run_memory(n_patients, cohort, days, record_days, 1, max(1, len(members[1])), chunk_size)
     df = cohort_for(cond, n_patients, seed, cohort)
     runs = _run_plans(cond, {plan.name: plan}, df, days, seed, record_days, chunk_size, choice, None, members)
     return runs[plan.name]
@@ -438,6 +438,13 @@ class Comparison(Mapping):
         if isinstance(outcomes, str):
             outcomes = [outcomes]
         outcomes = list(OUTCOMES) if outcomes is None else list(outcomes)
+        if not outcomes:
+            raise ValueError(
+                f"outcomes is empty; give at least one of {', '.join(outcome_names(first.condition))} "
+                "(or None for all)"
+            )
+        if not days:
+            raise ValueError("days is empty; give at least one day (or None for the key days)")
         units = {o: outcome_unit(first.condition, o) for o in outcomes}
         if not (isinstance(level, float) and 0 < level < 1):
             raise ValueError(f"level must be a probability between 0 and 1, got {level!r}")
@@ -676,11 +683,15 @@ def compare(
     resolved = {name: plan.resolve(cond) for name, plan in items}
     choice = choose_engine(engine, None, cond, plans=list(resolved.values()))
     members = choose_members(ensemble, cond)
-    check_run_memory(n_patients, cohort, days, record_days, len(items), max(1, len(members[1])))
+    check_run_memory(n_patients, cohort, days, record_days, len(items), max(1, len(members[1])), chunk_size)
     df = cohort_for(cond, n_patients, seed, cohort)
     return Comparison(
         _run_plans(cond, resolved, df, days, seed, record_days, chunk_size, choice, progress, members)
     )
+
+
+MAX_TRACE_POINTS = 10_000
+"""Most steps :func:`trace_session` traces (a 45-minute session and an hour after it at 0.01 min)."""
 
 
 def trace_session(
@@ -726,6 +737,12 @@ def trace_session(
         raise ValueError(f"minutes_after must be a finite number >= 0, got {minutes_after!r}")
     if not (step_min > 0 and math.isfinite(step_min)):
         raise ValueError(f"step_min must be a positive number of minutes, got {step_min!r}")
+    total = session.component_minutes + minutes_after
+    if total / step_min > MAX_TRACE_POINTS:
+        raise ValueError(
+            f"step_min={step_min!r} traces {total:g} minutes in {math.ceil(total / step_min):,} steps; "
+            f"at most {MAX_TRACE_POINTS:,} are traced: use step_min >= {total / MAX_TRACE_POINTS:.2g}"
+        )
     df = cohort_for(cond, None if cohort is not None else n_patients, seed, cohort)
     pts = to_patients(df, cond)
     p = cond.parameters
