@@ -325,7 +325,7 @@ def simulate_reference(condition, plan, cohort, days: int, seed: int) -> dict:
         else:
             day = [(0.0, False)] * n
         for i, (pt, (dose, flared)) in enumerate(zip(patients, day, strict=True)):
-            if dose > 0:
+            if dose > 0 or flared:  # a flare costs its set-point rise even at zero effective dose
                 adapt(pt, p, dose, flared)
             flares[i] += flared
             pass_minutes(pt, math.inf, p)

@@ -27,9 +27,12 @@ kernel where numba is missing.
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import math
 import types
 from collections import namedtuple
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -359,13 +362,8 @@ def _kernel(
         row = row_of_day[d]
         n_flared = 0
         n_hit = 0
-        # the numpy engine adapts the whole cohort on a day with any dose: a patient whose exercise
-        # flared at zero dose then pays the flare's set-point cost too
-        any_dose = False
         for i in range(n):
-            any_dose = any_dose or dose[i] != 0.0
-        for i in range(n):
-            if any_dose and (dose[i] != 0.0 or flared[i]):
+            if dose[i] != 0.0 or flared[i]:
                 # model.adapt (at zero dose and no flare it leaves the patient exactly as they are)
                 u = saturated_dose(dose[i], P.session_saturation_min[i])
                 cap = P.fitness_cap_pct[i]
@@ -445,18 +443,51 @@ _HELPERS: dict[str, Any] = {
 _BUILT: dict[bool, types.SimpleNamespace] = {}
 
 
+def source_key(functions) -> str:
+    """sha256 of the contents of every source file that defines one of ``functions``: the key of the
+    compiled kernel's disk cache, so that an edit to any file the kernel executes recompiles it."""
+    files = sorted({inspect.getsourcefile(f) or f.__code__.co_filename for f in functions})
+    digest = hashlib.sha256()
+    for name in files:
+        digest.update(name.encode())
+        digest.update(Path(name).read_bytes())
+    return digest.hexdigest()
+
+
+def _source_keyed_cache(dispatcher, key: str) -> None:
+    """Give a numba dispatcher a disk cache whose index key also holds ``key`` (:func:`source_key`).
+
+    numba's own cache (``cache=True``) is keyed on the file that defines the function (its time stamp)
+    and on that function's bytecode, not on the functions it calls: a kernel whose file is unchanged
+    would load its old compiled code, callees included, after an equation changed. Adding the contents
+    of every file the kernel executes to the key makes any such change a cache miss (a recompile).
+    """
+    from numba.core.caching import FunctionCache
+
+    if not hasattr(dispatcher, "py_func"):  # NUMBA_DISABLE_JIT=1: njit returned the plain function
+        return
+
+    class SourceKeyedCache(FunctionCache):
+        def _index_key(self, sig, codegen):
+            return (*super()._index_key(sig, codegen), key)
+
+    dispatcher._cache = SourceKeyedCache(dispatcher.py_func)
+
+
 def kernels(compiled: bool = True) -> types.SimpleNamespace:
     """The kernel and its helpers, compiled with numba (``compiled=True``) or as plain Python.
 
     Every function is rebound to a copy of its module's globals in which the names of the kernel's
     functions are the compiled (or plain) versions, so the compiled kernel calls the compiled
-    equations. Compiled functions are cached on disk (``cache=True``): a new process loads them
-    instead of compiling (see ``docs/performance.md``).
+    equations. Compiled functions are cached on disk, keyed on the contents of every source file the
+    kernel executes (:func:`source_key`): a new process loads them instead of compiling, and any edit
+    to those files compiles again (see ``docs/performance.md``).
     """
     if compiled and not AVAILABLE:
         raise ValueError("engine='numba' needs the numba package: pip install numba (or engine='numpy')")
     if compiled not in _BUILT:
         functions = {**_EQUATIONS, **_HELPERS}
+        key = source_key(functions.values())
         # one copy of each source module's globals, in which every kernel function's name is then
         # replaced by its compiled (or plain) version
         spaces = {f.__module__: dict(f.__globals__) for f in functions.values()}
@@ -467,8 +498,11 @@ def kernels(compiled: bool = True) -> types.SimpleNamespace:
             # The day's helpers take the parameter tables (namedtuples of ~60 arrays) by value:
             # inlined into the kernel, they cost nothing; called, each call would copy the tables.
             if name in ("_pain", "_exercise", "_session"):
-                return numba.njit(cache=True, error_model="numpy", inline="always")(f)
-            return numba.njit(cache=True, error_model="numpy")(f)
+                dispatcher = numba.njit(error_model="numpy", inline="always")(f)
+            else:
+                dispatcher = numba.njit(error_model="numpy")(f)
+            _source_keyed_cache(dispatcher, key)
+            return dispatcher
 
         built = {
             name: jit(

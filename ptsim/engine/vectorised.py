@@ -344,7 +344,8 @@ def run(
             if does.any():
                 minutes = np.where(does, home.minutes, 0.0)
                 state, dose, flared = model.exercise(state, pts, p, minutes, home.intensity, flare_u)
-        if dose.any():
+        if dose.any() or flared.any():
+            # (a patient with no dose and no flare is left exactly as they are: patients are independent)
             state = model.adapt(state, p, dose, flared)
         # End of day: the minute-scale effects are gone.
         state = step.end_of_day(state)  # == model.pass_minutes(state, math.inf, p)
