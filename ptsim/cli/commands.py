@@ -510,6 +510,15 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
         "discharge, 91, 182, 365 within --days)",
     )
     add(
+        "--next-trial",
+        type=_whole_number(2, 100_000),
+        default=None,
+        metavar="N",
+        help="also print the next-trial interval of each difference: what a new two-arm trial of N "
+        "patients per arm would find (adds between-trial heterogeneity and the trial's sampling error; "
+        "with --ensemble, the evidence's uncertainty too)",
+    )
+    add(
         "--out",
         default=None,
         metavar="results.csv",
@@ -591,38 +600,72 @@ def _plural(n: int, noun: str) -> str:
 
 
 def _format_summary(summary) -> str:
+    """The summary table: per plan, ``mean [interval]`` (``mean (fixed by design)`` where the interval
+    has no width), then the largest Monte-Carlo error of an evidence interval's ends per outcome."""
     import numpy as np
+
+    def cell(m, lo, hi, fixed):
+        if fixed:
+            return f"{m:6.1f} (fixed by design)"
+        return f"{m:6.1f} [{lo:.1f}, {hi:.1f}]" if np.isfinite(lo) else f"{m:6.1f} [no CI: 1 patient]"
 
     table = summary.assign(
         value=[
-            f"{m:6.1f} [{lo:.1f}, {hi:.1f}]" if np.isfinite(lo) else f"{m:6.1f} [no CI: 1 patient]"
-            for m, lo, hi in zip(summary["mean"], summary["ci_low"], summary["ci_high"], strict=True)
+            cell(*r)
+            for r in zip(
+                summary["mean"],
+                summary["ci_low"],
+                summary["ci_high"],
+                summary["fixed_by_design"],
+                strict=True,
+            )
         ]
     )
     wide = table.pivot_table(
         index=["outcome", "unit", "day"], columns="plan", values="value", aggfunc="first", sort=False
     )
     plans = list(dict.fromkeys(summary["plan"]))
-    return wide[plans].to_string()
+    lines = [wide[plans].to_string()]
+    errors = summary.dropna(subset=["mc_error"]).groupby(["outcome", "unit"], sort=False)["mc_error"].max()
+    if len(errors):
+        worst = ", ".join(f"{e:.2g} on {o} ({u})" for (o, u), e in errors.items())
+        lines.append(f"Monte-Carlo error of the interval ends (few members), at most: {worst}")
+    return "\n".join(lines)
 
 
-def _format_differences(differences) -> str:
+DIFFERENCE_MARKS = {
+    "not separated": "~",
+    "fixed by design": "=",
+    "smaller than the MCID": "<",
+    "below the instrument's resolution": "<",
+}
+"""How the differences table marks a row by its judgement (:data:`ptsim.core.intervals.JUDGEMENTS`);
+unmarked rows are separated and not shown to be smaller than the MCID."""
+
+
+def _format_differences(differences, next_trial: bool = False) -> str:
     """The differences table (:meth:`ptsim.Comparison.differences`): plan minus reference with its
-    interval per outcome and day (``~`` marks an interval that holds 0), then a "cannot separate" line
-    per pair of plans with such intervals."""
+    interval per outcome and day, each row marked by its judgement (``~`` the interval holds 0, ``<``
+    separated but smaller than the MCID or than the instrument reads, ``=`` fixed by design), then a
+    line per mark and pair of plans saying it in words. With ``next_trial``, a second table gives the
+    next-trial intervals."""
     import numpy as np
 
     first = differences.iloc[0]
+    marks = [DIFFERENCE_MARKS.get(j, "") for j in differences["judgement"]]
     table = differences.assign(
         value=[
-            f"{m:+6.1f} [{lo:+.1f}, {hi:+.1f}]" + ("" if sep else " ~")
-            if np.isfinite(lo)
-            else f"{m:+6.1f} [no interval: 1 patient]"
-            for m, lo, hi, sep in zip(
+            (
+                f"{m:+6.1f} [{lo:+.1f}, {hi:+.1f}]"
+                if np.isfinite(lo)
+                else f"{m:+6.1f} [no interval: 1 patient]"
+            )
+            + (f" {mark}" if mark else "")
+            for m, lo, hi, mark in zip(
                 differences["mean_difference"],
                 differences["ci_low"],
                 differences["ci_high"],
-                differences["separated"],
+                marks,
                 strict=True,
             )
         ],
@@ -635,11 +678,28 @@ def _format_differences(differences) -> str:
         f"Differences from {first['reference']} (the same patients): mean [{first['interval']}]",
         wide.to_string(),
     ]
-    apart: dict[str, list[str]] = {}
-    for r in differences[~differences["separated"]].itertuples():
-        apart.setdefault(r.verdict, []).append(f"{r.outcome} day {r.day}")
-    for verdict, at in apart.items():
-        lines.append(f"~ {verdict} ({', '.join(at)})")
+    said: dict[str, list[str]] = {}
+    for r, mark in zip(differences.itertuples(), marks, strict=True):
+        if not mark:
+            continue
+        words = r.verdict
+        if r.judgement == "fixed by design":
+            words = f"{r.plan} - {r.reference}: fixed by design, the same in every member or patient"
+        said.setdefault(f"{mark} {words}", []).append(f"{r.outcome} day {r.day}")
+    lines += [f"{words} ({', '.join(at)})" for words, at in said.items()]
+    if next_trial:
+        trial = table.assign(
+            value=[
+                f"{m:+6.1f} [{lo:+.1f}, {hi:+.1f}]"
+                for m, lo, hi in zip(
+                    table["mean_difference"], table["next_trial_low"], table["next_trial_high"], strict=True
+                )
+            ]
+        )
+        wide = trial.pivot_table(
+            index=["outcome", "unit", "day"], columns="contrast", values="value", aggfunc="first", sort=False
+        )
+        lines += ["", f"What a new trial would find: mean [{first['next_trial_interval']}]", wide.to_string()]
     return "\n".join(lines)
 
 
@@ -794,10 +854,10 @@ def _compare_run(args) -> int:
     print(f"{cond.title}{scenario}: {who}, {_plural(args.days, 'day')}, seed {args.seed}; mean [{interval}]")
     print(_format_summary(summary))
     days = [d for d in dict.fromkeys(summary["day"]) if d != "baseline"]
-    differences = comp.differences(days=days, outcomes=args.outcomes)
+    differences = comp.differences(days=days, outcomes=args.outcomes, n_per_arm=args.next_trial)
     if len(differences):
         print()
-        print(_format_differences(differences))
+        print(_format_differences(differences, next_trial=args.next_trial is not None))
     setbacks = comp.setbacks_summary()
     print()
     print("Setbacks after discharge in the simulated period")
