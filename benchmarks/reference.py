@@ -114,7 +114,7 @@ def technique(pt, p, name, minutes, grade):
     pt.eih *= math.exp(-minutes / p["eih_tau_min"])
     pt.sens *= 1.0 - drop
     step = min(p[f"{name}_lasting_drop_frac"] * relief_f * resp * dose, 1.0)
-    pt.lasting = pt.lasting + (1.0 - pt.lasting) * step
+    pt.lasting = pt.lasting + (p["manual_lasting_ceiling_frac"] - pt.lasting) * step
     remodel = p[f"{name}_remodel_per_min"]
     pt.deficit = [
         x * math.exp(-remodel * rom_f * g * resp * minutes) for x, g in zip(pt.deficit, targets, strict=True)

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from ptsim.analysis.forecast import Forecast, forecast
 from ptsim.analysis.trial import power, run_trial
 from ptsim.engine.simulate import Comparison, Result, compare, simulate, trace_session
 from ptsim.inputs.conditions import Condition, list_conditions, load_condition
@@ -29,12 +30,14 @@ __all__ = [
     "Comparison",
     "Component",
     "Condition",
+    "Forecast",
     "HomeProgramme",
     "Plan",
     "Result",
     "Session",
     "calibrate",
     "compare",
+    "forecast",
     "list_conditions",
     "load_condition",
     "load_plan",

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ptsim
 from ptsim.core import mechanisms_v2 as v2
@@ -23,6 +25,7 @@ V2_ON = dict(
     soft_tissue_mobilization_lasting_drop_frac=0.1,
     massage_lasting_drop_frac=0.02,
     manual_lasting_tau_days=120,
+    manual_lasting_ceiling_frac=0.5,
     pain_fluctuation_sd_frac=0.25,
     pain_fluctuation_tau_days=4,
     flare_rise_allowed_nprs=1.0,
@@ -75,7 +78,8 @@ def test_zero_settings_are_exactly_the_v1_arithmetic():
     np.testing.assert_array_equal(
         v2.expressed_pain_nprs(k, r, e, 0.0, v2.fluctuation_factor(0.0)), 10.0 * k * (1 - r) * (1 - e)
     )
-    assert v2.lasting_after_technique(0.25, 0.0, 0.85, 1.3, 0.8) == 0.25
+    assert v2.lasting_after_technique(0.25, 0.0, 0.85, 1.3, 0.8, 0.4) == 0.25
+    assert v2.lasting_after_technique(0.0, 0.3, 0.85, 1.3, 0.8, 0.0) == 0.0  # a ceiling of 0: transient
     assert v2.adherence_after_discharge_factor(400.0, 0.0) == 1.0
     assert v2.setpoint_after_flare(0.4, True, 0.0) == 0.4
     # The v1 flare rule: the absolute threshold, whatever the pain before exercise.
@@ -85,12 +89,37 @@ def test_zero_settings_are_exactly_the_v1_arithmetic():
     )
 
 
-def test_lasting_effect_saturates_and_fades():
-    lasting = 0.0
+def test_lasting_effect_saturates_at_its_ceiling_and_fades():
+    lasting, path = 0.0, []
     for _ in range(50):
-        lasting = v2.lasting_after_technique(lasting, 0.3, 1.0, 1.0, 1.0)
-    assert 0.99 < lasting < 1.0
+        lasting = v2.lasting_after_technique(lasting, 0.3, 1.0, 1.0, 1.0, 0.2)
+        path.append(lasting)
+    # a saturating dose response: each session adds less, and the course never passes its ceiling
+    assert np.all(np.diff(path) > 0) and np.all(np.diff(np.diff(path)) < 0)
+    assert 0.199 < lasting <= 0.2
+    assert path[2] == pytest.approx(0.2 * (1 - 0.7**3))
     assert v2.lasting_decay(0.5, 60.0, 60.0) == pytest.approx(0.5 / math.e)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rate=st.floats(0, 5),
+    relief=st.floats(0, 1),
+    resp=st.floats(0, 5),
+    dose=st.floats(0, 1),
+    ceiling=st.floats(0, 1),
+    sessions=st.integers(1, 200),
+    gap_days=st.floats(0, 30),
+    tau=st.floats(1, 4000),
+)
+def test_lasting_effect_never_exceeds_its_ceiling(rate, relief, resp, dose, ceiling, sessions, gap_days, tau):
+    """Whatever the rates, responsiveness, spacing and time constant, no course of any length
+    holds down more of the sensitization than the ceiling (model v3: no compounding without bound)."""
+    lasting = 0.0
+    for _ in range(sessions):
+        lasting = v2.lasting_after_technique(lasting, rate, relief, resp, dose, ceiling)
+        assert 0.0 <= lasting <= ceiling * (1 + 1e-12)
+        lasting = v2.lasting_decay(lasting, gap_days, tau)
 
 
 def test_flare_ceiling_follows_the_pain_monitoring_model():
@@ -298,7 +327,16 @@ def test_lasting_manual_effect_makes_manual_only_differ_from_usual_care_at_one_y
 
     # 0: transient only (what is left is education's); the calibrated neck value is not 0
     assert abs(gap_at_year(joint_mobilization_lasting_drop_frac=0.0)) < 0.15
-    assert gap_at_year(joint_mobilization_lasting_drop_frac=0.05, manual_lasting_tau_days=365) > 0.5
+    assert abs(gap_at_year(manual_lasting_ceiling_frac=0.0)) < 0.15
+    # a lasting pathway leaves a gap at a year that grows with the ceiling but never beyond it: at most
+    # the ceiling's share of usual care's pain (plus education's small share)
+    lasting = dict(joint_mobilization_lasting_drop_frac=0.3, manual_lasting_tau_days=365)
+    low, high = (gap_at_year(**lasting, manual_lasting_ceiling_frac=c) for c in (0.1, 0.3))
+    assert 0.15 < low < high
+    usual = ptsim.simulate(
+        ptsim.load_condition("chronic_neck_pain"), "usual_care", n_patients=200, days=365
+    ).pain[:, 365]
+    assert high < 0.3 * usual.mean() + 0.15
     # 0 is exactly the v1 behaviour
     cond = ptsim.load_condition("knee_oa").with_parameters(joint_mobilization_lasting_drop_frac=0.0)
     a = ptsim.simulate(cond, "manual_only", n_patients=20, days=90)
@@ -330,7 +368,8 @@ def test_scenarios_load_and_are_documented():
     premise_sources = {k: v for k, v in premise.sources.items() if k.startswith("scenario.premise.")}
     assert premise_sources and all("assumption of the premise" in v for v in premise_sources.values())
     assert premise.parameters["consolidation_per_window_min"] > 0
-    assert all(premise.parameters[f"{t}_lasting_drop_frac"] == 0 for t in ("joint_mobilization", "massage"))
+    # transient for every technique, not by name: the ceiling of the lasting pathway is 0
+    assert premise.parameters["manual_lasting_ceiling_frac"] == 0
     with pytest.raises(ValueError, match="scenario must be one of 'evidence', 'premise'"):
         ptsim.load_condition("knee_oa", scenario="hope")
 

@@ -428,6 +428,62 @@ def free_parameters(condition: str, path: str | Path | None = None) -> dict[str,
     return out
 
 
+@dataclass(frozen=True)
+class Prior:
+    """A population prior of one mechanism parameter (``[population]`` of ``calibration.toml``).
+
+    ``family`` is ``normal`` (``a`` the mean, ``b`` the SD) or ``lognormal`` (``a`` the median, ``b``
+    the SD of the log); within a condition it is truncated to that condition's bounds.
+    """
+
+    name: str
+    family: str
+    a: float
+    b: float
+    source: str
+
+    def log_density(self, x: float) -> float:
+        """Log density at ``x`` up to a constant (``-inf`` outside the support)."""
+        if self.family == "normal":
+            return -0.5 * ((x - self.a) / self.b) ** 2
+        if x <= 0:
+            return -math.inf
+        z = (math.log(x) - math.log(self.a)) / self.b
+        return -0.5 * z * z - math.log(x)
+
+
+PRIOR_KEYS = {"normal": ("mean", "sd"), "lognormal": ("median", "sd_log")}
+
+
+def population_priors(path: str | Path | None = None) -> dict[str, Prior]:
+    """The shared population priors of ``calibration.toml``'s ``[population]`` table (partial pooling
+    with a fixed hyperprior); ValueError naming the file and key for a malformed entry."""
+    path = Path(path) if path is not None else evidence_dir() / "calibration.toml"
+    doc = read_toml(path, "calibration settings file")
+    out = {}
+    for name, spec in doc.get("population", {}).items():
+        key = f"population.{name}"
+        parameter_range(name, where=f"{path}: key '{key}'")
+        family = spec.get("prior") if isinstance(spec, dict) else None
+        if family not in PRIOR_KEYS:
+            raise ValueError(
+                f"{path}: key '{key}': prior must be one of {', '.join(PRIOR_KEYS)}, got {family!r}"
+            )
+        a_key, b_key = PRIOR_KEYS[family]
+        check_keys(spec, ("prior", a_key, b_key, "source"), str(path), key)
+        if not isinstance(spec.get("source"), str) or not spec["source"]:
+            raise ValueError(
+                f"{path}: key '{key}': every prior needs a source (a citation or 'assumption ...')"
+            )
+        a, b = spec.get(a_key), spec.get(b_key)
+        if not all(isinstance(v, int | float) and math.isfinite(v) for v in (a, b)) or b <= 0:
+            raise ValueError(f"{path}: key '{key}': {a_key} and {b_key} must be numbers with {b_key} > 0")
+        if family == "lognormal" and a <= 0:
+            raise ValueError(f"{path}: key '{key}': a lognormal prior needs median > 0, got {a!r}")
+        out[name] = Prior(name, family, float(a), float(b), spec["source"])
+    return out
+
+
 def parameter_range(name: str, where: str = "parameter") -> tuple[float, float]:
     """The documented range of a model parameter or ``natural_history.<key>``."""
     if name.startswith("natural_history."):

@@ -7,8 +7,9 @@ engine). Parameters are passed by name, units in the names. The equations and so
 ``docs/model.md`` ("Model v2 mechanisms").
 
 Each mechanism has a setting that leaves the v1 model's numbers exactly as they were: a lasting
-manual effect of 0, a fluctuation SD of 0, an after-discharge adherence decay rate of 0,
-and a flare ceiling ``flare_rise_allowed_nprs = -10`` with ``flare_probability_per_nprs = inf``.
+manual effect of 0 (a rate or a ceiling of 0), a fluctuation SD of 0, an after-discharge adherence
+decay rate of 0, and a flare ceiling ``flare_rise_allowed_nprs = -10`` with
+``flare_probability_per_nprs = inf``.
 """
 
 from __future__ import annotations
@@ -18,27 +19,35 @@ import numpy as np
 # --- 1. the lasting manual-therapy pathway ---------------------------------------------------------
 
 
-def lasting_after_technique(lasting_frac, drop_frac, relief_factor, responsiveness, dose_frac):
-    """Lasting share of sensitization held down after one technique (0-1).
+def lasting_after_technique(lasting_frac, drop_frac, relief_factor, responsiveness, dose_frac, ceiling_frac):
+    """Lasting share of sensitization held down after one technique (0 to the course's ceiling).
 
-    ``L <- L + (1 - L) min(drop x f_relief(grade) x r_man x dose, 1)``: each session removes a share of
-    what is left, so ``L`` stays below 1. ``drop_frac = 0`` leaves ``L`` exactly as it was.
+    ``L <- L + (C - L) min(rate x f_relief(grade) x r_man x dose, 1)`` (model v3): each session
+    closes a share of the gap between ``L`` and the ceiling ``C`` a course of care can reach
+    (``manual_lasting_ceiling_frac``), so the dose response saturates with sessions and ``L`` never
+    exceeds ``C`` (for ``0 <= L <= C``). After ``n`` identical sessions without decay,
+    ``L = C (1 - (1 - step)^n)``. ``rate = 0`` or ``C = 0`` leaves ``L = 0`` exactly (transient effect
+    only). Model v2 used ``C = 1``: a per-session share compounding toward all of the sensitization.
 
     Parameters
     ----------
     lasting_frac : float or array
-        ``L`` before the technique (0-1).
+        ``L`` before the technique (0 to ``ceiling_frac``).
     drop_frac : float
-        The technique's ``<technique>_lasting_drop_frac`` (share per full session).
+        The technique's ``<technique>_lasting_drop_frac``: share of the gap to the ceiling closed by
+        one full session.
     relief_factor : float
         Grade factor of the technique's relief (``GRADE_RELIEF_FACTOR``).
     responsiveness : float or array
         The patient's manual responsiveness (multiplier, 1 = typical).
     dose_frac : float
         Saturating dose of the minutes given, ``1 - exp(-minutes / technique_saturation_min)``.
+    ceiling_frac : float or array
+        ``manual_lasting_ceiling_frac``: the most of the sensitization a course of care can hold down
+        (0-1).
     """
     step = np.minimum(drop_frac * relief_factor * responsiveness * dose_frac, 1.0)
-    return lasting_frac + (1.0 - lasting_frac) * step
+    return lasting_frac + (ceiling_frac - lasting_frac) * step
 
 
 def lasting_decay(lasting_frac, days, lasting_tau_days):

@@ -215,6 +215,7 @@ def technique(s: State, pts: Patients, p: dict, name: str, minutes: float, grade
             relief_f,
             resp,
             1.0 - np.exp(-minutes / p["technique_saturation_min"]),
+            p["manual_lasting_ceiling_frac"],
         ),
     )
 

@@ -30,6 +30,7 @@ STREAMS = {
     "natural_rom_course": 16,
     # Numbered apart from the model's own streams, which grow from 13.
     "ensemble_member": 40,
+    "forecast_measurement": 41,
 }
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)

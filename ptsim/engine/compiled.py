@@ -233,6 +233,7 @@ def _session(
                 S.relief_factor[c],
                 resp,
                 1.0 - np.exp(-m / P.technique_saturation_min[i]),
+                P.manual_lasting_ceiling_frac[i],
             )
             sens[i] = technique_sensitization(
                 sens[i], S.pain_drop_frac[c, i], S.relief_factor[c], resp, m, P.technique_saturation_min[i]
