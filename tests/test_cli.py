@@ -298,8 +298,28 @@ def test_progress_bar_on_a_terminal_unless_quiet(capsys, monkeypatch, quiet, sho
     assert cli.main(args) == 0
     assert ("simulating" in terminal.getvalue()) is shown
     if shown:
-        assert f"/{len(PLAN_NAMES)} [" in terminal.getvalue() and "plan" in terminal.getvalue()
+        assert f"/{len(PLAN_NAMES)} [" in terminal.getvalue() and "chunk" in terminal.getvalue()
     assert "simulating" not in capsys.readouterr().out
+
+
+def test_progress_advances_per_chunk_of_patients_and_says_it_is_starting(capsys, monkeypatch):
+    """issue 24: a one-plan run (or 4 plans x 30k patients) showed nothing until the end, and the first
+    run's compilation was silent."""
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(cli, "PROGRESS_DELAY_S", 0.0)
+    real = ptsim.compare
+
+    def slow_start(*args, **kwargs):  # as a first compilation would: nothing done for a while
+        time.sleep(1.5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ptsim, "compare", slow_start)
+    n = 2 * ptsim.engine.simulate.PROGRESS_CHUNK_SIZE + 1  # three chunks
+    assert cli.main(["compare", "--plans", "combined", "--patients", str(n), "--days", "7", "--no-plot"]) == 0
+    shown = terminal.getvalue()
+    assert cli.STARTING_NOTE in shown
+    assert "1/3 [" in shown and "2/3 [" in shown and "3/3 [" in shown
 
 
 def test_no_progress_bar_when_stderr_is_not_a_terminal(capsys, monkeypatch):
@@ -684,6 +704,15 @@ def test_scenario_on_every_command_that_simulates(capsys, tmp_path):
     np.testing.assert_allclose(got, trial.effects("pain")["estimate"], rtol=1e-12)
     status, _, err = run_main(capsys, "trial", "--scenario", "premise", "--ensemble")
     assert status == 2 and "--ensemble: scenario='premise' has no ensemble" in err
+    visits, forecast_csv = tmp_path / "visits.csv", tmp_path / "forecast.csv"
+    visits.write_text("day,pain_nprs,rom_deg\n0,6,100\n14,5,105\n", encoding="utf-8")
+    status, _, err = run_main(
+        capsys, "forecast", str(visits), "--scenario", "premise", "--plans", "combined", "--horizon", "30",
+        "--no-plot", "--out", str(forecast_csv),
+    )  # fmt: skip
+    assert status == 0, err
+    api = ptsim.forecast(premise, str(visits), ["combined"], horizon_days=30, ensemble=False)
+    np.testing.assert_allclose(pd.read_csv(forecast_csv)["median"], api.to_frame()["median"], rtol=1e-12)
 
 
 def test_no_nnt_is_printed_when_the_risk_difference_could_be_zero(capsys):

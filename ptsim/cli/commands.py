@@ -22,6 +22,7 @@ renamed into place, so an interrupted run (Ctrl-C or SIGTERM) leaves no half-wri
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
@@ -568,20 +569,45 @@ def _resolve_plans(names: list[str] | None, argument: str = "--plans") -> dict:
     return plans
 
 
+STARTING_NOTE = "starting (the first run after an install or update compiles the engine: about 10 s)"
+"""What the progress bar says until the first chunk of patients is done (compilation, sampling)."""
+
+
+@contextlib.contextmanager
 def _progress(args, total: int):
-    """A progress bar on stderr, shown only on a terminal, without --quiet, for runs over a second."""
+    """A progress bar on stderr, shown only on a terminal, without --quiet, for runs over a second;
+    it advances per chunk of patients (:func:`ptsim.compare`'s ``progress``) and, until the first chunk
+    is done (the engine's first compilation takes seconds), says that it is starting."""
     from tqdm import tqdm
 
     disable = args.quiet or not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
-    return tqdm(
+    bar = tqdm(
         total=total,
         desc="simulating",
-        unit="plan",
+        unit="chunk",
         file=sys.stderr,
         disable=disable,
         delay=PROGRESS_DELAY_S,
         leave=False,
     )
+    done = threading.Event()
+
+    def heartbeat() -> None:
+        if not done.wait(PROGRESS_DELAY_S):
+            bar.set_postfix_str(STARTING_NOTE, refresh=False)
+        while not done.wait(1.0) and bar.n == 0:
+            bar.refresh()
+
+    beat = threading.Thread(target=heartbeat, daemon=True)
+    if not disable:
+        beat.start()
+    try:
+        with bar:
+            yield bar
+    finally:
+        done.set()
+        if beat.is_alive():
+            beat.join()
 
 
 def _advance(bar):
@@ -1394,7 +1420,7 @@ def _forecast_arguments(parser: argparse.ArgumentParser) -> None:
         "rom_deg, pain_nprs, strength_pct_normal and the condition's questionnaire column (e.g. "
         "womac_0_100); an empty cell is a measurement not taken",
     )
-    _add_shared(parser, "--condition")
+    _add_shared(parser, "--condition", "--scenario")
     add(
         "--plans",
         type=_name_list,
@@ -1450,7 +1476,7 @@ def _forecast_run(args) -> int:
         outputs["--plot"] = _check_output("--plot", args.plot, args.force or not named, figure_file_types())
     if len({os.path.abspath(o.path) for o in outputs.values()}) < len(outputs):
         raise UsageError("--plot", "is the same file as --out; give each output its own file")
-    cond = _load_condition(args.condition, "--condition")
+    cond = _load_condition(args.condition, "--condition", args.scenario)
     outcomes = [*OUTCOMES] + ([cond.questionnaire.name] if cond.questionnaire is not None else [])
     if args.outcome not in [*outcomes, "questionnaire"]:
         raise UsageError("--outcome", f"unknown outcome {args.outcome!r}; accepted: {', '.join(outcomes)}")
@@ -1469,7 +1495,13 @@ def _forecast_run(args) -> int:
         warnings.simplefilter("ignore")  # the forecast's cautions are printed in its header
         try:
             fc = ptsim.forecast(
-                cond, visits.to_frame(), plans, horizon_days=args.horizon, so_far=so_far, seed=args.seed
+                cond,
+                visits.to_frame(),
+                plans,
+                horizon_days=args.horizon,
+                so_far=so_far,
+                seed=args.seed,
+                ensemble=args.scenario != "premise",  # the premise is one parameter set: no ensemble
             )
         except ValueError as exc:  # implausible visits
             raise UsageError(

@@ -214,13 +214,13 @@ def judge(
             if who == "the evidence"
             else "every patient has the same difference"
         )
-        size = ""
+        relation = ""
         if mcid is not None:
-            size = f", {'within' if abs(mean) < mcid[0] else 'beyond'} the MCID of {mcid[0]:g}"
+            relation = f", {'within' if abs(mean) < mcid[0] else 'beyond'} the MCID of {mcid[0]:g}"
         return Judgement(
             "fixed by design",
-            f"fixed by design: {plan} minus {reference} is {mean:+.3g} on {scale}{size}; {same}, so there is "
-            "no interval to show",
+            f"fixed by design: {plan} minus {reference} is {mean:+.3g} on {scale}{relation}; {same}, so "
+            "there is no interval to show",
         )
     if low <= 0 <= high:
         return Judgement("not separated", f"{who} cannot separate {plan} from {reference}")

@@ -72,6 +72,7 @@ def simulate(
     engine: str = "auto",
     scenario: str | None = None,
     ensemble: bool | int | Ensemble = False,
+    progress: Progress | None = None,
 ) -> Result:
     """Simulate one plan for a cohort.
 
@@ -115,6 +116,9 @@ def simulate(
         ``n_patients x m`` rows, member-major (the same patient ids and random draws in each block:
         common random numbers), and ``Result.ensemble_member`` gives each row's stored member index.
         Costs ``m`` times a run without. Not with ``scenario="premise"`` (one parameter set).
+    progress : callable, optional
+        Called as ``progress(done, total, plan_name)`` after each chunk of patients (as for
+        :func:`compare`; opt-in).
 
     Returns
     -------
@@ -137,7 +141,10 @@ def simulate(
     _check_members(members)
     check_run_memory(n_patients, cohort, days, record_days, 1, max(1, len(members[1])), chunk_size)
     df = cohort_for(cond, n_patients, seed, cohort)
-    runs = _run_plans(cond, {plan.name: plan}, df, days, seed, record_days, chunk_size, choice, None, members)
+    _check_progress(progress)
+    runs = _run_plans(
+        cond, {plan.name: plan}, df, days, seed, record_days, chunk_size, choice, progress, members
+    )
     return runs[plan.name]
 
 
@@ -155,10 +162,19 @@ def _condition(condition, scenario):
     return load_condition(condition, scenario=scenario)
 
 
-def _chunks(n: int, record_days, chunk_size):
-    """Row ranges to simulate at a time: all rows for full trajectories."""
+PROGRESS_CHUNK_SIZE = 5_000
+"""Rows simulated at a time when a ``progress`` callback is given (full trajectories, no
+``chunk_size``): the callback then reports every chunk of patients, not only every plan."""
+
+
+def _chunks(n: int, record_days, chunk_size, progress=None):
+    """Row ranges to simulate at a time: all rows for full trajectories, unless a ``progress`` callback
+    wants to hear about chunks of :data:`PROGRESS_CHUNK_SIZE` rows (the numbers are the same: random
+    draws are keyed by patient and day)."""
     if record_days is None and chunk_size is None:
-        return [(0, n)]
+        if progress is None or n <= PROGRESS_CHUNK_SIZE:
+            return [(0, n)]
+        chunk_size = PROGRESS_CHUNK_SIZE
     size = chunk_size or DEFAULT_CHUNK_SIZE
     return [(i, min(i + size, n)) for i in range(0, n, size)]
 
@@ -220,7 +236,15 @@ def choose_engine(engine: str, policy=None, cond=None, plans=()) -> EngineChoice
 
 
 Progress = Callable[[int, int, str], object]
-"""A progress callback: ``progress(done, total, plan_name)`` after each plan run (see :func:`compare`)."""
+"""A progress callback: ``progress(done, total, plan_name)`` after each chunk of patients of each plan
+(see :func:`compare`)."""
+
+
+def _check_progress(progress) -> None:
+    if progress is not None and not callable(progress):
+        raise ValueError(
+            f"progress must be a callable progress(done, total, plan_name) or None, got {progress!r}"
+        )
 
 
 def _labelled(res: Result, choice: EngineChoice) -> Result:
@@ -254,7 +278,7 @@ def _run_plans(
         cond = with_member_values(cond, ens, member_of_row)
         df = pd.concat([df] * len(chosen), ignore_index=True)
     runner = choice.runner()
-    chunks = _chunks(len(df), record_days, chunk_size)
+    chunks = _chunks(len(df), record_days, chunk_size, progress)
     total, done = len(chunks) * len(plans), 0
 
     def run(name, plan, rows, sub, draws):
@@ -404,8 +428,9 @@ def _patient_sd(res: Result, values: np.ndarray) -> np.ndarray:
     """Between-patient SD of each column: within members (pooled) with an ensemble."""
     if res.ensemble_member is None:
         return values.std(axis=0, ddof=1)
-    means = res.member_means(values)
-    index = {int(m): j for j, m in enumerate(res.members)}
+    means, members = res.member_means(values), res.members
+    assert members is not None  # an ensemble run
+    index = {int(m): j for j, m in enumerate(members)}
     rows = np.array([index[int(m)] for m in res.ensemble_member])
     within = values - means[rows]
     return np.sqrt((within**2).sum(axis=0) / (len(values) - len(means)))
@@ -723,10 +748,13 @@ def compare(
         same members, so :meth:`Comparison.summary` and :meth:`Comparison.differences` report
         evidence intervals (the spread of the members' means).
     progress : callable, optional
-        Called as ``progress(done, total, plan_name)`` each time a plan has run: ``done`` runs of
-        ``total`` are finished, the last for ``plan_name``. ``total`` is the number of plans, times the
-        number of chunks of patients when the cohort runs in chunks (``record_days`` or
-        ``chunk_size``). Its return value is ignored; an exception it raises stops the comparison.
+        Called as ``progress(done, total, plan_name)`` each time a chunk of patients of a plan has run:
+        ``done`` runs of ``total`` are finished, the last for ``plan_name``. ``total`` is the number of
+        plans times the number of chunks: with a ``progress`` callback a cohort of more than
+        :data:`PROGRESS_CHUNK_SIZE` rows runs in chunks of that many (the same numbers; as for
+        ``record_days``, results then keep no ``final_state``), and ``record_days`` or
+        ``chunk_size`` set their own chunks. Its return value is ignored; an exception it raises stops
+        the comparison.
         For a progress bar, e.g. ``tqdm``: ``progress=lambda done, total, name: bar.update(1)``.
 
     Returns
@@ -772,10 +800,7 @@ def compare(
     seed = check_seed(seed)
     record_days = check_record_days(record_days, days)
     chunk_size = check_chunk_size(chunk_size)
-    if progress is not None and not callable(progress):
-        raise ValueError(
-            f"progress must be a callable progress(done, total, plan_name) or None, got {progress!r}"
-        )
+    _check_progress(progress)
     resolved = {name: plan.resolve(cond) for name, plan in items}
     choice = choose_engine(engine, None, cond, plans=list(resolved.values()))
     members = choose_members(ensemble, cond)
