@@ -14,6 +14,11 @@ Three intervals of a mean outcome (or of a mean difference between plans) appear
   meta-analysis (a standard deviation tau per outcome family, :data:`HETEROGENEITY_TAU_SMD`, in units of
   the outcome's between-patient SD) and the trial's own sampling error (:func:`next_trial_interval`).
 
+The calibration likelihood (:mod:`ptsim.analysis.likelihood`) writes the same idea, between-trial
+heterogeneity, relative to a published trial's own variance (``I^2``, Rhodes et al. 2016), because
+there each row's trial size is given; the next-trial interval is for a trial size the user chooses,
+so it needs the heterogeneity as an absolute tau, which does not shrink as the trial grows.
+
 A difference is then judged twice (:func:`judge`): against zero (does the interval hold 0?) and
 against the instrument's minimal clinically important difference (:func:`mcid_points`): a difference
 whose interval lies inside +-MCID is "separated but smaller than the MCID", never "X is higher". An
