@@ -40,8 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-Z95 = 1.959963984540054
-"""The standard-normal quantile of a two-sided 95 % interval."""
+from ptsim.analysis.evidence import Z95
 
 ROW_CORRELATION = 0.5
 """Correlation of the published values of two rows of one source that share an arm: exact for two

@@ -141,7 +141,7 @@ def _synthetic_table(condition: str, truth: dict[str, float], settings: SamplerS
     """The condition's fit rows with their estimates replaced by a draw around the model's values at
     ``truth`` (intervals shifted with them, widths kept)."""
     from ptsim.analysis.calibrate import with_values
-    from ptsim.analysis.evidence import published_targets
+    from ptsim.analysis.evidence import Z95, published_targets
     from ptsim.analysis.likelihood import FAMILIES, HETEROGENEITY_PRIOR, build_terms, logit_normal
     from ptsim.analysis.predict import prepare_rows, simulate_sets
     from ptsim.inputs.conditions import load_condition
@@ -169,11 +169,7 @@ def _synthetic_table(condition: str, truth: dict[str, float], settings: SamplerS
         if terms.is_range[j]:
             centre = xs[j]
         else:
-            scale = (
-                half[j]
-                / 1.959963984540054
-                * math.sqrt(1 + h[FAMILIES[terms.family[j]]] * terms.heterogeneous[j])
-            )
+            scale = half[j] / Z95 * math.sqrt(1 + h[FAMILIES[terms.family[j]]] * terms.heterogeneous[j])
             centre = xs[j] + scale * rng.standard_normal()
         lo, hi = centre - (terms.published[j] - terms.low[j]), centre + (terms.high[j] - terms.published[j])
         if terms.log_scale[j]:
