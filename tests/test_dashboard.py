@@ -16,10 +16,12 @@ def test_the_dashboard_notebook_shows_the_compare_plans_app_and_stores_no_output
     nb = json.loads(dashboard.notebook_path().read_text(encoding="utf-8"))
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    assert len(code) == 1
+    assert len(code) == 2  # the compare-plans app, then "Forecast a patient"
     source = "".join(code[0]["source"])
     assert "compare_plans_app()" in source and source.rstrip().endswith("app")
-    assert code[0]["outputs"] == [] and code[0]["execution_count"] is None
+    assert "forecast_app(" in "".join(code[1]["source"])
+    for cell in code:
+        assert cell["outputs"] == [] and cell["execution_count"] is None
 
 
 def test_voila_command_listens_on_loopback_only_on_exactly_that_port():

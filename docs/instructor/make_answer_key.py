@@ -485,6 +485,31 @@ def explore_9_4() -> str:
     )
 
 
+def explore_10_4() -> str:
+    from ptsim.teaching import lesson10
+
+    fc = lesson10.case_forecast()
+    day = fc.visits.last_day + lesson10.HORIZON_DAYS
+    row = lesson10.at(fc, "pain", day).loc["combined"]
+    answer, _, mcid = lesson10.lowest_or_tie(fc, "pain", day)
+    ties = (
+        f"that no plan beats the others by the MCID ({mcid:g} points) on pain: a tie"
+        if answer == lesson10.TIE
+        else f"that {answer.replace('_', ' ')} beats the others by at least the MCID ({mcid:g} points)"
+    )
+    return (
+        f"Not a promise of 3/10. The forecast for combined care on day {day} is a median pain reading of "
+        f"{row['median']:.0f}, with half of the virtual patients who read like this patient between "
+        f"{row['low_50']:.0f} and {row['high_50']:.0f} and nine in ten between {row['low_90']:.0f} and "
+        f"{row['high_90']:.0f}; about {100 * row['p_mcid']:.0f} % improved by at least the NPRS MCID "
+        f"({mcid:g} points) from the first visit. A good answer gives the range and the chance, says "
+        f"{ties}, that the forecast rests on "
+        f"{fc.ess:.0f} effective virtual patients and on the model's evidence (docs/evidence_report.md, "
+        "held-out results included), and that it is a model forecast for teaching, not clinical advice: "
+        "the next visits will narrow or move it."
+    )
+
+
 EXPLORE = {
     "1.3": explore_1_3,
     "2.3": explore_2_3,
@@ -500,6 +525,7 @@ EXPLORE = {
     "8.4": explore_8_4,
     "9.3": explore_9_3,
     "9.4": explore_9_4,
+    "10.4": explore_10_4,
 }
 """Model answers to the lessons' explore and discuss questions, by id."""
 
@@ -549,7 +575,7 @@ def lesson_questions(path: Path) -> dict[str, str]:
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             for m in re.finditer(
-                r"\*\*(\d\.\d) \((?:explore|discuss|discussion)\)\.\*\*(.*?)(?=\n\n|\Z)", cell.source, re.S
+                r"\*\*(\d+\.\d+) \((?:explore|discuss|discussion)\)\.\*\*(.*?)(?=\n\n|\Z)", cell.source, re.S
             ):
                 found[m.group(1)] = " ".join(m.group(2).split())
     return found
@@ -573,7 +599,7 @@ def build() -> str:
         "The exercises are written for the condition each names (mostly knee osteoarthritis, the lessons' "
         "story). Switching a lesson's `CONDITION` changes its apps and computed cells, not these answers.",
     ]
-    for lesson in range(1, 10):
+    for lesson in range(1, 11):
         ids = sorted(
             [q for q in lessons.QUESTIONS if q.startswith(f"{lesson}.")]
             + [q for q in EXPLORE if q.startswith(f"{lesson}.")],

@@ -1412,6 +1412,13 @@ def _solve_9_2():
     )
 
 
+def _lesson_10(solve_name: str) -> Solved:
+    """Lesson 10's answers, computed in :mod:`ptsim.teaching.lesson10` (the forecast of its case)."""
+    from ptsim.teaching import lesson10
+
+    return Solved(**getattr(lesson10, solve_name)())
+
+
 CHOICES_8_1 = ("evidence", "premise", "the same number")
 PLAN_CHOICES = COMPARED_PLANS
 STANDARD_FOUR = ("usual_care", "manual_only", "exercise_only", "combined")
@@ -1578,6 +1585,33 @@ QUESTIONS: dict[str, Question] = {
         unit="patients",
         where="the lesson's responders cell, with n_per_arm=50",
     ),
+    "10.1": Question(
+        "Lesson 10's knee OA patient (pain 7, 6, 6 and flexion 95, 100, 101 deg at visits on days 0, 7 and "
+        "14 of manual therapy): three months after the last visit (day 105), which plan gives the lowest "
+        "median pain reading: 'manual_only', 'exercise_only', 'combined' or 'a tie' (no plan lower than "
+        "the others by the NPRS MCID, 2 points)?",
+        functools.partial(_lesson_10, "solve_10_1"),
+        ("manual_only", "exercise_only", "combined", "a tie"),
+        where=IN_APP + "the table's '+91 d: median' column, or the figure at day 105",
+        value_label="median pain reading on day 105 (NPRS)",
+    ),
+    "10.2": Question(
+        "Same patient, no treatment from the last visit on (usual_care): is the 90 % interval of the flexion "
+        "reading on day 91 narrower with 'all three visits', with 'the intake alone', or 'the same' "
+        "(within 1 deg)?",
+        functools.partial(_lesson_10, "solve_10_2"),
+        ("all three visits", "the intake alone", "the same"),
+        where="the lesson's 'How much do visits tell?' cell (it prints both widths once revealed)",
+        value_label="width of the 90 % interval on day 91 (deg)",
+    ),
+    "10.3": Question(
+        "Same patient, combined care: what is the probability (%, whole number) that the pain reading three "
+        "months after the last visit (day 105) is at least 2 points (the MCID) below the first visit's?",
+        functools.partial(_lesson_10, "solve_10_3"),
+        tolerance=1.0,
+        unit="%",
+        where=IN_APP + "the table's '+91 d: P(MCID)' column, row combined (figure: Pain)",
+    ),
 }
 """The lessons' exercises, by ``"lesson.number"``. The model's answers are computed when checked and
 are printed only in the instructor material (``docs/instructor/answer_key.md``)."""
@@ -1613,7 +1647,7 @@ def ask(lesson) -> None:
     prefix = f"{int(lesson)}."
     ids = [qid for qid in QUESTIONS if qid.startswith(prefix)]
     if not ids:
-        raise ValueError(f"lesson {lesson!r} has no questions; lessons with questions: 1-9")
+        raise ValueError(f"lesson {lesson!r} has no questions; lessons with questions: 1-10")
     for qid in ids:
         q = QUESTIONS[qid]
         print(f"{qid}  {q.prompt}\n     Answer with {_how(q)}.")

@@ -52,6 +52,7 @@ from ptsim.teaching.computations import (
     window_session,
     window_table,
 )
+from ptsim.teaching.forecast_app import forecast_app
 
 __all__ = [
     "APPS",
@@ -76,6 +77,7 @@ __all__ = [
     "evidence_app",
     "evidence_table",
     "figure_png",
+    "forecast_app",
     "make_control",
     "pain_app",
     "pain_table",
