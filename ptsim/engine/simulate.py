@@ -238,13 +238,18 @@ def _run_plans(
         res.condition, res.ensemble_member = cond, member_of_row
         return _labelled(res, choice)
 
+    def shared_draws(rows):  # per patient, not per ensemble row (the rows of a patient share them)
+        import pandas as pd
+
+        return vectorised.cohort_draws(seed, pd.unique(rows["patient_id"].to_numpy()), days + 1)
+
     if len(chunks) == 1:
-        draws = vectorised.cohort_draws(seed, df["patient_id"].to_numpy(), days + 1)
+        draws = shared_draws(df)
         return {name: finished(run(name, plan, None, df, draws)) for name, plan in plans.items()}
     merged = {name: _Assembled(len(df)) for name in plans}
     for lo, hi in chunks:
         sub = df.iloc[lo:hi]
-        draws = vectorised.cohort_draws(seed, sub["patient_id"].to_numpy(), days + 1)
+        draws = shared_draws(sub)
         for name, plan in plans.items():
             merged[name].add(lo, hi, run(name, plan, (lo, hi), sub, draws))
     return {name: finished(m.result(df)) for name, m in merged.items()}
