@@ -128,6 +128,78 @@ def _nan_cohort(folder: Path):
     return ptsim.simulate("knee_oa", "combined", cohort=cohort, days=7)
 
 
+class CommandLineError(Exception):
+    """What ``ptsim`` printed on stderr when it ended with exit status 2 (a usage error)."""
+
+
+def command(*argv: str, cwd_files=None, available_bytes=None):
+    """Run ``ptsim ARGV`` in-process in the case's folder (on a machine with ``available_bytes`` of
+    memory free, if given); exit status 2 raises its stderr line."""
+
+    def run(folder: Path):
+        import contextlib
+        import io
+        import os
+        from unittest import mock
+
+        from ptsim.cli import commands as cli
+        from ptsim.inputs import memory
+
+        if cwd_files is not None:
+            cwd_files(folder)
+        err, here = io.StringIO(), os.getcwd()
+        free = memory.available_memory_bytes if available_bytes is None else lambda: available_bytes
+        os.chdir(folder)
+        try:
+            with (
+                contextlib.redirect_stderr(err),
+                contextlib.redirect_stdout(io.StringIO()),
+                mock.patch.object(memory, "available_memory_bytes", free),
+            ):
+                status = cli.main(list(argv))
+        finally:
+            os.chdir(here)
+        lines = err.getvalue().strip().splitlines()
+        if status == 2:
+            assert len(lines) == 1, lines
+            raise CommandLineError(lines[0])
+        return status
+
+    return run
+
+
+def _dangling_link(folder: Path):
+    (folder / "results.csv").symlink_to(folder / "missing" / "results.csv")
+
+
+def _schedule_plan(phase: str):
+    return plan_file(
+        'name = "my_plan"\n[session]\ncomponents = [{ kind = "exercise", minutes = 30 }]\n'
+        f"[[schedule.phases]]\nweeks = 6\nsessions_per_week = 2\n[[schedule.phases]]\nweeks = 4\n{phase}\n"
+    )
+
+
+def _edited_copy_with_the_ensemble(folder: Path):
+    path = folder / "my_knee.toml"
+    path.write_text(KNEE, encoding="utf-8")  # name = "knee_oa" kept; no calibrated layer from a path
+    return ptsim.simulate(ptsim.load_condition(path), "combined", n_patients=2, days=7, ensemble=True)
+
+
+def _ensemble_of_log_probabilities(folder: Path):
+    from ptsim.inputs.ensembles import ensembles_dir, load_ensemble
+
+    (folder / "knee_oa.csv").write_text("log_probability\n-3.2\n-4.1\n", encoding="utf-8")
+    (folder / "knee_oa.toml").write_bytes((ensembles_dir() / "knee_oa.toml").read_bytes())
+    return load_ensemble("knee_oa", folder)
+
+
+def _misspelled_optional_column(folder: Path):
+    cohort = sample_cohort("knee_oa", 3, seed=0).rename(
+        columns={"natural_pain_course_factor": "natural_pain_course_factr"}
+    )
+    return ptsim.simulate("knee_oa", "combined", cohort=cohort, days=7)
+
+
 CASES = [
     # --- condition files --------------------------------------------------------------------------
     Case(
@@ -317,7 +389,65 @@ CASES = [
         lambda folder: Plan("@SUM(A1)", Session(())),
         r"plan name must be .* got '@SUM\(A1\)'",
     ),
+    Case(
+        "schedule-phase-no-visit-days",
+        "a `[[schedule.phases]]` with `visit_days = []` beside a treatment session (ran as usual care)",
+        _schedule_plan("visit_days = []"),
+        r"my_plan.toml: key 'plan': plan 'my_plan': schedule phase 1 has no visits \(visit_days is empty\) "
+        r"but its session holds treatment .*, so it would never be given",
+    ),
+    Case(
+        "schedule-phase-no-sessions",
+        "a `[[schedule.phases]]` with `sessions_per_week = 0` beside a treatment session",
+        _schedule_plan("sessions_per_week = 0"),
+        r"schedule phase 1 has no visits \(sessions_per_week is 0\) but its session holds treatment",
+    ),
     # --- the API ----------------------------------------------------------------------------------
+    Case(
+        "ensemble-edited-copy",
+        "`ensemble=True` on an edited copy of a shipped condition that keeps its `name` (the stored "
+        "members replaced the file's values: day-365 pain 3.22 -> 5.84)",
+        _edited_copy_with_the_ensemble,
+        r"ensemble: condition 'knee_oa' \(loaded from .*my_knee.toml\) differs from the shipped condition "
+        r"the stored ensemble was fitted on in .*, which the ensemble's members would replace",
+    ),
+    Case(
+        "ensemble-only-log-probability",
+        "an ensemble CSV whose only column is `log_probability` (was `StopIteration`, no message)",
+        _ensemble_of_log_probabilities,
+        r"knee_oa.csv: no parameter columns \(only log_probability\)",
+    ),
+    Case(
+        "n-patients-days-0",
+        "`n_patients=10**10, days=0` (memory per patient, not only per patient-day)",
+        lambda folder: ptsim.simulate("knee_oa", "combined", n_patients=10**10, days=0),
+        r"n_patients=10000000000: the run needs about [\d.]+ TB of memory \(.* bytes per patient",
+    ),
+    Case(
+        "day-schedule-1e12",
+        "`Plan.day_schedule(10**12)` (allocated 16 bytes a day unchecked)",
+        lambda folder: ptsim.standard_plans()["combined"].day_schedule(10**12),
+        r"day_schedule: days=1000000000000: the run needs about 16.0 TB of memory \(16 bytes per day\)",
+    ),
+    Case(
+        "day-schedule-negative",
+        "`Plan.day_schedule(-1)` (returned an empty schedule)",
+        lambda folder: ptsim.standard_plans()["combined"].day_schedule(-1),
+        r"day_schedule: days must be a whole number >= 0, got -1$",
+    ),
+    Case(
+        "summary-no-outcomes",
+        "`summary(outcomes=[])` (an empty table)",
+        lambda folder: ptsim.compare("knee_oa", ["combined"], n_patients=2, days=7).summary(outcomes=[]),
+        r"outcomes is empty; give at least one of rom, pain, strength, function, womac, questionnaire",
+    ),
+    Case(
+        "trace-session-step-1e-4",
+        "`trace_session(step_min=1e-4)` (ran for two minutes)",
+        lambda folder: ptsim.engine.simulate.trace_session("knee_oa", "combined", step_min=1e-4),
+        r"step_min=0.0001 traces 105 minutes in 1,050,000 steps; at most 10,000 are traced: "
+        r"use step_min >= 0.011$",
+    ),
     Case(
         "seed-2-64",
         "`seed=2**64`",
@@ -424,12 +554,78 @@ CASES = [
         r"cohort.csv: column 'natural_pain_course_factor', row 0: 4.0 is outside \[0, 3\]",
     ),
     Case(
+        "cohort-unknown-column",
+        "a cohort CSV with a column the model does not read (was ignored)",
+        cohort_csv(lambda text: text.replace("patient_id,", "patient_id,ward,", 1).replace("\n", ",x\n")),
+        r"cohort.csv: unknown column 'ward' \(a cohort holds only the columns the model reads: rename or "
+        r"remove it\); accepted: patient_id, ",
+    ),
+    Case(
+        "cohort-misspelled-optional-column",
+        "a cohort with `natural_pain_course_factr` (the default course was used)",
+        _misspelled_optional_column,
+        r"cohort: unknown column 'natural_pain_course_factr'; did you mean 'natural_pain_course_factor'\?",
+    ),
+    Case(
         "cohort-folder",
         "a folder passed as a cohort file",
         lambda folder: read_cohort(folder, "knee_oa"),
         r"is a folder; expected a cohort CSV file",
     ),
 ]
+
+
+CLI_CASES = [
+    Case(
+        "cli-trial-dropout-0.99",
+        "`ptsim trial --dropout 0.99 --n-per-arm 5` (ended as an internal error)",
+        command("trial", "--dropout", "0.99", "--n-per-arm", "5"),
+        r"ptsim trial: error: --dropout: too few patients assessed on day 42 to compare arms: .*: with "
+        r"99% drop-out and 5 patients per arm too few are assessed; use a lower --dropout or a larger "
+        r"--n-per-arm$",
+        CommandLineError,
+    ),
+    Case(
+        "cli-out-dangling-symlink",
+        "`--out` naming a symbolic link to a file that does not exist (the link was replaced)",
+        command(
+            "compare",
+            "--patients",
+            "2",
+            "--days",
+            "7",
+            "--no-plot",
+            "--out",
+            "results.csv",
+            cwd_files=_dangling_link,
+        ),
+        r"ptsim compare: error: --out: 'results.csv' is a symbolic link to '.*missing/results.csv', which "
+        r"does not exist; give a file name or a link to an existing file$",
+        CommandLineError,
+    ),
+    Case(
+        "cli-out-proc",
+        "`--out /proc/results.csv` (said 'No such file or directory')",
+        command("compare", "--patients", "2", "--days", "7", "--no-plot", "--out", "/proc/results.csv"),
+        r"ptsim compare: error: --out: cannot create files in folder '/proc' \(.*\); it holds no ordinary "
+        r"files \(a system folder such as /proc or /sys\?\): choose another folder$",
+        CommandLineError,
+    ),
+    Case(
+        "cli-days-0-many-patients",
+        "`ptsim compare --patients 49999999 --days 0` with 16 GB free (within the 50 M patient-day cap, it "
+        "needs about 55 GB: 5 M patients peaked at 5.8 GB)",
+        command(
+            "compare",
+            *("--patients", "49999999", "--days", "0", "--plans", "combined", "--no-plot"),
+            available_bytes=16 * 10**9,
+        ),
+        r"ptsim compare: error: --patients: the run needs about [\d.]+ GB of memory \(.*\), more than the "
+        r".* available",
+        CommandLineError,
+    ),
+]
+CASES += CLI_CASES
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -532,11 +728,12 @@ def render(folder: Path) -> str:
         [
             "# Bad inputs and their messages",
             "",
-            "Inputs a hostile tester tried (issue 15) that ptsim once accepted silently or answered with",
-            "an unclear error, and what each gives now. The table is generated from the cases of",
+            "Inputs a hostile tester tried (issues 15 and 24) that ptsim once accepted silently or answered",
+            "with an unclear error, and what each gives now. The table is generated from the cases of",
             "`tests/test_bad_inputs.py` (`python tests/test_bad_inputs.py`), whose tests check every",
-            "message; `<folder>` stands for the folder holding the file. The command line's own cases",
-            "(exit status 2 and one line naming the argument) are in `tests/test_cli.py`, among them",
+            "message; `<folder>` stands for the folder holding the file, `<free memory>` for the memory",
+            "free when the page was made. A `CommandLineError` is the one line `ptsim` prints on stderr",
+            "with exit status 2. More command-line cases are in `tests/test_cli.py`, among them",
             "`unknown-option` (`ptsim compare: error: unrecognized arguments`) and `out-too-big`",
             "(`--out: would write about 5.1 GB ...; pass --force`).",
             "",

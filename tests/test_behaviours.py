@@ -148,12 +148,50 @@ def test_m3_hypertrophy_dominates_after_weeks_3_to_5():
 
 
 def test_m4_pain_lowers_tolerated_dose_and_adherence():
+    from ptsim.core import equations
+
     cond = ptsim.load_condition("knee_oa")
     p = cond.parameters
     pain = np.array([1.0, 3.0, 5.0, 7.0, 9.0])
     tol = ptsim.core.model.tolerance(pain, p)
     assert tol[0] == tol[1] == 1.0
     assert np.all(np.diff(tol[1:]) < 0)
+    # adherence: the chance of doing a scheduled home session falls with pain above tolerance
+    home = equations.home_probability(
+        pain, 0.8, 1.0, p["tolerance_full_nprs"], p["adherence_pain_slope_per_nprs"]
+    )
+    assert home[0] == home[1] == 0.8
+    assert np.all(np.diff(home[1:]) < 0)
+    # ... and so in the engine: the same patients (same random draws) at higher pain do fewer home sessions
+    quiet = cond.with_parameters(pain_fluctuation_sd_frac=0.0)
+    plan = Plan("home", Session(()), 0, 6, HomeProgramme(days_per_week=5, minutes=20))
+    cohort = ptsim.inputs.cohort.sample_cohort(quiet, 300, seed=2)
+    done = []
+    for level in (2.0, 8.0):
+        cohort["pain_baseline_nprs"] = level
+        res = ptsim.simulate(quiet, plan, cohort=cohort, days=41)
+        done.append((res.exercise_dose > 0).sum(axis=1).mean())
+    assert done[1] < 0.9 * done[0]
+
+
+@pytest.mark.parametrize(("full_nprs", "floor"), [(3.0, 0.3), (2.0, 0.45), (5.0, 0.1), (4.0, 0.0)])
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_m4_exercise_dose_follows_the_tolerance_line_down_to_its_floor(full_nprs, floor, engine):
+    """Closed form (issue 24: a model that ignored the floor passed every test): an exercise-only session
+    at steady pain P gives ``minutes x effort x responsiveness x tolerance(P)``, with tolerance 1 up to
+    ``tolerance_full_nprs``, then falling linearly to ``tolerance_floor_frac`` at 10/10."""
+    cond = ptsim.load_condition("knee_oa").with_parameters(
+        pain_fluctuation_sd_frac=0.0, tolerance_full_nprs=full_nprs, tolerance_floor_frac=floor
+    )
+    cohort = ptsim.inputs.cohort.sample_cohort(cond, 7, seed=0)
+    pain = np.array([10.0, 9.5, 8.0, 6.5, full_nprs, 1.0, 0.0])
+    cohort["pain_baseline_nprs"] = pain
+    plan = Plan("exercise", Session((Component("exercise", 20, 0.5),), 20), 1, 1)
+    res = ptsim.simulate(cond, plan, cohort=cohort, days=0, engine=engine)
+    share = res.exercise_dose[:, 0] / (20 * 0.5 * cohort["exercise_responsiveness"].to_numpy())
+    expected = np.where(pain <= full_nprs, 1.0, 1.0 - (1.0 - floor) * (pain - full_nprs) / (10.0 - full_nprs))
+    np.testing.assert_allclose(share, expected, rtol=1e-12, atol=1e-15)
+    assert share[0] == pytest.approx(floor, abs=1e-15)  # 10/10: the floor, not zero
 
 
 def test_m4_high_pain_patients_do_less_exercise(condition_name):
@@ -318,15 +356,15 @@ def test_m8_components_cannot_exceed_the_session():
 
 
 def test_m8_more_manual_minutes_means_less_exercise(condition_name):
-    doses, rom_gain = [], []
+    doses, strength_end = [], []
     for manual in (5, 15, 25):
         session = Session((Component("manual_therapy", manual), Component("exercise", 40 - manual)), 40)
         plan = Plan("split", session, 2, 6, HomeProgramme())
         res = ptsim.simulate(condition_name, plan, n_patients=100, days=42)
         doses.append(res.exercise_dose.sum(axis=1).mean())
-        rom_gain.append(res.strength[:, -1].mean())
+        strength_end.append(res.strength[:, -1].mean())
     assert doses[0] > doses[1] > doses[2]
-    assert rom_gain[0] > rom_gain[2]
+    assert strength_end[0] > strength_end[2]  # less exercise in the budget: less strength built
 
 
 # --- M9: people differ, measurements are noisy -------------------------------------------------------

@@ -298,8 +298,36 @@ def test_progress_bar_on_a_terminal_unless_quiet(capsys, monkeypatch, quiet, sho
     assert cli.main(args) == 0
     assert ("simulating" in terminal.getvalue()) is shown
     if shown:
-        assert f"/{len(PLAN_NAMES)} [" in terminal.getvalue() and "plan" in terminal.getvalue()
+        assert f"/{len(PLAN_NAMES)} [" in terminal.getvalue() and "chunk" in terminal.getvalue()
     assert "simulating" not in capsys.readouterr().out
+
+
+def test_progress_advances_per_chunk_of_patients_and_says_it_is_starting(capsys, monkeypatch):
+    """issue 24: a one-plan run (or 4 plans x 30k patients) showed nothing until the end, and the first
+    run's compilation was silent."""
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(cli, "PROGRESS_DELAY_S", 0.0)
+    real = ptsim.compare
+
+    def slow_start(*args, **kwargs):  # as a first compilation would: nothing done for a while
+        time.sleep(1.5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ptsim, "compare", slow_start)
+    calls = []
+    advance = cli._advance
+
+    def recorded(bar):
+        move = advance(bar)
+        return lambda done, total, name: calls.append((done, total)) or move(done, total, name)
+
+    monkeypatch.setattr(cli, "_advance", recorded)
+    n = 2 * ptsim.engine.simulate.PROGRESS_CHUNK_SIZE + 1  # three chunks
+    assert cli.main(["compare", "--plans", "combined", "--patients", str(n), "--days", "7", "--no-plot"]) == 0
+    shown = terminal.getvalue()
+    assert cli.STARTING_NOTE in shown and "/3 [" in shown  # tqdm draws at most every 0.1 s
+    assert calls == [(1, 3), (2, 3), (3, 3)]
 
 
 def test_no_progress_bar_when_stderr_is_not_a_terminal(capsys, monkeypatch):
@@ -653,3 +681,54 @@ def test_trial_does_not_overwrite_without_force(capsys, tmp_path):
     existing.write_text("keep me")
     status, _, err = run_main(capsys, "trial", "--n-per-arm", "4", "--effects-out", str(existing))
     assert status == 2 and "--force" in err and existing.read_text() == "keep me"
+
+
+def test_scenario_on_every_command_that_simulates(capsys, tmp_path):
+    """compare and trial take --scenario (issue 24) and report the API's numbers for that scenario."""
+    summary = tmp_path / "summary.csv"
+    status, text, _ = run_main(
+        capsys, "compare", *SMALL, "--plans", "usual_care,combined", "--scenario", "premise", "--no-plot",
+        "--summary-out", str(summary), "--quiet",
+    )  # fmt: skip
+    assert status == 0 and text.startswith("Knee osteoarthritis, premise scenario: 20 virtual patients")
+    api = ptsim.compare("knee_oa", ["usual_care", "combined"], n_patients=20, days=60, scenario="premise")
+    np.testing.assert_allclose(pd.read_csv(summary)["mean"], api.summary()["mean"], rtol=1e-12)
+    effects = tmp_path / "effects.csv"
+    status, text, _ = run_main(
+        capsys,
+        "trial",
+        "--scenario",
+        "premise",
+        "--n-per-arm",
+        "10",
+        "--effects-out",
+        str(effects),
+        "--quiet",
+    )
+    premise = ptsim.load_condition("knee_oa", scenario="premise")
+    trial = ptsim.run_trial(premise, ["exercise_only", "combined"], n_per_arm=10)
+    assert status == 0 and "premise scenario: randomised trial" in text
+    got = pd.read_csv(effects)["estimate"].iloc[:1]  # pain first
+    np.testing.assert_allclose(got, trial.effects("pain")["estimate"], rtol=1e-12)
+    status, _, err = run_main(capsys, "trial", "--scenario", "premise", "--ensemble")
+    assert status == 2 and "--ensemble: scenario='premise' has no ensemble" in err
+    visits, forecast_csv = tmp_path / "visits.csv", tmp_path / "forecast.csv"
+    visits.write_text("day,pain_nprs,rom_deg\n0,6,100\n14,5,105\n", encoding="utf-8")
+    status, _, err = run_main(
+        capsys, "forecast", str(visits), "--scenario", "premise", "--plans", "combined", "--horizon", "30",
+        "--no-plot", "--out", str(forecast_csv),
+    )  # fmt: skip
+    assert status == 0, err
+    api = ptsim.forecast(premise, str(visits), ["combined"], horizon_days=30, ensemble=False)
+    np.testing.assert_allclose(pd.read_csv(forecast_csv)["median"], api.to_frame()["median"], rtol=1e-12)
+
+
+def test_no_nnt_is_printed_when_the_risk_difference_could_be_zero(capsys):
+    """An NNT of 10.6 whose risk difference's interval holds 0 is not a number needed to treat."""
+    trial = ptsim.run_trial("knee_oa", ["manual_only", "combined"], n_per_arm=30)
+    row = trial.responders("pain").iloc[1]
+    assert row.rd_ci_low < 0 < row.rd_ci_high  # this trial cannot tell benefit from harm
+    status, text, _ = run_main(capsys, "trial", "--arms", "manual_only,combined", "--outcomes", "pain")
+    line = next(x for x in text.splitlines() if x.strip().startswith("combined ") and "%" in x)
+    assert status == 0 and line.endswith("not estimable (the risk difference's interval holds 0)")
+    assert not re.search(r"NN[TH] \d", text.split("Pain responders")[1])

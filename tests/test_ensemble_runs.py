@@ -155,11 +155,11 @@ def test_engines_agree_with_per_patient_natural_history_and_parameters():
 
 
 def test_memory_check_counts_the_members(stored, monkeypatch):
-    from ptsim.engine.setup import BYTES_PER_PATIENT_DAY
-    from ptsim.inputs import cohort
+    from ptsim.engine.setup import run_memory_bytes
+    from ptsim.inputs import cohort, memory
 
-    one_run = 1000 * 101 * 2 * BYTES_PER_PATIENT_DAY
-    monkeypatch.setattr(cohort, "available_memory_bytes", lambda: 3 * one_run)
+    one_run = run_memory_bytes(1000, 100, None, 2)
+    monkeypatch.setattr(memory, "available_memory_bytes", lambda: 3 * one_run)
     with pytest.raises(ValueError, match=r"ensemble=4 members: .*\(2 plan\(s\) x 4 ensemble members"):
         ptsim.compare("knee_oa", ["usual_care", "combined"], n_patients=1000, days=100, ensemble=4)
     from ptsim.engine.setup import check_run_memory
@@ -190,9 +190,14 @@ def test_summary_reports_the_evidence_interval_of_the_mean(knee_comparison):
     assert row["mean"] == pytest.approx(res.pain[:, 42].mean())
     assert row["ci_low"] == pytest.approx(np.percentile(member_means, 2.5))
     assert row["ci_high"] == pytest.approx(np.percentile(member_means, 97.5))
-    assert row["n"] == 15 and row["interval"] == "evidence: 95 % of 8 members' means"
+    assert (
+        row["n"] == 15
+        and row["interval"]
+        == "95 % evidence interval of the population mean (8 members; Monte-Carlo error in mc_error)"
+    )
+    assert 0 < row["mc_error"] < row["ci_high"] - row["ci_low"] and not row["fixed_by_design"]
     narrow = knee_comparison.summary(days=[42], outcomes=["pain"], level=0.5)
-    assert narrow["interval"].iloc[0] == "evidence: 50 % of 8 members' means"
+    assert narrow["interval"].iloc[0].startswith("50 % evidence interval of the population mean")
     assert narrow["ci_high"].iloc[1] - narrow["ci_low"].iloc[1] < row["ci_high"] - row["ci_low"]
 
 
@@ -221,7 +226,10 @@ def test_differences_are_paired_with_evidence_intervals_and_verdicts(knee_compar
         "interval",
         "n",
         "separated",
+        "mcid",
+        "judgement",
         "verdict",
+        "mc_error",
     ]
     comb, ref = knee_comparison["combined"], knee_comparison["usual_care"]
     d = comb.pain[:, 42] - ref.pain[:, 42]
@@ -229,13 +237,22 @@ def test_differences_are_paired_with_evidence_intervals_and_verdicts(knee_compar
     row = table.iloc[0]
     assert row["mean_difference"] == pytest.approx(d.mean())
     assert (row["ci_low"], row["ci_high"]) == pytest.approx(tuple(np.percentile(per_member, [2.5, 97.5])))
-    assert row["unit"] == "NPRS 0-10" and row["interval"] == "evidence: 95 % of 8 members' means"
-    assert row["separated"] and row["verdict"] == "combined is lower than usual_care"
-    # two copies of a plan: the same numbers in every member, so the evidence cannot separate them
+    assert (
+        row["unit"] == "NPRS 0-10"
+        and row["interval"]
+        == "95 % evidence interval of the population mean (8 members; Monte-Carlo error in mc_error)"
+    )
+    assert row["ci_high"] < -2 and row["mcid"] == 2  # the whole interval beyond the NPRS MCID
+    assert row["separated"] and row["judgement"] == "beyond the MCID"
+    assert row["verdict"] == "combined is lower than usual_care by more than the MCID (2 on NPRS 0-10)"
+    # two copies of a plan: the same numbers for every patient in every member: fixed by design
     same = knee_comparison.differences(reference="exercise", days=[42], outcomes=["pain"])
     again = same[same["plan"] == "exercise_again"].iloc[0]
     assert again["mean_difference"] == 0 and not again["separated"]
-    assert again["verdict"] == "the evidence cannot separate exercise_again from exercise"
+    assert again["judgement"] == "fixed by design" and again["verdict"].startswith(
+        "fixed by design: exercise_again minus exercise is +0 on NPRS 0-10, within the MCID of 2; every "
+        "member of the evidence ensemble gives the same mean difference"
+    )
 
 
 def test_differences_without_an_ensemble_use_the_paired_t_interval():
@@ -250,7 +267,15 @@ def test_differences_without_an_ensemble_use_the_paired_t_interval():
     assert row["separated"] == (low > 0 or high < 0)
     same = ptsim.compare("knee_oa", {"a": "exercise_only", "b": "exercise_only"}, n_patients=5, days=3)
     verdict = same.differences(days=[3], outcomes=["pain"])["verdict"].iloc[0]
-    assert verdict == "these patients cannot separate b from a"
+    assert verdict.startswith("fixed by design: b minus a is +0 on NPRS 0-10") and "every patient" in verdict
+    close = ptsim.compare("knee_oa", {"a": "manual_only", "b": "combined"}, n_patients=10, days=42, seed=5)
+    early, late = close.differences(days=[3, 42], outcomes=["pain"]).itertuples()
+    assert 0 < early.ci_low < early.ci_high < 2 and early.judgement == "smaller than the MCID"
+    assert early.verdict == (
+        "b is separated from a but by less than the MCID (2 on NPRS 0-10): not a clinically important "
+        "difference"
+    )
+    assert late.ci_low < 0 < late.ci_high and late.verdict == "these patients cannot separate b from a"
     one = ptsim.compare("knee_oa", ["usual_care", "combined"], n_patients=1, days=3)
     row = one.differences(days=[3], outcomes=["pain"]).iloc[0]
     assert np.isnan(row["ci_low"]) and not row["separated"] and "one patient" in row["verdict"]
@@ -329,7 +354,11 @@ def test_compare_command_reports_evidence_intervals_and_differences(stored, caps
     )
     assert status == 0, err
     assert "8 virtual patients x 3 evidence members" in out
-    assert "mean [evidence: 95 % of 3 members' means]" in out
+    assert (
+        "mean [95 % evidence interval of the population mean (3 members; Monte-Carlo error in mc_error)]"
+        in out
+    )
+    assert "Monte-Carlo error of the interval ends (few members), at most: " in out
     assert "Differences from usual_care (the same patients)" in out and "combined - usual_care" in out
     comp = ptsim.compare("knee_oa", ["usual_care", "combined"], n_patients=8, days=42, ensemble=3)
     want = comp.summary(outcomes=["pain"])
@@ -341,7 +370,7 @@ def test_compare_command_reports_evidence_intervals_and_differences(stored, caps
     assert status == 0 and f"x {DEFAULT_ENSEMBLE_MEMBERS} evidence members" in out
 
 
-def test_compare_command_names_plans_the_evidence_cannot_separate(stored, capsys, tmp_path):
+def test_compare_command_marks_differences_fixed_by_design(stored, capsys, tmp_path):
     for name in ("load_a", "load_b"):
         (tmp_path / f"{name}.toml").write_text(TWIN_PLAN.format(name=name), encoding="utf-8")
     plans = f"{tmp_path / 'load_a.toml'},{tmp_path / 'load_b.toml'}"
@@ -349,8 +378,11 @@ def test_compare_command_names_plans_the_evidence_cannot_separate(stored, capsys
         capsys, "compare", "--patients", "5", "--days", "14", "--plans", plans, "--ensemble", "2", "--no-plot"
     )
     assert status == 0, err
-    assert "+0.0 [+0.0, +0.0] ~" in out
-    assert "~ the evidence cannot separate load_b from load_a (rom day 0, rom day 14" in out
+    assert "+0.0 [+0.0, +0.0] =" in out and "~" not in out  # the same plan twice: no uncertainty to show
+    assert (
+        "= load_b - load_a: fixed by design, the same in every member or patient (rom day 0, rom day 14"
+        in out
+    )
 
 
 @pytest.mark.parametrize(
@@ -433,9 +465,72 @@ def test_compare_app_has_an_evidence_uncertainty_control(stored):
     row = d[d["plan"] == "exercise_only"].iloc[0]
     cell = on.loc[("pain (NPRS 0-10)", 14), "exercise_only - combined"]
     assert cell.startswith(f"{row['mean_difference']:+.1f} [{row['ci_low']:+.1f}, {row['ci_high']:+.1f}]")
-    assert cell.endswith(NOT_SEPARATED) != row["separated"]
+    assert cell.endswith(NOT_SEPARATED) == (row["judgement"] == "not separated")
     assert f"{DEFAULT_ENSEMBLE_MEMBERS} evidence members" in app.alt and "evidence uncertainty" in app.alt
-    assert "evidence: 95 % of 20 members' means" in app.caption
+    assert "95 % evidence interval of the population mean (20 members" in app.caption
     # a condition without a stored ensemble: a short message, never a traceback
     assert app.update(condition="chronic_neck_pain", n_patients=50, ensemble=DEFAULT_ENSEMBLE_MEMBERS) is None
     assert "No evidence ensemble is stored" in app.error and "Traceback" not in app.message.value
+
+
+# --- intervals named for what they are: MCID verdicts, Monte-Carlo error, the next trial ----------
+
+
+def test_a_tiny_separated_difference_is_never_called_higher():
+    """issue 24: "massage_only is higher than usual_care" was printed for +0.004 deg."""
+    from ptsim.core.intervals import MCID, RESOLUTION, judge
+
+    rom = judge(
+        "massage_only", "usual_care", 0.004, 0.002, 0.006, "deg", None, RESOLUTION["rom"], "the evidence"
+    )
+    assert rom.kind == "below the instrument's resolution" and "higher" not in rom.words
+    pain = judge(
+        "b", "a", -0.3, -0.5, -0.1, "NPRS 0-10", MCID["pain_points"], RESOLUTION["pain"], "the evidence"
+    )
+    assert pain.kind == "smaller than the MCID" and "lower" not in pain.words
+    straddle = judge("b", "a", -2.2, -3.0, -1.5, "NPRS 0-10", MCID["pain_points"], None, "the evidence")
+    assert straddle.kind == "separated, MCID undecided"
+
+
+def test_one_member_is_refused_not_shown_as_a_point_interval():
+    with pytest.raises(ValueError, match=r"^ensemble: 1 member gives no evidence interval"):
+        ptsim.compare("knee_oa", ["usual_care", "combined"], n_patients=3, days=7, ensemble=1)
+
+
+def test_evidence_interval_states_its_monte_carlo_error(knee_comparison):
+    """The ends of a 2.5-97.5 % interval over 8 members move when other members are drawn: the
+    bootstrap error over members is stated, and it shrinks as members are added (24 stored)."""
+    row = knee_comparison.summary(days=[42], outcomes=["pain"]).iloc[1]
+    assert row["mc_error"] > 0.02 * (row["ci_high"] - row["ci_low"])
+    many = ptsim.compare("knee_oa", ["combined"], n_patients=15, days=42, seed=1, ensemble=24, engine="numpy")
+    assert many.summary(days=[42], outcomes=["pain"])["mc_error"].iloc[0] < row["mc_error"]
+    baseline = knee_comparison.summary(days=["baseline"], outcomes=["pain"]).iloc[0]
+    assert baseline["ci_low"] == baseline["ci_high"] and baseline["fixed_by_design"]
+
+
+def test_next_trial_interval_adds_heterogeneity_and_trial_size(knee_comparison):
+    from ptsim.core.intervals import HETEROGENEITY_TAU_SMD
+
+    small = knee_comparison.differences(days=[42], outcomes=["pain"], n_per_arm=20).iloc[0]
+    large = knee_comparison.differences(days=[42], outcomes=["pain"], n_per_arm=2000).iloc[0]
+    comb, ref = knee_comparison["combined"], knee_comparison["usual_care"]
+    # tau is the Rhodes et al. median in SMD units times the pooled within-member patient SD
+    within = [np.var(r.pain[r.ensemble_member == j, 42], ddof=1) for r in (comb, ref) for j in comb.members]
+    assert small["tau"] == pytest.approx(
+        HETEROGENEITY_TAU_SMD["pain"][0] * np.sqrt(np.mean(within)), rel=0.05
+    )
+    for row in (small, large):  # wider than the evidence interval on both sides
+        assert row["next_trial_low"] < row["ci_low"] and row["next_trial_high"] > row["ci_high"]
+    assert (
+        large["next_trial_high"] - large["next_trial_low"]
+        < small["next_trial_high"] - small["next_trial_low"]
+    )
+    assert (
+        large["next_trial_high"] - large["next_trial_low"] > 2 * 1.95 * large["tau"]
+    )  # tau never averages out
+    assert small["next_trial_interval"] == (
+        "95 % next-trial interval: a new trial of 20 per arm, between-trial tau 0.221 patient SD, 8 members"
+    )
+    plain = ptsim.compare("knee_oa", ["usual_care", "combined"], n_patients=15, days=42, seed=1)
+    label = plain.differences(days=[42], outcomes=["pain"], n_per_arm=20)["next_trial_interval"].iloc[0]
+    assert label.endswith("the evidence's uncertainty left out (ensemble=False)")

@@ -4,6 +4,7 @@ import math
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import ptsim
@@ -236,10 +237,25 @@ def test_dropout_loses_the_documented_share_by_the_last_visit():
 
 
 def test_policy_arm_in_a_trial():
-    from ptsim.engine.adaptive import ProgressiveExercise
+    """An adaptive arm's patients are simulated under the policy: their true outcomes are those of
+    simulate_policy on the same patients, and the fixed arm is untouched by the other arm's kind."""
+    from ptsim.engine.adaptive import ProgressiveExercise, simulate_policy
+    from ptsim.inputs.cohort import sample_cohort
 
     t = ptsim.run_trial("knee_oa", {"fixed": "exercise_only", "adaptive": ProgressiveExercise()}, 10, seed=0)
     assert t.effects().arm.tolist() == ["adaptive"]
+    adaptive = t.data[t.data["arm"] == "adaptive"].set_index("patient_id")["true_pain_nprs"]
+    cohort = sample_cohort(t.condition, 20, seed=0)
+    cohort = cohort[cohort["patient_id"].isin(adaptive.index)].reset_index(drop=True)
+    direct = simulate_policy(t.condition, ProgressiveExercise(), cohort=cohort, days=t.days, seed=0)
+    want = pd.Series(direct.pain[:, 42], index=cohort["patient_id"])
+    np.testing.assert_array_equal(adaptive.sort_index().to_numpy(), want.sort_index().to_numpy())
+    plain = ptsim.run_trial("knee_oa", {"fixed": "exercise_only", "adaptive": "exercise_only"}, 10, seed=0)
+    fixed = t.data["arm"] == "fixed"
+    pd.testing.assert_series_equal(
+        t.data.loc[fixed, "true_pain_nprs"], plain.data.loc[fixed, "true_pain_nprs"]
+    )
+    assert not t.data.loc[~fixed, "true_pain_nprs"].equals(plain.data.loc[~fixed, "true_pain_nprs"])
 
 
 @pytest.mark.parametrize(

@@ -78,7 +78,7 @@ from ptsim.core.instruments import Instrument
 from ptsim.core.streams import standard_normals
 from ptsim.core.vocabulary import OUTCOMES
 from ptsim.engine.setup import check_days
-from ptsim.engine.simulate import _condition, compare, simulate
+from ptsim.engine.simulate import _condition, compare, run_cohort
 from ptsim.inputs.cohort import _log_gauss_mass, check_count, check_seed, sample_cohort
 from ptsim.inputs.conditions import Condition, list_conditions, load_condition
 from ptsim.inputs.ensembles import Ensemble, choose_members, draw_members, load_ensemble, with_member_values
@@ -1063,8 +1063,10 @@ def condition_on_visits(
     drawn = 0
     while True:
         part = draw_candidates(cond, n - drawn, seed, members, first_id=drawn)
-        res = simulate(
-            part.condition, prefix, cohort=part.cohort, days=max(last - 1, 0), seed=seed, engine=engine
+        # the cohort sampler's own rows: run without validating them again (ptsim.engine's entry point
+        # for analyses that build their cohorts)
+        res = run_cohort(
+            part.condition, prefix.resolve(part.condition), part.cohort, max(last - 1, 0), seed, engine=engine
         )
         true = visit_true_values(res, visits.day)
         if not parts:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from ptsim.core.instruments import GONIOMETER_SEM_DEG, INSTRUMENTS, Instrument, goniometer
+from ptsim.core.intervals import MCID
 from ptsim.core.streams import standard_normals
 from ptsim.core.vocabulary import OUTCOMES
 
@@ -45,14 +46,6 @@ _COLUMNS = {name: o.column for name, o in OUTCOMES.items()}
 def _instruments(condition) -> dict[str, Instrument]:
     """The instrument that reads each measured outcome (function is computed from the readings)."""
     return {"rom": goniometer(condition), "pain": INSTRUMENTS["nprs"], "strength": INSTRUMENTS["dynamometer"]}
-
-
-MCID = {
-    "pain_points": (2.0, "Farrar et al. 2001 (NPRS clinically important change ~2 points)"),
-    "pain_percent": (30.0, "Farrar et al. 2001 (~30 %)"),
-    "function_percent": (20.0, "Angst et al. 2002 (WOMAC MCID 17-22 % of baseline)"),
-}
-"""MCIDs used to call a patient a responder, with sources."""
 
 
 def measure(result, days, seed: int = 0):

@@ -40,6 +40,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ptsim.core.extras import require
 from ptsim.core.parameters import PARAMETERS
 from ptsim.core.vocabulary import OUTCOME_NAMES
 from ptsim.inputs.cohort import check_count, check_seed, sample_cohort
@@ -292,6 +293,8 @@ def sobol(
     ...             n_base=32, n_patients=5)  # doctest: +SKIP
     """
     import pandas as pd
+
+    require("sensitivity", "sensitivity.sobol", ("SALib",))
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
 
@@ -302,7 +305,8 @@ def sobol(
         raise ValueError(f"n_base must be a power of 2 (e.g. 256), got {n_base}")
     seed = check_seed(seed)
     names = list(ranges)
-    problem = {"num_vars": len(names), "names": names, "bounds": [list(ranges[n]) for n in names]}
+    # names as an array: SALib 1.5 calls pd.unique on them, which pandas 3 refuses for a list
+    problem = {"num_vars": len(names), "names": np.array(names), "bounds": [list(ranges[n]) for n in names]}
     X = sobol_sample.sample(problem, n_base, calc_second_order=False, seed=seed)
     y = evaluate(cond, plan, pd.DataFrame(X, columns=names), outcome, day, n_patients, seed, executor)
     # SALib bootstraps from numpy's global state when its seed is falsy (0): a Generator is always

@@ -22,7 +22,7 @@ renamed into place, so an interrupted run (Ctrl-C or SIGTERM) leaves no half-wri
 from __future__ import annotations
 
 import argparse
-import math
+import contextlib
 import os
 import signal
 import sys
@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ptsim.core.extras import MissingExtraError
 from ptsim.core.vocabulary import OUTCOMES
 from ptsim.inputs.ensembles import DEFAULT_ENSEMBLE_MEMBERS
 
@@ -160,6 +161,12 @@ SHARED_OPTIONS: dict[str, dict] = {
         metavar="S",
         help="random seed (default 0); the same seed gives the same numbers",
     ),
+    "--scenario": dict(
+        choices=("evidence", "premise"),
+        default="evidence",
+        help="the condition's parameter scenario: 'evidence' (default; the calibrated values) or "
+        "'premise' (the premise's claims: manual relief transient only, consolidation on; no --ensemble)",
+    ),
     "--force": dict(action="store_true", help="replace output files that already exist"),
     "--ensemble": dict(
         type=_whole_number(1),
@@ -192,11 +199,11 @@ def _table(headers: list[str], rows: list[list[str]], indent: str = "  ") -> str
     return "\n".join(lines)
 
 
-def _load_condition(text: str, argument: str):
+def _load_condition(text: str, argument: str, scenario: str = "evidence"):
     import ptsim
 
     try:
-        return ptsim.load_condition(text)
+        return ptsim.load_condition(text, scenario=scenario)
     except (ValueError, FileNotFoundError, OSError) as exc:
         raise UsageError(argument, _one_line(exc)) from None
 
@@ -224,6 +231,8 @@ def _check_output(argument: str, text: str, force: bool, suffixes: tuple[str, ..
             f"cannot tell the file type of {text!r}; accepted endings: "
             + ", ".join(f".{s}" for s in suffixes),
         )
+    if path.is_symlink() and path.exists():
+        path = path.resolve()  # write through the link, as open(path, "w") would, not replace it
     folder = path.parent
     if not folder.is_dir():
         raise UsageError(argument, f"folder {str(folder)!r} does not exist; create it or choose another path")
@@ -231,6 +240,22 @@ def _check_output(argument: str, text: str, force: bool, suffixes: tuple[str, ..
         raise UsageError(argument, f"{text!r} is a folder; give a file name")
     if not os.access(folder, os.W_OK):
         raise UsageError(argument, f"cannot write in folder {str(folder)!r} (permission denied)")
+    if path.is_symlink() and not path.exists():
+        raise UsageError(
+            argument,
+            f"{text!r} is a symbolic link to {os.readlink(path)!r}, which does not exist; give a file name "
+            "or a link to an existing file",
+        )
+    try:  # a folder that exists and looks writable may still refuse new files (/proc, /sys)
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=folder)
+    except OSError as exc:
+        raise UsageError(
+            argument,
+            f"cannot create files in folder {str(folder)!r} ({exc.strerror or exc}); it holds no ordinary "
+            "files (a system folder such as /proc or /sys?): choose another folder",
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
     if path.exists() and not force:
         raise UsageError(
             argument, f"{text!r} already exists; pass --force to replace it or choose another name"
@@ -462,7 +487,7 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="D",
         help=f"days to simulate after the first session (default {DEFAULT_DAYS}, at most {MAX_DAYS})",
     )
-    _add_shared(parser, "--seed", "--ensemble")
+    _add_shared(parser, "--seed", "--scenario", "--ensemble")
     add(
         "--cohort",
         default=None,
@@ -484,6 +509,15 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="14,42,365",
         help="days of the summary table (default: baseline, i.e. before the first session, then 0, 14, "
         "discharge, 91, 182, 365 within --days)",
+    )
+    add(
+        "--next-trial",
+        type=_whole_number(2, 100_000),
+        default=None,
+        metavar="N",
+        help="also print the next-trial interval of each difference: what a new two-arm trial of N "
+        "patients per arm would find (adds between-trial heterogeneity and the trial's sampling error; "
+        "with --ensemble, the evidence's uncertainty too)",
     )
     add(
         "--out",
@@ -535,20 +569,45 @@ def _resolve_plans(names: list[str] | None, argument: str = "--plans") -> dict:
     return plans
 
 
+STARTING_NOTE = "starting (the first run after an install or update compiles the engine: about 10 s)"
+"""What the progress bar says until the first chunk of patients is done (compilation, sampling)."""
+
+
+@contextlib.contextmanager
 def _progress(args, total: int):
-    """A progress bar on stderr, shown only on a terminal, without --quiet, for runs over a second."""
+    """A progress bar on stderr, shown only on a terminal, without --quiet, for runs over a second;
+    it advances per chunk of patients (:func:`ptsim.compare`'s ``progress``) and, until the first chunk
+    is done (the engine's first compilation takes seconds), says that it is starting."""
     from tqdm import tqdm
 
     disable = args.quiet or not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
-    return tqdm(
+    bar = tqdm(
         total=total,
         desc="simulating",
-        unit="plan",
+        unit="chunk",
         file=sys.stderr,
         disable=disable,
         delay=PROGRESS_DELAY_S,
         leave=False,
     )
+    done = threading.Event()
+
+    def heartbeat() -> None:
+        if not done.wait(PROGRESS_DELAY_S):
+            bar.set_postfix_str(STARTING_NOTE, refresh=False)
+        while not done.wait(1.0) and bar.n == 0:
+            bar.refresh()
+
+    beat = threading.Thread(target=heartbeat, daemon=True)
+    if not disable:
+        beat.start()
+    try:
+        with bar:
+            yield bar
+    finally:
+        done.set()
+        if beat.is_alive():
+            beat.join()
 
 
 def _advance(bar):
@@ -567,38 +626,72 @@ def _plural(n: int, noun: str) -> str:
 
 
 def _format_summary(summary) -> str:
+    """The summary table: per plan, ``mean [interval]`` (``mean (fixed by design)`` where the interval
+    has no width), then the largest Monte-Carlo error of an evidence interval's ends per outcome."""
     import numpy as np
+
+    def cell(m, lo, hi, fixed):
+        if fixed:
+            return f"{m:6.1f} (fixed by design)"
+        return f"{m:6.1f} [{lo:.1f}, {hi:.1f}]" if np.isfinite(lo) else f"{m:6.1f} [no CI: 1 patient]"
 
     table = summary.assign(
         value=[
-            f"{m:6.1f} [{lo:.1f}, {hi:.1f}]" if np.isfinite(lo) else f"{m:6.1f} [no CI: 1 patient]"
-            for m, lo, hi in zip(summary["mean"], summary["ci_low"], summary["ci_high"], strict=True)
+            cell(*r)
+            for r in zip(
+                summary["mean"],
+                summary["ci_low"],
+                summary["ci_high"],
+                summary["fixed_by_design"],
+                strict=True,
+            )
         ]
     )
     wide = table.pivot_table(
         index=["outcome", "unit", "day"], columns="plan", values="value", aggfunc="first", sort=False
     )
     plans = list(dict.fromkeys(summary["plan"]))
-    return wide[plans].to_string()
+    lines = [wide[plans].to_string()]
+    errors = summary.dropna(subset=["mc_error"]).groupby(["outcome", "unit"], sort=False)["mc_error"].max()
+    if len(errors):
+        worst = ", ".join(f"{e:.2g} on {o} ({u})" for (o, u), e in errors.items())
+        lines.append(f"Monte-Carlo error of the interval ends (few members), at most: {worst}")
+    return "\n".join(lines)
 
 
-def _format_differences(differences) -> str:
+DIFFERENCE_MARKS = {
+    "not separated": "~",
+    "fixed by design": "=",
+    "smaller than the MCID": "<",
+    "below the instrument's resolution": "<",
+}
+"""How the differences table marks a row by its judgement (:data:`ptsim.core.intervals.JUDGEMENTS`);
+unmarked rows are separated and not shown to be smaller than the MCID."""
+
+
+def _format_differences(differences, next_trial: bool = False) -> str:
     """The differences table (:meth:`ptsim.Comparison.differences`): plan minus reference with its
-    interval per outcome and day (``~`` marks an interval that holds 0), then a "cannot separate" line
-    per pair of plans with such intervals."""
+    interval per outcome and day, each row marked by its judgement (``~`` the interval holds 0, ``<``
+    separated but smaller than the MCID or than the instrument reads, ``=`` fixed by design), then a
+    line per mark and pair of plans saying it in words. With ``next_trial``, a second table gives the
+    next-trial intervals."""
     import numpy as np
 
     first = differences.iloc[0]
+    marks = [DIFFERENCE_MARKS.get(j, "") for j in differences["judgement"]]
     table = differences.assign(
         value=[
-            f"{m:+6.1f} [{lo:+.1f}, {hi:+.1f}]" + ("" if sep else " ~")
-            if np.isfinite(lo)
-            else f"{m:+6.1f} [no interval: 1 patient]"
-            for m, lo, hi, sep in zip(
+            (
+                f"{m:+6.1f} [{lo:+.1f}, {hi:+.1f}]"
+                if np.isfinite(lo)
+                else f"{m:+6.1f} [no interval: 1 patient]"
+            )
+            + (f" {mark}" if mark else "")
+            for m, lo, hi, mark in zip(
                 differences["mean_difference"],
                 differences["ci_low"],
                 differences["ci_high"],
-                differences["separated"],
+                marks,
                 strict=True,
             )
         ],
@@ -611,11 +704,28 @@ def _format_differences(differences) -> str:
         f"Differences from {first['reference']} (the same patients): mean [{first['interval']}]",
         wide.to_string(),
     ]
-    apart: dict[str, list[str]] = {}
-    for r in differences[~differences["separated"]].itertuples():
-        apart.setdefault(r.verdict, []).append(f"{r.outcome} day {r.day}")
-    for verdict, at in apart.items():
-        lines.append(f"~ {verdict} ({', '.join(at)})")
+    said: dict[str, list[str]] = {}
+    for r, mark in zip(differences.itertuples(), marks, strict=True):
+        if not mark:
+            continue
+        words = r.verdict
+        if r.judgement == "fixed by design":
+            words = f"{r.plan} - {r.reference}: fixed by design, the same in every member or patient"
+        said.setdefault(f"{mark} {words}", []).append(f"{r.outcome} day {r.day}")
+    lines += [f"{words} ({', '.join(at)})" for words, at in said.items()]
+    if next_trial:
+        trial = table.assign(
+            value=[
+                f"{m:+6.1f} [{lo:+.1f}, {hi:+.1f}]"
+                for m, lo, hi in zip(
+                    table["mean_difference"], table["next_trial_low"], table["next_trial_high"], strict=True
+                )
+            ]
+        )
+        wide = trial.pivot_table(
+            index=["outcome", "unit", "day"], columns="contrast", values="value", aggfunc="first", sort=False
+        )
+        lines += ["", f"What a new trial would find: mean [{first['next_trial_interval']}]", wide.to_string()]
     return "\n".join(lines)
 
 
@@ -642,9 +752,34 @@ def _check_size(n: int, days: int, n_plans: int, argument: str) -> None:
         )
 
 
+FRAME_BYTES_PER_ROW = 250
+"""Memory of ``compare --out`` per row (plan, patient and day): about 123 bytes in the table, held
+twice while the plans' tables are joined (measured with pandas 2-3)."""
+
+
+def _check_memory(argument: str, n_rows: int, days: int, n_plans: int, out_rows: int = 0) -> None:
+    """Refuse a run whose estimated memory (:func:`ptsim.engine.setup.run_memory_bytes`, and the table
+    of ``--out``: ``out_rows`` rows) exceeds what the system can give, before any work is done."""
+    from ptsim.engine.setup import run_memory_bytes
+    from ptsim.inputs.memory import check_memory
+
+    what = f"{n_rows:,} patients x {_plural(days + 1, 'day')} x {_plural(n_plans, 'plan')}"
+    if out_rows:
+        what += f", and {FRAME_BYTES_PER_ROW} bytes per row of --out"
+    try:
+        check_memory(
+            run_memory_bytes(n_rows, days, None, n_plans) + out_rows * FRAME_BYTES_PER_ROW,
+            argument,
+            what,
+            advice="use fewer patients, days or plans",
+        )
+    except ValueError as exc:
+        raise UsageError(None, _one_line(exc)) from None
+
+
 def _check_output_size(argument: str, n_bytes: int, force: bool) -> None:
     """Ask for --force before writing a file estimated above OUTPUT_SIZE_LIMIT_BYTES."""
-    from ptsim.inputs.cohort import format_bytes
+    from ptsim.inputs.memory import format_bytes
 
     if n_bytes > OUTPUT_SIZE_LIMIT_BYTES and not force:
         raise UsageError(
@@ -687,9 +822,11 @@ def _compare_run(args) -> int:
             f"accepted: whole numbers in [0, {args.days}] (--days {args.days})",
         )
 
-    cond = _load_condition(args.condition, "--condition")
+    cond = _load_condition(args.condition, "--condition", args.scenario)
     _check_outcomes(args.outcomes, cond)
     plans = _resolve_plans(args.plans)
+    members = _ensemble_members(args.ensemble, cond)
+    cohort = None
     if args.cohort is not None:
         from ptsim.inputs.cohort import read_cohort
 
@@ -703,24 +840,25 @@ def _compare_run(args) -> int:
                 f"{args.patients} disagrees with the {len(cohort)} patients of {args.cohort}; "
                 "leave --patients out with --cohort",
             )
-        _check_size(len(cohort), args.days, len(plans), "--cohort")
-        who = f"{_plural(len(cohort), 'patient')} from {args.cohort}"
+        n, size_argument = len(cohort), "--cohort"
+        who = f"{_plural(n, 'patient')} from {args.cohort}"
     else:
+        n, size_argument = DEFAULT_PATIENTS if args.patients is None else args.patients, "--patients"
+        who = f"{_plural(n, 'virtual patient')}"
+    _check_size(n, args.days, len(plans), size_argument)
+    if members > 1:
+        _check_size(n * members, args.days, len(plans), "--ensemble")
+        who += f" x {members} evidence members"
+    out_rows = n * members * (args.days + 1) * len(plans) if "--out" in outputs else 0
+    if "--out" in outputs:
+        _check_output_size("--out", out_rows * CSV_BYTES_PER_ROW, args.force)
+    _check_memory(
+        "--ensemble" if members > 1 else size_argument, n * members, args.days, len(plans), out_rows
+    )
+    if cohort is None:
         from ptsim.inputs.cohort import sample_cohort
 
-        n = DEFAULT_PATIENTS if args.patients is None else args.patients
-        _check_size(n, args.days, len(plans), "--patients")
         cohort = sample_cohort(cond, n, args.seed)
-        who = f"{_plural(n, 'virtual patient')}"
-
-    members = _ensemble_members(args.ensemble, cond)
-    if members > 1:
-        _check_size(len(cohort) * members, args.days, len(plans), "--ensemble")
-        who += f" x {members} evidence members"
-    if "--out" in outputs:
-        _check_output_size(
-            "--out", len(cohort) * members * (args.days + 1) * len(plans) * CSV_BYTES_PER_ROW, args.force
-        )
 
     # 2. Simulate the plans on the same patients, the bar following ptsim.compare's progress.
     with _progress(args, len(plans)) as bar:
@@ -738,13 +876,14 @@ def _compare_run(args) -> int:
 
     # 3. Report and write.
     interval = summary["interval"].iloc[0]
-    print(f"{cond.title}: {who}, {_plural(args.days, 'day')}, seed {args.seed}; mean [{interval}]")
+    scenario = ", premise scenario" if args.scenario == "premise" else ""
+    print(f"{cond.title}{scenario}: {who}, {_plural(args.days, 'day')}, seed {args.seed}; mean [{interval}]")
     print(_format_summary(summary))
     days = [d for d in dict.fromkeys(summary["day"]) if d != "baseline"]
-    differences = comp.differences(days=days, outcomes=args.outcomes)
+    differences = comp.differences(days=days, outcomes=args.outcomes, n_per_arm=args.next_trial)
     if len(differences):
         print()
-        print(_format_differences(differences))
+        print(_format_differences(differences, next_trial=args.next_trial is not None))
     setbacks = comp.setbacks_summary()
     print()
     print("Setbacks after discharge in the simulated period")
@@ -870,7 +1009,7 @@ def _trial_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="patients per arm (default 30)",
     )
-    _add_shared(parser, "--seed")
+    _add_shared(parser, "--seed", "--scenario")
     add(
         "--ensemble",
         **{
@@ -920,12 +1059,13 @@ def _fmt(x: float) -> str:
     return "n/a" if x != x else f"{x:.3g}" if abs(x) < 0.001 else f"{x:.3f}"
 
 
-def _number_needed(nnt: float) -> str:
-    """The NNT column: treat (benefit), harm (a negative NNT), or not estimable (no difference)."""
+def _number_needed(nnt: float, rd_low: float, rd_high: float) -> str:
+    """The NNT column: treat (benefit) or harm (a negative NNT) when the risk difference's interval
+    excludes 0; otherwise no number (an NNT of 10.6 whose interval runs from benefit to harm is not one)."""
     if nnt != nnt:
         return ""
-    if math.isinf(nnt):
-        return "not estimable (no difference)"
+    if not (rd_low > 0 or rd_high < 0):
+        return "not estimable (the risk difference's interval holds 0)"
     if nnt < 0:
         return f"NNH {-nnt:.1f} (fewer responders)"
     return f"NNT {nnt:.1f}"
@@ -951,12 +1091,13 @@ def _trial_run(args) -> int:
         raise UsageError(
             "--assess-days", f"day {args.assess_days[-1]} is too late; accepted: days in [0, {MAX_DAYS}]"
         )
-    cond = _load_condition(args.condition, "--condition")
+    cond = _load_condition(args.condition, "--condition", args.scenario)
     _check_outcomes(args.outcomes, cond)
     arms = factorial_arms() if args.factorial else _resolve_plans(args.arms, "--arms")
     if len(arms) < 2:
         raise UsageError("--arms", f"a trial needs at least two arms, got {', '.join(arms)}")
     _check_size(args.n_per_arm, args.assess_days[-1], len(arms), "--n-per-arm")
+    _check_memory("--n-per-arm", args.n_per_arm * len(arms), args.assess_days[-1], 1)
     _ensemble_members(args.ensemble, cond)
     dropout = DEFAULT_DROPOUT if args.dropout is None else args.dropout
     try:
@@ -972,19 +1113,26 @@ def _trial_run(args) -> int:
         )
     except ValueError as exc:
         raise UsageError(None, _one_line(exc)) from None
+    try:  # every table's numbers before any is printed: too few patients left is the user's to fix
+        effects = pd.concat(
+            [trial.effects(outcome, day=day) for day in args.assess_days for outcome in args.outcomes],
+            ignore_index=True,
+        )
+    except ValueError as exc:
+        raise UsageError(
+            "--dropout" if dropout > 0 else "--n-per-arm",
+            f"{_one_line(exc)}: with {dropout:.0%} drop-out and {args.n_per_arm} patients per arm too few "
+            "are assessed; use a lower --dropout or a larger --n-per-arm",
+        ) from None
 
     print(
-        f"{cond.title}: randomised trial, {args.n_per_arm} patients per arm, arms {', '.join(arms)}, "
+        f"{cond.title}{', premise scenario' if args.scenario == 'premise' else ''}: randomised trial, "
+        f"{args.n_per_arm} patients per arm, arms {', '.join(arms)}, "
         f"seed {args.seed}, {dropout:.0%} drop-out by the last visit"
         + ("" if args.min_pain is None else f", enrolled at pain >= {args.min_pain:g}/10")
         + ("" if args.ensemble is False else ", each patient drawn from the evidence ensemble")
     )
     print("Effects (ANCOVA on the measured baseline; arm minus reference, 95 % CI)")
-    tables = []
-    for day in args.assess_days:
-        for outcome in args.outcomes:
-            tables.append(trial.effects(outcome, day=day))
-    effects = pd.concat(tables, ignore_index=True)
     rows = [
         [
             r.outcome,
@@ -1039,7 +1187,7 @@ def _trial_run(args) -> int:
                 f"{r.rate:.0%}",
                 "reference" if r.risk_difference != r.risk_difference else f"{r.risk_difference:+.0%}",
                 "" if r.rd_ci_low != r.rd_ci_low else f"[{r.rd_ci_low:+.0%}, {r.rd_ci_high:+.0%}]",
-                _number_needed(r.nnt),
+                _number_needed(r.nnt, r.rd_ci_low, r.rd_ci_high),
             ]
             for r in trial.responders(outcome).itertuples()
         ]
@@ -1272,7 +1420,7 @@ def _forecast_arguments(parser: argparse.ArgumentParser) -> None:
         "rom_deg, pain_nprs, strength_pct_normal and the condition's questionnaire column (e.g. "
         "womac_0_100); an empty cell is a measurement not taken",
     )
-    _add_shared(parser, "--condition")
+    _add_shared(parser, "--condition", "--scenario")
     add(
         "--plans",
         type=_name_list,
@@ -1328,7 +1476,7 @@ def _forecast_run(args) -> int:
         outputs["--plot"] = _check_output("--plot", args.plot, args.force or not named, figure_file_types())
     if len({os.path.abspath(o.path) for o in outputs.values()}) < len(outputs):
         raise UsageError("--plot", "is the same file as --out; give each output its own file")
-    cond = _load_condition(args.condition, "--condition")
+    cond = _load_condition(args.condition, "--condition", args.scenario)
     outcomes = [*OUTCOMES] + ([cond.questionnaire.name] if cond.questionnaire is not None else [])
     if args.outcome not in [*outcomes, "questionnaire"]:
         raise UsageError("--outcome", f"unknown outcome {args.outcome!r}; accepted: {', '.join(outcomes)}")
@@ -1347,7 +1495,13 @@ def _forecast_run(args) -> int:
         warnings.simplefilter("ignore")  # the forecast's cautions are printed in its header
         try:
             fc = ptsim.forecast(
-                cond, visits.to_frame(), plans, horizon_days=args.horizon, so_far=so_far, seed=args.seed
+                cond,
+                visits.to_frame(),
+                plans,
+                horizon_days=args.horizon,
+                so_far=so_far,
+                seed=args.seed,
+                ensemble=args.scenario != "premise",  # the premise is one parameter set: no ensemble
             )
         except ValueError as exc:  # implausible visits
             raise UsageError(
@@ -1470,6 +1624,9 @@ def main(argv: list[str] | None = None) -> int:
         return args._run(args)
     except UsageError as exc:
         print(f"{exc.prog or prog}: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except MissingExtraError as exc:  # an optional extra the command needs: one line naming it
+        print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt as exc:
         what = "terminated" if isinstance(exc, _Terminated) else "interrupted"

@@ -80,6 +80,10 @@ INSTRUMENTS = {
 """Pain and strength instruments. The goniometer depends on the joint: see :func:`goniometer`."""
 
 
+GONIOMETER_RESOLUTION_DEG = 1.0
+"""A goniometer reads to whole degrees."""
+
+
 def goniometer(condition) -> Instrument:
     """The goniometer for a condition's joint (SEM from ``GONIOMETER_SEM_DEG``; reads to 1 degree)."""
     sem, source = GONIOMETER_SEM_DEG.get(condition.joint, (5.0, "assumption"))
@@ -87,7 +91,7 @@ def goniometer(condition) -> Instrument:
         "goniometer",
         "deg",
         sem=sem,
-        resolution=1.0,
+        resolution=GONIOMETER_RESOLUTION_DEG,
         low=0.0,
         high=condition.rom_normal_deg + 3 * sem,
         source=source,

@@ -63,7 +63,7 @@ def _start_day(x, d, P, C, R, hit):
     for i in range(n):
         hit[i] = False
         if R.fluctuating:
-            fluctuate(x, i, P, R.normals[d, i], step_days)
+            fluctuate(x, i, P, R.normals[d, R.normal_col[i]], step_days)
         if d > 0:
             advance(x, i, P, C)
             if d >= R.discharge[i] and P.setback_hazard_per_day[i] > 0.0:

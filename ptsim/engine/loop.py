@@ -41,6 +41,7 @@ Run = _namedtuple(
         "keys_home",
         "keys_flare",
         "normals",
+        "normal_col",
         "fluctuating",
         "random_flares",
     ],
@@ -50,7 +51,8 @@ day, an index into the run's sessions; -1 none), ``discharge`` ``(n,)`` (each pa
 ``freq`` ``(days + 1,)`` (the plan's in-care home-session frequency), ``freq_after`` (the maintenance
 programme's), the home session's ``home_minutes``, ``home_intensity`` and decays ``home_w``,
 ``home_weih`` ``(n,)``, the patients' keys of the setback, home-exercise and flare streams, the
-fluctuation stream's standard normals ``(days + 1, n)`` and the switches of the model-v2 streams."""
+fluctuation stream's standard normals ``(days + 1, m)`` of the ``m`` distinct patients and each row's
+column in them ``normal_col`` ``(n,)``, and the switches of the model-v2 streams."""
 
 Recording = _namedtuple(
     "Recording",
@@ -86,6 +88,7 @@ class DailyDraws:
     """Largest table made in one go (numbers; 16 MB of float64)."""
 
     def __init__(self, seed: int, stream: str, ids, n_days: int):
+        self.ids = np.asarray(ids)
         self.keys = patient_keys(seed, stream, ids)
         self.n_days = n_days
         self._table: np.ndarray | None = None
@@ -115,9 +118,24 @@ class DailyDraws:
 
 
 def cohort_draws(seed: int, ids, n_days: int) -> dict[str, DailyDraws]:
-    """The engine's daily random streams for a cohort; share one between the plans of a comparison."""
+    """The engine's daily random streams for a cohort; share one between the plans of a comparison.
+    ``ids`` are the distinct patients (an ensemble run's rows repeat them: draws are per patient)."""
     names = ("setback", "home_exercise", "fluctuation", "flare")
     return {name: DailyDraws(seed, name, ids, n_days) for name in names}
+
+
+def columns_of(draws: DailyDraws, ids) -> np.ndarray:
+    """Each of ``ids``' column in ``draws``' tables (the rows of an ensemble run share their patient's)."""
+    import pandas as pd
+
+    ids = np.asarray(ids)
+    if draws.ids.shape == ids.shape and np.array_equal(draws.ids, ids):
+        return np.arange(len(ids))
+    index = pd.Index(draws.ids)
+    col = index.get_indexer(ids) if index.is_unique else np.full(len(ids), -1)
+    if (col < 0).any():
+        raise ValueError("the shared draws must be made for the distinct patients of the run (cohort_draws)")
+    return col
 
 
 @dataclass
@@ -161,10 +179,16 @@ def prepare(cond, plan, df, days: int, seed: int, record_days=None, draws=None, 
         home.after_discharge_days_per_week / 7 * home.after_discharge_adherence_factor if home else 0.0
     )
     fluctuating = bool(np.any(p["pain_fluctuation_sd_frac"] > 0))
-    normals = np.empty((0, n))
+    normals, normal_col = np.empty((0, n)), np.arange(n)
     if fluctuating:  # the fluctuation stream's normals of every day, shared by the plans of a comparison
-        stream = draws["fluctuation"] if draws is not None else DailyDraws(seed, "fluctuation", ids, t)
+        if draws is not None:
+            stream = draws["fluctuation"]
+        else:
+            import pandas as pd
+
+            stream = DailyDraws(seed, "fluctuation", pd.unique(ids), t)
         normals = stream.normal_table()
+        normal_col = columns_of(stream, ids)
     R = Run(
         codes=codes,
         discharge=np.full(n, plan.discharge_day, np.int64),
@@ -178,6 +202,7 @@ def prepare(cond, plan, df, days: int, seed: int, record_days=None, draws=None, 
         keys_home=patient_keys(seed, "home_exercise", ids),
         keys_flare=patient_keys(seed, "flare", ids),
         normals=normals,
+        normal_col=normal_col,
         fluctuating=fluctuating,
         random_flares=bool(np.any(np.isfinite(p["flare_probability_per_nprs"]))),
     )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ptsim.core import model
+from ptsim.core.intervals import MEMBERS_WITHOUT_MC_ERROR
 from ptsim.core.vocabulary import OUTCOMES
 from ptsim.inputs.cohort import to_patients
 from ptsim.inputs.conditions import Condition
@@ -123,14 +124,30 @@ def interval_label(level: float, result=None) -> str:
     """How an interval of a mean was made, in the words every table, figure and app uses.
 
     ``"t 95 % CI of the mean"``: the t confidence interval (patient sampling); for a ``result`` of an
-    ensemble run ``"evidence: 95 % of 20 members' means"``: the percentiles over members of each
-    member's mean.
+    ensemble run ``"95 % evidence interval of the population mean (20 members; Monte-Carlo error in
+    mc_error)"``: the percentiles over members of each member's mean, whose ends carry Monte-Carlo error
+    when the members are fewer than :data:`ptsim.core.intervals.MEMBERS_WITHOUT_MC_ERROR`.
     """
     pct = f"{100 * level:g} %"
     members = None if result is None else result.members
     if members is None:
         return f"t {pct} CI of the mean"
-    return f"evidence: {pct} of {len(members)} members' means"
+    mc = "; Monte-Carlo error in mc_error" if len(members) < MEMBERS_WITHOUT_MC_ERROR else ""
+    return f"{pct} evidence interval of the population mean ({len(members)} members{mc})"
+
+
+def next_trial_label(level: float, n_per_arm: int, tau_smd: float, result=None) -> str:
+    """How a next-trial interval was made (:meth:`ptsim.Comparison.differences` with ``n_per_arm``)."""
+    pct = f"{100 * level:g} %"
+    evidence = (
+        "the evidence's uncertainty left out (ensemble=False)"
+        if result is None or result.members is None
+        else f"{len(result.members)} members"
+    )
+    return (
+        f"{pct} next-trial interval: a new trial of {n_per_arm} per arm, between-trial tau {tau_smd:g} "
+        f"patient SD, {evidence}"
+    )
 
 
 def outcome_names(condition) -> list[str]:

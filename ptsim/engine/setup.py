@@ -16,29 +16,71 @@ def check_days(days) -> int:
 DEFAULT_PATIENTS = 200
 
 
-BYTES_PER_PATIENT_DAY = 5 * 8 + 2
-"""Result memory per patient, recorded day and plan: five float64 arrays and two bool arrays."""
+BYTES_PER_PATIENT = 800
+"""Memory per row of a run, whatever its days and plans (bytes): the cohort table, the patients'
+parameters, the model state and the random-stream keys. Measured 700-720 (peak RSS over the start-up
+footprint, 200k-400k patients, ``days=0``, ``benchmarks/memory_estimate.py``)."""
+
+BYTES_PER_PATIENT_PLAN = 250
+"""Memory per row and plan (bytes), whatever the days: its final state and event counts. Measured
+about 200 (one plan against six at ``days=0``)."""
+
+BYTES_PER_PATIENT_DAY = 46
+"""Memory per row, plan and recorded day (bytes): five float64 and two bool result arrays (42) and
+their share of temporaries. Measured 44-51 (31 and 366 days, one and six plans)."""
+
+BYTES_PER_WORKING_DAY = 16
+"""Memory per row being simulated and per day (bytes), shared by the plans: the day tables of the
+random streams. Measured about 10-12."""
 
 
-def check_run_memory(n_patients, cohort, days: int, record_days, n_plans: int, n_members: int = 1) -> None:
-    """Refuse, with a size estimate, a run whose result arrays cannot fit in memory.
+def run_memory_bytes(n_rows: int, days: int, record_days, n_plans: int, chunk_size=None) -> int:
+    """Estimated peak memory of a run (bytes): every allocation proportional to its rows (patients x
+    ensemble members), days, recorded days and plans, from the constants above (measured with the
+    compiled engine; the numpy engine's chunks keep it within the same bound).
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows simulated (patients, times ensemble members).
+    days : int
+        Last day simulated.
+    record_days : list of int or None
+        Recorded days (None: every day).
+    n_plans : int
+    chunk_size : int, optional
+        Rows simulated at a time (as for :func:`ptsim.simulate`).
+    """
+    columns = days + 1 if record_days is None else len(record_days)
+    chunked = record_days is not None or chunk_size is not None
+    working = min(n_rows, chunk_size or DEFAULT_CHUNK_SIZE) if chunked else n_rows
+    per_row = BYTES_PER_PATIENT + n_plans * (BYTES_PER_PATIENT_PLAN + columns * BYTES_PER_PATIENT_DAY)
+    return n_rows * per_row + working * (days + 1) * BYTES_PER_WORKING_DAY
+
+
+def check_run_memory(
+    n_patients, cohort, days: int, record_days, n_plans: int, n_members: int = 1, chunk_size=None
+) -> None:
+    """Refuse, before anything is allocated, a run whose memory (:func:`run_memory_bytes`) exceeds
+    what the system can give, with the estimate and what it counts.
 
     ``n_members`` ensemble members multiply the rows: every patient is simulated under each member.
-    A given ``cohort`` is counted by its rows (it is in memory already, so only the multiple adds).
+    A given ``cohort`` is counted by its rows (one that is not a table yet is checked once read).
     """
     if cohort is not None:
-        if n_members == 1 or not hasattr(cohort, "__len__"):
-            return  # the cohort's size is known only once validated; it is in memory already
+        if not hasattr(cohort, "__len__"):
+            return  # not a table: validate_cohort refuses it
         n = len(cohort)
     else:
         n = check_count(DEFAULT_PATIENTS if n_patients is None else n_patients, "n_patients")
     columns = days + 1 if record_days is None else len(record_days)
     members = f" x {n_members} ensemble members" if n_members > 1 else ""
     check_memory(
-        n * n_members * columns * n_plans * BYTES_PER_PATIENT_DAY,
+        run_memory_bytes(n * n_members, days, record_days, n_plans, chunk_size),
         f"n_patients={n}" + (f", ensemble={n_members} members" if n_members > 1 else ""),
         f"{n_plans} plan(s){members} x {columns} recorded days x {BYTES_PER_PATIENT_DAY} bytes per "
-        "patient-day",
+        f"patient-day, plus {BYTES_PER_PATIENT} bytes per patient and {BYTES_PER_PATIENT_PLAN} per patient "
+        f"and plan, plus {BYTES_PER_WORKING_DAY} bytes per simulated patient-day",
     )
 
 

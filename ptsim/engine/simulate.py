@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ptsim.core import model
+from ptsim.core import intervals, model
 from ptsim.core.vocabulary import OUTCOMES
 from ptsim.engine import vectorised
 from ptsim.engine.choice import EngineChoice, choose_engine
@@ -25,6 +25,7 @@ from ptsim.engine.result import (
     Result,
     interval_label,
     merge_summaries,
+    next_trial_label,
     outcome_names,
     outcome_unit,
     pretreatment,
@@ -71,6 +72,7 @@ def simulate(
     engine: str = "auto",
     scenario: str | None = None,
     ensemble: bool | int | Ensemble = False,
+    progress: Progress | None = None,
 ) -> Result:
     """Simulate one plan for a cohort.
 
@@ -114,6 +116,9 @@ def simulate(
         ``n_patients x m`` rows, member-major (the same patient ids and random draws in each block:
         common random numbers), and ``Result.ensemble_member`` gives each row's stored member index.
         Costs ``m`` times a run without. Not with ``scenario="premise"`` (one parameter set).
+    progress : callable, optional
+        Called as ``progress(done, total, plan_name)`` after each chunk of patients (as for
+        :func:`compare`; opt-in).
 
     Returns
     -------
@@ -133,9 +138,13 @@ def simulate(
     chunk_size = check_chunk_size(chunk_size)
     choice = choose_engine(engine, None, cond, plans=[plan])
     members = choose_members(ensemble, cond)
-    check_run_memory(n_patients, cohort, days, record_days, 1, max(1, len(members[1])))
+    _check_members(members)
+    check_run_memory(n_patients, cohort, days, record_days, 1, max(1, len(members[1])), chunk_size)
     df = cohort_for(cond, n_patients, seed, cohort)
-    runs = _run_plans(cond, {plan.name: plan}, df, days, seed, record_days, chunk_size, choice, None, members)
+    _check_progress(progress)
+    runs = _run_plans(
+        cond, {plan.name: plan}, df, days, seed, record_days, chunk_size, choice, progress, members
+    )
     return runs[plan.name]
 
 
@@ -153,16 +162,33 @@ def _condition(condition, scenario):
     return load_condition(condition, scenario=scenario)
 
 
-def _chunks(n: int, record_days, chunk_size):
-    """Row ranges to simulate at a time: all rows for full trajectories."""
+PROGRESS_CHUNK_SIZE = 5_000
+"""Rows simulated at a time when a ``progress`` callback is given (full trajectories, no
+``chunk_size``): the callback then reports every chunk of patients, not only every plan."""
+
+
+def _chunks(n: int, record_days, chunk_size, progress=None):
+    """Row ranges to simulate at a time: all rows for full trajectories, unless a ``progress`` callback
+    wants to hear about chunks of :data:`PROGRESS_CHUNK_SIZE` rows (the numbers are the same: random
+    draws are keyed by patient and day)."""
     if record_days is None and chunk_size is None:
-        return [(0, n)]
+        if progress is None or n <= PROGRESS_CHUNK_SIZE:
+            return [(0, n)]
+        chunk_size = PROGRESS_CHUNK_SIZE
     size = chunk_size or DEFAULT_CHUNK_SIZE
     return [(i, min(i + size, n)) for i in range(0, n, size)]
 
 
 Progress = Callable[[int, int, str], object]
-"""A progress callback: ``progress(done, total, plan_name)`` after each plan run (see :func:`compare`)."""
+"""A progress callback: ``progress(done, total, plan_name)`` after each chunk of patients of each plan
+(see :func:`compare`)."""
+
+
+def _check_progress(progress) -> None:
+    if progress is not None and not callable(progress):
+        raise ValueError(
+            f"progress must be a callable progress(done, total, plan_name) or None, got {progress!r}"
+        )
 
 
 def _labelled(res: Result, choice: EngineChoice) -> Result:
@@ -196,7 +222,7 @@ def _run_plans(
         cond = with_member_values(cond, ens, member_of_row)
         df = pd.concat([df] * len(chosen), ignore_index=True)
     runner = choice.runner()
-    chunks = _chunks(len(df), record_days, chunk_size)
+    chunks = _chunks(len(df), record_days, chunk_size, progress)
     total, done = len(chunks) * len(plans), 0
 
     def run(name, plan, rows, sub, draws):
@@ -212,13 +238,18 @@ def _run_plans(
         res.condition, res.ensemble_member = cond, member_of_row
         return _labelled(res, choice)
 
+    def shared_draws(rows):  # per patient, not per ensemble row (the rows of a patient share them)
+        import pandas as pd
+
+        return vectorised.cohort_draws(seed, pd.unique(rows["patient_id"].to_numpy()), days + 1)
+
     if len(chunks) == 1:
-        draws = vectorised.cohort_draws(seed, df["patient_id"].to_numpy(), days + 1)
+        draws = shared_draws(df)
         return {name: finished(run(name, plan, None, df, draws)) for name, plan in plans.items()}
     merged = {name: _Assembled(len(df)) for name in plans}
     for lo, hi in chunks:
         sub = df.iloc[lo:hi]
-        draws = vectorised.cohort_draws(seed, sub["patient_id"].to_numpy(), days + 1)
+        draws = shared_draws(sub)
         for name, plan in plans.items():
             merged[name].add(lo, hi, run(name, plan, (lo, hi), sub, draws))
     return {name: finished(m.result(df)) for name, m in merged.items()}
@@ -314,14 +345,44 @@ def _interval(res: Result, values: np.ndarray, level: float) -> tuple[np.ndarray
     return mean - half, mean + half
 
 
-def _verdict(plan: str, reference: str, mean: float, low: float, separated: bool, res: Result) -> str:
-    """A difference's interval in words."""
-    if separated:
-        return f"{plan} is {'higher' if mean > 0 else 'lower'} than {reference}"
-    if not math.isfinite(low):
-        return f"one patient: no interval to separate {plan} from {reference}"
-    who = "the evidence" if res.ensemble_member is not None else "these patients"
-    return f"{who} cannot separate {plan} from {reference}"
+def _mc_error(res: Result, values: np.ndarray, level: float) -> np.ndarray:
+    """Monte-Carlo error of an evidence interval's ends from fewer than
+    :data:`~ptsim.core.intervals.MEMBERS_WITHOUT_MC_ERROR` members (NaN otherwise: a t interval, or
+    enough members)."""
+    members = res.members
+    if members is None or len(members) >= intervals.MEMBERS_WITHOUT_MC_ERROR:
+        return np.full(values.shape[1], math.nan)
+    return intervals.quantile_mc_error(res.member_means(values), level)
+
+
+def _evidence_variance(res: Result, values: np.ndarray) -> np.ndarray:
+    """Variance of the population mean of each column: over members' means with an ensemble, the
+    squared standard error of the cohort's mean without one (patient sampling only)."""
+    if res.ensemble_member is not None:
+        return res.member_means(values).var(axis=0, ddof=1)
+    return values.var(axis=0, ddof=1) / len(values)
+
+
+def _patient_sd(res: Result, values: np.ndarray) -> np.ndarray:
+    """Between-patient SD of each column: within members (pooled) with an ensemble."""
+    if res.ensemble_member is None:
+        return values.std(axis=0, ddof=1)
+    means, members = res.member_means(values), res.members
+    assert members is not None  # an ensemble run
+    index = {int(m): j for j, m in enumerate(members)}
+    rows = np.array([index[int(m)] for m in res.ensemble_member])
+    within = values - means[rows]
+    return np.sqrt((within**2).sum(axis=0) / (len(values) - len(means)))
+
+
+def _check_members(members: tuple) -> None:
+    """One ensemble member has no spread: its "evidence interval" is a point that always separates."""
+    if len(members[1]) == 1:
+        raise ValueError(
+            "ensemble: 1 member gives no evidence interval (a single point, which would separate any two "
+            "plans); give at least 2 members (ensemble=True takes 20), or ensemble=False for the "
+            "calibrated values with patient-sampling intervals"
+        )
 
 
 class Comparison(Mapping):
@@ -372,6 +433,13 @@ class Comparison(Mapping):
         if isinstance(outcomes, str):
             outcomes = [outcomes]
         outcomes = list(OUTCOMES) if outcomes is None else list(outcomes)
+        if not outcomes:
+            raise ValueError(
+                f"outcomes is empty; give at least one of {', '.join(outcome_names(first.condition))} "
+                "(or None for all)"
+            )
+        if not days:
+            raise ValueError("days is empty; give at least one day (or None for the key days)")
         units = {o: outcome_unit(first.condition, o) for o in outcomes}
         if not (isinstance(level, float) and 0 < level < 1):
             raise ValueError(f"level must be a probability between 0 and 1, got {level!r}")
@@ -390,9 +458,13 @@ class Comparison(Mapping):
 
         Without an ensemble the interval is the t confidence interval of the mean (patient sampling).
         With one (``compare(..., ensemble=...)``) the mean is over all rows (every patient under every
-        member) and the interval is the evidence interval of the mean: the ``(1 - level) / 2`` and
-        ``(1 + level) / 2`` percentiles over members of each member's mean. The ``interval`` column
-        says which (:func:`ptsim.engine.result.interval_label`).
+        member) and the interval is the evidence interval of the population mean: the ``(1 - level) /
+        2`` and ``(1 + level) / 2`` percentiles over members of each member's mean, with the
+        Monte-Carlo error of its ends (``mc_error``) when it comes from fewer than 200 members. The
+        ``interval`` column says which (:func:`ptsim.engine.result.interval_label`);
+        ``fixed_by_design`` is True where the interval has no width because nothing the run varies
+        acts on the value (the baseline under an ensemble: the members' parameters act only from the
+        first session).
 
         Parameters
         ----------
@@ -409,38 +481,53 @@ class Comparison(Mapping):
         Returns
         -------
         pandas.DataFrame
-            Columns ``plan, day, outcome, unit, mean, sd, ci_low, ci_high, n, interval``; one row per
-            plan, day and outcome (``day`` is ``"baseline"`` on the pre-treatment rows). ``mean``,
-            ``sd`` (across all rows: patients, and members with an ensemble), ``ci_low`` and
-            ``ci_high`` are in ``unit``; ``n`` counts the patients (distinct patients with an ensemble).
+            Columns ``plan, day, outcome, unit, mean, sd, ci_low, ci_high, n, interval, mc_error,
+            fixed_by_design``; one row per plan, day and outcome (``day`` is ``"baseline"`` on the
+            pre-treatment rows). ``mean``, ``sd`` (across all rows: patients, and members with an ensemble),
+            ``ci_low``, ``ci_high`` and ``mc_error`` are in ``unit``; ``n`` counts the patients
+            (distinct patients with an ensemble); ``fixed_by_design`` is a bool.
         """
         import pandas as pd
 
         days, units = self._table_args(days, outcomes, level, [BASELINE, *self.default_days()])
-        rows = []
+        rows, extra = [], []
         for name, res in self._results.items():
             n = res.n_patients
             for outcome, unit in units.items():
                 values = np.column_stack([_values(res, outcome, d) for d in days])
                 mean, sd = values.mean(axis=0), values.std(axis=0, ddof=1) if n > 1 else 0 * values[0]
                 low, high = _interval(res, values, level)
+                mc_error = _mc_error(res, values, level)
                 label = interval_label(level, res)
                 for j, d in enumerate(days):
+                    fixed = bool(high[j] - low[j] <= intervals.FIXED_TOLERANCE * max(1.0, abs(mean[j])))
                     rows.append(
                         (name, d, outcome, unit, mean[j], sd[j], low[j], high[j], res.n_cohort, label)
                     )
+                    extra.append((mc_error[j], fixed))
         cols = ["plan", "day", "outcome", "unit", "mean", "sd", "ci_low", "ci_high", "n", "interval"]
-        return pd.DataFrame(rows, columns=cols)
+        table = pd.DataFrame(rows, columns=cols)
+        table[["mc_error", "fixed_by_design"]] = pd.DataFrame(extra, columns=["mc_error", "fixed_by_design"])
+        return table
 
-    def differences(self, reference=None, days=None, outcomes=None, level: float = 0.95):
+    def differences(
+        self, reference=None, days=None, outcomes=None, level: float = 0.95, n_per_arm: int | None = None
+    ):
         """Each plan against a reference plan: the mean paired difference (the same patients) with its
-        interval, and whether the interval separates the plans.
+        interval, judged against 0 and against the instrument's MCID.
 
         Without an ensemble the interval is the t interval of the mean of the patients' paired
-        differences (patient sampling: more patients narrow it). With one, it is the evidence interval:
-        the ``(1 - level) / 2`` and ``(1 + level) / 2`` percentiles over members of each member's mean
-        difference (what the evidence allows; more patients do not narrow it). With one member the
-        evidence interval is a single point.
+        differences (patient sampling: more patients narrow it). With one, it is the evidence interval
+        of the population difference: the ``(1 - level) / 2`` and ``(1 + level) / 2`` percentiles over
+        members of each member's mean difference (what the evidence allows; more patients do not
+        narrow it), with the Monte-Carlo error of its ends when it comes from fewer than 200 members.
+
+        The verdict weighs the interval against 0 and against the outcome's MCID in its own unit
+        (:func:`ptsim.core.intervals.mcid_points`: NPRS 2 points, the condition's questionnaire MCID);
+        an outcome without one (ROM, strength, function) against what its instrument can read. A
+        separated difference inside +-MCID is "smaller than the MCID", not a winner. An interval of no
+        width (every patient's difference the same, e.g. a plan that changes nothing the outcome
+        measures) is "fixed by design".
 
         Parameters
         ----------
@@ -451,16 +538,24 @@ class Comparison(Mapping):
         outcomes : list of str, optional
             As for :meth:`summary`.
         level : float
-            Level of the interval (default 0.95).
+            Level of the intervals (default 0.95).
+        n_per_arm : int, optional
+            Add the next-trial interval: what a new two-arm trial with this many patients per arm would
+            estimate (:func:`ptsim.core.intervals.next_trial_interval`: the evidence interval widened
+            by the between-trial heterogeneity tau of the outcome's family and the trial's sampling
+            error). Without an ensemble it leaves the evidence's uncertainty out, and says so.
 
         Returns
         -------
         pandas.DataFrame
             Columns ``plan, reference, day, outcome, unit, mean_difference, ci_low, ci_high, interval,
-            n, separated, verdict``: one row per other plan, day and outcome. ``mean_difference``
-            (plan minus reference), ``ci_low`` and ``ci_high`` are in ``unit``; ``separated`` is True
-            when the interval excludes 0; ``verdict`` says it in words, e.g. "the evidence cannot
-            separate combined from exercise_only".
+            n, separated, mcid, judgement, verdict, mc_error``, and with ``n_per_arm`` also
+            ``next_trial_low, next_trial_high, next_trial_interval, tau``: one row per other plan, day
+            and outcome. ``mean_difference`` (plan minus reference), ``ci_low``, ``ci_high``,
+            ``mc_error``, ``mcid`` (NaN where the outcome has none), ``next_trial_*`` and ``tau`` are
+            in ``unit``; ``separated`` is True when the interval excludes 0; ``judgement`` is one of
+            :data:`ptsim.core.intervals.JUDGEMENTS` and ``verdict`` says it in words, e.g. "the
+            evidence cannot separate combined from exercise_only".
         """
         import pandas as pd
 
@@ -472,34 +567,51 @@ class Comparison(Mapping):
             )
         days, units = self._table_args(days, outcomes, level, self.default_days())
         ref = self._results[reference]
+        cond = ref.condition
         rows = []
         for name, res in self._results.items():
             if name == reference:
                 continue
             label = interval_label(level, res)
+            who = "the evidence" if res.ensemble_member is not None else "these patients"
             for outcome, unit in units.items():
-                diff = np.column_stack([_values(res, outcome, d) - _values(ref, outcome, d) for d in days])
+                plan_values = np.column_stack([_values(res, outcome, d) for d in days])
+                ref_values = np.column_stack([_values(ref, outcome, d) for d in days])
+                diff = plan_values - ref_values
                 mean = diff.mean(axis=0)
                 low, high = _interval(res, diff, level)
+                mc_error = _mc_error(res, diff, level)
+                mcid = intervals.mcid_points(cond, outcome)
+                resolution = intervals.RESOLUTION.get(outcome)
+                trial = (
+                    self._next_trial(res, ref, outcome, plan_values, ref_values, diff, n_per_arm, level)
+                    if n_per_arm is not None
+                    else None
+                )
                 for j, d in enumerate(days):
-                    separated = bool(low[j] > 0 or high[j] < 0)
-                    verdict = _verdict(name, reference, mean[j], low[j], separated, res)
-                    rows.append(
-                        {
-                            "plan": name,
-                            "reference": reference,
-                            "day": d,
-                            "outcome": outcome,
-                            "unit": unit,
-                            "mean_difference": mean[j],
-                            "ci_low": low[j],
-                            "ci_high": high[j],
-                            "interval": label,
-                            "n": res.n_cohort,
-                            "separated": separated,
-                            "verdict": verdict,
-                        }
+                    judged = intervals.judge(
+                        name, reference, mean[j], low[j], high[j], unit, mcid, resolution, who
                     )
+                    row = {
+                        "plan": name,
+                        "reference": reference,
+                        "day": d,
+                        "outcome": outcome,
+                        "unit": unit,
+                        "mean_difference": mean[j],
+                        "ci_low": low[j],
+                        "ci_high": high[j],
+                        "interval": label,
+                        "n": res.n_cohort,
+                        "separated": bool(low[j] > 0 or high[j] < 0),
+                        "mcid": math.nan if mcid is None else mcid[0],
+                        "judgement": judged.kind,
+                        "verdict": judged.words,
+                        "mc_error": mc_error[j],
+                    }
+                    if trial is not None:
+                        row.update({k: v[j] if isinstance(v, np.ndarray) else v for k, v in trial.items()})
+                    rows.append(row)
         cols = [
             "plan",
             "reference",
@@ -512,9 +624,30 @@ class Comparison(Mapping):
             "interval",
             "n",
             "separated",
+            "mcid",
+            "judgement",
             "verdict",
+            "mc_error",
         ]
+        if n_per_arm is not None:
+            cols += ["next_trial_low", "next_trial_high", "next_trial_interval", "tau"]
         return pd.DataFrame(rows, columns=cols)
+
+    @staticmethod
+    def _next_trial(res, ref, outcome, plan_values, ref_values, diff, n_per_arm, level) -> dict:
+        """The next-trial interval's columns for one plan and outcome (arrays over days)."""
+        tau_smd, _ = intervals.HETEROGENEITY_TAU_SMD[intervals.heterogeneity_family(res.condition, outcome)]
+        sd_plan, sd_ref = _patient_sd(res, plan_values), _patient_sd(ref, ref_values)
+        tau = tau_smd * np.sqrt((sd_plan**2 + sd_ref**2) / 2)  # SMD units -> the outcome's unit
+        low, high = intervals.next_trial_interval(
+            diff.mean(axis=0), _evidence_variance(res, diff), sd_plan, sd_ref, tau, n_per_arm, level
+        )
+        return {
+            "next_trial_low": low,
+            "next_trial_high": high,
+            "next_trial_interval": next_trial_label(level, n_per_arm, tau_smd, res),
+            "tau": tau,
+        }
 
     def setbacks_summary(self):
         """Per plan: mean setbacks per patient and the share of patients with at least one."""
@@ -554,10 +687,13 @@ def compare(
         same members, so :meth:`Comparison.summary` and :meth:`Comparison.differences` report
         evidence intervals (the spread of the members' means).
     progress : callable, optional
-        Called as ``progress(done, total, plan_name)`` each time a plan has run: ``done`` runs of
-        ``total`` are finished, the last for ``plan_name``. ``total`` is the number of plans, times the
-        number of chunks of patients when the cohort runs in chunks (``record_days`` or
-        ``chunk_size``). Its return value is ignored; an exception it raises stops the comparison.
+        Called as ``progress(done, total, plan_name)`` each time a chunk of patients of a plan has run:
+        ``done`` runs of ``total`` are finished, the last for ``plan_name``. ``total`` is the number of
+        plans times the number of chunks: with a ``progress`` callback a cohort of more than
+        :data:`PROGRESS_CHUNK_SIZE` rows runs in chunks of that many (the same numbers; as for
+        ``record_days``, results then keep no ``final_state``), and ``record_days`` or
+        ``chunk_size`` set their own chunks. Its return value is ignored; an exception it raises stops
+        the comparison.
         For a progress bar, e.g. ``tqdm``: ``progress=lambda done, total, name: bar.update(1)``.
 
     Returns
@@ -603,18 +739,20 @@ def compare(
     seed = check_seed(seed)
     record_days = check_record_days(record_days, days)
     chunk_size = check_chunk_size(chunk_size)
-    if progress is not None and not callable(progress):
-        raise ValueError(
-            f"progress must be a callable progress(done, total, plan_name) or None, got {progress!r}"
-        )
+    _check_progress(progress)
     resolved = {name: plan.resolve(cond) for name, plan in items}
     choice = choose_engine(engine, None, cond, plans=list(resolved.values()))
     members = choose_members(ensemble, cond)
-    check_run_memory(n_patients, cohort, days, record_days, len(items), max(1, len(members[1])))
+    _check_members(members)
+    check_run_memory(n_patients, cohort, days, record_days, len(items), max(1, len(members[1])), chunk_size)
     df = cohort_for(cond, n_patients, seed, cohort)
     return Comparison(
         _run_plans(cond, resolved, df, days, seed, record_days, chunk_size, choice, progress, members)
     )
+
+
+MAX_TRACE_POINTS = 10_000
+"""Most steps :func:`trace_session` traces (a 45-minute session and an hour after it at 0.01 min)."""
 
 
 def trace_session(
@@ -660,6 +798,12 @@ def trace_session(
         raise ValueError(f"minutes_after must be a finite number >= 0, got {minutes_after!r}")
     if not (step_min > 0 and math.isfinite(step_min)):
         raise ValueError(f"step_min must be a positive number of minutes, got {step_min!r}")
+    total = session.component_minutes + minutes_after
+    if total / step_min > MAX_TRACE_POINTS:
+        raise ValueError(
+            f"step_min={step_min!r} traces {total:g} minutes in {math.ceil(total / step_min):,} steps; "
+            f"at most {MAX_TRACE_POINTS:,} are traced: use step_min >= {total / MAX_TRACE_POINTS:.2g}"
+        )
     df = cohort_for(cond, None if cohort is not None else n_patients, seed, cohort)
     pts = to_patients(df, cond)
     p = cond.parameters

@@ -38,7 +38,7 @@ def start_day(x, d, P, C, R, hit) -> None:
     setbacks of the patients at risk."""
     hit[:] = False
     if R.fluctuating:
-        day.fluctuate(x, ALL, P, R.normals[d], 1.0 if d > 0 else math.inf)
+        day.fluctuate(x, ALL, P, R.normals[d][R.normal_col], 1.0 if d > 0 else math.inf)
     if d > 0:
         day.advance(x, ALL, P, C)
         at = np.flatnonzero((d >= R.discharge) & (P.setback_hazard_per_day > 0.0))

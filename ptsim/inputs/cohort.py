@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +17,8 @@ import numpy as np
 from ptsim.core.model import Patients
 from ptsim.core.streams import uniforms
 from ptsim.inputs.conditions import BASELINE_KEYS, Condition, Distribution, load_condition
-from ptsim.inputs.toml_io import describe
+from ptsim.inputs.memory import check_memory
+from ptsim.inputs.toml_io import closest, describe
 
 if TYPE_CHECKING:  # pandas is imported where it is used, to keep `import ptsim` light
     import pandas as pd
@@ -93,55 +93,6 @@ def check_seed(value, name: str = "seed") -> int:
     if seed > SEED_MAX:
         raise ValueError(f"{name} must be a whole number in [0, 2**64 - 1], got {seed}")
     return seed
-
-
-def available_memory_bytes() -> int | None:
-    """Memory the system can still give this process (bytes), or None where it cannot be told."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def format_bytes(n_bytes: float) -> str:
-    """A size for people: ``4.9 GB`` (decimal units)."""
-    for unit in ("bytes", "kB", "MB", "GB", "TB", "PB"):
-        if abs(n_bytes) < 1000 or unit == "PB":
-            return f"{n_bytes:.0f} {unit}" if unit == "bytes" else f"{n_bytes:.1f} {unit}"
-        n_bytes /= 1000
-    raise AssertionError
-
-
-def check_memory(n_bytes: float, argument: str, what: str) -> None:
-    """Refuse a run whose arrays would not fit in the available memory.
-
-    Parameters
-    ----------
-    n_bytes : float
-        Estimated size of the run's arrays (bytes).
-    argument : str
-        The argument that sets the size, e.g. ``"n_patients=1000000000000"``.
-    what : str
-        How the estimate was made, e.g. ``"7 columns x 8 bytes per patient"``.
-
-    Raises
-    ------
-    ValueError
-        With the estimate and the memory available, instead of numpy's ``MemoryError``.
-    """
-    available = available_memory_bytes()
-    if available is not None and n_bytes > available:
-        raise ValueError(
-            f"{argument}: the run needs about {format_bytes(n_bytes)} of memory ({what}), more than the "
-            f"{format_bytes(available)} available; use fewer patients or days, or record_days="
-        )
 
 
 QUADRATURE_POINTS = 256
@@ -521,6 +472,15 @@ def validate_cohort(df, condition: Condition, source: str = "cohort"):
                 )
                 raise ValueError(f"{source}: {hint}; required columns: {', '.join(COLUMNS)}")
         raise ValueError(f"{source}: missing column(s) {', '.join(missing)}; required: {', '.join(COLUMNS)}")
+    known = (*COLUMNS, *OPTIONAL_COLUMNS)
+    unknown = [c for c in df.columns if c not in known]
+    if unknown:
+        guess = closest(str(unknown[0]), OPTIONAL_COLUMNS) or closest(str(unknown[0]), COLUMNS)
+        hint = f"; did you mean {guess!r}?" if guess else ""
+        raise ValueError(
+            f"{source}: unknown column {str(unknown[0])!r}{hint} (a cohort holds only the columns the model "
+            f"reads: rename or remove it); accepted: {', '.join(known)}"
+        )
     if len(df) < 1:
         raise ValueError(f"{source}: the cohort has no patients (at least 1 row is needed)")
     out = pd.DataFrame({"patient_id": _id_column(df["patient_id"], source)})

@@ -148,6 +148,11 @@ def load_ensemble(condition: str, directory: str | Path | None = None) -> Ensemb
     values = _read_members(csv_path, condition)
     # stored for diagnostics (the sampler's chain and draw of each member, its log-posterior): not parameters
     draws = {k: values.pop(k) for k in DRAW_COLUMNS if k in values}
+    if not values:
+        raise ValueError(
+            f"{csv_path}: no parameter columns (only {', '.join(draws)}); expected one column per "
+            "calibrated parameter, named as in data/evidence/calibration.toml"
+        )
     meta = read_toml(meta_path, "ensemble description")
     if meta.get("condition") != condition:
         raise ValueError(f"{meta_path}: key 'condition' must be {condition!r}, got {meta.get('condition')!r}")
@@ -248,7 +253,45 @@ def choose_members(ensemble, condition: Condition, directory: str | Path | None 
             f"{stored.n_members}; accepted: 1 to {stored.n_members}"
         )
     check_values(stored)
+    check_not_edited(condition, stored)
     return stored, spaced_members(stored.n_members, count)
+
+
+def _some(names: list[str], shown: int = 3) -> str:
+    """The first ``shown`` names, then how many more."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def _value(condition: Condition, column: str):
+    if column.startswith("natural_history."):
+        return condition.natural_history.get(column.split(".", 1)[1])
+    return condition.parameters.get(column)
+
+
+def check_not_edited(condition: Condition, stored: Ensemble) -> None:
+    """Refuse a stored ensemble for a condition whose values of the ensemble's parameters are not the
+    shipped condition's: the members would silently replace them (an edited copy of a shipped
+    condition that keeps its ``name``, the shipped file loaded by path without its calibrated layer,
+    or ``with_parameters`` on one of the ensemble's parameters)."""
+    from ptsim.inputs.conditions import list_conditions, load_condition
+
+    if condition.name not in list_conditions():
+        return  # an ensemble stored for a condition that is not shipped: nothing to compare with
+    shipped = load_condition(condition.name)
+    edited = [
+        column
+        for column in stored.values
+        if not np.array_equal(np.asarray(_value(condition, column)), np.asarray(_value(shipped, column)))
+    ]
+    if edited:
+        where = f" (loaded from {condition.path})" if condition.path and condition.calibration is None else ""
+        raise ValueError(
+            f"ensemble: condition {condition.name!r}{where} differs from the shipped condition the stored "
+            f"ensemble was fitted on in {_some(edited)}, which the ensemble's members would replace; "
+            f"load the shipped condition by name (ptsim.load_condition({condition.name!r})) for its "
+            "ensemble, or run your condition without one (ensemble=False)"
+        )
 
 
 def with_member_values(condition: Condition, ensemble: Ensemble, member_of_row) -> Condition:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ptsim.core.parameters import TECHNIQUES
+from ptsim.inputs.memory import check_memory
 from ptsim.inputs.toml_io import check_keys, describe, read_toml
 
 COMPONENT_KINDS = (*TECHNIQUES, "manual_therapy", "exercise", "education", "rest")
@@ -24,6 +25,9 @@ COMPONENT_KINDS = (*TECHNIQUES, "manual_therapy", "exercise", "education", "rest
 
 GRADED = (*TECHNIQUES, "manual_therapy")
 
+
+SCHEDULE_BYTES_PER_DAY = 16
+"""Memory of :meth:`Plan.day_schedule` per day: a session index and a home frequency (8 bytes each)."""
 
 PLAN_NAME_PATTERN = re.compile(r"\w[\w .,:()+/&-]{0,63}")
 """Accepted plan names: a letter, digit or underscore, then up to 63 letters, digits, spaces and
@@ -144,12 +148,17 @@ class Session:
                 raise ValueError(f"session components must be Component objects, got {c!r}")
         object.__setattr__(self, "components", comps)
         object.__setattr__(self, "minutes", _finite(self.minutes, "session minutes", 0, 600, True))
-        used = sum(c.minutes for c in comps)
+        used = self.component_minutes
         if used > self.minutes + 1e-9:
             raise ValueError(
                 f"session components take {used:g} min but the session lasts {self.minutes:g} min; "
                 "shorten a component or lengthen the session"
             )
+
+    @property
+    def component_minutes(self) -> float:
+        """Minutes the components take (the session may last longer: its ``minutes``)."""
+        return sum(c.minutes for c in self.components)
 
     @property
     def exercise_minutes(self) -> float:
@@ -446,6 +455,15 @@ class Plan:
                     f"plan {self.name!r}: schedule phase {i} names no session and the plan has none; "
                     "give the phase a session or the plan a session"
                 )
+            session = ph.session or self.session
+            if not ph.visits() and session is not None and session.components:
+                zero = "visit_days is empty" if ph.visit_days is not None else "sessions_per_week is 0"
+                raise ValueError(
+                    f"plan {self.name!r}: schedule phase {i} has no visits ({zero}) but its session holds "
+                    f"treatment ({session}), so it would never be given; give the phase visits, or an "
+                    "empty session (Session(()); in a file: session = { components = [] }) for a phase "
+                    "of home exercise only or a pause in care"
+                )
             home_days = ph.home_days_per_week
             if home_days is not None and home_days > 0 and self.home is None:
                 raise ValueError(
@@ -506,7 +524,29 @@ class Plan:
 
         In each week of a phase, home sessions are spread over the days without a visit: each such
         day has a scheduled home session with probability ``home days / free days``.
+
+        Parameters
+        ----------
+        days : int
+            The last day (>= 0); the schedule covers ``days + 1`` days.
+
+        Raises
+        ------
+        ValueError
+            For ``days`` that is not a whole number >= 0, or a schedule too long for the memory
+            available (``SCHEDULE_BYTES_PER_DAY`` per day).
         """
+        if isinstance(days, float) and float.is_integer(days):
+            days = int(days)
+        if isinstance(days, bool) or not isinstance(days, int | np.integer) or days < 0:
+            raise ValueError(f"day_schedule: days must be a whole number >= 0, got {describe(days)}")
+        days = int(days)
+        check_memory(
+            SCHEDULE_BYTES_PER_DAY * (days + 1),
+            f"day_schedule: days={days}",
+            f"{SCHEDULE_BYTES_PER_DAY} bytes per day",
+            advice="use fewer days",
+        )
         sessions = self.sessions
         code = {s: i for i, s in enumerate(sessions)}
         index = np.full(days + 1, -1, dtype=np.int64)
@@ -740,7 +780,9 @@ def _schedule_from_dict(sch, filename: str) -> Schedule:
             raise ValueError(
                 f"{filename}: key '{key}.weeks': missing; each phase needs weeks (whole weeks >= 1)"
             )
-        session = _session_from_dict(ph["session"], f"{key}.session", filename) if "session" in ph else None
+        session = None
+        if "session" in ph:  # empty: a phase of home exercise only, or a pause in care
+            session = _session_from_dict(ph["session"], f"{key}.session", filename, empty_ok=True)
         try:
             phases.append(
                 Phase(

@@ -23,10 +23,14 @@ import inspect
 import time
 from collections.abc import Callable
 
-import ipywidgets as widgets
-
+from ptsim.core.extras import missing_extra_error
 from ptsim.inputs.conditions import list_conditions, load_condition
 from ptsim.teaching.computations import DEFAULT_CONDITION
+
+try:
+    import ipywidgets as widgets
+except ModuleNotFoundError:
+    raise missing_extra_error("lab", "the lesson apps (ptsim.teaching)", ["ipywidgets"]) from None
 
 CONTROL_KINDS = ("int_slider", "float_slider", "dropdown", "toggle_buttons", "checkbox")
 """Kinds of control a spec may ask for."""

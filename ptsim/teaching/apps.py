@@ -473,7 +473,8 @@ def _compare_compute(fig=None, outcomes="model", **values):
     if members is not None:
         caption += (
             f" Differences from combined care: mean [{interval_label(0.95, first)}]; "
-            f"'{NOT_SEPARATED}': the interval holds 0, so the evidence cannot separate the two plans."
+            f"'{NOT_SEPARATED}': the interval holds 0, so the evidence cannot separate the two plans; "
+            "'smaller than the MCID': separated, but by less than a clinically important difference."
         )
     alt = (
         f"Panels ({panels}) over a year, the dot at day -1 before care: {band}"

@@ -259,19 +259,26 @@ def compare_table(comp, outcomes=("pain", "rom", "function", "strength"), refere
 NOT_SEPARATED = "cannot separate"
 """What a difference cell adds when its interval holds 0 (the plans are not separated)."""
 
+CELL_NOTES = {
+    "not separated": NOT_SEPARATED,
+    "fixed by design": "fixed by design",
+    "smaller than the MCID": "smaller than the MCID",
+    "below the instrument's resolution": "below what the instrument reads",
+}
+"""What a difference cell adds, by the difference's judgement (:data:`ptsim.core.intervals.JUDGEMENTS`)."""
+
 
 def difference_cells(differences):
     """A :meth:`ptsim.Comparison.differences` table as text cells: rows ``(outcome (unit), day)``, a
     column ``"<plan> - <reference>"`` per plan holding ``"mean [low, high]"``, followed by
-    :data:`NOT_SEPARATED` where the interval holds 0."""
+    :data:`NOT_SEPARATED` where the interval holds 0, "fixed by design" where it has no width, and
+    "smaller than the MCID" where it lies within the MCID (:data:`CELL_NOTES`)."""
     import pandas as pd
 
     d = differences
     cells = [
-        f"{m:+.1f} [{lo:+.1f}, {hi:+.1f}]" + ("" if sep else f" {NOT_SEPARATED}")
-        for m, lo, hi, sep in zip(
-            d["mean_difference"], d["ci_low"], d["ci_high"], d["separated"], strict=True
-        )
+        f"{m:+.1f} [{lo:+.1f}, {hi:+.1f}]" + (f" {CELL_NOTES[j]}" if j in CELL_NOTES else "")
+        for m, lo, hi, j in zip(d["mean_difference"], d["ci_low"], d["ci_high"], d["judgement"], strict=True)
     ]
     frame = pd.DataFrame(
         {

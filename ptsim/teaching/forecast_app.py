@@ -15,9 +15,15 @@ import warnings
 import ipywidgets as widgets
 
 from ptsim.analysis.forecast import Forecast, forecast
-from ptsim.inputs.conditions import list_conditions, load_condition
 from ptsim.inputs.plans import PLAN_NAMES
-from ptsim.teaching.appkit import NUMBERS_TITLE, figure_png, table_html
+from ptsim.teaching.appkit import (
+    LABEL_STYLE,
+    NUMBERS_TITLE,
+    condition_spec,
+    figure_png,
+    make_control,
+    table_html,
+)
 from ptsim.teaching.forecast_views import SHORT_NOTE, horizon_table, mcid_caption, plot_forecast
 from ptsim.teaching.lesson10 import CASES, LESSON_PLANS, STORY
 
@@ -51,31 +57,56 @@ class ForecastApp(widgets.HBox):
     def __init__(self, case: str = STORY, css_prefix: str = "ptsim"):
         if case not in CASES:
             raise ValueError(f"case must be one of {', '.join(CASES)}, got {case!r}")
-        wide = {"style": {"description_width": "initial"}, "layout": widgets.Layout(width="95%")}
-        self.case = widgets.Dropdown(
-            options=[(c.title, k) for k, c in CASES.items()], value=case, description="Case", **wide
+        # the suite's controls (labels on a line of their own, never squeezed: appkit.make_control)
+        self.case = make_control(
+            "case",
+            {
+                "kind": "dropdown",
+                "label": "Case",
+                "options": [(c.title, k) for k, c in CASES.items()],
+                "default": case,
+            },
         )
-        self.condition = widgets.Dropdown(
-            options=[(load_condition(n).title, n) for n in list_conditions()], description="Condition", **wide
+        self.condition = make_control("condition", condition_spec(CASES[case].condition))
+        self.so_far = make_control(
+            "so_far",
+            {
+                "kind": "dropdown",
+                "label": "Care so far",
+                "options": list(PLAN_NAMES),
+                "default": "usual_care",
+            },
         )
-        self.so_far = widgets.Dropdown(options=list(PLAN_NAMES), description="Care so far", **wide)
         self.visits = widgets.Textarea(
             description="Visits (CSV)",
             rows=6,
-            style={"description_width": "initial"},
-            layout=widgets.Layout(width="95%", height="9em"),
+            style={"description_width": "100%"},
+            layout=widgets.Layout(width="100%", height="auto", flex_flow="row wrap"),
         )
-        self.plans = widgets.Dropdown(options=list(PLAN_SETS), description="Plans", **wide)
-        self.horizon = widgets.IntSlider(
-            value=182,
-            min=28,
-            max=365,
-            step=7,
-            continuous_update=False,
-            description="Days after the last visit",
-            **wide,
+        self.plans = make_control(
+            "plans",
+            {
+                "kind": "dropdown",
+                "label": "Plans",
+                "options": list(PLAN_SETS),
+                "default": next(iter(PLAN_SETS)),
+            },
         )
-        self.outcome = widgets.Dropdown(options=OUTCOME_CHOICES, value="pain", description="Figure", **wide)
+        self.horizon = make_control(
+            "horizon",
+            {
+                "kind": "int_slider",
+                "label": "Days after the last visit",
+                "min": 28,
+                "max": 365,
+                "step": 7,
+                "default": 182,
+            },
+        )
+        self.outcome = make_control(
+            "outcome",
+            {"kind": "dropdown", "label": "Figure", "options": list(OUTCOME_CHOICES), "default": "pain"},
+        )
         self.button = widgets.Button(description="Forecast", button_style="primary")
         self.status = widgets.HTML()
         self.message = widgets.HTML()
@@ -90,7 +121,7 @@ class ForecastApp(widgets.HBox):
         )
         left = widgets.VBox(
             [
-                widgets.HTML("<b>Forecast a patient</b>"),
+                widgets.HTML(LABEL_STYLE + "<b>Forecast a patient</b>"),
                 self.case,
                 self.condition,
                 self.so_far,

@@ -21,7 +21,10 @@ import argparse
 import asyncio
 import os
 import sys
+import tempfile
 from pathlib import Path
+
+from ptsim.core.extras import MissingExtraError, require
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 DEFAULT_NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -98,6 +101,21 @@ def lesson_paths(notebooks: Path, selection: list[str] | None = None) -> list[Pa
     return chosen
 
 
+LAB_MODULES = ("nbformat", "nbclient", "nbconvert", "ipykernel", "ipywidgets")
+"""What the handouts need from the ``lab`` extra."""
+
+
+def _local_kernel(folder: Path):
+    """Configuration for a kernel on this computer: over Unix sockets in ``folder`` where the system
+    has them (no network port, so no "running over TCP without encryption" warning per lesson), TCP
+    on 127.0.0.1 elsewhere (Windows)."""
+    from traitlets.config import Config
+
+    if os.name == "posix":
+        return Config({"KernelManager": {"transport": "ipc", "ip": str(folder / "kernel")}})
+    return Config()
+
+
 def run_lesson(path: Path, kernel_name: str = "python3"):
     """Run a lesson top to bottom in a fresh kernel, replacing each app's output with a snapshot.
 
@@ -117,15 +135,17 @@ def run_lesson(path: Path, kernel_name: str = "python3"):
 
     nb = nbformat.read(path, as_version=4)
     env_backend = os.environ.get("MPLBACKEND")
+    sockets = tempfile.TemporaryDirectory(prefix="ptsim-handout-")
     client = NotebookClient(
         nb,
+        config=_local_kernel(Path(sockets.name)),
         timeout=CELL_TIMEOUT_S,
         kernel_name=kernel_name,
         resources={"metadata": {"path": str(path.parent)}},
     )
     try:
         os.environ["MPLBACKEND"] = "agg"  # the kernel inherits it: figures are drawn to bytes only
-        with client.setup_kernel():
+        with sockets, client.setup_kernel():
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue
@@ -231,7 +251,14 @@ def export(
     pdf: bool = False,
     with_code: bool = False,
 ) -> list[Path]:
-    """Export lessons to ``out`` as HTML (and PDF); returns the files written."""
+    """Export lessons to ``out`` as HTML (and PDF); returns the files written.
+
+    Raises
+    ------
+    MissingExtraError
+        Without the ``lab`` extra, before ``out`` is created.
+    """
+    require("lab", "handouts", LAB_MODULES)
     paths = lesson_paths(notebooks, lessons)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -264,8 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
+        require("lab", "handouts", LAB_MODULES)
         paths = lesson_paths(args.notebooks, args.lessons)
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError, MissingExtraError) as exc:
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
     written = []
     try:

@@ -47,13 +47,13 @@ class Case:
 
 CASES = {
     "knee_3_visits": Case(
-        "Knee OA: pain 7 -> 6 -> 6, flexion 95 -> 100 -> 101 deg over two weeks of manual therapy",
+        "Knee OA, 3 visits (manual therapy)",
         "knee_oa",
         "manual_only",
         "day,pain_nprs,rom_deg,strength_pct_normal,womac_0_100\n0,7,95,62,52\n7,6,100,,\n14,6,101,,\n",
     ),
     "neck_2_visits": Case(
-        "Chronic neck pain: pain 6 -> 5, rotation 50 -> 55 deg after a week of exercise",
+        "Neck pain, 2 visits (exercise)",
         "chronic_neck_pain",
         "exercise_only",
         "day,pain_nprs,rom_deg,ndi_0_50\n0,6,50,24\n7,5,55,\n",
