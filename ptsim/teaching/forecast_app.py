@@ -17,6 +17,8 @@ import ipywidgets as widgets
 from ptsim.analysis.forecast import Forecast, forecast
 from ptsim.inputs.plans import PLAN_NAMES
 from ptsim.teaching.appkit import (
+    CONTROLS_BOX,
+    FIGURE_BOX,
     LABEL_STYLE,
     NUMBERS_TITLE,
     condition_spec,
@@ -134,7 +136,7 @@ class ForecastApp(widgets.HBox):
                 self.status,
                 self.message,
             ],
-            layout=widgets.Layout(width="34%", min_width="280px"),
+            layout=widgets.Layout(**CONTROLS_BOX),
         )
         # predict, then reveal: the forecast's numbers (its description, header and table) start collapsed
         self.reveal = widgets.Accordion(
@@ -142,7 +144,7 @@ class ForecastApp(widgets.HBox):
         )
         self.reveal.set_title(0, NUMBERS_TITLE)
         self.reveal.add_class("ptsim-reveal")
-        right = widgets.VBox([self.image, self.reveal], layout=widgets.Layout(width="66%"))
+        right = widgets.VBox([self.image, self.reveal], layout=widgets.Layout(**FIGURE_BOX))
         super().__init__([left, right], layout=widgets.Layout(flex_flow="row wrap"))
         # CSS classes name the parts in the page: the suite's ("ptsim-app", ...: the lessons' browser test
         # finds an app's figure and alt text by them), or another prefix beside another app (the dashboard)
