@@ -21,6 +21,7 @@ from ptsim.teaching.appkit import (
     FIGURE_BOX,
     LABEL_STYLE,
     NUMBERS_TITLE,
+    SMALL_TEXT,
     condition_spec,
     figure_png,
     make_control,
@@ -117,9 +118,10 @@ class ForecastApp(widgets.HBox):
         self.header = widgets.HTML()
         self.table = widgets.HTML()
         help_text = widgets.HTML(
-            "<small>One row a visit: <code>day</code> (0 = intake, before the first session) and any of "
+            f"<span style='font-size:{SMALL_TEXT}'>One row a visit: <code>day</code> (0 = intake, before "
+            "the first session) and any of "
             "<code>pain_nprs</code>, <code>rom_deg</code>, <code>strength_pct_normal</code> and the "
-            "condition's questionnaire column; leave a cell empty when it was not measured.</small>"
+            "condition's questionnaire column; leave a cell empty when it was not measured.</span>"
         )
         left = widgets.VBox(
             [
@@ -220,9 +222,11 @@ class ForecastApp(widgets.HBox):
         self.figure = plot_forecast(fc, outcome, fig=self.figure)
         self.image.value = figure_png(self.figure)
         alt = alt_text(fc, outcome)
-        self.alt_text.value = f"<div style='font-size:90%;color:#444'><i>Figure:</i> {html.escape(alt)}</div>"
+        self.alt_text.value = (
+            f"<div style='font-size:{SMALL_TEXT};color:#444'><i>Figure:</i> {html.escape(alt)}</div>"
+        )
         lines = html.escape(fc.header()).replace("\n", "<br>")
-        self.header.value = f"<div style='font-size:95%'>{lines}</div>"
+        self.header.value = f"<div style='font-size:{SMALL_TEXT}'>{lines}</div>"
         caption = mcid_caption(fc, outcome) + " " + SHORT_NOTE
         self.table.value = table_html(horizon_table(fc, outcome), caption)
 
