@@ -1,12 +1,13 @@
-"""Screenshots of every lesson's app in JupyterLab at 1366 x 768, into docs/figures/.
+"""Screenshots of every lesson's app in JupyterLab at 1366 x 768 and 1024 x 768, into docs/figures/.
 
     python docs/lesson_screenshots.py            # all lessons
     python docs/lesson_screenshots.py 03 05      # lessons whose file names start with 03 or 05
 
 It runs the steps of tests/test_lessons_browser.py (JupyterLab on a copy of the lessons, headless
-Debian Chromium, outside requests blocked): opens each lesson, runs it, checks the layout, and saves
-``docs/figures/lesson_NN_app.png``, the window with the lesson's first app at its top (every
-control of the app is in the picture: the controls are the app's left column). Needs
+Debian Chromium, outside requests blocked): opens each lesson, runs it, hides the file browser (the
+guide's projector set-up), checks the layout and legibility at both sizes, and saves
+``docs/figures/lesson_NN_app.png`` (1366 x 768) and ``lesson_NN_app_1024.png``, the window with the
+lesson's first app at its top. Needs
 /usr/bin/chromium and the test extras; about 5 minutes on 2 cores. Not run in CI (the test runs the
 same steps without saving the pictures).
 """
@@ -45,11 +46,17 @@ def main(argv=None) -> int:
                         if shown < n_apps:
                             outputs = steps.app_outputs(page)
                             raise RuntimeError(f"{path.name}: {shown} apps of {n_apps}: {outputs}")
-                        steps.check_layout(page, path.name)
                         steps.assert_no_traceback(page, path.name)
-                        target = out / f"lesson_{path.name[:2]}_app.png"
-                        steps.screenshot_app(page, target)
-                        print(f"{path.name}: {target.relative_to(ROOT)}", flush=True)
+                        steps.hide_file_browser(page)
+                        for size in steps.PROJECTOR_SIZES:
+                            page.set_viewport_size(size)
+                            where = f"{path.name} at {size['width']}x{size['height']}"
+                            steps.check_layout(page, where)
+                            steps.check_projector(page, where)
+                            suffix = "" if size == steps.VIEWPORT else f"_{size['width']}"
+                            target = out / f"lesson_{path.name[:2]}_app{suffix}.png"
+                            steps.screenshot_app(page, target)
+                            print(f"{where}: {target.relative_to(ROOT)}", flush=True)
                     finally:
                         steps.shut_down_kernel(page)
                         page.close()

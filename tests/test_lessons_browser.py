@@ -1,9 +1,14 @@
-"""Every lesson in JupyterLab, in a real browser at a projector's 1366 x 768.
+"""Every lesson in JupyterLab, in a real browser at a projector's 1366 x 768 and 1024 x 768.
 
 JupyterLab serves a copy of the lesson notebooks on a free loopback port; Debian's Chromium, driven
 by Playwright, opens each lesson *before running it* and checks that the stored widget state shows
 its app (not a Python repr), then runs all cells and checks that every app shows a figure, that every
-slider has a usable width with its whole label visible, and that no traceback appears.
+slider has a usable width with its whole label visible, and that no traceback appears. Then, at both
+projector sizes with JupyterLab's file browser hidden (the instructor guide's projector set-up), it
+checks what a projected lesson needs: each figure drawn so large that its smallest text (12 pt) is at
+least 12 px on screen, the apps' other text at least 12 px, an app's opened table inside the page, and
+every control label's hover text a real explanation or none (never "null"); it saves a screenshot of
+each lesson at each size.
 
 Runs under plain ``pytest`` (``-m browser`` selects it). Without ``/usr/bin/chromium`` or JupyterLab it
 is skipped with a reason, except in CI (``CI=true``), where it fails. Set
@@ -39,6 +44,10 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1366, "height": 768}
 """A classroom projector's resolution."""
+PROJECTOR_SIZES = ({"width": 1366, "height": 768}, {"width": 1024, "height": 768})
+"""The sizes a lesson is checked and photographed at: a common projector and an old one."""
+MIN_TEXT_PX = 12.0
+"""The smallest text, as rendered on screen, a projected lesson may show (TEACHING.md)."""
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 180.0
 RUN_TIMEOUT_S = 300.0
@@ -327,6 +336,74 @@ def check_layout(page, what: str):
         assert fig["alt"].startswith("Figure:") and len(fig["alt"]) > 30, f"{what}: no alt text ({fig})"
 
 
+LEGIBILITY = """app => {
+  // text elements of one app whose rendered font is below the minimum; labels' hover texts
+  const small = [];
+  for (const el of app.querySelectorAll('*')) {
+    const own = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
+    const r = el.getBoundingClientRect();
+    if (!own || r.width === 0 || r.height === 0) continue;
+    const px = parseFloat(getComputedStyle(el).fontSize);
+    if (px < MIN) small.push(el.textContent.trim().slice(0, 40) + ' (' + px + ' px)');
+  }
+  // the controls' labels (a widget without a description keeps an empty, hidden one: not shown)
+  const labels = Array.from(app.querySelectorAll('.widget-label, .widget-label-basic, label'))
+    .filter(l => l.textContent.trim() && l.getBoundingClientRect().width > 0).map(l => ({
+    text: l.textContent.trim(),
+    title: l.getAttribute('title'),
+    explained: Array.from(l.querySelectorAll('[title]')).map(e => e.getAttribute('title')).join(' '),
+  }));
+  return {small, labels};
+}"""
+"""Text in an app drawn below the minimum size, and each control label's hover texts."""
+
+OPEN_NUMBERS = """app => {
+  // open the app's collapsed numbers (the reveal: click its title) and say whether its table fits
+  const table = () => app.querySelector('.ptsim-table-view table');
+  if (!(table() && table().getBoundingClientRect().width)) {
+    const titles = Array.from(app.querySelectorAll('.ptsim-reveal *')).filter(e =>
+      Array.from(e.childNodes).some(n => n.nodeType === 3 && n.textContent.includes('numbers behind')));
+    if (titles.length) titles[titles.length - 1].click();
+  }
+  return new Promise(done => setTimeout(() => {
+    const t = table();
+    if (!t || !t.getBoundingClientRect().width) return done(null);
+    const a = app.getBoundingClientRect(), r = t.getBoundingClientRect();
+    done({tableRight: r.right, appRight: a.right, width: r.width});
+  }, 700));
+}"""
+
+
+def hide_file_browser(page):
+    """The guide's projector set-up: JupyterLab's left sidebar collapsed."""
+    page.evaluate("() => { const s = window.jupyterapp.shell; if (!s.leftCollapsed) { s.collapseLeft(); } }")
+    time.sleep(0.5)
+
+
+def check_projector(page, what: str):
+    """At the current size: figures and text legible, opened tables inside the app, tooltips real."""
+    from ptsim.teaching.plotting import MIN_FONT_PT, SCREEN_DPI
+
+    apps = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .ptsim-app")
+    for i in range(apps.count()):
+        app = apps.nth(i)
+        app.scroll_into_view_if_needed()
+        time.sleep(0.3)
+        seen = app.evaluate(LEGIBILITY.replace("MIN", str(MIN_TEXT_PX)))
+        assert not seen["small"], f"{what}: app {i} text below {MIN_TEXT_PX:g} px: {seen['small'][:5]}"
+        for label in seen["labels"]:
+            assert label["title"] != "null" and label["explained"] != "null", f"{what}: {label}"
+        fits = app.evaluate(OPEN_NUMBERS)
+        assert fits is not None, f"{what}: app {i} has no numbers to open"
+        assert fits["tableRight"] <= fits["appRight"] + 1, f"{what}: app {i}'s table runs off the app: {fits}"
+    for fig in page.evaluate(FIGURES):
+        smallest = MIN_FONT_PT * SCREEN_DPI / 72 * fig["shown"] / fig["w"]
+        assert smallest >= MIN_TEXT_PX, (
+            f"{what}: a {fig['w']} px figure is drawn {fig['shown']:.0f} px wide, so its 12-pt text is "
+            f"{smallest:.1f} px on screen"
+        )
+
+
 def assert_no_traceback(page, what: str):
     text = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea").all_inner_texts()
     joined = "\n".join(text)
@@ -401,11 +478,22 @@ def test_lesson_in_jupyterlab(lab, browser_context, path, tmp_path):
         )
         check_layout(page, path.name)
         assert_no_traceback(page, path.name)
-        screenshot_app(page, tmp_path / f"{path.stem}.png")
-        assert (tmp_path / f"{path.stem}.png").stat().st_size > 20_000
-        if os.environ.get("PTSIM_LESSON_SCREENSHOTS"):  # a directory, e.g. docs/figures
-            target = Path(os.environ["PTSIM_LESSON_SCREENSHOTS"]) / f"lesson_{path.name[:2]}_app.png"
-            shutil.copyfile(tmp_path / f"{path.stem}.png", target)
+        hide_file_browser(page)
+        for size in PROJECTOR_SIZES:
+            page.set_viewport_size(size)
+            time.sleep(1.0)
+            where = f"{path.name} at {size['width']}x{size['height']}"
+            check_layout(page, where)
+            check_projector(page, where)
+            shot = tmp_path / f"{path.stem}_{size['width']}.png"
+            screenshot_app(page, shot)
+            assert shot.stat().st_size > 20_000
+            if os.environ.get("PTSIM_LESSON_SCREENSHOTS"):  # a directory, e.g. docs/figures
+                suffix = "" if size == VIEWPORT else f"_{size['width']}"
+                target = (
+                    Path(os.environ["PTSIM_LESSON_SCREENSHOTS"]) / f"lesson_{path.name[:2]}_app{suffix}.png"
+                )
+                shutil.copyfile(shot, target)
         assert not errors, f"{path.name}: page errors {errors}"
         print(f"\n{path.name}: ran in {seconds:.1f} s")
     except BaseException:

@@ -95,8 +95,14 @@ def make_control(name: str, spec: dict) -> widgets.Widget:
         w = widgets.ToggleButtons(options=spec["options"], value=spec["default"], **common)
     else:
         w = widgets.Checkbox(value=spec["default"], indent=False, **common)
-    if "tooltip" in spec:
-        w.tooltip = spec["tooltip"]
+    # The label's title is the tooltip (ipywidgets writes the model's ``tooltip`` there: None would
+    # read "null"); an explained control also carries its explanation on the label's text itself.
+    w.tooltip = spec.get("tooltip", "")
+    if spec.get("tooltip"):
+        w.description_allow_html = True
+        w.description = (
+            f"<span title='{html.escape(spec['tooltip'], quote=True)}'>{html.escape(spec['label'])}</span>"
+        )
     return w
 
 
@@ -133,6 +139,16 @@ at 100 % width, pushed its last characters out of the column); a toggle button's
 than ending in an ellipsis. The widgets' own ``style`` cannot say these."""
 
 
+NUMBERS_TITLE = "The numbers behind the figure (open once you have made your prediction)"
+"""The title of the collapsed panel holding an app's table: predict, then reveal."""
+
+CONTROLS_BOX = {"flex": "1 1 280px", "min_width": "260px", "max_width": "420px"}
+FIGURE_BOX = {"flex": "1 1 960px", "min_width": "0"}
+"""How an app lays out its controls and its figure (CSS flex): side by side when the cell holds both
+(about 1 240 px), otherwise the figure wraps below the controls and takes the cell's full width, so
+that its 12-point text stays at least 12 px on a projector's 1024 x 768."""
+
+
 def check_specs(specs: dict[str, dict], compute: Callable) -> None:
     """Check that control specs name exactly the keyword arguments of an app's compute function.
 
@@ -162,6 +178,9 @@ def build_controls(specs: dict[str, dict]) -> dict[str, widgets.Widget]:
     return {name: make_control(name, spec) for name, spec in specs.items()}
 
 
+SMALL_TEXT = "max(12px, 0.9em)"
+"""The CSS font size of an app's captions: a little smaller than the text, never below 12 px as rendered."""
+
 TABLE_DECIMALS = 2
 """Every number with a fraction in an app's table has this many decimals (units are in the labels)."""
 
@@ -171,10 +190,12 @@ def table_html(df, caption: str = "") -> str:
     body = df.to_html(
         border=0, classes="ptsim-table", na_rep="", float_format=lambda x: f"{x:.{TABLE_DECIMALS}f}"
     )
-    cap = f"<div style='font-size:90%;color:#444'>{html.escape(caption)}</div>" if caption else ""
+    cap = f"<div style='font-size:{SMALL_TEXT};color:#444'>{html.escape(caption)}</div>" if caption else ""
     style = (
-        "<style>.ptsim-table{border-collapse:collapse;font-size:14px}"
-        ".ptsim-table td,.ptsim-table th{padding:2px 8px;text-align:right}</style>"
+        "<style>.ptsim-table{border-collapse:collapse;font-size:14px;max-width:100%}"
+        ".ptsim-table td,.ptsim-table th{padding:2px 8px;text-align:right}"
+        ".ptsim-table th{white-space:normal;overflow-wrap:anywhere}"
+        ".ptsim-table-view{overflow-x:auto;max-width:100%}</style>"
     )
     return style + cap + body
 
@@ -248,20 +269,26 @@ class App(widgets.HBox):
         self.image = widgets.Image(format="png", layout=widgets.Layout(width="100%"))
         self.alt_text = widgets.HTML(value="")
         self.table = widgets.HTML()
+        # predict, then reveal: the figure's one-line description and the table state the numbers
+        self.reveal = widgets.Accordion(
+            children=[widgets.VBox([self.alt_text, self.table])], selected_index=None
+        )
+        self.reveal.set_title(0, NUMBERS_TITLE)
         self.status = widgets.Label(value="")
         self.message = widgets.HTML(value="")
         header = widgets.HTML(LABEL_STYLE + f"<b>{html.escape(title)}</b>")
         left = widgets.VBox(
             [header, *self.controls.values(), self.status, self.message],
-            layout=widgets.Layout(width="32%", min_width="260px"),
+            layout=widgets.Layout(**CONTROLS_BOX),
         )
-        right = widgets.VBox([self.image, self.alt_text, self.table], layout=widgets.Layout(width="68%"))
-        super().__init__([left, right])
+        right = widgets.VBox([self.image, self.reveal], layout=widgets.Layout(**FIGURE_BOX))
+        super().__init__([left, right], layout=widgets.Layout(flex_flow="row wrap", width="100%"))
         # CSS classes name the parts in the page (the dashboard's browser test finds them by these).
         self.add_class("ptsim-app")
         self.image.add_class("ptsim-figure")
         self.alt_text.add_class("ptsim-alt")
         self.table.add_class("ptsim-table-view")
+        self.reveal.add_class("ptsim-reveal")
         self.status.add_class("ptsim-status")
         self.message.add_class("ptsim-message")
         for name, w in self.controls.items():
@@ -310,7 +337,9 @@ class App(widgets.HBox):
         self.message.value = ""
         self.figure, self.numbers, self.caption, self.alt = fig, numbers, caption, alt
         self.image.value = figure_png(fig, self._dpi)
-        self.alt_text.value = f"<div style='font-size:90%;color:#444'><i>Figure:</i> {html.escape(alt)}</div>"
+        self.alt_text.value = (
+            f"<div style='font-size:{SMALL_TEXT};color:#444'><i>Figure:</i> {html.escape(alt)}</div>"
+        )
         self.table.value = table_html(numbers, caption)
         self.status.value = f"Updated in {time.perf_counter() - start:.1f} s."
         return numbers

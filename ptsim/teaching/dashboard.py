@@ -205,6 +205,8 @@ def voila_command(
         "--no-browser",
         "--VoilaConfiguration.show_tracebacks=False",
         "--theme=light",
+        # JupyterLab extensions that fail to load in Voila's page and fill its console with errors
+        *(f"--VoilaConfiguration.extension_denylist={name}" for name in VOILA_DENIED_EXTENSIONS),
         *([f"--Voila.config_file_paths={config_dir}"] if config_dir is not None else []),
         f"--VoilaConfiguration.multi_kernel_manager_class={KERNEL_MANAGER}",
         f"--ClassroomKernelManager.max_kernels={max_sessions}",
@@ -219,6 +221,11 @@ def voila_command(
             else []
         ),
     ]
+
+
+VOILA_DENIED_EXTENSIONS = ("@jupyter/nbgrader", "@jupyter-notebook/lab-extension")
+"""JupyterLab extensions the dashboard's page does not load: nbgrader's (installed with the test extra)
+and the notebook's need JupyterLab modules that Voila's page does not share."""
 
 
 def voila_environment(base: dict | None = None) -> dict:

@@ -16,7 +16,17 @@ import ipywidgets as widgets
 
 from ptsim.analysis.forecast import Forecast, forecast
 from ptsim.inputs.plans import PLAN_NAMES
-from ptsim.teaching.appkit import LABEL_STYLE, condition_spec, figure_png, make_control, table_html
+from ptsim.teaching.appkit import (
+    CONTROLS_BOX,
+    FIGURE_BOX,
+    LABEL_STYLE,
+    NUMBERS_TITLE,
+    SMALL_TEXT,
+    condition_spec,
+    figure_png,
+    make_control,
+    table_html,
+)
 from ptsim.teaching.forecast_views import SHORT_NOTE, horizon_table, mcid_caption, plot_forecast
 from ptsim.teaching.lesson10 import CASES, LESSON_PLANS, STORY
 
@@ -108,9 +118,10 @@ class ForecastApp(widgets.HBox):
         self.header = widgets.HTML()
         self.table = widgets.HTML()
         help_text = widgets.HTML(
-            "<small>One row a visit: <code>day</code> (0 = intake, before the first session) and any of "
+            f"<span style='font-size:{SMALL_TEXT}'>One row a visit: <code>day</code> (0 = intake, before "
+            "the first session) and any of "
             "<code>pain_nprs</code>, <code>rom_deg</code>, <code>strength_pct_normal</code> and the "
-            "condition's questionnaire column; leave a cell empty when it was not measured.</small>"
+            "condition's questionnaire column; leave a cell empty when it was not measured.</span>"
         )
         left = widgets.VBox(
             [
@@ -127,11 +138,15 @@ class ForecastApp(widgets.HBox):
                 self.status,
                 self.message,
             ],
-            layout=widgets.Layout(width="34%", min_width="280px"),
+            layout=widgets.Layout(**CONTROLS_BOX),
         )
-        right = widgets.VBox(
-            [self.image, self.alt_text, self.header, self.table], layout=widgets.Layout(width="66%")
+        # predict, then reveal: the forecast's numbers (its description, header and table) start collapsed
+        self.reveal = widgets.Accordion(
+            children=[widgets.VBox([self.alt_text, self.header, self.table])], selected_index=None
         )
+        self.reveal.set_title(0, NUMBERS_TITLE)
+        self.reveal.add_class("ptsim-reveal")
+        right = widgets.VBox([self.image, self.reveal], layout=widgets.Layout(**FIGURE_BOX))
         super().__init__([left, right], layout=widgets.Layout(flex_flow="row wrap"))
         # CSS classes name the parts in the page: the suite's ("ptsim-app", ...: the lessons' browser test
         # finds an app's figure and alt text by them), or another prefix beside another app (the dashboard)
@@ -207,9 +222,11 @@ class ForecastApp(widgets.HBox):
         self.figure = plot_forecast(fc, outcome, fig=self.figure)
         self.image.value = figure_png(self.figure)
         alt = alt_text(fc, outcome)
-        self.alt_text.value = f"<div style='font-size:90%;color:#444'><i>Figure:</i> {html.escape(alt)}</div>"
+        self.alt_text.value = (
+            f"<div style='font-size:{SMALL_TEXT};color:#444'><i>Figure:</i> {html.escape(alt)}</div>"
+        )
         lines = html.escape(fc.header()).replace("\n", "<br>")
-        self.header.value = f"<div style='font-size:95%'>{lines}</div>"
+        self.header.value = f"<div style='font-size:{SMALL_TEXT}'>{lines}</div>"
         caption = mcid_caption(fc, outcome) + " " + SHORT_NOTE
         self.table.value = table_html(horizon_table(fc, outcome), caption)
 

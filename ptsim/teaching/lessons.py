@@ -8,7 +8,9 @@ is asked, so a change to the model changes the expected answers too.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -514,9 +516,98 @@ def evidence_is_cached(
     return _check_key(condition, scenario, members, n_patients) in _EVIDENCE_CHECKS
 
 
+INSTRUMENT_WORDS = {
+    "Constant_0_100": "Constant shoulder score",
+    "KOOS4_0_100": "KOOS knee score",
+    "NDI_0_50": "Neck Disability Index",
+    "NPRS": "pain (NPRS)",
+    "RMDQ_0_24": "Roland-Morris disability",
+    "SMD": "pain (standardised)",
+    "SPADI_0_100": "SPADI shoulder score",
+    "WOMAC_0_240": "WOMAC knee score",
+    "days": "days",
+    "degrees": "range of motion",
+    "function_0_100": "function",
+    "pain_0_100": "pain (0-100)",
+    "percent": "patients (%)",
+    "risk_ratio": "risk ratio",
+}
+"""What a published result measured, in words a PT student reads (lesson 8's row labels)."""
+QUANTITY_WORDS = {
+    "between_arm_difference": "difference between groups",
+    "within_arm_level": "level in one group",
+    "within_arm_change": "change in one group",
+    "percent_of_baseline": "% of the starting value",
+    "proportion": "share of one group",
+    "proportion_difference": "difference in share",
+    "ratio": "ratio between groups",
+    "time_to_event": "time until it happens",
+}
+
+
+ARM_WORDS = {
+    "manual": "manual therapy",
+    "mt": "manual therapy",
+    "exercise": "exercise",
+    "combined": "combined care",
+    "usual": "usual care",
+    "single": "one mobilization",
+    "mte": "manual therapy and exercise",
+    "pt": "physical therapy",
+    "nonsurgical": "non-surgical care",
+    "specific": "specific exercise",
+}
+"""The group a published result describes, in words (the first part of its arm's name)."""
+
+
+def _when(day: int) -> str:
+    if day == 0:
+        return "straight after"
+    if day < 7:
+        return f"{day} days later"
+    if day < 182:
+        return f"week {round(day / 7)}"
+    if day < 365:
+        return f"month {round(day / 30.4)}"
+    years = day / 365
+    return (
+        f"{years:.0f} year" + ("s" if round(years) > 1 else "")
+        if abs(years - round(years)) < 0.1
+        else f"day {day}"
+    )
+
+
+@functools.cache
+def _published_index():
+    from ptsim.analysis.evidence import published_targets
+
+    return published_targets().set_index("id")
+
+
 def result_label(row_id: str) -> str:
-    """A published row's id without its condition prefix (``knee_mwm_rom_day2`` -> ``mwm_rom_day2``)."""
-    return row_id.split("_", 1)[1] if "_" in row_id else row_id
+    """A published result in plain words: first author and year, what was measured, and when.
+
+    For example ``knee_deyle2020_pt_1yr`` -> "Deyle 2020: WOMAC knee score, level in one group, 1 year"
+    (an id that is not a published row loses its condition prefix only).
+    """
+    import re
+
+    table = _published_index()
+    if row_id not in table.index:
+        return row_id.split("_", 1)[1] if "_" in row_id else row_id
+    r = table.loc[row_id]
+    source = str(r["source"])
+    words = re.split(r"[\s,&]+", source.strip())
+    author = " ".join(words[:2]) if words[0].islower() else words[0]  # "da Silva", "Fransen"
+    year = re.search(r"\b(19|20)\d\d\b", source)
+    what = INSTRUMENT_WORDS.get(r["instrument"], str(r["instrument"]))
+    how = QUANTITY_WORDS.get(r["quantity"], str(r["quantity"]).replace("_", " "))
+    arm = ARM_WORDS.get(str(r["arm"]).split("_", 1)[0])
+    return (
+        f"{author} {year.group(0) if year else ''}: {what}, {how}"
+        + (f" ({arm})" if arm else "")
+        + f", {_when(int(r['day']))}"
+    )
 
 
 def evidence_rows(check: dict, modelled_only: bool = False):
@@ -565,10 +656,43 @@ def evidence_rows(check: dict, modelled_only: bool = False):
             gap = r["role"] == "known_gap"
             reason = published.loc[r["id"], "notes"] if gap else "" if modelled else r["mapping"]
             row["reason"] = plain(reason)  # no internal design tags in what students read
-        rows[result_label(r["id"])] = row
+        label = result_label(r["id"])
+        rows[label if label not in rows else f"{label} [{r['id']}]"] = row
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "result"
     return out.round(2)
+
+
+def held_out_lines(check: dict, from_day: int = 0) -> list[str]:
+    """What a condition's held-out results say, one line each: covered or not, and on which side.
+
+    Lessons that draw a conclusion about the months after care print these for ``from_day=182`` and
+    point to lesson 8, so that a one-year claim is read beside the results no fit has seen.
+
+    Parameters
+    ----------
+    check : dict
+        From :func:`evidence_check`.
+    from_day : int
+        Only held-out results measured on this day from the start of care or later.
+    """
+    rows = evidence_rows(check, modelled_only=True)
+    held = rows[(rows.role == ROLE_LABELS["held_out"]) & (rows.day >= from_day)]
+    lines = []
+    for name, r in held.iterrows():
+        if r["model median"] > r["published high"]:
+            side = "above"
+        elif r["model median"] < r["published low"]:
+            side = "below"
+        else:
+            side = "inside"
+        verdict = "covered" if r.covered == "yes" else "NOT covered"
+        lines.append(
+            f"{name} (day {r.day}): {verdict}; the model's median {r['model median']:.2f} "
+            f"[{r['model low']:.2f}, {r['model high']:.2f}] is {side} the published {r.published:.2f} "
+            f"[{r['published low']:.2f}, {r['published high']:.2f}] {r.unit}"
+        )
+    return lines
 
 
 def coverage(check: dict) -> dict[str, int]:
@@ -859,6 +983,66 @@ def pain_table(
 # Exercises: predict first, then check against the model
 
 
+REVEAL_HINT = "open it once you have made your predictions"
+"""What a reveal's title adds by default: predict, then reveal."""
+
+
+@dataclass(frozen=True)
+class Reveal:
+    """Text shown only once the reader asks: a collapsed ``<details>`` block in a notebook.
+
+    In a notebook the text sits under a one-line title that opens it (the reveal control); as plain
+    text (a console, nbval's comparison of stored outputs) it is the title and the text.
+
+    Attributes
+    ----------
+    title : str
+        The line that opens it, e.g. "Mean pain by plan (open it once you have answered 1.1)".
+    text : str
+        What it reveals (preformatted text, e.g. a printed table).
+    """
+
+    title: str
+    text: str
+
+    def __repr__(self) -> str:
+        return f"{self.title}\n{self.text}"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return (
+            f"<details class='ptsim-reveal'><summary><b>{html.escape(self.title)}</b></summary>"
+            f"<pre>{html.escape(self.text)}</pre></details>"
+        )
+
+
+@contextlib.contextmanager
+def revealed(title: str):
+    """Collect what a notebook cell prints and show it behind a reveal control (:class:`Reveal`).
+
+    Example::
+
+        with lessons.revealed("All four techniques (open it once you have answered 2.1)"):
+            print(table.to_string())
+
+    Parameters
+    ----------
+    title : str
+        The reveal's title: what it shows, and when to open it.
+    """
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        yield
+    shown = Reveal(title, buffer.getvalue().rstrip("\n"))
+    try:
+        from IPython.display import display
+    except ImportError:  # outside IPython: plain text
+        print(repr(shown))
+    else:
+        display(shown)
+
+
 @dataclass(frozen=True)
 class Solved:
     """The model's answer to an exercise, with the numbers behind it.
@@ -958,53 +1142,135 @@ def _leads_elsewhere(comp, day, asked, answer, plans=COMPARED_PLANS):
     return reasoning
 
 
-def _pain_leaders(comp, day, other_day, question):
-    """Exercises 1.1 and 1.2: mean pain by plan on ``day``, its lowest plan, and the likely reasoning
-    behind each wrong choice (the other day's leader, another outcome's leader)."""
-    pain = _by_plan(comp, "pain", day)
-    best = _pick(pain, lowest=True)
-    mistakes = _leads_elsewhere(comp, day, "pain", best)
-    other = _pick(_by_plan(comp, "pain", other_day), lowest=True)
-    if other != best:
-        mistakes[other] = (
-            f"the plan with the least pain on day {other_day} (question {question}); this one asks "
-            f"about day {day}"
+TIE = "a tie"
+"""The answer to a 'which plan is best' exercise when the evidence cannot separate the best plans."""
+
+
+def evidence_comparison(condition="knee_oa", plans=COMPARED_PLANS, days: int = 365, n_patients: int = 100):
+    """Standard plans on the condition's stored evidence ensemble, so that every difference carries the
+    evidence interval (:data:`CLAIM_MEMBERS` members; the calibrated values without a stored ensemble).
+
+    Parameters
+    ----------
+    condition : str or Condition
+    plans : tuple of str
+        Names of standard plans (:func:`ptsim.standard_plans`).
+    days, n_patients : int
+    """
+    std = standard_plans()
+    unknown = [p for p in plans if p not in std]
+    if unknown:
+        raise ValueError(f"plans: {unknown[0]!r} is not a standard plan; accepted: {', '.join(std)}")
+    cond = load_condition(condition)
+    ensemble = CLAIM_MEMBERS if _has_ensemble(cond.name) else False
+    return compare(
+        cond,
+        {p: std[p] for p in plans},
+        n_patients=n_patients,
+        days=days,
+        seed=0,
+        engine=ENGINE,
+        ensemble=ensemble,
+    )
+
+
+def best_or_tie(comp, outcome: str, day: int, plans=COMPARED_PLANS, lowest: bool = True):
+    """Which plan is best on an outcome and day, or whether the evidence leaves a tie.
+
+    The plan with the best mean is compared with every other plan (``Comparison.differences``, the
+    evidence interval when the comparison runs an ensemble); each other plan whose interval includes 0
+    ties with it.
+
+    Returns
+    -------
+    answer : str
+        The best plan, or :data:`TIE`.
+    means : dict of str to float
+        Each plan's mean.
+    rows : pandas.DataFrame
+        The differences from the best plan (columns of ``Comparison.differences``).
+    """
+    means = _by_plan(comp, outcome, day, plans)
+    best = _pick(means, lowest)
+    rows = comp.differences(reference=best, days=[day], outcomes=[outcome])
+    rows = rows[rows.plan.isin(plans)]
+    tied = rows[~rows.separated]
+    return (TIE if len(tied) else best), means, rows
+
+
+def _interval_words(rows, unit: str) -> str:
+    return "; ".join(
+        f"{r.plan.replace('_', ' ')} minus {r.reference.replace('_', ' ')} {r.mean_difference:+.2f} {unit} "
+        f"[{r.ci_low:+.2f}, {r.ci_high:+.2f}]"
+        for r in rows.itertuples()
+    )
+
+
+def _tie_mistakes(answer, rows) -> dict:
+    """The likely reasoning behind a wrong pick in a 'best plan, or a tie' exercise."""
+    if answer == TIE:
+        tied = [rows.reference.iloc[0], *rows.plan[~rows.separated]]
+        return dict.fromkeys(
+            tied,
+            "a plan with one of the lowest model means. Before naming a winner, read the evidence interval "
+            "of the difference between them: does it exclude 0?",
         )
-    return pain, best, mistakes
+    return {
+        TIE: "the 'their means are close, so they tie' reasoning. Close is not the test: read the evidence "
+        "interval of each difference from the best plan, and whether it excludes 0"
+    }
+
+
+def _tie_solved(comp, outcome, day, question_day_words, plans=COMPARED_PLANS, lowest=True):
+    answer, means, rows = best_or_tie(comp, outcome, day, plans, lowest)
+    mistakes = {
+        **_leads_elsewhere(comp, day, outcome, _pick(means, lowest), plans),
+        **_tie_mistakes(answer, rows),
+    }
+    unit = "NPRS" if outcome == "pain" else ""
+    interval = rows.interval.iloc[0]
+    if answer == TIE:
+        tied = ", ".join(r.plan.replace("_", " ") for r in rows.itertuples() if not r.separated)
+        verdict = (
+            f"The evidence cannot separate {_pick(means, lowest).replace('_', ' ')} from {tied}: a tie, and "
+            "saying so is the right answer. A smaller model mean is not a win when the published results "
+            "allow parameter sets in which the order turns round."
+        )
+    else:
+        verdict = (
+            f"{answer.replace('_', ' ')} is ahead of every other plan, and the evidence interval says so."
+        )
+    return Solved(
+        answer,
+        means,
+        mistakes=mistakes,
+        explanation=f"Mean {OUTCOME_WORDS[outcome]} {question_day_words}: {_listing(means)}. "
+        f"Differences from the best plan, with the evidence interval ({interval}): "
+        f"{_interval_words(rows, unit)}. {verdict}",
+    )
 
 
 def _solve_1_1():
-    comp = _std("knee_oa")
-    pain, best, mistakes = _pain_leaders(comp, 42, 14, "1.2")
+    comp = evidence_comparison()
+    solved = _tie_solved(comp, "pain", 42, "at discharge, day 42 (NPRS)")
     strength = _by_plan(comp, "strength", 42)
-    if best == _pick(_by_plan(comp, "pain", 14), lowest=True):
-        why = (
-            " The same plan has the least pain two weeks in (question 1.2). Pain is not everything: strength "
-            f"at discharge (% of normal): {_listing(strength)}. Only the plans with exercise build it."
-        )
-    else:
-        why = (
-            " Compare with question 1.2 (two weeks in): the plan that relieves fastest and the plan that is "
-            "best at discharge need not be the same. Strength at discharge (% of normal): "
-            f"{_listing(strength)}: only the plans with exercise build it."
-        )
     return Solved(
-        best, pain, mistakes=mistakes, explanation=f"Mean pain at discharge (NPRS): {_listing(pain)}.{why}"
+        solved.answer,
+        solved.values,
+        solved.mistakes,
+        solved.explanation + f" Pain is not everything: strength at discharge (% of normal): "
+        f"{_listing(strength)}; only the plans with exercise build it.",
     )
 
 
 def _solve_1_2():
-    comp = _std("knee_oa")
-    pain, best, mistakes = _pain_leaders(comp, 14, 42, "1.1")
-    hands_on_ahead = max(pain["manual_only"], pain["combined"]) < pain["exercise_only"]
-    why = (
-        " Both plans with hands-on care are ahead of exercise alone: manual therapy relieves pain within "
-        "days, exercise builds up over weeks."
-        if hands_on_ahead
-        else ""
-    )
+    comp = evidence_comparison()
+    solved = _tie_solved(comp, "pain", 14, "two weeks in, day 14 (NPRS)")
     return Solved(
-        best, pain, mistakes=mistakes, explanation=f"Mean pain two weeks in (NPRS): {_listing(pain)}.{why}"
+        solved.answer,
+        solved.values,
+        solved.mistakes,
+        solved.explanation + " Manual therapy relieves pain within days; exercise builds up over weeks.",
     )
 
 
@@ -1237,14 +1503,15 @@ def _solve_6_3():
 
 
 def _solve_6_2():
-    comp = _std("knee_oa", days=182, plans={p: standard_plans()[p] for p in ("usual_care", "exercise_only")})
-    pain = _by_plan(comp, "pain", 182, ("usual_care", "exercise_only"))
+    comp = evidence_comparison(plans=REST_OR_EXERCISE, days=182)
+    solved = _tie_solved(comp, "pain", 182, "at six months, day 182 (NPRS)", plans=REST_OR_EXERCISE)
     return Solved(
-        _pick(pain, lowest=True),
-        pain,
-        explanation=f"Mean pain at six months (NPRS): {_listing(pain)}. Graded exercise within tolerance "
-        "lowers the pain set point; rest does not do better. In knee OA the difference is modest, about "
-        "what the pooled trials find two to six months after care (6 points of 100, Fransen et al. 2015).",
+        solved.answer,
+        solved.values,
+        solved.mistakes,
+        solved.explanation + " Graded exercise within tolerance lowers the pain set point; rest does not do "
+        "better. In knee OA the difference is modest, about what the pooled trials find two to six months "
+        "after care (6 points of 100, Fransen et al. 2015).",
     )
 
 
@@ -1345,7 +1612,7 @@ def _solve_8_2():
     return Solved(
         round(value, 1),
         mistakes={
-            "the premise scenario's value: set scenario = 'evidence'": round(
+            "the premise scenario's value: the question asks about the evidence scenario": round(
                 float(premise["mean_difference"]), 1
             ),
             "the difference at discharge (day 42): the question asks about day 365": round(
@@ -1406,7 +1673,9 @@ def _solve_9_2():
     value, lesson = _nnt(50), _nnt(100)
     return Solved(
         round(value, 1),
-        mistakes={"the lesson's trial with 100 patients per arm: use n_per_arm=50": round(lesson, 1)},
+        mistakes={
+            "the trial with 100 patients per arm: the question asks about 50 per arm": round(lesson, 1)
+        },
         explanation=f"NNT {value:.1f} with 50 patients per arm, {lesson:.1f} with 100: NNT = 1 / (difference "
         "in responder rates), and in a smaller trial that difference, and so the NNT, is less certain.",
     )
@@ -1421,22 +1690,28 @@ def _lesson_10(solve_name: str) -> Solved:
 
 CHOICES_8_1 = ("evidence", "premise", "the same number")
 PLAN_CHOICES = COMPARED_PLANS
+TIE_CHOICES = (*COMPARED_PLANS, TIE)
+REST_OR_EXERCISE = ("usual_care", "exercise_only")
 STANDARD_FOUR = ("usual_care", "manual_only", "exercise_only", "combined")
 IN_APP = "the lesson's app: "
 
 QUESTIONS: dict[str, Question] = {
     "1.1": Question(
-        "Knee OA, 100 patients: which plan has the lowest mean pain at discharge (day 42)?",
+        "Knee OA, 100 patients, over the parameter sets the published evidence allows: which plan has the "
+        "lowest mean pain at discharge (day 42)? If the evidence cannot separate the lowest plan from "
+        "another one, answer 'a tie'.",
         _solve_1_1,
-        PLAN_CHOICES,
-        where="predict now; then look at the four-panel figure at day 42",
+        TIE_CHOICES,
+        where="predict now; then the figure at day 42, and the reveal 'How sure is the evidence?' under it",
         value_label="mean pain at day 42 (NPRS)",
     ),
     "1.2": Question(
-        "Knee OA, 100 patients: which plan has the lowest mean pain two weeks in (day 14)?",
+        "Knee OA, 100 patients, over the parameter sets the published evidence allows: which plan has the "
+        "lowest mean pain two weeks in (day 14)? If the evidence cannot separate the lowest plan from "
+        "another one, answer 'a tie'.",
         _solve_1_2,
-        PLAN_CHOICES,
-        where="predict now; then look at the pain panel at day 14",
+        TIE_CHOICES,
+        where="predict now; then the pain panel at day 14, and the reveal 'How sure is the evidence?'",
         value_label="mean pain at day 14 (NPRS)",
     ),
     "2.1": Question(
@@ -1453,7 +1728,7 @@ QUESTIONS: dict[str, Question] = {
         _solve_2_2,
         tolerance=0.3,
         unit="deg",
-        where="ptsim.compare with the standard plans usual_care and massage_only (100 patients, 42 days)",
+        where="the lesson's 'Six weeks of care' cell: open its numbers and read knee OA's massage_only row",
     ),
     "3.1": Question(
         "Knee OA, 15 min manual therapy and 25 min exercise: which order leaves more durable range "
@@ -1487,7 +1762,7 @@ QUESTIONS: dict[str, Question] = {
         _solve_4_2,
         tolerance=0.5,
         unit="% of normal",
-        where="lessons.capacity_components or the result's strength by day",
+        where="the lesson's 'Keeping it' cell: open its numbers, 0 home sessions a week, days 83 and 266",
     ),
     "5.1": Question(
         "Compare-plans defaults, 100 patients: a year after the first session (day 365), how does combined "
@@ -1515,11 +1790,12 @@ QUESTIONS: dict[str, Question] = {
         where=IN_APP + "the table's 'flares in care per patient' for '7 or more'",
     ),
     "6.2": Question(
-        "'Pain means damage, so rest.' Knee OA at six months (day 182): which has lower mean pain, "
-        "usual_care (rest) or exercise_only?",
+        "'Pain means damage, so rest.' Knee OA at six months (day 182), over the parameter sets the "
+        "published evidence allows: which has lower mean pain, usual_care (rest) or exercise_only? If the "
+        "evidence cannot separate them, answer 'a tie'.",
         _solve_6_2,
-        ("usual_care", "exercise_only"),
-        where="predict now; the lesson's misconception section shows it",
+        (*REST_OR_EXERCISE, TIE),
+        where="predict now; the lesson's misconception section shows it (open its numbers)",
         value_label="mean pain at day 182 (NPRS)",
     ),
     "6.3": Question(
@@ -1539,7 +1815,8 @@ QUESTIONS: dict[str, Question] = {
         _solve_7_1,
         tolerance=1.0,
         unit="%",
-        where="ptsim.compare with the standard plans (200 patients, 365 days): (result.setbacks > 0).mean()",
+        where=IN_APP + "open the numbers under the figure at the defaults (200 patients, one year): "
+        "'patients with a setback (%)'",
     ),
     "7.2": Question(
         "Knee OA, the standard plans: which has the fewest setbacks per patient over the year: usual_care, "
@@ -1564,7 +1841,7 @@ QUESTIONS: dict[str, Question] = {
         _solve_8_2,
         tolerance=0.1,
         unit="NPRS",
-        where="the exercise cell under 8.2: set the scenario and the day the question asks for",
+        where="the cell above 8.2: open it and read the scenario and the day the question asks for",
     ),
     "9.1": Question(
         "Knee OA, 100 trials of manual_only against combined with 20 patients per arm (function at "
@@ -1583,7 +1860,7 @@ QUESTIONS: dict[str, Question] = {
         _solve_9_2,
         tolerance=0.1,
         unit="patients",
-        where="the lesson's responders cell, with n_per_arm=50",
+        where="the lesson's responders cell: open it and read the trial with 50 patients per arm",
     ),
     "10.1": Question(
         "Lesson 10's knee OA patient (pain 7, 6, 6 and flexion 95, 100, 101 deg at visits on days 0, 7 and "
@@ -1591,7 +1868,7 @@ QUESTIONS: dict[str, Question] = {
         "median pain reading: 'manual_only', 'exercise_only', 'combined' or 'a tie' (no plan lower than "
         "the others by the NPRS MCID, 2 points)?",
         functools.partial(_lesson_10, "solve_10_1"),
-        ("manual_only", "exercise_only", "combined", "a tie"),
+        TIE_CHOICES,
         where=IN_APP + "the table's '+91 d: median' column, or the figure at day 105",
         value_label="median pain reading on day 105 (NPRS)",
     ),
@@ -1689,28 +1966,57 @@ def _feedback(q: Question, s: Solved, answer) -> str:
             )
         return f"Not quite. Where to look: {q.where}."
     target, tol = float(s.answer), q.tolerance
+    # a recognised mistake first: its own hint is more specific than a sign or a unit
+    matched = [
+        mistake
+        for mistake, value in s.mistakes.items()
+        if _numbers_match(answer, float(value), tol) and not _numbers_match(float(value), target, tol)
+    ]
+    if matched:  # two slips can give the same number: name each
+        return "Not quite: that is " + ". Or it is ".join(matched) + "."
     if target != 0 and _numbers_match(answer, -target, tol):
-        return "Check the sign: the size is target, the direction is not (a loss is negative; 'A minus B')."
-    for factor in (100.0, 0.01):  # a share for a percentage, or the other way round
-        if target != 0 and _numbers_match(
-            answer, target * factor, max(tol * factor, 0.01 * abs(target * factor))
-        ):
-            return (
-                f"Check the units: the answer is in {q.unit}, and yours is off by a factor of {1 / factor:g}."
-            )
-    for mistake, value in s.mistakes.items():
-        if _numbers_match(answer, float(value), tol) and not _numbers_match(float(value), target, tol):
-            return f"That is {mistake}."
+        return (
+            "Check the sign: the size is on target, the direction is not (a loss is negative; 'A minus B' "
+            "is negative when B is larger)."
+        )
+    if "%" in q.unit and target != 0 and _numbers_match(answer, target / 100, max(tol / 100, 0.0001)):
+        return (
+            f"Check the units: the answer is in {q.unit} (a percentage), and yours looks like a proportion."
+        )
     if _numbers_match(answer, target, max(3 * tol, 0.05 * abs(target))):
         return f"Close: check the setting and the rounding the question asks for. Where to look: {q.where}."
     return f"Not quite. Where to look: {q.where}."
 
 
-def check_answer(question: str, answer=None, show: bool = True) -> bool | None:
-    """Check a student's answer to a lesson exercise against the model.
+def is_correct(question: str, answer) -> bool:
+    """Whether an answer to a lesson exercise is right, without printing anything.
+
+    For graders and tests; students use :func:`check_answer`, which explains.
+
+    Parameters
+    ----------
+    question : str
+        The exercise's id, e.g. ``"1.1"`` (see ``QUESTIONS``).
+    answer : str or number
+        The answer; one that is not of the question's kind (not a choice, not a finite number) is wrong.
+    """
+    q = _question(question)
+    if q.choices:
+        return _norm(answer) in {_norm(c) for c in q.choices} and _norm(answer) == _norm(
+            _solved(question).answer
+        )
+    if isinstance(answer, bool) or not isinstance(answer, int | float) or not math.isfinite(answer):
+        return False
+    return _numbers_match(float(answer), float(_solved(question).answer), q.tolerance)
+
+
+def check_answer(question: str, answer=None) -> None:
+    """Check a student's answer to a lesson exercise against the model, and say why.
 
     The right answer is computed from the model (once per session) and is not printed: a wrong answer
-    gets a hint naming the likely mistake, a right one the explanation with the model's numbers.
+    gets a hint naming the likely mistake, a right one the explanation with the model's numbers. It
+    prints and returns nothing (so a notebook shows the feedback, not a bare ``True``/``False``; use
+    :func:`is_correct` for the verdict alone).
 
     Parameters
     ----------
@@ -1718,47 +2024,28 @@ def check_answer(question: str, answer=None, show: bool = True) -> bool | None:
         The exercise's id, e.g. ``"1.1"`` (see ``QUESTIONS``).
     answer : str or number or None
         The student's answer; None prints the question and how to answer.
-    show : bool
-        Print the verdict (default True).
-
-    Returns
-    -------
-    bool or None
-        Whether the answer is right (None without an answer).
     """
+    print(feedback(question, answer))
+
+
+def feedback(question: str, answer=None) -> str:
+    """What :func:`check_answer` prints: the question, the verdict with its explanation, or a hint."""
     q = _question(question)
     if answer is None:
-        if show:
-            example = f"check_answer({question!r}, ...)"
-            print(f"Question {question}: {q.prompt}\nAnswer with {_how(q)}, e.g. {example}.")
-        return None
+        example = f"check_answer({question!r}, ...)"
+        return f"Question {question}: {q.prompt}\nAnswer with {_how(q)}, e.g. {example}."
     if q.choices:
         if _norm(answer) not in {_norm(c) for c in q.choices}:
-            if show:
-                print(f"{answer!r} is not one of the accepted answers: {', '.join(q.choices)}")
-            return False
+            return f"{answer!r} is not one of the accepted answers: {', '.join(q.choices)}"
     elif isinstance(answer, bool) or not isinstance(answer, int | float) or not math.isfinite(answer):
-        if show:
-            print(f"Question {question} needs a number ({q.unit}), got {answer!r}")
-        return False
+        return f"Question {question} needs a number ({q.unit}), got {answer!r}"
     s = _solved(question)
-    if q.choices:
-        ok = _norm(answer) == _norm(s.answer)
-    else:
-        ok = _numbers_match(float(answer), float(s.answer), q.tolerance)
-    if show:
-        text = ("Correct. " + s.explanation) if ok else _feedback(q, s, answer)
-        if question in _PREDICTIONS:
-            guess = _PREDICTIONS[question]
-            same = (
-                _norm(guess) == _norm(s.answer)
-                if q.choices
-                else isinstance(guess, int | float)
-                and _numbers_match(float(guess), float(s.answer), q.tolerance)
-            )
-            text += f" (Your prediction was {guess!r}: {'right' if same else 'not what the model gives'}.)"
-        print(text)
-    return ok
+    text = ("Correct. " + s.explanation) if is_correct(question, answer) else _feedback(q, s, answer)
+    if question in _PREDICTIONS:
+        guess = _PREDICTIONS[question]
+        same = is_correct(question, guess)
+        text += f" (Your prediction was {guess!r}: {'right' if same else 'not what the model gives'}.)"
+    return text
 
 
 def answer_key(question: str) -> Solved:

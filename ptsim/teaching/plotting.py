@@ -464,8 +464,10 @@ def plot_technique(
     -------
     matplotlib.figure.Figure
     """
-    fig, _, _ = _figure(1, 3, (13, 4.6))
-    ax_rom, ax_pain, ax_bar = fig.subplots(1, 3)
+    # one large figure (two panels above, the tissues below) rather than three small ones side by side
+    fig, _, _ = _figure(2, 2, (10, 7.4))
+    axes = fig.subplot_mosaic([["rom", "pain"], ["bar", "bar"]])
+    ax_rom, ax_pain, ax_bar = axes["rom"], axes["pain"], axes["bar"]
     ax_rom.plot(trace.minute, trace.rom_deg, color=color, lw=2, label="ROM now")
     ax_rom.plot(trace.minute, trace.durable_rom_deg, color="k", ls=":", lw=1.5, label="durable range")
     ax_pain.plot(trace.minute, trace.pain_nprs, color=OKABE_ITO["vermillion"], lw=2)
@@ -575,8 +577,10 @@ def plot_pain_gating(tolerance_curve, patients, groups, discharge_day, flare_zon
     -------
     matplotlib.figure.Figure
     """
-    fig, _, _ = _figure(1, 3, (14, 5.0))
-    ax_tol, ax_dose, ax_pain = fig.subplots(1, 3)
+    # one large figure (two panels above, pain by group below) rather than three small ones side by side
+    fig, _, _ = _figure(2, 2, (10, 7.6))
+    axes = fig.subplot_mosaic([["tol", "dose"], ["pain", "pain"]])
+    ax_tol, ax_dose, ax_pain = axes["tol"], axes["dose"], axes["pain"]
     ax_tol.plot(
         tolerance_curve.pain_nprs, 100 * tolerance_curve.dose_share, color=OKABE_ITO["bluish_green"], lw=2
     )
@@ -610,7 +614,7 @@ def plot_pain_gating(tolerance_curve, patients, groups, discharge_day, flare_zon
         label="flared",
     )
     ax_dose.set_xlabel("Pain at baseline (NPRS 0-10)")
-    ax_dose.set_ylabel("Effective exercise during care (min)")
+    ax_dose.set_ylabel("Exercise done in care (min)")
     ax_dose.set_title("Dose done, one dot a patient")
     ax_dose.legend(loc="upper left", bbox_to_anchor=(0.0, -0.22), ncols=2, frameon=False)
     for (label, (days, pain)), shade in zip(groups.items(), ("#9ecae1", "#4292c6", "#08519c"), strict=False):
@@ -620,7 +624,7 @@ def plot_pain_gating(tolerance_curve, patients, groups, discharge_day, flare_zon
     ax_pain.set_ylabel("Pain (NPRS 0-10)")
     ax_pain.set_title("Pain by baseline group")
     ax_pain.set_ylim(0, 10)
-    ax_pain.legend(loc="upper left", bbox_to_anchor=(0.0, -0.22), ncols=1, frameon=False)
+    ax_pain.legend(loc="upper left", bbox_to_anchor=(0.0, -0.22), ncols=3, frameon=False)
     for ax in (ax_tol, ax_dose, ax_pain):
         ax.grid(alpha=0.3)
     if title:
@@ -643,7 +647,7 @@ def plot_setbacks(results, title=None):
     items = list(results.items())
     if not items:
         raise ValueError("results is empty: nothing to plot")
-    fig, _, _ = _figure(1, 2, (12, 5.0))
+    fig, _, _ = _figure(1, 2, (11, 5.0))
     ax_cum, ax_pain = fig.subplots(1, 2)
     first = items[0][1]
     for i, (name, res) in enumerate(items):
@@ -784,7 +788,7 @@ def plot_trials(trials, truth, reference, arm, outcome="pain", lower_is_better=N
     est = trials["estimate"].to_numpy(float)
     favours_arm = est < 0 if lower_is_better else est > 0
     colors = np.where(favours_arm, plan_color(arm, 0), plan_color(reference, 1))
-    fig, _, _ = _figure(1, 2, (12, 5.6))
+    fig, _, _ = _figure(1, 2, (11, 5.6))
     ax, hist = fig.subplots(1, 2, width_ratios=[1.4, 1])
     n = min(shown, len(trials))
     for i in range(n):
