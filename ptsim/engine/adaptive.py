@@ -272,7 +272,7 @@ def run_policy(cond, plan: Plan, df, days: int, seed: int, policy, engine: str =
             loop.start(run.x, v, run.P, run.C, run.R, run.hit)
             runner.visit(int(v))
             loop.rest(run.x, v, run.P, run.C, run.S, run.R, run.hit, run.Rec)
-            d0 = v + 1
+            d0 = int(v) + 1
         loop.days(run.x, d0, days + 1, run.P, run.C, run.S, run.R, run.hit, run.Rec)
     return finish(cond, plan, df, seed, run, engine, policy_log=runner.log())
 
