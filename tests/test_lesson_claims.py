@@ -18,41 +18,35 @@ COND = "knee_oa"
 
 def test_lesson1_plans_differ_in_when_and_what_they_help():
     # "two weeks in the manual-therapy lines are lowest for pain; at discharge combined care has the least
-    # pain, just ahead of manual therapy only, and the most range and function; strength rises only with
-    # exercise; exercise alone lowers knee pain only a little, about a point; a year later manual only and
-    # combined have given back about half of their relief at discharge and are still well below no
-    # treatment; exercise only is back near no treatment"
+    # pain, then manual therapy only, and the most range and function; strength rises only with exercise;
+    # exercise alone lowers knee pain only a little, about a point; a year later every line is back within
+    # half a point of no treatment (less than the NPRS MCID): the relief at discharge has faded"
     comp = ptsim.compare(COND, ptsim.standard_plans(), n_patients=200, days=365)
     mean = {o: {p: getattr(comp[p], o).mean(axis=0) for p in comp} for o in ("pain", "rom", "function")}
     pain = mean["pain"]
     assert max(pain["manual_only"][14], pain["combined"][14]) < pain["exercise_only"][14]
-    assert (
-        pain["combined"][42]
-        < pain["manual_only"][42]
-        < pain["combined"][42] + 0.5
-        < pain["exercise_only"][42]
-    )
+    assert pain["combined"][42] < pain["manual_only"][42] < pain["exercise_only"][42]
     for outcome in ("rom", "function"):
         single = max(mean[outcome][p][42] for p in ("manual_only", "exercise_only"))
         assert mean[outcome]["combined"][42] > single
     relief = {p: pain["usual_care"] - pain[p] for p in ("manual_only", "exercise_only", "combined")}
     assert 0.5 <= relief["exercise_only"][42] <= 1.5
-    for plan in ("manual_only", "combined"):
-        assert 0.35 * relief[plan][42] < relief[plan][365] < 0.65 * relief[plan][42], plan
-        assert relief[plan][365] > 1.0, plan  # "still well below the grey line"
-    assert relief["exercise_only"][365] < 0.25 * relief["exercise_only"][42]
+    for plan in ("manual_only", "exercise_only", "combined"):
+        assert abs(relief[plan][365]) < 0.5, plan
+        assert relief[plan][365] < 0.25 * relief[plan][42], plan
     assert np.allclose(comp["manual_only"].strength, comp["usual_care"].strength)
     # "in the premise scenario manual therapy's relief fades within days of each session - by discharge less
     # than a third of the relief it gave two weeks in is left, a year later none - while exercise's relief
-    # lasts the year. In the evidence scenario manual therapy's relief lasts much longer, and exercise alone
-    # relieves knee pain only a little, and for a few months"
+    # lasts the year. In the evidence scenario a small share of manual therapy's relief lasts for months -
+    # about a quarter of a point at a year, below the NPRS MCID - and exercise alone relieves knee pain
+    # only a little, and for a few months"
     plans = {p: ptsim.standard_plans()[p] for p in ("usual_care", "manual_only", "exercise_only", "combined")}
     premise = ptsim.compare(ptsim.load_condition(COND, scenario="premise"), plans, n_patients=200, days=365)
     pp = {p: premise["usual_care"].pain.mean(axis=0) - premise[p].pain.mean(axis=0) for p in plans}
     assert pp["manual_only"][42] < pp["manual_only"][14] / 3
     assert abs(pp["manual_only"][365]) < 0.1
     assert pp["exercise_only"][365] > 0.75 * pp["exercise_only"][42] > 1
-    assert relief["manual_only"][365] > 10 * abs(pp["manual_only"][365])
+    assert 0.1 < relief["manual_only"][365] < 0.5
 
 
 def test_lesson2_each_technique_releases_only_its_own_tissue():
@@ -66,17 +60,17 @@ def test_lesson2_each_technique_releases_only_its_own_tissue():
     assert np.all(rows["massage"] == 0)
     # the largest immediate release in a frozen shoulder is joint mobilization's
     assert rows["joint_mobilization"].sum() > max(rows[t].sum() for t in rows if t != "joint_mobilization")
-    # "most of the capsule's window drains away within the hour; less than a third of the pain relief comes
-    # back within the hour, and most of what is left is still there a week later (two sessions); the other
-    # techniques' relief lasts much less"
+    # "most of the capsule's window drains away within the hour; about half of the pain relief is still
+    # there an hour later, and a week later (two sessions) about a quarter of the immediate relief is left:
+    # in the evidence scenario a small share of it lasts; soft tissue mobilization's a little less"
     _, jm = widgets.technique_table("adhesive_capsulitis", "joint_mobilization", 10, 3)
     now, hour, week = "straight after", "60 min later", "after 1 week (2 sessions) vs none"
     capsule, pain = jm.loc["joint capsule range (deg)"], jm.loc["pain change (NPRS)"]
     assert capsule[hour] < 0.5 * capsule[now]
-    assert pain[now] < pain[hour] < 2 / 3 * pain[now] < 0
-    assert pain[week] < 0.5 * pain[hour]
+    assert 0.4 * pain[now] > pain[hour] > 0.7 * pain[now]
+    assert 0.15 * pain[now] > pain[week] > 0.35 * pain[now]
     _, soft = widgets.technique_table("adhesive_capsulitis", "soft_tissue_mobilization", 10, 3)
-    assert soft.loc["pain change (NPRS)", week] > 0.25 * pain[week]
+    assert pain[week] < soft.loc["pain change (NPRS)", week] < 0
 
 
 def test_lesson3_window_order_gap_and_hypothesis():
@@ -128,7 +122,7 @@ def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
     mean = {o: {p: comp[p].outcome(o).mean(axis=0) for p in comp} for o in ("pain", "rom", "function")}
     pain, function = mean["pain"], mean["function"]
     # "day 14: the plans with hands-on care far ahead of exercise only on pain; discharge: combined care best
-    # on pain, range and function, with manual only close behind on pain"
+    # on pain, range and function, manual only next on pain"
     for hands_on in ("manual_only", "combined"):
         assert pain[hands_on][14] < pain["exercise_only"][14] - 2
     for outcome in ("pain", "rom", "function"):
@@ -138,7 +132,7 @@ def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
             if outcome == "pain"
             else (mean[outcome]["combined"][42] > max(others))
         )
-    assert pain["manual_only"][42] - pain["combined"][42] < 0.5
+    assert pain["combined"][42] < pain["manual_only"][42] < pain["exercise_only"][42]
     # "a year later manual only and combined care are level on function; exercise only has kept only about a
     # third of its gain in function"
     assert abs(function["manual_only"][365] - function["combined"][365]) < 1
@@ -152,16 +146,17 @@ def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
     for plan in ("exercise_only", "combined"):
         f, f0 = premise[plan].function.mean(axis=0), premise[plan].baseline("function").mean()
         assert f[365] - f0 > 2 / 3 * (f[42] - f0), plan
-    # "five visits a week of hands-on care: the least pain at discharge and the most function a year later;
-    # more visits of exercise alone add almost nothing at a year"
+    # "five visits a week of combined care: the least pain at discharge and the most function a year later;
+    # more visits of exercise alone add almost nothing at a year, and more visits of manual therapy alone
+    # lower pain at discharge but leave function a year later within a point and a half"
     visits = {
         (plan, n): lessons.compare_plans(COND, sessions_per_week=n, n_patients=100)[plan]
         for plan in ("manual_only", "exercise_only", "combined")
         for n in (5, 2)
     }
-    best = visits["manual_only", 5]
+    best = visits["combined", 5]
     for key, res in visits.items():
-        if key != ("manual_only", 5):
+        if key != ("combined", 5):
             assert best.pain[:, 42].mean() < res.pain[:, 42].mean(), key
             assert best.function[:, 365].mean() > res.function[:, 365].mean(), key
     assert (
@@ -171,6 +166,9 @@ def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
         )
         < 1
     )
+    more, fewer = visits["manual_only", 5], visits["manual_only", 2]
+    assert more.pain[:, 42].mean() < fewer.pain[:, 42].mean() - 1
+    assert abs(more.function[:, 365].mean() - fewer.function[:, 365].mean()) < 1.5
     # "with the hypothesis off combined care keeps its lead over exercise alone in pain and nearly all of it
     # in function, and loses about a quarter of it in range; over manual therapy alone its few degrees of
     # extra range turn into a small deficit, while its lead in function remains"
@@ -229,12 +227,13 @@ def test_lesson7_manual_only_has_the_setbacks_of_no_treatment():
     per = t["setbacks per patient"]
     assert per["manual_only"] == per["usual_care"]
     # "the exercise plans have about half the setbacks of no treatment, combined care a few fewer than
-    # exercise alone"; "manual only has less pain than no treatment a year later, and just as many setbacks"
+    # exercise alone"; "a year later manual only's pain is level with no treatment's (within the NPRS
+    # MCID), and it has just as many setbacks"
     assert per["combined"] < per["exercise_only"]
     for plan in ("exercise_only", "combined"):
         assert 0.4 < per[plan] / per["usual_care"] < 0.55, plan
     year = t["pain on day 365 (NPRS)"]
-    assert year["manual_only"] < year["usual_care"] - 1
+    assert abs(year["manual_only"] - year["usual_care"]) < 1
     lbp = ptsim.simulate("low_back_pain", "usual_care", n_patients=200, days=365)
     assert abs((lbp.setbacks > 0).mean() - 0.69) < 0.1  # da Silva et al. 2019, as the lesson compares
 
@@ -308,29 +307,31 @@ def test_lesson8_premise_shows_its_claim_and_the_evidence_tests_it():
 def test_lesson9_small_trials_scatter_and_exaggerate():
     arms, outcome = lessons.TRIAL_ARMS, lessons.TRIAL_OUTCOME
     assert arms == ("manual_only", "combined") and outcome == "function"  # the lesson's ARMS and OUTCOME
-    # the clinic's pilot (seed 9) points the wrong way and is far from significant; the seed-5 pilot is a
+    # the clinic's pilot (seed 88) points the wrong way and is far from significant; the seed-5 pilot is a
     # "significant" benefit of combined care
-    pilot = ptsim.run_trial(COND, list(arms), n_per_arm=10, seed=9).effects(outcome).iloc[0]
+    pilot = ptsim.run_trial(COND, list(arms), n_per_arm=10, seed=88).effects(outcome).iloc[0]
     assert pilot.estimate < 0 and pilot.p_value > 0.5 and -7 < pilot.ci_low < -5 and 3.5 < pilot.ci_high < 5
     lucky = ptsim.run_trial(COND, list(arms), n_per_arm=10, seed=5).effects(outcome).iloc[0]
     assert lucky.estimate > 0 and lucky.p_value < 0.05
     trials, truth, table = lessons.trial_estimates(COND, arms, n_per_arm=10, outcome=outcome)
-    # "the true difference is about 3.5 points of function in favour of combined care"
-    assert 3 < truth < 4
-    # "about one trial in six points the wrong way, only about a quarter reach p < 0.05"
-    assert 10 <= table["pointing the wrong way (%)"].iloc[0] <= 22
-    assert 18 <= table["significant (%)"].iloc[0] <= 30
-    # "the significant pilots report on average about twice the true effect"
+    # "the true difference is about six and a half points of function in favour of combined care"
+    assert 5.5 < truth < 7
+    # "about one trial in twenty points the wrong way, only about a third reach p < 0.05"
+    assert 3 <= table["pointing the wrong way (%)"].iloc[0] <= 10
+    assert 28 <= table["significant (%)"].iloc[0] <= 45
+    # "the significant pilots report on average about 1.7 times the true effect"
     significant = trials[trials.p_value < 0.05]
-    assert 1.75 * truth < significant.estimate.mean() < 2.5 * truth
-    # "with 40 patients per arm, neck pain comes close to 80 % power; knee OA is far from it and needs about
-    # 80 per arm" (the lesson's power table: 100 trials per size, seed 0)
+    assert 1.4 * truth < significant.estimate.mean() < 2.0 * truth
+    # "with 40 patients per arm both neck pain and knee OA reach about 90 % power; with 20 per arm knee OA
+    # has about 60 %" (the lesson's power table: 100 trials per size, seed 0)
     neck = ptsim.power("chronic_neck_pain", list(arms), n_per_arm=[40], n_trials=100, outcome=outcome)
-    knee = ptsim.power(COND, list(arms), n_per_arm=[40, 80], n_trials=100, outcome=outcome)
-    assert 0.7 <= neck.power.iloc[0] < 0.8
-    assert knee.power.iloc[0] < 0.6 and 0.8 <= knee.power.iloc[1]
-    # "in knee OA about nine in ten patients improve by 30 % by discharge with manual therapy alone and with
-    # combined care alike"
+    knee = ptsim.power(COND, list(arms), n_per_arm=[20, 40], n_trials=100, outcome=outcome)
+    assert 0.85 <= neck.power.iloc[0] and 0.85 <= knee.power.iloc[1]
+    assert 0.5 <= knee.power.iloc[0] <= 0.7
+    # "in knee OA about six in ten patients improve by 30 % by discharge with manual therapy alone and three
+    # in four with combined care: an NNT of about 8"
     big = ptsim.run_trial(COND, list(arms), n_per_arm=2000, seed=10_000, dropout=0.0)
-    rate = big.responders("pain").set_index("arm")["rate"]
-    assert all(0.85 <= rate[a] <= 0.95 for a in arms) and abs(rate[arms[1]] - rate[arms[0]]) < 0.05
+    resp = big.responders("pain").set_index("arm")
+    rate = resp["rate"]
+    assert 0.55 <= rate[arms[0]] <= 0.7 and 0.7 <= rate[arms[1]] <= 0.82
+    assert 6 <= resp.loc[arms[1], "nnt"] <= 10

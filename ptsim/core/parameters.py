@@ -154,15 +154,14 @@ _PARAMETERS += [
     _p(
         "lasting",
         "manual_lasting_ceiling_frac",
-        1.0,
+        0.15,
         0,
         1,
         "most of the sensitization a course of manual therapy can hold down lastingly (model v3: "
         "sessions approach it, L <- L + (ceiling - L) x step, and never exceed it); 0 = transient "
         "effect only, whatever the techniques' rates; 1 = model v2 (no ceiling)",
-        "1 (model v2, what the stored calibrations were fitted with) until the refit of calibration v3; "
-        "its prior there (data/evidence/calibration.toml [population]) is of the order of 0.15: Paige "
-        "et al. 2017, JAMA (15 RCTs, acute low back pain: spinal manipulation vs control -9.95 /100 pain "
+        "of the order of the largest pooled manual-therapy effects (its prior for the refit: "
+        "data/evidence/calibration.toml [population]): Paige et al. 2017, JAMA (15 RCTs, acute low back pain: spinal manipulation vs control -9.95 /100 pain "
         "at up to 6 weeks, about a fifth of baseline pain, partly transient); Haas et al. 2014 (12 "
         "manipulation visits vs none: -8.6 /100 at 12 weeks, negligible at 24); Fitzgerald et al. 2016 "
         "and Runge et al. 2022 (knee/hip OA: no manual-therapy benefit left at one year)",
