@@ -705,11 +705,19 @@ def continued_plan(so_far: Plan, plan: Plan, start_day: int) -> Plan:
     description = f"{so_far.name} until day {start_day}, then {plan.name}" if start_day else plan.description
     return Plan(
         plan.name,
-        plan.session,
+        # the first phase's session: a schedule whose phases hold one session runs on the compiled
+        # kernel, which reads the plan's own session
+        phases[0].session,  # type: ignore[arg-type]  # every phase is explicit
         home=home,
         description=description,
         schedule=Schedule(tuple(phases), boosters, booster_session),
     )
+
+
+def care_so_far(so_far: Plan, start_day: int) -> Plan:
+    """``so_far`` alone up to ``start_day``: what every continued plan (:func:`continued_plan`) gives
+    before it starts, and what the candidates are weighted under."""
+    return continued_plan(so_far, Plan("so_far", Session(()), sessions_per_week=0, weeks=0), start_day)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -811,7 +819,8 @@ def mcid_text(condition: Condition, outcome: str) -> str:
         return f"{value:g} % of the first visit's disability ({source})"
     if q is not None and outcome == q.name:
         unit = "points" if q.mcid_kind == "points" else "% of baseline"
-        return f"{q.mcid:g} {unit} ({q.sources.get('mcid', 'see the condition file')})"
+        source = next((v for k, v in q.sources.items() if k.startswith("mcid")), "the condition file")
+        return f"{q.mcid:g} {unit} ({source})"
     return ""
 
 
@@ -1046,10 +1055,7 @@ def condition_on_visits(
         :data:`MIN_ESS` with the most candidates.
     """
     last = visits.last_day
-    # the care so far to the day the plans start; every continued plan is the same up to then
-    prefix = continued_plan(
-        so_far, Plan("so_far", Session(()), sessions_per_week=0, weeks=0), switch_day(last)
-    )
+    prefix = care_so_far(so_far, switch_day(last))
     parts: list[Candidates] = []
     logs: list[np.ndarray] = []
     n = n_candidates or START_CANDIDATES
