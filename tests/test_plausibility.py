@@ -21,7 +21,7 @@ def table():
 def test_stored_section_of_model_md_is_current(table):
     stored = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
     section = stored.split(pl.START, 1)[1].split(pl.END, 1)[0]
-    now = pl.table_markdown(table).split(pl.START, 1)[1].split(pl.END, 1)[0]
+    now = pl.table_markdown(table, pl.natural_course()).split(pl.START, 1)[1].split(pl.END, 1)[0]
     assert section.strip() == now.strip(), "stale: python -m ptsim.analysis.plausibility --write"
 
 
@@ -84,3 +84,12 @@ def test_bad_population_prior_is_refused(tmp_path):
     path.write_text(unsourced, encoding="utf-8")
     with pytest.raises(ValueError, match="needs a source"):
         population_priors(path)
+
+
+def test_natural_course_puts_the_questionnaire_beside_pain():
+    course = pl.natural_course(["low_back_pain"], n_patients=60, members=5)
+    assert set(course["day"]) == set(pl.NATURAL_COURSE_DAYS)
+    pain = course[course["outcome"] == "pain"]
+    assert pain["published"].notna().all() and pain["source"].str.contains("Costa").all()
+    # acute low back pain improves fast untreated (M7), pain and questionnaire alike
+    assert (course.groupby("outcome")["model"].apply(lambda v: v.iloc[-1] < v.iloc[0])).all()

@@ -259,8 +259,9 @@ def _fmt(x: float, lo: float, hi: float) -> str:
     return f"{x:+.2f} [{lo:+.2f}, {hi:+.2f}]"
 
 
-def table_markdown(table) -> str:
-    """The section of ``docs/model.md`` (Markdown) for a :func:`plausibility_table`."""
+def table_markdown(table, course=None) -> str:
+    """The section of ``docs/model.md`` (Markdown) for a :func:`plausibility_table` (and, given, a
+    :func:`natural_course` table)."""
     gated = table[table["overlaps"].notna()]
     fails = gated[gated["overlaps"] == False]  # noqa: E712 (a column of objects)
     lines = [
@@ -310,7 +311,89 @@ def table_markdown(table) -> str:
                 f"| {src} |"
             )
         lines.append("")
+    if course is not None:
+        lines.append(natural_course_markdown(course))
     lines.append(END)
+    return "\n".join(lines)
+
+
+NATURAL_COURSE_DAYS = (42, 182, 365)
+NATURAL_COURSE_EVIDENCE = {
+    ("low_back_pain", "pain"): (
+        (44, 23, 12),
+        "Costa et al. 2012, CMAJ 184:E613 (33 inception cohorts, acute low back pain: pain 52, 23, 12 and 6 "
+        "/100 at 0, 6, 26 and 52 weeks; disability followed a similar course)",
+    ),
+}
+"""Published untreated courses (% of baseline at :data:`NATURAL_COURSE_DAYS`), by condition and outcome."""
+
+
+def natural_course(conditions=None, n_patients: int = N_PATIENTS, members: int = MEMBERS):
+    """Usual care's pain and questionnaire as % of their baseline (scale minimum as 0 %) at 6, 26 and
+    52 weeks, per member of the stored ensemble (issue 20 item 4: does disability follow pain as the
+    natural-history evidence says?).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``condition, outcome, day, model, model_low, model_high, published``.
+    """
+    import pandas as pd
+
+    from ptsim.engine.simulate import simulate
+
+    rows = []
+    for name in list_conditions() if conditions is None else conditions:
+        cond = load_condition(name)
+        res = simulate(cond, "usual_care", n_patients=n_patients, days=DAYS, seed=SEED, ensemble=members)
+        q = cond.questionnaire
+        best = 0.0 if q is None else (q.scale_min if q.higher_is_worse else q.scale_max)
+        for outcome, floor in (("pain", 0.0), ("questionnaire", best)):
+            base = np.abs(res.baseline(outcome) - floor)
+            values = np.abs(res.outcome(outcome) - floor)
+            member = np.asarray(res.ensemble_member)
+            for j, day in enumerate(NATURAL_COURSE_DAYS):
+                share = [
+                    100 * values[member == m, day].mean() / base[member == m].mean()
+                    for m in np.unique(member)
+                ]
+                published = NATURAL_COURSE_EVIDENCE.get((name, outcome))
+                rows.append(
+                    {
+                        "condition": name,
+                        "outcome": _outcome_name(cond, outcome),
+                        "day": day,
+                        "model": float(np.mean(share)),
+                        "model_low": float(np.percentile(share, 2.5)),
+                        "model_high": float(np.percentile(share, 97.5)),
+                        "published": published[0][j] if published else None,
+                        "source": published[1] if published else "",
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def natural_course_markdown(table) -> str:
+    """The untreated-course part of the section: pain beside the questionnaire, % of baseline."""
+    lines = [
+        "#### Untreated course: does the questionnaire follow pain?",
+        "",
+        "Usual care, % of the baseline score (the scale's best end as 0 %), mean over members [evidence "
+        "interval]. Where the questionnaire stays well above pain, disability lags pain in the model.",
+        "",
+        "| condition | outcome | 6 weeks | 26 weeks | 52 weeks | published (6, 26, 52 weeks) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for (name, outcome), part in table.groupby(["condition", "outcome"], sort=False):
+        cells = [f"{r.model:.0f} [{r.model_low:.0f}, {r.model_high:.0f}]" for r in part.itertuples()]
+        first = part.iloc[0]
+        pub = (
+            ", ".join(f"{v:.0f}" for v in part["published"]) + f" ({first['source']})"
+            if first["source"]
+            else ""
+        )
+        lines.append(f"| {name} | {outcome} | {' | '.join(cells)} | {pub} |")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -337,7 +420,7 @@ def main(argv=None) -> int:
     parser.add_argument("--write", action="store_true", help="write the section into docs/model.md")
     args = parser.parse_args(argv)
     try:
-        md = table_markdown(plausibility_table())
+        md = table_markdown(plausibility_table(), natural_course())
     except (ValueError, FileNotFoundError) as exc:
         print(f"python -m ptsim.analysis.plausibility: {exc}", file=sys.stderr)
         return 2
