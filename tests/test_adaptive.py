@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import ptsim
+from ptsim.engine import compiled
 from ptsim.engine.adaptive import (
     DischargeAtGoals,
     FixedPolicy,
@@ -175,17 +176,24 @@ def test_explicit_n_patients_200_is_checked_against_the_cohort():
     assert simulate_policy("knee_oa", pol, days=5).n_patients == 200
 
 
-def test_policies_run_on_numpy_and_say_so():
-    """Adaptive plans run on the numpy engine: ``engine='auto'`` falls back visibly (Result.engine and
-    engine_note), ``engine='numba'`` refuses with the alternatives named."""
+def test_policies_run_on_the_fixed_plans_day_loop_on_either_engine():
+    """Adaptive plans run the fixed plan's day loop between visits: compiled by default (engine='auto'),
+    the numpy engine on request, with the same numbers and the same decisions."""
     from ptsim.engine.simulate import run_cohort
 
     cond = ptsim.load_condition("knee_oa")
-    pol = FixedPolicy(ptsim.standard_plans()["combined"])
-    res = simulate_policy(cond, pol, n_patients=5, days=10)
-    assert res.engine == "numpy" and "adaptive plans run on the numpy engine" in res.engine_note
+    pol = DischargeAtGoals(ProgressiveExercise(), min_visits=2)
+    res = simulate_policy(cond, pol, n_patients=30, days=90, seed=4)
+    assert res.engine == ("numba" if compiled.AVAILABLE else "numpy")
+    slow = simulate_policy(cond, pol, n_patients=30, days=90, seed=4, engine="numpy")
+    assert slow.engine == "numpy"
+    for f in FIELDS:
+        np.testing.assert_allclose(getattr(res, f), getattr(slow, f), rtol=1e-12, atol=1e-12, err_msg=f)
+    np.testing.assert_array_equal(res.policy_log.discharge_day, slow.policy_log.discharge_day)
+    np.testing.assert_array_equal(res.policy_log.session_code, slow.policy_log.session_code)
+    assert (res.policy_log.discharge_day < pol.plan.discharge_day).any()  # some met their goals
     df = sample_cohort(cond, 5)
     auto = run_cohort(cond, pol.plan.resolve(cond), df, 10, 0, policy=pol)
-    assert auto.engine == "numpy" and "engine='auto' ran the numpy engine" in auto.engine_note
-    with pytest.raises(ValueError, match="engine='numba' cannot run an adaptive plan.*'numpy' or 'auto'"):
-        run_cohort(cond, pol.plan.resolve(cond), df, 10, 0, policy=pol, engine="numba")
+    assert auto.engine == res.engine
+    with pytest.raises(ValueError, match="engine must be one of"):
+        run_cohort(cond, pol.plan.resolve(cond), df, 10, 0, policy=pol, engine="fast")

@@ -127,7 +127,17 @@ def test_written_ensemble_loads_and_checks_and_notices_changed_inputs(tmp_path, 
     assert ens.meta["sampler"]["seed"] == 3 and "acceptance_fraction" in ens.meta["diagnostics"]
     assert ens.meta["targets_source"] == SAP_ROWS and ens.meta["sampler"]["engine"] == "auto"
     problems = bayes.check_ensemble("subacromial_pain", tmp_path)
-    assert problems == [f"subacromial_pain: {TINY.n_kept} members, fewer than 200"]
+    assert bayes.check_ensemble("subacromial_pain", tmp_path, converged=False) == [
+        f"subacromial_pain: {TINY.n_kept} members, fewer than 200"
+    ]
+    # Four kept steps of 12 walkers cannot have converged: the gates recomputed from the stored chain
+    # and draw indices say so, parameter by parameter, and the metadata does not claim otherwise.
+    gates = problems[1:]
+    assert problems[0] == f"subacromial_pain: {TINY.n_kept} members, fewer than 200" and gates
+    assert all(("R-hat" in p or "ess" in p) and p.startswith("subacromial_pain: ") for p in gates)
+    assert ens.meta["converged"] is False
+    np.testing.assert_array_equal(ens.draws["chain"], post.kept_indices()[0])
+    np.testing.assert_array_equal(ens.draws["draw"], post.kept_indices()[1])
     # The layer: the member of highest posterior, beside the ensemble when a folder is given.
     layer = (tmp_path / "calibrated" / "subacromial_pain.toml").read_text()
     x, lp = post.kept()
@@ -305,7 +315,23 @@ def test_markdown_report_counts_fit_and_held_out_rows():
             "mapping": ["m", "m", "m", "surgery"],
         }
     )
-    rep = {"knee_oa": {"basis": "b", "table": table, "fit_covered": (1, 2), "unidentified": ["p"]}}
+    table["in_ppi"] = pd.Series([True, False, True, None], dtype=object)
+    rep = {
+        "knee_oa": {
+            "basis": "b",
+            "table": table,
+            "fit_covered": (1, 2),
+            "fit_in_ppi": bayes.predictive_coverage(table),
+            "held_out_in_ppi": bayes.predictive_coverage(table, ("held_out",)),
+            "convergence": ["knee_oa: p: R-hat 1.200 > 1.01"],
+            "unidentified": ["p"],
+        }
+    }
+    assert rep["knee_oa"]["fit_in_ppi"] == (1, 2) and rep["knee_oa"]["held_out_in_ppi"] == (1, 1)
     text = bayes.report_markdown(rep)
-    assert "| knee_oa | 1 of 2 | 1 of 1 | 0 of 0 | 1 | `p` |" in text
+    assert "| knee_oa | 1 of 2 | 1 of 2 | 1 of 1 | 0 of 0 | 1 | `p` | no (1 gates missed) |" in text
     assert "NOT covered" in text and "surgery" in text
+    assert "NOT converged: 1 gates missed (p: R-hat 1.200 > 1.01)" in text
+    assert "fit rows in their 95 % posterior predictive interval: 1 of 2 (50 %)" in text
+    rep["knee_oa"]["convergence"] = None  # a v2 ensemble: no indices to recompute from
+    assert "| no indices (v2 fit) |" in bayes.report_markdown(rep)

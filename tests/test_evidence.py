@@ -55,6 +55,14 @@ def test_rows_carry_sources_and_checks(published):
             assert r["derivation"]
 
 
+def test_pooled_rows_are_pooled_estimates_and_single_rows_have_a_sample_size(published):
+    """A row without a sample size is a review's pooled estimate; a single study states its n."""
+    assert set(published["design"]) <= set(evidence.DESIGNS)
+    assert published.loc[published["n"].isna(), "design"].eq("pooled").all()
+    single = published[published["design"] == "single"]
+    assert single["n"].notna().all() and len(single) >= 20
+
+
 def test_pooled_knee_exercise_row_matches_evidence_md(published):
     row = published.set_index("id").loc["knee_fransen_pain_end"]
     assert (row["estimate"], row["low"], row["high"]) == (-12.0, -15.0, -10.0)
@@ -144,6 +152,7 @@ GOOD = {
     "interval": "95% CI derived",
     "derivation": "wilson(13,50)",
     "n": "50",
+    "design": "single",
     "source": "a source",
     "verified": "yes",
     "checked": "abstract",
@@ -188,6 +197,7 @@ def test_a_good_row_loads(tmp_path):
         ({"derivation": "wilson(14,50)"}, "estimate"),
         ({"high": "45"}, "high"),
         ({"n": "0"}, "n"),
+        ({"design": "meta"}, "design"),
         ({"source": ""}, "source"),
         ({"verified": "sure"}, "verified"),
         ({"role": "held_out"}, "notes"),

@@ -93,6 +93,33 @@ def test_per_patient_reference_loop_agrees_with_engine(condition):
         np.testing.assert_array_equal(res.flares, ref["flares"])
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_reference_loop_agrees_through_setbacks_and_flares(engine):
+    """The oracle covers the random events: a cohort in more pain, allowed a smaller rise in pain during
+    exercise (flares), and a higher setback hazard (setbacks after discharge), on both engines; every
+    event and trajectory agrees."""
+    from dataclasses import replace
+
+    # (model v3: with the bounded lasting pathway the shipped flare ceiling leaves too few flares here)
+    cond = ptsim.load_condition("knee_oa").with_parameters(flare_rise_allowed_nprs=0.5)
+    nh = dict(cond.natural_history)
+    nh["setback_hazard_per_day"] = 0.02
+    cond = replace(cond, natural_history=nh)
+    df = sample_cohort(cond, 12, seed=6)
+    df.loc[::2, "pain_baseline_nprs"] = 9.0
+    setbacks = flares = 0
+    for name in ("exercise_only", "combined", "usual_care"):
+        plan = ptsim.standard_plans()[name]
+        res = ptsim.simulate(cond, plan, cohort=df, days=150, seed=6, engine=engine)
+        ref = simulate_reference(cond, plan, df, 150, 6)
+        for k in TRAJECTORIES:
+            np.testing.assert_allclose(getattr(res, k), np.array(ref[k]), rtol=1e-9, atol=1e-9, err_msg=name)
+        np.testing.assert_array_equal(res.setbacks, ref["setbacks"])
+        np.testing.assert_array_equal(res.flares, ref["flares"])
+        setbacks, flares = setbacks + res.setbacks.sum(), flares + res.flares.sum()
+    assert setbacks >= 5 and flares >= 5, (setbacks, flares)
+
+
 def test_reference_uniforms_are_the_engines():
     from reference import uniform
 
@@ -119,21 +146,34 @@ def _random_state(n, rng):
     )
 
 
+def _day_tables(cond, pts, p=None):
+    from ptsim.core import day
+
+    p = cond.parameters if p is None else p
+    return day.day_params(p, cond.natural_history, pts), day.day_cohort(pts, cond.natural_history, 0.0)
+
+
 @pytest.mark.parametrize("condition", ptsim.list_conditions())
-def test_day_step_is_model_advance_days_bit_for_bit(condition):
+def test_day_advance_is_model_advance_days_bit_for_bit(condition):
+    """The night's step of the day (``core.day.advance``, run by both engines) equals the State-level
+    ``model.advance_days`` the lessons call, bit for bit; so do the end of the day and its outputs."""
+    from ptsim.core import day
+
     cond = ptsim.load_condition(condition)
     pts = to_patients(sample_cohort(cond, 50, seed=2), cond)
-    step = vectorised.DayStep(pts, cond.parameters, cond.natural_history)
+    P, C = _day_tables(cond, pts)
     s = _random_state(50, np.random.default_rng(0))
-    fast = step.advance(s)
+    x = day.state_matrix(s)
+    day.advance(x, slice(None), P, C)
     slow = model.advance_days(s, pts, cond.parameters, cond.natural_history, 1.0)
     for f in model.State.__dataclass_fields__:
-        np.testing.assert_array_equal(getattr(fast, f), getattr(slow, f), err_msg=f)
-    end_fast = step.end_of_day(s)
+        np.testing.assert_array_equal(getattr(day.state_of(x), f), getattr(slow, f), err_msg=f)
+    x = day.state_matrix(s)
+    day.end_of_day(x, slice(None))
     end_slow = model.pass_minutes(s, math.inf, cond.parameters)
     for f in model.State.__dataclass_fields__:
-        np.testing.assert_array_equal(getattr(end_fast, f), getattr(end_slow, f), err_msg=f)
-    rom, pain, strength, function = step.outputs(end_slow)
+        np.testing.assert_array_equal(getattr(day.state_of(x), f), getattr(end_slow, f), err_msg=f)
+    rom, pain, strength, function = day.outputs(x, slice(None), P, C)
     p = cond.parameters
     np.testing.assert_array_equal(pain, model.pain_nprs(end_slow))
     np.testing.assert_array_equal(rom, model.rom_deg(end_slow, pts, p))
@@ -141,10 +181,12 @@ def test_day_step_is_model_advance_days_bit_for_bit(condition):
     np.testing.assert_array_equal(function, model.function_score(pain, rom, strength, pts.rom_normal_deg, p))
 
 
-def test_day_step_takes_per_patient_parameter_arrays():
-    """Sensitivity batches give parameters one value per patient: the one-day step still equals
+def test_day_advance_takes_per_patient_parameter_arrays():
+    """Sensitivity batches give parameters one value per patient: the night's step still equals
     ``model.advance_days`` bit for bit, and a batch of two parameter sets equals the two runs."""
     from dataclasses import replace
+
+    from ptsim.core import day
 
     cond = ptsim.load_condition("knee_oa")
     n = 40
@@ -153,12 +195,13 @@ def test_day_step_takes_per_patient_parameter_arrays():
     for k in ("fitness_tau_days", "hypertrophy_tau_days", "sensitization_tau_days", "motor_tau_days"):
         p[k] = p[k] * np.linspace(0.7, 1.3, n)
     p["hypertrophy_tau_days"][:5] = p["fitness_tau_days"][:5]  # the equal-time-constant branch
-    step = vectorised.DayStep(pts, p, cond.natural_history)
+    P, C = _day_tables(cond, pts, p)
     s = _random_state(n, np.random.default_rng(1))
-    fast = step.advance(s)
+    x = day.state_matrix(s)
+    day.advance(x, slice(None), P, C)
     slow = model.advance_days(s, pts, p, cond.natural_history, 1.0)
     for f in model.State.__dataclass_fields__:
-        np.testing.assert_array_equal(getattr(fast, f), getattr(slow, f), err_msg=f)
+        np.testing.assert_array_equal(getattr(day.state_of(x), f), getattr(slow, f), err_msg=f)
 
     from ptsim.engine.simulate import run_cohort
 
@@ -181,12 +224,16 @@ def pd_concat(frames):
     return pd.concat(frames, ignore_index=True)
 
 
-def test_shared_states_cannot_be_changed_in_place():
-    cond = ptsim.load_condition("knee_oa")
-    pts = to_patients(sample_cohort(cond, 5), cond)
-    step = vectorised.DayStep(pts, cond.parameters, cond.natural_history)
-    with pytest.raises(ValueError, match="read-only"):
-        step.zeros[0] = 1.0
+def test_state_matrix_holds_every_state_variable_in_order():
+    """``core.day.STATE`` lists ``model.State``'s fields in order, and the matrix round-trips."""
+    from ptsim.core import day
+
+    assert [name for name, _ in day.STATE] == list(model.State.__dataclass_fields__)
+    s = _random_state(7, np.random.default_rng(3))
+    x = day.state_matrix(s)
+    assert x.shape == (day.N_STATE, 7)
+    for f in model.State.__dataclass_fields__:
+        np.testing.assert_array_equal(getattr(day.state_of(x), f), getattr(s, f), err_msg=f)
 
 
 @pytest.mark.parametrize("limit", [0, 10**9])
@@ -419,17 +466,6 @@ def test_numba_disable_jit_runs_the_same_kernel_uncompiled():
         slow = np.load(Path(tmp) / "out.npy")
     fast = ptsim.simulate("knee_oa", "combined", n_patients=3, days=40, seed=5, engine="numba")
     np.testing.assert_allclose(slow, np.stack([fast.pain, fast.rom]), rtol=1e-12)
-
-
-@needs_numba
-def test_numba_engine_refuses_policies_and_auto_falls_back():
-    from ptsim.engine.adaptive import FixedPolicy
-
-    cond = ptsim.load_condition("knee_oa")
-    plan = ptsim.standard_plans()["combined"].resolve(cond)
-    df = sample_cohort(cond, 6)
-    with pytest.raises(ValueError, match="adaptive plan"):
-        compiled.run(cond, plan, df, 30, 0, policy=FixedPolicy(plan))
 
 
 def test_measure_reads_recorded_days():

@@ -106,6 +106,9 @@ class SamplerSettings:
     engine : str
         The simulation engine (``"auto"``: the compiled kernel when it runs the case; the numbers
         agree to ~1e-15 relative, see ``docs/performance.md``).
+    replicates : int
+        Bootstrap resamples of the virtual patients whose spread is each row's Monte-Carlo error in
+        the likelihood (:mod:`ptsim.analysis.likelihood`; 0: none, the v2 likelihood's exact rows).
     """
 
     n_walkers: int = 24
@@ -117,8 +120,11 @@ class SamplerSettings:
     start_spread: float = 0.1
     engine: str = "auto"
     polish_evaluations: int = 0
+    replicates: int = 32
 
     def check(self, n_parameters: int) -> None:
+        if not (isinstance(self.replicates, int) and self.replicates >= 0):
+            raise ValueError(f"replicates must be a whole number >= 0, got {self.replicates!r}")
         for name in ("n_walkers", "n_steps", "thin", "n_patients"):
             value = getattr(self, name)
             if not (isinstance(value, int) and value >= 1):
@@ -370,23 +376,64 @@ def target_source(targets="published"):
 
 
 class _LogPosterior:
-    """log p(u | evidence) on the unit cube (a picklable callable, so a process pool can run it)."""
+    """log p(u | evidence) on the unit cube (a picklable callable, so a process pool can run it).
 
-    def __init__(self, cond: Condition, names, low, high, source, targets, n_patients, seed, engine="auto"):
+    With the published evidence it is calibration v3's likelihood (:mod:`ptsim.analysis.likelihood`):
+    the rows' arms are prepared once (:func:`ptsim.analysis.predict.prepare_rows`) and a batch of
+    points is simulated as one cohort (:meth:`batch`, emcee's ``vectorize``)."""
+
+    def __init__(
+        self,
+        cond: Condition,
+        names,
+        low,
+        high,
+        source,
+        targets,
+        n_patients,
+        seed,
+        engine="auto",
+        replicates=0,
+    ):
         self.cond, self.names, self.low, self.high = cond, list(names), low, high
         self.source, self.targets = source, targets
         self.n_patients, self.seed, self.engine = n_patients, seed, engine
+        self.prep = self.terms = None
+        if isinstance(source, PublishedTargets):
+            from ptsim.analysis.likelihood import build_terms
+            from ptsim.analysis.predict import prepare_rows
+
+            rows, models = [t.row for t in targets], [t.model for t in targets]
+            bounds = {k: (float(a), float(b)) for k, a, b in zip(self.names, low, high, strict=True)}
+            self.prep = prepare_rows(cond, rows, n_patients, seed, source.arms, models, replicates, bounds)
+            self.terms = build_terms(rows, models)
 
     def values(self, u) -> dict[str, float]:
         x = self.low + np.asarray(u, dtype=float) * (self.high - self.low)
         return dict(zip(self.names, x.tolist(), strict=True))
 
+    def batch(self, u) -> np.ndarray:
+        """log p of each row of ``u`` (``(points, parameters)``), the points simulated as one batch."""
+        u = np.atleast_2d(np.asarray(u, dtype=float))
+        out = np.full(len(u), -math.inf)  # outside the documented ranges: prior zero
+        inside = np.flatnonzero(np.all((u >= 0.0) & (u <= 1.0), axis=1))
+        if inside.size == 0:
+            return out
+        if self.prep is None or self.terms is None:  # v1 evidence: one point at a time
+            for i in inside:
+                cond = with_values(self.cond, self.values(u[i]))
+                sims = self.source.simulate(cond, self.targets, self.n_patients, self.seed, self.engine)
+                out[i] = log_likelihood(sims, self.targets)
+            return out
+        from ptsim.analysis.likelihood import log_likelihood as trial_log_likelihood
+        from ptsim.analysis.predict import simulate_sets
+
+        sims = simulate_sets(self.prep, [self.values(u[i]) for i in inside], self.engine, replicates=True)
+        out[inside] = [trial_log_likelihood(self.terms, s) for s in sims]
+        return out
+
     def __call__(self, u) -> float:
-        if np.any(u < 0.0) or np.any(u > 1.0):
-            return -math.inf  # outside the documented ranges: prior zero
-        cond = with_values(self.cond, self.values(u))
-        sims = self.source.simulate(cond, self.targets, self.n_patients, self.seed, self.engine)
-        return log_likelihood(sims, self.targets)
+        return float(self.batch(np.asarray(u, dtype=float)[None, :])[0])
 
 
 @dataclass
@@ -426,11 +473,19 @@ class Posterior:
     start: dict[str, float] | None = None
 
     def kept(self) -> tuple[np.ndarray, np.ndarray]:
-        """Parameter sets and their log-probabilities after burn-in and thinning (flattened)."""
+        """Parameter sets and their log-probabilities after burn-in and thinning (flattened, step-major:
+        all walkers of a kept step, then the next step)."""
         s = self.settings
         x = self.chain[s.burn_in :: s.thin].reshape(-1, len(self.names))
         lp = self.log_probability[s.burn_in :: s.thin].reshape(-1)
         return x, lp
+
+    def kept_indices(self) -> tuple[np.ndarray, np.ndarray]:
+        """The chain (walker) and draw (step) index of each kept parameter set, in :meth:`kept`'s order."""
+        s = self.settings
+        steps = np.arange(self.chain.shape[0])[s.burn_in :: s.thin]
+        walkers = self.chain.shape[1]
+        return np.tile(np.arange(walkers), steps.size), np.repeat(steps, walkers)
 
     def autocorrelation_days(self) -> np.ndarray:
         """Integrated autocorrelation time of each parameter, in steps (emcee's estimate, tol=0)."""
@@ -439,25 +494,66 @@ class Posterior:
         return np.atleast_1d(emcee.autocorr.integrated_time(self.chain[self.settings.burn_in :], tol=0))
 
     def diagnostics(self) -> dict[str, dict[str, float] | float]:
-        """Acceptance, autocorrelation time, effective sample size (and arviz's ESS and R-hat)."""
+        """Acceptance, emcee's autocorrelation time, and arviz's rank-normalised split R-hat and bulk
+        and tail effective sample sizes of the kept draws (:func:`convergence`, walkers as chains)."""
         tau = self.autocorrelation_days()
-        n_after = (self.settings.n_steps - self.settings.burn_in) * self.settings.n_walkers
-        with np.errstate(divide="ignore"):  # a walker that never moved has tau 0: ESS reported as inf
-            ess = n_after / tau
+        x, _ = self.kept()
+        chain, draw = self.kept_indices()
         out: dict[str, dict[str, float] | float] = {
             "acceptance_fraction": float(self.acceptance),
             "autocorrelation_steps": dict(zip(self.names, map(float, tau), strict=True)),
-            "effective_sample_size": dict(zip(self.names, map(float, ess), strict=True)),
         }
-        try:
-            import arviz as az
-        except ImportError:
-            return out
-        post = self.chain[self.settings.burn_in :].transpose(1, 0, 2)  # chains = walkers
-        data = az.convert_to_dataset({k: post[:, :, j] for j, k in enumerate(self.names)})
-        out["arviz_ess_bulk"] = {k: float(az.ess(data, method="bulk")[k]) for k in self.names}
-        out["arviz_rhat"] = {k: float(az.rhat(data)[k]) for k in self.names}
+        out.update(convergence({k: x[:, j] for j, k in enumerate(self.names)}, chain, draw))
         return out
+
+
+RHAT_MAX = 1.01
+"""Largest rank-normalised split R-hat a converged ensemble may have, per parameter (Vehtari et al. 2021)."""
+ESS_MIN = 400
+"""Smallest bulk and tail effective sample size a converged ensemble may have, per parameter."""
+
+
+def convergence(values: dict[str, np.ndarray], chain, draw) -> dict[str, dict[str, float]]:
+    """Rank-normalised split R-hat and bulk and tail ESS of each parameter (arviz), from members with
+    their chain and draw indices (each chain must have the same draws).
+
+    Returns
+    -------
+    dict
+        ``{"rhat": {name: value}, "ess_bulk": {...}, "ess_tail": {...}}``.
+    """
+    import arviz as az
+
+    chain, draw = np.asarray(chain, dtype=np.int64), np.asarray(draw, dtype=np.int64)
+    chains, draws = np.unique(chain), np.unique(draw)
+    if chain.size != chains.size * draws.size:
+        raise ValueError(
+            f"chain/draw indices must form a full grid: {chain.size} members for {chains.size} chains x "
+            f"{draws.size} draws"
+        )
+    order = np.lexsort((draw, chain))
+    grid = {k: np.asarray(v, float)[order].reshape(chains.size, draws.size) for k, v in values.items()}
+    data = az.convert_to_dataset(grid)
+    rhat, bulk, tail = az.rhat(data, method="rank"), az.ess(data, method="bulk"), az.ess(data, method="tail")
+    return {
+        "rhat": {k: float(rhat[k]) for k in values},
+        "ess_bulk": {k: float(bulk[k]) for k in values},
+        "ess_tail": {k: float(tail[k]) for k in values},
+    }
+
+
+def convergence_problems(condition: str, diagnostics: dict) -> list[str]:
+    """The convergence gates a set of :func:`convergence` diagnostics misses (empty: it passes):
+    R-hat <= :data:`RHAT_MAX`, bulk and tail ESS >= :data:`ESS_MIN`, for every parameter."""
+    problems = []
+    for name, r in diagnostics["rhat"].items():
+        if not r <= RHAT_MAX:
+            problems.append(f"{condition}: {name}: R-hat {r:.3f} > {RHAT_MAX}")
+    for kind in ("ess_bulk", "ess_tail"):
+        for name, e in diagnostics[kind].items():
+            if not e >= ESS_MIN:
+                problems.append(f"{condition}: {name}: {kind.replace('_', ' ')} {e:.0f} < {ESS_MIN}")
+    return problems
 
 
 def sample(
@@ -503,7 +599,16 @@ def sample(
     low = np.array([bounds[k][0] for k in names])
     high = np.array([bounds[k][1] for k in names])
     target = _LogPosterior(
-        cond, names, low, high, source, fit, settings.n_patients, settings.seed, settings.engine
+        cond,
+        names,
+        low,
+        high,
+        source,
+        fit,
+        settings.n_patients,
+        settings.seed,
+        settings.engine,
+        settings.replicates,
     )
 
     rng = np.random.default_rng(settings.seed)
@@ -513,7 +618,10 @@ def sample(
     noise = rng.uniform(-settings.start_spread, settings.start_spread, (settings.n_walkers, len(names)))
     start = np.clip(centre + noise, 1e-6, 1 - 1e-6)
 
-    sampler = emcee.EnsembleSampler(settings.n_walkers, len(names), target, pool=pool)
+    if pool is None:  # every proposal of a half-step simulated as one batch (the same numbers)
+        sampler = emcee.EnsembleSampler(settings.n_walkers, len(names), target.batch, vectorize=True)
+    else:
+        sampler = emcee.EnsembleSampler(settings.n_walkers, len(names), target, pool=pool)
     sampler.random_state = np.random.RandomState(settings.seed).get_state()
     sampler.run_mcmc(start, settings.n_steps, progress=progress)
     unit_chain = sampler.get_chain()
@@ -560,7 +668,9 @@ def _source_label(source) -> str:
     return source.name
 
 
-def likelihood_seconds(condition, n_patients: int = 100, seed: int = DEFAULT_SEED, engine="auto", repeat=3):
+def likelihood_seconds(
+    condition, n_patients: int = 100, seed: int = DEFAULT_SEED, engine="auto", repeat=3, replicates=0
+):
     """Wall time of one likelihood evaluation at the condition's current values (best of ``repeat``,
     after one warm-up call that compiles the kernel), in seconds."""
     import time
@@ -571,7 +681,9 @@ def likelihood_seconds(condition, n_patients: int = 100, seed: int = DEFAULT_SEE
     low = np.array([bounds[k][0] for k in names])
     high = np.array([bounds[k][1] for k in names])
     source = target_source("published")
-    target = _LogPosterior(cond, names, low, high, source, source.fit_targets(cond), n_patients, seed, engine)
+    target = _LogPosterior(
+        cond, names, low, high, source, source.fit_targets(cond), n_patients, seed, engine, replicates
+    )
     u = np.clip((np.array([get_value(cond, k) for k in names]) - low) / (high - low), 0.0, 1.0)
     target(u)
     best = math.inf
@@ -636,7 +748,11 @@ def predictive(
     else:
         idx = range(ensemble.n_members) if members is None else list(members)
         sets = [ensemble.member(i) for i in idx]
-    sims = np.array([source.simulate(with_values(cond, v), rows, n_patients, seed, engine) for v in sets])
+    ppi = None
+    if isinstance(source, PublishedTargets):
+        sims, ppi = _published_predictive(cond, source, rows, sets, n_patients, seed, engine)
+    else:
+        sims = np.array([source.simulate(with_values(cond, v), rows, n_patients, seed, engine) for v in sets])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column: a not_modelled row
         lo, med, hi = np.nanpercentile(sims, [2.5, 50, 97.5], axis=0)
@@ -661,7 +777,66 @@ def predictive(
             "mapping": [d["mapping"] for d in described],
         }
     )
+    if ppi is not None:
+        frame["ppi_low"], frame["ppi_high"] = ppi
+        inside = []
+        for d, t, a, b in zip(described, rows, *ppi, strict=True):
+            if d["status"] == "not_modelled" or not (math.isfinite(a) and math.isfinite(b)):
+                inside.append(None)
+            elif t.row.get("interval") == "range reported":  # a range: the intervals overlap
+                inside.append(bool(a <= t.high and b >= t.low))
+            else:
+                inside.append(bool(a <= t.published <= b))
+        frame["in_ppi"] = pd.Series(inside, dtype=object)
     return frame
+
+
+PREDICTIVE_REPLICATES = 32
+"""Bootstrap resamples of the patients for each member's Monte-Carlo error in :func:`predictive`."""
+PREDICTIVE_DRAWS = 25
+"""Draws of a published value per member in the posterior predictive interval."""
+PREDICTIVE_BATCH = 16
+"""Members simulated as one cohort in :func:`predictive`."""
+
+
+def _published_predictive(cond, source, rows, sets, n_patients, seed, engine):
+    """Members' row values (``(members, rows)``) and the 95 % posterior predictive interval of each
+    row's published value: per member, the model's value plus a new study's scatter around it (its
+    published SD, the heterogeneity at its prior median, the Monte-Carlo error), pooled over members."""
+    from ptsim.analysis.likelihood import build_terms, predictive_sd
+    from ptsim.analysis.predict import prepare_rows, simulate_sets
+
+    prep = prepare_rows(
+        cond,
+        [t.row for t in rows],
+        n_patients,
+        seed,
+        source.arms,
+        [t.model for t in rows],
+        PREDICTIVE_REPLICATES,
+    )
+    full = np.concatenate(
+        [
+            simulate_sets(prep, sets[i : i + PREDICTIVE_BATCH], engine, replicates=True)
+            for i in range(0, len(sets), PREDICTIVE_BATCH)
+        ]
+    )
+    sims = full[:, 0, :]
+    lo = np.full(len(rows), math.nan)
+    hi = np.full(len(rows), math.nan)
+    use = [j for j, t in enumerate(rows) if not t.model.not_modelled]
+    if use:
+        terms = build_terms([rows[j].row for j in use], [rows[j].model for j in use])
+        rng = np.random.default_rng([seed, 0x9E7])
+        draws = []
+        for member in full[:, :, use]:
+            x = terms.transform(member[0])
+            y = x + predictive_sd(terms, member) * rng.standard_normal((PREDICTIVE_DRAWS, len(use)))
+            draws.append(np.where(terms.log_scale, np.exp(y), y))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            lo[use], hi[use] = np.nanpercentile(np.concatenate(draws), [2.5, 97.5], axis=0)
+    return sims, (lo, hi)
 
 
 def identifiability(ensemble: Ensemble, bounds: dict[str, tuple[float, float]]):
@@ -722,15 +897,22 @@ def input_files(condition: str, targets="published") -> dict[str, Path]:
     return files
 
 
-def _condition_rows_digest(path: Path, condition: str) -> str:
+V2_UNREAD_COLUMNS = ("design",)
+"""Columns of ``published.csv`` added after calibration v2: an ensemble fitted before them (its
+metadata has no ``likelihood`` key) did not read them, so they are left out of its digest."""
+
+
+def _condition_rows_digest(path: Path, condition: str, unread: tuple[str, ...] = ()) -> str:
     """SHA-256 of a CSV file's header and the rows of one condition (re-written by the csv module, so
-    other conditions' rows and line endings do not matter)."""
+    other conditions' rows and line endings do not matter), without the ``unread`` columns."""
     import csv
     import hashlib
     import io
 
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
+    keep = [i for i, c in enumerate(rows[0]) if c not in unread]
+    rows = [[r[i] for i in keep if i < len(r)] for r in rows]
     col = rows[0].index("condition")
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(
@@ -748,7 +930,7 @@ def _bounds_digest(condition: str) -> str:
     return hashlib.sha256(json.dumps(bounds, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-def input_digests(condition: str, targets="published") -> dict[str, str]:
+def input_digests(condition: str, targets="published", v2: bool = False) -> dict[str, str]:
     """The SHA-256 digests that tie a stored ensemble to what its fit read.
 
     Whole files: the condition file and the evidence files of the target source other than
@@ -756,7 +938,8 @@ def input_digests(condition: str, targets="published") -> dict[str, str]:
     every condition only the condition's part: its rows of ``published.csv`` (``published``) and its
     section of ``calibration.toml`` (``calibration``), so refitting one condition does not invalidate
     the others. The calibrated layer is not an input: the fit sets every parameter the layer holds
-    (it only chooses the sampler's starting point).
+    (it only chooses the sampler's starting point). ``v2``: the digest of an ensemble fitted before
+    calibration v3 (without the :data:`V2_UNREAD_COLUMNS` of ``published.csv``).
     """
     files = input_files(condition, targets)
     out = {}
@@ -764,7 +947,7 @@ def input_digests(condition: str, targets="published") -> dict[str, str]:
         if key == "calibrated":
             continue
         if key == "published":
-            out[key] = _condition_rows_digest(path, condition)
+            out[key] = _condition_rows_digest(path, condition, V2_UNREAD_COLUMNS if v2 else ())
         elif key == "calibration":
             out[key] = _bounds_digest(condition)
         else:
@@ -848,9 +1031,13 @@ def write_ensemble(
     folder = Path(directory) if directory is not None else ensembles_dir()
     folder.mkdir(parents=True, exist_ok=True)
     x, lp = posterior.kept()
+    chain, draw = posterior.kept_indices()
     csv_path = folder / f"{posterior.condition}.csv"
-    header = ",".join([*posterior.names, "log_probability"])
-    body = "\n".join(",".join(f"{v:.17g}" for v in (*row, p)) for row, p in zip(x, lp, strict=True))
+    header = ",".join(["chain", "draw", *posterior.names, "log_probability"])
+    body = "\n".join(
+        ",".join([str(c), str(d), *(f"{v:.17g}" for v in (*row, p))])
+        for c, d, row, p in zip(chain, draw, x, lp, strict=True)
+    )
     csv_path.write_text(header + "\n" + body + "\n", encoding="utf-8")
 
     ensemble = Ensemble(posterior.condition, {k: x[:, j] for j, k in enumerate(posterior.names)})
@@ -864,6 +1051,7 @@ def write_ensemble(
         posterior.target_source,
         posterior.settings.engine,
     )
+    diagnostics = posterior.diagnostics()
     meta = {
         "condition": posterior.condition,
         "date": datetime.date.today().isoformat(),
@@ -876,7 +1064,9 @@ def write_ensemble(
             k: [float(a), float(b)]
             for k, a, b in zip(posterior.names, posterior.low, posterior.high, strict=True)
         },
-        "diagnostics": posterior.diagnostics(),
+        "likelihood": "v3" if posterior.settings.replicates else "v3 without Monte-Carlo error",
+        "diagnostics": diagnostics,
+        "converged": not convergence_problems(posterior.condition, diagnostics),
         "sha256": input_digests(posterior.condition, posterior.target_source),
         "check": {
             "members": members,
@@ -903,11 +1093,14 @@ def write_ensemble(
     return csv_path
 
 
-def check_ensemble(condition: str, directory: str | Path | None = None) -> list[str]:
-    """Problems with a stored ensemble (empty list: it loads, matches its inputs and reproduces).
+def check_ensemble(condition: str, directory: str | Path | None = None, converged: bool = True) -> list[str]:
+    """Problems with a stored ensemble (empty list: it loads, matches its inputs, reproduces and, with
+    ``converged``, passes the convergence gates).
 
     Checks the number of members (>= 200), that the files it was fitted on are unchanged (SHA-256),
-    and that the recorded predictive values are reproduced by the current model.
+    that the recorded predictive values are reproduced by the current model and, with ``converged``,
+    recomputes R-hat and bulk and tail ESS from the stored members' chain and draw indices
+    (:func:`convergence`) and reports every gate it misses (:func:`convergence_problems`).
     """
     ens = load_ensemble(condition, directory)
     source = ens.meta.get("targets_source", "v1")
@@ -915,7 +1108,7 @@ def check_ensemble(condition: str, directory: str | Path | None = None) -> list[
     if ens.n_members < 200:
         problems.append(f"{condition}: {ens.n_members} members, fewer than 200")
     files = input_files(condition, source)
-    for key, digest in input_digests(condition, source).items():
+    for key, digest in input_digests(condition, source, v2="likelihood" not in ens.meta).items():
         if ens.meta.get("sha256", {}).get(key) != digest:
             part = {"published": " (its rows)", "calibration": " (its section)"}.get(key, "")
             problems.append(
@@ -931,6 +1124,16 @@ def check_ensemble(condition: str, directory: str | Path | None = None) -> list[
         if not np.allclose(got, want, rtol=1e-9, atol=1e-9, equal_nan=True):
             worst = check["target_ids"][int(np.nanargmax(np.abs(got - want)))]
             problems.append(f"{condition}: the model no longer reproduces the recorded predictions ({worst})")
+    if converged:
+        if "chain" not in ens.draws or "draw" not in ens.draws:
+            problems.append(
+                f"{condition}: no chain/draw index per member, so convergence cannot be recomputed "
+                f"(re-run `python -m ptsim.analysis.bayes {condition}`)"
+            )
+        else:
+            problems += convergence_problems(
+                condition, convergence(ens.values, ens.draws["chain"], ens.draws["draw"])
+            )
     return problems
 
 
@@ -959,6 +1162,24 @@ def fit_coverage(table) -> tuple[int, int]:
     """(covered, modelled) fit rows of a :func:`predictive` table."""
     fit = table[(table["role"].isin(["fit", "calibration"])) & (table["status"] == "modelled")]
     return int(sum(bool(c) for c in fit["covered"])), len(fit)
+
+
+def predictive_coverage(table, roles=("fit",)) -> tuple[int, int]:
+    """(inside, checked) rows of the given roles whose published value lies in its 95 % posterior
+    predictive interval (``in_ppi`` of a :func:`predictive` table of the published evidence)."""
+    if "in_ppi" not in table:
+        return 0, 0
+    rows = table[table["role"].isin(list(roles)) & table["in_ppi"].notna()]
+    return int(sum(bool(c) for c in rows["in_ppi"])), len(rows)
+
+
+def ensemble_convergence(ensemble: Ensemble | None) -> list[str] | None:
+    """The convergence gates a stored ensemble misses, recomputed from its chain and draw indices
+    (empty: it passes); None when it has no indices (fitted before calibration v3) or no ensemble."""
+    if ensemble is None or "chain" not in ensemble.draws or "draw" not in ensemble.draws:
+        return None
+    diag = convergence(ensemble.values, ensemble.draws["chain"], ensemble.draws["draw"])
+    return convergence_problems(ensemble.condition, diag)
 
 
 def _shown_path(path) -> str:
@@ -1026,6 +1247,9 @@ def evidence_report(
             "basis": basis,
             "table": table,
             "fit_covered": fit_coverage(table),
+            "fit_in_ppi": predictive_coverage(table),
+            "held_out_in_ppi": predictive_coverage(table, ("held_out",)),
+            "convergence": ensemble_convergence(ens),
             "unidentified": unident,
         }
     return out
@@ -1038,6 +1262,14 @@ def _estimate(x: float, a: float, b: float) -> str:
     return f"{x:.3g} [{a:.3g}, {b:.3g}]"
 
 
+def _convergence_text(problems: list[str] | None) -> str:
+    if problems is None:
+        return "not recomputable (no chain/draw indices: fitted before calibration v3)"
+    if not problems:
+        return f"passes (R-hat <= {RHAT_MAX}, bulk and tail ESS >= {ESS_MIN} for every parameter)"
+    return f"NOT converged: {len(problems)} gates missed ({'; '.join(p.split(': ', 1)[1] for p in problems)})"
+
+
 def format_report(report: dict[str, dict]) -> str:
     """The evidence report as text: per condition the share of fit rows covered, each held-out row
     covered or not, each not-modelled row with its reason, and the unidentified parameters."""
@@ -1047,6 +1279,14 @@ def format_report(report: dict[str, dict]) -> str:
         k, n = r["fit_covered"]
         lines += [f"== {name}", f"   basis: {r['basis']}"]
         lines.append(f"   fit rows covered: {k} of {n}" + (f" ({100 * k / n:.0f} %)" if n else ""))
+        for label, key in (("fit", "fit_in_ppi"), ("held-out", "held_out_in_ppi")):
+            k2, n2 = r.get(key, (0, 0))
+            if n2:
+                lines.append(
+                    f"   {label} rows in their 95 % posterior predictive interval: {k2} of {n2} "
+                    f"({100 * k2 / n2:.0f} %)"
+                )
+        lines.append(f"   convergence: {_convergence_text(r.get('convergence'))}")
         for role in ("fit", "calibration", "known_gap", "held_out"):
             rows = t[(t["role"] == role) & (t["status"] == "modelled")]
             if rows.empty:
@@ -1081,11 +1321,15 @@ def report_markdown(report: dict[str, dict]) -> str:
         "edit by hand. For every published result of `data/evidence/published.csv`: its 95 % interval",
         "beside the model's 95 % predictive interval over the posterior ensemble's members (each member",
         "simulated on the same virtual patients, on the scale the source reports). *Covered* means the two",
-        "intervals overlap. Held-out rows were chosen before any fit and no fit uses them.",
+        "intervals overlap. Held-out rows were chosen before any fit and no fit uses them. *In the 95 %",
+        "PPI* counts the rows whose published value lies in its 95 % posterior predictive interval (the",
+        "members' values plus a new study's scatter: its published SD, between-study heterogeneity at its",
+        "prior median, the Monte-Carlo error; docs/calibration.md). *Converged* recomputes rank-normalised",
+        "split R-hat and bulk and tail ESS from the stored chain and draw indices.",
         "",
-        "| condition | fit rows covered | held-out rows covered | known gaps covered | not modelled "
-        "| unidentified parameters |",
-        "|---|---|---|---|---|---|",
+        "| condition | fit rows covered | fit rows in the 95 % PPI | held-out rows covered "
+        "| known gaps covered | not modelled | unidentified parameters | converged |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, r in report.items():
         t = r["table"]
@@ -1097,8 +1341,16 @@ def report_markdown(report: dict[str, dict]) -> str:
         kk = int(sum(bool(c) for c in known["covered"]))
         u = r["unidentified"]
         unident = "(no ensemble)" if u is None else (", ".join(f"`{p}`" for p in u) or "none")
+        pk, pn = r.get("fit_in_ppi", (0, 0))
+        conv = r.get("convergence")
+        converged = (
+            "no indices (v2 fit)"
+            if conv is None
+            else ("yes" if not conv else f"no ({len(conv)} gates missed)")
+        )
         lines.append(
-            f"| {name} | {k} of {n} | {hk} of {len(held)} | {kk} of {len(known)} | {gaps} | {unident} |"
+            f"| {name} | {k} of {n} | {pk} of {pn} | {hk} of {len(held)} | {kk} of {len(known)} | {gaps} "
+            f"| {unident} | {converged} |"
         )
     return "\n".join([*lines, "", "```text", format_report(report), "```", ""])
 

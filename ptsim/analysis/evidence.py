@@ -32,8 +32,13 @@ from ptsim.inputs.paths import data_dir
 ROLES = ("fit", "held_out", "known_gap")
 """``fit``: calibration may use the row; ``held_out``: chosen before any fit, never fitted, reported as
 a check; ``known_gap``: reported, never fitted, because the condition cannot represent the row's
-population or design (the reason is in ``notes``)."""
-"""``fit``: calibration may use the row; ``held_out``: chosen before any fit, never fitted."""
+population or design, or the model cannot read the row's definition (e.g. a patient's global rating
+of change); the reason is in ``notes``."""
+
+DESIGNS = ("pooled", "single")
+"""What produced a row: ``pooled``, a meta-analysis's (or a review's) pooled estimate, which estimates
+the population effect itself; ``single``, one trial, cohort or case series, which scatters around the
+population effect by the between-study heterogeneity (:mod:`ptsim.analysis.likelihood`)."""
 
 TAGS = ("pooled_end_of_care", "followup_6mo", "usual_care_change", "responder_or_recurrence")
 """The kinds of result every condition must have (issue 13, item 1); a row may carry several."""
@@ -96,6 +101,7 @@ PUBLISHED_COLUMNS = (
     "interval",
     "derivation",
     "n",
+    "design",
     "source",
     "verified",
     "checked",
@@ -344,6 +350,8 @@ def _parse_published(row: dict, file, line: int, conditions, arms) -> dict:
             if abs(stored - computed) > DERIVATION_TOLERANCE:
                 _fail(file, line, col, f"{computed:.2f} as computed by {row['derivation']}", row[col])
     n = _number(row["n"], file, line, "n", required=False, integer=True, minimum=1)
+    if row["design"] not in DESIGNS:
+        _fail(file, line, "design", f"one of {', '.join(DESIGNS)}", row["design"])
     for col in ("timing", "source", "checked"):
         if not row[col]:
             _fail(file, line, col, "a non-empty text", row[col])

@@ -49,6 +49,7 @@ import numpy as np
 from ptsim.analysis.evidence import INSTRUMENTS, QUANTITIES
 from ptsim.analysis.outcomes import MCID, pain_responders
 from ptsim.core.vocabulary import OUTCOMES
+from ptsim.inputs.conditions import Condition
 
 NOT_MODELLED = "not_modelled"
 
@@ -326,62 +327,73 @@ def row_model(row, condition) -> RowModel:
 
 
 # ---------------------------------------------------------------------------------------------------
-# the arithmetic of each quantity (per-patient values in, one number out)
+# the arithmetic of each quantity: per-patient values in (along the last axis), one number out per
+# leading index (a 1-d input gives a float; a (replicates, patients) input one value per replicate)
 
 
-def pooled_sd(a, b) -> float:
+def _out(x):
+    a = np.asarray(x, dtype=float)
+    return float(a) if a.ndim == 0 else a
+
+
+def pooled_sd(a, b):
     """Pooled standard deviation of two groups: sqrt(((na-1) var_a + (nb-1) var_b) / (na + nb - 2))."""
     a, b = np.asarray(a, float), np.asarray(b, float)
-    na, nb = a.size, b.size
+    na, nb = a.shape[-1], b.shape[-1]
     if na + nb < 3:
-        return math.nan
-    var = ((na - 1) * a.var(ddof=1 if na > 1 else 0) + (nb - 1) * b.var(ddof=1 if nb > 1 else 0)) / (
-        na + nb - 2
-    )
-    return math.sqrt(var)
+        return _out(np.full(np.broadcast_shapes(a.shape[:-1], b.shape[:-1]), math.nan))
+    var_a = a.var(axis=-1, ddof=1 if na > 1 else 0)
+    var_b = b.var(axis=-1, ddof=1 if nb > 1 else 0)
+    return _out(np.sqrt(((na - 1) * var_a + (nb - 1) * var_b) / (na + nb - 2)))
 
 
-def mean_difference(a, b) -> float:
+def mean_difference(a, b):
     """mean(a) - mean(b), in the values' unit."""
-    return float(np.mean(a) - np.mean(b))
+    return _out(np.mean(np.asarray(a, float), axis=-1) - np.mean(np.asarray(b, float), axis=-1))
 
 
-def standardized_mean_difference(a, b) -> float:
+def _ratio(top, bottom, scale: float = 1.0):
+    """scale x top / bottom where bottom != 0, else NaN."""
+    top, bottom = np.asarray(top, float), np.asarray(bottom, float)
+    ok = bottom != 0
+    return _out(np.where(ok, scale * top / np.where(ok, bottom, 1.0), math.nan))
+
+
+def standardized_mean_difference(a, b):
     """(mean(a) - mean(b)) / pooled SD (Cohen's d); NaN when the pooled SD is 0."""
-    sd = pooled_sd(a, b)
-    return mean_difference(a, b) / sd if sd > 0 else math.nan
+    return _ratio(mean_difference(a, b), pooled_sd(a, b))
 
 
-def percent(events) -> float:
+def percent(events):
     """Share of patients with the event, in %."""
-    return float(100.0 * np.mean(np.asarray(events, bool)))
+    return _out(100.0 * np.mean(np.asarray(events, bool), axis=-1))
 
 
-def proportion_difference(events_a, events_b) -> float:
+def proportion_difference(events_a, events_b):
     """Share with the event in a minus share in b, in percentage points."""
-    return percent(events_a) - percent(events_b)
+    return _out(np.asarray(percent(events_a)) - np.asarray(percent(events_b)))
 
 
-def risk_ratio(events_a, events_b) -> float:
+def risk_ratio(events_a, events_b):
     """Share with the event in a divided by the share in b; NaN when b has none."""
-    pb = np.mean(np.asarray(events_b, bool))
-    return float(np.mean(np.asarray(events_a, bool)) / pb) if pb > 0 else math.nan
+    return _ratio(percent(events_a), percent(events_b))
 
 
-def percent_of_baseline(level, baseline) -> float:
+def percent_of_baseline(level, baseline):
     """100 x mean(level) / mean(baseline); NaN when the baseline mean is 0."""
-    b = float(np.mean(baseline))
-    return 100.0 * float(np.mean(level)) / b if b != 0 else math.nan
+    return _ratio(
+        np.mean(np.asarray(level, float), axis=-1), np.mean(np.asarray(baseline, float), axis=-1), 100.0
+    )
 
 
-def median_time_to_event(first_day) -> float:
+def median_time_to_event(first_day):
     """Median of each patient's first event day (``inf`` for none within follow-up): the lower middle
     value, as a number of days; NaN when fewer than half had the event."""
-    x = np.sort(np.asarray(first_day, float))
-    if x.size == 0:
-        return math.nan
-    m = x[(x.size - 1) // 2]
-    return float(m) if math.isfinite(m) else math.nan
+    x = np.sort(np.asarray(first_day, float), axis=-1)
+    if x.shape[-1] == 0:
+        return _out(np.full(x.shape[:-1], math.nan))
+    m = x[..., (x.shape[-1] - 1) // 2]
+    return _out(np.where(np.isfinite(m), m, math.nan))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -413,19 +425,15 @@ def _session_states(cond, plan, cohort) -> dict[str, dict[str, np.ndarray]]:
 
 
 class _Arm:
-    """One arm's simulation and its values on the days its rows read."""
+    """One arm of one parameter set: its patients' values on the days its rows read.
 
-    def __init__(self, cond, plan, cohort, res, read_days, seed: int, baseline):
-        from ptsim.analysis.outcomes import measure
+    ``measured`` maps a follow-up day to the measured columns (one value per patient); ``setbacks``
+    is the ``(patients, days + 1)`` setback-event array of the run.
+    """
 
-        self.cond, self.plan, self.cohort, self.baseline, self.res = cond, plan, cohort, baseline, res
-        read = sorted({d for d in read_days if d > 0})
-        self.measured = {}
-        if read:
-            frame = measure(res, read, seed)
-            day = frame["day"].to_numpy()
-            columns = {c: frame[c].to_numpy(float) for c in _READ_COLUMNS}
-            self.measured = {d: {c: v[day == d] for c, v in columns.items()} for d in read}
+    def __init__(self, cond, plan, cohort, measured: dict, setbacks, baseline):
+        self.cond, self.plan, self.cohort, self.baseline = cond, plan, cohort, baseline
+        self.measured, self.setbacks = measured, setbacks
         self._immediate: dict[str, dict[str, np.ndarray]] | None = None
 
     def values(self, outcome: str, day, measured: bool) -> np.ndarray:
@@ -445,7 +453,7 @@ class _Arm:
     def first_setback_after_discharge(self, window_days: int) -> np.ndarray:
         """Day (1 = the discharge day) of each patient's first setback in the window; inf if none."""
         start = self.plan.discharge_day
-        w = self.res.setback_events[:, start : start + window_days]
+        w = self.setbacks[:, start : start + window_days]
         hit = w.any(axis=1)
         return np.where(hit, w.argmax(axis=1) + 1.0, np.inf)
 
@@ -468,26 +476,32 @@ def _outcome_of_frame(frame, outcome: str, cond) -> np.ndarray:
     return np.asarray(frame[OUTCOMES[outcome].column], float)
 
 
-def _value(rm: RowModel, r: dict, runs: dict) -> float:
+def _value(rm: RowModel, r: dict, runs: dict, idx=None):
+    """The row's value from its arms' per-patient values; with ``idx`` (``(replicates, patients)``
+    patient indices, the same in every arm: the arms share their patients) one value per replicate."""
+
+    def take(a):
+        return a if idx is None else np.asarray(a)[idx]
+
     day = int(r["day"])
     arm, comp = runs[r["arm"]], runs.get(r["comparator"]) if r["comparator"] else None
     if QUANTITIES[rm.quantity] and comp is None:
         raise ValueError(f"published row {r['id']!r}: a {rm.quantity} needs a comparator arm")
     if rm.event is not None:
         if rm.event == "recurrence":
-            first = arm.first_setback_after_discharge(day)
+            first = take(arm.first_setback_after_discharge(day))
             if rm.quantity == "time_to_event":
                 return median_time_to_event(first)
             events = np.isfinite(first)
-            other = np.isfinite(comp.first_setback_after_discharge(day)) if comp else None
+            other = np.isfinite(take(comp.first_setback_after_discharge(day))) if comp else None
         else:
 
             def events_of(run):
                 if rm.event == "success":
                     base, now = run.values("pain", "baseline", True), run.values("pain", day, True)
-                    return pain_responders(base, now, "percent")
+                    return take(pain_responders(base, now, "percent"))
                 constant = rm.offset + rm.factor * run.values("questionnaire", day, True)
-                return constant >= NEAR_NORMAL_CONSTANT
+                return take(constant >= NEAR_NORMAL_CONSTANT)
 
             events = events_of(arm)
             other = events_of(comp) if comp else None
@@ -496,21 +510,273 @@ def _value(rm: RowModel, r: dict, runs: dict) -> float:
         if rm.quantity == "proportion_difference":
             return proportion_difference(events, other)
         return risk_ratio(events, other)
-    at = arm.values(rm.outcome, day, rm.measured)
+    at = take(arm.values(rm.outcome, day, rm.measured))
     if rm.quantity == "percent_of_baseline":
-        return percent_of_baseline(at, arm.values(rm.outcome, "baseline", True))
+        return percent_of_baseline(at, take(arm.values(rm.outcome, "baseline", True)))
     if rm.quantity == "within_arm_level":
-        return rm.offset + rm.factor * float(np.mean(at))
+        return _out(rm.offset + rm.factor * np.mean(at, axis=-1))
     if rm.quantity == "within_arm_change":
-        before = arm.values(rm.outcome, "baseline" if rm.measured else "start", rm.measured)
+        before = take(arm.values(rm.outcome, "baseline" if rm.measured else "start", rm.measured))
         if rm.instrument == "SMD":
             return standardized_mean_difference(at, before)
-        return rm.factor * mean_difference(at, before)
+        return _out(rm.factor * np.asarray(mean_difference(at, before)))
     assert comp is not None  # a between-arm difference has one (checked above)
-    other = comp.values(rm.outcome, day, rm.measured)
+    other = take(comp.values(rm.outcome, day, rm.measured))
     if rm.instrument == "SMD":
         return standardized_mean_difference(at, other)
-    return rm.factor * mean_difference(at, other)
+    return _out(rm.factor * np.asarray(mean_difference(at, other)))
+
+
+BOOTSTRAP_STREAM = 0xB007
+"""Second word of the seed of the patient resamples (:func:`prepare_rows`), so they differ from the
+simulation's own draws."""
+
+
+@dataclass(frozen=True, eq=False)
+class RowPlan:
+    """What simulating one condition's rows needs that no parameter value changes: made once by
+    :func:`prepare_rows`, used by every :func:`simulate_sets` call.
+
+    Attributes
+    ----------
+    cond : Condition
+        The condition the parameter sets modify.
+    rows : list of dict
+    models : list of RowModel
+    plans : dict of str -> Plan
+        The arms the modelled rows need.
+    horizons : dict of str -> int
+        Days each arm is simulated: as far as its rows read, no further.
+    read : dict of str -> list of int
+        Follow-up days (> 0) each arm's rows measure.
+    n_patients, seed : int
+    cohort : pandas.DataFrame
+        The virtual patients, shared by every arm and parameter set.
+    baseline : pandas.DataFrame or None
+        The intake visit at ``cond``'s values (:func:`ptsim.analysis.outcomes.measure_baseline`).
+    baseline_fixed : bool
+        Whether the intake visit is the same for every parameter set (checked at the free parameters'
+        bounds when given); otherwise it is measured again for each set.
+    resamples : numpy.ndarray
+        ``(1 + replicates, n_patients)`` patient indices: row 0 the cohort itself, then bootstrap
+        resamples of the patients (the same in every arm), whose spread estimates the Monte-Carlo
+        error of each row's value.
+    """
+
+    cond: Condition
+    rows: list
+    models: list
+    plans: dict
+    horizons: dict
+    read: dict
+    n_patients: int
+    seed: int
+    cohort: object
+    baseline: object
+    baseline_fixed: bool
+    resamples: np.ndarray
+
+
+def _baseline_frame(cohort, cond, seed: int):
+    from ptsim.analysis.outcomes import measure_baseline
+
+    return measure_baseline(cohort, cond, seed)
+
+
+def prepare_rows(
+    condition,
+    rows,
+    n_patients: int = 100,
+    seed: int = 0,
+    arms=None,
+    models: list[RowModel] | None = None,
+    replicates: int = 0,
+    bounds: dict[str, tuple[float, float]] | None = None,
+) -> RowPlan:
+    """The work of simulating a condition's published rows that no parameter value changes.
+
+    Parameters
+    ----------
+    condition : Condition or str
+    rows : pandas.DataFrame or list of mappings
+        Rows of :func:`ptsim.analysis.evidence.published_targets`, all of this condition.
+    n_patients, seed : int
+        Virtual patients (one cohort shared by every arm) and the seed of the cohort, the model's
+        draws and the measurement noise.
+    arms : dict of name -> Plan, optional
+        Default :func:`ptsim.analysis.calibrate.load_arms`.
+    models : list of RowModel, optional
+        :func:`row_model` of each row, when already made.
+    replicates : int
+        Bootstrap resamples of the patients kept for the Monte-Carlo error of each row (0: none).
+    bounds : dict of name -> (low, high), optional
+        The free parameters of the sets :func:`simulate_sets` will run: the intake visit is measured
+        once when it is the same at their lower and upper bounds as at the condition's values.
+
+    Raises
+    ------
+    ValueError
+        A row of another condition, an unknown arm, or a row :func:`row_model` refuses.
+    """
+    from ptsim.analysis.calibrate import load_arms, with_values
+    from ptsim.inputs.cohort import check_count, sample_cohort
+    from ptsim.inputs.conditions import load_condition
+
+    cond = load_condition(condition)
+    arms = load_arms() if arms is None else arms
+    rows = [_row(r) for _, r in rows.iterrows()] if hasattr(rows, "iterrows") else [_row(r) for r in rows]
+    for r in rows:
+        if r["condition"] != cond.name:
+            raise ValueError(f"published row {r['id']!r} belongs to {r['condition']!r}, not to {cond.name!r}")
+        for col in ("arm", "comparator"):
+            if r[col] and r[col] not in arms:
+                raise ValueError(
+                    f"published row {r['id']!r}: {col} {r[col]!r} is not an arm; accepted: {', '.join(arms)}"
+                )
+    models = [row_model(r, cond) for r in rows] if models is None else list(models)
+    n_patients = check_count(n_patients, "n_patients")
+    if not (isinstance(replicates, int) and replicates >= 0):
+        raise ValueError(f"replicates must be a whole number >= 0, got {replicates!r}")
+    cohort = sample_cohort(cond, n_patients, seed)
+    horizons: dict[str, int] = {}
+    read: dict[str, set] = {}
+    for rm, r in zip(models, rows, strict=True):
+        if rm.not_modelled:
+            continue
+        for name in (r["arm"], r["comparator"]):
+            if name:
+                day = int(r["day"])
+                horizons[name] = max(horizons.get(name, 0), _horizon(rm, day, arms[name].discharge_day))
+                read.setdefault(name, set()).add(day)
+    baseline = _baseline_frame(cohort, cond, seed) if horizons else None
+    fixed = False
+    if baseline is not None and bounds:
+        fixed = all(
+            _baseline_frame(cohort, with_values(cond, {k: b[i] for k, b in bounds.items()}), seed).equals(
+                baseline
+            )
+            for i in (0, 1)
+        )
+    rng = np.random.default_rng([seed, BOOTSTRAP_STREAM])
+    resamples = np.vstack(
+        [np.arange(n_patients), rng.integers(0, n_patients, size=(replicates, n_patients))]
+    ).astype(np.int64)
+    return RowPlan(
+        cond=cond,
+        rows=rows,
+        models=models,
+        plans={k: arms[k] for k in horizons},
+        horizons=horizons,
+        read={k: sorted(d for d in v if d > 0) for k, v in read.items()},
+        n_patients=n_patients,
+        seed=seed,
+        cohort=cohort,
+        baseline=baseline,
+        baseline_fixed=fixed,
+        resamples=resamples,
+    )
+
+
+def _split_measured(res, read: list[int], seed: int, members: int, n: int) -> list[dict]:
+    """Each member's measured columns on the read days, from one run of ``members`` blocks of ``n``
+    patients (member-major, as an ensemble run orders its rows)."""
+    from ptsim.analysis.outcomes import measure
+
+    out: list[dict] = [{} for _ in range(members)]
+    if not read:
+        return out
+    frame = measure(res, read, seed)
+    day = frame["day"].to_numpy()
+    columns = {c: frame[c].to_numpy(float) for c in _READ_COLUMNS}
+    for d in read:
+        at = day == d
+        for c, v in columns.items():
+            per_day = v[at]
+            for k in range(members):
+                out[k].setdefault(d, {})[c] = per_day[k * n : (k + 1) * n]
+    return out
+
+
+def simulate_sets(
+    prep: RowPlan, sets: list[dict[str, float]], engine: str = "auto", replicates: bool = False
+):
+    """The model's value of each prepared row under each parameter set, simulated as one batch.
+
+    Every set runs on the same patients and seed (common random numbers), in one
+    :func:`ptsim.engine.simulate.compare` per distinct arm horizon with the sets as an ensemble (one
+    cohort of ``len(sets) x n_patients`` rows); each arm only as far as its rows read.
+
+    Parameters
+    ----------
+    prep : RowPlan
+        From :func:`prepare_rows`.
+    sets : list of dict
+        Parameter values (names as in ``calibration.toml``); every set names the same parameters. A
+        single empty set runs the prepared condition as it is.
+    engine : {"auto", "numpy", "numba"}
+    replicates : bool
+        Also return each row's value on the prepared bootstrap resamples of the patients.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(sets), n_rows)`` values on each row's instrument (NaN for a ``not_modelled`` row and
+        an undefined quantity); with ``replicates``, ``(len(sets), 1 + replicates, n_rows)`` whose
+        index 0 along the middle axis is the cohort itself.
+    """
+    from ptsim.analysis.calibrate import with_values
+    from ptsim.engine.simulate import compare
+    from ptsim.inputs.ensembles import Ensemble
+
+    if not sets:
+        raise ValueError("sets is empty: give at least one parameter set")
+    names = list(sets[0])
+    for s in sets:
+        if list(s) != names:
+            raise ValueError(
+                f"every parameter set must name the same parameters ({', '.join(names)}), got {list(s)}"
+            )
+    k_sets, n = len(sets), prep.n_patients
+    conds = [with_values(prep.cond, s) for s in sets] if names else [prep.cond]
+    measured: list[dict] = [{} for _ in range(k_sets)]
+    setbacks: list[dict] = [{} for _ in range(k_sets)]
+    by_horizon: dict[int, list[str]] = {}
+    for arm, h in prep.horizons.items():
+        by_horizon.setdefault(h, []).append(arm)
+    for horizon, arm_names in sorted(by_horizon.items()):
+        plans = {a: prep.plans[a] for a in arm_names}
+        ens = None
+        if names:
+            ens = Ensemble(prep.cond.name, {k: np.array([float(s[k]) for s in sets]) for k in names})
+        comp = compare(
+            prep.cond,
+            plans,
+            days=horizon,
+            seed=prep.seed,
+            cohort=prep.cohort,
+            engine=engine,
+            ensemble=ens or False,
+        )
+        for a in arm_names:
+            res = comp[a]
+            for k, part in enumerate(_split_measured(res, prep.read[a], prep.seed, k_sets, n)):
+                measured[k][a] = part
+                setbacks[k][a] = res.setback_events[k * n : (k + 1) * n]
+    idx = prep.resamples if replicates else None
+    out = np.full((k_sets, len(prep.resamples) if replicates else 1, len(prep.rows)), math.nan)
+    for k in range(k_sets):
+        if prep.baseline is None or prep.baseline_fixed or not names:
+            baseline = prep.baseline
+        else:
+            baseline = _baseline_frame(prep.cohort, conds[k], prep.seed)
+        runs = {
+            a: _Arm(conds[k], prep.plans[a], prep.cohort, measured[k][a], setbacks[k][a], baseline)
+            for a in prep.plans
+        }
+        for j, (rm, r) in enumerate(zip(prep.models, prep.rows, strict=True)):
+            if not rm.not_modelled:
+                out[k, :, j] = _value(rm, r, runs, idx)
+    return out if replicates else out[:, 0, :]
 
 
 def simulate_rows(
@@ -524,9 +790,9 @@ def simulate_rows(
 ) -> np.ndarray:
     """The model's value of each published row of one condition, on the row's instrument.
 
-    Every arm is simulated once, in one :func:`ptsim.engine.simulate.compare` on one cohort with one
-    seed (common random numbers), for the longest horizon the rows need (a recurrence window ends
-    ``day`` days after the arm's discharge).
+    Every arm is simulated on one cohort with one seed (common random numbers), each only as far as
+    its rows read (a recurrence window ends ``day`` days after the arm's discharge):
+    :func:`prepare_rows` then :func:`simulate_sets` with the condition as it is.
 
     Parameters
     ----------
@@ -554,49 +820,5 @@ def simulate_rows(
     ValueError
         A row of another condition, an unknown arm, or a row :func:`row_model` refuses.
     """
-    from ptsim.analysis.calibrate import load_arms
-    from ptsim.analysis.outcomes import measure_baseline
-    from ptsim.engine.simulate import compare
-    from ptsim.inputs.cohort import check_count, sample_cohort
-    from ptsim.inputs.conditions import load_condition
-
-    cond = load_condition(condition)
-    arms = load_arms() if arms is None else arms
-    rows = [_row(r) for _, r in rows.iterrows()] if hasattr(rows, "iterrows") else [_row(r) for r in rows]
-    for r in rows:
-        if r["condition"] != cond.name:
-            raise ValueError(f"published row {r['id']!r} belongs to {r['condition']!r}, not to {cond.name!r}")
-        for col in ("arm", "comparator"):
-            if r[col] and r[col] not in arms:
-                raise ValueError(
-                    f"published row {r['id']!r}: {col} {r[col]!r} is not an arm; accepted: {', '.join(arms)}"
-                )
-    models = [row_model(r, cond) for r in rows] if models is None else models
-    n_patients = check_count(n_patients, "n_patients")
-    cohort = sample_cohort(cond, n_patients, seed)
-
-    need: dict[str, tuple[int, set]] = {}
-    for rm, r in zip(models, rows, strict=True):
-        if rm.not_modelled:
-            continue
-        for name in (r["arm"], r["comparator"]):
-            if name:
-                days, read = need.get(name, (0, set()))
-                need[name] = (
-                    max(days, _horizon(rm, int(r["day"]), arms[name].discharge_day)),
-                    read | {int(r["day"])},
-                )
-    baseline = measure_baseline(cohort, cond, seed) if need else None
-    # One compare(): every arm once, on the same patients and seed, for the longest horizon any row
-    # needs (a shorter arm simulated longer costs less than another cohort check and set-up).
-    horizon = max((d for d, _ in need.values()), default=0)
-    plans = {k: arms[k] for k in need}
-    results = compare(cond, plans, days=horizon, seed=seed, cohort=cohort, engine=engine) if plans else {}
-    runs = {
-        name: _Arm(cond, arms[name], cohort, results[name], read, seed, baseline)
-        for name, (_, read) in need.items()
-    }
-    return np.array(
-        [math.nan if rm.not_modelled else _value(rm, r, runs) for rm, r in zip(models, rows, strict=True)],
-        dtype=float,
-    )
+    prep = prepare_rows(condition, rows, n_patients, seed, arms, models)
+    return simulate_sets(prep, [{}], engine)[0]

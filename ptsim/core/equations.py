@@ -46,6 +46,12 @@ def lagged(x0, y0, ratio, lag_factor, drive_factor):
     return x0 * lag_factor + ratio * y0 * drive_factor
 
 
+def relaxed_sensitization(sens, setpoint, setpoint_end, lag_factor, drive_factor):
+    """Sensitization a day later, relaxing toward its set point while the set point itself relaxes
+    toward its untreated end ``setpoint_end``: :func:`lagged` with ratio 1, relative to the end."""
+    return setpoint_end + lagged(sens - setpoint_end, setpoint - setpoint_end, 1.0, lag_factor, drive_factor)
+
+
 def toward(x, ceiling, amount):
     """``x + (ceiling - x)(1 - e^-amount)``, written with expm1 so that ``amount = 0`` keeps ``x``
     exactly (a patient with no dose is untouched, whatever the others did that day)."""
@@ -112,9 +118,14 @@ def technique_relief(relief, relief_max_frac, relief_factor, resp, rise_per_min,
     return approach(relief, r_target, rise_per_min, minutes, tau)
 
 
+def technique_dose_frac(minutes, saturation_min):
+    """Saturating dose of a technique's minutes (0-1): ``1 - exp(-minutes / saturation_min)``."""
+    return 1.0 - np.exp(-minutes / saturation_min)
+
+
 def technique_sensitization(sens, pain_drop_frac, relief_factor, resp, minutes, saturation_min):
     """Sensitization after a technique: a share is removed, saturating in the technique's minutes."""
-    dose = 1.0 - np.exp(-minutes / saturation_min)
+    dose = technique_dose_frac(minutes, saturation_min)
     drop = np.minimum(pain_drop_frac * relief_factor * resp * dose, 1.0)
     return sens * (1.0 - drop)
 

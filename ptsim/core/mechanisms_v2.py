@@ -141,6 +141,15 @@ def flare_probability(excess_nprs, probability_per_nprs):
     return -np.expm1(-probability_per_nprs * excess_nprs)
 
 
+def flared_bout(excess_nprs, u, probability_per_nprs, random_flares):
+    """Whether an exercise bout with this excess flares: any excess (``random_flares`` False, the v1
+    rule), or with probability :func:`flare_probability` (the bout's uniform ``u`` below it)."""
+    flared = excess_nprs > 0.0
+    if random_flares:
+        flared = flared & (u < flare_probability(excess_nprs, probability_per_nprs))
+    return flared
+
+
 def setpoint_after_flare(setpoint, flared, rise_frac):
     """The durable cost of a flare: the set point rises by ``rise_frac`` of its gap to 1.
 

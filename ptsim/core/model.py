@@ -214,7 +214,7 @@ def technique(s: State, pts: Patients, p: dict, name: str, minutes: float, grade
             p[f"{name}_lasting_drop_frac"],
             relief_f,
             resp,
-            1.0 - np.exp(-minutes / p["technique_saturation_min"]),
+            eq.technique_dose_frac(minutes, p["technique_saturation_min"]),
             p["manual_lasting_ceiling_frac"],
         ),
     )
@@ -285,10 +285,8 @@ def exercise(s: State, pts: Patients, p: dict, minutes, intensity: float, flare_
         p["flare_threshold_nprs"],
         p["flare_rise_allowed_nprs"],
     )
-    flared = (excess > 0) & done
-    if flare_u is not None:
-        with np.errstate(invalid="ignore"):  # inf x 0 where there is no excess: masked by `flared`
-            flared &= flare_u < v2.flare_probability(excess, p["flare_probability_per_nprs"])
+    with np.errstate(invalid="ignore"):  # inf x 0 where there is no excess: masked by the excess
+        flared = v2.flared_bout(excess, flare_u, p["flare_probability_per_nprs"], flare_u is not None) & done
     sens = eq.flared_sensitization(s.sensitization, excess, flared, p["flare_gain_per_nprs"])
     state = replace(
         s, deficit_deg=deficit, window=s.window * w, relief=s.relief * w, eih=eih, sensitization=sens
@@ -423,10 +421,8 @@ def advance(s: State, f: DayFactors, window, relief, eih) -> State:
     k_end = f.setpoint_end
     return State(
         deficit_deg=eq.relax(s.deficit_deg, f.deficit_end_deg, f.rom),
-        # sensitization relaxes to the (moving) set point: lagged with ratio 1, relative to k_end
-        sensitization=k_end
-        + eq.lagged(
-            s.sensitization - k_end, s.setpoint - k_end, 1.0, f.sensitization_lag, f.sensitization_drive
+        sensitization=eq.relaxed_sensitization(
+            s.sensitization, s.setpoint, k_end, f.sensitization_lag, f.sensitization_drive
         ),
         setpoint=eq.relax(s.setpoint, k_end, f.pain),
         fitness_pct=s.fitness_pct * f.fitness,

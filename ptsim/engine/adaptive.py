@@ -49,19 +49,22 @@ Examples
 
 from __future__ import annotations
 
+import types
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
-from ptsim.core import mechanisms_v2 as v2
-from ptsim.core import model
+from ptsim.core import day
 from ptsim.core.instruments import INSTRUMENTS, goniometer
-from ptsim.core.streams import standard_normals, uniforms
+from ptsim.core.streams import standard_normals
 from ptsim.engine import vectorised
+from ptsim.engine.choice import choose_engine
+from ptsim.engine.loop import finish, prepare
 from ptsim.engine.result import Result
-from ptsim.engine.setup import POLICY_NOTE, check_days, cohort_for
+from ptsim.engine.setup import check_days, cohort_for, day_plan
+from ptsim.engine.vectorised import ALL
 from ptsim.inputs.cohort import check_seed
 from ptsim.inputs.conditions import load_condition
 from ptsim.inputs.plans import Component, Plan, Session, standard_plans
@@ -139,26 +142,14 @@ class PolicyLog:
         return (self.session_code >= 0).sum(axis=1)
 
 
-def _select(base, chosen):
-    """A State whose patient ``i`` comes from the candidate whose mask holds ``i``."""
-    out = {}
-    for name in base.__dataclass_fields__:
-        value = getattr(base, name)
-        for mask, state in chosen:
-            value = np.where(mask, getattr(state, name), value)
-        out[name] = value
-    return replace(base, **out)
-
-
 class _Runner:
-    """Runs a policy inside :func:`ptsim.engine.vectorised.run`: one call per day, over all patients."""
+    """Plays the clinician at each visit of :func:`run_policy`: measures the patients in care, asks the
+    policy, and writes its decisions into the run's tables (each patient's session code of the day,
+    their discharge day) before the day goes on."""
 
-    def __init__(self, policy, cond, plan: Plan, pts, p, ids, seed, days):
-        self.policy, self.cond, self.plan, self.pts, self.p = policy, cond, plan, pts, p
+    def __init__(self, policy, cond, run, ids, seed):
+        self.policy, self.cond, self.run = policy, cond, run
         self.ids, self.seed = ids, seed
-        n = pts.n
-        self.discharge = np.full(n, plan.discharge_day)
-        self.code = np.full((n, days + 1), -1)
         self.sessions: list[Session] = []
         self._codes: dict[Session, int] = {}
         self._resolved: dict[Session, Session] = {}
@@ -166,10 +157,6 @@ class _Runner:
         self.pain_cols: list[np.ndarray] = []
         self.rom_cols: list[np.ndarray] = []
         self.nprs, self.gonio = INSTRUMENTS["nprs"], goniometer(cond)
-        home = plan.home
-        self.freq_after = (
-            home.after_discharge_days_per_week / 7 * home.after_discharge_adherence_factor if home else 0.0
-        )
         self.history: History | None = None
 
     def _resolve(self, session: Session) -> Session:
@@ -180,7 +167,7 @@ class _Runner:
     def _decision(self, d, history):
         name = type(self.policy).__name__
         got = self.policy.next_session(d, history)
-        n = self.pts.n
+        n = self.run.pts.n
         if got is None or isinstance(got, Session):
             return [got], np.zeros(n, dtype=int)
         expected = (
@@ -211,14 +198,16 @@ class _Runner:
             )
         return list(variants), choice
 
-    def _visit(self, d, state):
-        idx = _VISIT_INDEX
+    def _measure(self, d) -> History:
+        """The visit's readings (NPRS and goniometer, with their errors) of the patients in care."""
+        run, idx = self.run, _VISIT_INDEX
         z_rom = standard_normals(self.seed, "visit_measurement", self.ids, d * 8 + idx["rom"])
         z_pain = standard_normals(self.seed, "visit_measurement", self.ids, d * 8 + idx["pain"])
-        in_care = d < self.discharge
+        in_care = d < run.R.discharge
         self.visit_days.append(d)
-        rom = self.gonio.read(model.rom_deg(state, self.pts, self.p), z_rom)
-        pain = self.nprs.read(model.pain_nprs(state), z_pain)
+        pain_now = day.pain(run.x, ALL)
+        rom = self.gonio.read(day.rom(run.x, ALL, run.P, run.C, pain_now), z_rom)
+        pain = self.nprs.read(pain_now, z_pain)
         self.rom_cols.append(np.where(in_care, rom, np.nan))  # discharged patients are not seen
         self.pain_cols.append(np.where(in_care, pain, np.nan))
         self.history = History(
@@ -230,80 +219,84 @@ class _Runner:
         )
         return self.history
 
-    def day(self, d: int, state, clinic: bool, freq_in_care: float, flare_u=None, adherence_decay=0.0):
-        """Run day ``d``: visits for patients in care on a clinic day, home exercise for the others.
-
-        ``flare_u``: the day's flare uniforms; ``adherence_decay``: after-discharge adherence decline
-        per year (see ``ptsim.engine.vectorised.run``)."""
-        pts, p, n = self.pts, self.p, self.pts.n
-        in_care = d < self.discharge
-        chosen = []
-        dose, flared = np.zeros(n), np.zeros(n, dtype=bool)
-        attend = np.zeros(n, dtype=bool)
-        if clinic and in_care.any():
-            variants, choice = self._decision(d, self._visit(d, state))
-            for j, session in enumerate(variants):
-                mask = in_care & (choice == j)
-                if not mask.any():
-                    continue
-                if session is None:
-                    self.discharge[mask] = d
-                    continue
-                resolved = self._resolve(session)
-                s, dj, fj = vectorised.run_session(state, pts, p, resolved, flare_u=flare_u)
-                chosen.append((mask, s))
-                dose, flared = np.where(mask, dj, dose), np.where(mask, fj, flared)
-                attend |= mask
-                code = self._codes.setdefault(resolved, len(self.sessions))
-                if code == len(self.sessions):
-                    self.sessions.append(resolved)
-                self.code[mask, d] = code
-        # Home exercise: patients in care on days without a visit, and discharged patients.
-        after = self.freq_after * v2.adherence_after_discharge_factor(d - self.discharge, adherence_decay)
-        freq = np.where(d < self.discharge, 0.0 if clinic else freq_in_care, after)
-        freq[attend] = 0.0
-        if self.plan.home is not None and (freq > 0).any():
-            prob = model.home_probability(state, pts, p, freq)
-            does = uniforms(self.seed, "home_exercise", self.ids, d) < prob
-            if does.any():
-                home = self.plan.home
-                minutes = np.where(does, home.minutes, 0.0)
-                s, dh, fh = model.exercise(state, pts, p, minutes, home.intensity, flare_u)
-                mask = freq > 0
-                chosen.append((mask, s))
-                dose, flared = np.where(mask, dh, dose), np.where(mask, fh, flared)
-        return (_select(state, chosen) if chosen else state), dose, flared
+    def visit(self, d: int) -> None:
+        """Visit day ``d`` (after the day's start): the policy decides each patient in care's session,
+        or discharges them (from today: no more visits, the maintenance programme, at risk of
+        setbacks)."""
+        run = self.run
+        in_care = d < run.R.discharge
+        variants, choice = self._decision(d, self._measure(d))
+        for j, session in enumerate(variants):
+            mask = in_care & (choice == j)
+            if not mask.any():
+                continue
+            if session is None:
+                run.R.discharge[mask] = d
+                continue
+            resolved = self._resolve(session)
+            code = self._codes.setdefault(resolved, len(self.sessions))
+            if code == len(self.sessions):
+                self.sessions.append(resolved)
+                run.S = day.sessions_table(self.sessions, self.cond.parameters, run.pts.n)
+            run.R.codes[d, mask] = code
 
     def log(self) -> PolicyLog:
-        return PolicyLog(self.discharge.copy(), self.code, self.sessions, self.history)
+        R = self.run.R
+        return PolicyLog(R.discharge.copy(), R.codes.T.astype(int), self.sessions, self.history)
 
 
-def run_policy(cond, plan: Plan, df, days: int, seed: int, policy) -> Result:
-    """An adaptive plan for a validated cohort ``df`` on the numpy engine (the policy decides each
-    day's sessions in Python); ``plan`` is ``policy.plan`` resolved to the condition."""
+def run_policy(cond, plan: Plan, df, days: int, seed: int, policy, engine: str = "numba") -> Result:
+    """An adaptive plan for a validated cohort ``df``; ``plan`` is ``policy.plan`` resolved to the
+    condition. The day loop is the fixed plan's (:func:`ptsim.engine.compiled._days` with
+    ``engine="numba"`` (``"python"``: uncompiled), :func:`ptsim.engine.vectorised.run_days` with
+    ``"numpy"``), run between visits; on a visit day the policy decides after the day's start."""
     check_policy(policy)
+    if engine == "numpy":
+        loop = types.SimpleNamespace(
+            days=vectorised.run_days, start=vectorised.start_day, rest=vectorised.rest_of_day
+        )
+    else:
+        from ptsim.engine import compiled
 
-    def make_runner(pts):
-        ids = df["patient_id"].to_numpy()
-        return _Runner(policy, cond, plan, pts, cond.parameters, ids, seed, days)
-
-    return vectorised.run(cond, plan, df, days, seed, make_policy_runner=make_runner)
+        k = compiled.kernels(engine == "numba")
+        loop = types.SimpleNamespace(days=k._days, start=k._start_day, rest=k._rest_of_day)
+    run = prepare(cond, plan, df, days, seed, policy=True)
+    runner = _Runner(policy, cond, run, df["patient_id"].to_numpy(), seed)
+    clinic = day_plan(plan, days)[0]
+    d0 = 0
+    with np.errstate(over="ignore"):  # (uncompiled, the uint64 hash warns on its intended wrap-around)
+        for v in np.flatnonzero(clinic):
+            if not (v < run.R.discharge).any():
+                break  # everyone discharged: no more visits
+            loop.days(run.x, d0, v, run.P, run.C, run.S, run.R, run.hit, run.Rec)
+            loop.start(run.x, v, run.P, run.C, run.R, run.hit)
+            runner.visit(int(v))
+            loop.rest(run.x, v, run.P, run.C, run.S, run.R, run.hit, run.Rec)
+            d0 = v + 1
+        loop.days(run.x, d0, days + 1, run.P, run.C, run.S, run.R, run.hit, run.Rec)
+    return finish(cond, plan, df, seed, run, engine, policy_log=runner.log())
 
 
 def simulate_policy(
-    condition, policy, n_patients: int | None = None, days: int = 365, seed: int = 0, cohort=None
+    condition,
+    policy,
+    n_patients: int | None = None,
+    days: int = 365,
+    seed: int = 0,
+    cohort=None,
+    engine: str = "auto",
 ):
     """Simulate an adaptive plan (a policy) for a cohort.
 
-    Adaptive plans run on the numpy engine (the policy decides sessions in Python every day); the
-    result says so in ``engine`` and ``engine_note``.
+    The policy decides each visit in Python; the days between run on the same day loop as a fixed plan
+    (the compiled kernel by default).
 
     Parameters
     ----------
     condition : Condition or str
     policy : object with ``plan`` and ``next_session(day, history)``
         See the module notes and the shipped policies.
-    n_patients, days, seed, cohort
+    n_patients, days, seed, cohort, engine
         As for :func:`ptsim.simulate` (``n_patients`` defaults to 200 without a cohort).
 
     Returns
@@ -324,17 +317,18 @@ def simulate_policy(
     >>> from ptsim.engine.adaptive import FixedPolicy, simulate_policy
     >>> plan = ptsim.standard_plans()["combined"]
     >>> a = simulate_policy("knee_oa", FixedPolicy(plan), n_patients=20, days=60, seed=2)
-    >>> b = ptsim.simulate("knee_oa", plan, n_patients=20, days=60, seed=2, engine="numpy")
+    >>> b = ptsim.simulate("knee_oa", plan, n_patients=20, days=60, seed=2)
     >>> bool((a.pain == b.pain).all())
     True
     """
     check_policy(policy)
+    choice = choose_engine(engine, policy)
     cond = load_condition(condition)
     days = check_days(days)
     seed = check_seed(seed)
     df = cohort_for(cond, n_patients, seed, cohort)
-    res = run_policy(cond, policy.plan.resolve(cond), df, days, seed, policy)
-    res.engine_note = POLICY_NOTE
+    res = run_policy(cond, policy.plan.resolve(cond), df, days, seed, policy, engine=choice.name)
+    res.engine_note = choice.note
     return res
 
 

@@ -8,9 +8,6 @@ from ptsim.inputs.cohort import check_count, check_memory, sample_cohort, valida
 from ptsim.inputs.conditions import Condition
 from ptsim.inputs.plans import Plan
 
-POLICY_NOTE = "adaptive plans run on the numpy engine (the policy decides sessions in Python each day)"
-"""Why an adaptive plan does not run on the compiled engine (``Result.engine_note``)."""
-
 
 def check_days(days) -> int:
     return check_count(days, "days", 0)

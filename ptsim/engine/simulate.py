@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,7 @@ import numpy as np
 from ptsim.core import model
 from ptsim.core.vocabulary import OUTCOMES
 from ptsim.engine import vectorised
+from ptsim.engine.choice import EngineChoice, choose_engine
 from ptsim.engine.result import (
     BASELINE,
     DailySummary,
@@ -31,7 +32,6 @@ from ptsim.engine.result import (
 from ptsim.engine.setup import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_PATIENTS,
-    POLICY_NOTE,
     check_chunk_size,
     check_days,
     check_record_days,
@@ -161,62 +161,6 @@ def _chunks(n: int, record_days, chunk_size):
     return [(i, min(i + size, n)) for i in range(0, n, size)]
 
 
-ENGINES = ("numpy", "numba", "auto")
-
-
-@dataclass(frozen=True)
-class EngineChoice:
-    """The engine a run uses: ``name`` ("numba" or "numpy") and, when ``engine="auto"`` could not
-    take the compiled engine, ``note`` saying why (copied to ``Result.engine_note``)."""
-
-    name: str
-    note: str | None = None
-
-    def runner(self):
-        """The function that runs one plan for one chunk of patients (``vectorised.run`` contract)."""
-        if self.name == "numba":
-            from ptsim.engine import compiled
-
-            return compiled.run
-        return vectorised.run
-
-
-def choose_engine(engine: str, policy=None, cond=None, plans=()) -> EngineChoice:
-    """The engine for ``engine`` ("auto", "numba" or "numpy") and a fixed plan or a ``policy``.
-
-    ``"auto"`` takes the compiled engine when numba is installed and the case is a fixed plan of one
-    session (``plans``); an adaptive plan, a schedule of different sessions, or a missing numba, runs
-    on the numpy engine with a note. ``"numba"`` refuses these with a ValueError that names the
-    alternative. (``cond`` is accepted for callers that pass the case: every condition and every
-    model-v2 mechanism runs on the kernel.)
-    """
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
-    if engine == "numpy":
-        return EngineChoice("numpy")
-    if policy is not None:
-        if engine == "numba":
-            raise ValueError(
-                f"engine='numba' cannot run an adaptive plan: {POLICY_NOTE}; use 'numpy' or 'auto'"
-            )
-        return EngineChoice("numpy", f"engine='auto' ran the numpy engine: {POLICY_NOTE}")
-    several = [p.name for p in plans if len(p.sessions) > 1]
-    if several:  # a schedule of different sessions (phases, boosters): the kernel takes one session
-        why = f"plan(s) {', '.join(map(repr, several))} have a schedule of different sessions"
-        if engine == "numba":
-            raise ValueError(f"engine='numba' cannot run {why}; use 'numpy' or 'auto'")
-        return EngineChoice("numpy", f"engine='auto' ran the numpy engine: {why}")
-    from ptsim.engine import compiled
-
-    if compiled.AVAILABLE:
-        return EngineChoice("numba")
-    if engine == "numba":
-        raise ValueError("engine='numba' needs the numba package: pip install numba (or engine='numpy')")
-    return EngineChoice(
-        "numpy", "engine='auto' ran the numpy engine: numba is not installed (pip install numba)"
-    )
-
-
 Progress = Callable[[int, int, str], object]
 """A progress callback: ``progress(done, total, plan_name)`` after each plan run (see :func:`compare`)."""
 
@@ -295,22 +239,12 @@ def run_cohort(
     """One resolved plan (or an adaptive plan: ``policy``) for a validated cohort ``df``: the entry
     point for analyses that build their own cohorts (trials, sensitivity batches, whose parameters
     may be per-patient arrays). ``engine`` as for :func:`simulate`."""
-    choice = choose_engine(engine, policy, cond, plans=[] if policy is not None else [plan])
+    choice = choose_engine(engine, policy, cond, plans=[plan])
     if policy is not None:
         from ptsim.engine.adaptive import run_policy
 
-        return _labelled(run_policy(cond, plan, df, days, seed, policy), choice)
+        return _labelled(run_policy(cond, plan, df, days, seed, policy, engine=choice.name), choice)
     return _labelled(choice.runner()(cond, plan, df, days, seed), choice)
-
-
-def _run(cond: Condition, plan: Plan, df, days: int, seed: int, policy=None, record_days=None, draws=None):
-    """The numpy engine, as this function was before ``vectorised.run`` (kept for callers on other
-    branches; new code calls :func:`run_cohort`)."""
-    if policy is not None:
-        from ptsim.engine.adaptive import run_policy
-
-        return run_policy(cond, plan, df, days, seed, policy)
-    return vectorised.run(cond, plan, df, days, seed, record_days=record_days, draws=draws)
 
 
 class _Assembled:

@@ -50,6 +50,10 @@ def sha256_file(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+DRAW_COLUMNS = ("chain", "draw", "log_probability")
+"""Columns of an ensemble's CSV file that describe a member's draw rather than a parameter."""
+
+
 @dataclass(frozen=True)
 class Ensemble:
     """A posterior ensemble of one condition.
@@ -63,12 +67,16 @@ class Ensemble:
         The ``<condition>.toml`` contents (command, seed, sampler, diagnostics, hashes, predictive).
     path : Path or None
         The CSV file the ensemble was read from.
+    draws : dict[str, numpy.ndarray]
+        Columns of the CSV file that are not parameters (:data:`DRAW_COLUMNS`): the sampler's ``chain``
+        and ``draw`` index of each member and its ``log_probability``, for recomputing diagnostics.
     """
 
     condition: str
     values: dict[str, np.ndarray]
     meta: dict = field(default_factory=dict)
     path: Path | None = None
+    draws: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n_members(self) -> int:
@@ -138,11 +146,12 @@ def load_ensemble(condition: str, directory: str | Path | None = None) -> Ensemb
             f"`python -m ptsim.analysis.bayes {condition}`"
         )
     values = _read_members(csv_path, condition)
-    values.pop("log_probability", None)  # stored for diagnostics; not a parameter
+    # stored for diagnostics (the sampler's chain and draw of each member, its log-posterior): not parameters
+    draws = {k: values.pop(k) for k in DRAW_COLUMNS if k in values}
     meta = read_toml(meta_path, "ensemble description")
     if meta.get("condition") != condition:
         raise ValueError(f"{meta_path}: key 'condition' must be {condition!r}, got {meta.get('condition')!r}")
-    return Ensemble(condition=condition, values=values, meta=meta, path=csv_path)
+    return Ensemble(condition=condition, values=values, meta=meta, path=csv_path, draws=draws)
 
 
 def spaced_members(n_members: int, count: int) -> list[int]:
