@@ -36,7 +36,7 @@ from ptsim.engine import compiled
 kw = dict(n_patients=12, days=40, seed=3)
 auto = ptsim.simulate("knee_oa", "combined", **kw)
 numpy = ptsim.simulate("knee_oa", "combined", engine="numpy", **kw)
-stats = compiled.kernels()._kernel.stats
+stats = compiled.kernels()._days.stats  # the compiled day loop every run enters
 json.dump({
     "file": ptsim.__file__, "engine": auto.engine,
     "auto": auto.rom.tolist(), "numpy": numpy.rom.tolist(),

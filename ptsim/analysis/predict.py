@@ -747,7 +747,10 @@ def simulate_sets(
         plans = {a: prep.plans[a] for a in arm_names}
         ens = None
         if names:
-            ens = Ensemble(prep.cond.name, {k: np.array([float(s[k]) for s in sets]) for k in names})
+            # compare() refuses a one-member ensemble (its evidence interval would be a point); a lone
+            # set runs as two identical members and only the first is read.
+            run_sets = sets if k_sets > 1 else [sets[0], sets[0]]
+            ens = Ensemble(prep.cond.name, {k: np.array([float(s[k]) for s in run_sets]) for k in names})
         comp = compare(
             prep.cond,
             plans,
@@ -759,7 +762,8 @@ def simulate_sets(
         )
         for a in arm_names:
             res = comp[a]
-            for k, part in enumerate(_split_measured(res, prep.read[a], prep.seed, k_sets, n)):
+            parts = _split_measured(res, prep.read[a], prep.seed, len(res.setback_events) // n, n)
+            for k, part in enumerate(parts[:k_sets]):
                 measured[k][a] = part
                 setbacks[k][a] = res.setback_events[k * n : (k + 1) * n]
     idx = prep.resamples if replicates else None
