@@ -52,7 +52,7 @@ def commands() -> list[str]:
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
-    """A reader's folder after the Python blocks ran in it (they write my_patients.csv)."""
+    """A reader's folder after the Python blocks ran in it (they write my_patients.csv and visits.csv)."""
     return tmp_path_factory.mktemp("readme")
 
 
