@@ -50,6 +50,7 @@ from ptsim.analysis.calibrate import (
     get_value,
     load_arms,
     load_targets,
+    population_priors,
     simulate_targets,
     standardized_residual,
     with_values,
@@ -109,6 +110,24 @@ class SamplerSettings:
     replicates : int
         Bootstrap resamples of the virtual patients whose spread is each row's Monte-Carlo error in
         the likelihood (:mod:`ptsim.analysis.likelihood`; 0: none, the v2 likelihood's exact rows).
+    moves : {"de", "stretch", "de-then-independence"}
+        emcee's proposal: ``"de"`` a mixture of differential-evolution moves (80 % ``DEMove``, 20 %
+        ``DESnookerMove``: shorter autocorrelation on correlated posteriors, ter Braak & Vrugt 2008),
+        ``"stretch"`` emcee's default stretch move (the v2 ensembles); ``"de-then-independence"``:
+        ``pilot_steps`` of ``"de"``, then a fixed Metropolis-Hastings kernel under which every walker
+        is an independent chain (so that R-hat across walkers means what it says): 75 % independence
+        proposals from a multivariate Student-t fitted to the pilot's second half (:class:`_TProposal`),
+        25 % Gaussian random-walk steps with the pilot's covariance scaled by 2.38^2 / d
+        (``emcee.moves.GaussianMove``). Only draws of the second stage are kept.
+    pilot_steps, adapt_steps : int
+        ``"de-then-independence"`` only: steps of the differential-evolution pilot, then of a first
+        independence stage whose draws the final (fixed) proposal is fitted to.
+    until_converged : bool
+        Run in blocks of ``check_every`` steps up to ``n_steps`` and stop at the first block end where
+        the second half of the steps passes the convergence gates (:func:`convergence_problems`); the
+        first half is then the burn-in. Deterministic: the stopping rule reads the draws only.
+    check_every : int
+        Steps between convergence checks (with ``until_converged``).
     """
 
     n_walkers: int = 24
@@ -121,6 +140,11 @@ class SamplerSettings:
     engine: str = "auto"
     polish_evaluations: int = 0
     replicates: int = 32
+    moves: str = "stretch"
+    pilot_steps: int = 0
+    adapt_steps: int = 200
+    until_converged: bool = False
+    check_every: int = 100
 
     def check(self, n_parameters: int) -> None:
         if not (isinstance(self.replicates, int) and self.replicates >= 0):
@@ -143,6 +167,21 @@ class SamplerSettings:
             )
         if not (0 < self.start_spread <= 1):
             raise ValueError(f"start_spread must be in (0, 1], got {self.start_spread!r}")
+        if self.moves not in MOVES:
+            raise ValueError(f"moves must be one of {', '.join(MOVES)}, got {self.moves!r}")
+        if not (isinstance(self.pilot_steps, int) and self.pilot_steps >= 0):
+            raise ValueError(f"pilot_steps must be a whole number >= 0, got {self.pilot_steps!r}")
+        if not (isinstance(self.adapt_steps, int) and self.adapt_steps >= 1):
+            raise ValueError(f"adapt_steps must be a whole number >= 1, got {self.adapt_steps!r}")
+        if self.moves == "de-then-independence" and not (
+            20 <= self.pilot_steps < self.n_steps - self.adapt_steps
+        ):
+            raise ValueError(
+                "pilot_steps must be in [20, n_steps - adapt_steps) for moves='de-then-independence', "
+                f"got {self.pilot_steps!r}"
+            )
+        if not (isinstance(self.check_every, int) and self.check_every >= 10):
+            raise ValueError(f"check_every must be a whole number >= 10, got {self.check_every!r}")
         if self.engine not in ("auto", "numpy", "numba"):
             raise ValueError(f"engine must be one of 'auto', 'numpy', 'numba', got {self.engine!r}")
 
@@ -153,30 +192,35 @@ class SamplerSettings:
 
 
 RECOMMENDED_SETTINGS = {
-    "knee_oa": SamplerSettings(
-        n_walkers=26, n_steps=300, burn_in=100, thin=5, n_patients=200, polish_evaluations=400
-    ),
-    "chronic_neck_pain": SamplerSettings(
-        n_walkers=16, n_steps=300, burn_in=100, thin=5, n_patients=200, polish_evaluations=300
-    ),
-    "low_back_pain": SamplerSettings(
-        n_walkers=20, n_steps=300, burn_in=100, thin=5, n_patients=200, polish_evaluations=300
-    ),
-    "subacromial_pain": SamplerSettings(
-        n_walkers=16, n_steps=500, burn_in=200, thin=10, polish_evaluations=300
-    ),
-    "adhesive_capsulitis": SamplerSettings(
-        n_walkers=12, n_steps=500, burn_in=150, thin=10, polish_evaluations=300
-    ),
+    condition: SamplerSettings(
+        n_walkers=walkers,
+        n_steps=pilot + 200 + 1000,
+        burn_in=pilot,
+        thin=2,
+        n_patients=100,
+        polish_evaluations=200,
+        moves="de-then-independence",
+        pilot_steps=pilot,
+        adapt_steps=200,
+        until_converged=True,
+        check_every=100,
+    )
+    for condition, walkers, pilot in (
+        ("knee_oa", 32, 500),
+        ("chronic_neck_pain", 20, 300),
+        ("low_back_pain", 20, 300),
+        ("subacromial_pain", 16, 300),
+        ("adhesive_capsulitis", 16, 300),
+    )
 }
-"""Settings for ``python -m ptsim.analysis.bayes <condition> --processes 2``: >= 400 members within the
-30-min budget. One likelihood evaluation (:func:`likelihood_seconds`: 100 patients, engine "auto",
-model v2's questionnaires) took, on 2026-11-29 on the shared 2-core machine at load averages of 1.4
-to 4.5: knee 0.04-0.13 s, neck 0.07-0.16 s, low back 0.06-0.11 s, subacromial 0.04-0.10 s, adhesive
-capsulitis 0.09-0.21 s. Walkers x steps evaluations (11520, 5280, 10560, 11200, 6000) then take 14-24
-min in one process at the slowest of these and about half that with 2 processes (measured 2x on a
-quiet machine). Under a load of 10-25 evaluations were 3-5x slower still: use ``--processes 2``. The
-walkers are at least twice the free parameters (8, 6, 5, 6, 6)."""
+"""Settings for ``python -m ptsim.analysis.bayes <condition> --processes 2`` (calibration v3): a
+differential-evolution pilot, 200 steps of independence Metropolis-Hastings whose draws the final
+proposal is fitted to, then at most 1000 steps of that fixed kernel, stopping at the first 100-step
+check where the second half passes the convergence gates; walkers at least twice the free parameters.
+One likelihood evaluation at 100 patients took 0.04-0.05 CPU-s for knee OA on a quiet machine
+(2026-12-07). The stored ensembles were sampled before these settings (emcee's stretch move, the
+settings in each ensemble file); ``docs/calibration.md`` gives what these settings reached on the
+unlanded model-v3 refit."""
 
 
 def log_likelihood(simulated, targets: list[Target]) -> float:
@@ -394,8 +438,11 @@ class _LogPosterior:
         seed,
         engine="auto",
         replicates=0,
+        priors=None,
     ):
         self.cond, self.names, self.low, self.high = cond, list(names), low, high
+        # the population priors of the free parameters that have one (the others: uniform over bounds)
+        self.priors = [(j, priors[k]) for j, k in enumerate(self.names) if priors and k in priors]
         self.source, self.targets = source, targets
         self.n_patients, self.seed, self.engine = n_patients, seed, engine
         self.prep = self.terms = None
@@ -412,6 +459,12 @@ class _LogPosterior:
         x = self.low + np.asarray(u, dtype=float) * (self.high - self.low)
         return dict(zip(self.names, x.tolist(), strict=True))
 
+    def log_prior(self, u) -> float:
+        """Log prior density of a point of the unit cube (inside it), up to a constant: the sum of the
+        population priors (truncated to the bounds, a constant) of the parameters that have one."""
+        x = self.low + np.asarray(u, dtype=float) * (self.high - self.low)
+        return float(sum(prior.log_density(float(x[j])) for j, prior in self.priors))
+
     def batch(self, u) -> np.ndarray:
         """log p of each row of ``u`` (``(points, parameters)``), the points simulated as one batch."""
         u = np.atleast_2d(np.asarray(u, dtype=float))
@@ -419,17 +472,22 @@ class _LogPosterior:
         inside = np.flatnonzero(np.all((u >= 0.0) & (u <= 1.0), axis=1))
         if inside.size == 0:
             return out
+        out[inside] = self._log_likelihoods(u, inside) + np.array([self.log_prior(u[i]) for i in inside])
+        return out
+
+    def _log_likelihoods(self, u, inside) -> np.ndarray:
+        out = np.empty(inside.size)
         if self.prep is None or self.terms is None:  # v1 evidence: one point at a time
-            for i in inside:
+            for k, i in enumerate(inside):
                 cond = with_values(self.cond, self.values(u[i]))
                 sims = self.source.simulate(cond, self.targets, self.n_patients, self.seed, self.engine)
-                out[i] = log_likelihood(sims, self.targets)
+                out[k] = log_likelihood(sims, self.targets)
             return out
         from ptsim.analysis.likelihood import log_likelihood as trial_log_likelihood
         from ptsim.analysis.predict import simulate_sets
 
         sims = simulate_sets(self.prep, [self.values(u[i]) for i in inside], self.engine, replicates=True)
-        out[inside] = [trial_log_likelihood(self.terms, s) for s in sims]
+        out[:] = [trial_log_likelihood(self.terms, s) for s in sims]
         return out
 
     def __call__(self, u) -> float:
@@ -507,6 +565,15 @@ class Posterior:
         return out
 
 
+MOVE_NAMES = {
+    "stretch": "stretch move",
+    "de": "differential-evolution moves",
+    "de-then-independence": "differential-evolution pilot, then independence Metropolis-Hastings with "
+    "a Student-t proposal fitted to the pilot and Gaussian random-walk steps",
+}
+"""The samplers' proposals (:class:`SamplerSettings` ``moves``), with what each is."""
+MOVES = tuple(MOVE_NAMES)
+
 RHAT_MAX = 1.01
 """Largest rank-normalised split R-hat a converged ensemble may have, per parameter (Vehtari et al. 2021)."""
 ESS_MIN = 400
@@ -533,7 +600,9 @@ def convergence(values: dict[str, np.ndarray], chain, draw) -> dict[str, dict[st
         )
     order = np.lexsort((draw, chain))
     grid = {k: np.asarray(v, float)[order].reshape(chains.size, draws.size) for k, v in values.items()}
-    data = az.convert_to_dataset(grid)
+    with warnings.catch_warnings():  # (arviz warns when there are more chains than draws: still valid)
+        warnings.simplefilter("ignore", UserWarning)
+        data = az.convert_to_dataset(grid)
     rhat, bulk, tail = az.rhat(data, method="rank"), az.ess(data, method="bulk"), az.ess(data, method="tail")
     return {
         "rhat": {k: float(rhat[k]) for k in values},
@@ -560,7 +629,7 @@ def sample(
     condition,
     settings: SamplerSettings | None = None,
     progress: bool = True,
-    pool=None,
+    processes: int = 1,
     targets="published",
 ) -> Posterior:
     """Sample a condition's posterior with emcee (nothing is written).
@@ -571,8 +640,9 @@ def sample(
     settings : SamplerSettings, optional
     progress : bool
         Show emcee's progress bar (tqdm).
-    pool : object with a ``map`` method, optional
-        Evaluates walkers in parallel (e.g. ``multiprocessing.Pool``); the numbers do not depend on it.
+    processes : int
+        Worker processes that share each batch of proposals (1: this process); the numbers do not
+        depend on it.
     targets : str, Path or pandas.DataFrame
         The evidence (:func:`target_source`): by default the ``fit`` rows of ``published.csv`` that the
         model can express (``not_modelled`` rows are left out of the likelihood and reported by
@@ -609,6 +679,7 @@ def sample(
         settings.seed,
         settings.engine,
         settings.replicates,
+        population_priors(),
     )
 
     rng = np.random.default_rng(settings.seed)
@@ -618,26 +689,185 @@ def sample(
     noise = rng.uniform(-settings.start_spread, settings.start_spread, (settings.n_walkers, len(names)))
     start = np.clip(centre + noise, 1e-6, 1 - 1e-6)
 
-    if pool is None:  # every proposal of a half-step simulated as one batch (the same numbers)
-        sampler = emcee.EnsembleSampler(settings.n_walkers, len(names), target.batch, vectorize=True)
-    else:
-        sampler = emcee.EnsembleSampler(settings.n_walkers, len(names), target, pool=pool)
-    sampler.random_state = np.random.RandomState(settings.seed).get_state()
-    sampler.run_mcmc(start, settings.n_steps, progress=progress)
-    unit_chain = sampler.get_chain()
+    # every proposal of a half-step simulated as one batch; with a pool, split into one batch per
+    # worker (the numbers do not depend on the split: each set runs on the same patients and seed)
+    workers = None
+    if processes > 1:
+        from multiprocessing import Pool
+
+        workers = Pool(processes, initializer=_set_worker_target, initargs=(target,))
+    log_prob = target.batch if workers is None else _SplitBatch(workers, processes)
+
+    walkers = settings.n_walkers
+
+    def sampler_with(moves, seed):
+        made = emcee.EnsembleSampler(walkers, len(names), log_prob, vectorize=True, moves=moves)
+        made.random_state = np.random.RandomState(seed).get_state()
+        return made
+
+    try:
+        if settings.moves == "de-then-independence":
+            # 1. a differential-evolution pilot; 2. independence MH with a proposal fitted to the
+            # pilot's second half (adapt_steps); 3. the same with the proposal refitted to stage 2's
+            # draws, now fixed, until the gates pass: only stage 3's second half is kept.
+            pilot = sampler_with(_moves("de"), settings.seed)
+            state = pilot.run_mcmc(start, settings.pilot_steps, progress=progress)
+            second_half = pilot.get_chain()[settings.pilot_steps // 2 :].reshape(-1, len(names))
+            adapt = sampler_with(_independence_moves(second_half), settings.seed + 1)
+            state = adapt.run_mcmc(state, settings.adapt_steps, progress=progress)
+            sampler = sampler_with(
+                _independence_moves(adapt.get_chain().reshape(-1, len(names))), settings.seed + 2
+            )
+            before = settings.pilot_steps + settings.adapt_steps
+            done = _run(sampler, state, settings, names, cond.name, progress, settings.n_steps - before)
+            unit_chain = np.concatenate([pilot.get_chain(), adapt.get_chain(), sampler.get_chain()])
+            log_probability = np.concatenate(
+                [pilot.get_log_prob(), adapt.get_log_prob(), sampler.get_log_prob()]
+            )
+            settings = replace(settings, n_steps=before + done, burn_in=before + done // 2)
+        else:
+            sampler = sampler_with(_moves(settings.moves), settings.seed)
+            done = _run(sampler, start, settings, names, cond.name, progress, settings.n_steps)
+            if settings.until_converged:
+                settings = replace(settings, n_steps=done, burn_in=done // 2)
+            unit_chain, log_probability = sampler.get_chain(), sampler.get_log_prob()
+    finally:
+        if workers is not None:
+            workers.terminate()
     return Posterior(
         condition=cond.name,
         names=names,
         low=low,
         high=high,
         chain=low + unit_chain * (high - low),
-        log_probability=sampler.get_log_prob(),
+        log_probability=log_probability,
         acceptance=float(np.mean(sampler.acceptance_fraction)),
         settings=settings,
         targets=[t.id for t in fit],
         target_source=_source_label(source),
         start=target.values(centre),
     )
+
+
+def _moves(kind: str):
+    import emcee
+
+    if kind == "de":
+        return [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
+    return None  # emcee's stretch move
+
+
+_WORKER_TARGET: list = []
+
+
+def _set_worker_target(target) -> None:
+    _WORKER_TARGET[:] = [target]
+
+
+def _worker_batch(u) -> np.ndarray:
+    return _WORKER_TARGET[0].batch(u)
+
+
+class _SplitBatch:
+    """A batch log-probability evaluated by ``processes`` worker processes, one chunk of the points
+    each; the workers receive the log-posterior once, when they start (:func:`_set_worker_target`)."""
+
+    def __init__(self, pool, processes: int):
+        self.pool, self.processes = pool, processes
+
+    def __call__(self, u) -> np.ndarray:
+        chunks = [c for c in np.array_split(np.atleast_2d(u), self.processes) if len(c)]
+        return np.concatenate(self.pool.map(_worker_batch, chunks))
+
+
+class _TProposal:
+    """An independence proposal for emcee's ``MHMove`` on the unit cube: a multivariate Student-t with
+    ``df`` degrees of freedom in logit coordinates, centred on the pilot draws' mean there, with their
+    covariance inflated by ``scale**2`` (heavier tails than the posterior, so that the importance ratio
+    stays bounded). In logit coordinates a posterior piled against a bound is closer to normal."""
+
+    def __init__(self, draws: np.ndarray, df: float = 5.0, scale: float = 1.2):
+        z = _logit(draws)
+        d = z.shape[1]
+        cov = np.cov(z, rowvar=False).reshape(d, d) * scale**2 + 1e-8 * np.eye(d)
+        self.mean, self.df = z.mean(axis=0), df
+        self.chol = np.linalg.cholesky(cov)
+        self.inverse = np.linalg.inv(cov)
+
+    def log_density(self, u: np.ndarray) -> np.ndarray:
+        """Log density on the unit cube up to a constant (the t density of ``logit(u)`` times the
+        Jacobian ``1 / (u (1 - u))`` of each coordinate)."""
+        inside = np.all((u > 0.0) & (u < 1.0), axis=1)
+        uu = np.where(inside[:, None], u, 0.5)
+        dz = _logit(uu) - self.mean
+        m = np.einsum("ij,jk,ik->i", dz, self.inverse, dz)
+        out = -0.5 * (self.df + self.mean.size) * np.log1p(m / self.df) - np.log(uu * (1.0 - uu)).sum(axis=1)
+        return np.where(inside, out, -np.inf)
+
+    def __call__(self, u0: np.ndarray, random) -> tuple[np.ndarray, np.ndarray]:
+        n, d = u0.shape
+        z = random.standard_normal((n, d)) @ self.chol.T
+        w = random.chisquare(self.df, n) / self.df
+        u = 1.0 / (1.0 + np.exp(-(self.mean + z / np.sqrt(w)[:, None])))
+        # emcee's factor: ln q(u0 | u) - ln q(u | u0), which for an independence proposal is q(u0) / q(u)
+        return u, self.log_density(u0) - self.log_density(u)
+
+
+def _logit(u: np.ndarray) -> np.ndarray:
+    u = np.clip(u, 1e-9, 1.0 - 1e-9)
+    return np.log(u) - np.log1p(-u)
+
+
+def _independence_moves(pilot: np.ndarray):
+    """The second stage's kernel (moves ``"de-then-independence"``): 75 % independence proposals
+    (:class:`_TProposal`), 25 % Gaussian random-walk steps with the pilot's covariance x 2.38^2 / d
+    (Gelman, Roberts & Gilks 1996). Both move each walker on its own, so the walkers are independent
+    chains under a fixed kernel."""
+    import emcee
+
+    d = pilot.shape[1]
+    cov = np.cov(pilot, rowvar=False).reshape(d, d) + 1e-10 * np.eye(d)
+    return [
+        (emcee.moves.MHMove(_TProposal(pilot)), 0.75),
+        (emcee.moves.GaussianMove(cov * 2.38**2 / d), 0.25),
+    ]
+
+
+def _run(sampler, state, settings: SamplerSettings, names, condition: str, progress: bool, steps: int) -> int:
+    """Run ``sampler`` from ``state`` for ``steps`` steps; with ``settings.until_converged``, in blocks
+    of ``settings.check_every`` steps, stopping at the first block end where the second half of its
+    steps passes the convergence gates (printing each check's worst R-hat and ESS). Returns the steps run."""
+    if not settings.until_converged:
+        sampler.run_mcmc(state, steps, progress=progress)
+        return steps
+    done = 0
+    while done < steps:
+        block = min(settings.check_every, steps - done)
+        state = sampler.run_mcmc(state, block, progress=False)
+        done += block
+        chain = sampler.get_chain()
+        kept = chain[done // 2 :: settings.thin]
+        walkers = np.arange(chain.shape[1])
+        draws = np.arange(kept.shape[0])
+        diag = convergence(
+            {k: kept[:, :, j].reshape(-1) for j, k in enumerate(names)},
+            np.tile(walkers, draws.size),
+            np.repeat(draws, walkers.size),
+        )
+        problems = convergence_problems(condition, diag)
+        if progress:
+            rhat = max(diag["rhat"].values())
+            bulk, tail = min(diag["ess_bulk"].values()), min(diag["ess_tail"].values())
+            print(
+                f"{condition}: {done}/{steps} steps, worst R-hat {rhat:.3f}, worst bulk/tail "
+                f"ESS {bulk:.0f}/{tail:.0f}, acceptance {np.mean(sampler.acceptance_fraction):.2f}"
+                + ("" if problems else " -- converged"),
+                file=sys.stderr,
+                flush=True,
+            )
+        if not problems:
+            break
+    return done
 
 
 def polish(log_posterior, start, max_evaluations: int) -> np.ndarray:
@@ -1059,7 +1289,10 @@ def write_ensemble(
         "members": int(ensemble.n_members),
         "targets_source": posterior.target_source,
         "targets_used": posterior.targets,
-        "sampler": {"name": "emcee.EnsembleSampler (stretch move)", **asdict(posterior.settings)},
+        "sampler": {
+            "name": f"emcee.EnsembleSampler ({MOVE_NAMES[posterior.settings.moves]})",
+            **asdict(posterior.settings),
+        },
         "prior": {
             k: [float(a), float(b)]
             for k, a, b in zip(posterior.names, posterior.low, posterior.high, strict=True)
@@ -1374,6 +1607,9 @@ def main(argv=None) -> int:
             help=f"default: the condition's RECOMMENDED_SETTINGS, else {getattr(d, name)}",
         )
     parser.add_argument("--engine", default=d.engine, choices=("auto", "numpy", "numba"))
+    parser.add_argument(
+        "--moves", default=None, choices=MOVES, help="the sampler's proposal (default: recommended)"
+    )
     parser.add_argument("--targets", default="published", help="published (default), v1, or a CSV file")
     parser.add_argument("--processes", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("--out", default=None, help="folder (default data/ensembles)")
@@ -1431,14 +1667,10 @@ def main(argv=None) -> int:
         settings = replace(RECOMMENDED_SETTINGS.get(condition, d), **given, engine=args.engine)
         if args.polish is not None:
             settings = replace(settings, polish_evaluations=args.polish)
+        if args.moves is not None:
+            settings = replace(settings, moves=args.moves)
         try:
-            if args.processes > 1:
-                from multiprocessing import Pool
-
-                with Pool(args.processes) as pool:
-                    post = sample(condition, settings, pool=pool, targets=args.targets)
-            else:
-                post = sample(condition, settings, targets=args.targets)
+            post = sample(condition, settings, processes=args.processes, targets=args.targets)
         except (ValueError, FileNotFoundError) as exc:
             print(f"{prog}: {exc}", file=sys.stderr)
             return 2
