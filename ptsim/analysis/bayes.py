@@ -50,6 +50,7 @@ from ptsim.analysis.calibrate import (
     get_value,
     load_arms,
     load_targets,
+    population_priors,
     simulate_targets,
     standardized_residual,
     with_values,
@@ -109,6 +110,16 @@ class SamplerSettings:
     replicates : int
         Bootstrap resamples of the virtual patients whose spread is each row's Monte-Carlo error in
         the likelihood (:mod:`ptsim.analysis.likelihood`; 0: none, the v2 likelihood's exact rows).
+    moves : {"de", "stretch"}
+        emcee's proposal: ``"de"`` a mixture of differential-evolution moves (80 % ``DEMove``, 20 %
+        ``DESnookerMove``: shorter autocorrelation on correlated posteriors, ter Braak & Vrugt 2008),
+        ``"stretch"`` emcee's default stretch move (the v2 ensembles).
+    until_converged : bool
+        Run in blocks of ``check_every`` steps up to ``n_steps`` and stop at the first block end where
+        the second half of the steps passes the convergence gates (:func:`convergence_problems`); the
+        first half is then the burn-in. Deterministic: the stopping rule reads the draws only.
+    check_every : int
+        Steps between convergence checks (with ``until_converged``).
     """
 
     n_walkers: int = 24
@@ -121,6 +132,9 @@ class SamplerSettings:
     engine: str = "auto"
     polish_evaluations: int = 0
     replicates: int = 32
+    moves: str = "stretch"
+    until_converged: bool = False
+    check_every: int = 100
 
     def check(self, n_parameters: int) -> None:
         if not (isinstance(self.replicates, int) and self.replicates >= 0):
@@ -143,6 +157,10 @@ class SamplerSettings:
             )
         if not (0 < self.start_spread <= 1):
             raise ValueError(f"start_spread must be in (0, 1], got {self.start_spread!r}")
+        if self.moves not in ("de", "stretch"):
+            raise ValueError(f"moves must be 'de' or 'stretch', got {self.moves!r}")
+        if not (isinstance(self.check_every, int) and self.check_every >= 10):
+            raise ValueError(f"check_every must be a whole number >= 10, got {self.check_every!r}")
         if self.engine not in ("auto", "numpy", "numba"):
             raise ValueError(f"engine must be one of 'auto', 'numpy', 'numba', got {self.engine!r}")
 
@@ -153,30 +171,31 @@ class SamplerSettings:
 
 
 RECOMMENDED_SETTINGS = {
-    "knee_oa": SamplerSettings(
-        n_walkers=26, n_steps=300, burn_in=100, thin=5, n_patients=200, polish_evaluations=400
-    ),
-    "chronic_neck_pain": SamplerSettings(
-        n_walkers=16, n_steps=300, burn_in=100, thin=5, n_patients=200, polish_evaluations=300
-    ),
-    "low_back_pain": SamplerSettings(
-        n_walkers=20, n_steps=300, burn_in=100, thin=5, n_patients=200, polish_evaluations=300
-    ),
-    "subacromial_pain": SamplerSettings(
-        n_walkers=16, n_steps=500, burn_in=200, thin=10, polish_evaluations=300
-    ),
-    "adhesive_capsulitis": SamplerSettings(
-        n_walkers=12, n_steps=500, burn_in=150, thin=10, polish_evaluations=300
-    ),
+    condition: SamplerSettings(
+        n_walkers=walkers,
+        n_steps=4000,
+        burn_in=100,
+        thin=5,
+        n_patients=100,
+        polish_evaluations=300,
+        moves="de",
+        until_converged=True,
+        check_every=100,
+    )
+    for condition, walkers in (
+        ("knee_oa", 32),
+        ("chronic_neck_pain", 20),
+        ("low_back_pain", 20),
+        ("subacromial_pain", 16),
+        ("adhesive_capsulitis", 16),
+    )
 }
-"""Settings for ``python -m ptsim.analysis.bayes <condition> --processes 2``: >= 400 members within the
-30-min budget. One likelihood evaluation (:func:`likelihood_seconds`: 100 patients, engine "auto",
-model v2's questionnaires) took, on 2026-11-29 on the shared 2-core machine at load averages of 1.4
-to 4.5: knee 0.04-0.13 s, neck 0.07-0.16 s, low back 0.06-0.11 s, subacromial 0.04-0.10 s, adhesive
-capsulitis 0.09-0.21 s. Walkers x steps evaluations (11520, 5280, 10560, 11200, 6000) then take 14-24
-min in one process at the slowest of these and about half that with 2 processes (measured 2x on a
-quiet machine). Under a load of 10-25 evaluations were 3-5x slower still: use ``--processes 2``. The
-walkers are at least twice the free parameters (8, 6, 5, 6, 6)."""
+"""Settings for ``python -m ptsim.analysis.bayes <condition> --processes 2`` (calibration v3): differential-
+evolution moves, at least twice as many walkers as free parameters (15, 9, 9, 7, 7), run until the
+second half of the steps passes the convergence gates (checked every 100 steps, at most 4000). One
+likelihood evaluation at 100 patients took 0.05 CPU-s for knee OA on a quiet machine (2026-12-07);
+the steps each condition needed and the time they took are in its ensemble file (``[sampler]``,
+``[diagnostics]``) and in ``docs/calibration.md``."""
 
 
 def log_likelihood(simulated, targets: list[Target]) -> float:
@@ -394,8 +413,11 @@ class _LogPosterior:
         seed,
         engine="auto",
         replicates=0,
+        priors=None,
     ):
         self.cond, self.names, self.low, self.high = cond, list(names), low, high
+        # the population priors of the free parameters that have one (the others: uniform over bounds)
+        self.priors = [(j, priors[k]) for j, k in enumerate(self.names) if priors and k in priors]
         self.source, self.targets = source, targets
         self.n_patients, self.seed, self.engine = n_patients, seed, engine
         self.prep = self.terms = None
@@ -412,6 +434,12 @@ class _LogPosterior:
         x = self.low + np.asarray(u, dtype=float) * (self.high - self.low)
         return dict(zip(self.names, x.tolist(), strict=True))
 
+    def log_prior(self, u) -> float:
+        """Log prior density of a point of the unit cube (inside it), up to a constant: the sum of the
+        population priors (truncated to the bounds, a constant) of the parameters that have one."""
+        x = self.low + np.asarray(u, dtype=float) * (self.high - self.low)
+        return float(sum(prior.log_density(float(x[j])) for j, prior in self.priors))
+
     def batch(self, u) -> np.ndarray:
         """log p of each row of ``u`` (``(points, parameters)``), the points simulated as one batch."""
         u = np.atleast_2d(np.asarray(u, dtype=float))
@@ -419,17 +447,22 @@ class _LogPosterior:
         inside = np.flatnonzero(np.all((u >= 0.0) & (u <= 1.0), axis=1))
         if inside.size == 0:
             return out
+        out[inside] = self._log_likelihoods(u, inside) + np.array([self.log_prior(u[i]) for i in inside])
+        return out
+
+    def _log_likelihoods(self, u, inside) -> np.ndarray:
+        out = np.empty(inside.size)
         if self.prep is None or self.terms is None:  # v1 evidence: one point at a time
-            for i in inside:
+            for k, i in enumerate(inside):
                 cond = with_values(self.cond, self.values(u[i]))
                 sims = self.source.simulate(cond, self.targets, self.n_patients, self.seed, self.engine)
-                out[i] = log_likelihood(sims, self.targets)
+                out[k] = log_likelihood(sims, self.targets)
             return out
         from ptsim.analysis.likelihood import log_likelihood as trial_log_likelihood
         from ptsim.analysis.predict import simulate_sets
 
         sims = simulate_sets(self.prep, [self.values(u[i]) for i in inside], self.engine, replicates=True)
-        out[inside] = [trial_log_likelihood(self.terms, s) for s in sims]
+        out[:] = [trial_log_likelihood(self.terms, s) for s in sims]
         return out
 
     def __call__(self, u) -> float:
@@ -560,7 +593,7 @@ def sample(
     condition,
     settings: SamplerSettings | None = None,
     progress: bool = True,
-    pool=None,
+    processes: int = 1,
     targets="published",
 ) -> Posterior:
     """Sample a condition's posterior with emcee (nothing is written).
@@ -571,8 +604,9 @@ def sample(
     settings : SamplerSettings, optional
     progress : bool
         Show emcee's progress bar (tqdm).
-    pool : object with a ``map`` method, optional
-        Evaluates walkers in parallel (e.g. ``multiprocessing.Pool``); the numbers do not depend on it.
+    processes : int
+        Worker processes that share each batch of proposals (1: this process); the numbers do not
+        depend on it.
     targets : str, Path or pandas.DataFrame
         The evidence (:func:`target_source`): by default the ``fit`` rows of ``published.csv`` that the
         model can express (``not_modelled`` rows are left out of the likelihood and reported by
@@ -609,6 +643,7 @@ def sample(
         settings.seed,
         settings.engine,
         settings.replicates,
+        population_priors(),
     )
 
     rng = np.random.default_rng(settings.seed)
@@ -618,12 +653,26 @@ def sample(
     noise = rng.uniform(-settings.start_spread, settings.start_spread, (settings.n_walkers, len(names)))
     start = np.clip(centre + noise, 1e-6, 1 - 1e-6)
 
-    if pool is None:  # every proposal of a half-step simulated as one batch (the same numbers)
-        sampler = emcee.EnsembleSampler(settings.n_walkers, len(names), target.batch, vectorize=True)
-    else:
-        sampler = emcee.EnsembleSampler(settings.n_walkers, len(names), target, pool=pool)
+    # every proposal of a half-step simulated as one batch; with a pool, split into one batch per
+    # worker (the numbers do not depend on the split: each set runs on the same patients and seed)
+    workers = None
+    if processes > 1:
+        from multiprocessing import Pool
+
+        workers = Pool(processes, initializer=_set_worker_target, initargs=(target,))
+    log_prob = target.batch if workers is None else _SplitBatch(workers, processes)
+    sampler = emcee.EnsembleSampler(
+        settings.n_walkers, len(names), log_prob, vectorize=True, moves=_moves(settings.moves)
+    )
     sampler.random_state = np.random.RandomState(settings.seed).get_state()
-    sampler.run_mcmc(start, settings.n_steps, progress=progress)
+    try:
+        if settings.until_converged:
+            settings = _run_until_converged(sampler, start, settings, names, cond.name, progress)
+        else:
+            sampler.run_mcmc(start, settings.n_steps, progress=progress)
+    finally:
+        if workers is not None:
+            workers.terminate()
     unit_chain = sampler.get_chain()
     return Posterior(
         condition=cond.name,
@@ -638,6 +687,71 @@ def sample(
         target_source=_source_label(source),
         start=target.values(centre),
     )
+
+
+def _moves(kind: str):
+    import emcee
+
+    if kind == "de":
+        return [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
+    return None  # emcee's stretch move
+
+
+_WORKER_TARGET: list = []
+
+
+def _set_worker_target(target) -> None:
+    _WORKER_TARGET[:] = [target]
+
+
+def _worker_batch(u) -> np.ndarray:
+    return _WORKER_TARGET[0].batch(u)
+
+
+class _SplitBatch:
+    """A batch log-probability evaluated by ``processes`` worker processes, one chunk of the points
+    each; the workers receive the log-posterior once, when they start (:func:`_set_worker_target`)."""
+
+    def __init__(self, pool, processes: int):
+        self.pool, self.processes = pool, processes
+
+    def __call__(self, u) -> np.ndarray:
+        chunks = [c for c in np.array_split(np.atleast_2d(u), self.processes) if len(c)]
+        return np.concatenate(self.pool.map(_worker_batch, chunks))
+
+
+def _run_until_converged(sampler, start, settings: SamplerSettings, names, condition: str, progress: bool):
+    """Run ``sampler`` in blocks of ``settings.check_every`` steps until the second half of the steps
+    passes the convergence gates or ``settings.n_steps`` are done; returns the settings of what ran
+    (``n_steps`` run, the first half burn-in). Prints each check's worst R-hat and ESS."""
+    state, done = start, 0
+    while done < settings.n_steps:
+        block = min(settings.check_every, settings.n_steps - done)
+        state = sampler.run_mcmc(state, block, progress=False)
+        done += block
+        ran = replace(settings, n_steps=done, burn_in=done // 2)
+        chain = sampler.get_chain()
+        kept = chain[ran.burn_in :: ran.thin]
+        walkers = np.arange(chain.shape[1])
+        steps = np.arange(kept.shape[0])
+        diag = convergence(
+            {k: kept[:, :, j].reshape(-1) for j, k in enumerate(names)},
+            np.tile(walkers, steps.size),
+            np.repeat(steps, walkers.size),
+        )
+        problems = convergence_problems(condition, diag)
+        if progress:
+            print(
+                f"{condition}: {done}/{settings.n_steps} steps, worst R-hat {max(diag['rhat'].values()):.3f}, "
+                f"worst bulk/tail ESS {min(diag['ess_bulk'].values()):.0f}/{min(diag['ess_tail'].values()):.0f}"
+                f", acceptance {np.mean(sampler.acceptance_fraction):.2f}"
+                + ("" if problems else " -- converged"),
+                file=sys.stderr,
+                flush=True,
+            )
+        if not problems:
+            break
+    return replace(settings, n_steps=done, burn_in=done // 2)
 
 
 def polish(log_posterior, start, max_evaluations: int) -> np.ndarray:
@@ -1059,7 +1173,12 @@ def write_ensemble(
         "members": int(ensemble.n_members),
         "targets_source": posterior.target_source,
         "targets_used": posterior.targets,
-        "sampler": {"name": "emcee.EnsembleSampler (stretch move)", **asdict(posterior.settings)},
+        "sampler": {
+            "name": "emcee.EnsembleSampler ("
+            + ("differential-evolution moves" if posterior.settings.moves == "de" else "stretch move")
+            + ")",
+            **asdict(posterior.settings),
+        },
         "prior": {
             k: [float(a), float(b)]
             for k, a, b in zip(posterior.names, posterior.low, posterior.high, strict=True)
@@ -1432,13 +1551,7 @@ def main(argv=None) -> int:
         if args.polish is not None:
             settings = replace(settings, polish_evaluations=args.polish)
         try:
-            if args.processes > 1:
-                from multiprocessing import Pool
-
-                with Pool(args.processes) as pool:
-                    post = sample(condition, settings, pool=pool, targets=args.targets)
-            else:
-                post = sample(condition, settings, targets=args.targets)
+            post = sample(condition, settings, processes=args.processes, targets=args.targets)
         except (ValueError, FileNotFoundError) as exc:
             print(f"{prog}: {exc}", file=sys.stderr)
             return 2

@@ -48,9 +48,9 @@ SEED = 0
 DAYS = 365
 FIXED_NOTE = (
     "not varied by the stored ensembles (fixed at their condition values, so the evidence interval "
-    "leaves their uncertainty out): manual_lasting_ceiling_frac (1, model v2's unbounded pathway, "
-    "until the refit of calibration v3), and every parameter that data/evidence/calibration.toml does "
-    "not list for the condition"
+    "leaves their uncertainty out): manual_lasting_ceiling_frac (0.15, model v3; the stored ensembles "
+    "were fitted under model v2 and are stale until the refit of calibration v3), and every parameter "
+    "that data/evidence/calibration.toml does not list for the condition"
 )
 START, END = "<!-- plausibility:start -->", "<!-- plausibility:end -->"
 

@@ -54,6 +54,10 @@ class State:
         Share of sensitization held down by the lasting manual-therapy pathway (0-1; days; v2).
     fluctuation : (n,) array
         Log factor of the day's symptom fluctuation (Ornstein-Uhlenbeck; 0 = none; v2).
+    engagement : (n,) array
+        Behaviour state (v3): the share of the patient's home adherence still engaged (0-1; 1 at
+        intake). It decays between supervised visits and after discharge and each visit restores part
+        of it (``ptsim.core.day.visit`` and ``advance``).
     """
 
     deficit_deg: np.ndarray
@@ -68,6 +72,7 @@ class State:
     eih: np.ndarray
     lasting: np.ndarray
     fluctuation: np.ndarray
+    engagement: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,7 @@ def initial_state(pts: Patients) -> State:
         eih=zeros,
         lasting=zeros,
         fluctuation=zeros,
+        engagement=np.ones(pts.n),
     )
 
 
@@ -437,6 +443,9 @@ def advance(s: State, f: DayFactors, window, relief, eih) -> State:
         lasting=s.lasting * f.lasting,
         # the day's fluctuation is drawn by the engine (fluctuate); unchanged here
         fluctuation=s.fluctuation,
+        # engagement decays at the cohort's adherence decay, which these one-day factors do not hold:
+        # the day loop (ptsim.core.day.advance) is its definition; unchanged here
+        engagement=s.engagement,
     )
 
 
