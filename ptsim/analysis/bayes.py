@@ -566,7 +566,9 @@ def convergence(values: dict[str, np.ndarray], chain, draw) -> dict[str, dict[st
         )
     order = np.lexsort((draw, chain))
     grid = {k: np.asarray(v, float)[order].reshape(chains.size, draws.size) for k, v in values.items()}
-    data = az.convert_to_dataset(grid)
+    with warnings.catch_warnings():  # (arviz warns when there are more chains than draws: still valid)
+        warnings.simplefilter("ignore", UserWarning)
+        data = az.convert_to_dataset(grid)
     rhat, bulk, tail = az.rhat(data, method="rank"), az.ess(data, method="bulk"), az.ess(data, method="tail")
     return {
         "rhat": {k: float(rhat[k]) for k in values},
@@ -741,10 +743,11 @@ def _run_until_converged(sampler, start, settings: SamplerSettings, names, condi
         )
         problems = convergence_problems(condition, diag)
         if progress:
+            rhat = max(diag["rhat"].values())
+            bulk, tail = min(diag["ess_bulk"].values()), min(diag["ess_tail"].values())
             print(
-                f"{condition}: {done}/{settings.n_steps} steps, worst R-hat {max(diag['rhat'].values()):.3f}, "
-                f"worst bulk/tail ESS {min(diag['ess_bulk'].values()):.0f}/{min(diag['ess_tail'].values()):.0f}"
-                f", acceptance {np.mean(sampler.acceptance_fraction):.2f}"
+                f"{condition}: {done}/{settings.n_steps} steps, worst R-hat {rhat:.3f}, worst bulk/tail "
+                f"ESS {bulk:.0f}/{tail:.0f}, acceptance {np.mean(sampler.acceptance_fraction):.2f}"
                 + ("" if problems else " -- converged"),
                 file=sys.stderr,
                 flush=True,

@@ -1178,8 +1178,9 @@ def best_or_tie(comp, outcome: str, day: int, plans=COMPARED_PLANS, lowest: bool
     """Which plan is best on an outcome and day, or whether the evidence leaves a tie.
 
     The plan with the best mean is compared with every other plan (``Comparison.differences``, the
-    evidence interval when the comparison runs an ensemble); each other plan whose interval includes 0
-    ties with it.
+    evidence interval when the comparison runs an ensemble); each other plan ties with it when the
+    interval includes 0 or lies inside +-MCID of the outcome (a difference smaller than the MCID is
+    not a win: :data:`NOT_A_WIN`).
 
     Returns
     -------
@@ -1194,8 +1195,18 @@ def best_or_tie(comp, outcome: str, day: int, plans=COMPARED_PLANS, lowest: bool
     best = _pick(means, lowest)
     rows = comp.differences(reference=best, days=[day], outcomes=[outcome])
     rows = rows[rows.plan.isin(plans)]
-    tied = rows[~rows.separated]
+    tied = rows[_ties(rows)]
     return (TIE if len(tied) else best), means, rows
+
+
+NOT_A_WIN = ("fixed by design", "not separated", "smaller than the MCID", "below the instrument's resolution")
+"""Verdicts of :func:`ptsim.core.intervals.judge` under which neither plan wins: the evidence cannot
+separate them, or it can but by less than the MCID (or than the instrument can read)."""
+
+
+def _ties(rows):
+    """Which difference rows are ties (:data:`NOT_A_WIN`)."""
+    return rows.judgement.isin(NOT_A_WIN).to_numpy()
 
 
 def _interval_words(rows, unit: str) -> str:
@@ -1209,15 +1220,16 @@ def _interval_words(rows, unit: str) -> str:
 def _tie_mistakes(answer, rows) -> dict:
     """The likely reasoning behind a wrong pick in a 'best plan, or a tie' exercise."""
     if answer == TIE:
-        tied = [rows.reference.iloc[0], *rows.plan[~rows.separated]]
+        tied = [rows.reference.iloc[0], *rows.plan[_ties(rows)]]
         return dict.fromkeys(
             tied,
             "a plan with one of the lowest model means. Before naming a winner, read the evidence interval "
-            "of the difference between them: does it exclude 0?",
+            "of the difference between them: does it exclude 0, and does it reach beyond the MCID (2 NPRS "
+            "points for pain)?",
         )
     return {
         TIE: "the 'their means are close, so they tie' reasoning. Close is not the test: read the evidence "
-        "interval of each difference from the best plan, and whether it excludes 0"
+        "interval of each difference from the best plan: it excludes 0 and reaches beyond the MCID"
     }
 
 
@@ -1230,11 +1242,14 @@ def _tie_solved(comp, outcome, day, question_day_words, plans=COMPARED_PLANS, lo
     unit = "NPRS" if outcome == "pain" else ""
     interval = rows.interval.iloc[0]
     if answer == TIE:
-        tied = ", ".join(r.plan.replace("_", " ") for r in rows.itertuples() if not r.separated)
+        tied = ", ".join(
+            r.plan.replace("_", " ") for r, t in zip(rows.itertuples(), _ties(rows), strict=True) if t
+        )
         verdict = (
-            f"The evidence cannot separate {_pick(means, lowest).replace('_', ' ')} from {tied}: a tie, and "
-            "saying so is the right answer. A smaller model mean is not a win when the published results "
-            "allow parameter sets in which the order turns round."
+            f"The evidence does not put {_pick(means, lowest).replace('_', ' ')} ahead of {tied} by a "
+            "difference that matters: a tie, and saying so is the right answer. A smaller model mean is not a "
+            "win when the published results allow parameter sets in which the order turns round, or when the "
+            "whole interval is smaller than the MCID."
         )
     else:
         verdict = (
