@@ -1247,9 +1247,9 @@ def _tie_solved(comp, outcome, day, question_day_words, plans=COMPARED_PLANS, lo
         )
         verdict = (
             f"The evidence does not put {_pick(means, lowest).replace('_', ' ')} ahead of {tied} by a "
-            "difference that matters: a tie, and saying so is the right answer. A smaller model mean is not a "
-            "win when the published results allow parameter sets in which the order turns round, or when the "
-            "whole interval is smaller than the MCID."
+            "difference that matters: a tie, and saying so is the right answer. A smaller model mean is "
+            "not a win when the published results allow parameter sets in which the order turns round, or "
+            "when the whole interval is smaller than the MCID."
         )
     else:
         verdict = (
