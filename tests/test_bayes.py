@@ -11,7 +11,7 @@ from ptsim.analysis import bayes
 from ptsim.analysis.calibrate import Target
 from ptsim.inputs.ensembles import Ensemble, draw_members, load_ensemble
 
-TINY = bayes.SamplerSettings(n_walkers=12, n_steps=6, burn_in=2, thin=1, n_patients=20, seed=3)
+TINY = bayes.SamplerSettings(n_walkers=14, n_steps=6, burn_in=2, thin=1, n_patients=20, seed=3)
 
 # Subacromial rows read on NPRS, SMD, % and risk ratios (no questionnaire needed), and two surgery rows
 # the model cannot express: a fit on them runs without model v2's questionnaires.
@@ -286,10 +286,10 @@ def test_recommended_settings_cover_every_condition_with_enough_members():
 
 
 def test_command_samples_with_the_recommended_settings_unless_told_otherwise(tmp_path, capsys):
-    args = ["subacromial_pain", "--n-walkers", "12", "--n-steps", "3", "--burn-in", "0", "--n-patients", "20"]
+    args = ["subacromial_pain", "--n-walkers", "14", "--n-steps", "3", "--burn-in", "0", "--n-patients", "20"]
     assert bayes.main([*args, "--targets", SAP_ROWS, "--out", str(tmp_path)]) == 0
     meta = load_ensemble("subacromial_pain", tmp_path).meta
-    assert meta["sampler"]["n_walkers"] == 12 and meta["sampler"]["n_steps"] == 3
+    assert meta["sampler"]["n_walkers"] == 14 and meta["sampler"]["n_steps"] == 3
     assert meta["sampler"]["thin"] == bayes.RECOMMENDED_SETTINGS["subacromial_pain"].thin  # not given
     assert meta["targets_source"] == SAP_ROWS and meta["command"].startswith("python -m ptsim.analysis.bayes")
     assert "subacromial_pain: " in capsys.readouterr().out
@@ -335,3 +335,55 @@ def test_markdown_report_counts_fit_and_held_out_rows():
     assert "fit rows in their 95 % posterior predictive interval: 1 of 2 (50 %)" in text
     rep["knee_oa"]["convergence"] = None  # a v2 ensemble: no indices to recompute from
     assert "| no indices (v2 fit) |" in bayes.report_markdown(rep)
+
+
+def test_worker_processes_and_moves_do_not_change_the_numbers_they_should_not():
+    """Splitting each batch of proposals over worker processes gives the same chain bit for bit; the
+    differential-evolution moves are deterministic too."""
+    from dataclasses import replace
+
+    de = replace(TINY, moves="de")
+    one = bayes.sample("subacromial_pain", de, progress=False, targets=SAP_ROWS)
+    two = bayes.sample("subacromial_pain", de, progress=False, processes=2, targets=SAP_ROWS)
+    np.testing.assert_array_equal(one.chain, two.chain)
+    stretch = bayes.sample("subacromial_pain", TINY, progress=False, targets=SAP_ROWS)
+    assert not np.array_equal(one.chain, stretch.chain)
+
+
+def test_run_until_converged_stops_at_a_block_and_burns_in_half():
+    """Unconverged, the run goes to n_steps in blocks; the first half of what ran is the burn-in."""
+    from dataclasses import replace
+
+    s = replace(TINY, n_steps=30, until_converged=True, check_every=10, moves="de")
+    post = bayes.sample("subacromial_pain", s, progress=False, targets=SAP_ROWS)
+    assert post.chain.shape[0] == 30 and post.settings.n_steps == 30 and post.settings.burn_in == 15
+    with pytest.raises(ValueError, match="check_every"):
+        bayes.sample("subacromial_pain", replace(s, check_every=3), progress=False, targets=SAP_ROWS)
+    with pytest.raises(ValueError, match="moves"):
+        bayes.sample("subacromial_pain", replace(s, moves="walk"), progress=False, targets=SAP_ROWS)
+
+
+def test_the_posterior_adds_the_population_priors():
+    """log p = log likelihood + the population priors of the free parameters that have one (here the
+    lasting pathway's ceiling and time constant): moving the ceiling away from its prior mean lowers
+    the prior term by exactly the normal log density."""
+    from ptsim.analysis.calibrate import free_parameters, population_priors
+    from ptsim.inputs.conditions import load_condition
+
+    bounds = free_parameters("subacromial_pain")
+    names = list(bounds)
+    low = np.array([bounds[k][0] for k in names])
+    high = np.array([bounds[k][1] for k in names])
+    priors = population_priors()
+    target = bayes._LogPosterior(
+        load_condition("subacromial_pain"), names, low, high, None, [], 20, 0, priors=priors
+    )
+    j = names.index("manual_lasting_ceiling_frac")
+    u = np.full(len(names), 0.5)
+    at_mean = u.copy()
+    at_mean[j] = (priors["manual_lasting_ceiling_frac"].a - low[j]) / (high[j] - low[j])
+    away = at_mean.copy()
+    away[j] += 0.2  # 0.2 of the 0-0.5 range: 0.1 above the mean, 0.1 / 0.07 SD
+    drop = target.log_prior(at_mean) - target.log_prior(away)
+    assert drop == pytest.approx(0.5 * (0.1 / priors["manual_lasting_ceiling_frac"].b) ** 2)
+    assert {names[k] for k, _ in target.priors} >= {"manual_lasting_ceiling_frac", "manual_lasting_tau_days"}

@@ -7,7 +7,7 @@ pytest.importorskip("emcee")
 
 from ptsim.analysis import bayes, validation
 
-TINY = bayes.SamplerSettings(n_walkers=12, n_steps=4, burn_in=2, thin=1, n_patients=16, seed=3, replicates=4)
+TINY = bayes.SamplerSettings(n_walkers=14, n_steps=4, burn_in=2, thin=1, n_patients=16, seed=3, replicates=4)
 
 
 def test_sources_group_a_conditions_fit_rows_by_citation():
