@@ -110,10 +110,18 @@ class SamplerSettings:
     replicates : int
         Bootstrap resamples of the virtual patients whose spread is each row's Monte-Carlo error in
         the likelihood (:mod:`ptsim.analysis.likelihood`; 0: none, the v2 likelihood's exact rows).
-    moves : {"de", "stretch"}
+    moves : {"de", "stretch", "de-then-independence"}
         emcee's proposal: ``"de"`` a mixture of differential-evolution moves (80 % ``DEMove``, 20 %
         ``DESnookerMove``: shorter autocorrelation on correlated posteriors, ter Braak & Vrugt 2008),
-        ``"stretch"`` emcee's default stretch move (the v2 ensembles).
+        ``"stretch"`` emcee's default stretch move (the v2 ensembles); ``"de-then-independence"``:
+        ``pilot_steps`` of ``"de"``, then a fixed Metropolis-Hastings kernel under which every walker
+        is an independent chain (so that R-hat across walkers means what it says): 75 % independence
+        proposals from a multivariate Student-t fitted to the pilot's second half (:class:`_TProposal`),
+        25 % Gaussian random-walk steps with the pilot's covariance scaled by 2.38^2 / d
+        (``emcee.moves.GaussianMove``). Only draws of the second stage are kept.
+    pilot_steps, adapt_steps : int
+        ``"de-then-independence"`` only: steps of the differential-evolution pilot, then of a first
+        independence stage whose draws the final (fixed) proposal is fitted to.
     until_converged : bool
         Run in blocks of ``check_every`` steps up to ``n_steps`` and stop at the first block end where
         the second half of the steps passes the convergence gates (:func:`convergence_problems`); the
@@ -133,6 +141,8 @@ class SamplerSettings:
     polish_evaluations: int = 0
     replicates: int = 32
     moves: str = "stretch"
+    pilot_steps: int = 0
+    adapt_steps: int = 200
     until_converged: bool = False
     check_every: int = 100
 
@@ -157,8 +167,19 @@ class SamplerSettings:
             )
         if not (0 < self.start_spread <= 1):
             raise ValueError(f"start_spread must be in (0, 1], got {self.start_spread!r}")
-        if self.moves not in ("de", "stretch"):
-            raise ValueError(f"moves must be 'de' or 'stretch', got {self.moves!r}")
+        if self.moves not in MOVES:
+            raise ValueError(f"moves must be one of {', '.join(MOVES)}, got {self.moves!r}")
+        if not (isinstance(self.pilot_steps, int) and self.pilot_steps >= 0):
+            raise ValueError(f"pilot_steps must be a whole number >= 0, got {self.pilot_steps!r}")
+        if not (isinstance(self.adapt_steps, int) and self.adapt_steps >= 1):
+            raise ValueError(f"adapt_steps must be a whole number >= 1, got {self.adapt_steps!r}")
+        if self.moves == "de-then-independence" and not (
+            20 <= self.pilot_steps < self.n_steps - self.adapt_steps
+        ):
+            raise ValueError(
+                "pilot_steps must be in [20, n_steps - adapt_steps) for moves='de-then-independence', "
+                f"got {self.pilot_steps!r}"
+            )
         if not (isinstance(self.check_every, int) and self.check_every >= 10):
             raise ValueError(f"check_every must be a whole number >= 10, got {self.check_every!r}")
         if self.engine not in ("auto", "numpy", "numba"):
@@ -173,29 +194,32 @@ class SamplerSettings:
 RECOMMENDED_SETTINGS = {
     condition: SamplerSettings(
         n_walkers=walkers,
-        n_steps=4000,
-        burn_in=100,
-        thin=5,
+        n_steps=pilot + 200 + 1000,
+        burn_in=pilot,
+        thin=2,
         n_patients=100,
-        polish_evaluations=300,
-        moves="de",
+        polish_evaluations=200,
+        moves="de-then-independence",
+        pilot_steps=pilot,
+        adapt_steps=200,
         until_converged=True,
         check_every=100,
     )
-    for condition, walkers in (
-        ("knee_oa", 32),
-        ("chronic_neck_pain", 20),
-        ("low_back_pain", 20),
-        ("subacromial_pain", 16),
-        ("adhesive_capsulitis", 16),
+    for condition, walkers, pilot in (
+        ("knee_oa", 32, 500),
+        ("chronic_neck_pain", 20, 300),
+        ("low_back_pain", 20, 300),
+        ("subacromial_pain", 16, 300),
+        ("adhesive_capsulitis", 16, 300),
     )
 }
-"""Settings for ``python -m ptsim.analysis.bayes <condition> --processes 2`` (calibration v3): differential-
-evolution moves, at least twice as many walkers as free parameters (15, 9, 9, 7, 7), run until the
-second half of the steps passes the convergence gates (checked every 100 steps, at most 4000). One
-likelihood evaluation at 100 patients took 0.05 CPU-s for knee OA on a quiet machine (2026-12-07);
-the steps each condition needed and the time they took are in its ensemble file (``[sampler]``,
-``[diagnostics]``) and in ``docs/calibration.md``."""
+"""Settings for ``python -m ptsim.analysis.bayes <condition> --processes 2`` (calibration v3): a
+differential-evolution pilot, 200 steps of independence Metropolis-Hastings whose draws the final
+proposal is fitted to, then at most 1000 steps of that fixed kernel, stopping at the first 100-step
+check where the second half passes the convergence gates; walkers at least twice the free parameters
+(15, 9, 9, 7, 7). One likelihood evaluation at 100 patients took 0.04-0.05 CPU-s for knee OA on a quiet
+machine (2026-12-07); the steps each condition needed and the time they took are in its ensemble
+file (``[sampler]``, ``[diagnostics]``) and in ``docs/calibration.md``."""
 
 
 def log_likelihood(simulated, targets: list[Target]) -> float:
@@ -540,6 +564,15 @@ class Posterior:
         return out
 
 
+MOVE_NAMES = {
+    "stretch": "stretch move",
+    "de": "differential-evolution moves",
+    "de-then-independence": "differential-evolution pilot, then independence Metropolis-Hastings with "
+    "a Student-t proposal fitted to the pilot and Gaussian random-walk steps",
+}
+"""The samplers' proposals (:class:`SamplerSettings` ``moves``), with what each is."""
+MOVES = tuple(MOVE_NAMES)
+
 RHAT_MAX = 1.01
 """Largest rank-normalised split R-hat a converged ensemble may have, per parameter (Vehtari et al. 2021)."""
 ESS_MIN = 400
@@ -663,26 +696,48 @@ def sample(
 
         workers = Pool(processes, initializer=_set_worker_target, initargs=(target,))
     log_prob = target.batch if workers is None else _SplitBatch(workers, processes)
-    sampler = emcee.EnsembleSampler(
-        settings.n_walkers, len(names), log_prob, vectorize=True, moves=_moves(settings.moves)
-    )
-    sampler.random_state = np.random.RandomState(settings.seed).get_state()
+
+    def sampler_with(moves, seed):
+        made = emcee.EnsembleSampler(settings.n_walkers, len(names), log_prob, vectorize=True, moves=moves)
+        made.random_state = np.random.RandomState(seed).get_state()
+        return made
+
     try:
-        if settings.until_converged:
-            settings = _run_until_converged(sampler, start, settings, names, cond.name, progress)
+        if settings.moves == "de-then-independence":
+            # 1. a differential-evolution pilot; 2. independence MH with a proposal fitted to the
+            # pilot's second half (adapt_steps); 3. the same with the proposal refitted to stage 2's
+            # draws, now fixed, until the gates pass: only stage 3's second half is kept.
+            pilot = sampler_with(_moves("de"), settings.seed)
+            state = pilot.run_mcmc(start, settings.pilot_steps, progress=progress)
+            second_half = pilot.get_chain()[settings.pilot_steps // 2 :].reshape(-1, len(names))
+            adapt = sampler_with(_independence_moves(second_half), settings.seed + 1)
+            state = adapt.run_mcmc(state, settings.adapt_steps, progress=progress)
+            sampler = sampler_with(
+                _independence_moves(adapt.get_chain().reshape(-1, len(names))), settings.seed + 2
+            )
+            before = settings.pilot_steps + settings.adapt_steps
+            done = _run(sampler, state, settings, names, cond.name, progress, settings.n_steps - before)
+            unit_chain = np.concatenate([pilot.get_chain(), adapt.get_chain(), sampler.get_chain()])
+            log_probability = np.concatenate(
+                [pilot.get_log_prob(), adapt.get_log_prob(), sampler.get_log_prob()]
+            )
+            settings = replace(settings, n_steps=before + done, burn_in=before + done // 2)
         else:
-            sampler.run_mcmc(start, settings.n_steps, progress=progress)
+            sampler = sampler_with(_moves(settings.moves), settings.seed)
+            done = _run(sampler, start, settings, names, cond.name, progress, settings.n_steps)
+            if settings.until_converged:
+                settings = replace(settings, n_steps=done, burn_in=done // 2)
+            unit_chain, log_probability = sampler.get_chain(), sampler.get_log_prob()
     finally:
         if workers is not None:
             workers.terminate()
-    unit_chain = sampler.get_chain()
     return Posterior(
         condition=cond.name,
         names=names,
         low=low,
         high=high,
         chain=low + unit_chain * (high - low),
-        log_probability=sampler.get_log_prob(),
+        log_probability=log_probability,
         acceptance=float(np.mean(sampler.acceptance_fraction)),
         settings=settings,
         targets=[t.id for t in fit],
@@ -722,31 +777,86 @@ class _SplitBatch:
         return np.concatenate(self.pool.map(_worker_batch, chunks))
 
 
-def _run_until_converged(sampler, start, settings: SamplerSettings, names, condition: str, progress: bool):
-    """Run ``sampler`` in blocks of ``settings.check_every`` steps until the second half of the steps
-    passes the convergence gates or ``settings.n_steps`` are done; returns the settings of what ran
-    (``n_steps`` run, the first half burn-in). Prints each check's worst R-hat and ESS."""
-    state, done = start, 0
-    while done < settings.n_steps:
-        block = min(settings.check_every, settings.n_steps - done)
+class _TProposal:
+    """An independence proposal for emcee's ``MHMove`` on the unit cube: a multivariate Student-t with
+    ``df`` degrees of freedom in logit coordinates, centred on the pilot draws' mean there, with their
+    covariance inflated by ``scale**2`` (heavier tails than the posterior, so that the importance ratio
+    stays bounded). In logit coordinates a posterior piled against a bound is closer to normal."""
+
+    def __init__(self, draws: np.ndarray, df: float = 5.0, scale: float = 1.2):
+        z = _logit(draws)
+        d = z.shape[1]
+        cov = np.cov(z, rowvar=False).reshape(d, d) * scale**2 + 1e-8 * np.eye(d)
+        self.mean, self.df = z.mean(axis=0), df
+        self.chol = np.linalg.cholesky(cov)
+        self.inverse = np.linalg.inv(cov)
+
+    def log_density(self, u: np.ndarray) -> np.ndarray:
+        """Log density on the unit cube up to a constant (the t density of ``logit(u)`` times the
+        Jacobian ``1 / (u (1 - u))`` of each coordinate)."""
+        inside = np.all((u > 0.0) & (u < 1.0), axis=1)
+        uu = np.where(inside[:, None], u, 0.5)
+        dz = _logit(uu) - self.mean
+        m = np.einsum("ij,jk,ik->i", dz, self.inverse, dz)
+        out = -0.5 * (self.df + self.mean.size) * np.log1p(m / self.df) - np.log(uu * (1.0 - uu)).sum(axis=1)
+        return np.where(inside, out, -np.inf)
+
+    def __call__(self, u0: np.ndarray, random) -> tuple[np.ndarray, np.ndarray]:
+        n, d = u0.shape
+        z = random.standard_normal((n, d)) @ self.chol.T
+        w = random.chisquare(self.df, n) / self.df
+        u = 1.0 / (1.0 + np.exp(-(self.mean + z / np.sqrt(w)[:, None])))
+        # emcee's factor: ln q(u0 | u) - ln q(u | u0), which for an independence proposal is q(u0) / q(u)
+        return u, self.log_density(u0) - self.log_density(u)
+
+
+def _logit(u: np.ndarray) -> np.ndarray:
+    u = np.clip(u, 1e-9, 1.0 - 1e-9)
+    return np.log(u) - np.log1p(-u)
+
+
+def _independence_moves(pilot: np.ndarray):
+    """The second stage's kernel (moves ``"de-then-independence"``): 75 % independence proposals
+    (:class:`_TProposal`), 25 % Gaussian random-walk steps with the pilot's covariance x 2.38^2 / d
+    (Gelman, Roberts & Gilks 1996). Both move each walker on its own, so the walkers are independent
+    chains under a fixed kernel."""
+    import emcee
+
+    d = pilot.shape[1]
+    cov = np.cov(pilot, rowvar=False).reshape(d, d) + 1e-10 * np.eye(d)
+    return [
+        (emcee.moves.MHMove(_TProposal(pilot)), 0.75),
+        (emcee.moves.GaussianMove(cov * 2.38**2 / d), 0.25),
+    ]
+
+
+def _run(sampler, state, settings: SamplerSettings, names, condition: str, progress: bool, steps: int) -> int:
+    """Run ``sampler`` from ``state`` for ``steps`` steps; with ``settings.until_converged``, in blocks
+    of ``settings.check_every`` steps, stopping at the first block end where the second half of its
+    steps passes the convergence gates (printing each check's worst R-hat and ESS). Returns the steps run."""
+    if not settings.until_converged:
+        sampler.run_mcmc(state, steps, progress=progress)
+        return steps
+    done = 0
+    while done < steps:
+        block = min(settings.check_every, steps - done)
         state = sampler.run_mcmc(state, block, progress=False)
         done += block
-        ran = replace(settings, n_steps=done, burn_in=done // 2)
         chain = sampler.get_chain()
-        kept = chain[ran.burn_in :: ran.thin]
+        kept = chain[done // 2 :: settings.thin]
         walkers = np.arange(chain.shape[1])
-        steps = np.arange(kept.shape[0])
+        draws = np.arange(kept.shape[0])
         diag = convergence(
             {k: kept[:, :, j].reshape(-1) for j, k in enumerate(names)},
-            np.tile(walkers, steps.size),
-            np.repeat(steps, walkers.size),
+            np.tile(walkers, draws.size),
+            np.repeat(draws, walkers.size),
         )
         problems = convergence_problems(condition, diag)
         if progress:
             rhat = max(diag["rhat"].values())
             bulk, tail = min(diag["ess_bulk"].values()), min(diag["ess_tail"].values())
             print(
-                f"{condition}: {done}/{settings.n_steps} steps, worst R-hat {rhat:.3f}, worst bulk/tail "
+                f"{condition}: {done}/{steps} steps, worst R-hat {rhat:.3f}, worst bulk/tail "
                 f"ESS {bulk:.0f}/{tail:.0f}, acceptance {np.mean(sampler.acceptance_fraction):.2f}"
                 + ("" if problems else " -- converged"),
                 file=sys.stderr,
@@ -754,7 +864,7 @@ def _run_until_converged(sampler, start, settings: SamplerSettings, names, condi
             )
         if not problems:
             break
-    return replace(settings, n_steps=done, burn_in=done // 2)
+    return done
 
 
 def polish(log_posterior, start, max_evaluations: int) -> np.ndarray:
@@ -1177,9 +1287,7 @@ def write_ensemble(
         "targets_source": posterior.target_source,
         "targets_used": posterior.targets,
         "sampler": {
-            "name": "emcee.EnsembleSampler ("
-            + ("differential-evolution moves" if posterior.settings.moves == "de" else "stretch move")
-            + ")",
+            "name": f"emcee.EnsembleSampler ({MOVE_NAMES[posterior.settings.moves]})",
             **asdict(posterior.settings),
         },
         "prior": {
