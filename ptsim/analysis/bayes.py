@@ -217,7 +217,7 @@ RECOMMENDED_SETTINGS = {
 differential-evolution pilot, 200 steps of independence Metropolis-Hastings whose draws the final
 proposal is fitted to, then at most 1000 steps of that fixed kernel, stopping at the first 100-step
 check where the second half passes the convergence gates; walkers at least twice the free parameters
-(15, 9, 9, 7, 7). One likelihood evaluation at 100 patients took 0.04-0.05 CPU-s for knee OA on a quiet
+(15, 10, 9, 7, 8). One likelihood evaluation at 100 patients took 0.04-0.05 CPU-s for knee OA on a quiet
 machine (2026-12-07); the steps each condition needed and the time they took are in its ensemble
 file (``[sampler]``, ``[diagnostics]``) and in ``docs/calibration.md``."""
 
