@@ -1548,15 +1548,36 @@ def _solve_7_1():
 
 
 def _solve_7_2():
-    comp = _std("knee_oa", n=200)
-    per = {
-        p: float(comp[p].setbacks.mean()) for p in ("usual_care", "manual_only", "exercise_only", "combined")
-    }
+    """Fewest setbacks per patient over the year, or a tie: the plan with the fewest is compared with
+    each other plan member by member of the evidence ensemble; an interval of the difference that
+    holds 0 is a tie (there is no MCID for a count of setbacks)."""
+    plans = STANDARD_FOUR
+    comp = evidence_comparison("knee_oa", plans=plans, n_patients=200)
+    if comp[plans[0]].members is None:  # no stored ensemble: the calibrated values, no interval
+        per = {p: float(comp[p].setbacks.mean()) for p in plans}
+        return Solved(
+            _pick(per, lowest=True), per, explanation=f"Setbacks per patient: {_listing(per, '.2f')}."
+        )
+    members = {p: comp[p].member_means(comp[p].setbacks.astype(float)) for p in plans}
+    per = {p: float(m.mean()) for p, m in members.items()}
+    best = _pick(per, lowest=True)
+    intervals = {p: tuple(np.percentile(members[p] - members[best], [2.5, 97.5])) for p in plans if p != best}
+    tied = [p for p, (lo, hi) in intervals.items() if lo <= 0.0 <= hi]
+    words = "; ".join(f"{p.replace('_', ' ')} {lo:+.2f} to {hi:+.2f}" for p, (lo, hi) in intervals.items())
+    verdict = (
+        f"{best.replace('_', ' ')} has the fewest, and the evidence interval of every difference excludes 0"
+        if not tied
+        else f"the evidence cannot separate {best.replace('_', ' ')} from "
+        f"{', '.join(p.replace('_', ' ') for p in tied)}: a tie"
+    )
     return Solved(
-        _pick(per, lowest=True),
+        TIE if tied else best,
         per,
-        explanation=f"Setbacks per patient over the year: {_listing(per, '.2f')}. Setbacks fall with "
-        "strength and motor control, which only the plans with exercise build.",
+        mistakes={p: "the smallest mean without its interval" for p in ([best, *tied] if tied else [])},
+        explanation=f"Setbacks per patient over the year (mean over {len(members[best])} evidence members): "
+        f"{_listing(per, '.2f')}. Each plan minus {best.replace('_', ' ')}, 95 % evidence interval: {words}. "
+        f"Setbacks fall with strength and motor control, which only the plans with exercise build; "
+        f"{verdict}.",
     )
 
 
@@ -1834,10 +1855,10 @@ QUESTIONS: dict[str, Question] = {
         "'patients with a setback (%)'",
     ),
     "7.2": Question(
-        "Knee OA, the standard plans: which has the fewest setbacks per patient over the year: usual_care, "
-        "manual_only, exercise_only or combined?",
+        "Knee OA, the standard plans: which has the fewest setbacks per patient over the year (usual_care, "
+        "manual_only, exercise_only or combined), or is it 'a tie' by the evidence interval?",
         _solve_7_2,
-        STANDARD_FOUR,
+        (*STANDARD_FOUR, TIE),
         where="predict now; then the app's setback curves",
         value_label="setbacks per patient",
     ),
