@@ -440,3 +440,21 @@ def test_lesson8_and_9_helpers_refuse_bad_input():
     std = ptsim.standard_plans()
     plans = lessons.combined_vs_exercise_plans()
     assert plans["combined"] == std["combined"] and plans["exercise_only"] == std["exercise_only"]
+
+
+def test_compare_app_busy_line_reports_each_chunk_of_patients(monkeypatch):
+    """Reliability v3 item 3: a long compare shows its progress per chunk of patients in the app's busy
+    line (the numbers do not depend on the chunks)."""
+    from ptsim.engine import simulate
+
+    app = widgets.compare_plans_app()
+    before = app.update(n_patients=100)
+    seen = []
+    app.status.observe(lambda change: seen.append(change["new"]), names="value")
+    monkeypatch.setattr(simulate, "PROGRESS_CHUNK_SIZE", 40)
+    after = app.update(n_patients=100)
+    chunks = [s for s in seen if " of 9 parts done" in s]
+    assert len(chunks) == 3 * 3  # three plans, chunks of 40, 40 and 20 patients
+    assert chunks[0].endswith("1 of 9 parts done (manual only)")
+    assert seen[-1].startswith("Updated in")
+    pd.testing.assert_frame_equal(before, after)

@@ -254,6 +254,8 @@ class App(widgets.HBox):
             check_specs({k: s for k, s in specs.items() if k not in own}, signature)
         self.specs = specs
         self._reuses_figure = "fig" in inspect.signature(compute).parameters
+        # a compute that takes ``progress`` reports each chunk of patients in the busy line
+        self._reports_progress = "progress" in inspect.signature(compute).parameters
         self.controls = build_controls(specs)
         self.defaults = {k: s["default"] for k, s in specs.items()}
         self._compute = compute
@@ -325,11 +327,19 @@ class App(widgets.HBox):
     def _run(self, values: dict):
         if self._on_values is not None:
             self._on_values(self, values)
-        self.status.value = "\u23f3 " + self._busy_text(**values)  # shown while it works
+        busy = "\u23f3 " + self._busy_text(**values)
+        self.status.value = busy  # shown while it works
         start = time.perf_counter()
         try:
-            reuse = {"fig": self.figure} if self._reuses_figure else {}  # update it in place
-            numbers, fig, caption, alt = self._compute(**values, **reuse)
+            extra: dict = {"fig": self.figure} if self._reuses_figure else {}  # update it in place
+            if self._reports_progress:
+
+                def progress(done, total, plan):
+                    # (done, total: chunks of patients over all plans, as ptsim.compare counts them)
+                    self.status.value = f"{busy} {done} of {total} parts done ({plan.replace('_', ' ')})"
+
+                extra["progress"] = progress
+            numbers, fig, caption, alt = self._compute(**values, **extra)
         except ValueError as exc:
             self._fail(str(exc))
             return None

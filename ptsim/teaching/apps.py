@@ -431,9 +431,9 @@ COMPARE_OUTCOMES = {
 """What the compare-plans app's ``outcomes`` control shows: table rows (the figure: the same panels)."""
 
 
-def _compare_compute(fig=None, outcomes="model", **values):
+def _compare_compute(fig=None, outcomes="model", progress=None, **values):
     try:
-        comp = lessons.compare_plans(**values)
+        comp = lessons.compare_plans(**values, progress=progress)
     except FileNotFoundError:  # no stored ensemble for this condition: say what to do, briefly
         name = load_condition(values["condition"]).name
         raise ValueError(

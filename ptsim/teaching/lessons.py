@@ -156,6 +156,7 @@ def compare_plans(
     seed: int = 0,
     ensemble=False,
     scenario: str = "evidence",
+    progress=None,
 ):
     """The comparison behind the compare-plans lesson and dashboard.
 
@@ -176,6 +177,9 @@ def compare_plans(
     scenario : {"evidence", "premise"}
         The condition's parameter scenario (see :func:`ptsim.load_condition`): the calibrated
         evidence (default) or the premise text's claims. The premise has no ensemble.
+    progress : callable, optional
+        ``progress(done, total, plan_name)`` after each chunk of patients (:func:`ptsim.compare`);
+        the apps show it in their busy line.
 
     Returns
     -------
@@ -193,7 +197,15 @@ def compare_plans(
     if home_adherence is not None:
         cohort = with_mean_adherence(cohort, home_adherence)
     return compare(
-        cond, plans, n_patients=None, days=days, seed=seed, cohort=cohort, engine=ENGINE, ensemble=ensemble
+        cond,
+        plans,
+        n_patients=None,
+        days=days,
+        seed=seed,
+        cohort=cohort,
+        engine=ENGINE,
+        ensemble=ensemble,
+        progress=progress,
     )
 
 
