@@ -18,41 +18,36 @@ COND = "knee_oa"
 
 def test_lesson1_plans_differ_in_when_and_what_they_help():
     # "two weeks in the manual-therapy lines are lowest for pain; at discharge combined care has the least
-    # pain, just ahead of manual therapy only, and the most range and function; strength rises only with
-    # exercise; exercise alone lowers knee pain only a little, about a point; a year later manual only and
-    # combined have given back about half of their relief at discharge and are still well below no
-    # treatment; exercise only is back near no treatment"
+    # pain, then manual therapy only, then exercise only, and the most range and function; strength rises
+    # only with exercise; exercise alone lowers knee pain only a little, about a point; a year later every
+    # line is back within half a point of the grey one: the relief at discharge has faded"
     comp = ptsim.compare(COND, ptsim.standard_plans(), n_patients=200, days=365)
     mean = {o: {p: getattr(comp[p], o).mean(axis=0) for p in comp} for o in ("pain", "rom", "function")}
     pain = mean["pain"]
     assert max(pain["manual_only"][14], pain["combined"][14]) < pain["exercise_only"][14]
-    assert (
-        pain["combined"][42]
-        < pain["manual_only"][42]
-        < pain["combined"][42] + 0.5
-        < pain["exercise_only"][42]
-    )
+    assert pain["combined"][42] < pain["manual_only"][42] < pain["exercise_only"][42]
     for outcome in ("rom", "function"):
         single = max(mean[outcome][p][42] for p in ("manual_only", "exercise_only"))
         assert mean[outcome]["combined"][42] > single
     relief = {p: pain["usual_care"] - pain[p] for p in ("manual_only", "exercise_only", "combined")}
     assert 0.5 <= relief["exercise_only"][42] <= 1.5
-    for plan in ("manual_only", "combined"):
-        assert 0.35 * relief[plan][42] < relief[plan][365] < 0.65 * relief[plan][42], plan
-        assert relief[plan][365] > 1.0, plan  # "still well below the grey line"
-    assert relief["exercise_only"][365] < 0.25 * relief["exercise_only"][42]
+    for plan in ("manual_only", "exercise_only", "combined"):
+        assert abs(relief[plan][365]) < 0.5, plan  # "within half a point of the grey one"
+        assert relief[plan][365] < 0.25 * relief[plan][42], plan  # "almost none ... is left"
     assert np.allclose(comp["manual_only"].strength, comp["usual_care"].strength)
     # "in the premise scenario manual therapy's relief fades within days of each session - by discharge less
     # than a third of the relief it gave two weeks in is left, a year later none - while exercise's relief
-    # lasts the year. In the evidence scenario manual therapy's relief lasts much longer, and exercise alone
-    # relieves knee pain only a little, and for a few months"
+    # lasts the year. In the evidence scenario manual therapy's relief lasts longer - at discharge it is
+    # well over twice the premise's - but it too is gone within the year, and exercise alone relieves knee
+    # pain only a little, and for a few months"
     plans = {p: ptsim.standard_plans()[p] for p in ("usual_care", "manual_only", "exercise_only", "combined")}
     premise = ptsim.compare(ptsim.load_condition(COND, scenario="premise"), plans, n_patients=200, days=365)
     pp = {p: premise["usual_care"].pain.mean(axis=0) - premise[p].pain.mean(axis=0) for p in plans}
     assert pp["manual_only"][42] < pp["manual_only"][14] / 3
     assert abs(pp["manual_only"][365]) < 0.1
     assert pp["exercise_only"][365] > 0.75 * pp["exercise_only"][42] > 1
-    assert relief["manual_only"][365] > 10 * abs(pp["manual_only"][365])
+    assert relief["manual_only"][42] > 2 * pp["manual_only"][42]
+    assert relief["exercise_only"][182] < 0.5 * relief["exercise_only"][42]  # "for a few months"
 
 
 def test_lesson2_each_technique_releases_only_its_own_tissue():
