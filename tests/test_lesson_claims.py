@@ -92,12 +92,12 @@ def test_lesson3_window_order_gap_and_hypothesis():
     # a 30-minute gap makes the order almost irrelevant
     order_effect = t0.loc["manual first", gain] - t0.loc["exercise first", gain]
     assert t30.loc["manual first", gain] - t30.loc["exercise first", gain] < 0.2 * order_effect
-    # "an hour later about half of the extra range has gone, while most of the pain relief is still there"
+    # "an hour later about a third of the extra range has gone, while most of the pain relief is still there"
     _, _, hour = widgets.window_table(COND, "manual first", 15, 25, 60)
     before = t0.loc["exercise first"]  # the exercise-first session starts with no window open
     start, late = t0.loc["manual first"], hour.loc["manual first"]
     rom, pain = "ROM as exercise starts (deg)", "pain as exercise starts (NPRS)"
-    assert 0.4 < (start[rom] - late[rom]) / (start[rom] - before[rom]) < 0.65
+    assert 0.25 < (start[rom] - late[rom]) / (start[rom] - before[rom]) < 0.45
     assert (late[pain] - start[pain]) / (before[pain] - start[pain]) < 0.35
     # without the hypothesis a small order effect is left (relief lets the patient exercise harder)
     small = off.loc["manual first", gain] - off.loc["exercise first", gain]
@@ -110,12 +110,13 @@ def test_lesson4_strength_peaks_after_the_last_session_then_detrains():
     end = res.discharge_day - 1
     assert s[end + 1 : end + 28].max() > s[end]  # still rising for a while after the last session
     assert s[365] < s[end] - 0.8 * (s[end] - s[0])  # back near baseline within the year
-    # "the 12-week programme gains about 14 points, +23 % of the patients' baseline strength"
+    # "the 12-week programme gains about 18 points, +28 % of the patients' baseline strength: just below
+    # resistance programmes in adults over 50 (+29-33 %)"
     built = s[end] - s[0]
-    assert 13.5 <= built < 14.5 and 22.5 <= 100 * built / s[0] < 23.5
-    # "two home sessions a week keep only about one of the 14 points built, six months later"
+    assert 17.5 <= built < 18.5 and 27.5 <= 100 * built / s[0] < 29
+    # "two home sessions a week keep only about two of the 18 points built, six months later"
     more = widgets.capacity_table(COND, maintenance_days_per_week=2)[1].strength_pct_normal.to_numpy()
-    assert 0.5 < more[end + 182] - s[end + 182] < 1.5
+    assert 1.5 < more[end + 182] - s[end + 182] < 2.5
 
 
 def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
@@ -123,7 +124,7 @@ def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
     mean = {o: {p: comp[p].outcome(o).mean(axis=0) for p in comp} for o in ("pain", "rom", "function")}
     pain, function = mean["pain"], mean["function"]
     # "day 14: the plans with hands-on care far ahead of exercise only on pain; discharge: combined care best
-    # on pain, range and function, with manual only close behind on pain"
+    # on pain, range and function, then manual only on pain, about a point behind"
     for hands_on in ("manual_only", "combined"):
         assert pain[hands_on][14] < pain["exercise_only"][14] - 2
     for outcome in ("pain", "rom", "function"):
@@ -133,12 +134,20 @@ def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
             if outcome == "pain"
             else (mean[outcome]["combined"][42] > max(others))
         )
-    assert pain["manual_only"][42] - pain["combined"][42] < 0.5
-    # "a year later manual only and combined care are level on function; exercise only has kept only about a
-    # third of its gain in function"
-    assert abs(function["manual_only"][365] - function["combined"][365]) < 1
-    f, f0 = function["exercise_only"], comp["exercise_only"].baseline("function").mean()
-    assert 0.25 < (f[365] - f0) / (f[42] - f0) < 0.4
+    assert pain["combined"][42] < pain["manual_only"][42] < pain["exercise_only"][42]
+    assert 0.5 < pain["manual_only"][42] - pain["combined"][42] < 1.5
+    # "a year later the three plans are within a quarter of a point of each other on pain and about two
+    # points on function; exercise only has kept more of its gain in function (about three fifths) than
+    # manual only (two fifths) or combined care (a third)"
+    plans = ("manual_only", "exercise_only", "combined")
+    assert np.ptp([pain[p][365] for p in plans]) < 0.25
+    assert np.ptp([function[p][365] for p in plans]) < 2.5
+    kept = {}
+    for p in plans:
+        f, f0 = function[p], comp[p].baseline("function").mean()
+        kept[p] = (f[365] - f0) / (f[42] - f0)
+    assert 0.5 < kept["exercise_only"] < 0.7 and 0.3 < kept["manual_only"] < 0.5
+    assert 0.25 < kept["combined"] < 0.42
     # "premise: manual only's relief drifts back to no treatment's pain, the plans with exercise keep most of
     # their gains"
     premise = lessons.compare_plans(COND, n_patients=200, scenario="premise")
@@ -147,28 +156,25 @@ def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
     for plan in ("exercise_only", "combined"):
         f, f0 = premise[plan].function.mean(axis=0), premise[plan].baseline("function").mean()
         assert f[365] - f0 > 2 / 3 * (f[42] - f0), plan
-    # "five visits a week of hands-on care: the least pain at discharge and the most function a year later;
-    # more visits of exercise alone add almost nothing at a year"
+    # "five visits a week of combined care leave the least pain, more than a point below twice a week; a
+    # year later each plan at five visits a week ends within about half a point of function of the same
+    # plan at two; more visits of exercise alone add almost nothing at a year either"
     visits = {
         (plan, n): lessons.compare_plans(COND, sessions_per_week=n, n_patients=100)[plan]
         for plan in ("manual_only", "exercise_only", "combined")
         for n in (5, 2)
     }
-    best = visits["manual_only", 5]
+    best = visits["combined", 5]
     for key, res in visits.items():
-        if key != ("manual_only", 5):
+        if key != ("combined", 5):
             assert best.pain[:, 42].mean() < res.pain[:, 42].mean(), key
-            assert best.function[:, 365].mean() > res.function[:, 365].mean(), key
-    assert (
-        abs(
-            visits["exercise_only", 5].function[:, 365].mean()
-            - visits["exercise_only", 2].function[:, 365].mean()
-        )
-        < 1
-    )
+    assert best.pain[:, 42].mean() < visits["combined", 2].pain[:, 42].mean() - 1
+    for plan in ("manual_only", "exercise_only", "combined"):
+        year = [visits[plan, n].function[:, 365].mean() for n in (5, 2)]
+        assert abs(year[0] - year[1]) < 0.6, plan
     # "with the hypothesis off combined care keeps its lead over exercise alone in pain and nearly all of it
     # in function, and loses about a quarter of it in range; over manual therapy alone its few degrees of
-    # extra range turn into a small deficit, while its lead in function remains"
+    # extra range nearly vanish, while its lead in function remains"
     base = ptsim.load_condition(COND)
     lead = {}
     for c in (base.parameters["consolidation_per_window_min"], 0.0):
@@ -183,7 +189,8 @@ def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
     assert abs(lead[True, "exercise_only", "pain"] - lead[False, "exercise_only", "pain"]) < 0.05
     assert lead[False, "exercise_only", "function"] > 0.9 * lead[True, "exercise_only", "function"]
     assert 0.15 < 1 - lead[False, "exercise_only", "rom"] / lead[True, "exercise_only", "rom"] < 0.35
-    assert 0 < lead[True, "manual_only", "rom"] < 5 and -5 < lead[False, "manual_only", "rom"] < 0
+    assert 0 < lead[True, "manual_only", "rom"] < 5
+    assert abs(lead[False, "manual_only", "rom"]) < 0.3 * lead[True, "manual_only", "rom"]
     assert 0 < lead[False, "manual_only", "function"]
 
 
@@ -198,19 +205,21 @@ def test_lesson6_pain_gates_and_relief_first_helps():
     # "dosed within tolerance, flares are rare (under one per patient in six weeks)"
     assert (base[flares] < 1).all()
     # "with relief first, every group does more effective exercise - the patients starting at 7/10 or more
-    # almost twice as much - and ends care in far less pain. The two lower groups flare less; the patients in
+    # about twice as much - and ends care in far less pain. The two lower groups flare less; the patients in
     # most pain flare a little more often, still under one flare each in six weeks"
     assert (first[done] > base[done]).all()
-    assert 1.7 < first.loc["7 or more", done] / base.loc["7 or more", done] < 2
+    assert 1.8 < first.loc["7 or more", done] / base.loc["7 or more", done] < 2.3
     assert (first[pain] < base[pain] - 1).all()
     lower = ["baseline pain < 5", "5 to 7"]
     assert (first.loc[lower, flares] < base.loc[lower, flares]).all()
     assert base.loc["7 or more", flares] < first.loc["7 or more", flares] < 1
-    # "overload about doubles the dose but brings five to six times as many flares, and more pain at
-    # discharge"
-    assert (over[flares] > 4.5 * base[flares]).all() and (over[flares] < 6.5 * base[flares]).all()
-    assert (over[done] > 1.75 * base[done]).all() and (over[done] < 2.5 * base[done]).all()
-    assert (over[pain] > base[pain]).all()
+    # "overload gives two to three times the dose but brings six to seven and a half times as many flares;
+    # pain at discharge is higher in the two lower groups (by about a point and a half and a point) and
+    # about the same in the patients in most pain"
+    assert (over[flares] > 6 * base[flares]).all() and (over[flares] < 7.5 * base[flares]).all()
+    assert (over[done] > 1.8 * base[done]).all() and (over[done] < 3.3 * base[done]).all()
+    assert (over.loc[lower, pain] > base.loc[lower, pain] + 0.5).all()
+    assert abs(over.loc["7 or more", pain] - base.loc["7 or more", pain]) < 0.3
     # "six months on, the exercise group has about half a point less pain than the resting group"
     plans = ptsim.standard_plans()
     comp = ptsim.compare(
@@ -224,12 +233,13 @@ def test_lesson7_manual_only_has_the_setbacks_of_no_treatment():
     per = t["setbacks per patient"]
     assert per["manual_only"] == per["usual_care"]
     # "the exercise plans have about half the setbacks of no treatment, combined care a few fewer than
-    # exercise alone"; "manual only has less pain than no treatment a year later, and just as many setbacks"
+    # exercise alone"; "a year later manual only's pain is level with no treatment's (well within the NPRS
+    # MCID), and it has just as many setbacks"
     assert per["combined"] < per["exercise_only"]
     for plan in ("exercise_only", "combined"):
         assert 0.4 < per[plan] / per["usual_care"] < 0.55, plan
     year = t["pain on day 365 (NPRS)"]
-    assert year["manual_only"] < year["usual_care"] - 1
+    assert abs(year["manual_only"] - year["usual_care"]) < 0.5
     lbp = ptsim.simulate("low_back_pain", "usual_care", n_patients=200, days=365)
     assert abs((lbp.setbacks > 0).mean() - 0.69) < 0.1  # da Silva et al. 2019, as the lesson compares
 
