@@ -1677,7 +1677,8 @@ def _solve_8_2():
 
 TRIAL_ARMS = ("manual_only", "combined")
 """Lesson 9's pilot: manual therapy alone (the control arm) against the same minutes of combined care,
-asking whether adding exercise to hands-on care helps (in knee OA the model's difference is small)."""
+asking whether adding exercise to hands-on care helps (in knee OA the model gives combined care about 7.5
+function points more at discharge, which a 10-patient pilot finds less than half of the time)."""
 TRIAL_OUTCOME = "function"
 """Lesson 9's primary outcome, at discharge (day 42)."""
 
