@@ -697,8 +697,10 @@ def sample(
         workers = Pool(processes, initializer=_set_worker_target, initargs=(target,))
     log_prob = target.batch if workers is None else _SplitBatch(workers, processes)
 
+    walkers = settings.n_walkers
+
     def sampler_with(moves, seed):
-        made = emcee.EnsembleSampler(settings.n_walkers, len(names), log_prob, vectorize=True, moves=moves)
+        made = emcee.EnsembleSampler(walkers, len(names), log_prob, vectorize=True, moves=moves)
         made.random_state = np.random.RandomState(seed).get_state()
         return made
 
