@@ -340,13 +340,14 @@ def test_lesson9_small_trials_scatter_and_exaggerate():
     significant = trials[trials.p_value < 0.05]
     assert 1.3 * truth < significant.estimate.mean() < 1.75 * truth
     # "in knee OA, a pilot of 10 patients per arm finds the model's difference of about 7.5 points less than
-    # half of the time; about 20 per arm come close to 80 % power, and 40 per arm reach more than 90 %. Neck
-    # pain's curve rises the same way: 10 patients per arm are far from 80 % power there too" (the lesson's
-    # power table: 100 trials per size, seed 0)
+    # half of the time; about 20 per arm come close to 80 % power, and 40 per arm reach more than 90 %. In
+    # neck pain, where the difference is larger against how much patients vary, 10 patients per arm reach
+    # about 70 % power and 20 per arm more than 90 %" (the lesson's power table: 100 trials per size, seed 0)
     knee = ptsim.power(COND, list(arms), n_per_arm=[10, 20, 40], n_trials=100, outcome=outcome)
     assert knee.power.iloc[0] < 0.5 and 0.65 <= knee.power.iloc[1] <= 0.9 and knee.power.iloc[2] > 0.9
-    neck = ptsim.power("chronic_neck_pain", list(arms), n_per_arm=[10, 40], n_trials=100, outcome=outcome)
-    assert neck.power.iloc[0] < 0.6 and neck.power.iloc[1] > neck.power.iloc[0] + 0.2
+    neck = ptsim.power("chronic_neck_pain", list(arms), n_per_arm=[10, 20], n_trials=100, outcome=outcome)
+    assert 0.6 <= neck.power.iloc[0] <= 0.8 and neck.power.iloc[1] > 0.9
+    assert neck.power.iloc[0] > knee.power.iloc[0]
     # "in knee OA about two in three patients improve by 30 % by discharge with manual therapy alone, and
     # about four in five with combined care: some 15 percentage points more, an NNT of about 7"
     big = ptsim.run_trial(COND, list(arms), n_per_arm=2000, seed=10_000, dropout=0.0)
