@@ -61,17 +61,18 @@ def test_lesson2_each_technique_releases_only_its_own_tissue():
     assert np.all(rows["massage"] == 0)
     # the largest immediate release in a frozen shoulder is joint mobilization's
     assert rows["joint_mobilization"].sum() > max(rows[t].sum() for t in rows if t != "joint_mobilization")
-    # "most of the capsule's window drains away within the hour; less than a third of the pain relief comes
-    # back within the hour, and most of what is left is still there a week later (two sessions); the other
-    # techniques' relief lasts much less"
+    # "most of the capsule's window drains away within the hour; about a third of the relief comes back
+    # within the hour, and about a third of the immediate relief is still there a week later (two
+    # sessions); soft tissue mobilization's lasting relief is less than half of it"
     _, jm = widgets.technique_table("adhesive_capsulitis", "joint_mobilization", 10, 3)
     now, hour, week = "straight after", "60 min later", "after 1 week (2 sessions) vs none"
     capsule, pain = jm.loc["joint capsule range (deg)"], jm.loc["pain change (NPRS)"]
     assert capsule[hour] < 0.5 * capsule[now]
-    assert pain[now] < pain[hour] < 2 / 3 * pain[now] < 0
-    assert pain[week] < 0.5 * pain[hour]
+    assert pain[now] < pain[hour] < 0
+    assert 0.25 < (pain[hour] - pain[now]) / -pain[now] < 0.45
+    assert 0.25 < pain[week] / pain[now] < 0.45
     _, soft = widgets.technique_table("adhesive_capsulitis", "soft_tissue_mobilization", 10, 3)
-    assert soft.loc["pain change (NPRS)", week] > 0.25 * pain[week]
+    assert 0.5 * pain[week] < soft.loc["pain change (NPRS)", week] < 0
 
 
 def test_lesson3_window_order_gap_and_hypothesis():
