@@ -143,6 +143,7 @@ def _random_state(n, rng):
         eih=rng.uniform(0, 0.5, n),
         lasting=rng.uniform(0, 0.3, n),
         fluctuation=rng.normal(0, 0.2, n),
+        engagement=rng.uniform(0.3, 1.0, n),
     )
 
 

@@ -60,7 +60,6 @@ from ptsim.core.equations import (
     toward,
 )
 from ptsim.core.mechanisms_v2 import (
-    adherence_after_discharge_factor,
     expressed_pain_nprs,
     flare_excess_nprs,
     flared_bout,
@@ -172,7 +171,6 @@ DayCohort = _namedtuple(
         "adherence",
         "rom_normal_deg",
         "adherence_decay_per_year",
-        "engagement_per_day",
         "setpoint_end",
         "deficit0_deg",
         "deficit_end_deg",
@@ -269,7 +267,6 @@ def day_cohort(
         adherence=pts.adherence,
         rom_normal_deg=per_patient(pts.rom_normal_deg, n),
         adherence_decay_per_year=per_patient(adherence_decay_per_year, n),
-        engagement_per_day=engagement_per_day(per_patient(adherence_decay_per_year, n)),
         setpoint_end=per_patient(k_end, n),
         deficit0_deg=np.ascontiguousarray(pts.deficit0_deg, dtype=float),
         deficit_end_deg=np.ascontiguousarray(d_end, dtype=float),
@@ -380,7 +377,7 @@ def advance(x, i, P, C):
     x[MOTOR, i] = x[MOTOR, i] * P.motor[i]
     end_of_day(x, i)
     x[LASTING, i] = x[LASTING, i] * P.lasting[i]
-    x[ENGAGE, i] = x[ENGAGE, i] * C.engagement_per_day[i]
+    x[ENGAGE, i] = x[ENGAGE, i] * P.engagement[i]
 
 
 def setback_log_hazard(x, i, P, C):
@@ -521,14 +518,6 @@ def session(x, i, P, C, S, s, flare_u, random_flares):
 
 
 # --- home exercise, adaptations, the end of a day -----------------------------------------------------
-
-
-def engagement_per_day(decay_per_year):
-    """The share of engagement kept over one day without a visit: ``exp(-rate / 365)``, the day's step of
-    the after-discharge adherence decay (:func:`ptsim.core.mechanisms_v2.adherence_after_discharge_factor`
-    over one day), so that with every visit restoring all of it (``visit_engagement_restore_frac`` 1)
-    the days after the last visit follow model v2's decline exactly."""
-    return adherence_after_discharge_factor(1.0, decay_per_year)
 
 
 def does_home(x, i, P, C, frequency, u):

@@ -396,6 +396,7 @@ class DayFactors:
     fatigue: object
     motor: object
     lasting: object
+    engagement: object
 
 
 def day_factors(pts: Patients, p: dict, natural_history: dict, days: float = 1.0) -> DayFactors:
@@ -418,6 +419,8 @@ def day_factors(pts: Patients, p: dict, natural_history: dict, days: float = 1.0
         fatigue=decay(days, p["fatigue_tau_days"]),
         motor=decay(days, p["motor_tau_days"]),
         lasting=decay(days, p["manual_lasting_tau_days"]),
+        # engagement's decline between visits (model v3's behaviour state)
+        engagement=v2.adherence_after_discharge_factor(days, p["home_adherence_decay_per_year"]),
     )
 
 
@@ -443,9 +446,7 @@ def advance(s: State, f: DayFactors, window, relief, eih) -> State:
         lasting=s.lasting * f.lasting,
         # the day's fluctuation is drawn by the engine (fluctuate); unchanged here
         fluctuation=s.fluctuation,
-        # engagement decays at the cohort's adherence decay, which these one-day factors do not hold:
-        # the day loop (ptsim.core.day.advance) is its definition; unchanged here
-        engagement=s.engagement,
+        engagement=s.engagement * f.engagement,
     )
 
 
