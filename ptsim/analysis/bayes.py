@@ -554,13 +554,11 @@ class Posterior:
         """Acceptance, emcee's autocorrelation time, and arviz's rank-normalised split R-hat and bulk
         and tail effective sample sizes of the kept draws (:func:`convergence`, walkers as chains)."""
         tau = self.autocorrelation_days()
-        x, _ = self.kept()
-        chain, draw = self.kept_indices()
         out: dict[str, dict[str, float] | float] = {
             "acceptance_fraction": float(self.acceptance),
             "autocorrelation_steps": dict(zip(self.names, map(float, tau), strict=True)),
         }
-        out.update(convergence({k: x[:, j] for j, k in enumerate(self.names)}, chain, draw))
+        out.update(chain_convergence(self.chain, self.names, self.settings.burn_in, self.settings.thin))
         return out
 
 
@@ -608,6 +606,19 @@ def convergence(values: dict[str, np.ndarray], chain, draw) -> dict[str, dict[st
         "ess_bulk": {k: float(bulk[k]) for k in values},
         "ess_tail": {k: float(tail[k]) for k in values},
     }
+
+
+def chain_convergence(chain: np.ndarray, names, burn_in: int, thin: int) -> dict[str, dict[str, float]]:
+    """:func:`convergence` of a sampler's chain ``(steps, walkers, parameters)``: the steps from
+    ``burn_in`` on, every ``thin``-th, with the walkers as chains."""
+    kept = chain[burn_in::thin]
+    steps, walkers = kept.shape[0], kept.shape[1]
+    x = kept.reshape(steps * walkers, len(names))
+    return convergence(
+        {k: x[:, j] for j, k in enumerate(names)},
+        np.tile(np.arange(walkers), steps),
+        np.repeat(np.arange(steps), walkers),
+    )
 
 
 def convergence_problems(condition: str, diagnostics: dict) -> list[str]:
@@ -688,7 +699,7 @@ def sample(
     noise = rng.uniform(-settings.start_spread, settings.start_spread, (settings.n_walkers, len(names)))
     start = np.clip(centre + noise, 1e-6, 1 - 1e-6)
 
-    # every proposal of a half-step simulated as one batch; with a pool, split into one batch per
+    # every proposal of a half-step simulated as one batch; with worker processes, one chunk of it per
     # worker (the numbers do not depend on the split: each set runs on the same patients and seed)
     workers = None
     if processes > 1:
@@ -844,15 +855,7 @@ def _run(sampler, state, settings: SamplerSettings, names, condition: str, progr
         block = min(settings.check_every, steps - done)
         state = sampler.run_mcmc(state, block, progress=False)
         done += block
-        chain = sampler.get_chain()
-        kept = chain[done // 2 :: settings.thin]
-        walkers = np.arange(chain.shape[1])
-        draws = np.arange(kept.shape[0])
-        diag = convergence(
-            {k: kept[:, :, j].reshape(-1) for j, k in enumerate(names)},
-            np.tile(walkers, draws.size),
-            np.repeat(draws, walkers.size),
-        )
+        diag = chain_convergence(sampler.get_chain(), names, done // 2, settings.thin)
         problems = convergence_problems(condition, diag)
         if progress:
             rhat = max(diag["rhat"].values())
