@@ -287,6 +287,7 @@ def test_recommended_settings_cover_every_condition_with_enough_members():
 
 def test_command_samples_with_the_recommended_settings_unless_told_otherwise(tmp_path, capsys):
     args = ["subacromial_pain", "--n-walkers", "14", "--n-steps", "3", "--burn-in", "0", "--n-patients", "20"]
+    args += ["--moves", "stretch"]
     assert bayes.main([*args, "--targets", SAP_ROWS, "--out", str(tmp_path)]) == 0
     meta = load_ensemble("subacromial_pain", tmp_path).meta
     assert meta["sampler"]["n_walkers"] == 14 and meta["sampler"]["n_steps"] == 3

@@ -1609,6 +1609,9 @@ def main(argv=None) -> int:
             help=f"default: the condition's RECOMMENDED_SETTINGS, else {getattr(d, name)}",
         )
     parser.add_argument("--engine", default=d.engine, choices=("auto", "numpy", "numba"))
+    parser.add_argument(
+        "--moves", default=None, choices=MOVES, help="the sampler's proposal (default: recommended)"
+    )
     parser.add_argument("--targets", default="published", help="published (default), v1, or a CSV file")
     parser.add_argument("--processes", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("--out", default=None, help="folder (default data/ensembles)")
@@ -1666,6 +1669,8 @@ def main(argv=None) -> int:
         settings = replace(RECOMMENDED_SETTINGS.get(condition, d), **given, engine=args.engine)
         if args.polish is not None:
             settings = replace(settings, polish_evaluations=args.polish)
+        if args.moves is not None:
+            settings = replace(settings, moves=args.moves)
         try:
             post = sample(condition, settings, processes=args.processes, targets=args.targets)
         except (ValueError, FileNotFoundError) as exc:
