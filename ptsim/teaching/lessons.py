@@ -442,6 +442,19 @@ def row_unit(instrument: str, quantity: str = "") -> str:
     return INSTRUMENT_UNITS.get(instrument, instrument)
 
 
+COMPARES = {
+    "between_arm_difference": "difference between groups",
+    "proportion_difference": "difference between groups",
+    "ratio": "ratio between groups",
+    "within_arm_level": "one group",
+    "within_arm_change": "one group",
+    "percent_of_baseline": "one group",
+    "proportion": "one group",
+    "time_to_event": "one group",
+}
+"""What a published row compares (its ``quantity``): two groups, or one group's level, change or share.
+The lesson draws them on separate panels, so a level is never read on a difference's axis."""
+
 ROLE_LABELS = {"fit": "fit", "calibration": "fit", "held_out": "held out", "known_gap": "known gap"}
 """A published row's role as the lesson names it: fitted by the calibration, or held out from it."""
 
@@ -636,7 +649,8 @@ def evidence_rows(check: dict, modelled_only: bool = False):
     -------
     pandas.DataFrame
         Index ``result`` (:func:`result_label`); columns ``role`` (fit, held out, known gap), ``day``
-        (days from the start of care), ``unit``, ``published``, ``published low``, ``published high``
+        (days from the start of care), ``unit``, ``compares`` (:data:`COMPARES`: a difference or
+        ratio between groups, or one group), ``published``, ``published low``, ``published high``
         (its 95 % interval), ``model median``, ``model low``, ``model high`` (the 95 % predictive
         interval over the members), ``covered`` (yes / no: the two intervals overlap; "not modelled")
         and ``reason`` (why a row is not modelled, or is a known gap: reported, never fitted).
@@ -656,6 +670,7 @@ def evidence_rows(check: dict, modelled_only: bool = False):
             "role": ROLE_LABELS.get(r["role"], r["role"]),
             "day": int(published.loc[r["id"], "day"]),
             "unit": row_unit(r["instrument"], r["quantity"]),
+            "compares": COMPARES.get(r["quantity"], str(r["quantity"]).replace("_", " ")),
             "published": r["published"],
             "published low": r["low"],
             "published high": r["high"],
