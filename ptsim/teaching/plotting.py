@@ -916,9 +916,10 @@ def plot_evidence_check(rows, title=None):
     One panel per unit (instrument) and kind of result (``compares``: a difference or ratio between
     groups, or one group's level, change or share), so every row is read on its own scale and a level
     never shares an axis with a difference; within a panel one row a published result. Black: the
-    published value (square) and its interval. Coloured, just below: the model's median (dot) and predictive interval over the ensemble members, blue where the two
-    intervals overlap (covered) and vermillion where they do not. Held-out rows (never fitted) have a
-    grey band and a diamond, known gaps (reported, never fitted) a beige band and a triangle
+    published value (square) and its interval. Coloured, just below: the model's median (dot) and
+    predictive interval over the ensemble members, blue where the two intervals overlap (covered) and
+    vermillion where they do not. Held-out rows (never fitted) have a grey band and a diamond, known gaps
+    (reported, never fitted) a beige band and a triangle
     (:data:`EVIDENCE_ROLE_STYLE`). Rows the model does not simulate are left out (the table lists them).
 
     Parameters
