@@ -251,7 +251,7 @@ def test_evidence_report_lists_coverage_held_out_rows_gaps_and_unidentified_para
     k, n = r["fit_covered"]
     assert f"fit rows covered: {k} of {n}" in text
     held = t[t["role"] == "held_out"]
-    assert len(held) == 2
+    assert len(held) == (rows["role"] == "held_out").sum() >= 1
     for _, x in held.iterrows():
         line = next(line for line in text.splitlines() if x["id"] in line)
         assert line.rstrip().endswith("NOT covered" if not x["covered"] else " covered")
