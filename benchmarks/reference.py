@@ -64,6 +64,7 @@ class Patient:
         self.window = [0.0, 0.0, 0.0]
         self.relief = self.eih = 0.0
         self.lasting = self.fluct = 0.0  # model v2: lasting manual effect, log pain fluctuation
+        self.engagement = 1.0  # model v3: share of home adherence still engaged
 
     # outputs ---------------------------------------------------------------------------------------
     def pain(self):
@@ -214,6 +215,7 @@ def advance_day(pt, p, nh, normal_deg):
     pt.fatigue *= math.exp(-1.0 / p["fatigue_tau_days"])
     pt.motor *= math.exp(-1.0 / p["motor_tau_days"])
     pt.lasting *= math.exp(-1.0 / p["manual_lasting_tau_days"])
+    pt.engagement *= math.exp(-p["home_adherence_decay_per_year"] / 365.0)
     pt.window = [0.0, 0.0, 0.0]
     pt.relief = pt.eih = 0.0
 
@@ -228,7 +230,7 @@ def setback(pt, p):
 def home_probability(pt, p, frequency):
     excess = max(pt.pain() - p["tolerance_full_nprs"], 0.0)
     gate = min(max(1.0 - p["adherence_pain_slope_per_nprs"] * excess, 0.0), 1.0)
-    return pt.adherence * gate * frequency
+    return pt.adherence * pt.engagement * gate * frequency
 
 
 def home_day(patients, p, home, frequency, seed, day, random_flares=False):
@@ -282,6 +284,7 @@ def simulate_reference(condition, plan, cohort, days: int, seed: int) -> dict:
     decay = p["home_adherence_decay_per_year"]
     if plan.home is not None and plan.home.after_discharge_adherence_decay_per_year is not None:
         decay = plan.home.after_discharge_adherence_decay_per_year
+    p = {**p, "home_adherence_decay_per_year": decay}  # engagement declines at the plan's own rate
     n = len(patients)
     out = {k: [[] for _ in range(n)] for k in ("rom", "pain", "strength", "function", "exercise_dose")}
     setbacks, flares = [0] * n, [0] * n
@@ -297,7 +300,6 @@ def simulate_reference(condition, plan, cohort, days: int, seed: int) -> dict:
                 freq = home.days_per_week / free_days
             elif not in_care:
                 freq = home.after_discharge_days_per_week / 7 * home.after_discharge_adherence_factor
-                freq *= math.exp(-decay * (d - discharge) / 365.0)
         if sd_fluct > 0:  # exact OU step; day 0 is a draw from the stationary law
             for pt in patients:
                 f = math.exp(-1.0 / tau_fluct) if d > 0 else 0.0
@@ -316,6 +318,8 @@ def simulate_reference(condition, plan, cohort, days: int, seed: int) -> dict:
                         setback(pt, p)
                         setbacks[i] += 1
         if clinic:
+            for pt in patients:  # a visit re-engages (model v3's behaviour state)
+                pt.engagement += p["visit_engagement_restore_frac"] * (1.0 - pt.engagement)
             day = [
                 run_session(pt, p, plan.session, uniform(seed, "flare", pt.pid, d) if random_flares else None)
                 for pt in patients

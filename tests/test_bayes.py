@@ -251,7 +251,7 @@ def test_evidence_report_lists_coverage_held_out_rows_gaps_and_unidentified_para
     k, n = r["fit_covered"]
     assert f"fit rows covered: {k} of {n}" in text
     held = t[t["role"] == "held_out"]
-    assert len(held) == 2
+    assert len(held) == (rows["role"] == "held_out").sum() >= 1
     for _, x in held.iterrows():
         line = next(line for line in text.splitlines() if x["id"] in line)
         assert line.rstrip().endswith("NOT covered" if not x["covered"] else " covered")
@@ -365,8 +365,9 @@ def test_run_until_converged_stops_at_a_block_and_burns_in_half():
 
 
 def test_the_posterior_adds_the_population_priors():
-    """log p = log likelihood + the population priors of the free parameters that have one: moving one
-    such parameter changes the prior term by exactly its prior's log density difference."""
+    """log p = log likelihood + the population priors of the free parameters that have one (here the
+    lasting pathway's ceiling and time constant): moving the ceiling away from its prior mean lowers
+    the prior term by exactly the normal log density."""
     from ptsim.analysis.calibrate import free_parameters, population_priors
     from ptsim.inputs.conditions import load_condition
 
@@ -378,13 +379,12 @@ def test_the_posterior_adds_the_population_priors():
     target = bayes._LogPosterior(
         load_condition("subacromial_pain"), names, low, high, None, [], 20, 0, priors=priors
     )
-    name = "joint_mobilization_lasting_drop_frac"
-    j = names.index(name)
+    j = names.index("manual_lasting_ceiling_frac")
     u = np.full(len(names), 0.5)
-    moved = u.copy()
-    moved[j] = 0.1
-    x = low[j] + np.array([0.5, 0.1]) * (high[j] - low[j])
-    expected = priors[name].log_density(x[0]) - priors[name].log_density(x[1])
-    assert target.log_prior(u) - target.log_prior(moved) == pytest.approx(expected)
-    assert name in {names[k] for k, _ in target.priors}
-    assert all(names[k] in priors for k, _ in target.priors)
+    at_mean = u.copy()
+    at_mean[j] = (priors["manual_lasting_ceiling_frac"].a - low[j]) / (high[j] - low[j])
+    away = at_mean.copy()
+    away[j] += 0.2  # 0.2 of the 0-0.5 range: 0.1 above the mean, 0.1 / 0.07 SD
+    drop = target.log_prior(at_mean) - target.log_prior(away)
+    assert drop == pytest.approx(0.5 * (0.1 / priors["manual_lasting_ceiling_frac"].b) ** 2)
+    assert {names[k] for k, _ in target.priors} >= {"manual_lasting_ceiling_frac", "manual_lasting_tau_days"}

@@ -18,41 +18,36 @@ COND = "knee_oa"
 
 def test_lesson1_plans_differ_in_when_and_what_they_help():
     # "two weeks in the manual-therapy lines are lowest for pain; at discharge combined care has the least
-    # pain, just ahead of manual therapy only, and the most range and function; strength rises only with
-    # exercise; exercise alone lowers knee pain only a little, about a point; a year later manual only and
-    # combined have given back about half of their relief at discharge and are still well below no
-    # treatment; exercise only is back near no treatment"
+    # pain, then manual therapy only, then exercise only, and the most range and function; strength rises
+    # only with exercise; exercise alone lowers knee pain only a little, about a point; a year later every
+    # line is back within half a point of the grey one: the relief at discharge has faded"
     comp = ptsim.compare(COND, ptsim.standard_plans(), n_patients=200, days=365)
     mean = {o: {p: getattr(comp[p], o).mean(axis=0) for p in comp} for o in ("pain", "rom", "function")}
     pain = mean["pain"]
     assert max(pain["manual_only"][14], pain["combined"][14]) < pain["exercise_only"][14]
-    assert (
-        pain["combined"][42]
-        < pain["manual_only"][42]
-        < pain["combined"][42] + 0.5
-        < pain["exercise_only"][42]
-    )
+    assert pain["combined"][42] < pain["manual_only"][42] < pain["exercise_only"][42]
     for outcome in ("rom", "function"):
         single = max(mean[outcome][p][42] for p in ("manual_only", "exercise_only"))
         assert mean[outcome]["combined"][42] > single
     relief = {p: pain["usual_care"] - pain[p] for p in ("manual_only", "exercise_only", "combined")}
     assert 0.5 <= relief["exercise_only"][42] <= 1.5
-    for plan in ("manual_only", "combined"):
-        assert 0.35 * relief[plan][42] < relief[plan][365] < 0.65 * relief[plan][42], plan
-        assert relief[plan][365] > 1.0, plan  # "still well below the grey line"
-    assert relief["exercise_only"][365] < 0.25 * relief["exercise_only"][42]
+    for plan in ("manual_only", "exercise_only", "combined"):
+        assert abs(relief[plan][365]) < 0.5, plan  # "within half a point of the grey one"
+        assert relief[plan][365] < 0.25 * relief[plan][42], plan  # "almost none ... is left"
     assert np.allclose(comp["manual_only"].strength, comp["usual_care"].strength)
     # "in the premise scenario manual therapy's relief fades within days of each session - by discharge less
     # than a third of the relief it gave two weeks in is left, a year later none - while exercise's relief
-    # lasts the year. In the evidence scenario manual therapy's relief lasts much longer, and exercise alone
-    # relieves knee pain only a little, and for a few months"
+    # lasts the year. In the evidence scenario manual therapy's relief lasts longer - at discharge it is
+    # well over twice the premise's - but it too is gone within the year, and exercise alone relieves knee
+    # pain only a little, and for a few months"
     plans = {p: ptsim.standard_plans()[p] for p in ("usual_care", "manual_only", "exercise_only", "combined")}
     premise = ptsim.compare(ptsim.load_condition(COND, scenario="premise"), plans, n_patients=200, days=365)
     pp = {p: premise["usual_care"].pain.mean(axis=0) - premise[p].pain.mean(axis=0) for p in plans}
     assert pp["manual_only"][42] < pp["manual_only"][14] / 3
     assert abs(pp["manual_only"][365]) < 0.1
     assert pp["exercise_only"][365] > 0.75 * pp["exercise_only"][42] > 1
-    assert relief["manual_only"][365] > 10 * abs(pp["manual_only"][365])
+    assert relief["manual_only"][42] > 2 * pp["manual_only"][42]
+    assert relief["exercise_only"][182] < 0.5 * relief["exercise_only"][42]  # "for a few months"
 
 
 def test_lesson2_each_technique_releases_only_its_own_tissue():
@@ -66,17 +61,18 @@ def test_lesson2_each_technique_releases_only_its_own_tissue():
     assert np.all(rows["massage"] == 0)
     # the largest immediate release in a frozen shoulder is joint mobilization's
     assert rows["joint_mobilization"].sum() > max(rows[t].sum() for t in rows if t != "joint_mobilization")
-    # "most of the capsule's window drains away within the hour; less than a third of the pain relief comes
-    # back within the hour, and most of what is left is still there a week later (two sessions); the other
-    # techniques' relief lasts much less"
+    # "most of the capsule's window drains away within the hour; about a third of the relief comes back
+    # within the hour, and about a third of the immediate relief is still there a week later (two
+    # sessions); soft tissue mobilization's lasting relief is less than half of it"
     _, jm = widgets.technique_table("adhesive_capsulitis", "joint_mobilization", 10, 3)
     now, hour, week = "straight after", "60 min later", "after 1 week (2 sessions) vs none"
     capsule, pain = jm.loc["joint capsule range (deg)"], jm.loc["pain change (NPRS)"]
     assert capsule[hour] < 0.5 * capsule[now]
-    assert pain[now] < pain[hour] < 2 / 3 * pain[now] < 0
-    assert pain[week] < 0.5 * pain[hour]
+    assert pain[now] < pain[hour] < 0
+    assert 0.25 < (pain[hour] - pain[now]) / -pain[now] < 0.45
+    assert 0.25 < pain[week] / pain[now] < 0.45
     _, soft = widgets.technique_table("adhesive_capsulitis", "soft_tissue_mobilization", 10, 3)
-    assert soft.loc["pain change (NPRS)", week] > 0.25 * pain[week]
+    assert 0.5 * pain[week] < soft.loc["pain change (NPRS)", week] < 0
 
 
 def test_lesson3_window_order_gap_and_hypothesis():
@@ -97,12 +93,12 @@ def test_lesson3_window_order_gap_and_hypothesis():
     # a 30-minute gap makes the order almost irrelevant
     order_effect = t0.loc["manual first", gain] - t0.loc["exercise first", gain]
     assert t30.loc["manual first", gain] - t30.loc["exercise first", gain] < 0.2 * order_effect
-    # "an hour later about half of the extra range has gone, while most of the pain relief is still there"
+    # "an hour later about a third of the extra range has gone, while most of the pain relief is still there"
     _, _, hour = widgets.window_table(COND, "manual first", 15, 25, 60)
     before = t0.loc["exercise first"]  # the exercise-first session starts with no window open
     start, late = t0.loc["manual first"], hour.loc["manual first"]
     rom, pain = "ROM as exercise starts (deg)", "pain as exercise starts (NPRS)"
-    assert 0.4 < (start[rom] - late[rom]) / (start[rom] - before[rom]) < 0.65
+    assert 0.25 < (start[rom] - late[rom]) / (start[rom] - before[rom]) < 0.45
     assert (late[pain] - start[pain]) / (before[pain] - start[pain]) < 0.35
     # without the hypothesis a small order effect is left (relief lets the patient exercise harder)
     small = off.loc["manual first", gain] - off.loc["exercise first", gain]
@@ -115,12 +111,13 @@ def test_lesson4_strength_peaks_after_the_last_session_then_detrains():
     end = res.discharge_day - 1
     assert s[end + 1 : end + 28].max() > s[end]  # still rising for a while after the last session
     assert s[365] < s[end] - 0.8 * (s[end] - s[0])  # back near baseline within the year
-    # "the 12-week programme gains about 14 points, +23 % of the patients' baseline strength"
+    # "the 12-week programme gains about 18 points, +28 % of the patients' baseline strength: just below
+    # resistance programmes in adults over 50 (+29-33 %)"
     built = s[end] - s[0]
-    assert 13.5 <= built < 14.5 and 22.5 <= 100 * built / s[0] < 23.5
-    # "two home sessions a week keep only about one of the 14 points built, six months later"
+    assert 17.5 <= built < 18.5 and 27.5 <= 100 * built / s[0] < 29
+    # "two home sessions a week keep only about two of the 18 points built, six months later"
     more = widgets.capacity_table(COND, maintenance_days_per_week=2)[1].strength_pct_normal.to_numpy()
-    assert 0.5 < more[end + 182] - s[end + 182] < 1.5
+    assert 1.5 < more[end + 182] - s[end + 182] < 2.5
 
 
 def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
@@ -128,7 +125,7 @@ def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
     mean = {o: {p: comp[p].outcome(o).mean(axis=0) for p in comp} for o in ("pain", "rom", "function")}
     pain, function = mean["pain"], mean["function"]
     # "day 14: the plans with hands-on care far ahead of exercise only on pain; discharge: combined care best
-    # on pain, range and function, with manual only close behind on pain"
+    # on pain, range and function, then manual only on pain, about a point behind"
     for hands_on in ("manual_only", "combined"):
         assert pain[hands_on][14] < pain["exercise_only"][14] - 2
     for outcome in ("pain", "rom", "function"):
@@ -138,12 +135,20 @@ def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
             if outcome == "pain"
             else (mean[outcome]["combined"][42] > max(others))
         )
-    assert pain["manual_only"][42] - pain["combined"][42] < 0.5
-    # "a year later manual only and combined care are level on function; exercise only has kept only about a
-    # third of its gain in function"
-    assert abs(function["manual_only"][365] - function["combined"][365]) < 1
-    f, f0 = function["exercise_only"], comp["exercise_only"].baseline("function").mean()
-    assert 0.25 < (f[365] - f0) / (f[42] - f0) < 0.4
+    assert pain["combined"][42] < pain["manual_only"][42] < pain["exercise_only"][42]
+    assert 0.5 < pain["manual_only"][42] - pain["combined"][42] < 1.5
+    # "a year later the three plans are within a quarter of a point of each other on pain and about two
+    # points on function; exercise only has kept more of its gain in function (about three fifths) than
+    # manual only (two fifths) or combined care (a third)"
+    plans = ("manual_only", "exercise_only", "combined")
+    assert np.ptp([pain[p][365] for p in plans]) < 0.25
+    assert np.ptp([function[p][365] for p in plans]) < 2.5
+    kept = {}
+    for p in plans:
+        f, f0 = function[p], comp[p].baseline("function").mean()
+        kept[p] = (f[365] - f0) / (f[42] - f0)
+    assert 0.5 < kept["exercise_only"] < 0.7 and 0.3 < kept["manual_only"] < 0.5
+    assert 0.25 < kept["combined"] < 0.42
     # "premise: manual only's relief drifts back to no treatment's pain, the plans with exercise keep most of
     # their gains"
     premise = lessons.compare_plans(COND, n_patients=200, scenario="premise")
@@ -152,28 +157,25 @@ def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
     for plan in ("exercise_only", "combined"):
         f, f0 = premise[plan].function.mean(axis=0), premise[plan].baseline("function").mean()
         assert f[365] - f0 > 2 / 3 * (f[42] - f0), plan
-    # "five visits a week of hands-on care: the least pain at discharge and the most function a year later;
-    # more visits of exercise alone add almost nothing at a year"
+    # "five visits a week of combined care leave the least pain, more than a point below twice a week; a
+    # year later each plan at five visits a week ends within about half a point of function of the same
+    # plan at two; more visits of exercise alone add almost nothing at a year either"
     visits = {
         (plan, n): lessons.compare_plans(COND, sessions_per_week=n, n_patients=100)[plan]
         for plan in ("manual_only", "exercise_only", "combined")
         for n in (5, 2)
     }
-    best = visits["manual_only", 5]
+    best = visits["combined", 5]
     for key, res in visits.items():
-        if key != ("manual_only", 5):
+        if key != ("combined", 5):
             assert best.pain[:, 42].mean() < res.pain[:, 42].mean(), key
-            assert best.function[:, 365].mean() > res.function[:, 365].mean(), key
-    assert (
-        abs(
-            visits["exercise_only", 5].function[:, 365].mean()
-            - visits["exercise_only", 2].function[:, 365].mean()
-        )
-        < 1
-    )
+    assert best.pain[:, 42].mean() < visits["combined", 2].pain[:, 42].mean() - 1
+    for plan in ("manual_only", "exercise_only", "combined"):
+        year = [visits[plan, n].function[:, 365].mean() for n in (5, 2)]
+        assert abs(year[0] - year[1]) < 0.6, plan
     # "with the hypothesis off combined care keeps its lead over exercise alone in pain and nearly all of it
     # in function, and loses about a quarter of it in range; over manual therapy alone its few degrees of
-    # extra range turn into a small deficit, while its lead in function remains"
+    # extra range nearly vanish, while its lead in function remains"
     base = ptsim.load_condition(COND)
     lead = {}
     for c in (base.parameters["consolidation_per_window_min"], 0.0):
@@ -188,7 +190,8 @@ def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
     assert abs(lead[True, "exercise_only", "pain"] - lead[False, "exercise_only", "pain"]) < 0.05
     assert lead[False, "exercise_only", "function"] > 0.9 * lead[True, "exercise_only", "function"]
     assert 0.15 < 1 - lead[False, "exercise_only", "rom"] / lead[True, "exercise_only", "rom"] < 0.35
-    assert 0 < lead[True, "manual_only", "rom"] < 5 and -5 < lead[False, "manual_only", "rom"] < 0
+    assert 0 < lead[True, "manual_only", "rom"] < 5
+    assert abs(lead[False, "manual_only", "rom"]) < 0.3 * lead[True, "manual_only", "rom"]
     assert 0 < lead[False, "manual_only", "function"]
 
 
@@ -203,19 +206,21 @@ def test_lesson6_pain_gates_and_relief_first_helps():
     # "dosed within tolerance, flares are rare (under one per patient in six weeks)"
     assert (base[flares] < 1).all()
     # "with relief first, every group does more effective exercise - the patients starting at 7/10 or more
-    # almost twice as much - and ends care in far less pain. The two lower groups flare less; the patients in
+    # about twice as much - and ends care in far less pain. The two lower groups flare less; the patients in
     # most pain flare a little more often, still under one flare each in six weeks"
     assert (first[done] > base[done]).all()
-    assert 1.7 < first.loc["7 or more", done] / base.loc["7 or more", done] < 2
+    assert 1.8 < first.loc["7 or more", done] / base.loc["7 or more", done] < 2.3
     assert (first[pain] < base[pain] - 1).all()
     lower = ["baseline pain < 5", "5 to 7"]
     assert (first.loc[lower, flares] < base.loc[lower, flares]).all()
     assert base.loc["7 or more", flares] < first.loc["7 or more", flares] < 1
-    # "overload about doubles the dose but brings five to six times as many flares, and more pain at
-    # discharge"
-    assert (over[flares] > 4.5 * base[flares]).all() and (over[flares] < 6.5 * base[flares]).all()
-    assert (over[done] > 1.75 * base[done]).all() and (over[done] < 2.5 * base[done]).all()
-    assert (over[pain] > base[pain]).all()
+    # "overload gives two to three times the dose but brings six to seven and a half times as many flares;
+    # pain at discharge is higher in the two lower groups (by about a point and a half and a point) and
+    # about the same in the patients in most pain"
+    assert (over[flares] > 6 * base[flares]).all() and (over[flares] < 7.5 * base[flares]).all()
+    assert (over[done] > 1.8 * base[done]).all() and (over[done] < 3.3 * base[done]).all()
+    assert (over.loc[lower, pain] > base.loc[lower, pain] + 0.5).all()
+    assert abs(over.loc["7 or more", pain] - base.loc["7 or more", pain]) < 0.3
     # "six months on, the exercise group has about half a point less pain than the resting group"
     plans = ptsim.standard_plans()
     comp = ptsim.compare(
@@ -229,12 +234,13 @@ def test_lesson7_manual_only_has_the_setbacks_of_no_treatment():
     per = t["setbacks per patient"]
     assert per["manual_only"] == per["usual_care"]
     # "the exercise plans have about half the setbacks of no treatment, combined care a few fewer than
-    # exercise alone"; "manual only has less pain than no treatment a year later, and just as many setbacks"
+    # exercise alone"; "a year later manual only's pain is level with no treatment's (well within the NPRS
+    # MCID), and it has just as many setbacks"
     assert per["combined"] < per["exercise_only"]
     for plan in ("exercise_only", "combined"):
         assert 0.4 < per[plan] / per["usual_care"] < 0.55, plan
     year = t["pain on day 365 (NPRS)"]
-    assert year["manual_only"] < year["usual_care"] - 1
+    assert abs(year["manual_only"] - year["usual_care"]) < 0.5
     lbp = ptsim.simulate("low_back_pain", "usual_care", n_patients=200, days=365)
     assert abs((lbp.setbacks > 0).mean() - 0.69) < 0.1  # da Silva et al. 2019, as the lesson compares
 
@@ -310,29 +316,46 @@ def test_lesson8_premise_shows_its_claim_and_the_evidence_tests_it():
 def test_lesson9_small_trials_scatter_and_exaggerate():
     arms, outcome = lessons.TRIAL_ARMS, lessons.TRIAL_OUTCOME
     assert arms == ("manual_only", "combined") and outcome == "function"  # the lesson's ARMS and OUTCOME
-    # the clinic's pilot (seed 9) points the wrong way and is far from significant; the seed-5 pilot is a
-    # "significant" benefit of combined care
-    pilot = ptsim.run_trial(COND, list(arms), n_per_arm=10, seed=9).effects(outcome).iloc[0]
-    assert pilot.estimate < 0 and pilot.p_value > 0.5 and -7 < pilot.ci_low < -5 and 3.5 < pilot.ci_high < 5
-    lucky = ptsim.run_trial(COND, list(arms), n_per_arm=10, seed=5).effects(outcome).iloc[0]
-    assert lucky.estimate > 0 and lucky.p_value < 0.05
+    # the clinic's pilot (seed 122): "the combined group had slightly *less* function", "the interval: from
+    # about -10 to +8 points" (far from significant)
+    pilot = ptsim.run_trial(COND, list(arms), n_per_arm=10, seed=122).effects(outcome).iloc[0]
+    assert -3 < pilot.estimate < 0 and pilot.mean_arm < pilot.mean_reference and pilot.p_value > 0.5
+    assert -11 < pilot.ci_low < -9 and 7 < pilot.ci_high < 9
     trials, truth, table = lessons.trial_estimates(COND, arms, n_per_arm=10, outcome=outcome)
-    # "the true difference is about 3.5 points of function in favour of combined care"
-    assert 3 < truth < 4
-    # "about one trial in six points the wrong way, only about a quarter reach p < 0.05"
-    assert 10 <= table["pointing the wrong way (%)"].iloc[0] <= 22
-    assert 18 <= table["significant (%)"].iloc[0] <= 30
-    # "the significant pilots report on average about twice the true effect"
+    # "with seed 40 the pilot finds a 'significant' benefit of combined care -- but look at its size: more
+    # than twice the true difference"
+    lucky = ptsim.run_trial(COND, list(arms), n_per_arm=10, seed=40).effects(outcome).iloc[0]
+    assert lucky.p_value < 0.05 and lucky.estimate > 2 * truth
+    # "the true difference is about 7.5 points of function in favour of combined care, but the 10-patient
+    # estimates scatter widely around it: their SD is about 4 points"
+    assert 7 < truth < 8
+    assert 3.3 <= table["SD of estimates"].iloc[0] <= 4.7
+    # "only about one trial in a hundred points the wrong way ... fewer than half (about 45 %) reach p < 0.05"
+    assert table["pointing the wrong way (%)"].iloc[0] <= 4
+    assert 35 <= table["significant (%)"].iloc[0] < 50
+    # "move to 100 patients per arm: the estimates close in on the truth, and nearly all reach p < 0.05"
+    table100 = lessons.trial_estimates(COND, arms, n_per_arm=100, outcome=outcome)[2].iloc[0]
+    assert table100["SD of estimates"] < table["SD of estimates"].iloc[0] / 2
+    assert abs(table100["mean estimate"] - truth) < 1 and table100["significant (%)"] >= 90
+    # "the significant pilots report on average about one and a half times the true effect"
     significant = trials[trials.p_value < 0.05]
-    assert 1.75 * truth < significant.estimate.mean() < 2.5 * truth
-    # "with 40 patients per arm, neck pain comes close to 80 % power; knee OA is far from it and needs about
-    # 80 per arm" (the lesson's power table: 100 trials per size, seed 0)
-    neck = ptsim.power("chronic_neck_pain", list(arms), n_per_arm=[40], n_trials=100, outcome=outcome)
-    knee = ptsim.power(COND, list(arms), n_per_arm=[40, 80], n_trials=100, outcome=outcome)
-    assert 0.7 <= neck.power.iloc[0] < 0.8
-    assert knee.power.iloc[0] < 0.6 and 0.8 <= knee.power.iloc[1]
-    # "in knee OA about nine in ten patients improve by 30 % by discharge with manual therapy alone and with
-    # combined care alike"
+    assert 1.3 * truth < significant.estimate.mean() < 1.75 * truth
+    # "in knee OA, a pilot of 10 patients per arm finds the model's difference of about 7.5 points less than
+    # half of the time; about 20 per arm come close to 80 % power, and 40 per arm reach more than 90 %. In
+    # neck pain, where the difference is larger against how much patients vary, 10 patients per arm reach
+    # about 70 % power and 20 per arm more than 90 %" (the lesson's power table: 100 trials per size, seed 0)
+    knee = ptsim.power(COND, list(arms), n_per_arm=[10, 20, 40], n_trials=100, outcome=outcome)
+    assert knee.power.iloc[0] < 0.5 and 0.65 <= knee.power.iloc[1] <= 0.9 and knee.power.iloc[2] > 0.9
+    neck = ptsim.power("chronic_neck_pain", list(arms), n_per_arm=[10, 20], n_trials=100, outcome=outcome)
+    assert 0.6 <= neck.power.iloc[0] <= 0.8 and neck.power.iloc[1] > 0.9
+    assert neck.power.iloc[0] > knee.power.iloc[0]
+    # "in knee OA about two in three patients improve by 30 % by discharge with manual therapy alone, and
+    # about four in five with combined care: some 15 percentage points more, an NNT of about 7"
     big = ptsim.run_trial(COND, list(arms), n_per_arm=2000, seed=10_000, dropout=0.0)
     rate = big.responders("pain").set_index("arm")["rate"]
-    assert all(0.85 <= rate[a] <= 0.95 for a in arms) and abs(rate[arms[1]] - rate[arms[0]]) < 0.05
+    assert 0.6 <= rate[arms[0]] <= 0.72 and 0.74 <= rate[arms[1]] <= 0.86
+    assert 0.1 <= rate[arms[1]] - rate[arms[0]] <= 0.2 and 5.5 <= 1 / (rate[arms[1]] - rate[arms[0]]) <= 9
+    # "even with 100 patients per arm, a single trial's NNT scatters widely around that value" (seeds 0-2)
+    small = [ptsim.run_trial(COND, list(arms), n_per_arm=100, seed=s).responders("pain") for s in (0, 1, 2)]
+    nnts = [r.set_index("arm").loc[arms[1], "nnt"] for r in small]
+    assert max(nnts) > 1.5 * min(nnts) > 0

@@ -91,3 +91,65 @@ def test_more_manual_sessions_saturate(condition):
     ]
     assert 0 < share[0] < share[1] <= ceiling
     assert share[1] - share[0] < share[0]
+
+
+# --- the behaviour state (model v3, issue 20 item 3) ----------------------------------------------
+
+BOOSTERS = "data/plans/manual_then_exercise_boosters.toml"
+
+
+def _booster_plan():
+    from pathlib import Path
+
+    return ptsim.load_plan(Path(__file__).resolve().parents[1] / BOOSTERS)
+
+
+def _home_sessions_after(result, day: int, clinic_days) -> float:
+    """Home sessions done per patient after ``day`` (a dose on a day without a clinic visit)."""
+    dose = np.asarray(result.exercise_dose)[:, day + 1 :]
+    days = np.arange(day + 1, dose.shape[1] + day + 1)
+    home = ~np.isin(days, clinic_days)
+    return float((dose[:, home] > 0).sum(axis=1).mean())
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_without_a_decline_engagement_stays_whole(scenario):
+    """No adherence decay: engagement is exactly 1 on every day, whatever the visits (model v1/v2's
+    adherence held forever)."""
+    cond = ptsim.load_condition("knee_oa", scenario=scenario).with_parameters(
+        home_adherence_decay_per_year=0.0, visit_engagement_restore_frac=0.3
+    )
+    r = ptsim.simulate(cond, _booster_plan(), n_patients=30, days=300, seed=1)
+    assert np.all(r.final_state.engagement == 1.0)
+
+
+@pytest.mark.parametrize("restore", [0.0, 1.0])
+def test_engagement_follows_its_decay_and_visits(restore):
+    """Restoring nothing, engagement is the decay since intake; restoring everything, the decay since
+    the last visit (model v2's after-discharge decline counted from the last visit)."""
+    rate, days = 2.0, 300
+    cond = ptsim.load_condition("knee_oa").with_parameters(
+        home_adherence_decay_per_year=rate, visit_engagement_restore_frac=restore
+    )
+    plan = _booster_plan()
+    r = ptsim.simulate(cond, plan, n_patients=20, days=days, seed=1)
+    last_visit = int(np.flatnonzero(plan.day_schedule(days).session_index >= 0).max())
+    since = days if restore == 0.0 else days - last_visit
+    np.testing.assert_allclose(r.final_state.engagement, np.exp(-rate * since / 365), rtol=1e-9)
+
+
+def test_boosters_move_home_exercise_and_outcomes_through_engagement():
+    """With adherence declining, booster visits that re-engage patients (restore > 0) raise the home
+    sessions done after them and so lower pain at a year, against boosters that do not re-engage
+    (restore 0); the difference grows with what a visit restores."""
+    plan = _booster_plan()
+    done, pain = [], []
+    for restore in (0.0, 0.5, 1.0):
+        cond = ptsim.load_condition("knee_oa").with_parameters(
+            home_adherence_decay_per_year=2.0, visit_engagement_restore_frac=restore
+        )
+        r = ptsim.simulate(cond, plan, n_patients=300, days=YEAR, seed=5)
+        done.append(_home_sessions_after(r, 91, np.flatnonzero(plan.day_schedule(YEAR).session_index >= 0)))
+        pain.append(float(r.pain[:, YEAR].mean()))
+    assert done[0] < done[1] < done[2]
+    assert pain[0] > pain[2]

@@ -41,23 +41,23 @@ def test_every_comparison_has_a_row_and_every_pooled_row_is_shown(table):
 
 def test_every_pooled_interval_overlaps_the_evidence_interval(table):
     """No fit may teach a comparison that contradicts the pooled evidence: each model evidence interval
-    overlaps the pooled 95 % CI wherever pooled.csv gives one."""
+    overlaps the pooled 95 % CI wherever pooled.csv gives one, and reaches within +-MCID where the
+    evidence is of no clinically important difference (Runge 2022, Miller 2010 at a year)."""
     gated = table[table["overlaps"].notna()]
-    assert len(gated) >= 10
+    assert len(gated) >= 12
+    assert (gated["statistic"] == "mean_difference").any() and gated["pooled_id"].str.contains("runge").any()
     bad = gated[~gated["overlaps"].astype(bool)]
-    assert bad.empty, bad[
-        [
-            "condition",
-            "plan",
-            "comparator",
-            "day",
-            "outcome",
-            "model_low",
-            "model_high",
-            "pooled_low",
-            "pooled_high",
-        ]
-    ].to_string()
+    cols = ["condition", "plan", "comparator", "day", "outcome", "model_low", "model_high"]
+    assert bad.empty, bad[[*cols, "pooled_low", "pooled_high"]].to_string()
+
+
+def test_qualitative_rows_are_gated_on_the_mcid():
+    """A row of "no important difference" is checked against +-MCID of its outcome (NPRS: 2 points)."""
+    import ptsim
+
+    row = next(p for p in pl.load_pooled() if p.statistic == "qualitative" and p.outcome == "pain")
+    assert row.gated
+    assert row.bounds(ptsim.load_condition(row.condition)) == (-2.0, 2.0)
 
 
 def test_bad_pooled_rows_are_refused(tmp_path):

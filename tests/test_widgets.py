@@ -363,7 +363,7 @@ def test_evidence_app_follows_its_controls_and_matches_the_lesson_helpers():
     assert f"{c['held_out_covered']} of {c['held_out']} held-out rows" in app.caption
     assert "Not modelled:" in app.caption and "surgery" in app.caption  # listed, with the reason
     # one panel per unit, each read on its own scale; the alt text gives the counts
-    assert len(app.figure.axes) == table["unit"].nunique()
+    assert len(app.figure.axes) == len(table.groupby(["unit", "compares"]))
     assert f"{c['fit_covered']} of {c['fit']} fit rows covered" in app.alt
     assert set(table["covered"]) <= {"yes", "no"} and set(table["role"]) <= {"fit", "held out", "known gap"}
     png = app.image.value
@@ -394,6 +394,20 @@ def test_evidence_app_and_helpers_refuse_what_they_cannot_check(tmp_path):
     rows = lessons.evidence_rows(lessons.evidence_check("knee_oa"))
     with pytest.raises(ValueError, match="nothing to plot"):
         plotting.plot_evidence_check(rows[rows["covered"] == "not modelled"])
+
+
+def test_evidence_plot_keeps_levels_and_differences_on_separate_panels():
+    """Issue 23 item 5: a one-group level and a difference between groups never share an axis."""
+    rows = lessons.evidence_rows(lessons.evidence_check("knee_oa"), modelled_only=True)
+    assert set(rows["compares"]) >= {"difference between groups", "one group"}
+    fig = plotting.plot_evidence_check(rows)
+    kinds = {(u, c) for u, c in zip(rows["unit"], rows["compares"], strict=True)}
+    labels = [ax.get_xlabel() for ax in fig.axes]
+    assert sorted(labels) == sorted(f"{u}: {c}" for u, c in kinds)
+    for ax in fig.axes:  # each panel's rows are of its own kind
+        unit, compares = ax.get_xlabel().split(": ", 1)
+        sel = rows[(rows["unit"] == unit) & (rows["compares"] == compares)]
+        assert len(ax.get_yticks()) == len(sel)
 
 
 def test_evidence_rows_carry_units_by_instrument_and_quantity():

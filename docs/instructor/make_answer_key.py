@@ -439,31 +439,34 @@ def explore_8_4() -> str:
 def explore_9_3() -> str:
     from ptsim.teaching import lessons
 
-    def wrong(n):
-        table = lessons.trial_estimates(
-            "knee_oa", lessons.TRIAL_ARMS, n_per_arm=n, outcome=lessons.TRIAL_OUTCOME
-        )[2]
-        return float(table["pointing the wrong way (%)"].iloc[0]), float(table["significant (%)"].iloc[0])
+    def shares(n, outcome=lessons.TRIAL_OUTCOME):
+        table = lessons.trial_estimates("knee_oa", lessons.TRIAL_ARMS, n_per_arm=n, outcome=outcome)[2]
+        return float(table["significant (%)"].iloc[0]), float(table["pointing the wrong way (%)"].iloc[0])
 
     grid = list(range(4, 202, 2))
     lo, hi = 0, len(grid) - 1
-    if wrong(grid[hi])[0] >= 5:
-        share, power = wrong(grid[hi])
+    if shares(grid[hi])[0] < 80:
+        power, wrong = shares(grid[hi])
         return (
-            f"Even at {grid[hi]} patients per arm, {share:.0f} % of the trials point the wrong way (power "
-            f"{power:.0f} %): the true difference is too small for the app's largest trials."
+            f"Even at {grid[hi]} patients per arm only {power:.0f} % of the trials reach p < 0.05: the true "
+            "difference is too small for the app's largest trials."
         )
-    while lo < hi:  # the shares fall with n (Monte-Carlo noise aside): bisect on the slider's steps
+    while lo < hi:  # power rises with n (Monte-Carlo noise aside): bisect on the slider's steps
         mid = (lo + hi) // 2
-        if wrong(grid[mid])[0] < 5:
+        if shares(grid[mid])[0] >= 80:
             hi = mid
         else:
             lo = mid + 1
-    share, power = wrong(grid[lo])
+    n = grid[lo]
+    power, wrong = shares(n)
+    pain_power, pain_wrong = shares(n, "pain")
     return (
-        f"About {grid[lo]} patients per arm (found by bisection on the slider's steps; 100 trials each, so "
-        f"the exact number moves a little with the Monte-Carlo noise): {share:.0f} % point the wrong way, "
-        f"and the power there is {power:.0f} %. Pointing the right way is much easier than reaching p < 0.05."
+        f"About {n} patients per arm for function (found by bisection on the slider's steps; 100 trials "
+        f"each, so the exact number moves a little with the Monte-Carlo noise): {power:.0f} % reach "
+        f"p < 0.05 and {wrong:.0f} % point the wrong way. With pain as the outcome at the same size the "
+        f"power is {pain_power:.0f} % ({pain_wrong:.0f} % pointing the wrong way): the power belongs to "
+        "an outcome and its difference against how much patients vary, not to the trial's size alone, so "
+        "a trial is sized for its primary outcome and its secondary outcomes may be under-powered."
     )
 
 

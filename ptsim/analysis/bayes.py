@@ -216,11 +216,10 @@ RECOMMENDED_SETTINGS = {
 """Settings for ``python -m ptsim.analysis.bayes <condition> --processes 2`` (calibration v3): a
 differential-evolution pilot, 200 steps of independence Metropolis-Hastings whose draws the final
 proposal is fitted to, then at most 1000 steps of that fixed kernel, stopping at the first 100-step
-check where the second half passes the convergence gates; walkers at least twice the free parameters.
-One likelihood evaluation at 100 patients took 0.04-0.05 CPU-s for knee OA on a quiet machine
-(2026-12-07). The stored ensembles were sampled before these settings (emcee's stretch move, the
-settings in each ensemble file); ``docs/calibration.md`` gives what these settings reached on the
-unlanded model-v3 refit."""
+check where the second half passes the convergence gates; walkers at least twice the free parameters
+(15, 10, 9, 7, 8). One likelihood evaluation at 100 patients took 0.04-0.05 CPU-s for knee OA on a quiet
+machine (2026-12-07); the steps each condition needed and the time they took are in its ensemble
+file (``[sampler]``, ``[diagnostics]``) and in ``docs/calibration.md``."""
 
 
 def log_likelihood(simulated, targets: list[Target]) -> float:

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ptsim.analysis.calibrate import evidence_dir
+from ptsim.core.intervals import mcid_points
 from ptsim.inputs.conditions import list_conditions, load_condition
 from ptsim.inputs.plans import standard_plans
 
@@ -42,15 +43,15 @@ POOLED_COLUMNS = (
 )
 OUTCOMES = ("pain", "questionnaire", "rom")
 STATISTICS = ("mean_difference", "smd", "qualitative", "none")
-N_PATIENTS = 200
-MEMBERS = 20
+N_PATIENTS = 100
+MEMBERS = 200
 SEED = 0
 DAYS = 365
 FIXED_NOTE = (
-    "not varied by the stored ensembles (fixed at their condition values, so the evidence interval "
-    "leaves their uncertainty out): manual_lasting_ceiling_frac (1, model v2's unbounded pathway, "
-    "until the refit of calibration v3), and every parameter that data/evidence/calibration.toml does "
-    "not list for the condition"
+    "what it leaves out: every parameter that data/evidence/calibration.toml does not list for the "
+    "condition is fixed at its condition value (the interval holds none of its uncertainty), and how far "
+    "a new trial would scatter around the population mean (the next-trial interval of "
+    "ptsim.differences(n_per_arm=...) adds it)"
 )
 START, END = "<!-- plausibility:start -->", "<!-- plausibility:end -->"
 
@@ -86,8 +87,22 @@ class Pooled:
 
     @property
     def gated(self) -> bool:
-        """True when the row has an interval to check the model against."""
-        return self.statistic in ("mean_difference", "smd")
+        """True when the row has an interval to check the model against: a pooled interval, or for a
+        ``qualitative`` row ("no important difference") the instrument's +-MCID (:func:`bounds`)."""
+        return self.statistic in ("mean_difference", "smd", "qualitative")
+
+    def bounds(self, condition) -> tuple[float, float]:
+        """The interval the model's evidence interval must overlap: the pooled 95 % CI, or for a
+        ``qualitative`` row of no clinically important difference, +-MCID of the outcome (the model
+        may not be sure of an important difference that the evidence says is absent)."""
+        if self.statistic != "qualitative":
+            return self.low, self.high
+        mcid = mcid_points(condition, self.outcome)
+        if mcid is None:
+            raise ValueError(
+                f"pooled row {self.id}: outcome {self.outcome!r} has no MCID in points to gate on"
+            )
+        return -mcid[0], mcid[0]
 
 
 def load_pooled(path: str | Path | None = None) -> list[Pooled]:
@@ -214,7 +229,10 @@ def plausibility_table(conditions=None, n_patients: int = N_PATIENTS, members: i
                 (q for q in mine if (q.plan, q.comparator, q.day, q.outcome, q.compared_as) == key), None
             )
             lo, hi = np.percentile(effects, [2.5, 97.5])
-            overlaps = bool(lo <= p.high and p.low <= hi) if p is not None and p.gated else None
+            overlaps = None
+            if p is not None and p.gated:
+                a, b = p.bounds(cond)
+                overlaps = bool(lo <= b and a <= hi)
             rows.append(
                 {
                     "condition": name,
@@ -228,8 +246,8 @@ def plausibility_table(conditions=None, n_patients: int = N_PATIENTS, members: i
                     "model_low": float(lo),
                     "model_high": float(hi),
                     "pooled": p.estimate if p else float("nan"),
-                    "pooled_low": p.low if p else float("nan"),
-                    "pooled_high": p.high if p else float("nan"),
+                    "pooled_low": p.bounds(cond)[0] if p and p.gated else float("nan"),
+                    "pooled_high": p.bounds(cond)[1] if p and p.gated else float("nan"),
                     "pooled_id": p.id if p else "",
                     "source": p.source if p else "",
                     "note": p.note if p else "",
@@ -275,7 +293,8 @@ def table_markdown(table, course=None) -> str:
         "(negative = less pain or disability; ROM in degrees). Interval note: "
         f"{FIXED_NOTE}.",
         "",
-        f"**{len(gated) - len(fails)} of {len(gated)} comparisons with a pooled interval overlap it.**"
+        f"**{len(gated) - len(fails)} of {len(gated)} comparisons with pooled evidence overlap it** (a "
+        "pooled interval, or +-MCID where the evidence is of no important difference)."
         + (
             " Not overlapping: "
             + "; ".join(
@@ -301,6 +320,8 @@ def table_markdown(table, course=None) -> str:
             pooled = _fmt(r.pooled, r.pooled_low, r.pooled_high)
             if not pooled and r.note:
                 pooled = r.note
+                if r.statistic == "mean_difference" and not np.isnan(r.pooled_high):
+                    pooled += f" (checked as no important difference: within +-{r.pooled_high:g}, the MCID)"
             src = r.source + (" (interval partly unverified)" if r.verified == "partial" else "")
             mark = {True: "yes", False: "**no**"}.get(r.overlaps, "")
             model = _fmt(r.model, r.model_low, r.model_high)

@@ -60,7 +60,6 @@ from ptsim.core.equations import (
     toward,
 )
 from ptsim.core.mechanisms_v2 import (
-    adherence_after_discharge_factor,
     expressed_pain_nprs,
     flare_excess_nprs,
     flared_bout,
@@ -94,6 +93,7 @@ STATE = (
     ("eih", 1),
     ("lasting", 1),
     ("fluctuation", 1),
+    ("engagement", 1),
 )
 """The state variables in row order, with their number of rows (tissue-resolved: 3, in the order of
 ``TISSUES``); the names are the fields of :class:`ptsim.core.model.State`."""
@@ -120,6 +120,7 @@ RELIEF = ROWS["relief"]
 EIH = ROWS["eih"]
 LASTING = ROWS["lasting"]
 FLUCT = ROWS["fluctuation"]
+ENGAGE = ROWS["engagement"]
 
 
 def state_matrix(s: model.State) -> np.ndarray:
@@ -212,8 +213,8 @@ STEPS = (
     "pass_minutes",
     "exercise",
     "technique",
+    "visit",
     "session",
-    "after_discharge_frequency",
     "may_set_back",
     "does_home",
     "adapts",
@@ -376,6 +377,7 @@ def advance(x, i, P, C):
     x[MOTOR, i] = x[MOTOR, i] * P.motor[i]
     end_of_day(x, i)
     x[LASTING, i] = x[LASTING, i] * P.lasting[i]
+    x[ENGAGE, i] = x[ENGAGE, i] * P.engagement[i]
 
 
 def setback_log_hazard(x, i, P, C):
@@ -483,9 +485,16 @@ def technique(x, i, P, C, S, s, c):
         )
 
 
+def visit(x, i, P):
+    """A supervised visit re-engages patients ``i`` (model v3's behaviour state): it restores
+    ``visit_engagement_restore_frac`` of the engagement lost since intake."""
+    x[ENGAGE, i] = jump_toward_one(x[ENGAGE, i], P.visit_engagement_restore_frac[i])
+
+
 def session(x, i, P, C, S, s, flare_u, random_flares):
-    """Clinic session ``s`` for patients ``i``: its components in order. Returns the effective exercise
-    dose (minutes) and whether any exercise flared."""
+    """Clinic session ``s`` for patients ``i`` (a :func:`visit`): its components in order. Returns the
+    effective exercise dose (minutes) and whether any exercise flared."""
+    visit(x, i, P)
     dose = 0.0
     flared = False
     for c in range(S.kind.shape[1]):
@@ -511,18 +520,15 @@ def session(x, i, P, C, S, s, flare_u, random_flares):
 # --- home exercise, adaptations, the end of a day -----------------------------------------------------
 
 
-def after_discharge_frequency(days_since_discharge, after_frequency, decay_per_year):
-    """The share of a home session scheduled on a day after discharge: the maintenance programme's
-    frequency, declining with the after-discharge adherence decay (before discharge the loops take the
-    plan's frequency of the day)."""
-    return after_frequency * adherence_after_discharge_factor(days_since_discharge, decay_per_year)
-
-
 def does_home(x, i, P, C, frequency, u):
     """Whether patients ``i`` do today's home session: their uniform ``u`` below the probability
-    (adherence, gated by pain, times the day's ``frequency``)."""
+    (adherence times their engagement, gated by pain, times the day's ``frequency``)."""
     prob = home_probability(
-        pain(x, i), C.adherence[i], frequency, P.tolerance_full_nprs[i], P.adherence_pain_slope_per_nprs[i]
+        pain(x, i),
+        C.adherence[i] * x[ENGAGE, i],
+        frequency,
+        P.tolerance_full_nprs[i],
+        P.adherence_pain_slope_per_nprs[i],
     )
     return u < prob
 

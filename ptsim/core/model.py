@@ -54,6 +54,10 @@ class State:
         Share of sensitization held down by the lasting manual-therapy pathway (0-1; days; v2).
     fluctuation : (n,) array
         Log factor of the day's symptom fluctuation (Ornstein-Uhlenbeck; 0 = none; v2).
+    engagement : (n,) array
+        Behaviour state (v3): the share of the patient's home adherence still engaged (0-1; 1 at
+        intake). It decays between supervised visits and after discharge and each visit restores part
+        of it (``ptsim.core.day.visit`` and ``advance``).
     """
 
     deficit_deg: np.ndarray
@@ -68,6 +72,7 @@ class State:
     eih: np.ndarray
     lasting: np.ndarray
     fluctuation: np.ndarray
+    engagement: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,7 @@ def initial_state(pts: Patients) -> State:
         eih=zeros,
         lasting=zeros,
         fluctuation=zeros,
+        engagement=np.ones(pts.n),
     )
 
 
@@ -390,6 +396,7 @@ class DayFactors:
     fatigue: object
     motor: object
     lasting: object
+    engagement: object
 
 
 def day_factors(pts: Patients, p: dict, natural_history: dict, days: float = 1.0) -> DayFactors:
@@ -412,6 +419,8 @@ def day_factors(pts: Patients, p: dict, natural_history: dict, days: float = 1.0
         fatigue=decay(days, p["fatigue_tau_days"]),
         motor=decay(days, p["motor_tau_days"]),
         lasting=decay(days, p["manual_lasting_tau_days"]),
+        # engagement's decline between visits (model v3's behaviour state)
+        engagement=v2.adherence_after_discharge_factor(days, p["home_adherence_decay_per_year"]),
     )
 
 
@@ -437,6 +446,7 @@ def advance(s: State, f: DayFactors, window, relief, eih) -> State:
         lasting=s.lasting * f.lasting,
         # the day's fluctuation is drawn by the engine (fluctuate); unchanged here
         fluctuation=s.fluctuation,
+        engagement=s.engagement * f.engagement,
     )
 
 

@@ -154,15 +154,14 @@ _PARAMETERS += [
     _p(
         "lasting",
         "manual_lasting_ceiling_frac",
-        1.0,
+        0.15,
         0,
         1,
         "most of the sensitization a course of manual therapy can hold down lastingly (model v3: "
         "sessions approach it, L <- L + (ceiling - L) x step, and never exceed it); 0 = transient "
         "effect only, whatever the techniques' rates; 1 = model v2 (no ceiling)",
-        "1 (model v2, what the stored calibrations were fitted with) until the refit of calibration v3; "
-        "its prior there (data/evidence/calibration.toml [population]) is of the order of 0.15: Paige "
-        "et al. 2017, JAMA (15 RCTs, acute low back pain: spinal manipulation vs control -9.95 /100 pain "
+        "of the order of the largest pooled manual-therapy effects (its prior for the refit: "
+        "data/evidence/calibration.toml [population]): Paige et al. 2017, JAMA (15 RCTs, acute low back pain: spinal manipulation vs control -9.95 /100 pain "
         "at up to 6 weeks, about a fifth of baseline pain, partly transient); Haas et al. 2014 (12 "
         "manipulation visits vs none: -8.6 /100 at 12 weeks, negligible at 24); Fitzgerald et al. 2016 "
         "and Runge et al. 2022 (knee/hip OA: no manual-therapy benefit left at one year)",
@@ -209,6 +208,23 @@ _PARAMETERS += [
         "exp(-rate x years since discharge)); 0 = held forever (v1); a plan's HomeProgramme may set it",
         "assumption: no evidence in EVIDENCE.md constrains it (Argent et al. 2018 gives the level, "
         "not the decline)",
+    ),
+    # --- behaviour state (model v3): what a supervised visit does to adherence -----------------
+    _p(
+        "adherence",
+        "visit_engagement_restore_frac",
+        0.5,
+        0,
+        1,
+        "share of the engagement lost since intake that one supervised visit restores (model v3's "
+        "behaviour state: home adherence is multiplied by an engagement that decays at "
+        "home_adherence_decay_per_year between visits and after discharge); 1 = every visit restores "
+        "all of it (model v2's decline counted from the last visit), 0 = visits do not re-engage",
+        "assumption, bracketed by the booster trials in knee OA: Bennell et al. 2014, Arthritis Care "
+        "Res 66:1680 (two booster visits over 24 weeks: home sessions done 56 % vs 51 %, pain -0.7 "
+        "[-9.4, 8.0] /100, function -0.3 [-4.0, 3.5] WOMAC); Abbott et al. 2015, JOSPT (12 visits spread "
+        "over a year with boosters better than 12 consecutive, n = 75); Fitzgerald et al. 2016, "
+        "Osteoarthritis Cartilage 24:1340 (n = 300: no WOMAC difference with boosters at one year)",
     ),
 ]
 _PARAMETERS += [

@@ -28,7 +28,6 @@ from ptsim.core.day import (
     adapt,
     adapts,
     advance,
-    after_discharge_frequency,
     does_home,
     end_of_day,
     exercise,
@@ -87,10 +86,7 @@ def _rest_of_day(x, d, P, C, S, R, hit, Rec):
             flare_u = _uniform(R.keys_flare[i], d) if R.random_flares else 0.0
             dose, flared = session(x, i, P, C, S, s, flare_u, R.random_flares)
         elif R.home_minutes > 0.0:
-            if d < R.discharge[i]:
-                f = R.freq[d]
-            else:
-                f = after_discharge_frequency(d - R.discharge[i], R.freq_after, C.adherence_decay_per_year[i])
+            f = R.freq[d] if d < R.discharge[i] else R.freq_after  # adherence's decline: engagement
             if f > 0.0 and does_home(x, i, P, C, f, _uniform(R.keys_home[i], d)):
                 flare_u = _uniform(R.keys_flare[i], d) if R.random_flares else 0.0
                 dose, flared = exercise(

@@ -169,7 +169,8 @@ def prepare(cond, plan, df, days: int, seed: int, record_days=None, draws=None, 
     adherence_decay = p["home_adherence_decay_per_year"]
     if home is not None and home.after_discharge_adherence_decay_per_year is not None:
         adherence_decay = home.after_discharge_adherence_decay_per_year  # the plan's own setting
-    P = day.day_params(p, nh, pts)
+    # the plan's own adherence decay sets engagement's decline too (a one-day factor of P)
+    P = day.day_params({**p, "home_adherence_decay_per_year": adherence_decay}, nh, pts)
     C = day.day_cohort(pts, nh, adherence_decay)
     codes = np.full((t, n), -1, np.int16)
     if not policy:

@@ -63,10 +63,7 @@ def rest_of_day(x, d, P, C, S, R, hit, Rec) -> None:
         if R.home_minutes > 0.0:
             idx = np.flatnonzero(codes < 0)
             f = np.full(idx.size, R.freq[d])
-            after = d >= R.discharge[idx]
-            f[after] = day.after_discharge_frequency(
-                d - R.discharge[idx[after]], R.freq_after, C.adherence_decay_per_year[idx[after]]
-            )
+            f[d >= R.discharge[idx]] = R.freq_after  # adherence's decline: the engagement state
             idx, f = idx[f > 0.0], f[f > 0.0]
             idx = idx[day.does_home(x, idx, P, C, f, uniforms_from_keys(R.keys_home[idx], d))]
             if idx.size:

@@ -185,8 +185,10 @@ class HomeProgramme:
     after_discharge_adherence_factor : float
         Adherence after discharge as a share of adherence during care (0-1).
     after_discharge_adherence_decay_per_year : float, optional
-        How fast adherence to the maintenance programme declines after discharge (per year, 0-10;
-        adherence is multiplied by ``exp(-rate x years since discharge)``). None (default) takes the
+        How fast engagement with home exercise declines (per year, 0-10): each night it is
+        multiplied by ``exp(-rate / 365)`` and each supervised visit restores
+        ``visit_engagement_restore_frac`` of what was lost (model v3), so after the last visit
+        adherence falls as ``exp(-rate x years since discharge)``. None (default) takes the
         condition's model parameter ``home_adherence_decay_per_year``; 0 holds it forever.
     """
 

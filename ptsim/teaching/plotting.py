@@ -895,7 +895,7 @@ EVIDENCE_ROLE_STYLE: dict[str, dict[str, Any]] = {
 def evidence_check_alt(rows, title: str = "") -> str:
     """The one-line description (alt text) of :func:`plot_evidence_check`'s figure of ``rows``."""
     shown = rows[rows["covered"].isin(["yes", "no"])]
-    units = shown["unit"].nunique()
+    units = len(shown.groupby(["unit", "compares"], sort=False))
     parts = []
     for role in ("fit", "held out", "known gap"):
         sel = shown[shown["role"] == role]
@@ -903,7 +903,8 @@ def evidence_check_alt(rows, title: str = "") -> str:
             parts.append(f"{int((sel['covered'] == 'yes').sum())} of {len(sel)} {role} rows covered")
     return (
         f"{title + ': ' if title else ''}forest plot of {len(shown)} published results in {units} panel(s), "
-        "one per unit; each row shows the published 95 % interval (black) and the model's 95 % predictive "
+        "one per unit and kind (a difference between groups, or one group); each row shows the published "
+        "95 % interval (black) and the model's 95 % predictive "
         f"interval (blue if they overlap, vermillion if not); {'; '.join(parts)}."
     )
 
@@ -912,17 +913,19 @@ def evidence_check_alt(rows, title: str = "") -> str:
 def plot_evidence_check(rows, title=None):
     """Each published result's 95 % interval beside the model's 95 % predictive interval (forest plot).
 
-    One panel per unit (instrument), so every row is read on its own scale; within a panel one row a
-    published result. Black: the published value (square) and its interval. Coloured, just below: the
-    model's median (dot) and predictive interval over the ensemble members, blue where the two
-    intervals overlap (covered) and vermillion where they do not. Held-out rows (never fitted) have a
-    grey band and a diamond, known gaps (reported, never fitted) a beige band and a triangle
+    One panel per unit (instrument) and kind of result (``compares``: a difference or ratio between
+    groups, or one group's level, change or share), so every row is read on its own scale and a level
+    never shares an axis with a difference; within a panel one row a published result. Black: the
+    published value (square) and its interval. Coloured, just below: the model's median (dot) and
+    predictive interval over the ensemble members, blue where the two intervals overlap (covered) and
+    vermillion where they do not. Held-out rows (never fitted) have a grey band and a diamond, known gaps
+    (reported, never fitted) a beige band and a triangle
     (:data:`EVIDENCE_ROLE_STYLE`). Rows the model does not simulate are left out (the table lists them).
 
     Parameters
     ----------
     rows : pandas.DataFrame
-        From :func:`ptsim.teaching.lessons.evidence_rows` (columns ``role, day, unit, published,
+        From :func:`ptsim.teaching.lessons.evidence_rows` (columns ``role, day, unit, compares, published,
         published low, published high, model median, model low, model high, covered``).
     title : str, optional
 
@@ -930,7 +933,7 @@ def plot_evidence_check(rows, title=None):
     -------
     matplotlib.figure.Figure
     """
-    needed = {"role", "day", "unit", "published", "published low", "published high"}
+    needed = {"role", "day", "unit", "compares", "published", "published low", "published high"}
     needed |= {"model median", "model low", "model high", "covered"}
     missing = needed - set(getattr(rows, "columns", ()))
     if missing:
@@ -940,11 +943,11 @@ def plot_evidence_check(rows, title=None):
     shown = rows[rows["covered"].isin(["yes", "no"])]
     if len(shown) == 0:
         raise ValueError("rows has no result the model simulates: nothing to plot")
-    groups = list(shown.groupby("unit", sort=False))
+    groups = list(shown.groupby(["unit", "compares"], sort=False))
     heights = [len(g) + 0.9 for _, g in groups]
     fig, _, _ = _figure(1, 1, (10.0, 0.42 * sum(heights) + 0.8 * len(groups) + 1.4))
     axes = np.atleast_1d(fig.subplots(len(groups), 1, height_ratios=heights, squeeze=False)).ravel()
-    for ax, (unit, g) in zip(axes, groups, strict=True):
+    for ax, ((unit, compares), g) in zip(axes, groups, strict=True):
         y = np.arange(len(g))
         for i, (_, r) in enumerate(g.iterrows()):
             style = EVIDENCE_ROLE_STYLE.get(r["role"], EVIDENCE_ROLE_STYLE["fit"])
@@ -975,7 +978,7 @@ def plot_evidence_check(rows, title=None):
             ax.axvline(0, color="k", lw=0.8, ls=":")
         pad = 0.08 * max(hi - lo, 1e-9)
         ax.set_xlim(lo - pad, hi + pad)
-        ax.set_xlabel(str(unit))
+        ax.set_xlabel(f"{unit}: {compares}")
         ax.set_ylabel("result")
         ax.grid(alpha=0.3, axis="x")
         ax.grid(False, axis="y")
