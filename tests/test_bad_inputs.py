@@ -193,6 +193,24 @@ def _ensemble_of_log_probabilities(folder: Path):
     return load_ensemble("knee_oa", folder)
 
 
+def _forecast_of_an_edited_condition(folder: Path):
+    from ptsim.inputs.ensembles import load_ensemble
+
+    cond = ptsim.load_condition("knee_oa")
+    name = next(iter(load_ensemble("knee_oa").values))  # one of the parameters the members set
+    edited = cond.with_parameters(**{name: cond.parameters[name] * 0.5})
+    visits = {"day": [0, 7, 14], "pain_nprs": [7, 6, 6], "rom_deg": [95, 100, 101]}
+    return ptsim.forecast(edited, visits, horizon_days=30)
+
+
+def _knee_copy_and_visits(name: str = "knee_oa"):
+    def write(folder: Path):
+        (folder / "my_knee.toml").write_text(knee('name = "knee_oa"', f'name = "{name}"'), encoding="utf-8")
+        (folder / "visits.csv").write_text("day,pain_nprs,rom_deg\n0,7,95\n7,6,100\n14,6,101\n")
+
+    return write
+
+
 def _misspelled_optional_column(folder: Path):
     cohort = sample_cohort("knee_oa", 3, seed=0).rename(
         columns={"natural_pain_course_factor": "natural_pain_course_factr"}
@@ -412,6 +430,14 @@ CASES = [
         r"the stored ensemble was fitted on in .*, which the ensemble's members would replace",
     ),
     Case(
+        "forecast-edited-copy",
+        "`forecast()` of a condition whose values of the ensemble's parameters were edited (the stored "
+        "members silently replaced them)",
+        _forecast_of_an_edited_condition,
+        r"ensemble: condition 'knee_oa' differs from the shipped condition the stored ensemble was fitted "
+        r"on in joint_mobilization_relief_max_frac, which the ensemble's members would replace",
+    ),
+    Case(
         "ensemble-only-log-probability",
         "an ensemble CSV whose only column is `log_probability` (was `StopIteration`, no message)",
         _ensemble_of_log_probabilities,
@@ -586,6 +612,72 @@ CLI_CASES = [
         CommandLineError,
     ),
     Case(
+        "cli-compare-ensemble-1",
+        "`ptsim compare --ensemble 1` (ended as an internal error)",
+        command("compare", "--ensemble", "1", "--patients", "2", "--days", "7", "--no-plot"),
+        r"ptsim compare: error: --ensemble: 1 member gives no evidence interval \(a single point, which "
+        r"would separate any two plans\); give at least 2 members \(--ensemble without N takes 20\), or "
+        r"leave --ensemble out for the calibrated values with patient-sampling intervals$",
+        CommandLineError,
+    ),
+    Case(
+        "cli-ensemble-edited-copy",
+        "`ptsim compare --condition my_knee.toml --ensemble`, a copy of knee_oa (the advice named the "
+        "API: `ptsim.load_condition('knee_oa')`, `ensemble=False`)",
+        command(
+            *("compare", "--condition", "my_knee.toml", "--ensemble", "--patients", "2", "--days", "7"),
+            "--no-plot",
+            cwd_files=_knee_copy_and_visits(),
+        ),
+        r"ptsim compare: error: --ensemble: condition 'knee_oa' \(loaded from my_knee.toml\) differs from "
+        r"the shipped condition .*; load the shipped condition by name \(--condition knee_oa\) for its "
+        r"ensemble, or run your condition without one \(leave --ensemble out\)$",
+        CommandLineError,
+    ),
+    Case(
+        "cli-ensemble-premise",
+        "`ptsim compare --scenario premise --ensemble` (the advice named the API's keywords)",
+        command(
+            "compare", "--scenario", "premise", "--ensemble", "--patients", "2", "--days", "7", "--no-plot"
+        ),
+        r"ptsim compare: error: --ensemble: --scenario premise has no ensemble \(the premise is one "
+        r"parameter set, not a posterior\); use --scenario evidence or leave --ensemble out$",
+        CommandLineError,
+    ),
+    Case(
+        "cli-forecast-edited-copy",
+        "`ptsim forecast visits.csv --condition my_knee.toml`, a copy of knee_oa (the stored ensemble "
+        "silently replaced the file's values)",
+        command(
+            "forecast",
+            "visits.csv",
+            "--condition",
+            "my_knee.toml",
+            "--no-plot",
+            cwd_files=_knee_copy_and_visits(),
+        ),
+        r"ptsim forecast: error: --condition: condition 'knee_oa' \(loaded from my_knee.toml\) differs from "
+        r"the shipped condition .*; ptsim forecast draws its patients from the stored ensemble, so give "
+        r"the shipped condition by name \(--condition knee_oa\)$",
+        CommandLineError,
+    ),
+    Case(
+        "cli-forecast-condition-without-ensemble",
+        "`ptsim forecast` of a condition file of your own, which has no stored ensemble (ended as an "
+        "internal error)",
+        command(
+            "forecast",
+            "visits.csv",
+            "--condition",
+            "my_knee.toml",
+            "--no-plot",
+            cwd_files=_knee_copy_and_visits("my_knee"),
+        ),
+        r"ptsim forecast: error: --condition: no stored ensemble for condition 'my_knee' in .*; conditions "
+        r"with one: .*knee_oa.*Make one with `python -m ptsim.analysis.bayes my_knee`$",
+        CommandLineError,
+    ),
+    Case(
         "cli-out-dangling-symlink",
         "`--out` naming a symbolic link to a file that does not exist (the link was replaced)",
         command(
@@ -718,7 +810,7 @@ def render(folder: Path) -> str:
         try:
             case.run(sub)
         except case.error as exc:
-            message = str(exc).replace(str(sub), "<folder>").replace("|", "\\|")
+            message = str(exc).replace(str(sub), "<folder>").replace(str(ROOT), "<ptsim>").replace("|", "\\|")
             # The memory this machine has free right now is not part of the report.
             message = re.sub(r"the [\d.]+ [kMGTP]?B available", "the <free memory> available", message)
         else:
@@ -731,9 +823,10 @@ def render(folder: Path) -> str:
             "Inputs a hostile tester tried (issues 15 and 24) that ptsim once accepted silently or answered",
             "with an unclear error, and what each gives now. The table is generated from the cases of",
             "`tests/test_bad_inputs.py` (`python tests/test_bad_inputs.py`), whose tests check every",
-            "message; `<folder>` stands for the folder holding the file, `<free memory>` for the memory",
-            "free when the page was made. A `CommandLineError` is the one line `ptsim` prints on stderr",
-            "with exit status 2. More command-line cases are in `tests/test_cli.py`, among them",
+            "message; `<folder>` stands for the folder holding the file, `<ptsim>` for the ptsim folder,",
+            "`<free memory>` for the memory free when the page was made. A `CommandLineError` is the one",
+            "line `ptsim` prints on stderr with exit status 2. More command-line cases are in",
+            "`tests/test_cli.py`, among them",
             "`unknown-option` (`ptsim compare: error: unrecognized arguments`) and `out-too-big`",
             "(`--out: would write about 5.1 GB ...; pass --force`).",
             "",

@@ -729,17 +729,38 @@ def _format_differences(differences, next_trial: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _ensemble_members(ensemble, cond) -> int:
+def _command_words(message: str, cond) -> str:
+    """An ensemble error of the API in the command's words: ``--condition``, ``--scenario`` and
+    ``--ensemble`` where the API's message names ``load_condition``, ``scenario=`` and ``ensemble=``."""
+    for api, cli in (
+        (f"(ptsim.load_condition({cond.name!r}))", f"(--condition {cond.name})"),
+        ("scenario='evidence'", "--scenario evidence"),
+        ("scenario='premise'", "--scenario premise"),
+        ("(ensemble=True takes", "(--ensemble without N takes"),
+        ("(ensemble=False)", "(leave --ensemble out)"),
+        ("or ensemble=False", "or leave --ensemble out"),
+    ):
+        message = message.replace(api, cli)
+    return message
+
+
+def _ensemble_members(ensemble, cond, command: str = "compare") -> int:
     """Members a run with ``--ensemble`` simulates (1 without): checks the stored ensemble first, so
-    a missing one or a count above the stored one is a usage error before any work is done."""
+    a missing one, a count above the stored one, an edited condition or (``compare``: its evidence
+    interval would be a point) one member is a usage error before any work is done."""
     if ensemble is False:
         return 1
+    from ptsim.engine.simulate import _check_members
     from ptsim.inputs.ensembles import choose_members
 
     try:
-        return len(choose_members(ensemble, cond)[1])
+        members = choose_members(ensemble, cond)
+        if command == "compare":
+            _check_members(members)
     except (ValueError, FileNotFoundError) as exc:
-        raise UsageError("--ensemble", _one_line(exc).removeprefix("ensemble: ")) from None
+        message = _command_words(_one_line(exc).removeprefix("ensemble: "), cond)
+        raise UsageError("--ensemble", message) from None
+    return len(members[1])
 
 
 def _check_size(n: int, days: int, n_plans: int, argument: str) -> None:
@@ -1098,7 +1119,7 @@ def _trial_run(args) -> int:
         raise UsageError("--arms", f"a trial needs at least two arms, got {', '.join(arms)}")
     _check_size(args.n_per_arm, args.assess_days[-1], len(arms), "--n-per-arm")
     _check_memory("--n-per-arm", args.n_per_arm * len(arms), args.assess_days[-1], 1)
-    _ensemble_members(args.ensemble, cond)
+    _ensemble_members(args.ensemble, cond, "trial")
     dropout = DEFAULT_DROPOUT if args.dropout is None else args.dropout
     try:
         trial = ptsim.run_trial(
@@ -1459,6 +1480,24 @@ def _forecast_arguments(parser: argparse.ArgumentParser) -> None:
     _add_shared(parser, "--seed", "--force")
 
 
+def _check_forecast_ensemble(cond) -> None:
+    """The forecast draws its candidates from the condition's stored ensemble: a missing one, or a
+    condition file whose values the stored members would replace, is a usage error of ``--condition``."""
+    from ptsim.inputs.ensembles import check_not_edited, load_ensemble
+
+    try:
+        check_not_edited(cond, load_ensemble(cond.name))
+    except (ValueError, FileNotFoundError) as exc:
+        message = _one_line(exc).removeprefix("ensemble: ").split("; load the shipped condition")[0]
+        raise UsageError(
+            "--condition",
+            f"{message}; ptsim forecast draws its patients from the stored ensemble, so give the shipped "
+            f"condition by name (--condition {cond.name})"
+            if "differs from the shipped condition" in message
+            else message,
+        ) from None
+
+
 def _forecast_run(args) -> int:
     import ptsim
     from ptsim.analysis.forecast import read_visits
@@ -1477,6 +1516,8 @@ def _forecast_run(args) -> int:
     if len({os.path.abspath(o.path) for o in outputs.values()}) < len(outputs):
         raise UsageError("--plot", "is the same file as --out; give each output its own file")
     cond = _load_condition(args.condition, "--condition", args.scenario)
+    if args.scenario != "premise":  # the forecast conditions the stored ensemble on the visits
+        _check_forecast_ensemble(cond)
     outcomes = [*OUTCOMES] + ([cond.questionnaire.name] if cond.questionnaire is not None else [])
     if args.outcome not in [*outcomes, "questionnaire"]:
         raise UsageError("--outcome", f"unknown outcome {args.outcome!r}; accepted: {', '.join(outcomes)}")
