@@ -732,3 +732,33 @@ def test_no_nnt_is_printed_when_the_risk_difference_could_be_zero(capsys):
     line = next(x for x in text.splitlines() if x.strip().startswith("combined ") and "%" in x)
     assert status == 0 and line.endswith("not estimable (the risk difference's interval holds 0)")
     assert not re.search(r"NN[TH] \d", text.split("Pain responders")[1])
+
+
+# --- the differences table -------------------------------------------------------------------------
+
+
+def test_a_row_of_zeros_in_the_differences_table_always_says_why(capsys):
+    """issue 24: ``+0.0 [+0.0, +0.0]`` rows appeared with a mark (``<``, ``=``) and without one. A
+    separated difference without an MCID or an instrument to judge it (function, 0-100) that rounds
+    to zero now shows two significant digits; every row of zeros that is left carries a mark."""
+    args = ("compare", "--plans", "usual_care,massage_only", "--outcomes", "function,rom", "--no-plot")
+    status, out, err = run_main(capsys, *args)
+    assert status == 0, err
+    table = out.split("Differences from usual_care")[1]
+    function_365 = re.search(r"^\s+365\s+(\S+) \[(\S+), (\S+)\](.*)$", table.split("rom ")[0], re.M)
+    assert function_365, table
+    mean, low, high, mark = function_365.groups()
+    assert 0 < float(low) <= float(mean) <= float(high) < 0.05 and mark.strip() == ""
+    zeros = [
+        line for line in table.splitlines() if "+0.0 [+0.0, +0.0]" in line or "-0.0 [-0.0, -0.0]" in line
+    ]
+    assert zeros and all(line.rstrip()[-1] in "<=~" for line in zeros), zeros
+    assert "by less than the goniometer reads (1 deg)" in table
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "mark", "decimals"),
+    [(0.0107, 0.0119, "", 3), (-0.0004, -0.0001, "", 5), (0.0107, 0.0119, "<", 1), (0.2, 0.3, "", 1)],
+)
+def test_decimals_of_a_difference(low, high, mark, decimals):
+    assert cli._decimals(low, high, mark) == decimals

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import signal
 import sys
@@ -669,6 +670,16 @@ DIFFERENCE_MARKS = {
 unmarked rows are separated and not shown to be smaller than the MCID."""
 
 
+def _decimals(low: float, high: float, mark: str) -> int:
+    """Decimals of a row of the differences table: 1, or, for an unmarked (separated) difference whose
+    interval would print as ``+0.0 [+0.0, +0.0]``, enough for two significant digits of its far end, so
+    that a row of zeros always carries a mark saying why (``=``, ``<`` or ``~``)."""
+    far = max(abs(low), abs(high))
+    if mark or not (0 < far < 0.05):
+        return 1
+    return min(1 - math.floor(math.log10(far)), 12)
+
+
 def _format_differences(differences, next_trial: bool = False) -> str:
     """The differences table (:meth:`ptsim.Comparison.differences`): plan minus reference with its
     interval per outcome and day, each row marked by its judgement (``~`` the interval holds 0, ``<``
@@ -679,19 +690,24 @@ def _format_differences(differences, next_trial: bool = False) -> str:
 
     first = differences.iloc[0]
     marks = [DIFFERENCE_MARKS.get(j, "") for j in differences["judgement"]]
+    decimals = [
+        _decimals(lo, hi, mark)
+        for lo, hi, mark in zip(differences["ci_low"], differences["ci_high"], marks, strict=True)
+    ]
     table = differences.assign(
         value=[
             (
-                f"{m:+6.1f} [{lo:+.1f}, {hi:+.1f}]"
+                f"{m:+6.{d}f} [{lo:+.{d}f}, {hi:+.{d}f}]"
                 if np.isfinite(lo)
                 else f"{m:+6.1f} [no interval: 1 patient]"
             )
             + (f" {mark}" if mark else "")
-            for m, lo, hi, mark in zip(
+            for m, lo, hi, mark, d in zip(
                 differences["mean_difference"],
                 differences["ci_low"],
                 differences["ci_high"],
                 marks,
+                decimals,
                 strict=True,
             )
         ],
