@@ -330,6 +330,33 @@ def test_progress_advances_per_chunk_of_patients_and_says_it_is_starting(capsys,
     assert calls == [(1, 3), (2, 3), (3, 3)]
 
 
+def test_trial_progress_bar_advances_per_chunk_of_each_arm(capsys, monkeypatch):
+    """issue 24 item 3: ``ptsim trial --n-per-arm 68000 --assess-days 365`` ran 33 s without a word."""
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(cli, "PROGRESS_DELAY_S", 0.0)
+    monkeypatch.setattr(ptsim.engine.simulate, "PROGRESS_CHUNK_SIZE", 4)  # 10 per arm: 3 chunks each
+    calls = []
+    advance = cli._advance
+
+    def recorded(bar):
+        move = advance(bar)
+        return lambda done, total, name: (
+            calls.append((done, total, name, bar.disable)) or move(done, total, name)
+        )
+
+    monkeypatch.setattr(cli, "_advance", recorded)
+    assert cli.main(["trial", "--n-per-arm", "10", "--outcomes", "pain"]) == 0
+    assert "simulating" in terminal.getvalue()
+    arms = ["exercise_only"] * 3 + ["combined"] * 3
+    assert calls == [(i + 1, 6, arms[i], False) for i in range(6)]
+    assert "Effects (ANCOVA" in capsys.readouterr().out
+    quiet = _Terminal()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    assert cli.main(["trial", "--n-per-arm", "10", "--outcomes", "pain", "--quiet"]) == 0
+    assert "simulating" not in quiet.getvalue()
+
+
 def test_no_progress_bar_when_stderr_is_not_a_terminal(capsys, monkeypatch):
     monkeypatch.setattr(cli, "PROGRESS_DELAY_S", 0.0)
     status, _, err = run_main(capsys, "compare", *SMALL, "--no-plot")

@@ -305,18 +305,22 @@ def _simulate_trials(
     min_pain_nprs: float | None = None,
     engine: str = "auto",
     members: tuple[Ensemble | None, list[int]] = (None, []),
+    progress=None,
 ):
     """Patient-level data of ``n_trials`` independent trials (a ``trial`` column tells them apart).
 
     Every arm is simulated once for the patients of all trials (vectorised over patients). With
     ``min_pain_nprs``, candidates are screened in id order and the first eligible ones enrolled. With
     an ensemble (``members``: the ensemble and the member indices to draw from), each patient runs
-    under one member (:func:`_patients_condition`); the ``ensemble_member`` column says which.
+    under one member (:func:`_patients_condition`); the ``ensemble_member`` column says which. With a
+    ``progress`` callback, each arm of more than ``PROGRESS_CHUNK_SIZE`` patients runs in chunks of
+    that many and the callback hears ``progress(done, total, arm)`` after each (the same numbers: the
+    random draws and the measurements are keyed by patient).
     """
     import pandas as pd
 
     from ptsim.analysis.outcomes import measure
-    from ptsim.engine.simulate import run_cohort
+    from ptsim.engine.simulate import PROGRESS_CHUNK_SIZE, run_cohort
 
     names = list(plans)
     total = len(names) * n_per_arm
@@ -333,26 +337,35 @@ def _simulate_trials(
         drop_day = np.where(uniforms(seed, "dropout", ids) < dropout, 0.0, np.inf)
     else:
         drop_day = np.full(ids.shape, np.inf)
+    arm_cohorts = [cohort[arm_idx == a].reset_index(drop=True) for a in range(len(names))]
+    size = PROGRESS_CHUNK_SIZE if progress is not None else max(1, len(cohort))
+    chunks = [
+        [(lo, min(lo + size, len(c))) for lo in range(0, len(c), size)] or [(0, 0)] for c in arm_cohorts
+    ]
+    total, done = sum(len(c) for c in chunks), 0
     frames = []
-    for a, name in enumerate(names):
-        sel = arm_idx == a
-        sub = cohort[sel].reset_index(drop=True)
+    for name, arm_cohort, bounds in zip(names, arm_cohorts, chunks, strict=True):
         arm = plans[name]
-        run_cond = _patients_condition(cond, sub, seed, members)
-        if isinstance(arm, Plan):
-            res = run_cohort(run_cond, arm.resolve(cond), sub, days, seed, engine=engine)
-        else:  # an adaptive plan (policy; numpy engine), see ptsim.engine.adaptive
-            res = run_cohort(run_cond, arm.plan.resolve(cond), sub, days, seed, policy=arm, engine=engine)
-        m = measure(res, assess_days, seed)
-        d_idx = m["day"].to_numpy()
-        pos = np.tile(np.arange(len(sub)), len(assess_days))
-        m.insert(0, "arm", name)
-        m.insert(0, "trial", [trial_of[i] for i in m["patient_id"].to_numpy()])
-        for out, col in columns.items():
-            m[f"true_{col}"] = res.outcome(out)[pos, d_idx]
-        if members[0] is not None:
-            m["ensemble_member"] = _member_of(sub, seed, members)[pos]
-        frames.append(m)
+        for lo, hi in bounds:
+            sub = arm_cohort.iloc[lo:hi].reset_index(drop=True)
+            run_cond = _patients_condition(cond, sub, seed, members)
+            if isinstance(arm, Plan):
+                res = run_cohort(run_cond, arm.resolve(cond), sub, days, seed, engine=engine)
+            else:  # an adaptive plan (policy; numpy engine), see ptsim.engine.adaptive
+                res = run_cohort(run_cond, arm.plan.resolve(cond), sub, days, seed, policy=arm, engine=engine)
+            m = measure(res, assess_days, seed)
+            d_idx = m["day"].to_numpy()
+            pos = np.tile(np.arange(len(sub)), len(assess_days))
+            m.insert(0, "arm", name)
+            m.insert(0, "trial", [trial_of[i] for i in m["patient_id"].to_numpy()])
+            for out, col in columns.items():
+                m[f"true_{col}"] = res.outcome(out)[pos, d_idx]
+            if members[0] is not None:
+                m["ensemble_member"] = _member_of(sub, seed, members)[pos]
+            frames.append(m)
+            done += 1
+            if progress is not None:
+                progress(done, total, name)
     df = pd.concat(frames, ignore_index=True)
     b = base.loc[df["patient_id"]]
     for col in columns.values():
@@ -895,6 +908,7 @@ def run_trial(
     min_pain_nprs: float | None = None,
     engine: str = "auto",
     ensemble: bool | int | Ensemble = False,
+    progress=None,
 ) -> Trial:
     """Simulate a randomised trial.
 
@@ -943,6 +957,11 @@ def run_trial(
         true effect to be), a trial mixes the members in one sample: its effect estimates and
         confidence intervals are those one trial of such patients would report, and vary from trial to
         trial with both patient sampling and the members drawn. Not with the premise scenario.
+    progress : callable, optional
+        ``progress(done, total, arm)``, called after each chunk of patients of each arm (arms of more
+        than :data:`ptsim.engine.simulate.PROGRESS_CHUNK_SIZE` patients run in chunks of that many,
+        with the same numbers), e.g. to move a progress bar; ``total`` is the number of chunks of
+        all arms. None (default): no calls.
 
     Returns
     -------
@@ -969,7 +988,11 @@ def run_trial(
     )
     min_pain = _check_min_pain(min_pain_nprs)
     members = _trial_members(ensemble, cond)
-    data = _simulate_trials(cond, plans, n, seed, 1, assess, days, dropout, min_pain, engine, members)
+    if progress is not None and not callable(progress):
+        raise ValueError(f"progress must be a callable progress(done, total, arm) or None, got {progress!r}")
+    data = _simulate_trials(
+        cond, plans, n, seed, 1, assess, days, dropout, min_pain, engine, members, progress
+    )
     fac = _factors(list(plans), factors)
     return Trial(cond, plans, n, seed, assess, days, dropout, reference, fac, data, min_pain)
 

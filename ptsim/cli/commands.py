@@ -1089,7 +1089,7 @@ def _trial_arguments(parser: argparse.ArgumentParser) -> None:
     add("--out", default=None, metavar="patients.csv", help="write the patient-level data to this CSV")
     add("--effects-out", default=None, metavar="effects.csv", help="write the effects table to this CSV")
     _add_shared(parser, "--force")
-    add("--quiet", action="store_true", help="no notes on stderr; only the tables")
+    add("--quiet", action="store_true", help="no progress bar and no notes on stderr; only the tables")
 
 
 def _fmt(x: float) -> str:
@@ -1138,16 +1138,18 @@ def _trial_run(args) -> int:
     _ensemble_members(args.ensemble, cond, "trial")
     dropout = DEFAULT_DROPOUT if args.dropout is None else args.dropout
     try:
-        trial = ptsim.run_trial(
-            cond,
-            arms,
-            n_per_arm=args.n_per_arm,
-            seed=args.seed,
-            assess_days=args.assess_days,
-            dropout=dropout,
-            min_pain_nprs=args.min_pain,
-            ensemble=args.ensemble,
-        )
+        with _progress(args, len(arms)) as bar:  # per chunk of patients of each arm
+            trial = ptsim.run_trial(
+                cond,
+                arms,
+                n_per_arm=args.n_per_arm,
+                seed=args.seed,
+                assess_days=args.assess_days,
+                dropout=dropout,
+                min_pain_nprs=args.min_pain,
+                ensemble=args.ensemble,
+                progress=_advance(bar),
+            )
     except ValueError as exc:
         raise UsageError(None, _one_line(exc)) from None
     try:  # every table's numbers before any is printed: too few patients left is the user's to fix
