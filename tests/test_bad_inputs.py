@@ -488,6 +488,15 @@ CASES = [
         r"more than the .* available",
     ),
     Case(
+        "trial-n-per-arm-1e9",
+        "`run_trial(n_per_arm=10**9)` (the trial's memory was not estimated: the cohort's check named "
+        "`n_patients`, which the caller never gave, and a smaller trial that passed it could exhaust memory)",
+        lambda folder: ptsim.run_trial("knee_oa", ["exercise_only", "combined"], n_per_arm=10**9),
+        r"n_per_arm=1000000000: the run needs about [\d.]+ TB of memory \(2,000,000,000 patients \(2 arms\) "
+        r"x 43 days, and 600 bytes per patient and assessment day x 1\), more than the .* available; use "
+        r"fewer patients per arm, trials, days or assessment days$",
+    ),
+    Case(
         "session-of-one-component",
         "`Session(Component(...))`",
         lambda folder: Session(_exercise()),
@@ -675,6 +684,19 @@ CLI_CASES = [
         ),
         r"ptsim forecast: error: --condition: no stored ensemble for condition 'my_knee' in .*; conditions "
         r"with one: .*knee_oa.*Make one with `python -m ptsim.analysis.bayes my_knee`$",
+        CommandLineError,
+    ),
+    Case(
+        "cli-trial-many-assessment-days",
+        "`ptsim trial --n-per-arm 100000 --assess-days 0,1,...,200` with 16 GB free (within the patient-day "
+        "cap; the patient-level data of 201 assessments need about 24 GB beside the run's 2.7 GB)",
+        command(
+            *("trial", "--n-per-arm", "100000", "--assess-days", ",".join(map(str, range(201)))),
+            available_bytes=16 * 10**9,
+        ),
+        r"ptsim trial: error: --n-per-arm: the run needs about 26.8 GB of memory \(200,000 patients x 201 "
+        r"days x 1 plan, and 600 bytes per patient and assessment day x 201\), more than the 16.0 GB "
+        r"available; use fewer patients per arm, arms or assessment days$",
         CommandLineError,
     ),
     Case(

@@ -58,6 +58,52 @@ DEFAULT_DROPOUT = 0.10
 OUTCOME_COLUMNS = {name: o.column for name, o in OUTCOMES.items()}
 """Trial outcomes: short name -> column of the patient-level data (units in the name)."""
 
+BYTES_PER_ASSESSMENT = 600
+"""Memory of a trial's patient-level data per patient and assessment day (bytes): one row of about
+twenty columns, held while the arms' rows are joined and sorted. Measured about 480 (knee OA, two
+arms of 100,000 patients, one and eight assessment days: peak RSS over the start-up footprint)."""
+
+
+def trial_memory_bytes(n_patients: int, days: int, n_assessments: int) -> int:
+    """Estimated peak memory of simulating a trial (bytes).
+
+    Parameters
+    ----------
+    n_patients : int
+        Patients of every arm (and trial) together.
+    days : int
+        Last simulated day.
+    n_assessments : int
+        Assessment days (rows of the patient-level data per patient).
+
+    Returns
+    -------
+    int
+        The run's memory as :func:`ptsim.engine.setup.run_memory_bytes` counts it for one plan over all
+        the patients (arms run one after the other on their own patients), plus
+        :data:`BYTES_PER_ASSESSMENT` per patient and assessment day.
+    """
+    from ptsim.engine.setup import run_memory_bytes
+
+    return run_memory_bytes(n_patients, days, None, 1) + n_patients * n_assessments * BYTES_PER_ASSESSMENT
+
+
+def _check_trial_memory(n_per_arm: int, n_arms: int, n_trials: int, days: int, n_assessments: int) -> None:
+    """Refuse, before the cohort is sampled, a trial whose memory (:func:`trial_memory_bytes`)
+    exceeds what the system can give (the message names ``n_per_arm`` and ``n_trials``)."""
+    from ptsim.inputs.memory import check_memory
+
+    n = n_per_arm * n_arms * n_trials
+    trials = f" x {n_trials} trials" if n_trials > 1 else ""
+    check_memory(
+        trial_memory_bytes(n, days, n_assessments),
+        f"n_per_arm={n_per_arm}" + (f", n_trials={n_trials}" if n_trials > 1 else ""),
+        f"{n:,} patients ({n_arms} arms{trials}) x {days + 1} days, and {BYTES_PER_ASSESSMENT} bytes per "
+        f"patient and assessment day x {n_assessments}",
+        advice="use fewer patients per arm, trials, days or assessment days",
+    )
+
+
 FACTORIAL_CELLS = {"neither": (0, 0), "manual": (1, 0), "exercise": (0, 1), "both": (1, 1)}
 """The cells of a 2x2 factorial design: cell -> (manual therapy, exercise), 1 = given."""
 
@@ -324,6 +370,7 @@ def _simulate_trials(
 
     names = list(plans)
     total = len(names) * n_per_arm
+    _check_trial_memory(n_per_arm, len(names), n_trials, days, len(assess_days))
     # the outcomes (and the questionnaire once, by its name), in the order of their columns
     columns = {k: v for k, v in _outcome_columns(cond).items() if k != "questionnaire"}
     cohort, base = _enrol(cond, n_trials * total, seed, min_pain_nprs, members)

@@ -794,21 +794,32 @@ FRAME_BYTES_PER_ROW = 250
 twice while the plans' tables are joined (measured with pandas 2-3)."""
 
 
-def _check_memory(argument: str, n_rows: int, days: int, n_plans: int, out_rows: int = 0) -> None:
-    """Refuse a run whose estimated memory (:func:`ptsim.engine.setup.run_memory_bytes`, and the table
-    of ``--out``: ``out_rows`` rows) exceeds what the system can give, before any work is done."""
+def _check_memory(
+    argument: str, n_rows: int, days: int, n_plans: int, out_rows: int = 0, assessments: int = 0
+) -> None:
+    """Refuse a run whose estimated memory (:func:`ptsim.engine.setup.run_memory_bytes`, the table of
+    ``--out``: ``out_rows`` rows, and a trial's patient-level data: ``assessments`` days per patient,
+    :data:`ptsim.analysis.trial.BYTES_PER_ASSESSMENT`) exceeds what the system can give, before any
+    work is done."""
+    from ptsim.analysis.trial import BYTES_PER_ASSESSMENT
     from ptsim.engine.setup import run_memory_bytes
     from ptsim.inputs.memory import check_memory
 
     what = f"{n_rows:,} patients x {_plural(days + 1, 'day')} x {_plural(n_plans, 'plan')}"
     if out_rows:
         what += f", and {FRAME_BYTES_PER_ROW} bytes per row of --out"
+    if assessments:
+        what += f", and {BYTES_PER_ASSESSMENT} bytes per patient and assessment day x {assessments}"
     try:
         check_memory(
-            run_memory_bytes(n_rows, days, None, n_plans) + out_rows * FRAME_BYTES_PER_ROW,
+            run_memory_bytes(n_rows, days, None, n_plans)
+            + out_rows * FRAME_BYTES_PER_ROW
+            + n_rows * assessments * BYTES_PER_ASSESSMENT,
             argument,
             what,
-            advice="use fewer patients, days or plans",
+            advice="use fewer patients per arm, arms or assessment days"
+            if assessments
+            else "use fewer patients, days or plans",
         )
     except ValueError as exc:
         raise UsageError(None, _one_line(exc)) from None
@@ -1134,7 +1145,9 @@ def _trial_run(args) -> int:
     if len(arms) < 2:
         raise UsageError("--arms", f"a trial needs at least two arms, got {', '.join(arms)}")
     _check_size(args.n_per_arm, args.assess_days[-1], len(arms), "--n-per-arm")
-    _check_memory("--n-per-arm", args.n_per_arm * len(arms), args.assess_days[-1], 1)
+    _check_memory(
+        "--n-per-arm", args.n_per_arm * len(arms), args.assess_days[-1], 1, assessments=len(args.assess_days)
+    )
     _ensemble_members(args.ensemble, cond, "trial")
     dropout = DEFAULT_DROPOUT if args.dropout is None else args.dropout
     try:
