@@ -468,6 +468,14 @@ CASES = [
         r"outcomes is empty; give at least one of rom, pain, strength, function, womac, questionnaire",
     ),
     Case(
+        "summary-outcome-twice",
+        "`summary(outcomes=['pain', 'pain'])` (one kept silently)",
+        lambda folder: ptsim.compare("knee_oa", ["combined"], n_patients=2, days=7).summary(
+            outcomes=["pain", "pain"]
+        ),
+        r"outcomes: 'pain' is given twice; give each once$",
+    ),
+    Case(
         "trace-session-step-1e-4",
         "`trace_session(step_min=1e-4)` (ran for two minutes)",
         lambda folder: ptsim.engine.simulate.trace_session("knee_oa", "combined", step_min=1e-4),
@@ -697,6 +705,21 @@ CLI_CASES = [
         r"ptsim trial: error: --n-per-arm: the run needs about 26.8 GB of memory \(200,000 patients x 201 "
         r"days x 1 plan, and 600 bytes per patient and assessment day x 201\), more than the 16.0 GB "
         r"available; use fewer patients per arm, arms or assessment days$",
+        CommandLineError,
+    ),
+    Case(
+        "cli-summary-days-twice",
+        "`ptsim compare --summary-days 7,7` (one kept silently)",
+        command("compare", "--summary-days", "7,7", "--patients", "2", "--days", "7", "--no-plot"),
+        r"ptsim compare: error: argument --summary-days: day 7 is given twice in '7,7'; give each day once",
+        CommandLineError,
+    ),
+    Case(
+        "cli-outcomes-twice",
+        "`ptsim trial --outcomes pain,pain` (one kept silently)",
+        command("trial", "--outcomes", "pain,pain", "--n-per-arm", "5"),
+        r"ptsim trial: error: argument --outcomes: 'pain' is given twice in 'pain,pain'; "
+        r"give each outcome once",
         CommandLineError,
     ),
     Case(

@@ -134,8 +134,10 @@ def _day_list(text: str) -> list[int]:
             raise argparse.ArgumentTypeError(f"expected {accepted}, got {p!r} in {text!r}") from None
         if d < 0:
             raise argparse.ArgumentTypeError(f"expected {accepted}, got {p!r} in {text!r}")
+        if d in days:
+            raise argparse.ArgumentTypeError(f"day {d} is given twice in {text!r}; give each day once")
         days.append(d)
-    return sorted(set(days))
+    return sorted(days)
 
 
 def _name_list(text: str) -> list[str]:
@@ -1017,7 +1019,10 @@ def _outcome_list(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated outcomes from {','.join(accepted)}; got {text!r}"
         )
-    return list(dict.fromkeys(parts))
+    twice = [p for i, p in enumerate(parts) if p in parts[:i]]
+    if twice:
+        raise argparse.ArgumentTypeError(f"{twice[0]!r} is given twice in {text!r}; give each outcome once")
+    return parts
 
 
 def _check_outcomes(outcomes: list[str] | None, cond) -> None:
