@@ -339,6 +339,21 @@ def _allocate(seed: int, n_trials: int, n_arms: int, n_per_arm: int) -> np.ndarr
     return (rank // n_per_arm).ravel()
 
 
+def _check_progress(progress) -> None:
+    if progress is not None and not callable(progress):
+        raise ValueError(f"progress must be a callable progress(done, total, arm) or None, got {progress!r}")
+
+
+def _counted_on(progress, before: int, total: int, label: str):
+    """A progress callback for one part of a longer run: ``progress(before + done, total, "<arm>,
+    <label>")`` (power's sample sizes, counted as one run)."""
+
+    def heard(done: int, _part_total: int, arm: str) -> None:
+        progress(before + done, total, f"{arm}, {label}")
+
+    return heard
+
+
 def _simulate_trials(
     cond: Condition,
     plans: dict[str, Plan],
@@ -1035,8 +1050,7 @@ def run_trial(
     )
     min_pain = _check_min_pain(min_pain_nprs)
     members = _trial_members(ensemble, cond)
-    if progress is not None and not callable(progress):
-        raise ValueError(f"progress must be a callable progress(done, total, arm) or None, got {progress!r}")
+    _check_progress(progress)
     data = _simulate_trials(
         cond, plans, n, seed, 1, assess, days, dropout, min_pain, engine, members, progress
     )
@@ -1058,6 +1072,7 @@ def repeat_trials(
     min_pain_nprs: float | None = None,
     engine: str = "auto",
     ensemble: bool | int | Ensemble = False,
+    progress=None,
 ) -> list[Trial]:
     """Many independent replications of a trial, simulated together (fast).
 
@@ -1074,8 +1089,8 @@ def repeat_trials(
     condition, arms, n_per_arm, seed, assess_days, dropout, days, reference, factors, min_pain_nprs
         As for :func:`run_trial` (with an entry criterion, trial ``t`` holds the enrolled patients
         ``t*N ... (t+1)*N - 1`` in screening order instead of those ids).
-    engine, ensemble
-        As for :func:`run_trial`.
+    engine, ensemble, progress
+        As for :func:`run_trial` (``progress`` hears every chunk of the patients of all trials).
 
     Returns
     -------
@@ -1094,7 +1109,10 @@ def repeat_trials(
     fac = _factors(list(plans), factors)
     min_pain = _check_min_pain(min_pain_nprs)
     members = _trial_members(ensemble, cond)
-    data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout, min_pain, engine, members)
+    _check_progress(progress)
+    data = _simulate_trials(
+        cond, plans, n, seed, n_trials, assess, days, dropout, min_pain, engine, members, progress
+    )
     return [
         Trial(
             cond, plans, n, seed, assess, days, dropout, reference, fac, df.reset_index(drop=True), min_pain
@@ -1117,6 +1135,7 @@ def power(
     reference: str | None = None,
     min_pain_nprs: float | None = None,
     engine: str = "auto",
+    progress=None,
 ):
     """Power by simulation: the share of simulated trials whose ANCOVA p-value is below ``alpha``.
 
@@ -1141,6 +1160,10 @@ def power(
         Assessment day of the primary outcome (default the last of ``assess_days``).
     alpha : float
         Two-sided significance level.
+    progress : callable, optional
+        ``progress(done, total, "<arm>, n_per_arm=<n>")`` after each chunk of patients of each arm
+        and sample size (:func:`run_trial`'s ``progress``, counted over all the sizes). None
+        (default): no calls.
 
     Returns
     -------
@@ -1173,9 +1196,18 @@ def power(
         day = assess[-1]
     if day not in assess:
         raise ValueError(f"day {day!r} is not an assessment day; assessment days: {assess}")
+    _check_progress(progress)
+    from ptsim.engine.simulate import PROGRESS_CHUNK_SIZE
+
+    chunks = {n: len(plans) * -(-n_trials * n // PROGRESS_CHUNK_SIZE) for n in sizes}  # as run with progress
+    total, before = sum(chunks.values()), 0
     rows = []
     for n in sizes:
-        data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout, min_pain, engine)
+        heard = None if progress is None else _counted_on(progress, before, total, f"n_per_arm={n}")
+        data = _simulate_trials(
+            cond, plans, n, seed, n_trials, assess, days, dropout, min_pain, engine, progress=heard
+        )
+        before += chunks[n]
         estimates: dict[str, list[float]] = {a: [] for a in plans if a != reference}
         significant = {a: 0 for a in estimates}
         for _, trial_df in data.groupby("trial"):
