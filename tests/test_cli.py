@@ -738,7 +738,7 @@ def test_scenario_on_every_command_that_simulates(capsys, tmp_path):
     got = pd.read_csv(effects)["estimate"].iloc[:1]  # pain first
     np.testing.assert_allclose(got, trial.effects("pain")["estimate"], rtol=1e-12)
     status, _, err = run_main(capsys, "trial", "--scenario", "premise", "--ensemble")
-    assert status == 2 and "--ensemble: scenario='premise' has no ensemble" in err
+    assert status == 2 and "--ensemble: --scenario premise has no ensemble" in err and "scenario=" not in err
     visits, forecast_csv = tmp_path / "visits.csv", tmp_path / "forecast.csv"
     visits.write_text("day,pain_nprs,rom_deg\n0,6,100\n14,5,105\n", encoding="utf-8")
     status, _, err = run_main(
