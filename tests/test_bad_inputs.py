@@ -193,6 +193,24 @@ def _ensemble_of_log_probabilities(folder: Path):
     return load_ensemble("knee_oa", folder)
 
 
+def _forecast_of_an_edited_condition(folder: Path):
+    from ptsim.inputs.ensembles import load_ensemble
+
+    cond = ptsim.load_condition("knee_oa")
+    name = next(iter(load_ensemble("knee_oa").values))  # one of the parameters the members set
+    edited = cond.with_parameters(**{name: cond.parameters[name] * 0.5})
+    visits = {"day": [0, 7, 14], "pain_nprs": [7, 6, 6], "rom_deg": [95, 100, 101]}
+    return ptsim.forecast(edited, visits, horizon_days=30)
+
+
+def _knee_copy_and_visits(name: str = "knee_oa"):
+    def write(folder: Path):
+        (folder / "my_knee.toml").write_text(knee('name = "knee_oa"', f'name = "{name}"'), encoding="utf-8")
+        (folder / "visits.csv").write_text("day,pain_nprs,rom_deg\n0,7,95\n7,6,100\n14,6,101\n")
+
+    return write
+
+
 def _misspelled_optional_column(folder: Path):
     cohort = sample_cohort("knee_oa", 3, seed=0).rename(
         columns={"natural_pain_course_factor": "natural_pain_course_factr"}
@@ -412,6 +430,14 @@ CASES = [
         r"the stored ensemble was fitted on in .*, which the ensemble's members would replace",
     ),
     Case(
+        "forecast-edited-copy",
+        "`forecast()` of a condition whose values of the ensemble's parameters were edited (the stored "
+        "members silently replaced them)",
+        _forecast_of_an_edited_condition,
+        r"ensemble: condition 'knee_oa' differs from the shipped condition the stored ensemble was fitted "
+        r"on in joint_mobilization_relief_max_frac, which the ensemble's members would replace",
+    ),
+    Case(
         "ensemble-only-log-probability",
         "an ensemble CSV whose only column is `log_probability` (was `StopIteration`, no message)",
         _ensemble_of_log_probabilities,
@@ -442,6 +468,14 @@ CASES = [
         r"outcomes is empty; give at least one of rom, pain, strength, function, womac, questionnaire",
     ),
     Case(
+        "summary-outcome-twice",
+        "`summary(outcomes=['pain', 'pain'])` (one kept silently)",
+        lambda folder: ptsim.compare("knee_oa", ["combined"], n_patients=2, days=7).summary(
+            outcomes=["pain", "pain"]
+        ),
+        r"outcomes: 'pain' is given twice; give each once$",
+    ),
+    Case(
         "trace-session-step-1e-4",
         "`trace_session(step_min=1e-4)` (ran for two minutes)",
         lambda folder: ptsim.engine.simulate.trace_session("knee_oa", "combined", step_min=1e-4),
@@ -460,6 +494,15 @@ CASES = [
         lambda folder: ptsim.simulate("knee_oa", "combined", n_patients=10**12, days=7),
         r"n_patients=1000000000000: the run needs about [\d.]+ [PT]B of memory \(.*\), "
         r"more than the .* available",
+    ),
+    Case(
+        "trial-n-per-arm-1e9",
+        "`run_trial(n_per_arm=10**9)` (the trial's memory was not estimated: the cohort's check named "
+        "`n_patients`, which the caller never gave, and a smaller trial that passed it could exhaust memory)",
+        lambda folder: ptsim.run_trial("knee_oa", ["exercise_only", "combined"], n_per_arm=10**9),
+        r"n_per_arm=1000000000: the run needs about [\d.]+ TB of memory \(2,000,000,000 patients \(2 arms\) "
+        r"x 43 days, and 600 bytes per patient and assessment day x 1\), more than the .* available; use "
+        r"fewer patients per arm, trials, days or assessment days$",
     ),
     Case(
         "session-of-one-component",
@@ -583,6 +626,100 @@ CLI_CASES = [
         r"ptsim trial: error: --dropout: too few patients assessed on day 42 to compare arms: .*: with "
         r"99% drop-out and 5 patients per arm too few are assessed; use a lower --dropout or a larger "
         r"--n-per-arm$",
+        CommandLineError,
+    ),
+    Case(
+        "cli-compare-ensemble-1",
+        "`ptsim compare --ensemble 1` (ended as an internal error)",
+        command("compare", "--ensemble", "1", "--patients", "2", "--days", "7", "--no-plot"),
+        r"ptsim compare: error: --ensemble: 1 member gives no evidence interval \(a single point, which "
+        r"would separate any two plans\); give at least 2 members \(--ensemble without N takes 20\), or "
+        r"leave --ensemble out for the calibrated values with patient-sampling intervals$",
+        CommandLineError,
+    ),
+    Case(
+        "cli-ensemble-edited-copy",
+        "`ptsim compare --condition my_knee.toml --ensemble`, a copy of knee_oa (the advice named the "
+        "API: `ptsim.load_condition('knee_oa')`, `ensemble=False`)",
+        command(
+            *("compare", "--condition", "my_knee.toml", "--ensemble", "--patients", "2", "--days", "7"),
+            "--no-plot",
+            cwd_files=_knee_copy_and_visits(),
+        ),
+        r"ptsim compare: error: --ensemble: condition 'knee_oa' \(loaded from my_knee.toml\) differs from "
+        r"the shipped condition .*; load the shipped condition by name \(--condition knee_oa\) for its "
+        r"ensemble, or run your condition without one \(leave --ensemble out\)$",
+        CommandLineError,
+    ),
+    Case(
+        "cli-ensemble-premise",
+        "`ptsim compare --scenario premise --ensemble` (the advice named the API's keywords)",
+        command(
+            "compare", "--scenario", "premise", "--ensemble", "--patients", "2", "--days", "7", "--no-plot"
+        ),
+        r"ptsim compare: error: --ensemble: --scenario premise has no ensemble \(the premise is one "
+        r"parameter set, not a posterior\); use --scenario evidence or leave --ensemble out$",
+        CommandLineError,
+    ),
+    Case(
+        "cli-forecast-edited-copy",
+        "`ptsim forecast visits.csv --condition my_knee.toml`, a copy of knee_oa (the stored ensemble "
+        "silently replaced the file's values)",
+        command(
+            "forecast",
+            "visits.csv",
+            "--condition",
+            "my_knee.toml",
+            "--no-plot",
+            cwd_files=_knee_copy_and_visits(),
+        ),
+        r"ptsim forecast: error: --condition: condition 'knee_oa' \(loaded from my_knee.toml\) differs from "
+        r"the shipped condition .*; ptsim forecast draws its patients from the stored ensemble, so give "
+        r"the shipped condition by name \(--condition knee_oa\)$",
+        CommandLineError,
+    ),
+    Case(
+        "cli-forecast-condition-without-ensemble",
+        "`ptsim forecast` of a condition file of your own, which has no stored ensemble (ended as an "
+        "internal error)",
+        command(
+            "forecast",
+            "visits.csv",
+            "--condition",
+            "my_knee.toml",
+            "--no-plot",
+            cwd_files=_knee_copy_and_visits("my_knee"),
+        ),
+        r"ptsim forecast: error: --condition: no stored ensemble for condition 'my_knee' in .*; conditions "
+        r"with one: .*knee_oa.*Make one with `python -m ptsim.analysis.bayes my_knee`$",
+        CommandLineError,
+    ),
+    Case(
+        "cli-trial-many-assessment-days",
+        "`ptsim trial --n-per-arm 100000 --assess-days 0,1,...,200` with 16 GB free (within the patient-day "
+        "cap; the patient-level data of 201 assessments need about 24 GB beside the run's 2.7 GB)",
+        command(
+            *("trial", "--n-per-arm", "100000", "--assess-days", ",".join(map(str, range(201)))),
+            available_bytes=16 * 10**9,
+        ),
+        r"ptsim trial: error: --n-per-arm: the run needs about 26.8 GB of memory \(200,000 patients x 201 "
+        r"days x 1 plan, and 600 bytes per patient and assessment day x 201\), more than the 16.0 GB "
+        r"available; use fewer patients per arm, arms or assessment days$",
+        CommandLineError,
+    ),
+    Case(
+        "cli-summary-days-twice",
+        "`ptsim compare --summary-days 7,7` (one kept silently)",
+        command("compare", "--summary-days", "7,7", "--patients", "2", "--days", "7", "--no-plot"),
+        r"ptsim compare: error: argument --summary-days: day 7 is given twice in '7,7'; give each day once",
+        CommandLineError,
+    ),
+    Case(
+        "cli-outcomes-twice",
+        "`ptsim trial --outcomes pain,pain` (one kept silently)",
+        command("trial", "--outcomes", "pain,pain", "--n-per-arm", "5"),
+        r"ptsim trial: error: argument --outcomes: 'pain' is given twice in 'pain,pain'; "
+        r"give each outcome once",
         CommandLineError,
     ),
     Case(
@@ -718,7 +855,7 @@ def render(folder: Path) -> str:
         try:
             case.run(sub)
         except case.error as exc:
-            message = str(exc).replace(str(sub), "<folder>").replace("|", "\\|")
+            message = str(exc).replace(str(sub), "<folder>").replace(str(ROOT), "<ptsim>").replace("|", "\\|")
             # The memory this machine has free right now is not part of the report.
             message = re.sub(r"the [\d.]+ [kMGTP]?B available", "the <free memory> available", message)
         else:
@@ -731,9 +868,10 @@ def render(folder: Path) -> str:
             "Inputs a hostile tester tried (issues 15 and 24) that ptsim once accepted silently or answered",
             "with an unclear error, and what each gives now. The table is generated from the cases of",
             "`tests/test_bad_inputs.py` (`python tests/test_bad_inputs.py`), whose tests check every",
-            "message; `<folder>` stands for the folder holding the file, `<free memory>` for the memory",
-            "free when the page was made. A `CommandLineError` is the one line `ptsim` prints on stderr",
-            "with exit status 2. More command-line cases are in `tests/test_cli.py`, among them",
+            "message; `<folder>` stands for the folder holding the file, `<ptsim>` for the ptsim folder,",
+            "`<free memory>` for the memory free when the page was made. A `CommandLineError` is the one",
+            "line `ptsim` prints on stderr with exit status 2. More command-line cases are in",
+            "`tests/test_cli.py`, among them",
             "`unknown-option` (`ptsim compare: error: unrecognized arguments`) and `out-too-big`",
             "(`--out: would write about 5.1 GB ...; pass --force`).",
             "",

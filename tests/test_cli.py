@@ -330,6 +330,33 @@ def test_progress_advances_per_chunk_of_patients_and_says_it_is_starting(capsys,
     assert calls == [(1, 3), (2, 3), (3, 3)]
 
 
+def test_trial_progress_bar_advances_per_chunk_of_each_arm(capsys, monkeypatch):
+    """issue 24 item 3: ``ptsim trial --n-per-arm 68000 --assess-days 365`` ran 33 s without a word."""
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(cli, "PROGRESS_DELAY_S", 0.0)
+    monkeypatch.setattr(ptsim.engine.simulate, "PROGRESS_CHUNK_SIZE", 4)  # 10 per arm: 3 chunks each
+    calls = []
+    advance = cli._advance
+
+    def recorded(bar):
+        move = advance(bar)
+        return lambda done, total, name: (
+            calls.append((done, total, name, bar.disable)) or move(done, total, name)
+        )
+
+    monkeypatch.setattr(cli, "_advance", recorded)
+    assert cli.main(["trial", "--n-per-arm", "10", "--outcomes", "pain"]) == 0
+    assert "simulating" in terminal.getvalue()
+    arms = ["exercise_only"] * 3 + ["combined"] * 3
+    assert calls == [(i + 1, 6, arms[i], False) for i in range(6)]
+    assert "Effects (ANCOVA" in capsys.readouterr().out
+    quiet = _Terminal()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    assert cli.main(["trial", "--n-per-arm", "10", "--outcomes", "pain", "--quiet"]) == 0
+    assert "simulating" not in quiet.getvalue()
+
+
 def test_no_progress_bar_when_stderr_is_not_a_terminal(capsys, monkeypatch):
     monkeypatch.setattr(cli, "PROGRESS_DELAY_S", 0.0)
     status, _, err = run_main(capsys, "compare", *SMALL, "--no-plot")
@@ -711,7 +738,7 @@ def test_scenario_on_every_command_that_simulates(capsys, tmp_path):
     got = pd.read_csv(effects)["estimate"].iloc[:1]  # pain first
     np.testing.assert_allclose(got, trial.effects("pain")["estimate"], rtol=1e-12)
     status, _, err = run_main(capsys, "trial", "--scenario", "premise", "--ensemble")
-    assert status == 2 and "--ensemble: scenario='premise' has no ensemble" in err
+    assert status == 2 and "--ensemble: --scenario premise has no ensemble" in err and "scenario=" not in err
     visits, forecast_csv = tmp_path / "visits.csv", tmp_path / "forecast.csv"
     visits.write_text("day,pain_nprs,rom_deg\n0,6,100\n14,5,105\n", encoding="utf-8")
     status, _, err = run_main(
@@ -732,3 +759,33 @@ def test_no_nnt_is_printed_when_the_risk_difference_could_be_zero(capsys):
     line = next(x for x in text.splitlines() if x.strip().startswith("combined ") and "%" in x)
     assert status == 0 and line.endswith("not estimable (the risk difference's interval holds 0)")
     assert not re.search(r"NN[TH] \d", text.split("Pain responders")[1])
+
+
+# --- the differences table -------------------------------------------------------------------------
+
+
+def test_a_row_of_zeros_in_the_differences_table_always_says_why(capsys):
+    """issue 24: ``+0.0 [+0.0, +0.0]`` rows appeared with a mark (``<``, ``=``) and without one. A
+    separated difference without an MCID or an instrument to judge it (function, 0-100) that rounds
+    to zero now shows two significant digits; every row of zeros that is left carries a mark."""
+    args = ("compare", "--plans", "usual_care,massage_only", "--outcomes", "function,rom", "--no-plot")
+    status, out, err = run_main(capsys, *args)
+    assert status == 0, err
+    table = out.split("Differences from usual_care")[1]
+    function_365 = re.search(r"^\s+365\s+(\S+) \[(\S+), (\S+)\](.*)$", table.split("rom ")[0], re.M)
+    assert function_365, table
+    mean, low, high, mark = function_365.groups()
+    assert 0 < float(low) <= float(mean) <= float(high) < 0.05 and mark.strip() == ""
+    zeros = [
+        line for line in table.splitlines() if "+0.0 [+0.0, +0.0]" in line or "-0.0 [-0.0, -0.0]" in line
+    ]
+    assert zeros and all(line.rstrip()[-1] in "<=~" for line in zeros), zeros
+    assert "by less than the goniometer reads (1 deg)" in table
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "mark", "decimals"),
+    [(0.0107, 0.0119, "", 3), (-0.0004, -0.0001, "", 5), (0.0107, 0.0119, "<", 1), (0.2, 0.3, "", 1)],
+)
+def test_decimals_of_a_difference(low, high, mark, decimals):
+    assert cli._decimals(low, high, mark) == decimals

@@ -132,6 +132,47 @@ def test_flare_ceiling_follows_the_pain_monitoring_model():
     assert p[0] == 0.0 and np.all(np.diff(p) > 0) and p[-1] < 1
 
 
+def test_flare_probability_at_extreme_rates_without_overflow():
+    """issue 24: a rate near the largest float (its range is [0, inf]) overflowed in ``rate x excess``
+    ("overflow encountered in multiply" in long property runs) and an infinite rate without excess
+    gave ``nan``; the limits are 1 with excess and 0 without, and ordinary rates are bit for bit
+    ``1 - exp(-rate x excess)``."""
+    excess = np.array([0.0, 1e-300, 1e-3, 0.5, 5.0, 20.0])
+    with np.errstate(all="raise"):
+        for rate in (1e308, np.finfo(float).max, np.inf):
+            p = v2.flare_probability(excess, rate)
+            assert p[0] == 0.0 and np.all(p[2:] == 1.0), (rate, p)
+        assert v2.flare_probability(0.0, np.inf) == 0.0
+        rates = np.array([0.0, 1e-3, 2.0, 3.0, 50.0, 1e4])[:, None]
+        np.testing.assert_array_equal(v2.flare_probability(excess, rates), -np.expm1(-rates * excess))
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"] if compiled.AVAILABLE else ["numpy"])
+def test_a_flare_rate_near_the_largest_float_runs_without_warnings(engine, recwarn):
+    """The same overflow inside a run (the numpy engine warned on every day with a flare); every excess
+    then flares, as with the largest ordinary rates."""
+    cond = ptsim.load_condition("knee_oa").with_parameters(
+        exercise_provocation_nprs=5.0, flare_threshold_nprs=0.0
+    )
+    df = sample_cohort(cond, 20, seed=1)
+    runs = {
+        rate: ptsim.simulate(
+            cond.with_parameters(flare_probability_per_nprs=rate),
+            "exercise_only",
+            cohort=df,
+            days=42,
+            engine=engine,
+        )
+        for rate in (1e308, 1e6)
+    }
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)], [
+        str(w.message) for w in recwarn
+    ]
+    assert runs[1e308].flare_events.sum() > 0
+    np.testing.assert_array_equal(runs[1e308].flare_events, runs[1e6].flare_events)
+    np.testing.assert_array_equal(runs[1e308].pain, runs[1e6].pain)
+
+
 def test_adherence_decays_exponentially_after_discharge_only():
     f = v2.adherence_after_discharge_factor(np.array([-10.0, 0.0, 365.0]), 1.0)
     np.testing.assert_allclose(f, [1.0, 1.0, math.exp(-1.0)])

@@ -302,3 +302,57 @@ def test_patient_is_the_same_person_in_any_cohort_size(plan):
         small = ptsim.simulate("knee_oa", plan, n_patients=n, days=120, seed=0)
         for name in ("pain", "rom", "strength", "flare_events", "setback_events", "exercise_dose"):
             assert np.array_equal(getattr(small, name), getattr(big, name)[:n]), name
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(arms=["exercise_only", "combined"]),
+        dict(arms=["exercise_only", "combined"], ensemble=True, min_pain_nprs=4.0, dropout=0.3),
+        dict(arms={"fixed": "exercise_only", "adaptive": "progressive"}),
+    ],
+    ids=["plans", "ensemble-min-pain", "adaptive"],
+)
+def test_trial_progress_per_chunk_of_patients_with_the_same_numbers(kwargs, monkeypatch):
+    """issue 24 item 3: ``ptsim trial`` ran for half a minute without a word. With a progress callback,
+    each arm runs in chunks of patients and the callback hears every chunk; the trial is the same."""
+    from ptsim.engine import simulate
+    from ptsim.engine.adaptive import ProgressiveExercise
+
+    arms = kwargs.pop("arms")
+    if isinstance(arms, dict):
+        arms = {k: ProgressiveExercise() if v == "progressive" else v for k, v in arms.items()}
+    monkeypatch.setattr(simulate, "PROGRESS_CHUNK_SIZE", 7)  # 20 patients per arm: chunks of 7, 7, 6
+    calls = []
+    heard = ptsim.run_trial("knee_oa", arms, 20, seed=3, progress=lambda *call: calls.append(call), **kwargs)
+    names = list(arms)
+    assert calls == [(i + 1, 6, names[i // 3]) for i in range(6)]
+    plain = ptsim.run_trial("knee_oa", arms, 20, seed=3, **kwargs)
+    pd.testing.assert_frame_equal(heard.data, plain.data, check_exact=True)
+
+
+def test_trial_progress_must_be_callable():
+    with pytest.raises(ValueError, match=r"progress must be a callable progress\(done, total, arm\) or None"):
+        ptsim.run_trial("knee_oa", ["exercise_only", "combined"], 5, progress="bar")
+
+
+def test_repeat_trials_and_power_report_progress_per_chunk_with_the_same_numbers(monkeypatch):
+    from ptsim.analysis.trial import power
+    from ptsim.engine import simulate
+
+    arms = ["exercise_only", "combined"]
+    monkeypatch.setattr(simulate, "PROGRESS_CHUNK_SIZE", 25)  # 3 trials x 10 per arm: chunks of 25, 5
+    calls = []
+    heard = repeat_trials("knee_oa", arms, 10, 3, seed=1, progress=lambda *c: calls.append(c))
+    assert calls == [(1, 4, "exercise_only"), (2, 4, "exercise_only"), (3, 4, "combined"), (4, 4, "combined")]
+    for a, b in zip(heard, repeat_trials("knee_oa", arms, 10, 3, seed=1), strict=True):
+        pd.testing.assert_frame_equal(a.data, b.data, check_exact=True)
+    calls.clear()
+    kwargs = dict(n_per_arm=[5, 6], n_trials=10, seed=2)
+    with_bar = power("knee_oa", arms, **kwargs, progress=lambda *c: calls.append(c))
+    # sizes 5 and 6: 50 and 60 patients per arm, so 2 and 3 chunks per arm
+    assert [c[:2] for c in calls] == [(i, 10) for i in range(1, 11)]
+    assert calls[0][2] == "exercise_only, n_per_arm=5" and calls[-1][2] == "combined, n_per_arm=6"
+    pd.testing.assert_frame_equal(with_bar, power("knee_oa", arms, **kwargs), check_exact=True)
+    with pytest.raises(ValueError, match="progress must be a callable"):
+        power("knee_oa", arms, **kwargs, progress=3)

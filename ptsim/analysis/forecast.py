@@ -81,7 +81,14 @@ from ptsim.engine.setup import check_days
 from ptsim.engine.simulate import _condition, compare, run_cohort
 from ptsim.inputs.cohort import _log_gauss_mass, check_count, check_seed, sample_cohort
 from ptsim.inputs.conditions import Condition, list_conditions, load_condition
-from ptsim.inputs.ensembles import Ensemble, choose_members, draw_members, load_ensemble, with_member_values
+from ptsim.inputs.ensembles import (
+    Ensemble,
+    check_not_edited,
+    choose_members,
+    draw_members,
+    load_ensemble,
+    with_member_values,
+)
 from ptsim.inputs.plans import Phase, Plan, Schedule, Session, get_plan, standard_plans
 from ptsim.inputs.toml_io import describe
 
@@ -785,10 +792,15 @@ def _concat(parts: list[Candidates]) -> Candidates:
 
 
 def _members(ensemble, cond: Condition):
-    """The ensemble and member indices the candidates draw from: True = every stored member."""
-    if ensemble is True:
-        ensemble = load_ensemble(cond.name)
-    return choose_members(ensemble, cond)
+    """The ensemble and member indices the candidates draw from: True = every stored member, refused
+    (as ``simulate(..., ensemble=True)`` refuses it) for a condition whose values of the ensemble's
+    parameters are not the shipped condition's, which the stored members would silently replace."""
+    if ensemble is not True:
+        return choose_members(ensemble, cond)
+    stored = load_ensemble(cond.name)
+    members = choose_members(stored, cond)
+    check_not_edited(cond, stored)
+    return members
 
 
 # ----------------------------------------------------------------------------------------------

@@ -58,6 +58,52 @@ DEFAULT_DROPOUT = 0.10
 OUTCOME_COLUMNS = {name: o.column for name, o in OUTCOMES.items()}
 """Trial outcomes: short name -> column of the patient-level data (units in the name)."""
 
+BYTES_PER_ASSESSMENT = 600
+"""Memory of a trial's patient-level data per patient and assessment day (bytes): one row of about
+twenty columns, held while the arms' rows are joined and sorted. Measured about 480 (knee OA, two
+arms of 100,000 patients, one and eight assessment days: peak RSS over the start-up footprint)."""
+
+
+def trial_memory_bytes(n_patients: int, days: int, n_assessments: int) -> int:
+    """Estimated peak memory of simulating a trial (bytes).
+
+    Parameters
+    ----------
+    n_patients : int
+        Patients of every arm (and trial) together.
+    days : int
+        Last simulated day.
+    n_assessments : int
+        Assessment days (rows of the patient-level data per patient).
+
+    Returns
+    -------
+    int
+        The run's memory as :func:`ptsim.engine.setup.run_memory_bytes` counts it for one plan over all
+        the patients (arms run one after the other on their own patients), plus
+        :data:`BYTES_PER_ASSESSMENT` per patient and assessment day.
+    """
+    from ptsim.engine.setup import run_memory_bytes
+
+    return run_memory_bytes(n_patients, days, None, 1) + n_patients * n_assessments * BYTES_PER_ASSESSMENT
+
+
+def _check_trial_memory(n_per_arm: int, n_arms: int, n_trials: int, days: int, n_assessments: int) -> None:
+    """Refuse, before the cohort is sampled, a trial whose memory (:func:`trial_memory_bytes`)
+    exceeds what the system can give (the message names ``n_per_arm`` and ``n_trials``)."""
+    from ptsim.inputs.memory import check_memory
+
+    n = n_per_arm * n_arms * n_trials
+    trials = f" x {n_trials} trials" if n_trials > 1 else ""
+    check_memory(
+        trial_memory_bytes(n, days, n_assessments),
+        f"n_per_arm={n_per_arm}" + (f", n_trials={n_trials}" if n_trials > 1 else ""),
+        f"{n:,} patients ({n_arms} arms{trials}) x {days + 1} days, and {BYTES_PER_ASSESSMENT} bytes per "
+        f"patient and assessment day x {n_assessments}",
+        advice="use fewer patients per arm, trials, days or assessment days",
+    )
+
+
 FACTORIAL_CELLS = {"neither": (0, 0), "manual": (1, 0), "exercise": (0, 1), "both": (1, 1)}
 """The cells of a 2x2 factorial design: cell -> (manual therapy, exercise), 1 = given."""
 
@@ -293,6 +339,21 @@ def _allocate(seed: int, n_trials: int, n_arms: int, n_per_arm: int) -> np.ndarr
     return (rank // n_per_arm).ravel()
 
 
+def _check_progress(progress) -> None:
+    if progress is not None and not callable(progress):
+        raise ValueError(f"progress must be a callable progress(done, total, arm) or None, got {progress!r}")
+
+
+def _counted_on(progress, before: int, total: int, label: str):
+    """A progress callback for one part of a longer run: ``progress(before + done, total, "<arm>,
+    <label>")`` (power's sample sizes, counted as one run)."""
+
+    def heard(done: int, _part_total: int, arm: str) -> None:
+        progress(before + done, total, f"{arm}, {label}")
+
+    return heard
+
+
 def _simulate_trials(
     cond: Condition,
     plans: dict[str, Plan],
@@ -305,21 +366,26 @@ def _simulate_trials(
     min_pain_nprs: float | None = None,
     engine: str = "auto",
     members: tuple[Ensemble | None, list[int]] = (None, []),
+    progress=None,
 ):
     """Patient-level data of ``n_trials`` independent trials (a ``trial`` column tells them apart).
 
     Every arm is simulated once for the patients of all trials (vectorised over patients). With
     ``min_pain_nprs``, candidates are screened in id order and the first eligible ones enrolled. With
     an ensemble (``members``: the ensemble and the member indices to draw from), each patient runs
-    under one member (:func:`_patients_condition`); the ``ensemble_member`` column says which.
+    under one member (:func:`_patients_condition`); the ``ensemble_member`` column says which. With a
+    ``progress`` callback, each arm of more than ``PROGRESS_CHUNK_SIZE`` patients runs in chunks of
+    that many and the callback hears ``progress(done, total, arm)`` after each (the same numbers: the
+    random draws and the measurements are keyed by patient).
     """
     import pandas as pd
 
     from ptsim.analysis.outcomes import measure
-    from ptsim.engine.simulate import run_cohort
+    from ptsim.engine.simulate import PROGRESS_CHUNK_SIZE, run_cohort
 
     names = list(plans)
     total = len(names) * n_per_arm
+    _check_trial_memory(n_per_arm, len(names), n_trials, days, len(assess_days))
     # the outcomes (and the questionnaire once, by its name), in the order of their columns
     columns = {k: v for k, v in _outcome_columns(cond).items() if k != "questionnaire"}
     cohort, base = _enrol(cond, n_trials * total, seed, min_pain_nprs, members)
@@ -333,26 +399,35 @@ def _simulate_trials(
         drop_day = np.where(uniforms(seed, "dropout", ids) < dropout, 0.0, np.inf)
     else:
         drop_day = np.full(ids.shape, np.inf)
+    arm_cohorts = [cohort[arm_idx == a].reset_index(drop=True) for a in range(len(names))]
+    size = PROGRESS_CHUNK_SIZE if progress is not None else max(1, len(cohort))
+    chunks = [
+        [(lo, min(lo + size, len(c))) for lo in range(0, len(c), size)] or [(0, 0)] for c in arm_cohorts
+    ]
+    total, done = sum(len(c) for c in chunks), 0
     frames = []
-    for a, name in enumerate(names):
-        sel = arm_idx == a
-        sub = cohort[sel].reset_index(drop=True)
+    for name, arm_cohort, bounds in zip(names, arm_cohorts, chunks, strict=True):
         arm = plans[name]
-        run_cond = _patients_condition(cond, sub, seed, members)
-        if isinstance(arm, Plan):
-            res = run_cohort(run_cond, arm.resolve(cond), sub, days, seed, engine=engine)
-        else:  # an adaptive plan (policy; numpy engine), see ptsim.engine.adaptive
-            res = run_cohort(run_cond, arm.plan.resolve(cond), sub, days, seed, policy=arm, engine=engine)
-        m = measure(res, assess_days, seed)
-        d_idx = m["day"].to_numpy()
-        pos = np.tile(np.arange(len(sub)), len(assess_days))
-        m.insert(0, "arm", name)
-        m.insert(0, "trial", [trial_of[i] for i in m["patient_id"].to_numpy()])
-        for out, col in columns.items():
-            m[f"true_{col}"] = res.outcome(out)[pos, d_idx]
-        if members[0] is not None:
-            m["ensemble_member"] = _member_of(sub, seed, members)[pos]
-        frames.append(m)
+        for lo, hi in bounds:
+            sub = arm_cohort.iloc[lo:hi].reset_index(drop=True)
+            run_cond = _patients_condition(cond, sub, seed, members)
+            if isinstance(arm, Plan):
+                res = run_cohort(run_cond, arm.resolve(cond), sub, days, seed, engine=engine)
+            else:  # an adaptive plan (policy; numpy engine), see ptsim.engine.adaptive
+                res = run_cohort(run_cond, arm.plan.resolve(cond), sub, days, seed, policy=arm, engine=engine)
+            m = measure(res, assess_days, seed)
+            d_idx = m["day"].to_numpy()
+            pos = np.tile(np.arange(len(sub)), len(assess_days))
+            m.insert(0, "arm", name)
+            m.insert(0, "trial", [trial_of[i] for i in m["patient_id"].to_numpy()])
+            for out, col in columns.items():
+                m[f"true_{col}"] = res.outcome(out)[pos, d_idx]
+            if members[0] is not None:
+                m["ensemble_member"] = _member_of(sub, seed, members)[pos]
+            frames.append(m)
+            done += 1
+            if progress is not None:
+                progress(done, total, name)
     df = pd.concat(frames, ignore_index=True)
     b = base.loc[df["patient_id"]]
     for col in columns.values():
@@ -895,6 +970,7 @@ def run_trial(
     min_pain_nprs: float | None = None,
     engine: str = "auto",
     ensemble: bool | int | Ensemble = False,
+    progress=None,
 ) -> Trial:
     """Simulate a randomised trial.
 
@@ -943,6 +1019,11 @@ def run_trial(
         true effect to be), a trial mixes the members in one sample: its effect estimates and
         confidence intervals are those one trial of such patients would report, and vary from trial to
         trial with both patient sampling and the members drawn. Not with the premise scenario.
+    progress : callable, optional
+        ``progress(done, total, arm)``, called after each chunk of patients of each arm (arms of more
+        than :data:`ptsim.engine.simulate.PROGRESS_CHUNK_SIZE` patients run in chunks of that many,
+        with the same numbers), e.g. to move a progress bar; ``total`` is the number of chunks of
+        all arms. None (default): no calls.
 
     Returns
     -------
@@ -969,7 +1050,10 @@ def run_trial(
     )
     min_pain = _check_min_pain(min_pain_nprs)
     members = _trial_members(ensemble, cond)
-    data = _simulate_trials(cond, plans, n, seed, 1, assess, days, dropout, min_pain, engine, members)
+    _check_progress(progress)
+    data = _simulate_trials(
+        cond, plans, n, seed, 1, assess, days, dropout, min_pain, engine, members, progress
+    )
     fac = _factors(list(plans), factors)
     return Trial(cond, plans, n, seed, assess, days, dropout, reference, fac, data, min_pain)
 
@@ -988,6 +1072,7 @@ def repeat_trials(
     min_pain_nprs: float | None = None,
     engine: str = "auto",
     ensemble: bool | int | Ensemble = False,
+    progress=None,
 ) -> list[Trial]:
     """Many independent replications of a trial, simulated together (fast).
 
@@ -1004,8 +1089,8 @@ def repeat_trials(
     condition, arms, n_per_arm, seed, assess_days, dropout, days, reference, factors, min_pain_nprs
         As for :func:`run_trial` (with an entry criterion, trial ``t`` holds the enrolled patients
         ``t*N ... (t+1)*N - 1`` in screening order instead of those ids).
-    engine, ensemble
-        As for :func:`run_trial`.
+    engine, ensemble, progress
+        As for :func:`run_trial` (``progress`` hears every chunk of the patients of all trials).
 
     Returns
     -------
@@ -1024,7 +1109,10 @@ def repeat_trials(
     fac = _factors(list(plans), factors)
     min_pain = _check_min_pain(min_pain_nprs)
     members = _trial_members(ensemble, cond)
-    data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout, min_pain, engine, members)
+    _check_progress(progress)
+    data = _simulate_trials(
+        cond, plans, n, seed, n_trials, assess, days, dropout, min_pain, engine, members, progress
+    )
     return [
         Trial(
             cond, plans, n, seed, assess, days, dropout, reference, fac, df.reset_index(drop=True), min_pain
@@ -1047,6 +1135,7 @@ def power(
     reference: str | None = None,
     min_pain_nprs: float | None = None,
     engine: str = "auto",
+    progress=None,
 ):
     """Power by simulation: the share of simulated trials whose ANCOVA p-value is below ``alpha``.
 
@@ -1071,6 +1160,10 @@ def power(
         Assessment day of the primary outcome (default the last of ``assess_days``).
     alpha : float
         Two-sided significance level.
+    progress : callable, optional
+        ``progress(done, total, "<arm>, n_per_arm=<n>")`` after each chunk of patients of each arm
+        and sample size (:func:`run_trial`'s ``progress``, counted over all the sizes). None
+        (default): no calls.
 
     Returns
     -------
@@ -1103,9 +1196,18 @@ def power(
         day = assess[-1]
     if day not in assess:
         raise ValueError(f"day {day!r} is not an assessment day; assessment days: {assess}")
+    _check_progress(progress)
+    from ptsim.engine.simulate import PROGRESS_CHUNK_SIZE
+
+    chunks = {n: len(plans) * -(-n_trials * n // PROGRESS_CHUNK_SIZE) for n in sizes}  # as run with progress
+    total, before = sum(chunks.values()), 0
     rows = []
     for n in sizes:
-        data = _simulate_trials(cond, plans, n, seed, n_trials, assess, days, dropout, min_pain, engine)
+        heard = None if progress is None else _counted_on(progress, before, total, f"n_per_arm={n}")
+        data = _simulate_trials(
+            cond, plans, n, seed, n_trials, assess, days, dropout, min_pain, engine, progress=heard
+        )
+        before += chunks[n]
         estimates: dict[str, list[float]] = {a: [] for a in plans if a != reference}
         significant = {a: 0 for a in estimates}
         for _, trial_df in data.groupby("trial"):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import signal
 import sys
@@ -133,8 +134,10 @@ def _day_list(text: str) -> list[int]:
             raise argparse.ArgumentTypeError(f"expected {accepted}, got {p!r} in {text!r}") from None
         if d < 0:
             raise argparse.ArgumentTypeError(f"expected {accepted}, got {p!r} in {text!r}")
+        if d in days:
+            raise argparse.ArgumentTypeError(f"day {d} is given twice in {text!r}; give each day once")
         days.append(d)
-    return sorted(set(days))
+    return sorted(days)
 
 
 def _name_list(text: str) -> list[str]:
@@ -669,6 +672,16 @@ DIFFERENCE_MARKS = {
 unmarked rows are separated and not shown to be smaller than the MCID."""
 
 
+def _decimals(low: float, high: float, mark: str) -> int:
+    """Decimals of a row of the differences table: 1, or, for an unmarked (separated) difference whose
+    interval would print as ``+0.0 [+0.0, +0.0]``, enough for two significant digits of its far end, so
+    that a row of zeros always carries a mark saying why (``=``, ``<`` or ``~``)."""
+    far = max(abs(low), abs(high))
+    if mark or not (0 < far < 0.05):
+        return 1
+    return min(1 - math.floor(math.log10(far)), 12)
+
+
 def _format_differences(differences, next_trial: bool = False) -> str:
     """The differences table (:meth:`ptsim.Comparison.differences`): plan minus reference with its
     interval per outcome and day, each row marked by its judgement (``~`` the interval holds 0, ``<``
@@ -679,19 +692,24 @@ def _format_differences(differences, next_trial: bool = False) -> str:
 
     first = differences.iloc[0]
     marks = [DIFFERENCE_MARKS.get(j, "") for j in differences["judgement"]]
+    decimals = [
+        _decimals(lo, hi, mark)
+        for lo, hi, mark in zip(differences["ci_low"], differences["ci_high"], marks, strict=True)
+    ]
     table = differences.assign(
         value=[
             (
-                f"{m:+6.1f} [{lo:+.1f}, {hi:+.1f}]"
+                f"{m:+6.{d}f} [{lo:+.{d}f}, {hi:+.{d}f}]"
                 if np.isfinite(lo)
                 else f"{m:+6.1f} [no interval: 1 patient]"
             )
             + (f" {mark}" if mark else "")
-            for m, lo, hi, mark in zip(
+            for m, lo, hi, mark, d in zip(
                 differences["mean_difference"],
                 differences["ci_low"],
                 differences["ci_high"],
                 marks,
+                decimals,
                 strict=True,
             )
         ],
@@ -729,17 +747,38 @@ def _format_differences(differences, next_trial: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _ensemble_members(ensemble, cond) -> int:
+def _command_words(message: str, cond) -> str:
+    """An ensemble error of the API in the command's words: ``--condition``, ``--scenario`` and
+    ``--ensemble`` where the API's message names ``load_condition``, ``scenario=`` and ``ensemble=``."""
+    for api, cli in (
+        (f"(ptsim.load_condition({cond.name!r}))", f"(--condition {cond.name})"),
+        ("scenario='evidence'", "--scenario evidence"),
+        ("scenario='premise'", "--scenario premise"),
+        ("(ensemble=True takes", "(--ensemble without N takes"),
+        ("(ensemble=False)", "(leave --ensemble out)"),
+        ("or ensemble=False", "or leave --ensemble out"),
+    ):
+        message = message.replace(api, cli)
+    return message
+
+
+def _ensemble_members(ensemble, cond, command: str = "compare") -> int:
     """Members a run with ``--ensemble`` simulates (1 without): checks the stored ensemble first, so
-    a missing one or a count above the stored one is a usage error before any work is done."""
+    a missing one, a count above the stored one, an edited condition or (``compare``: its evidence
+    interval would be a point) one member is a usage error before any work is done."""
     if ensemble is False:
         return 1
+    from ptsim.engine.simulate import _check_members
     from ptsim.inputs.ensembles import choose_members
 
     try:
-        return len(choose_members(ensemble, cond)[1])
+        members = choose_members(ensemble, cond)
+        if command == "compare":
+            _check_members(members)
     except (ValueError, FileNotFoundError) as exc:
-        raise UsageError("--ensemble", _one_line(exc).removeprefix("ensemble: ")) from None
+        message = _command_words(_one_line(exc).removeprefix("ensemble: "), cond)
+        raise UsageError("--ensemble", message) from None
+    return len(members[1])
 
 
 def _check_size(n: int, days: int, n_plans: int, argument: str) -> None:
@@ -757,21 +796,32 @@ FRAME_BYTES_PER_ROW = 250
 twice while the plans' tables are joined (measured with pandas 2-3)."""
 
 
-def _check_memory(argument: str, n_rows: int, days: int, n_plans: int, out_rows: int = 0) -> None:
-    """Refuse a run whose estimated memory (:func:`ptsim.engine.setup.run_memory_bytes`, and the table
-    of ``--out``: ``out_rows`` rows) exceeds what the system can give, before any work is done."""
+def _check_memory(
+    argument: str, n_rows: int, days: int, n_plans: int, out_rows: int = 0, assessments: int = 0
+) -> None:
+    """Refuse a run whose estimated memory (:func:`ptsim.engine.setup.run_memory_bytes`, the table of
+    ``--out``: ``out_rows`` rows, and a trial's patient-level data: ``assessments`` days per patient,
+    :data:`ptsim.analysis.trial.BYTES_PER_ASSESSMENT`) exceeds what the system can give, before any
+    work is done."""
+    from ptsim.analysis.trial import BYTES_PER_ASSESSMENT
     from ptsim.engine.setup import run_memory_bytes
     from ptsim.inputs.memory import check_memory
 
     what = f"{n_rows:,} patients x {_plural(days + 1, 'day')} x {_plural(n_plans, 'plan')}"
     if out_rows:
         what += f", and {FRAME_BYTES_PER_ROW} bytes per row of --out"
+    if assessments:
+        what += f", and {BYTES_PER_ASSESSMENT} bytes per patient and assessment day x {assessments}"
     try:
         check_memory(
-            run_memory_bytes(n_rows, days, None, n_plans) + out_rows * FRAME_BYTES_PER_ROW,
+            run_memory_bytes(n_rows, days, None, n_plans)
+            + out_rows * FRAME_BYTES_PER_ROW
+            + n_rows * assessments * BYTES_PER_ASSESSMENT,
             argument,
             what,
-            advice="use fewer patients, days or plans",
+            advice="use fewer patients per arm, arms or assessment days"
+            if assessments
+            else "use fewer patients, days or plans",
         )
     except ValueError as exc:
         raise UsageError(None, _one_line(exc)) from None
@@ -969,7 +1019,10 @@ def _outcome_list(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated outcomes from {','.join(accepted)}; got {text!r}"
         )
-    return list(dict.fromkeys(parts))
+    twice = [p for i, p in enumerate(parts) if p in parts[:i]]
+    if twice:
+        raise argparse.ArgumentTypeError(f"{twice[0]!r} is given twice in {text!r}; give each outcome once")
+    return parts
 
 
 def _check_outcomes(outcomes: list[str] | None, cond) -> None:
@@ -1052,7 +1105,7 @@ def _trial_arguments(parser: argparse.ArgumentParser) -> None:
     add("--out", default=None, metavar="patients.csv", help="write the patient-level data to this CSV")
     add("--effects-out", default=None, metavar="effects.csv", help="write the effects table to this CSV")
     _add_shared(parser, "--force")
-    add("--quiet", action="store_true", help="no notes on stderr; only the tables")
+    add("--quiet", action="store_true", help="no progress bar and no notes on stderr; only the tables")
 
 
 def _fmt(x: float) -> str:
@@ -1097,20 +1150,24 @@ def _trial_run(args) -> int:
     if len(arms) < 2:
         raise UsageError("--arms", f"a trial needs at least two arms, got {', '.join(arms)}")
     _check_size(args.n_per_arm, args.assess_days[-1], len(arms), "--n-per-arm")
-    _check_memory("--n-per-arm", args.n_per_arm * len(arms), args.assess_days[-1], 1)
-    _ensemble_members(args.ensemble, cond)
+    _check_memory(
+        "--n-per-arm", args.n_per_arm * len(arms), args.assess_days[-1], 1, assessments=len(args.assess_days)
+    )
+    _ensemble_members(args.ensemble, cond, "trial")
     dropout = DEFAULT_DROPOUT if args.dropout is None else args.dropout
     try:
-        trial = ptsim.run_trial(
-            cond,
-            arms,
-            n_per_arm=args.n_per_arm,
-            seed=args.seed,
-            assess_days=args.assess_days,
-            dropout=dropout,
-            min_pain_nprs=args.min_pain,
-            ensemble=args.ensemble,
-        )
+        with _progress(args, len(arms)) as bar:  # per chunk of patients of each arm
+            trial = ptsim.run_trial(
+                cond,
+                arms,
+                n_per_arm=args.n_per_arm,
+                seed=args.seed,
+                assess_days=args.assess_days,
+                dropout=dropout,
+                min_pain_nprs=args.min_pain,
+                ensemble=args.ensemble,
+                progress=_advance(bar),
+            )
     except ValueError as exc:
         raise UsageError(None, _one_line(exc)) from None
     try:  # every table's numbers before any is printed: too few patients left is the user's to fix
@@ -1459,6 +1516,24 @@ def _forecast_arguments(parser: argparse.ArgumentParser) -> None:
     _add_shared(parser, "--seed", "--force")
 
 
+def _check_forecast_ensemble(cond) -> None:
+    """The forecast draws its candidates from the condition's stored ensemble: a missing one, or a
+    condition file whose values the stored members would replace, is a usage error of ``--condition``."""
+    from ptsim.inputs.ensembles import check_not_edited, load_ensemble
+
+    try:
+        check_not_edited(cond, load_ensemble(cond.name))
+    except (ValueError, FileNotFoundError) as exc:
+        message = _one_line(exc).removeprefix("ensemble: ").split("; load the shipped condition")[0]
+        raise UsageError(
+            "--condition",
+            f"{message}; ptsim forecast draws its patients from the stored ensemble, so give the shipped "
+            f"condition by name (--condition {cond.name})"
+            if "differs from the shipped condition" in message
+            else message,
+        ) from None
+
+
 def _forecast_run(args) -> int:
     import ptsim
     from ptsim.analysis.forecast import read_visits
@@ -1477,6 +1552,8 @@ def _forecast_run(args) -> int:
     if len({os.path.abspath(o.path) for o in outputs.values()}) < len(outputs):
         raise UsageError("--plot", "is the same file as --out; give each output its own file")
     cond = _load_condition(args.condition, "--condition", args.scenario)
+    if args.scenario != "premise":  # the forecast conditions the stored ensemble on the visits
+        _check_forecast_ensemble(cond)
     outcomes = [*OUTCOMES] + ([cond.questionnaire.name] if cond.questionnaire is not None else [])
     if args.outcome not in [*outcomes, "questionnaire"]:
         raise UsageError("--outcome", f"unknown outcome {args.outcome!r}; accepted: {', '.join(outcomes)}")

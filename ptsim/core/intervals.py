@@ -254,7 +254,7 @@ def judge(
         return Judgement(
             "below the instrument's resolution",
             f"{plan} is separated from {reference} by less than the {resolution[1]} reads ({resolution[0]:g} "
-            f"on {scale}): not a difference a clinician could measure",
+            f"{scale}): not a difference a clinician could measure",
         )
     return Judgement(
         "separated, no MCID",

@@ -133,12 +133,43 @@ def flare_excess_nprs(pain_now, effort, provocation_nprs, threshold_nprs, rise_a
     return np.maximum(pain_now + provocation_nprs * effort - ceiling, 0.0)
 
 
+FLARE_EXPONENT_CAP = 1000.0
+"""Largest ``rate x excess`` :func:`flare_probability` forms (dimensionless): ``1 - exp(-x)`` is exactly
+1.0 in double precision from ``x = 38``, so no probability changes, and ``rate x excess`` no longer
+overflows for a rate near the largest float (the range of ``flare_probability_per_nprs`` is
+``[0, inf]``) nor makes ``inf x 0 = nan`` without excess."""
+
+SMALLEST_FLARE_EXCESS_NPRS = 1e-305
+"""Excess (NPRS points) below which :func:`flare_probability` caps the rate at
+``FLARE_EXPONENT_CAP / SMALLEST_FLARE_EXCESS_NPRS = 1e308`` (a finite quotient: no division by 0)."""
+
+
 def flare_probability(excess_nprs, probability_per_nprs):
     """Probability that an exercise bout with this excess flares: ``1 - exp(-rate x excess)``.
 
     0 without excess, rising with it; a large rate approaches the v1 rule (every excess flares).
+
+    The rate is capped at ``FLARE_EXPONENT_CAP / excess`` before it multiplies the excess, so the
+    product never overflows (a rate of 1e308 warned "overflow encountered in multiply" in the numpy
+    engine) and an infinite rate without excess gives 0, not ``nan``. Where the cap acts, the exact
+    product is above ``FLARE_EXPONENT_CAP`` and the probability is 1.0 with or without it, so the
+    numbers are unchanged: bit for bit wherever ``rate x excess <= FLARE_EXPONENT_CAP``, and 1.0
+    beyond, except for rates above 1e308 per NPRS point with an excess below 1e-305 points.
+
+    Parameters
+    ----------
+    excess_nprs : float or array
+        Excess pain during the bout above the acceptable ceiling (NPRS points, >= 0).
+    probability_per_nprs : float or array
+        ``flare_probability_per_nprs``: rate per NPRS point of excess (per NPRS point, 0 to inf).
+
+    Returns
+    -------
+    float or array
+        Probability of a flare (0-1).
     """
-    return -np.expm1(-probability_per_nprs * excess_nprs)
+    most = FLARE_EXPONENT_CAP / np.maximum(excess_nprs, SMALLEST_FLARE_EXCESS_NPRS)
+    return -np.expm1(-np.minimum(probability_per_nprs, most) * excess_nprs)
 
 
 def flared_bout(excess_nprs, u, probability_per_nprs, random_flares):

@@ -440,6 +440,9 @@ class Comparison(Mapping):
             )
         if not days:
             raise ValueError("days is empty; give at least one day (or None for the key days)")
+        twice = [o for i, o in enumerate(outcomes) if o in outcomes[:i]]
+        if twice:  # the table's dict of outcomes would keep one of them silently
+            raise ValueError(f"outcomes: {twice[0]!r} is given twice; give each once")
         units = {o: outcome_unit(first.condition, o) for o in outcomes}
         if not (isinstance(level, float) and 0 < level < 1):
             raise ValueError(f"level must be a probability between 0 and 1, got {level!r}")
