@@ -14,7 +14,8 @@ by the visits (the arithmetic of :func:`ptsim.forecast`: ``visit_log_likelihood`
 
 One pool serves every synthetic patient (the forecast reweights it), so 200 patients x 4 visit counts
 cost one simulation. The pool's size is the forecast's doubling step that a typical four-visit patient
-reaches (``START_CANDIDATES * 8``).
+reaches: ``MAX_CANDIDATES`` since model v3 (with 32,000 candidates the median four-visit effective
+sample size was 94, below the warning level of 100, so the forecast doubles once more).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from ptsim.inputs.plans import get_plan
 VISIT_DAYS = [0, 7, 14, 21]
 FORECAST_DAYS = [28, 63, 119, 203]
 N_SYNTHETIC = 200
-POOL = F.START_CANDIDATES * 8
+POOL = F.MAX_CANDIDATES
 SEED = 3
 WIDTH_EVERY = 4
 """Widths are averaged over every 4th synthetic patient (50): quantiles cost more than coverage."""
