@@ -102,3 +102,14 @@ def test_a_prediction_is_compared_when_the_answer_is_checked(capsys):
     lessons.predict("7.1", "many")  # a prediction of the wrong kind is simply not right
     capsys.readouterr()
     assert "not what the model gives" in _said(capsys, "7.1", float(solved.answer))
+
+
+def test_a_likely_mistake_that_is_accepted_is_not_called_a_mistake(monkeypatch):
+    """Under some parameters a likely mistake gives the right number (model v3: the default split of
+    exercise 5.2 gives the same discharge pain as the asked one); the key then leaves it out."""
+    q = lessons.Question(
+        "toy", lambda: lessons.Solved(3.4, mistakes={"same": 3.4, "near": 3.45, "far": 2.0}), tolerance=0.1
+    )
+    monkeypatch.setitem(lessons.QUESTIONS, "toy", q)
+    assert set(lessons.answer_key("toy").mistakes) == {"far"}
+    assert lessons.is_correct("toy", 3.45) and not lessons.is_correct("toy", 2.0)

@@ -99,7 +99,8 @@ def _decimals(q: lessons.Question) -> int:
 def _number(value: float, decimals: int, unit: str = "") -> re.Pattern:
     """A number as printed (either sign), not part of a longer number."""
     text = re.escape(f"{abs(value):.{decimals}f}")
-    return re.compile(rf"(?<![\d.]){text}(?![\d]|\.\d)" + (r"\s?" + re.escape(unit) if unit else ""))
+    # not a parameter setting in code (``consolidation_per_window_min=0.0``): a number after "=" or "_"
+    return re.compile(rf"(?<![\d.=_]){text}(?![\d]|\.\d)" + (r"\s?" + re.escape(unit) if unit else ""))
 
 
 def tell_tales(qid: str) -> list[list[re.Pattern]]:

@@ -13,7 +13,7 @@ import functools
 import io
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -1960,8 +1960,21 @@ are printed only in the instructor material (``docs/instructor/answer_key.md``).
 
 @functools.cache
 def _solved(question: str) -> Solved:
-    """The model's answer, computed once per session (the model does not change while a lesson runs)."""
-    return QUESTIONS[question].solve()
+    """The model's answer, computed once per session (the model does not change while a lesson runs).
+
+    A likely mistake of a number question whose value is accepted (within the question's tolerance)
+    is not a mistake for these parameters, so it is left out: no hint calls an accepted answer wrong.
+    """
+    q = QUESTIONS[question]
+    solved = q.solve()
+    if q.choices:
+        return solved
+    kept = {
+        m: v
+        for m, v in solved.mistakes.items()
+        if not _numbers_match(float(v), float(solved.answer), q.tolerance)
+    }
+    return solved if len(kept) == len(solved.mistakes) else replace(solved, mistakes=kept)
 
 
 _PREDICTIONS: dict[str, object] = {}
