@@ -93,12 +93,12 @@ def test_lesson3_window_order_gap_and_hypothesis():
     # a 30-minute gap makes the order almost irrelevant
     order_effect = t0.loc["manual first", gain] - t0.loc["exercise first", gain]
     assert t30.loc["manual first", gain] - t30.loc["exercise first", gain] < 0.2 * order_effect
-    # "an hour later about a third of the extra range has gone, while most of the pain relief is still there"
+    # "an hour later about half of the extra range has gone, while most of the pain relief is still there"
     _, _, hour = widgets.window_table(COND, "manual first", 15, 25, 60)
     before = t0.loc["exercise first"]  # the exercise-first session starts with no window open
     start, late = t0.loc["manual first"], hour.loc["manual first"]
     rom, pain = "ROM as exercise starts (deg)", "pain as exercise starts (NPRS)"
-    assert 0.25 < (start[rom] - late[rom]) / (start[rom] - before[rom]) < 0.45
+    assert 0.4 < (start[rom] - late[rom]) / (start[rom] - before[rom]) < 0.6
     assert (late[pain] - start[pain]) / (before[pain] - start[pain]) < 0.35
     # without the hypothesis a small order effect is left (relief lets the patient exercise harder)
     small = off.loc["manual first", gain] - off.loc["exercise first", gain]
@@ -111,11 +111,11 @@ def test_lesson4_strength_peaks_after_the_last_session_then_detrains():
     end = res.discharge_day - 1
     assert s[end + 1 : end + 28].max() > s[end]  # still rising for a while after the last session
     assert s[365] < s[end] - 0.8 * (s[end] - s[0])  # back near baseline within the year
-    # "the 12-week programme gains about 18 points, +28 % of the patients' baseline strength: just below
+    # "the 12-week programme gains about 17 points, +27 % of the patients' baseline strength: just below
     # resistance programmes in adults over 50 (+29-33 %)"
     built = s[end] - s[0]
-    assert 17.5 <= built < 18.5 and 27.5 <= 100 * built / s[0] < 29
-    # "two home sessions a week keep only about two of the 18 points built, six months later"
+    assert 16.5 <= built < 17.5 and 26.5 <= 100 * built / s[0] < 28.5
+    # "two home sessions a week keep only about two of the 17 points built, six months later"
     more = widgets.capacity_table(COND, maintenance_days_per_week=2)[1].strength_pct_normal.to_numpy()
     assert 1.5 < more[end + 182] - s[end + 182] < 2.5
 
@@ -138,8 +138,8 @@ def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
     assert pain["combined"][42] < pain["manual_only"][42] < pain["exercise_only"][42]
     assert 0.5 < pain["manual_only"][42] - pain["combined"][42] < 1.5
     # "a year later the three plans are within a quarter of a point of each other on pain and about two
-    # points on function; exercise only has kept more of its gain in function (about three fifths) than
-    # manual only (two fifths) or combined care (a third)"
+    # points on function; exercise only has kept more of its gain in function (about a third) than
+    # manual only (a little over a quarter) or combined care (under a quarter)"
     plans = ("manual_only", "exercise_only", "combined")
     assert np.ptp([pain[p][365] for p in plans]) < 0.25
     assert np.ptp([function[p][365] for p in plans]) < 2.5
@@ -147,8 +147,9 @@ def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
     for p in plans:
         f, f0 = function[p], comp[p].baseline("function").mean()
         kept[p] = (f[365] - f0) / (f[42] - f0)
-    assert 0.5 < kept["exercise_only"] < 0.7 and 0.3 < kept["manual_only"] < 0.5
-    assert 0.25 < kept["combined"] < 0.42
+    assert 0.3 < kept["exercise_only"] < 0.4 and 0.25 < kept["manual_only"] < 0.3
+    assert 0.18 < kept["combined"] < 0.25
+    assert kept["exercise_only"] > kept["manual_only"] > kept["combined"]
     # "premise: manual only's relief drifts back to no treatment's pain, the plans with exercise keep most of
     # their gains"
     premise = lessons.compare_plans(COND, n_patients=200, scenario="premise")
@@ -173,9 +174,9 @@ def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
     for plan in ("manual_only", "exercise_only", "combined"):
         year = [visits[plan, n].function[:, 365].mean() for n in (5, 2)]
         assert abs(year[0] - year[1]) < 0.6, plan
-    # "with the hypothesis off combined care keeps its lead over exercise alone in pain and nearly all of it
-    # in function, and loses about a quarter of it in range; over manual therapy alone its few degrees of
-    # extra range nearly vanish, while its lead in function remains"
+    # "with the hypothesis off combined care keeps its lead over exercise alone in pain and most of it in
+    # function, and loses about two fifths of it in range; over manual therapy alone its five degrees or so
+    # of extra range nearly vanish, while its lead in function remains"
     base = ptsim.load_condition(COND)
     lead = {}
     for c in (base.parameters["consolidation_per_window_min"], 0.0):
@@ -188,9 +189,9 @@ def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
                     cc["combined"].outcome(o)[:, 42].mean() - cc[other].outcome(o)[:, 42].mean()
                 )
     assert abs(lead[True, "exercise_only", "pain"] - lead[False, "exercise_only", "pain"]) < 0.05
-    assert lead[False, "exercise_only", "function"] > 0.9 * lead[True, "exercise_only", "function"]
-    assert 0.15 < 1 - lead[False, "exercise_only", "rom"] / lead[True, "exercise_only", "rom"] < 0.35
-    assert 0 < lead[True, "manual_only", "rom"] < 5
+    assert lead[False, "exercise_only", "function"] > 0.75 * lead[True, "exercise_only", "function"]
+    assert 0.3 < 1 - lead[False, "exercise_only", "rom"] / lead[True, "exercise_only", "rom"] < 0.5
+    assert 4 < lead[True, "manual_only", "rom"] < 6.5
     assert abs(lead[False, "manual_only", "rom"]) < 0.3 * lead[True, "manual_only", "rom"]
     assert 0 < lead[False, "manual_only", "function"]
 
@@ -206,27 +207,28 @@ def test_lesson6_pain_gates_and_relief_first_helps():
     # "dosed within tolerance, flares are rare (under one per patient in six weeks)"
     assert (base[flares] < 1).all()
     # "with relief first, every group does more effective exercise - the patients starting at 7/10 or more
-    # about twice as much - and ends care in far less pain. The two lower groups flare less; the patients in
-    # most pain flare a little more often, still under one flare each in six weeks"
+    # about one and a half times as much - and ends care in far less pain. The two lower groups flare less;
+    # the patients in most pain flare a little more often, still under one flare each in six weeks"
     assert (first[done] > base[done]).all()
-    assert 1.8 < first.loc["7 or more", done] / base.loc["7 or more", done] < 2.3
+    assert 1.4 < first.loc["7 or more", done] / base.loc["7 or more", done] < 1.9
     assert (first[pain] < base[pain] - 1).all()
     lower = ["baseline pain < 5", "5 to 7"]
     assert (first.loc[lower, flares] < base.loc[lower, flares]).all()
     assert base.loc["7 or more", flares] < first.loc["7 or more", flares] < 1
-    # "overload gives two to three times the dose but brings six to seven and a half times as many flares;
+    # "overload gives two to three times the dose but brings five to six times as many flares;
     # pain at discharge is higher in the two lower groups (by about a point and a half and a point) and
     # about the same in the patients in most pain"
-    assert (over[flares] > 6 * base[flares]).all() and (over[flares] < 7.5 * base[flares]).all()
+    assert (over[flares] > 5 * base[flares]).all() and (over[flares] < 6 * base[flares]).all()
     assert (over[done] > 1.8 * base[done]).all() and (over[done] < 3.3 * base[done]).all()
     assert (over.loc[lower, pain] > base.loc[lower, pain] + 0.5).all()
     assert abs(over.loc["7 or more", pain] - base.loc["7 or more", pain]) < 0.3
-    # "six months on, the exercise group has about half a point less pain than the resting group"
+    # "six months on, the exercise group has a little less pain than the resting group, less than the pooled
+    # trials' 6 points of 100 two to six months after care"
     plans = ptsim.standard_plans()
     comp = ptsim.compare(
         COND, {n: plans[n] for n in ("usual_care", "exercise_only")}, n_patients=100, days=182
     )
-    assert 0.3 < comp["usual_care"].pain[:, 182].mean() - comp["exercise_only"].pain[:, 182].mean() < 0.7
+    assert 0 < comp["usual_care"].pain[:, 182].mean() - comp["exercise_only"].pain[:, 182].mean() < 0.6
 
 
 def test_lesson7_manual_only_has_the_setbacks_of_no_treatment():
@@ -317,10 +319,10 @@ def test_lesson9_small_trials_scatter_and_exaggerate():
     arms, outcome = lessons.TRIAL_ARMS, lessons.TRIAL_OUTCOME
     assert arms == ("manual_only", "combined") and outcome == "function"  # the lesson's ARMS and OUTCOME
     # the clinic's pilot (seed 122): "the combined group had slightly *less* function", "the interval: from
-    # about -10 to +8 points" (far from significant)
+    # about -12 to +8 points" (far from significant)
     pilot = ptsim.run_trial(COND, list(arms), n_per_arm=10, seed=122).effects(outcome).iloc[0]
     assert -3 < pilot.estimate < 0 and pilot.mean_arm < pilot.mean_reference and pilot.p_value > 0.5
-    assert -11 < pilot.ci_low < -9 and 7 < pilot.ci_high < 9
+    assert -12.5 < pilot.ci_low < -11 and 7 < pilot.ci_high < 9
     trials, truth, table = lessons.trial_estimates(COND, arms, n_per_arm=10, outcome=outcome)
     # "with seed 40 the pilot finds a 'significant' benefit of combined care -- but look at its size: more
     # than twice the true difference"
@@ -343,17 +345,17 @@ def test_lesson9_small_trials_scatter_and_exaggerate():
     # "in knee OA, a pilot of 10 patients per arm finds the model's difference of about 7.5 points less than
     # half of the time; about 20 per arm come close to 80 % power, and 40 per arm reach more than 90 %. In
     # neck pain, where the difference is larger against how much patients vary, 10 patients per arm reach
-    # about 70 % power and 20 per arm more than 90 %" (the lesson's power table: 100 trials per size, seed 0)
+    # about 50 % power and 20 per arm about 75 %" (the lesson's power table: 100 trials per size, seed 0)
     knee = ptsim.power(COND, list(arms), n_per_arm=[10, 20, 40], n_trials=100, outcome=outcome)
     assert knee.power.iloc[0] < 0.5 and 0.65 <= knee.power.iloc[1] <= 0.9 and knee.power.iloc[2] > 0.9
     neck = ptsim.power("chronic_neck_pain", list(arms), n_per_arm=[10, 20], n_trials=100, outcome=outcome)
-    assert 0.6 <= neck.power.iloc[0] <= 0.8 and neck.power.iloc[1] > 0.9
+    assert 0.4 <= neck.power.iloc[0] <= 0.6 and 0.65 <= neck.power.iloc[1] <= 0.85
     assert neck.power.iloc[0] > knee.power.iloc[0]
-    # "in knee OA about two in three patients improve by 30 % by discharge with manual therapy alone, and
-    # about four in five with combined care: some 15 percentage points more, an NNT of about 7"
+    # "in knee OA about three in five patients improve by 30 % by discharge with manual therapy alone, and
+    # about seven in ten with combined care: some 14 percentage points more, an NNT of about 7"
     big = ptsim.run_trial(COND, list(arms), n_per_arm=2000, seed=10_000, dropout=0.0)
     rate = big.responders("pain").set_index("arm")["rate"]
-    assert 0.6 <= rate[arms[0]] <= 0.72 and 0.74 <= rate[arms[1]] <= 0.86
+    assert 0.52 <= rate[arms[0]] <= 0.64 and 0.66 <= rate[arms[1]] <= 0.78
     assert 0.1 <= rate[arms[1]] - rate[arms[0]] <= 0.2 and 5.5 <= 1 / (rate[arms[1]] - rate[arms[0]]) <= 9
     # "even with 100 patients per arm, a single trial's NNT scatters widely around that value" (seeds 0-2)
     small = [ptsim.run_trial(COND, list(arms), n_per_arm=100, seed=s).responders("pain") for s in (0, 1, 2)]

@@ -1659,6 +1659,14 @@ def _solve_8_2():
             "A year on, the evidence cannot separate manual-only care from no treatment: for knee OA the "
             "published results agree with the premise that the relief fades."
         )
+    elif year["judgement"] == "smaller than the MCID":
+        verdict = (
+            f"A year on only {100 * share:.0f} % of the discharge difference is left, far below the NPRS "
+            "MCID of 2 points: the evidence interval excludes 0, but no patient would notice what is left. "
+            "For knee OA the published results (the pooled long-term evidence of Runge et al. 2022 and "
+            "Fitzgerald et al. 2016 outweighing one trial's one-year result) agree with the premise that "
+            "the relief fades."
+        )
     elif share < 0.25:
         verdict = (
             f"Most of the relief has faded ({100 * share:.0f} % of the discharge difference is left), "
