@@ -6,6 +6,7 @@ colour in every lesson, the dashboard and the command line's figures.
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -945,7 +946,7 @@ def plot_evidence_check(rows, title=None):
         raise ValueError("rows has no result the model simulates: nothing to plot")
     groups = list(shown.groupby(["unit", "compares"], sort=False))
     heights = [len(g) + 0.9 for _, g in groups]
-    fig, _, _ = _figure(1, 1, (10.0, 0.42 * sum(heights) + 0.8 * len(groups) + 1.4))
+    fig, _, _ = _figure(1, 1, (10.0, 0.8 * sum(heights) + 0.9 * len(groups) + 1.4))
     axes = np.atleast_1d(fig.subplots(len(groups), 1, height_ratios=heights, squeeze=False)).ravel()
     for ax, ((unit, compares), g) in zip(axes, groups, strict=True):
         y = np.arange(len(g))
@@ -969,7 +970,8 @@ def plot_evidence_check(rows, title=None):
                 ms=7,
                 lw=2.4,
             )
-        labels = [f"{name.replace('_', ' ')}, day {r['day']}" for name, r in g.iterrows()]
+        # wrapped, so that long result names leave the panel its width on a projector (1024 px)
+        labels = [textwrap.fill(f"{name.replace('_', ' ')}, day {r['day']}", 34) for name, r in g.iterrows()]
         ax.set_yticks(y, labels)
         ax.set_ylim(len(g) - 0.5, -0.5)
         lo = np.nanmin(g[["published low", "model low"]].to_numpy(float))
@@ -978,7 +980,8 @@ def plot_evidence_check(rows, title=None):
             ax.axvline(0, color="k", lw=0.8, ls=":")
         pad = 0.08 * max(hi - lo, 1e-9)
         ax.set_xlim(lo - pad, hi + pad)
-        ax.set_xlabel(f"{unit}: {compares}")
+        ax.set_xlabel(str(unit))
+        ax.set_title(str(compares), loc="left", fontsize="medium")
         ax.set_ylabel("result")
         ax.grid(alpha=0.3, axis="x")
         ax.grid(False, axis="y")
