@@ -291,8 +291,7 @@ def exercise(s: State, pts: Patients, p: dict, minutes, intensity: float, flare_
         p["flare_threshold_nprs"],
         p["flare_rise_allowed_nprs"],
     )
-    with np.errstate(invalid="ignore"):  # inf x 0 where there is no excess: masked by the excess
-        flared = v2.flared_bout(excess, flare_u, p["flare_probability_per_nprs"], flare_u is not None) & done
+    flared = v2.flared_bout(excess, flare_u, p["flare_probability_per_nprs"], flare_u is not None) & done
     sens = eq.flared_sensitization(s.sensitization, excess, flared, p["flare_gain_per_nprs"])
     state = replace(
         s, deficit_deg=deficit, window=s.window * w, relief=s.relief * w, eih=eih, sensitization=sens
