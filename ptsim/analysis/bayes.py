@@ -40,6 +40,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
+from scipy.special import gammaln, logsumexp
 
 from ptsim.analysis.calibrate import (
     DEFAULT_SEED,
@@ -110,7 +111,7 @@ class SamplerSettings:
     replicates : int
         Bootstrap resamples of the virtual patients whose spread is each row's Monte-Carlo error in
         the likelihood (:mod:`ptsim.analysis.likelihood`; 0: none, the v2 likelihood's exact rows).
-    moves : {"de", "stretch", "de-then-independence"}
+    moves : {"de", "stretch", "de-then-independence", "de-then-mixture"}
         emcee's proposal: ``"de"`` a mixture of differential-evolution moves (80 % ``DEMove``, 20 %
         ``DESnookerMove``: shorter autocorrelation on correlated posteriors, ter Braak & Vrugt 2008),
         ``"stretch"`` emcee's default stretch move (the v2 ensembles); ``"de-then-independence"``:
@@ -119,8 +120,10 @@ class SamplerSettings:
         proposals from a multivariate Student-t fitted to the pilot's second half (:class:`_TProposal`),
         25 % Gaussian random-walk steps with the pilot's covariance scaled by 2.38^2 / d
         (``emcee.moves.GaussianMove``). Only draws of the second stage are kept.
+        ``"de-then-mixture"`` (calibration v3's recommended settings): the same stages with a mixture of
+        Student-t proposals chosen by held-out importance efficiency (:func:`fit_mixture_proposal`).
     pilot_steps, adapt_steps : int
-        ``"de-then-independence"`` only: steps of the differential-evolution pilot, then of a first
+        Staged moves only: steps of the differential-evolution pilot, then of a first
         independence stage whose draws the final (fixed) proposal is fitted to.
     until_converged : bool
         Run in blocks of ``check_every`` steps up to ``n_steps`` and stop at the first block end where
@@ -173,11 +176,11 @@ class SamplerSettings:
             raise ValueError(f"pilot_steps must be a whole number >= 0, got {self.pilot_steps!r}")
         if not (isinstance(self.adapt_steps, int) and self.adapt_steps >= 1):
             raise ValueError(f"adapt_steps must be a whole number >= 1, got {self.adapt_steps!r}")
-        if self.moves == "de-then-independence" and not (
+        if self.moves in STAGED_MOVES and not (
             20 <= self.pilot_steps < self.n_steps - self.adapt_steps
         ):
             raise ValueError(
-                "pilot_steps must be in [20, n_steps - adapt_steps) for moves='de-then-independence', "
+                f"pilot_steps must be in [20, n_steps - adapt_steps) for moves={self.moves!r}, "
                 f"got {self.pilot_steps!r}"
             )
         if not (isinstance(self.check_every, int) and self.check_every >= 10):
@@ -194,12 +197,12 @@ class SamplerSettings:
 RECOMMENDED_SETTINGS = {
     condition: SamplerSettings(
         n_walkers=walkers,
-        n_steps=pilot + 200 + 1000,
+        n_steps=pilot + 200 + 2000,
         burn_in=pilot,
         thin=2,
         n_patients=100,
         polish_evaluations=200,
-        moves="de-then-independence",
+        moves="de-then-mixture",
         pilot_steps=pilot,
         adapt_steps=200,
         until_converged=True,
@@ -214,8 +217,9 @@ RECOMMENDED_SETTINGS = {
     )
 }
 """Settings for ``python -m ptsim.analysis.bayes <condition> --processes 2`` (calibration v3): a
-differential-evolution pilot, 200 steps of independence Metropolis-Hastings whose draws the final
-proposal is fitted to, then at most 1000 steps of that fixed kernel, stopping at the first 100-step
+differential-evolution pilot, 200 steps of independence Metropolis-Hastings (a mixture of Student-t
+proposals, :func:`fit_mixture_proposal`) whose draws the final proposal is fitted to, then at most 2000
+steps of that fixed kernel, stopping at the first 100-step
 check where the second half passes the convergence gates; walkers at least twice the free parameters
 (15, 10, 9, 7, 8). One likelihood evaluation at 100 patients took 0.04-0.05 CPU-s for knee OA on a quiet
 machine (2026-12-07); the steps each condition needed and the time they took are in its ensemble
@@ -567,6 +571,9 @@ MOVE_NAMES = {
     "de": "differential-evolution moves",
     "de-then-independence": "differential-evolution pilot, then independence Metropolis-Hastings with "
     "a Student-t proposal fitted to the pilot and Gaussian random-walk steps",
+    "de-then-mixture": "differential-evolution pilot, then independence Metropolis-Hastings with a "
+    "mixture of Student-t proposals fitted to the earlier draws (components, degrees of freedom and "
+    "scale chosen by held-out importance-sampling efficiency) and Gaussian random-walk steps",
 }
 """The samplers' proposals (:class:`SamplerSettings` ``moves``), with what each is."""
 MOVES = tuple(MOVE_NAMES)
@@ -716,18 +723,17 @@ def sample(
         return made
 
     try:
-        if settings.moves == "de-then-independence":
+        if settings.moves in STAGED_MOVES:
             # 1. a differential-evolution pilot; 2. independence MH with a proposal fitted to the
             # pilot's second half (adapt_steps); 3. the same with the proposal refitted to stage 2's
             # draws, now fixed, until the gates pass: only stage 3's second half is kept.
             pilot = sampler_with(_moves("de"), settings.seed)
             state = pilot.run_mcmc(start, settings.pilot_steps, progress=progress)
-            second_half = pilot.get_chain()[settings.pilot_steps // 2 :].reshape(-1, len(names))
-            adapt = sampler_with(_independence_moves(second_half), settings.seed + 1)
+            half = settings.pilot_steps // 2
+            kernel = _staged_kernel(settings.moves, settings.seed, cond.name, progress)
+            adapt = sampler_with(kernel(pilot.get_chain()[half:], pilot.get_log_prob()[half:]), settings.seed + 1)
             state = adapt.run_mcmc(state, settings.adapt_steps, progress=progress)
-            sampler = sampler_with(
-                _independence_moves(adapt.get_chain().reshape(-1, len(names))), settings.seed + 2
-            )
+            sampler = sampler_with(kernel(adapt.get_chain(), adapt.get_log_prob()), settings.seed + 2)
             before = settings.pilot_steps + settings.adapt_steps
             done = _run(sampler, state, settings, names, cond.name, progress, settings.n_steps - before)
             unit_chain = np.concatenate([pilot.get_chain(), adapt.get_chain(), sampler.get_chain()])
@@ -757,6 +763,29 @@ def sample(
         target_source=_source_label(source),
         start=target.values(centre),
     )
+
+
+STAGED_MOVES = ("de-then-independence", "de-then-mixture")
+"""Moves that run a differential-evolution pilot, then two stages of a fixed independence kernel."""
+
+
+def _staged_kernel(kind: str, seed: int, condition: str, progress: bool):
+    """The function that fits a staged sampler's kernel to earlier draws ``(chain, log_probability)``."""
+
+    def kernel(chain: np.ndarray, log_probability: np.ndarray):
+        if kind == "de-then-independence":
+            return _independence_moves(chain.reshape(-1, chain.shape[-1]))
+        moves, choice = _mixture_moves(chain, log_probability, seed)
+        if progress:
+            print(
+                f"{condition}: proposal of {choice['components']} Student-t components (df {choice['df']:g}, "
+                f"scale {choice['scale']:g}), held-out importance efficiency {choice['efficiency']:.2f}",
+                file=sys.stderr,
+                flush=True,
+            )
+        return moves
+
+    return kernel
 
 
 def _moves(kind: str):
@@ -821,6 +850,132 @@ class _TProposal:
         u = 1.0 / (1.0 + np.exp(-(self.mean + z / np.sqrt(w)[:, None])))
         # emcee's factor: ln q(u0 | u) - ln q(u | u0), which for an independence proposal is q(u0) / q(u)
         return u, self.log_density(u0) - self.log_density(u)
+
+
+class _MixtureProposal:
+    """An independence proposal for emcee's ``MHMove`` on the unit cube: a mixture of multivariate
+    Student-t densities in logit coordinates (one per component of a Gaussian mixture fitted to earlier
+    draws there, each covariance inflated by ``scale**2``). A posterior that is curved or piled against
+    a bound is better covered by a few components than by one ellipse, so fewer walkers stick where the
+    proposal under-covers it."""
+
+    def __init__(self, weights, means, covariances, df: float, scale: float):
+        d = means.shape[1]
+        self.weights, self.means, self.df, self.scale = np.asarray(weights), np.asarray(means), df, scale
+        self.cumulative = np.cumsum(self.weights)
+        covs = np.asarray(covariances) * scale**2 + 1e-8 * np.eye(d)
+        self.chols = np.linalg.cholesky(covs)
+        self.inverses = np.linalg.inv(covs)
+        # log normalising constant of each t component (its weight included)
+        self.log_norm = (
+            np.log(self.weights)
+            + gammaln((df + d) / 2)
+            - gammaln(df / 2)
+            - d / 2 * np.log(df * np.pi)
+            - np.log(np.diagonal(self.chols, axis1=1, axis2=2)).sum(axis=1)
+        )
+
+    def log_density_logit(self, z: np.ndarray) -> np.ndarray:
+        """Normalised log density of logit coordinates ``z`` (``(n, d)``)."""
+        d = self.means.shape[1]
+        dz = z[:, None, :] - self.means[None, :, :]
+        m = np.einsum("nki,kij,nkj->nk", dz, self.inverses, dz)
+        return logsumexp(self.log_norm - 0.5 * (self.df + d) * np.log1p(m / self.df), axis=1)
+
+    def log_density(self, u: np.ndarray) -> np.ndarray:
+        """Log density on the unit cube (the logit density times the Jacobian ``1 / (u (1 - u))``)."""
+        inside = np.all((u > 0.0) & (u < 1.0), axis=1)
+        uu = np.where(inside[:, None], u, 0.5)
+        out = self.log_density_logit(_logit(uu)) - np.log(uu * (1.0 - uu)).sum(axis=1)
+        return np.where(inside, out, -np.inf)
+
+    def __call__(self, u0: np.ndarray, random) -> tuple[np.ndarray, np.ndarray]:
+        n, d = u0.shape
+        component = np.minimum(np.searchsorted(self.cumulative, random.uniform(0.0, 1.0, n)), len(self.weights) - 1)
+        z = np.einsum("nij,nj->ni", self.chols[component], random.standard_normal((n, d)))
+        w = random.chisquare(self.df, n) / self.df
+        u = 1.0 / (1.0 + np.exp(-(self.means[component] + z / np.sqrt(w)[:, None])))
+        return u, self.log_density(u0) - self.log_density(u)
+
+
+MIXTURE_CHOICES = tuple(
+    (components, df, scale) for components in (1, 2, 3, 4) for df, scale in ((5.0, 1.2), (4.0, 1.5), (3.0, 2.0))
+)
+"""The proposals :func:`fit_mixture_proposal` chooses among: (components, degrees of freedom, scale)."""
+
+
+def _gaussian_mixture(z: np.ndarray, components: int, seed: int):
+    from sklearn.mixture import GaussianMixture
+
+    return GaussianMixture(components, covariance_type="full", reg_covar=1e-6, random_state=seed).fit(z)
+
+
+def importance_efficiency(log_target: np.ndarray, log_proposal: np.ndarray) -> float:
+    """Kish's effective sample size of self-normalised importance weights, as a share of the draws
+    (1: the proposal is the target; an independence sampler then accepts every move)."""
+    lw = log_target - log_proposal
+    w = np.exp(lw - lw.max())
+    return float(w.sum() ** 2 / (w**2).sum() / w.size)
+
+
+def fit_mixture_proposal(chain: np.ndarray, log_probability: np.ndarray, seed: int):
+    """Fit the independence proposal of moves ``"de-then-mixture"`` to earlier draws.
+
+    Each candidate of :data:`MIXTURE_CHOICES` is fitted to the first half of the steps and scored by
+    :func:`importance_efficiency` on the second half (held-out draws, so more components win only if
+    they generalise); the best is refitted to all the draws.
+
+    Parameters
+    ----------
+    chain : numpy.ndarray
+        ``(n_steps, n_walkers, d)`` draws on the unit cube.
+    log_probability : numpy.ndarray
+        ``(n_steps, n_walkers)`` their log-posterior (on the unit cube).
+    seed : int
+        The Gaussian mixtures' k-means initialisation.
+
+    Returns
+    -------
+    (_MixtureProposal, dict)
+        The proposal, and the choice with its held-out efficiency (``components``, ``df``, ``scale``,
+        ``efficiency``).
+    """
+    steps, _, d = chain.shape
+    u = chain.reshape(-1, d)
+    lp = log_probability.reshape(-1)
+    finite = np.isfinite(lp)
+    z = _logit(u)
+    # the target density in logit coordinates: the Jacobian du/dz = u (1 - u)
+    lpz = lp + np.log(np.clip(u * (1.0 - u), 1e-300, None)).sum(axis=1)
+    first = (np.repeat(np.arange(steps), chain.shape[1]) < steps // 2) & finite
+    second = ~first & finite
+    best = None
+    for components, df, scale in MIXTURE_CHOICES:
+        gm = _gaussian_mixture(z[first], components, seed)
+        q = _MixtureProposal(gm.weights_, gm.means_, gm.covariances_, df, scale)
+        score = importance_efficiency(lpz[second], q.log_density_logit(z[second]))
+        if best is None or score > best[0] + 1e-12:
+            best = (score, components, df, scale)
+    score, components, df, scale = best
+    gm = _gaussian_mixture(z[finite], components, seed)
+    choice = {"components": components, "df": df, "scale": scale, "efficiency": score}
+    return _MixtureProposal(gm.weights_, gm.means_, gm.covariances_, df, scale), choice
+
+
+def _mixture_moves(chain: np.ndarray, log_probability: np.ndarray, seed: int):
+    """The kernel of moves ``"de-then-mixture"``: 75 % independence proposals from
+    :func:`fit_mixture_proposal`, 25 % Gaussian random-walk steps with the draws' covariance
+    x 2.38^2 / d. Both move each walker on its own, so the walkers are independent chains."""
+    import emcee
+
+    d = chain.shape[-1]
+    proposal, choice = fit_mixture_proposal(chain, log_probability, seed)
+    cov = np.cov(chain.reshape(-1, d), rowvar=False).reshape(d, d) + 1e-10 * np.eye(d)
+    moves = [
+        (emcee.moves.MHMove(proposal), 0.75),
+        (emcee.moves.GaussianMove(cov * 2.38**2 / d), 0.25),
+    ]
+    return moves, choice
 
 
 def _logit(u: np.ndarray) -> np.ndarray:
