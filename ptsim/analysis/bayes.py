@@ -176,9 +176,7 @@ class SamplerSettings:
             raise ValueError(f"pilot_steps must be a whole number >= 0, got {self.pilot_steps!r}")
         if not (isinstance(self.adapt_steps, int) and self.adapt_steps >= 1):
             raise ValueError(f"adapt_steps must be a whole number >= 1, got {self.adapt_steps!r}")
-        if self.moves in STAGED_MOVES and not (
-            20 <= self.pilot_steps < self.n_steps - self.adapt_steps
-        ):
+        if self.moves in STAGED_MOVES and not (20 <= self.pilot_steps < self.n_steps - self.adapt_steps):
             raise ValueError(
                 f"pilot_steps must be in [20, n_steps - adapt_steps) for moves={self.moves!r}, "
                 f"got {self.pilot_steps!r}"
@@ -731,7 +729,9 @@ def sample(
             state = pilot.run_mcmc(start, settings.pilot_steps, progress=progress)
             half = settings.pilot_steps // 2
             kernel = _staged_kernel(settings.moves, settings.seed, cond.name, progress)
-            adapt = sampler_with(kernel(pilot.get_chain()[half:], pilot.get_log_prob()[half:]), settings.seed + 1)
+            adapt = sampler_with(
+                kernel(pilot.get_chain()[half:], pilot.get_log_prob()[half:]), settings.seed + 1
+            )
             state = adapt.run_mcmc(state, settings.adapt_steps, progress=progress)
             sampler = sampler_with(kernel(adapt.get_chain(), adapt.get_log_prob()), settings.seed + 2)
             before = settings.pilot_steps + settings.adapt_steps
@@ -891,7 +891,9 @@ class _MixtureProposal:
 
     def __call__(self, u0: np.ndarray, random) -> tuple[np.ndarray, np.ndarray]:
         n, d = u0.shape
-        component = np.minimum(np.searchsorted(self.cumulative, random.uniform(0.0, 1.0, n)), len(self.weights) - 1)
+        component = np.minimum(
+            np.searchsorted(self.cumulative, random.uniform(0.0, 1.0, n)), len(self.weights) - 1
+        )
         z = np.einsum("nij,nj->ni", self.chols[component], random.standard_normal((n, d)))
         w = random.chisquare(self.df, n) / self.df
         u = 1.0 / (1.0 + np.exp(-(self.means[component] + z / np.sqrt(w)[:, None])))
@@ -899,7 +901,9 @@ class _MixtureProposal:
 
 
 MIXTURE_CHOICES = tuple(
-    (components, df, scale) for components in (1, 2, 3, 4) for df, scale in ((5.0, 1.2), (4.0, 1.5), (3.0, 2.0))
+    (components, df, scale)
+    for components in (1, 2, 3, 4)
+    for df, scale in ((5.0, 1.2), (4.0, 1.5), (3.0, 2.0))
 )
 """The proposals :func:`fit_mixture_proposal` chooses among: (components, degrees of freedom, scale)."""
 
