@@ -121,7 +121,7 @@ class SamplerSettings:
         25 % Gaussian random-walk steps with the pilot's covariance scaled by 2.38^2 / d
         (``emcee.moves.GaussianMove``). Only draws of the second stage are kept.
         ``"de-then-mixture"`` (calibration v3's recommended settings): the same stages with a mixture of
-        Student-t proposals chosen by held-out importance efficiency (:func:`fit_mixture_proposal`).
+        Student-t proposals chosen by held-out acceptance rate (:func:`fit_mixture_proposal`).
     pilot_steps, adapt_steps : int
         Staged moves only: steps of the differential-evolution pilot, then of a first
         independence stage whose draws the final (fixed) proposal is fitted to.
@@ -571,7 +571,7 @@ MOVE_NAMES = {
     "a Student-t proposal fitted to the pilot and Gaussian random-walk steps",
     "de-then-mixture": "differential-evolution pilot, then independence Metropolis-Hastings with a "
     "mixture of Student-t proposals fitted to the earlier draws (components, degrees of freedom and "
-    "scale chosen by held-out importance-sampling efficiency) and Gaussian random-walk steps",
+    "scale chosen by held-out acceptance rate) and Gaussian random-walk steps",
 }
 """The samplers' proposals (:class:`SamplerSettings` ``moves``), with what each is."""
 MOVES = tuple(MOVE_NAMES)
@@ -779,7 +779,7 @@ def _staged_kernel(kind: str, seed: int, condition: str, progress: bool):
         if progress:
             print(
                 f"{condition}: proposal of {choice['components']} Student-t components (df {choice['df']:g}, "
-                f"scale {choice['scale']:g}), held-out importance efficiency {choice['efficiency']:.2f}",
+                f"scale {choice['scale']:g}), held-out acceptance rate {choice['acceptance']:.2f}",
                 file=sys.stderr,
                 flush=True,
             )
@@ -914,19 +914,28 @@ def _gaussian_mixture(z: np.ndarray, components: int, seed: int):
     return GaussianMixture(components, covariance_type="full", reg_covar=1e-6, random_state=seed).fit(z)
 
 
-def importance_efficiency(log_target: np.ndarray, log_proposal: np.ndarray) -> float:
-    """Kish's effective sample size of self-normalised importance weights, as a share of the draws
-    (1: the proposal is the target; an independence sampler then accepts every move)."""
-    lw = log_target - log_proposal
-    w = np.exp(lw - lw.max())
-    return float(w.sum() ** 2 / (w**2).sum() / w.size)
+def independence_acceptance(log_target: np.ndarray, log_proposal: np.ndarray) -> float:
+    """The acceptance rate of an independence Metropolis-Hastings sampler at stationarity, estimated
+    from draws of the target.
+
+    With normalised densities and ``v = q / pi`` at target draws, the rate is ``E[min(v(x), v(y))]``
+    over independent ``x, y ~ pi`` (substitute ``q(y) = pi(y) v(y)`` in its definition). The target's
+    normalising constant follows from ``E_pi[v] = 1``; the mean is taken over every pair of draws.
+    1 when the proposal is the target; it falls both where the proposal under-covers the target (a walker
+    sticks there) and where it is wider than it (proposals land where the target is small).
+    """
+    lv = np.asarray(log_proposal, float) - np.asarray(log_target, float)
+    n = lv.size
+    v = np.sort(np.exp(lv - (logsumexp(lv) - np.log(n))))
+    # the i-th smallest is the smaller of a pair with each of the n - 1 - i larger ones
+    return float(2.0 * np.sum(v * np.arange(n - 1, -1, -1)) / (n * (n - 1)))
 
 
 def fit_mixture_proposal(chain: np.ndarray, log_probability: np.ndarray, seed: int):
     """Fit the independence proposal of moves ``"de-then-mixture"`` to earlier draws.
 
     Each candidate of :data:`MIXTURE_CHOICES` is fitted to the first half of the steps and scored by
-    :func:`importance_efficiency` on the second half (held-out draws, so more components win only if
+    :func:`independence_acceptance` on the second half (held-out draws, so more components win only if
     they generalise); the best is refitted to all the draws.
 
     Parameters
@@ -941,29 +950,48 @@ def fit_mixture_proposal(chain: np.ndarray, log_probability: np.ndarray, seed: i
     Returns
     -------
     (_MixtureProposal, dict)
-        The proposal, and the choice with its held-out efficiency (``components``, ``df``, ``scale``,
-        ``efficiency``).
+        The proposal, and the choice with its held-out acceptance rate (``components``, ``df``, ``scale``,
+        ``acceptance``).
     """
-    steps, _, d = chain.shape
+    steps, walkers, d = chain.shape
+    step = np.repeat(np.arange(steps), walkers)
     u = chain.reshape(-1, d)
     lp = log_probability.reshape(-1)
-    finite = np.isfinite(lp)
+    # a rejected move repeats the walker's point: each distinct point once, or a walker stuck at one
+    # point would pull a component onto it (a spike the sampler could never leave)
+    _, first_seen = np.unique(u, axis=0, return_index=True)
+    distinct = np.zeros(u.shape[0], dtype=bool)
+    distinct[first_seen] = True
+    keep = distinct & np.isfinite(lp)
     z = _logit(u)
     # the target density in logit coordinates: the Jacobian du/dz = u (1 - u)
     lpz = lp + np.log(np.clip(u * (1.0 - u), 1e-300, None)).sum(axis=1)
-    first = (np.repeat(np.arange(steps), chain.shape[1]) < steps // 2) & finite
-    second = ~first & finite
+    # fitted to the distinct points of the first half, scored on every draw of the second (the chain's
+    # repeats are how it represents the posterior)
+    first, second = keep & (step < steps // 2), np.isfinite(lp) & (step >= steps // 2)
     best = None
     for components, df, scale in MIXTURE_CHOICES:
-        gm = _gaussian_mixture(z[first], components, seed)
-        q = _MixtureProposal(gm.weights_, gm.means_, gm.covariances_, df, scale)
-        score = importance_efficiency(lpz[second], q.log_density_logit(z[second]))
+        q = _mixture(z[first], components, df, scale, seed)
+        score = independence_acceptance(lpz[second], q.log_density_logit(z[second]))
         if best is None or score > best[0] + 1e-12:
             best = (score, components, df, scale)
     score, components, df, scale = best
-    gm = _gaussian_mixture(z[finite], components, seed)
-    choice = {"components": components, "df": df, "scale": scale, "efficiency": score}
-    return _MixtureProposal(gm.weights_, gm.means_, gm.covariances_, df, scale), choice
+    choice = {"components": components, "df": df, "scale": scale, "acceptance": score}
+    return _mixture(z[keep], components, df, scale, seed), choice
+
+
+MIXTURE_SHRINKAGE = 0.1
+"""Share of the draws' overall covariance mixed into each component's (no component narrower than a
+tenth of the posterior's variance in any direction, so none becomes a spike the independence sampler
+cannot leave)."""
+
+
+def _mixture(z: np.ndarray, components: int, df: float, scale: float, seed: int) -> _MixtureProposal:
+    gm = _gaussian_mixture(z, components, seed)
+    d = z.shape[1]
+    overall = np.cov(z, rowvar=False).reshape(d, d)
+    covs = (1 - MIXTURE_SHRINKAGE) * gm.covariances_ + MIXTURE_SHRINKAGE * overall
+    return _MixtureProposal(gm.weights_, gm.means_, covs, df, scale)
 
 
 def _mixture_moves(chain: np.ndarray, log_probability: np.ndarray, seed: int):
