@@ -21,7 +21,8 @@ import numpy as np
 
 import ptsim
 from ptsim.analysis.bayes import stored_ensemble
-from ptsim.inputs.ensembles import member_condition, spaced_members
+from ptsim.analysis.calibrate import with_values
+from ptsim.inputs.ensembles import spaced_members
 
 MEMBERS = 20
 """Members of the stored ensemble a claim is computed for (spread evenly over the kept draws)."""
@@ -35,7 +36,7 @@ def members(condition: str, count: int = MEMBERS) -> tuple:
     base = ptsim.load_condition(condition)
     ensemble = stored_ensemble(condition)
     assert ensemble is not None, f"no stored ensemble for {condition}"
-    return tuple(member_condition(base, ensemble, i) for i in spaced_members(ensemble.n_members, count))
+    return tuple(with_values(base, ensemble.member(i)) for i in spaced_members(ensemble.n_members, count))
 
 
 def across(quantity, condition: str, count: int = MEMBERS) -> np.ndarray:

@@ -77,6 +77,8 @@ def test_sampling_is_deterministic_and_stays_in_the_documented_ranges():
         ({"burn_in": 6}, "burn_in must be"),
         ({"seed": -1}, "seed must be"),
         ({"thin": 0}, "thin must be"),
+        ({"final_walkers": 1}, "final_walkers must be 0 or"),
+        ({"final_walkers": 4}, "final_walkers .* is for moves"),
     ],
 )
 def test_bad_sampler_settings_are_named(change, match):
@@ -288,7 +290,7 @@ def test_recommended_settings_cover_every_condition_with_enough_members():
 
 def test_command_samples_with_the_recommended_settings_unless_told_otherwise(tmp_path, capsys):
     args = ["subacromial_pain", "--n-walkers", "14", "--n-steps", "3", "--burn-in", "0", "--n-patients", "20"]
-    args += ["--moves", "stretch"]
+    args += ["--moves", "stretch", "--final-walkers", "0"]
     assert bayes.main([*args, "--targets", SAP_ROWS, "--out", str(tmp_path)]) == 0
     meta = load_ensemble("subacromial_pain", tmp_path).meta
     assert meta["sampler"]["n_walkers"] == 14 and meta["sampler"]["n_steps"] == 3
@@ -389,3 +391,71 @@ def test_the_posterior_adds_the_population_priors():
     drop = target.log_prior(at_mean) - target.log_prior(away)
     assert drop == pytest.approx(0.5 * (0.1 / priors["manual_lasting_ceiling_frac"].b) ** 2)
     assert {names[k] for k, _ in target.priors} >= {"manual_lasting_ceiling_frac", "manual_lasting_tau_days"}
+
+
+def test_independence_acceptance_is_one_for_the_target_and_matches_a_run():
+    """The estimator is 1 when the proposal is the target, falls for a proposal too wide or too narrow,
+    and predicts the acceptance an independence sampler actually has (an analytic Gaussian case)."""
+    from scipy import stats
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(200_000)  # the estimate is biased upwards by a few points at a few thousand
+    target = stats.norm.logpdf(x) + 3.0  # any normalising constant
+    assert bayes.independence_acceptance(target, stats.norm.logpdf(x)) == pytest.approx(1.0)
+    wide = bayes.independence_acceptance(target, stats.norm.logpdf(x, scale=2.0))
+    narrow = bayes.independence_acceptance(target, stats.norm.logpdf(x, scale=0.6))
+    assert wide < 0.9 and narrow < 0.9
+    # an independence Metropolis-Hastings chain on N(0, 1) proposing from N(0, 2^2)
+    chain, accepted, current = [], 0, 0.0
+    for _ in range(40_000):
+        y = 2.0 * rng.standard_normal()
+        ratio = stats.norm.logpdf(y) - stats.norm.logpdf(current)
+        ratio += stats.norm.logpdf(current, scale=2.0) - stats.norm.logpdf(y, scale=2.0)
+        if np.log(rng.uniform()) < ratio:
+            current, accepted = y, accepted + 1
+        chain.append(current)
+    assert accepted / 40_000 == pytest.approx(wide, abs=0.02)
+
+
+def test_mixture_proposal_kernel_samples_its_target():
+    """The fitted mixture's Metropolis-Hastings kernel leaves a curved target invariant (its moments come
+    back) and the choice it reports is one of MIXTURE_CHOICES."""
+    import emcee
+
+    def log_target(u):
+        u = np.atleast_2d(u)
+        inside = np.all((u > 0) & (u < 1), axis=1)
+        uu = np.where(inside[:, None], u, 0.5)
+        z = bayes._logit(uu)
+        dens = -0.5 * (z[:, 0] ** 2 + ((z[:, 1] - 0.5 * z[:, 0] ** 2) / 0.5) ** 2)
+        return np.where(inside, dens - np.log(uu * (1 - uu)).sum(axis=1), -np.inf)
+
+    pilot = emcee.EnsembleSampler(12, 2, log_target, vectorize=True, moves=[(emcee.moves.DEMove(), 1.0)])
+    pilot.random_state = np.random.RandomState(1).get_state()
+    state = pilot.run_mcmc(np.random.default_rng(1).uniform(0.4, 0.6, (12, 2)), 400, progress=False)
+    moves, choice = bayes._mixture_moves(pilot.get_chain()[200:], pilot.get_log_prob()[200:], seed=0)
+    assert (choice["components"], choice["df"], choice["scale"]) in bayes.MIXTURE_CHOICES
+    assert 0 < choice["acceptance"] <= 1
+    sampler = emcee.EnsembleSampler(12, 2, log_target, vectorize=True, moves=moves)
+    sampler.random_state = np.random.RandomState(2).get_state()
+    sampler.run_mcmc(state, 3000, progress=False)
+    z = bayes._logit(sampler.get_chain()[300:].reshape(-1, 2))
+    assert z[:, 0].mean() == pytest.approx(0.0, abs=0.1)
+    assert z[:, 0].var() == pytest.approx(1.0, abs=0.15)
+    assert z[:, 1].mean() == pytest.approx(0.5, abs=0.1)  # E[z0^2 / 2]
+    assert np.mean(sampler.acceptance_fraction) > 0.3
+
+
+def test_staged_mixture_moves_run_and_are_deterministic():
+    from dataclasses import replace
+
+    s = replace(
+        TINY, n_steps=60, burn_in=20, moves="de-then-mixture", pilot_steps=20, adapt_steps=20, final_walkers=4
+    )
+    one = bayes.sample("subacromial_pain", s, progress=False, targets=SAP_ROWS)
+    two = bayes.sample("subacromial_pain", s, progress=False, targets=SAP_ROWS)
+    np.testing.assert_array_equal(one.chain, two.chain)
+    # the final stage goes on with 4 of the 14 walkers: the chain keeps those 4 from the start
+    assert one.chain.shape == (60, 4, len(one.names)) and one.kept()[0].shape[0] == one.settings.n_kept == 4 * 10
+    assert np.all((one.chain >= one.low) & (one.chain <= one.high))
+    assert s.evaluations == 14 * 40 + 4 * 20 + s.polish_evaluations

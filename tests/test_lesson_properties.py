@@ -3,15 +3,13 @@ calibration priors (the free parameters' ranges in ``data/evidence/calibration.t
 of the stored posterior ensemble. Calibration-dependent sentences are in ``tests/test_lesson_claims.py``.
 """
 
-from dataclasses import replace
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ptsim
-from ptsim.analysis.calibrate import free_parameters
+from ptsim.analysis.calibrate import free_parameters, with_values
 from tests.evidence_claims import members
 
 widgets = pytest.importorskip("ptsim.teaching.widgets")
@@ -24,14 +22,8 @@ def prior_draws(condition: str):
     """A strategy: the condition with every free parameter drawn from its prior range."""
     bounds = free_parameters(condition)
     base = ptsim.load_condition(condition)
-
-    def build(values):
-        params = {k: v for k, v in values.items() if not k.startswith("natural_history.")}
-        natural = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("natural_history.")}
-        cond = base.with_parameters(**params)
-        return replace(cond, natural_history={**cond.natural_history, **natural})
-
-    return st.fixed_dictionaries({k: st.floats(lo, hi) for k, (lo, hi) in bounds.items()}).map(build)
+    values = st.fixed_dictionaries({k: st.floats(lo, hi) for k, (lo, hi) in bounds.items()})
+    return values.map(lambda v: with_values(base, v))
 
 
 def manual_only_is_no_treatment_for_strength_and_setbacks(cond):

@@ -305,23 +305,13 @@ def with_member_values(condition: Condition, ensemble: Ensemble, member_of_row) 
     if rows.ndim != 1 or (rows.size and (rows.min() < 0 or rows.max() >= ensemble.n_members)):
         raise ValueError(f"member indices must be in [0, {ensemble.n_members - 1}]")
     # per-patient arrays where the condition holds floats (the engines take either, see sensitivity)
-    return _with_values(condition, {name: values[rows] for name, values in ensemble.values.items()})
-
-
-def member_condition(condition: Condition, ensemble: Ensemble, index: int) -> Condition:
-    """A copy of ``condition`` with one member's values (model parameters and
-    ``natural_history.<key>``) in place of its own: the condition that member describes."""
-    return _with_values(condition, ensemble.member(index))
-
-
-def _with_values(condition: Condition, values: dict) -> Condition:
     params: dict = dict(condition.parameters)
     natural: dict = dict(condition.natural_history)
-    for name, value in values.items():
+    for name, values in ensemble.values.items():
         if name.startswith("natural_history."):
-            natural[name.split(".", 1)[1]] = value
+            natural[name.split(".", 1)[1]] = values[rows]
         else:
-            params[name] = value
+            params[name] = values[rows]
     return replace(condition, parameters=params, natural_history=natural)
 
 
