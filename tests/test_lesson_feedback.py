@@ -106,7 +106,8 @@ def test_a_prediction_is_compared_when_the_answer_is_checked(capsys):
 
 def test_a_likely_mistake_that_is_accepted_is_not_called_a_mistake(monkeypatch):
     """Under some parameters a likely mistake gives the right number (model v3: the default split of
-    exercise 5.2 gives the same discharge pain as the asked one); the key then leaves it out."""
+    exercise 5.2 gave the same discharge pain as the asked one, so 5.2 now asks whether the splits tie);
+    the key then leaves it out."""
     q = lessons.Question(
         "toy", lambda: lessons.Solved(3.4, mistakes={"same": 3.4, "near": 3.45, "far": 2.0}), tolerance=0.1
     )

@@ -1461,23 +1461,41 @@ def _solve_5_1():
     )
 
 
+CHOICES_5_2 = ("30 + 10", "15 + 25", TIE)
+"""Exercise 5.2's answers: the split with less pain at discharge, or a tie (within the NPRS MCID)."""
+
+
 def _solve_5_2():
-    comp = compare_plans(manual_minutes=30, exercise_minutes=10, n_patients=100)
-    default = compare_plans(n_patients=100)
-    pain = _by_plan(comp, "pain", 42)
+    from ptsim.core.intervals import mcid_points
+
+    mcid, _ = mcid_points(load_condition("knee_oa"), "pain")
+    moved = _mean(
+        compare_plans(manual_minutes=30, exercise_minutes=10, n_patients=100), "combined", "pain", 42
+    )
+    default = _mean(compare_plans(n_patients=100), "combined", "pain", 42)
+    diff = moved - default
+    answer = TIE if abs(diff) < mcid else CHOICES_5_2[0] if diff < 0 else CHOICES_5_2[1]
+    reasons = {
+        CHOICES_5_2[0]: "more hands-on minutes give more relief within each session",
+        CHOICES_5_2[1]: "more exercise minutes build more strength",
+    }
+    mistakes = {
+        c: f"{why}, but the question asks whether pain at discharge differs by the MCID ({mcid:g} NPRS)"
+        for c, why in reasons.items()
+        if c != answer
+    }
+    if answer != TIE:
+        mistakes[TIE] = (
+            f"the two splits differ by {abs(diff):.1f} NPRS points, more than the MCID of {mcid:g}"
+        )
     return Solved(
-        round(pain["combined"], 1),
-        mistakes={
-            "exercise only's pain: the question asks about the combined plan": round(
-                pain["exercise_only"], 1
-            ),
-            "manual only's pain: the question asks about the combined plan": round(pain["manual_only"], 1),
-            "the default split's value (15 + 25 min): set 30 min manual and 10 min exercise": round(
-                _mean(default, "combined", "pain", 42), 1
-            ),
-        },
-        explanation=f"Combined care with 30 + 10 minutes: {pain['combined']:.1f} NPRS at discharge. The "
-        "session is a time budget: minutes moved to one part are taken from the other.",
+        answer,
+        {CHOICES_5_2[0]: moved, CHOICES_5_2[1]: default},
+        mistakes=mistakes,
+        explanation=f"Combined care's pain at discharge: {moved:.1f} NPRS with 30 + 10 minutes, "
+        f"{default:.1f} with the default 15 + 25 (a difference of {diff:+.1f}, against an MCID of {mcid:g}). "
+        "The session is a time budget: minutes moved to one part are taken from the other, and here what "
+        "one part gains the other loses.",
     )
 
 
@@ -1847,11 +1865,14 @@ QUESTIONS: dict[str, Question] = {
     ),
     "5.2": Question(
         "Compare plans, 100 patients: change the combined session to 30 min manual therapy and 10 min "
-        "exercise. What is the combined plan's mean pain at discharge (day 42, one decimal)?",
+        "exercise, and compare its mean pain at discharge (day 42) with the default split (15 + 25). Which "
+        "split leaves less pain? Answer '30 + 10', '15 + 25', or 'a tie' if they differ by less than the "
+        "NPRS MCID (2 points).",
         _solve_5_2,
-        tolerance=0.1,
-        unit="NPRS",
-        where=IN_APP + "100 patients, manual 30 and exercise 10 min; the table's pain row at day 42",
+        CHOICES_5_2,
+        where=IN_APP
+        + "the table's pain row at day 42, with manual 30 and exercise 10 min, then the defaults",
+        value_label="combined care's mean pain at discharge with each split (NPRS)",
     ),
     "6.1": Question(
         "Knee OA, in the app: effort 1.00, 40 min of exercise, no manual therapy, 3 clinic sessions a week. "
