@@ -456,6 +456,17 @@ def test_staged_mixture_moves_run_and_are_deterministic():
     two = bayes.sample("subacromial_pain", s, progress=False, targets=SAP_ROWS)
     np.testing.assert_array_equal(one.chain, two.chain)
     # the final stage goes on with 4 of the 14 walkers: the chain keeps those 4 from the start
-    assert one.chain.shape == (60, 4, len(one.names)) and one.kept()[0].shape[0] == one.settings.n_kept == 4 * 10
+    assert (
+        one.chain.shape == (60, 4, len(one.names)) and one.kept()[0].shape[0] == one.settings.n_kept == 4 * 10
+    )
     assert np.all((one.chain >= one.low) & (one.chain <= one.high))
     assert s.evaluations == 14 * 40 + 4 * 20 + s.polish_evaluations
+    # adaptation rounds stop once the fitted kernel would accept enough; the posterior records how many
+    more = replace(s, adapt_rounds=3, n_steps=100)
+    rounds = bayes.sample("subacromial_pain", more, progress=False, targets=SAP_ROWS)
+    ran = rounds.settings.adapt_rounds
+    assert (
+        1 <= ran <= 3
+        and rounds.chain.shape[0] == 100
+        and rounds.settings.burn_in == 20 + 20 * ran + (80 - 20 * ran) // 2
+    )

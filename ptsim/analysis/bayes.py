@@ -125,6 +125,11 @@ class SamplerSettings:
     pilot_steps, adapt_steps : int
         Staged moves only: steps of the differential-evolution pilot, then of a first
         independence stage whose draws the final (fixed) proposal is fitted to.
+    adapt_rounds : int
+        Staged moves only: at most this many adaptation rounds of ``adapt_steps`` steps, each under a
+        kernel fitted to the previous round's draws; ``"de-then-mixture"`` stops at the first round
+        after which the fitted kernel's estimated acceptance reaches :data:`ADAPTED_ACCEPTANCE`. A
+        finished posterior records the rounds it ran.
     final_walkers : int
         Staged moves only: walkers that go on into the final stage (the first ones of stage 2; 0: all).
         Under the fixed kernel every walker is an independent chain, and split R-hat - 1 shrinks with
@@ -152,6 +157,7 @@ class SamplerSettings:
     moves: str = "stretch"
     pilot_steps: int = 0
     adapt_steps: int = 200
+    adapt_rounds: int = 1
     final_walkers: int = 0
     until_converged: bool = False
     check_every: int = 100
@@ -181,12 +187,16 @@ class SamplerSettings:
             raise ValueError(f"moves must be one of {', '.join(MOVES)}, got {self.moves!r}")
         if not (isinstance(self.pilot_steps, int) and self.pilot_steps >= 0):
             raise ValueError(f"pilot_steps must be a whole number >= 0, got {self.pilot_steps!r}")
+        if not (isinstance(self.adapt_rounds, int) and self.adapt_rounds >= 1):
+            raise ValueError(f"adapt_rounds must be a whole number >= 1, got {self.adapt_rounds!r}")
         if not (isinstance(self.adapt_steps, int) and self.adapt_steps >= 1):
             raise ValueError(f"adapt_steps must be a whole number >= 1, got {self.adapt_steps!r}")
-        if self.moves in STAGED_MOVES and not (20 <= self.pilot_steps < self.n_steps - self.adapt_steps):
+        if self.moves in STAGED_MOVES and not (
+            20 <= self.pilot_steps < self.n_steps - self.adapt_steps * self.adapt_rounds
+        ):
             raise ValueError(
-                f"pilot_steps must be in [20, n_steps - adapt_steps) for moves={self.moves!r}, "
-                f"got {self.pilot_steps!r}"
+                "pilot_steps must be in [20, n_steps - adapt_steps x adapt_rounds) for "
+                f"moves={self.moves!r}, got {self.pilot_steps!r}"
             )
         if not (isinstance(self.final_walkers, int) and (self.final_walkers == 0 or 2 <= self.final_walkers)):
             raise ValueError(f"final_walkers must be 0 or a whole number >= 2, got {self.final_walkers!r}")
@@ -208,7 +218,7 @@ class SamplerSettings:
     @property
     def evaluations(self) -> int:
         """Likelihood evaluations the settings cost (the polish's included)."""
-        staged = self.pilot_steps + self.adapt_steps if self.moves in STAGED_MOVES else 0
+        staged = self.pilot_steps + self.adapt_steps * self.adapt_rounds if self.moves in STAGED_MOVES else 0
         return self.n_walkers * staged + self.kept_walkers * (self.n_steps - staged) + self.polish_evaluations
 
     @property
@@ -228,6 +238,7 @@ RECOMMENDED_SETTINGS = {
         moves="de-then-mixture",
         pilot_steps=pilot,
         adapt_steps=200,
+        adapt_rounds=5,
         final_walkers=8,
         until_converged=True,
         check_every=200,
@@ -754,16 +765,25 @@ def sample(
             state = pilot.run_mcmc(start, settings.pilot_steps, progress=progress)
             half = settings.pilot_steps // 2
             kernel = _staged_kernel(settings.moves, settings.seed, cond.name, progress)
-            adapt = sampler_with(
-                kernel(pilot.get_chain()[half:], pilot.get_log_prob()[half:]), settings.seed + 1
-            )
-            state = adapt.run_mcmc(state, settings.adapt_steps, progress=progress)
+            stages = [pilot]
+            draws = (pilot.get_chain()[half:], pilot.get_log_prob()[half:])
+            # adaptation rounds: until the kernel fitted to the last round's draws would accept enough
+            # (the pilot may not have reached the posterior's bulk, so a round can still be climbing)
+            for round_ in range(settings.adapt_rounds):
+                moves, _ = kernel(*draws)
+                adapt = sampler_with(moves, settings.seed + 1 if round_ == 0 else settings.seed + 10 + round_)
+                state = adapt.run_mcmc(state, settings.adapt_steps, progress=progress)
+                stages.append(adapt)
+                draws = (adapt.get_chain(), adapt.get_log_prob())
+                final, choice = kernel(*draws)
+                if choice is None or choice["acceptance"] >= ADAPTED_ACCEPTANCE:
+                    break
+            rounds = len(stages) - 1
             # the final stage goes on with the first kept_walkers walkers (their own history before it)
             k = settings.kept_walkers
             state = emcee.State(state.coords[:k], log_prob=state.log_prob[:k])
-            final = kernel(adapt.get_chain(), adapt.get_log_prob())
             sampler = sampler_with(final, settings.seed + 2, walkers=k)
-            before = settings.pilot_steps + settings.adapt_steps
+            before = settings.pilot_steps + rounds * settings.adapt_steps
             # fewer walkers than parameters are fine here: each moves on its own (no ensemble move)
             done = _run(
                 sampler,
@@ -775,13 +795,13 @@ def sample(
                 settings.n_steps - before,
                 skip_initial_state_check=True,
             )
-            unit_chain = np.concatenate(
-                [pilot.get_chain()[:, :k], adapt.get_chain()[:, :k], sampler.get_chain()]
-            )
+            unit_chain = np.concatenate([*(st.get_chain()[:, :k] for st in stages), sampler.get_chain()])
             log_probability = np.concatenate(
-                [pilot.get_log_prob()[:, :k], adapt.get_log_prob()[:, :k], sampler.get_log_prob()]
+                [*(st.get_log_prob()[:, :k] for st in stages), sampler.get_log_prob()]
             )
-            settings = replace(settings, n_steps=before + done, burn_in=before + done // 2)
+            settings = replace(
+                settings, adapt_rounds=rounds, n_steps=before + done, burn_in=before + done // 2
+            )
         else:
             sampler = sampler_with(_moves(settings.moves), settings.seed)
             done = _run(sampler, start, settings, names, cond.name, progress, settings.n_steps)
@@ -807,15 +827,21 @@ def sample(
 
 
 STAGED_MOVES = ("de-then-independence", "de-then-mixture")
+ADAPTED_ACCEPTANCE = 0.2
+"""Estimated acceptance rate (:func:`independence_acceptance`) at which the adaptation rounds of moves
+``"de-then-mixture"`` stop: the kernel fitted to the last round's draws is then fixed for the final
+stage (a round still climbing towards the posterior's bulk gives a far lower estimate: knee OA's first
+round, 0.03)."""
 """Moves that run a differential-evolution pilot, then two stages of a fixed independence kernel."""
 
 
 def _staged_kernel(kind: str, seed: int, condition: str, progress: bool):
-    """The function that fits a staged sampler's kernel to earlier draws ``(chain, log_probability)``."""
+    """The function that fits a staged sampler's kernel to earlier draws ``(chain, log_probability)``:
+    it returns the moves and, for ``"de-then-mixture"``, the proposal chosen (else None)."""
 
     def kernel(chain: np.ndarray, log_probability: np.ndarray):
         if kind == "de-then-independence":
-            return _independence_moves(chain.reshape(-1, chain.shape[-1]))
+            return _independence_moves(chain.reshape(-1, chain.shape[-1])), None
         moves, choice = _mixture_moves(chain, log_probability, seed)
         if progress:
             print(
@@ -824,7 +850,7 @@ def _staged_kernel(kind: str, seed: int, condition: str, progress: bool):
                 file=sys.stderr,
                 flush=True,
             )
-        return moves
+        return moves, choice
 
     return kernel
 
