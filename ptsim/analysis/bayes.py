@@ -766,7 +766,10 @@ def sample(
             half = settings.pilot_steps // 2
             kernel = _staged_kernel(settings.moves, settings.seed, cond.name, progress)
             stages = [pilot]
-            draws = (pilot.get_chain()[half:], pilot.get_log_prob()[half:])
+            reseat = np.random.default_rng(settings.seed + 3)
+            draws, state, strays = _settled(
+                pilot.get_chain()[half:], pilot.get_log_prob()[half:], state, reseat
+            )
             # adaptation rounds: until the kernel fitted to the last round's draws would accept enough
             # (the pilot may not have reached the posterior's bulk, so a round can still be climbing)
             for round_ in range(settings.adapt_rounds):
@@ -774,7 +777,9 @@ def sample(
                 adapt = sampler_with(moves, settings.seed + 1 if round_ == 0 else settings.seed + 10 + round_)
                 state = adapt.run_mcmc(state, settings.adapt_steps, progress=progress)
                 stages.append(adapt)
-                draws = (adapt.get_chain(), adapt.get_log_prob())
+                if progress and strays:
+                    print(f"{cond.name}: {strays} stray walkers moved to others' positions", file=sys.stderr)
+                draws, state, strays = _settled(adapt.get_chain(), adapt.get_log_prob(), state, reseat)
                 final, choice = kernel(*draws)
                 if choice is None or choice["acceptance"] >= ADAPTED_ACCEPTANCE:
                     break
@@ -833,6 +838,43 @@ ADAPTED_ACCEPTANCE = 0.2
 stage (a round still climbing towards the posterior's bulk gives a far lower estimate: knee OA's first
 round, 0.03)."""
 """Moves that run a differential-evolution pilot, then two stages of a fixed independence kernel."""
+
+
+STRAY_PROBABILITY = 1e-3
+"""A walker whose median log-posterior over a stage lies further below the walkers' median than a draw
+of a Gaussian posterior would with this probability (half the chi-square quantiles' difference in the
+number of parameters) is stray: left behind where the posterior is negligible."""
+
+
+def stray_walkers(log_probability: np.ndarray, n_parameters: int) -> np.ndarray:
+    """Which walkers of a stage ``(steps, walkers)`` are stray (:data:`STRAY_PROBABILITY`)."""
+    from scipy import stats
+
+    typical = np.median(log_probability, axis=0)
+    gap = 0.5 * (stats.chi2.ppf(1 - STRAY_PROBABILITY, n_parameters) - stats.chi2.ppf(0.5, n_parameters))
+    return typical < np.median(typical) - gap
+
+
+def _settled(chain: np.ndarray, log_probability: np.ndarray, state, rng):
+    """A stage's draws without its stray walkers (:func:`stray_walkers`), for fitting the next kernel,
+    and the state with each stray walker moved to the position of a randomly chosen other walker: an
+    independence kernel cannot bring back a walker stranded where its proposal is far smaller than the
+    posterior, and a stray walker's draws would skew the proposal fitted to them. Before the kept stage
+    only: the kept draws come from a fixed kernel started wherever the walkers are."""
+    import emcee
+
+    stray = stray_walkers(log_probability, chain.shape[-1])
+    if not stray.any():
+        return (chain, log_probability), state, 0
+    settled = np.flatnonzero(~stray)
+    donors = rng.choice(settled, size=int(stray.sum()))
+    coords, lp = state.coords.copy(), state.log_prob.copy()
+    coords[stray], lp[stray] = coords[donors], lp[donors]
+    return (
+        (chain[:, settled], log_probability[:, settled]),
+        emcee.State(coords, log_prob=lp),
+        int(stray.sum()),
+    )
 
 
 def _staged_kernel(kind: str, seed: int, condition: str, progress: bool):
