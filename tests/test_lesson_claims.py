@@ -72,24 +72,22 @@ def test_lesson1_plans_differ_in_when_and_what_they_help():
     # "in the premise scenario manual therapy's relief fades within days of each session - by discharge less
     # than a third of the relief it gave two weeks in is left, a year later none - while exercise's relief
     # lasts the year. In the evidence scenario manual therapy's relief lasts longer - at discharge it is
-    # well over twice the premise's" (the premise scenario has no calibration: its own values)
+    # about twice the premise's" (the premise scenario has no calibration: its own values)
     plans = {p: ptsim.standard_plans()[p] for p in STANDARD}
     premise = ptsim.compare(ptsim.load_condition(COND, scenario="premise"), plans, n_patients=200, days=365)
     pp = {p: premise["usual_care"].pain.mean(axis=0) - premise[p].pain.mean(axis=0) for p in plans}
     assert pp["manual_only"][42] < pp["manual_only"][14] / 3
     assert abs(pp["manual_only"][365]) < 0.1
     assert pp["exercise_only"][365] > 0.75 * pp["exercise_only"][42] > 1
-    assert_holds(
-        values[:, 12] > 2 * pp["manual_only"][42], "at discharge it is well over twice the premise's"
-    )
+    assert_stated(2.0, values[:, 12] / pp["manual_only"][42], "at discharge about twice the premise's")
 
 
 def test_lesson2_each_technique_releases_only_its_own_tissue():
     # which tissue each technique releases holds for any parameters (tests/test_lesson_properties.py);
     # "the largest immediate release in a frozen shoulder is joint mobilization's"; "most of the capsule's
-    # window drains away within the hour; about a third of the relief comes back within the hour, and
+    # window drains away within the hour; about two fifths of the relief comes back within the hour, and
     # about a third of the immediate relief is still there a week later (two sessions); soft tissue
-    # mobilization's lasting relief is less than half of it"
+    # mobilization's lasting relief is smaller"
     now, hour, week = "straight after", "60 min later", "after 1 week (2 sessions) vs none"
 
     def claims(cond):
@@ -106,16 +104,18 @@ def test_lesson2_each_technique_releases_only_its_own_tissue():
             pain[now] < pain[hour] < 0,
             (pain[hour] - pain[now]) / -pain[now],
             pain[week] / pain[now],
-            0.5 * pain[week] < soft.loc["pain change (NPRS)", week] < 0,
+            soft.loc["pain change (NPRS)", week] / pain[week],
         ]
 
     values = across(claims, "adhesive_capsulitis")
     assert_holds(values[:, 0], "the largest immediate release in a frozen shoulder is joint mobilization's")
     assert_holds(values[:, 1], "most of the capsule's window drains away within the hour")
     assert_holds(values[:, 2], "some of the relief comes back within the hour, not all")
-    assert_stated(1 / 3, values[:, 3], "about a third of the relief comes back within the hour")
+    assert_stated(0.4, values[:, 3], "about two fifths of the relief comes back within the hour")
     assert_stated(1 / 3, values[:, 4], "about a third of the immediate relief is still there a week later")
-    assert_holds(values[:, 5], "soft tissue mobilization's lasting relief is less than half of it")
+    assert_holds(
+        (values[:, 5] > 0) & (values[:, 5] < 1), "soft tissue mobilization's lasting relief is smaller"
+    )
 
 
 def test_lesson3_window_order_gap_and_hypothesis():
@@ -172,11 +172,11 @@ def test_lesson4_strength_peaks_after_the_last_session_then_detrains():
     values = across(claims, COND)
     assert_holds(values[:, 0], "strength is still rising for a while after the last session")
     assert_holds(values[:, 1], "back near baseline within the year")
-    # "the 12-week programme gains about 17 points, +27 % of the patients' baseline strength: just below
-    # resistance programmes in adults over 50 (+29-33 %)"
+    # "the 12-week programme gains about 17 points, +27 % of the patients' baseline strength: close to what
+    # resistance programmes give adults over 50 (+29-33 %)"
     assert_stated(17, values[:, 2], "the 12-week programme gains about 17 points")
     assert_stated(27, values[:, 3], "+27 % of the patients' baseline strength")
-    assert_holds(values[:, 3] < 33, "just below resistance programmes in adults over 50 (+29-33 %)")
+    assert_stated(31, values[:, 3], "close to what resistance programmes give adults over 50 (+29-33 %)")
     # "two home sessions a week keep only about two of the 17 points built, six months later"
     assert_stated(2, values[:, 4], "two home sessions a week keep only about two of the points built")
 
@@ -204,7 +204,6 @@ def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
             kept["exercise_only"],
             kept["manual_only"],
             kept["combined"],
-            kept["exercise_only"] > kept["manual_only"] > kept["combined"],
         ]
 
     values = across(claims, COND)
@@ -215,16 +214,13 @@ def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
     assert_holds(values[:, 2], "discharge: combined care best on range and function")
     assert_stated(1.0, values[:, 3], "manual only on pain, about a point behind")
     # "a year later the three plans are within a quarter of a point of each other on pain and about two
-    # points on function; exercise only has kept more of its gain in function (about a third) than
-    # manual only (a little over a quarter) or combined care (under a quarter)"
+    # points on function; exercise only has kept about a third of its gain in function, manual only and
+    # combined care about a quarter each (which of these keeps most, the evidence cannot tell)"
     assert_holds(values[:, 4], "a year later the three plans are within a quarter of a point on pain")
     assert_stated(2.0, values[:, 5], "a year later the plans are about two points apart on function")
     assert_stated(1 / 3, values[:, 6], "exercise only has kept about a third of its gain in function")
-    assert_stated(0.27, values[:, 7], "manual only has kept a little over a quarter")
-    assert_holds(values[:, 8] < 0.25, "combined care has kept under a quarter")
-    assert_holds(
-        values[:, 9], "exercise only has kept more than manual only, and manual only more than combined"
-    )
+    assert_stated(0.25, values[:, 7], "manual only has kept about a quarter")
+    assert_stated(0.25, values[:, 8], "combined care has kept about a quarter")
     # "premise: manual only's relief drifts back to no treatment's pain, the plans with exercise keep most of
     # their gains" (the premise scenario has no calibration: its own values)
     premise = lessons.compare_plans(COND, n_patients=200, scenario="premise")
@@ -256,7 +252,7 @@ def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
 
     # "with the hypothesis off combined care keeps its lead over exercise alone in pain and most of it in
     # function, and loses about two fifths of it in range; over manual therapy alone its five degrees or so
-    # of extra range nearly vanish, while its lead in function remains"
+    # of extra range shrink to less than half, while its lead in function remains"
     def hypothesis_off(cond):
         lead = {}
         for on in (True, False):
@@ -272,7 +268,7 @@ def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
             lead[False, "exercise_only", "function"] > 0.75 * lead[True, "exercise_only", "function"],
             1 - lead[False, "exercise_only", "rom"] / lead[True, "exercise_only", "rom"],
             lead[True, "manual_only", "rom"],
-            abs(lead[False, "manual_only", "rom"]) < 0.3 * lead[True, "manual_only", "rom"],
+            abs(lead[False, "manual_only", "rom"]) < 0.5 * lead[True, "manual_only", "rom"],
             lead[False, "manual_only", "function"] > 0,
         ]
 
@@ -281,7 +277,7 @@ def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
     assert_holds(values[:, 1], "and most of it in function")
     assert_stated(0.4, values[:, 2], "and loses about two fifths of it in range")
     assert_stated(5.0, values[:, 3], "over manual therapy alone its five degrees or so of extra range")
-    assert_holds(values[:, 4], "nearly vanish")
+    assert_holds(values[:, 4], "shrink to less than half")
     assert_holds(values[:, 5], "while its lead in function remains")
 
 
@@ -298,20 +294,22 @@ def test_lesson6_pain_gates_and_relief_first_helps():
             cond, {n: plans[n] for n in ("usual_care", "exercise_only")}, n_patients=100, days=182
         )
         six_months = comp["usual_care"].pain[:, 182].mean() - comp["exercise_only"].pain[:, 182].mean()
+        overload_pain = over[pain] - base[pain]
         return [
             base[done].is_monotonic_decreasing,
             (base[flares] < 1).all(),
             (first[done] > base[done]).all(),
             first.loc[most, done] / base.loc[most, done],
-            (first[pain] < base[pain] - 1).all(),
+            (first[pain] < base[pain]).all(),
             (first.loc[lower, flares] < base.loc[lower, flares]).all(),
-            base.loc[most, flares] < first.loc[most, flares] < 1,
-            (over[flares] / base[flares]).min(),
-            (over[flares] / base[flares]).max(),
+            first.loc[most, flares] / base.loc[most, flares],
+            first.loc[most, flares] < 1,
+            (over[flares] / base[flares]).mean(),
             (over[done] / base[done]).min(),
             (over[done] / base[done]).max(),
-            (over.loc[lower, pain] > base.loc[lower, pain] + 0.5).all(),
-            over.loc[most, pain] - base.loc[most, pain],
+            overload_pain[lower[0]],
+            overload_pain[lower[1]],
+            0 < overload_pain[most] < 1,
             0 < six_months < 0.6,
         ]
 
@@ -320,26 +318,29 @@ def test_lesson6_pain_gates_and_relief_first_helps():
     # "dosed within tolerance, flares are rare (under one per patient in six weeks)"
     assert_holds(values[:, 1], "dosed within tolerance, flares are rare (under one per patient in six weeks)")
     # "with relief first, every group does more effective exercise - the patients starting at 7/10 or more
-    # about one and a half times as much - and ends care in far less pain. The two lower groups flare less;
-    # the patients in most pain flare a little more often, still under one flare each in six weeks"
+    # about one and a half times as much - and ends care in less pain. The two lower groups flare less;
+    # the patients in most pain, now doing far more exercise, flare about as often as before, still under
+    # one flare each in six weeks"
     assert_holds(values[:, 2], "with relief first, every group does more effective exercise")
     assert_stated(
         1.5, values[:, 3], "the patients starting at 7/10 or more about one and a half times as much"
     )
-    assert_holds(values[:, 4], "and ends care in far less pain")
+    assert_holds(values[:, 4], "and ends care in less pain")
     assert_holds(values[:, 5], "the two lower groups flare less")
-    assert_holds(values[:, 6], "the patients in most pain flare a little more often, still under one flare")
-    # "overload gives two to three times the dose but brings five to six times as many flares;
-    # pain at discharge is higher in the two lower groups and about the same in the patients in most pain"
-    assert_holds(
-        (values[:, 7] >= 5) & (values[:, 8] <= 6), "overload brings five to six times as many flares"
-    )
+    assert_stated(1.0, values[:, 6], "the patients in most pain flare about as often as before")
+    assert_holds(values[:, 7], "still under one flare each in six weeks")
+    # "overload gives two to three times the dose but brings about five times as many flares ... pain at
+    # discharge is higher than with the programme dosed within tolerance in the two lower groups (by about
+    # a point and a half and a point) ... and a little higher, by a fraction of a point, in the patients in
+    # most pain"
+    assert_stated(5.0, values[:, 8], "overload brings about five times as many flares")
     assert_holds((values[:, 9] >= 1.8) & (values[:, 10] <= 3.3), "overload gives two to three times the dose")
-    assert_holds(values[:, 11], "pain at discharge is higher in the two lower groups")
-    assert_stated(0.0, values[:, 12], "and about the same in the patients in most pain")
+    assert_stated(1.5, values[:, 11], "overload: pain at discharge higher by about a point and a half (< 5)")
+    assert_stated(1.0, values[:, 12], "overload: pain at discharge higher by about a point (5 to 7)")
+    assert_holds(values[:, 13], "overload: a little higher, by a fraction of a point, in most pain")
     # "six months on, the exercise group has a little less pain than the resting group, less than the pooled
     # trials' 6 points of 100 two to six months after care"
-    assert_holds(values[:, 13], "six months on, the exercise group has a little less pain, under 0.6 points")
+    assert_holds(values[:, 14], "six months on, the exercise group has a little less pain, under 0.6 points")
 
 
 def test_lesson7_manual_only_has_the_setbacks_of_no_treatment():
@@ -348,26 +349,27 @@ def test_lesson7_manual_only_has_the_setbacks_of_no_treatment():
         _, t = widgets.setback_table(cond)
         per, year = t["setbacks per patient"], t["pain on day 365 (NPRS)"]
         return [
-            per["combined"] < per["exercise_only"],
-            per["exercise_only"] / per["usual_care"],
-            per["combined"] / per["usual_care"],
+            (per["combined"] - per["exercise_only"]) / per["usual_care"],
+            per["exercise_only"] / per["usual_care"] < 0.5,
+            per["combined"] / per["usual_care"] < 0.5,
             abs(year["manual_only"] - year["usual_care"]) < 0.5,
         ]
 
     values = across(claims, COND)
-    # "the exercise plans have about half the setbacks of no treatment, combined care a few fewer than
-    # exercise alone"; "a year later manual only's pain is level with no treatment's (well within the NPRS
-    # MCID), and it has just as many setbacks"
-    assert_holds(values[:, 0], "combined care a few fewer setbacks than exercise alone")
-    assert_stated(0.5, values[:, 1], "exercise alone has about half the setbacks of no treatment")
-    assert_stated(0.5, values[:, 2], "combined care has about half the setbacks of no treatment")
+    # "the exercise plans have fewer than half the setbacks of no treatment, combined care about as many
+    # as exercise alone"; "a year later manual only's pain is level with no treatment's (well within the
+    # NPRS MCID), and it has just as many setbacks"
+    assert_stated(0.0, values[:, 0], "combined care about as many setbacks as exercise alone")
+    assert_holds(values[:, 1], "exercise alone has fewer than half the setbacks of no treatment")
+    assert_holds(values[:, 2], "combined care has fewer than half the setbacks of no treatment")
     assert_holds(values[:, 3], "a year later manual only's pain is level with no treatment's")
 
-    # "about 69 % of patients within 12 months (da Silva et al. 2019), which sets its baseline hazard"
+    # "acute low back pain recurs in about 69 % of patients within 12 months (da Silva et al. 2019) ... The
+    # model gives about three in four, a little more than da Silva's 69 %"
     def recurring(cond):
         return (ptsim.simulate(cond, "usual_care", n_patients=200, days=365).setbacks > 0).mean()
 
-    assert_stated(0.69, across(recurring, "low_back_pain"), "da Silva: 69 % with a setback within 12 months")
+    assert_stated(0.75, across(recurring, "low_back_pain"), "the model gives about three in four")
 
 
 def test_lesson8_evidence_check_held_out_and_what_is_not_modelled():
@@ -448,7 +450,7 @@ def test_lesson9_seeded_pilots_at_the_calibrated_values():
     assert arms == ("manual_only", "combined") and outcome == "function"  # the lesson's ARMS and OUTCOME
     pilot = ptsim.run_trial(COND, list(arms), n_per_arm=10, seed=122).effects(outcome).iloc[0]
     assert pilot.estimate < 0 and pilot.mean_arm < pilot.mean_reference and pilot.p_value > 0.5
-    assert round(pilot.ci_low) == -12 and round(pilot.ci_high) == 8
+    assert -12.5 < pilot.ci_low < -11 and 7 < pilot.ci_high < 9
     truth = lessons.trial_estimates(COND, arms, n_per_arm=10, outcome=outcome)[1]
     lucky = ptsim.run_trial(COND, list(arms), n_per_arm=10, seed=40).effects(outcome).iloc[0]
     assert lucky.p_value < 0.05 and lucky.estimate > 2 * truth
@@ -495,8 +497,8 @@ def test_lesson9_small_trials_scatter_and_exaggerate():
 def test_lesson9_power_and_responders():
     arms, outcome = lessons.TRIAL_ARMS, lessons.TRIAL_OUTCOME
 
-    # "in knee OA, a pilot of 10 patients per arm finds the model's difference of about 7.5 points less than
-    # half of the time; about 20 per arm come close to 80 % power, and 40 per arm reach more than 90 %. In
+    # "in knee OA, a pilot of 10 patients per arm finds the model's difference of about 7.5 points about
+    # half of the time or less; about 20 per arm come close to 80 % power, and 40 per arm reach about 90 %. In
     # neck pain, where the difference is larger against how much patients vary, 10 patients per arm reach
     # about 50 % power and 20 per arm about 75 %" (the lesson's power table: 100 trials per size, seed 0)
     def knee_power(cond):
@@ -508,10 +510,10 @@ def test_lesson9_power_and_responders():
     knee = across(knee_power, COND, TRIAL_MEMBERS)
     neck = across(neck_power, "chronic_neck_pain", TRIAL_MEMBERS)
     assert_holds(
-        knee[:, 0] < 0.5, "in knee OA a pilot of 10 per arm finds the difference less than half of the time"
+        knee[:, 0] <= 0.55, "in knee OA 10 per arm find the difference about half of the time or less"
     )
     assert_stated(0.8, knee[:, 1], "in knee OA about 20 per arm come close to 80 % power")
-    assert_holds(knee[:, 2] > 0.9, "in knee OA 40 per arm reach more than 90 % power")
+    assert_stated(0.9, knee[:, 2], "in knee OA 40 per arm reach about 90 % power")
     assert_stated(0.5, neck[:, 0], "in neck pain 10 patients per arm reach about 50 % power")
     assert_stated(0.75, neck[:, 1], "in neck pain 20 per arm reach about 75 % power")
 

@@ -1081,13 +1081,12 @@ def fit_mixture_proposal(chain: np.ndarray, log_probability: np.ndarray, seed: i
     # fitted to the distinct points of the first half, scored on every draw of the second (the chain's
     # repeats are how it represents the posterior)
     first, second = keep & (step < steps // 2), np.isfinite(lp) & (step >= steps // 2)
-    best = None
-    for components, df, scale in MIXTURE_CHOICES:
-        q = _mixture(z[first], components, df, scale, seed)
-        score = independence_acceptance(lpz[second], q.log_density_logit(z[second]))
-        if best is None or score > best[0] + 1e-12:
-            best = (score, components, df, scale)
-    score, components, df, scale = best
+    scores = [
+        independence_acceptance(lpz[second], _mixture(z[first], *c, seed).log_density_logit(z[second]))
+        for c in MIXTURE_CHOICES
+    ]
+    best = int(np.argmax(scores))  # the first of equal scores
+    score, (components, df, scale) = scores[best], MIXTURE_CHOICES[best]
     choice = {"components": components, "df": df, "scale": scale, "acceptance": score}
     return _mixture(z[keep], components, df, scale, seed), choice
 

@@ -1466,9 +1466,9 @@ CHOICES_5_2 = ("30 + 10", "15 + 25", TIE)
 
 
 def _solve_5_2():
-    from ptsim.core.intervals import mcid_points
+    from ptsim.core.intervals import MCID
 
-    mcid, _ = mcid_points(load_condition("knee_oa"), "pain")
+    mcid, _ = MCID["pain_points"]
     moved = _mean(
         compare_plans(manual_minutes=30, exercise_minutes=10, n_patients=100), "combined", "pain", 42
     )
