@@ -19,6 +19,9 @@ import pytest
 
 import ptsim
 from ptsim.cli import commands as cli
+from ptsim.cli import compare as cli_compare
+from ptsim.cli import shared as cli_shared
+from ptsim.cli import trial as cli_trial
 from ptsim.core.parameters import PARAMETERS
 from ptsim.inputs.cohort import read_cohort, sample_cohort, write_cohort
 from ptsim.inputs.conditions import BASELINE_KEYS, NATURAL_HISTORY_KEYS, conditions_dir
@@ -293,7 +296,7 @@ class _Terminal(io.StringIO):
 def test_progress_bar_on_a_terminal_unless_quiet(capsys, monkeypatch, quiet, shown):
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    monkeypatch.setattr(cli, "PROGRESS_DELAY_S", 0.0)  # the real delay hides runs under a second
+    monkeypatch.setattr(cli_shared, "PROGRESS_DELAY_S", 0.0)  # the real delay hides runs under a second
     args = ["compare", *SMALL, "--no-plot"] + (["--quiet"] if quiet else [])
     assert cli.main(args) == 0
     assert ("simulating" in terminal.getvalue()) is shown
@@ -307,7 +310,7 @@ def test_progress_advances_per_chunk_of_patients_and_says_it_is_starting(capsys,
     run's compilation was silent."""
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    monkeypatch.setattr(cli, "PROGRESS_DELAY_S", 0.0)
+    monkeypatch.setattr(cli_shared, "PROGRESS_DELAY_S", 0.0)
     real = ptsim.compare
 
     def slow_start(*args, **kwargs):  # as a first compilation would: nothing done for a while
@@ -322,7 +325,7 @@ def test_progress_advances_per_chunk_of_patients_and_says_it_is_starting(capsys,
         move = advance(bar)
         return lambda done, total, name: calls.append((done, total)) or move(done, total, name)
 
-    monkeypatch.setattr(cli, "_advance", recorded)
+    monkeypatch.setattr(cli_compare, "_advance", recorded)
     n = 2 * ptsim.engine.simulate.PROGRESS_CHUNK_SIZE + 1  # three chunks
     assert cli.main(["compare", "--plans", "combined", "--patients", str(n), "--days", "7", "--no-plot"]) == 0
     shown = terminal.getvalue()
@@ -334,7 +337,7 @@ def test_trial_progress_bar_advances_per_chunk_of_each_arm(capsys, monkeypatch):
     """issue 24 item 3: ``ptsim trial --n-per-arm 68000 --assess-days 365`` ran 33 s without a word."""
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    monkeypatch.setattr(cli, "PROGRESS_DELAY_S", 0.0)
+    monkeypatch.setattr(cli_shared, "PROGRESS_DELAY_S", 0.0)
     monkeypatch.setattr(ptsim.engine.simulate, "PROGRESS_CHUNK_SIZE", 4)  # 10 per arm: 3 chunks each
     calls = []
     advance = cli._advance
@@ -345,7 +348,7 @@ def test_trial_progress_bar_advances_per_chunk_of_each_arm(capsys, monkeypatch):
             calls.append((done, total, name, bar.disable)) or move(done, total, name)
         )
 
-    monkeypatch.setattr(cli, "_advance", recorded)
+    monkeypatch.setattr(cli_trial, "_advance", recorded)
     assert cli.main(["trial", "--n-per-arm", "10", "--outcomes", "pain"]) == 0
     assert "simulating" in terminal.getvalue()
     arms = ["exercise_only"] * 3 + ["combined"] * 3
@@ -358,7 +361,7 @@ def test_trial_progress_bar_advances_per_chunk_of_each_arm(capsys, monkeypatch):
 
 
 def test_no_progress_bar_when_stderr_is_not_a_terminal(capsys, monkeypatch):
-    monkeypatch.setattr(cli, "PROGRESS_DELAY_S", 0.0)
+    monkeypatch.setattr(cli_shared, "PROGRESS_DELAY_S", 0.0)
     status, _, err = run_main(capsys, "compare", *SMALL, "--no-plot")
     assert status == 0 and "simulating" not in err
 
