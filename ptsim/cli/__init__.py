@@ -1,4 +1,4 @@
-"""The ``ptsim`` command (``ptsim list | show | compare | trial | dashboard``): the top layer."""
+"""The ``ptsim`` command (``ptsim list | show | compare | trial | dashboard | forecast``): the top layer."""
 
 from ptsim.cli.commands import main
 

@@ -1,4 +1,5 @@
-"""The ``ptsim`` command: list what is shipped, show a condition, compare plans.
+"""The ``ptsim`` command: list what is shipped, show a condition, compare plans, run a virtual trial,
+serve the dashboard, forecast one patient (one module per command: ``ptsim.cli.<command>``).
 
 ``ptsim`` with no arguments (and ``python -m ptsim``) is ``ptsim compare`` with its defaults: the
 standard plans for knee OA on 200 virtual patients over a year, a summary table on stdout and the
