@@ -851,7 +851,7 @@ class Calibration:
     n_patients: int
     seed: int
     date: str = field(default_factory=lambda: datetime.date.today().isoformat())
-    method: str = "scipy.optimize.least_squares on standardised residuals (ptsim.calibrate.fit)"
+    method: str = "scipy.optimize.least_squares on standardised residuals (ptsim.analysis.calibrate.fit)"
     command: str = "python -m ptsim.analysis.calibrate <condition>"
 
     @property

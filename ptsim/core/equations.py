@@ -62,11 +62,6 @@ def toward(x, ceiling, amount):
 # outputs
 
 
-def pain_nprs(sensitization, relief, eih):
-    """Pain on the 0-10 scale: ``10 K (1 - R)(1 - E)``; each factor is in [0, 1] by construction."""
-    return 10.0 * sensitization * (1.0 - relief) * (1.0 - eih)
-
-
 def durable_rom_deg(rom_normal_deg, deficit_total_deg):
     """Range of motion left by the tissues' durable restrictions (degrees, never below 0).
 
@@ -178,13 +173,6 @@ def exercised_eih(eih, eih_decay, dose_min, eih_max_frac, saturation_min):
     eih_left = eih * eih_decay
     eih_new = (eih_max_frac - eih_left) * (1.0 - np.exp(-dose_min / saturation_min))
     return eih_left + np.maximum(eih_new, 0.0)
-
-
-def flare_excess(pain_now, effort, done, provocation_nprs, threshold_nprs):
-    """NPRS points by which pain during exercise exceeds the flare threshold (0 if not).
-
-    ``done`` is 1 when the patient exercises (0 minutes provoke nothing)."""
-    return np.maximum(pain_now + provocation_nprs * effort * done - threshold_nprs, 0.0)
 
 
 def flared_sensitization(sens, excess, flared, gain_per_nprs):
