@@ -14,7 +14,7 @@ from ptsim.inputs.ensembles import load_ensemble
 
 CONDITIONS = list_conditions()
 
-CONVERGED: tuple[str, ...] = ("subacromial_pain",)
+CONVERGED: tuple[str, ...] = ("adhesive_capsulitis", "subacromial_pain")
 """Conditions whose stored ensembles pass the convergence gates (rank-normalised split R-hat <= 1.01,
 bulk and tail ESS >= 400 for every parameter, recomputed from the stored chain and draw indices). A
 condition joins only with an ensemble that passes; the others are reported as not converged

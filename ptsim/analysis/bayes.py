@@ -1453,6 +1453,29 @@ def _condition_rows_digest(path: Path, condition: str, unread: tuple[str, ...] =
     return hashlib.sha256(out.getvalue().encode("utf-8")).hexdigest()
 
 
+def _arms_named(condition: str, targets="published") -> list[str]:
+    """The arms (and comparators) the condition's evidence rows name, in any role."""
+    cond = load_condition(condition)
+    names = set()
+    for t in target_source(targets).targets(cond):
+        row = getattr(t, "row", None)  # a published.csv row, or a v1 Target with the same fields
+        names.update((row["arm"], row["comparator"]) if row is not None else (t.arm, t.comparator))
+    return sorted(n for n in names if n)
+
+
+def _arms_digest(path: Path, names: list[str]) -> str:
+    """SHA-256 of the named arms' tables of ``arms.toml`` (standard plans, which it does not hold, add
+    nothing)."""
+    import hashlib
+    import json
+    import tomllib
+
+    with open(path, "rb") as f:
+        arms = tomllib.load(f)
+    chosen = {name: arms[name] for name in names if name in arms}
+    return hashlib.sha256(json.dumps(chosen, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
 def _bounds_digest(condition: str) -> str:
     """SHA-256 of a condition's free parameters and bounds in ``calibration.toml`` (its section only)."""
     import hashlib
@@ -1465,11 +1488,13 @@ def _bounds_digest(condition: str) -> str:
 def input_digests(condition: str, targets="published", v2: bool = False) -> dict[str, str]:
     """The SHA-256 digests that tie a stored ensemble to what its fit read.
 
-    Whole files: the condition file and the evidence files of the target source other than
-    ``published.csv`` (``instruments.csv``, ``arms.toml``; v1: ``targets.csv``). Of the files shared by
-    every condition only the condition's part: its rows of ``published.csv`` (``published``) and its
-    section of ``calibration.toml`` (``calibration``), so refitting one condition does not invalidate
-    the others. The calibrated layer is not an input: the fit sets every parameter the layer holds
+    Whole files: the condition file (and v1's ``targets.csv``). Of the files shared by every condition
+    only the condition's part: its rows of ``published.csv`` (``published``) and of ``instruments.csv``
+    (``instruments``), the trial arms its evidence rows name in ``arms.toml`` (``arms``) and its
+    section of ``calibration.toml`` (``calibration``), so refitting one condition, or adding another,
+    does not invalidate the others (until 2026-12-08 ``instruments.csv`` and ``arms.toml`` were hashed
+    whole: the stored ensembles' digests were migrated, ``docs/calibration.md`` section 7). The
+    calibrated layer is not an input: the fit sets every parameter the layer holds
     (it only chooses the sampler's starting point). ``v2``: the digest of an ensemble fitted before
     calibration v3 (without the :data:`V2_UNREAD_COLUMNS` of ``published.csv``).
     """
@@ -1480,6 +1505,10 @@ def input_digests(condition: str, targets="published", v2: bool = False) -> dict
             continue
         if key == "published":
             out[key] = _condition_rows_digest(path, condition, V2_UNREAD_COLUMNS if v2 else ())
+        elif key == "instruments":
+            out[key] = _condition_rows_digest(path, condition)
+        elif key == "arms":
+            out[key] = _arms_digest(path, _arms_named(condition, targets))
         elif key == "calibration":
             out[key] = _bounds_digest(condition)
         else:
