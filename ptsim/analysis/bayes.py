@@ -249,10 +249,11 @@ RECOMMENDED_SETTINGS = {
         ("low_back_pain", 20, 300, 2),
         ("subacromial_pain", 16, 300, 2),
         ("adhesive_capsulitis", 16, 300, 2),
+        ("hip_oa", 24, 300, 2),
     )
 }
 """Settings for ``python -m ptsim.analysis.bayes <condition> --processes 2`` (calibration v3): a
-differential-evolution pilot with walkers at least twice the free parameters (15, 10, 9, 7, 8), 200
+differential-evolution pilot with walkers at least twice the free parameters (15, 10, 9, 7, 8, 11), 200
 steps of independence Metropolis-Hastings (a mixture of Student-t proposals,
 :func:`fit_mixture_proposal`) whose draws the final proposal is fitted to, then 8 of the walkers under
 that fixed kernel for at most 10,000 steps, stopping at the first 200-step check where the second half
