@@ -29,8 +29,8 @@ def test_stored_ensemble_loads_matches_its_inputs_and_reproduces(condition):
 PREDICTS: tuple[str, ...] = ("chronic_neck_pain", "hip_oa", "subacromial_pain")
 """Conditions whose stored ensembles put >= 85 % of their fit rows' published values inside their
 95 % posterior predictive intervals on another cohort and seed than the fit's (neck pain 7 of 7,
-hip OA 7 of 7, subacromial pain 6 of 7: sap_bennell_spadi_11wk). The others miss the gate and are reported, not gated
-(calibration v3 refit on model v3 within the behaviour-test bounds, 2026-12-07, this test's seed; the
+hip OA 7 of 7, subacromial pain 6 of 7: sap_bennell_spadi_11wk). The others miss the gate and are
+reported, not gated (calibration v3 refit on model v3 within the behaviour-test bounds, 2026-12-07, this test's seed; the
 misses are in docs/evidence_report.md and docs/calibration.md):
 
 - adhesive_capsulitis, 1 of 3 (too few fit rows for the gate since evidence v3): Satpute 2022's pooled
