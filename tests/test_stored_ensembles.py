@@ -30,8 +30,8 @@ PREDICTS: tuple[str, ...] = ("chronic_neck_pain", "hip_oa", "subacromial_pain")
 """Conditions whose stored ensembles put >= 85 % of their fit rows' published values inside their
 95 % posterior predictive intervals on another cohort and seed than the fit's (neck pain 7 of 7,
 hip OA 7 of 7, subacromial pain 6 of 7: sap_bennell_spadi_11wk). The others miss the gate and are
-reported, not gated (calibration v3 refit on model v3 within the behaviour-test bounds, 2026-12-07, this test's seed; the
-misses are in docs/evidence_report.md and docs/calibration.md):
+reported, not gated (calibration v3 refit on model v3 within the behaviour-test bounds, 2026-12-07,
+this test's seed; the misses are in docs/evidence_report.md and docs/calibration.md):
 
 - adhesive_capsulitis, 1 of 3 (too few fit rows for the gate since evidence v3): Satpute 2022's pooled
   pain and disability SMDs for mobilization with movement added to exercise (the model's added effect
