@@ -1457,7 +1457,7 @@ def _condition_rows_digest(path: Path, condition: str, unread: tuple[str, ...] =
 def _arms_named(condition: str, targets="published") -> list[str]:
     """The arms (and comparators) the condition's evidence rows name, in any role."""
     cond = load_condition(condition)
-    names = set()
+    names: set[str] = set()
     for t in target_source(targets).targets(cond):
         row = getattr(t, "row", None)  # a published.csv row, or a v1 Target with the same fields
         names.update((row["arm"], row["comparator"]) if row is not None else (t.arm, t.comparator))
