@@ -303,7 +303,7 @@ def test_lesson6_pain_gates_and_relief_first_helps():
             (first[pain] < base[pain]).all(),
             (first.loc[lower, flares] < base.loc[lower, flares]).all(),
             first.loc[most, flares] / base.loc[most, flares],
-            first.loc[most, flares] < 1,
+            first.loc[most, flares],
             (over[flares] / base[flares]).mean(),
             (over[done] / base[done]).min(),
             (over[done] / base[done]).max(),
@@ -319,8 +319,8 @@ def test_lesson6_pain_gates_and_relief_first_helps():
     assert_holds(values[:, 1], "dosed within tolerance, flares are rare (under one per patient in six weeks)")
     # "with relief first, every group does more effective exercise - the patients starting at 7/10 or more
     # about one and a half times as much - and ends care in less pain. The two lower groups flare less;
-    # the patients in most pain, now doing far more exercise, flare about as often as before, still under
-    # one flare each in six weeks"
+    # the patients in most pain, now doing far more exercise, flare about as often as before, around one
+    # flare each in six weeks"
     assert_holds(values[:, 2], "with relief first, every group does more effective exercise")
     assert_stated(
         1.5, values[:, 3], "the patients starting at 7/10 or more about one and a half times as much"
@@ -328,14 +328,16 @@ def test_lesson6_pain_gates_and_relief_first_helps():
     assert_holds(values[:, 4], "and ends care in less pain")
     assert_holds(values[:, 5], "the two lower groups flare less")
     assert_stated(1.0, values[:, 6], "the patients in most pain flare about as often as before")
-    assert_holds(values[:, 7], "still under one flare each in six weeks")
-    # "overload gives two to three times the dose but brings about five times as many flares ... pain at
-    # discharge is higher than with the programme dosed within tolerance in the two lower groups (by about
-    # a point and a half and a point) ... and a little higher, by a fraction of a point, in the patients in
-    # most pain"
-    assert_stated(5.0, values[:, 8], "overload brings about five times as many flares")
+    assert_stated(1.0, values[:, 7], "around one flare each in six weeks")
+    # "overload gives two to three times the dose but brings about five and a half times as many flares
+    # ... pain at discharge is higher than with the programme dosed within tolerance in the two lower
+    # groups (by about a point and a quarter and a point) ... and a little higher, by a fraction of a point,
+    # in the patients in most pain"
+    assert_stated(5.5, values[:, 8], "overload brings about five and a half times as many flares")
     assert_holds((values[:, 9] >= 1.8) & (values[:, 10] <= 3.3), "overload gives two to three times the dose")
-    assert_stated(1.5, values[:, 11], "overload: pain at discharge higher by about a point and a half (< 5)")
+    assert_stated(
+        1.25, values[:, 11], "overload: pain at discharge higher by about a point and a quarter (< 5)"
+    )
     assert_stated(1.0, values[:, 12], "overload: pain at discharge higher by about a point (5 to 7)")
     assert_holds(values[:, 13], "overload: a little higher, by a fraction of a point, in most pain")
     # "six months on, the exercise group has a little less pain than the resting group, less than the pooled
@@ -498,7 +500,7 @@ def test_lesson9_power_and_responders():
     arms, outcome = lessons.TRIAL_ARMS, lessons.TRIAL_OUTCOME
 
     # "in knee OA, a pilot of 10 patients per arm finds the model's difference of about 7.5 points about
-    # half of the time or less; about 20 per arm come close to 80 % power, and 40 per arm reach about 90 %. In
+    # half of the time; about 20 per arm come close to 80 % power, and 40 per arm reach about 95 %. In
     # neck pain, where the difference is larger against how much patients vary, 10 patients per arm reach
     # about 50 % power and 20 per arm about 75 %" (the lesson's power table: 100 trials per size, seed 0)
     def knee_power(cond):
@@ -509,11 +511,9 @@ def test_lesson9_power_and_responders():
 
     knee = across(knee_power, COND, TRIAL_MEMBERS)
     neck = across(neck_power, "chronic_neck_pain", TRIAL_MEMBERS)
-    assert_holds(
-        knee[:, 0] <= 0.55, "in knee OA 10 per arm find the difference about half of the time or less"
-    )
+    assert_stated(0.5, knee[:, 0], "in knee OA 10 per arm find the difference about half of the time")
     assert_stated(0.8, knee[:, 1], "in knee OA about 20 per arm come close to 80 % power")
-    assert_stated(0.9, knee[:, 2], "in knee OA 40 per arm reach about 90 % power")
+    assert_stated(0.95, knee[:, 2], "in knee OA 40 per arm reach about 95 % power")
     assert_stated(0.5, neck[:, 0], "in neck pain 10 patients per arm reach about 50 % power")
     assert_stated(0.75, neck[:, 1], "in neck pain 20 per arm reach about 75 % power")
 
