@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 
 import ptsim
 from ptsim.analysis.calibrate import free_parameters, with_values
+from ptsim.core.techniques import TECHNIQUES
 from tests.evidence_claims import members
 
 widgets = pytest.importorskip("ptsim.teaching.widgets")
 
 SETTINGS = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-TECHNIQUES = ("joint_mobilization", "soft_tissue_mobilization", "myofascial_release", "massage")
 
 
 def prior_draws(condition: str):

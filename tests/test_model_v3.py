@@ -8,6 +8,7 @@ import pytest
 
 import ptsim
 from ptsim.core.parameters import TECHNIQUES
+from ptsim.core.techniques import TABLE as TECHNIQUE_TABLE
 from ptsim.inputs.plans import Component, Plan, Session
 from tests.conftest import CONDITIONS, SCENARIOS
 
@@ -17,8 +18,8 @@ CEILING = 0.15
 
 
 def technique_plan(technique: str, sessions_per_week: int = 3, weeks: int = 12) -> Plan:
-    """A course of one technique alone (20 minutes a visit; massage has no grade)."""
-    grade = None if technique == "massage" else 2
+    """A course of one technique alone (20 minutes a visit; grade II, or none for an ungraded one)."""
+    grade = 2 if TECHNIQUE_TABLE[technique].graded else None
     session = Session((Component(technique, 20, grade),), 30)
     return Plan(f"{technique}_only", session, sessions_per_week=sessions_per_week, weeks=weeks)
 

@@ -45,7 +45,7 @@ from ptsim.core.vocabulary import OUTCOMES, get_outcome
 from ptsim.inputs.cohort import check_count, check_seed, sample_cohort
 from ptsim.inputs.conditions import Condition, load_condition
 from ptsim.inputs.ensembles import Ensemble, choose_members, draw_members, with_member_values
-from ptsim.inputs.plans import GRADED, Component, HomeProgramme, Plan, Session, check_plan_name, get_plan
+from ptsim.inputs.plans import HANDS_ON, Component, HomeProgramme, Plan, Session, check_plan_name, get_plan
 
 if TYPE_CHECKING:  # pandas is imported where it is used, to keep `import ptsim` light
     import pandas as pd
@@ -128,7 +128,7 @@ FACTORIAL_DESIGNS = {
 therapy, exercise), 1 = given. The standard plans share one time budget, so their cells' doses differ
 (:meth:`Trial.dose_imbalance`)."""
 
-MANUAL_KINDS = GRADED
+MANUAL_KINDS = HANDS_ON
 """Component kinds that count as the manual-therapy factor (the hands-on techniques)."""
 EXERCISE_KINDS = ("exercise", "home exercise")
 """What counts as the exercise factor: supervised exercise and the home programme during care."""

@@ -85,7 +85,8 @@ def parameter_tables() -> str:
             )
         for tech, (share, grade) in c.manual_therapy.items():
             src = _cell(c.sources[f"manual_therapy.{tech}"])
-            lines.append(f"| indicated `{tech}` | share {share:g}, grade {grade} | {src} |")
+            graded = "" if grade is None else f", grade {grade}"
+            lines.append(f"| indicated `{tech}` | share {share:g}{graded} | {src} |")
         q = c.questionnaire
         if q is not None:
             mcid_unit = "points" if q.mcid_kind == "points" else "% of baseline"

@@ -39,6 +39,11 @@ _UNIT_SUFFIXES = (  # longest first: the unit a model parameter's name ends with
 )
 
 
+def _grade_text(grade: int | None) -> str:
+    """A Maitland grade in Roman numerals ("none" for an ungraded technique)."""
+    return "none" if grade is None else "I II III IV".split()[grade - 1]
+
+
 def parameter_unit(name: str) -> str:
     """The unit of a model parameter, read from the end of its name (``fitness_tau_days`` -> days)."""
     for suffix, unit in _UNIT_SUFFIXES:
@@ -97,7 +102,7 @@ def _show_run(args) -> int:
     print()
     print("Indicated manual techniques (what 'manual therapy' means in the standard plans)")
     rows = [
-        [t, f"{share:g}", f"{'I II III IV'.split()[grade - 1]}", src[f"manual_therapy.{t}"]]
+        [t, f"{share:g}", _grade_text(grade), src[f"manual_therapy.{t}"]]
         for t, (share, grade) in c.manual_therapy.items()
     ]
     print(_table(["technique", "share of manual minutes", "Maitland grade", "source"], rows))

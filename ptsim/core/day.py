@@ -69,14 +69,8 @@ from ptsim.core.mechanisms_v2 import (
     setpoint_after_flare,
     unit_mean_log,
 )
-from ptsim.core.parameters import (
-    GRADE_RELIEF_FACTOR,
-    GRADE_ROM_FACTOR,
-    PARAMETERS,
-    TECHNIQUE_TARGETS,
-    TECHNIQUES,
-    TISSUES,
-)
+from ptsim.core.parameters import PARAMETERS
+from ptsim.core.techniques import TECHNIQUE_TARGETS, TECHNIQUES, TISSUES, grade_factors
 
 # --- the state matrix ------------------------------------------------------------------------------
 
@@ -294,9 +288,9 @@ def sessions_table(sessions, p: dict, n: int) -> Any:  # a Sessions
             elif comp.kind == "manual_therapy":
                 raise ValueError("the engine needs a resolved plan (Plan.resolve(condition))")
             else:
-                grade = 1 if comp.intensity is None else int(comp.intensity)
+                grade = None if comp.intensity is None else int(comp.intensity)
                 kind[a, c] = TECHNIQUE
-                rom_f[a, c], relief_f[a, c] = GRADE_ROM_FACTOR[grade - 1], GRADE_RELIEF_FACTOR[grade - 1]
+                rom_f[a, c], relief_f[a, c] = grade_factors(comp.kind, grade)
                 target[a, c] = [TECHNIQUE_TARGETS[comp.kind][t] for t in TISSUES]
                 for f in TECHNIQUE_FIELDS:
                     tech[f][a, c] = per_patient(p[f"{comp.kind}_{f}"], n)

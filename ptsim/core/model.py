@@ -20,13 +20,8 @@ import numpy as np
 
 from ptsim.core import equations as eq
 from ptsim.core import mechanisms_v2 as v2
-from ptsim.core.parameters import (
-    GRADE_RELIEF_FACTOR,
-    GRADE_ROM_FACTOR,
-    TECHNIQUE_TARGETS,
-    TISSUES,
-)
 from ptsim.core.streams import standard_normals
+from ptsim.core.techniques import TECHNIQUE_TARGETS, TISSUES, grade_factors
 
 
 @dataclass(frozen=True)
@@ -184,15 +179,16 @@ def pass_minutes(s: State, minutes: float, p: dict) -> State:
     return replace(s, window=s.window * w, relief=s.relief * w, eih=s.eih * decay(minutes, p["eih_tau_min"]))
 
 
-def technique(s: State, pts: Patients, p: dict, name: str, minutes: float, grade: int) -> State:
-    """Apply ``minutes`` of a hands-on technique at a Maitland ``grade`` (1-4).
+def technique(s: State, pts: Patients, p: dict, name: str, minutes: float, grade: int | None) -> State:
+    """Apply ``minutes`` of a hands-on technique at a Maitland ``grade`` (1-4; None for a technique the
+    techniques table marks ungraded).
 
     The technique opens a window on the tissues it targets (a transient release of their
     remaining deficit), gives acute relief, removes part of the sensitization for days, and remodels
     its targets a little. General massage targets no tissue: relief only.
     """
     targets = np.array([TECHNIQUE_TARGETS[name][t] for t in TISSUES])[:, None]
-    rom_f, relief_f = GRADE_ROM_FACTOR[grade - 1], GRADE_RELIEF_FACTOR[grade - 1]
+    rom_f, relief_f = grade_factors(name, grade)
     resp = pts.manual_resp
     rise, tau = p["window_rise_per_min"], p["window_tau_min"]
     return replace(

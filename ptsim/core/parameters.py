@@ -10,26 +10,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-TISSUES = ("capsule", "muscle_tendon", "fascia")
-"""Tissues whose restrictions make up the durable ROM deficit (DESIGN M10)."""
-
-TECHNIQUES = ("joint_mobilization", "soft_tissue_mobilization", "myofascial_release", "massage")
-"""Hands-on techniques. Massage is general relaxation massage, not a PT manual technique."""
-
-# Which tissue each technique acts on (share of its effect on each tissue). Structural, from the
-# premise text: joint mobilization -> joint capsule; STM -> muscle, tendon and fascia extensibility;
-# myofascial release -> fascia; relaxation massage -> no specific restriction.
-TECHNIQUE_TARGETS: dict[str, dict[str, float]] = {
-    "joint_mobilization": {"capsule": 1.0, "muscle_tendon": 0.0, "fascia": 0.0},
-    "soft_tissue_mobilization": {"capsule": 0.0, "muscle_tendon": 1.0, "fascia": 0.3},
-    "myofascial_release": {"capsule": 0.0, "muscle_tendon": 0.3, "fascia": 1.0},
-    "massage": {"capsule": 0.0, "muscle_tendon": 0.0, "fascia": 0.0},
-}
-
-# Maitland grades I-IV: small-amplitude grades I-II are used for pain, large end-range grades III-IV
-# for stiffness. Assumption: the factors scale a technique's window (ROM) and relief by grade.
-GRADE_ROM_FACTOR = (0.3, 0.6, 0.9, 1.0)
-GRADE_RELIEF_FACTOR = (1.0, 1.0, 0.85, 0.7)
+# The techniques table's names, re-exported: the parameters below are built from it.
+from ptsim.core.techniques import (  # noqa: F401
+    GRADE_RELIEF_FACTOR,
+    GRADE_ROM_FACTOR,
+    TECHNIQUE_TARGETS,
+    TECHNIQUES,
+    TISSUES,
+)
+from ptsim.core.techniques import TABLE as TECHNIQUE_TABLE
 
 
 @dataclass(frozen=True)
@@ -51,16 +40,6 @@ _A = "assumption"
 def _p(group, name, default, low, high, meaning, source=_A):
     return Parameter(name, float(default), float(low), float(high), meaning, source, group)
 
-
-_TECH_SRC = {
-    "joint_mobilization": (
-        "Teys et al. 2008 (one MWM: ROM +15.3 %, PPT +20.2 %); Moss et al. 2007 (PPT +27.3 %)"
-    ),
-    "soft_tissue_mobilization": "assumption, scaled from Teys et al. 2008 / Moss et al. 2007",
-    "myofascial_release": "assumption, scaled from Teys et al. 2008 / Moss et al. 2007",
-    "massage": "assumption (general massage: brief relief, no targeted tissue effect; premise text)",
-}
-_DROP_SRC = "Alkhawajah & Alshami 2019 (one MWM session: pain -2.2 NRS immediately, -1.0 at 2 days)"
 
 _PARAMETERS: list[Parameter] = [
     # --- the manual-therapy window (minutes) -------------------------------------------------
@@ -91,65 +70,53 @@ _PARAMETERS: list[Parameter] = [
         "minutes of one technique after which more minutes add little to its lasting pain relief",
     ),
 ]
+# --- each technique's own defaults and sources (ptsim/core/techniques.toml) -----------------
+_TECHNIQUE_MEANINGS = {
+    "window_max_frac": (
+        0,
+        0.9,
+        "largest share of the targeted tissue's remaining ROM deficit released transiently",
+    ),
+    "relief_max_frac": (0, 0.9, "largest acute pain relief (share of pain) while the window is open"),
+    "pain_drop_frac": (
+        0,
+        0.8,
+        "share of sensitization removed by one session of the technique; fades over days",
+    ),
+    "remodel_per_min": (
+        0,
+        0.05,
+        "durable share of the targeted tissue's deficit removed per minute of the technique alone (no exercise)",
+    ),
+}
 for _t in TECHNIQUES:
-    _massage = _t == "massage"
     _PARAMETERS += [
         _p(
             "techniques",
-            f"{_t}_window_max_frac",
-            0.0 if _massage else 0.3,
-            0,
-            0.9,
-            "largest share of the targeted tissue's remaining ROM deficit released transiently",
-            _TECH_SRC[_t],
-        ),
-        _p(
-            "techniques",
-            f"{_t}_relief_max_frac",
-            0.15 if _massage else 0.22,
-            0,
-            0.9,
-            "largest acute pain relief (share of pain) while the window is open",
-            _TECH_SRC[_t],
-        ),
-        _p(
-            "techniques",
-            f"{_t}_pain_drop_frac",
-            0.08 if _massage else 0.25,
-            0,
-            0.8,
-            "share of sensitization removed by one session of the technique; fades over days",
-            _A if _massage else _DROP_SRC,
-        ),
-        _p(
-            "techniques",
-            f"{_t}_remodel_per_min",
-            0.0 if _massage else 0.004,
-            0,
-            0.05,
-            "durable share of the targeted tissue's deficit removed per minute of the technique "
-            "alone (no exercise)",
-        ),
+            f"{_t}_{field}",
+            TECHNIQUE_TABLE[_t].defaults[field].value,
+            low,
+            high,
+            meaning,
+            TECHNIQUE_TABLE[_t].defaults[field].source,
+        )
+        for field, (low, high, meaning) in _TECHNIQUE_MEANINGS.items()
     ]
 # --- the lasting manual-therapy pathway (model v2, a hypothesis beside consolidation) ----------
-_LASTING_SRC = (
-    "assumption (hypothesis): trials report manual-therapy differences from usual care months after "
-    "care (Hoving et al. 2002; Walker et al. 2008) that a transient effect cannot give; 0 = transient only"
-)
-for _t in TECHNIQUES:
-    _PARAMETERS.append(
-        _p(
-            "lasting",
-            f"{_t}_lasting_drop_frac",
-            0.0,
-            0,
-            0.8,
-            "share of the gap to the course's ceiling (manual_lasting_ceiling_frac) closed by one "
-            "full session of the technique: the rate at which sessions build the lasting effect "
-            "(decays with manual_lasting_tau_days); 0 = transient effect only",
-            _LASTING_SRC,
-        )
+_PARAMETERS += [
+    _p(
+        "lasting",
+        f"{_t}_lasting_drop_frac",
+        TECHNIQUE_TABLE[_t].defaults["lasting_drop_frac"].value,
+        0,
+        0.8,
+        "share of the gap to the course's ceiling (manual_lasting_ceiling_frac) closed by one full "
+        "session of the technique: the rate at which sessions build the lasting effect (decays with "
+        "manual_lasting_tau_days); 0 = transient effect only",
+        TECHNIQUE_TABLE[_t].defaults["lasting_drop_frac"].source,
     )
+    for _t in TECHNIQUES
+]
 _PARAMETERS += [
     _p(
         "lasting",

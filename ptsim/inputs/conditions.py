@@ -11,8 +11,10 @@ import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ptsim.core.parameters import PARAMETERS, TECHNIQUES, TISSUES, check_parameter_set
+from ptsim.core.parameters import PARAMETERS, TISSUES, check_parameter_set
 from ptsim.core.questionnaires import MCID_KINDS, WEIGHTS, Questionnaire
+from ptsim.core.techniques import MANUAL_THERAPY_TECHNIQUES
+from ptsim.core.techniques import TABLE as TECHNIQUE_TABLE
 from ptsim.inputs.paths import data_dir
 from ptsim.inputs.toml_io import TomlReader, check_keys, describe, parse_toml, read_toml
 
@@ -69,8 +71,9 @@ class Condition:
         Distributions of the per-patient quantities (``BASELINE_KEYS``).
     natural_history : dict[str, float]
         The untreated course (``NATURAL_HISTORY_KEYS``).
-    manual_therapy : dict[str, tuple[float, int]]
-        Indicated techniques: share of the manual minutes and grade (1-4) for each.
+    manual_therapy : dict[str, tuple[float, int | None]]
+        Indicated techniques: share of the manual minutes and grade (1-4; None for a technique the
+        techniques table marks ungraded) for each.
     parameters : dict[str, float]
         Every model parameter (``ptsim.core.parameters.PARAMETERS``) with this condition's overrides.
     sources : dict[str, str]
@@ -102,7 +105,7 @@ class Condition:
     tissue_shares: dict[str, float]
     baseline: dict[str, Distribution]
     natural_history: dict[str, float]
-    manual_therapy: dict[str, tuple[float, int]]
+    manual_therapy: dict[str, tuple[float, int | None]]
     parameters: dict[str, float]
     sources: dict[str, str] = field(default_factory=dict)
     path: str | None = None
@@ -439,15 +442,17 @@ def _condition_from_doc(doc: dict, filename: str) -> Condition:
     manual = {}
     for tech, entry in r.table("manual_therapy").items():
         full = f"manual_therapy.{tech}"
-        if tech not in TECHNIQUES or tech == "massage":
-            r.fail(full, f"one of {', '.join(t for t in TECHNIQUES if t != 'massage')}")
+        if tech not in MANUAL_THERAPY_TECHNIQUES:
+            accepted = ", ".join(MANUAL_THERAPY_TECHNIQUES)
+            r.fail(full, f"one of {accepted} (manual_therapy = true in the techniques table)")
+        graded = TECHNIQUE_TABLE[tech].graded
         if not isinstance(entry, dict):
-            r.fail(full, '{ share = <0-1>, grade = <1-4>, source = "..." }', entry)
-        r.keys(full, ("share", "grade", "source"))
+            r.fail(full, f'{{ share = <0-1>, {"grade = <1-4>, " if graded else ""}source = "..." }}', entry)
+        r.keys(full, ("share", "grade", "source") if graded else ("share", "source"))
         r.source(full, entry)
         share = r.number(f"{full}.share", entry.get("share"), 0, 1)
         grade = entry.get("grade")
-        if grade not in (1, 2, 3, 4) or isinstance(grade, bool):
+        if graded and (grade not in (1, 2, 3, 4) or isinstance(grade, bool)):
             r.fail(f"{full}.grade", "a mobilization grade 1, 2, 3 or 4", grade)
         manual[tech] = (share, grade)
     if not manual:

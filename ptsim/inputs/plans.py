@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ptsim.core.parameters import TECHNIQUES
+from ptsim.core.techniques import GRADED_TECHNIQUES, TECHNIQUES
 from ptsim.inputs.memory import check_memory
 from ptsim.inputs.toml_io import check_keys, describe, read_toml
 
@@ -23,7 +23,11 @@ COMPONENT_KINDS = (*TECHNIQUES, "manual_therapy", "exercise", "education", "rest
 """Accepted component kinds. ``manual_therapy`` stands for the condition's indicated techniques
 (its ``[manual_therapy]`` table), split by their shares when the plan meets a condition."""
 
-GRADED = (*TECHNIQUES, "manual_therapy")
+HANDS_ON = (*TECHNIQUES, "manual_therapy")
+"""Hands-on component kinds: every technique of the techniques table and the generic manual therapy."""
+
+GRADED = (*GRADED_TECHNIQUES, "manual_therapy")
+"""Kinds that take a Maitland grade (``intensity`` 1-4, default 3): ``graded`` in the techniques table."""
 
 
 SCHEDULE_BYTES_PER_DAY = 16
@@ -78,7 +82,8 @@ class Component:
     minutes : float
         Duration (minutes, > 0).
     intensity : float, optional
-        For hands-on techniques the Maitland grade 1-4 (default 3; massage takes no grade); for
+        For graded hands-on techniques the Maitland grade 1-4 (default 3; a technique the techniques
+        table marks ungraded, such as massage, takes none); for
         exercise the effort as a share of maximal, 0-1 (default 0.7); not used otherwise.
     """
 
@@ -94,9 +99,9 @@ class Component:
         object.__setattr__(
             self, "minutes", _finite(self.minutes, f"{self.kind}: minutes", 0, 600, strict_low=True)
         )
-        if self.kind == "massage":
+        if self.kind in TECHNIQUES and self.kind not in GRADED:
             if self.intensity is not None:
-                raise ValueError("massage: intensity is not used (general massage has no grade)")
+                raise ValueError(f"{self.kind}: intensity is not used (no Maitland grade for this technique)")
         elif self.kind in GRADED:
             grade = 3 if self.intensity is None else self.intensity
             grade = _finite(grade, f"{self.kind}: intensity (Maitland grade)", 1, 4, integer=True)
@@ -110,7 +115,7 @@ class Component:
 
     def __str__(self) -> str:
         tail = ""
-        if self.kind in GRADED and self.kind != "massage" and self.intensity is not None:
+        if self.kind in GRADED and self.intensity is not None:
             tail = f" grade {'I II III IV'.split()[int(self.intensity) - 1]}"
         elif self.kind == "exercise":
             tail = f" at {self.intensity:.0%} effort"

@@ -12,6 +12,7 @@ import numpy as np
 from ptsim.core import mechanisms_v2 as v2
 from ptsim.core import model
 from ptsim.core.parameters import PARAMETERS, TISSUES
+from ptsim.core.techniques import TABLE as TECHNIQUE_TABLE
 from ptsim.core.vocabulary import OUTCOMES
 from ptsim.engine.result import interval_label
 from ptsim.inputs.conditions import load_condition
@@ -121,6 +122,16 @@ TECHNIQUE_COLORS = {
     "myofascial_release": plots.OKABE_ITO["reddish_purple"],
     "massage": plots.PLAN_COLORS["massage_only"],
 }
+"""Known techniques' colours; a technique added to the techniques table gets one of SPARE_COLORS."""
+SPARE_COLORS = (plots.OKABE_ITO["bluish_green"], plots.OKABE_ITO["vermillion"], plots.OKABE_ITO["yellow"])
+
+
+def technique_color(technique: str) -> str:
+    """The lesson's colour for a technique (a spare colour, in table order, for one it does not know)."""
+    if technique in TECHNIQUE_COLORS:
+        return TECHNIQUE_COLORS[technique]
+    others = [t for t in TECHNIQUE_LABELS if t not in TECHNIQUE_COLORS]
+    return SPARE_COLORS[others.index(technique) % len(SPARE_COLORS)]
 
 
 def _technique_compute(condition, technique, minutes, grade):
@@ -134,14 +145,15 @@ def _technique_compute(condition, technique, minutes, grade):
         }
     )
     cond = load_condition(condition)
-    grade_text = "" if technique == "massage" else f" grade {'I II III IV'.split()[grade - 1]}"
+    graded = TECHNIQUE_TABLE[technique].graded
+    grade_text = f" grade {'I II III IV'.split()[grade - 1]}" if graded else ""
     title = f"{cond.title}: {minutes} min of {TECHNIQUE_LABELS[technique]}{grade_text} (mean of 100 patients)"
     rom0, rom_free, largest = restriction_limits(condition)
     fig = plots.plot_technique(
         trace,
         tissues,
         title,
-        color=TECHNIQUE_COLORS[technique],
+        color=technique_color(technique),
         rom_limits=(rom0 - 5, rom_free + 5),
         tissue_limit_deg=largest * 1.05,
     )
@@ -157,7 +169,7 @@ def _technique_compute(condition, technique, minutes, grade):
 
 
 def _technique_values(app, values):
-    app.controls["grade"].disabled = values["technique"] == "massage"
+    app.controls["grade"].disabled = not TECHNIQUE_TABLE[values["technique"]].graded
 
 
 def technique_app() -> App:

@@ -12,6 +12,7 @@ import numpy as np
 
 from ptsim.core import model
 from ptsim.core.parameters import TECHNIQUES, TISSUES
+from ptsim.core.techniques import TABLE as TECHNIQUE_TABLE
 from ptsim.engine.simulate import compare, simulate, trace_session
 from ptsim.inputs.cohort import sample_cohort, to_patients
 from ptsim.inputs.conditions import load_condition
@@ -52,12 +53,8 @@ def patient_table(condition=DEFAULT_CONDITION, patient=0, show_usual_care=True, 
 # Lesson 2: manual therapy is not massage
 
 
-TECHNIQUE_LABELS = {
-    "joint_mobilization": "joint mobilization",
-    "soft_tissue_mobilization": "soft tissue mobilization",
-    "myofascial_release": "myofascial release",
-    "massage": "general relaxation massage",
-}
+TECHNIQUE_LABELS = {name: TECHNIQUE_TABLE[name].label for name in TECHNIQUES}
+"""Each technique's name in the lessons, from the techniques table."""
 
 
 def restriction_limits(condition="adhesive_capsulitis", n_patients=100) -> tuple[float, float, float]:
@@ -90,11 +87,12 @@ def technique_table(
     import pandas as pd
 
     cond = load_condition(condition)
-    comp = Component(technique, minutes, None if technique == "massage" else grade)
+    grade = grade if TECHNIQUE_TABLE[technique].graded else None
+    comp = Component(technique, minutes, grade)
     cohort = sample_cohort(cond, n_patients, seed=0)
     pts, p = to_patients(cohort, cond), cond.parameters
     s0 = model.initial_state(pts)
-    s1 = model.technique(s0, pts, p, technique, float(minutes), 1 if technique == "massage" else int(grade))
+    s1 = model.technique(s0, pts, p, technique, float(minutes), None if grade is None else int(grade))
     s60 = model.pass_minutes(s1, 60.0, p)
 
     def released(s):

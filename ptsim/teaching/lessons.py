@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ptsim.core import model
+from ptsim.core.techniques import TABLE as TECHNIQUE_TABLE
 from ptsim.engine.simulate import compare, simulate, trace_session
 from ptsim.inputs.cohort import sample_cohort, to_patients
 from ptsim.inputs.conditions import load_condition
@@ -1317,7 +1318,7 @@ def _solve_1_2():
 
 
 def _technique_gain(technique, condition="adhesive_capsulitis"):
-    session = Session((Component(technique, 10, None if technique == "massage" else 3),), 10)
+    session = Session((Component(technique, 10, 3 if TECHNIQUE_TABLE[technique].graded else None),), 10)
     trace = trace_session(condition, session, n_patients=100, minutes_after=0)
     return float(trace.rom_deg.iloc[-1] - trace.rom_deg.iloc[0])
 
