@@ -271,7 +271,8 @@ def _arm_names() -> set[str]:
     return set(load_arms())
 
 
-def _parse_published(row: dict, file, line: int, conditions, arms) -> dict:
+def _parse_identity(row: dict, file, line: int, conditions, arms) -> tuple[str, ...]:
+    """Check what a row is (id, condition, role, tags, quantity, arms); return its tags."""
     rid = row["id"]
     if not rid or not rid.replace("_", "").isalnum():
         _fail(file, line, "id", "an identifier (letters, digits, underscores)", rid)
@@ -298,7 +299,23 @@ def _parse_published(row: dict, file, line: int, conditions, arms) -> dict:
         )
     if not needs_comparator and row["comparator"]:
         _fail(file, line, "comparator", f"empty for quantity {row['quantity']}", row["comparator"])
-    day = _number(row["day"], file, line, "day", integer=True, minimum=0)
+    return tags
+
+
+def _scale_bounds(quantity: str, instrument: str) -> tuple[float, float]:
+    """The range a row's interval must lie in: the instrument's scale, or its width for a difference."""
+    lo_s, hi_s, _, _ = INSTRUMENTS[instrument]
+    if quantity in ("within_arm_level", "proportion", "time_to_event"):
+        return lo_s, hi_s
+    if quantity == "percent_of_baseline":
+        return 0.0, 1000.0
+    if quantity == "ratio":
+        return 0.0, hi_s
+    return -(hi_s - lo_s), hi_s - lo_s
+
+
+def _parse_interval(row: dict, file, line: int) -> tuple[float, float, float]:
+    """Check a row's instrument, estimate and interval (and its derivation); return them."""
     if row["instrument"] not in INSTRUMENTS:
         _fail(file, line, "instrument", f"one of {', '.join(INSTRUMENTS)}", row["instrument"])
     est = _number(row["estimate"], file, line, "estimate")
@@ -314,15 +331,7 @@ def _parse_published(row: dict, file, line: int, conditions, arms) -> dict:
             f"low <= estimate <= high with low < high ({low:g}, {high:g})",
             row["estimate"],
         )
-    lo_s, hi_s, _, _ = INSTRUMENTS[row["instrument"]]
-    if row["quantity"] in ("within_arm_level", "proportion", "time_to_event"):
-        bounds = (lo_s, hi_s)
-    elif row["quantity"] == "percent_of_baseline":
-        bounds = (0.0, 1000.0)
-    elif row["quantity"] == "ratio":
-        bounds = (0.0, hi_s)
-    else:
-        bounds = (-(hi_s - lo_s), hi_s - lo_s)
+    bounds = _scale_bounds(row["quantity"], row["instrument"])
     if low < bounds[0] or high > bounds[1]:
         _fail(
             file,
@@ -349,7 +358,11 @@ def _parse_published(row: dict, file, line: int, conditions, arms) -> dict:
         for col, stored, computed in (("estimate", est, d_est), ("low", low, d_low), ("high", high, d_high)):
             if abs(stored - computed) > DERIVATION_TOLERANCE:
                 _fail(file, line, col, f"{computed:.2f} as computed by {row['derivation']}", row[col])
-    n = _number(row["n"], file, line, "n", required=False, integer=True, minimum=1)
+    return est, low, high
+
+
+def _check_provenance(row: dict, file, line: int) -> None:
+    """Check where a row comes from: design, timing, source, what was checked and verified, notes."""
     if row["design"] not in DESIGNS:
         _fail(file, line, "design", f"one of {', '.join(DESIGNS)}", row["design"])
     for col in ("timing", "source", "checked"):
@@ -361,6 +374,15 @@ def _parse_published(row: dict, file, line: int, conditions, arms) -> dict:
         _fail(file, line, "notes", "the reason the result is held out", row["notes"])
     if row["role"] == "known_gap" and not row["notes"]:
         _fail(file, line, "notes", "the reason the condition cannot represent the result", row["notes"])
+
+
+def _parse_published(row: dict, file, line: int, conditions, arms) -> dict:
+    """One row of ``published.csv`` checked, with its numbers parsed (the checks in column order)."""
+    tags = _parse_identity(row, file, line, conditions, arms)
+    day = _number(row["day"], file, line, "day", integer=True, minimum=0)
+    est, low, high = _parse_interval(row, file, line)
+    n = _number(row["n"], file, line, "n", required=False, integer=True, minimum=1)
+    _check_provenance(row, file, line)
     out = dict(row)
     out.update(tags=tags, day=day, estimate=est, low=low, high=high, n=n, line=line)
     return out

@@ -382,20 +382,19 @@ def parse_condition(text: str | bytes, filename: str = "<string>") -> Condition:
     return _condition_from_doc(parse_toml(text, filename), filename)
 
 
-def _condition_from_doc(doc: dict, filename: str) -> Condition:
-    r = TomlReader(doc, filename)
-    name = r.text("condition", "name")
-    if not name.isidentifier():
-        r.fail("condition.name", "a lower-case identifier such as 'knee_oa'", name)
-    rom_normal = r.sourced("condition", "rom_normal_deg", 1, 360)
-
+def _tissue_shares(r: TomlReader) -> dict[str, float]:
+    """The ``[tissue_shares]`` table: each tissue's share of the baseline ROM deficit (summing to 1)."""
     shares = {t: r.sourced("tissue_shares", t, 0, 1) for t in TISSUES}
     extra = set(r.table("tissue_shares")) - set(TISSUES)
     if extra:
         r.fail(f"tissue_shares.{sorted(extra)[0]}", f"one of {', '.join(TISSUES)}")
     if abs(sum(shares.values()) - 1) > 1e-6:
         r.fail("tissue_shares", "shares summing to 1", round(sum(shares.values()), 6))
+    return shares
 
+
+def _baseline(r: TomlReader, rom_normal: float) -> dict[str, Distribution]:
+    """The ``[baseline]`` table: each baseline quantity's distribution in the cohort."""
     baseline = {}
     ranges = baseline_ranges(rom_normal)
     for key in BASELINE_KEYS:
@@ -421,7 +420,12 @@ def _condition_from_doc(doc: dict, filename: str) -> Condition:
         if key == "home_adherence_prob" and not 0 < mean < 1:
             r.fail(f"{full}.mean", "a probability strictly between 0 and 1", mean)
         baseline[key] = Distribution(mean, sd, low, high, entry["source"])
+    return baseline
 
+
+def _natural_history(r: TomlReader) -> tuple[dict[str, float], dict[str, float]]:
+    """The ``[natural_history]`` table: the untreated course, and the between-patient SDs of its
+    multipliers (model v2; only on ``NATURAL_HISTORY_SD_KEYS``)."""
     natural = {
         k: r.sourced(
             "natural_history",
@@ -432,13 +436,16 @@ def _condition_from_doc(doc: dict, filename: str) -> Condition:
         )
         for k in NATURAL_HISTORY_KEYS
     }
-    # between-patient SD of the course multipliers (model v2); only on NATURAL_HISTORY_SD_KEYS
     natural_sd = {
         k: r.number(f"natural_history.{k}.sd", r.table("natural_history")[k]["sd"], 0, 1)
         for k in NATURAL_HISTORY_SD_KEYS
         if "sd" in r.table("natural_history")[k]
     }
+    return natural, natural_sd
 
+
+def _manual_therapy(r: TomlReader) -> dict[str, tuple[float, int | None]]:
+    """The ``[manual_therapy]`` table: the indicated techniques' shares (summing to 1) and grades."""
     manual = {}
     for tech, entry in r.table("manual_therapy").items():
         full = f"manual_therapy.{tech}"
@@ -459,7 +466,11 @@ def _condition_from_doc(doc: dict, filename: str) -> Condition:
         r.fail("manual_therapy", "at least one indicated technique")
     if abs(sum(s for s, _ in manual.values()) - 1) > 1e-6:
         r.fail("manual_therapy", "shares summing to 1")
+    return manual
 
+
+def _response(r: TomlReader, filename: str) -> dict[str, float]:
+    """Every model parameter, with the ``[response]`` table's overrides."""
     params = {k: p.default for k, p in PARAMETERS.items()}
     for key in r.table("response", required=False):
         if key not in PARAMETERS:
@@ -467,6 +478,21 @@ def _condition_from_doc(doc: dict, filename: str) -> Condition:
         spec = PARAMETERS[key]
         params[key] = r.sourced("response", key, spec.low, spec.high)
     check_parameter_set(params, where=f"{filename}: table [response]")
+    return params
+
+
+def _condition_from_doc(doc: dict, filename: str) -> Condition:
+    """A :class:`Condition` from a parsed condition file, every table checked (names the key at fault)."""
+    r = TomlReader(doc, filename)
+    name = r.text("condition", "name")
+    if not name.isidentifier():
+        r.fail("condition.name", "a lower-case identifier such as 'knee_oa'", name)
+    rom_normal = r.sourced("condition", "rom_normal_deg", 1, 360)
+    shares = _tissue_shares(r)
+    baseline = _baseline(r, rom_normal)
+    natural, natural_sd = _natural_history(r)
+    manual = _manual_therapy(r)
+    params = _response(r, filename)
 
     r.keys("", _TABLES)
     r.keys("condition", _CONDITION_KEYS)
