@@ -160,7 +160,7 @@ def test_lesson4_strength_peaks_after_the_last_session_then_detrains():
         res, comp, _ = widgets.capacity_table(cond)
         s = comp.strength_pct_normal.to_numpy()
         end = res.discharge_day - 1
-        more = widgets.capacity_table(cond, maintenance_days_per_week=2)[1].strength_pct_normal.to_numpy()
+        more = widgets.capacity_table(cond, after_discharge_days_per_week=2)[1].strength_pct_normal.to_numpy()
         return [
             s[end + 1 : end + 28].max() > s[end],
             s[365] < s[end] - 0.8 * (s[end] - s[0]),

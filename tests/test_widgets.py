@@ -203,6 +203,19 @@ def test_out_of_range_update_and_unknown_control():
         app.update(wekks=3)
 
 
+def test_a_renamed_control_accepts_its_former_name():
+    """One word per idea (issue 25): lesson 7's after-discharge controls were maintenance_*; the old
+    names still work, for the same control, and giving both names is refused."""
+    app = widgets.setbacks_app()
+    old = app.update(maintenance_days_per_week=1, maintenance_adherence=0.3)
+    assert app.controls["after_discharge_days_per_week"].value == 1
+    assert app.controls["after_discharge_adherence_factor"].value == 0.3
+    new = app.update(after_discharge_days_per_week=1, after_discharge_adherence_factor=0.3)
+    pd.testing.assert_frame_equal(old, new)
+    with pytest.raises(ValueError, match="name the same control"):
+        app.update(maintenance_days_per_week=1, after_discharge_days_per_week=2)
+
+
 def test_unexpected_error_in_a_callback_becomes_a_message(monkeypatch):
     app = widgets.window_app()
 

@@ -284,7 +284,7 @@ def explore_6_4() -> str:
 def explore_7_3() -> str:
     from ptsim.teaching.computations import setback_table
 
-    comp = setback_table("knee_oa", maintenance_days_per_week=0, years=3)[0]
+    comp = setback_table("knee_oa", after_discharge_days_per_week=0, years=3)[0]
     rates = {}
     for plan in ("usual_care", "exercise_only", "combined"):
         events = comp[plan].setback_events

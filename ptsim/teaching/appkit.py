@@ -354,8 +354,20 @@ class App(widgets.HBox):
         self.status.value = f"Updated in {time.perf_counter() - start:.1f} s."
         return numbers
 
+    def _resolve_aliases(self, values: dict) -> dict:
+        """``values`` with a control's former names (its spec's ``aliases``) read as its name."""
+        names = {old: name for name, spec in self.specs.items() for old in spec.get("aliases", ())}
+        resolved: dict = {}
+        for key, value in values.items():
+            name = names.get(key, key)
+            if name in resolved:
+                raise ValueError(f"{key!r} and {name!r} name the same control; give it once, as {name!r}")
+            resolved[name] = value
+        return resolved
+
     def update(self, **values):
-        """Set the controls (others to their defaults), recompute and redraw.
+        """Set the controls (others to their defaults), recompute and redraw. A control's former name
+        (its spec's ``aliases``, e.g. ``maintenance_days_per_week``) is accepted for it.
 
         Returns
         -------
@@ -363,6 +375,7 @@ class App(widgets.HBox):
             The table the app shows, or None if the values are invalid (the app then shows a short
             message, also in ``app.error``).
         """
+        values = self._resolve_aliases(values)
         unknown = set(values) - set(self.controls)
         if unknown:
             raise ValueError(

@@ -306,8 +306,9 @@ CAPACITY_SPECS = {
         "step": 1,
         "default": 0,
     },
-    "maintenance_days_per_week": {
+    "after_discharge_days_per_week": {
         "kind": "int_slider",
+        "aliases": ("maintenance_days_per_week",),  # its name before issue 25
         "label": "Home sessions / week after it ends",
         "min": 0,
         "max": 5,
@@ -620,16 +621,18 @@ def pain_app() -> App:
 
 SETBACK_SPECS = {
     "condition": condition_spec(),
-    "maintenance_days_per_week": {
+    "after_discharge_days_per_week": {
         "kind": "int_slider",
+        "aliases": ("maintenance_days_per_week",),  # its name before issue 25
         "label": "Home sessions / week after discharge",
         "min": 0,
         "max": 5,
         "step": 1,
         "default": 3,
     },
-    "maintenance_adherence": {
+    "after_discharge_adherence_factor": {
         "kind": "float_slider",
+        "aliases": ("maintenance_adherence",),  # its name before issue 25
         "label": "Adherence after discharge (share of adherence in care)",
         "min": 0.0,
         "max": 1.0,
@@ -645,8 +648,8 @@ def _setback_compute(**values):
     comp, table = setback_table(**values)
     first = next(iter(comp.values()))
     title = (
-        f"{first.condition.title}: after discharge, {values['maintenance_days_per_week']} home sessions/week "
-        f"scheduled ({first.n_patients} patients)"
+        f"{first.condition.title}: after discharge, {values['after_discharge_days_per_week']} home "
+        f"sessions/week scheduled ({first.n_patients} patients)"
     )
     fig = plots.plot_setbacks(comp, title)
     share = table["patients with a setback (%)"]

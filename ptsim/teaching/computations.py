@@ -203,13 +203,13 @@ def capacity_table(
     exercise_minutes=40,
     effort=0.8,
     home_days_per_week=0,
-    maintenance_days_per_week=0,
+    after_discharge_days_per_week=0,
     n_patients=100,
     days=365,
 ):
     """An exercise programme's strength by source; the table at key days."""
     plan = lessons.exercise_plan(
-        sessions_per_week, weeks, exercise_minutes, effort, home_days_per_week, maintenance_days_per_week
+        sessions_per_week, weeks, exercise_minutes, effort, home_days_per_week, after_discharge_days_per_week
     )
     res = simulate(condition, plan, n_patients=n_patients, days=days, seed=0, engine=ENGINE)
     comp = lessons.capacity_components(res)
@@ -300,8 +300,8 @@ SETBACK_PLANS = ("usual_care", "manual_only", "exercise_only", "combined")
 
 def setback_table(
     condition=DEFAULT_CONDITION,
-    maintenance_days_per_week=3,
-    maintenance_adherence=0.5,
+    after_discharge_days_per_week=3,
+    after_discharge_adherence_factor=0.5,
     years=1,
     n_patients=200,
 ):
@@ -317,8 +317,8 @@ def setback_table(
                 days_per_week=plan.home.days_per_week,
                 minutes=plan.home.minutes,
                 intensity=plan.home.intensity,
-                after_discharge_days_per_week=maintenance_days_per_week,
-                after_discharge_adherence_factor=maintenance_adherence,
+                after_discharge_days_per_week=after_discharge_days_per_week,
+                after_discharge_adherence_factor=after_discharge_adherence_factor,
             )
             plan = plan.with_(home=home)
         plans[name] = plan

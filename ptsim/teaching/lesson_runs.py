@@ -288,14 +288,14 @@ def exercise_plan(
     exercise_minutes: float = 40.0,
     effort: float = 0.8,
     home_days_per_week: float = 0,
-    maintenance_days_per_week: float = 0,
+    after_discharge_days_per_week: float = 0,
 ) -> Plan:
     """An exercise-only programme for the capacity lesson (no manual therapy, no education)."""
     home = HomeProgramme(
         days_per_week=home_days_per_week,
         minutes=20,
         intensity=0.6,
-        after_discharge_days_per_week=maintenance_days_per_week,
+        after_discharge_days_per_week=after_discharge_days_per_week,
     )
     session = Session((Component("exercise", exercise_minutes, effort),), exercise_minutes)
     return Plan("exercise_programme", session, sessions_per_week, weeks, home, "exercise only")
