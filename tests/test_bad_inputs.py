@@ -757,7 +757,7 @@ CLI_CASES = [
             *("--patients", "49999999", "--days", "0", "--plans", "combined", "--no-plot"),
             available_bytes=16 * 10**9,
         ),
-        r"ptsim compare: error: --patients: the run needs about [\d.]+ GB of memory \(.*\), more than the "
+        r"ptsim compare: error: --n-patients: the run needs about [\d.]+ GB of memory \(.*\), more than the "
         r".* available",
         CommandLineError,
     ),

@@ -27,7 +27,7 @@ from ptsim.inputs.cohort import read_cohort, sample_cohort, write_cohort
 from ptsim.inputs.conditions import BASELINE_KEYS, NATURAL_HISTORY_KEYS, conditions_dir
 from ptsim.inputs.plans import PLAN_NAMES
 
-SMALL = ["--patients", "20", "--days", "60"]
+SMALL = ["--n-patients", "20", "--days", "60"]
 KNEE_TEXT = (conditions_dir() / "knee_oa.toml").read_text(encoding="utf-8")
 PLAN_TOML = """\
 name = "mobilize_then_load"
@@ -485,11 +485,11 @@ def _error_cases():
             ["compare", "--plans", "combined,combined"],
             "--plans: plan 'combined' is given twice",
         ),
-        ("patients-0", ["compare", "--patients", "0"], "argument --patients"),
-        ("patients-neg", ["compare", "--patients", "-1"], "argument --patients"),
-        ("patients-abc", ["compare", "--patients", "abc"], "argument --patients"),
-        ("patients-float", ["compare", "--patients", "2.5"], "argument --patients"),
-        ("too-big", ["compare", "--patients", "100000", "--days", "3650"], "--patients: "),
+        ("patients-0", ["compare", "--patients", "0"], "argument --n-patients/--patients"),
+        ("patients-neg", ["compare", "--patients", "-1"], "argument --n-patients/--patients"),
+        ("patients-abc", ["compare", "--patients", "abc"], "argument --n-patients/--patients"),
+        ("patients-float", ["compare", "--patients", "2.5"], "argument --n-patients/--patients"),
+        ("too-big", ["compare", "--patients", "100000", "--days", "3650"], "--n-patients: "),
         ("days-neg", ["compare", "--days", "-1"], "argument --days"),
         ("days-abc", ["compare", "--days", "abc"], "argument --days"),
         ("days-too-long", ["compare", "--days", "3651"], "argument --days"),
@@ -507,7 +507,7 @@ def _error_cases():
         (
             "patients-vs-cohort",
             ["compare", "--cohort", "{tmp}/cohort.csv", "--patients", "20"],
-            "--patients: 20 disagrees",
+            "--n-patients: 20 disagrees",
         ),
         ("existing-out", ["compare", "--out", "{tmp}/existing.csv"], "--out: "),
         ("existing-plot", ["compare", "--plot", "{tmp}/existing.png"], "--plot: "),
@@ -794,3 +794,14 @@ def test_a_row_of_zeros_in_the_differences_table_always_says_why(capsys):
 )
 def test_decimals_of_a_difference(low, high, mark, decimals):
     assert cli._decimals(low, high, mark) == decimals
+
+
+def test_n_patients_is_the_option_and_patients_its_former_spelling(capsys):
+    """One word per idea (issue 25): ``ptsim compare --n-patients`` as the API's ``n_patients``;
+    ``--patients`` (its former name) still reads the same option."""
+    parser = cli.build_parser()
+    new = parser.parse_args(["compare", "--n-patients", "7"])
+    old = parser.parse_args(["compare", "--patients", "7"])
+    assert new.patients == old.patients == 7
+    assert cli.main(["compare", "--help"]) == 0
+    assert "--n-patients N, --patients N" in capsys.readouterr().out

@@ -60,12 +60,14 @@ def _compare_arguments(parser: argparse.ArgumentParser) -> None:
         help="comma-separated standard plan names or .toml files (default all: " + ",".join(PLAN_NAMES) + ")",
     )
     add(
-        "--patients",
+        "--n-patients",
+        "--patients",  # its former name, still accepted
+        dest="patients",
         type=_whole_number(1),
         default=None,
         metavar="N",
         help=f"virtual patients sampled from the condition (default {DEFAULT_PATIENTS}; "
-        "the cohort's size with --cohort)",
+        "the cohort's size with --cohort; the API's n_patients; --patients is accepted too)",
     )
     add(
         "--days",
@@ -308,14 +310,14 @@ def _compare_run(args) -> int:
             raise UsageError("--cohort", _one_line(exc)) from None
         if args.patients is not None and args.patients != len(cohort):
             raise UsageError(
-                "--patients",
+                "--n-patients",
                 f"{args.patients} disagrees with the {len(cohort)} patients of {args.cohort}; "
-                "leave --patients out with --cohort",
+                "leave --n-patients out with --cohort",
             )
         n, size_argument = len(cohort), "--cohort"
         who = f"{_plural(n, 'patient')} from {args.cohort}"
     else:
-        n, size_argument = DEFAULT_PATIENTS if args.patients is None else args.patients, "--patients"
+        n, size_argument = DEFAULT_PATIENTS if args.patients is None else args.patients, "--n-patients"
         who = f"{_plural(n, 'virtual patient')}"
     _check_size(n, args.days, len(plans), size_argument)
     if members > 1:

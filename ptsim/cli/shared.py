@@ -40,7 +40,7 @@ class UsageError(Exception):
     Parameters
     ----------
     argument : str or None
-        The argument at fault as the user typed it (``"--patients"``, ``"CONDITION"``), or None when
+        The argument at fault as the user typed it (``"--n-patients"``, ``"CONDITION"``), or None when
         the message already names it (argparse's own messages do).
     message : str
         What is wrong and what is accepted.
@@ -69,7 +69,7 @@ def _on_sigterm(signum, frame):
 class _Parser(argparse.ArgumentParser):
     """argparse, with its errors raised as :class:`UsageError` (one line, not usage + message).
 
-    Abbreviated options (``--pat`` for ``--patients``) are refused, so scripts keep working when an
+    Abbreviated options (``--n-pat`` for ``--n-patients``) are refused, so scripts keep working when an
     option is added later.
     """
 
