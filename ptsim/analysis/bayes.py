@@ -230,7 +230,7 @@ class SamplerSettings:
 RECOMMENDED_SETTINGS = {
     condition: SamplerSettings(
         n_walkers=walkers,
-        n_steps=pilot + 200 + 10_000,
+        n_steps=pilot + 200 + final,
         burn_in=pilot,
         thin=thin,
         n_patients=100,
@@ -243,20 +243,21 @@ RECOMMENDED_SETTINGS = {
         until_converged=True,
         check_every=200,
     )
-    for condition, walkers, pilot, thin in (
-        ("knee_oa", 32, 500, 4),
-        ("chronic_neck_pain", 20, 300, 2),
-        ("low_back_pain", 20, 300, 2),
-        ("subacromial_pain", 16, 300, 2),
-        ("adhesive_capsulitis", 16, 300, 2),
-        ("hip_oa", 24, 300, 2),
+    for condition, walkers, pilot, thin, final in (
+        ("knee_oa", 32, 500, 4, 17_300),
+        ("chronic_neck_pain", 20, 300, 2, 10_000),
+        ("low_back_pain", 20, 300, 2, 10_000),
+        ("subacromial_pain", 16, 300, 2, 10_000),
+        ("adhesive_capsulitis", 16, 300, 2, 10_000),
+        ("hip_oa", 24, 300, 2, 10_000),
     )
 }
 """Settings for ``python -m ptsim.analysis.bayes <condition> --processes 2`` (calibration v3): a
 differential-evolution pilot with walkers at least twice the free parameters (15, 10, 9, 7, 8, 11), 200
 steps of independence Metropolis-Hastings (a mixture of Student-t proposals,
 :func:`fit_mixture_proposal`) whose draws the final proposal is fitted to, then 8 of the walkers under
-that fixed kernel for at most 10,000 steps, stopping at the first 200-step check where the second half
+that fixed kernel for at most 10,000 steps (knee OA 17,300: its autocorrelation time is about 50 steps
+and the first 7,400 were not enough), stopping at the first 200-step check where the second half
 passes the convergence gates (8 long chains reach R-hat <= 1.01 at a quarter of the cost of 32 of the
 same length: ``final_walkers``). One likelihood evaluation at 100 patients took 0.04-0.05 CPU-s for
 knee OA on a quiet machine (2026-12-07); the steps each condition needed and the time they took are in
