@@ -15,7 +15,7 @@ import pytest
 
 import ptsim
 from ptsim.teaching import lessons
-from tests.evidence_claims import across, assert_holds, assert_stated
+from tests.evidence_claims import LEVEL, across, assert_holds, assert_stated
 
 widgets = pytest.importorskip("ptsim.teaching.widgets")
 
@@ -33,7 +33,7 @@ def _lesson1(cond):
 
 def test_lesson1_plans_differ_in_when_and_what_they_help():
     # "two weeks in the manual-therapy lines are lowest for pain; at discharge combined care has the least
-    # pain, then manual therapy only, then exercise only, and the most range and function; exercise alone
+    # pain, and the most range and function; exercise alone
     # lowers knee pain only a little, about a point; a year later every line is back within half a point
     # of the grey one: the relief at discharge has faded"
     def claims(cond):
@@ -42,7 +42,7 @@ def test_lesson1_plans_differ_in_when_and_what_they_help():
         relief = {p: pain["usual_care"] - pain[p] for p in STANDARD[1:]}
         return [
             max(pain["manual_only"][14], pain["combined"][14]) < pain["exercise_only"][14],
-            pain["combined"][42] < pain["manual_only"][42] < pain["exercise_only"][42],
+            pain["combined"][42] < min(pain["manual_only"][42], pain["exercise_only"][42]),
             mean["rom"]["combined"][42] > max(mean["rom"][p][42] for p in ("manual_only", "exercise_only")),
             mean["function"]["combined"][42]
             > max(mean["function"][p][42] for p in ("manual_only", "exercise_only")),
@@ -51,19 +51,26 @@ def test_lesson1_plans_differ_in_when_and_what_they_help():
             *(relief[p][365] < 0.25 * relief[p][42] for p in relief),  # "almost none ... is left"
             relief["exercise_only"][182] < 0.5 * relief["exercise_only"][42],  # "for a few months"
             relief["manual_only"][42],
+            pain["exercise_only"][42] - pain["manual_only"][42],
         ]
 
     values = across(claims, COND)
     for i, sentence in enumerate(
         [
             "two weeks in, the manual-therapy lines are lowest for pain",
-            "at discharge combined care has the least pain, then manual therapy only, then exercise only",
+            "at discharge combined care has the least pain",
             "at discharge combined care has the most range",
             "at discharge combined care has the most function",
         ]
     ):
         assert_holds(values[:, i], sentence)
     assert_stated(1.0, values[:, 4], "exercise alone lowers knee pain only a little, about a point")
+    # "manual therapy only and exercise only come next, about half a point apart (manual therapy only ahead
+    # in most of the evidence's members, not all: an order the evidence cannot tell)"
+    gap = values[:, -1]
+    assert_stated(0.5, gap, "manual therapy only and exercise only about half a point apart at discharge")
+    share = (gap > 0).mean()
+    assert share < LEVEL, "the lesson says the evidence cannot tell the order: it now can; say so"
     for i in range(5, 8):
         assert_holds(values[:, i], "a year later every line is back within half a point of the grey one")
     for i in range(8, 11):
@@ -194,29 +201,36 @@ def test_lesson5_what_each_plan_keeps_and_what_more_visits_add():
             kept[p] = (f[365] - f0) / (f[42] - f0)
         return [
             all(pain[h][14] < pain["exercise_only"][14] - 2 for h in ("manual_only", "combined")),
-            pain["combined"][42] < pain["manual_only"][42] < pain["exercise_only"][42],
+            pain["combined"][42] < min(pain["manual_only"][42], pain["exercise_only"][42]),
             all(
                 mean[o]["combined"][42] > max(mean[o][p][42] for p in plans[:2]) for o in ("rom", "function")
             ),
             pain["manual_only"][42] - pain["combined"][42],
-            np.ptp([pain[p][365] for p in plans]) < 0.25,
+            np.ptp([pain[p][365] for p in plans]) < 0.5,
             np.ptp([function[p][365] for p in plans]),
             kept["exercise_only"],
             kept["manual_only"],
             kept["combined"],
+            pain["exercise_only"][42] - pain["manual_only"][42],
         ]
 
     values = across(claims, COND)
+    # "exercise only ... relieved less pain; whether it relieved less than manual only too (about half a
+    # point in most of the evidence's members) the evidence cannot tell"
+    gap = values[:, -1]
+    assert_stated(0.5, gap, "exercise only about half a point behind manual only at discharge")
+    share = (gap > 0).mean()
+    assert share < LEVEL, "the lesson says the evidence cannot tell the order: it now can; say so"
     # "day 14: the plans with hands-on care far ahead of exercise only on pain; discharge: combined care best
     # on pain, range and function, then manual only on pain, about a point behind"
     assert_holds(values[:, 0], "day 14: the plans with hands-on care far ahead of exercise only on pain")
-    assert_holds(values[:, 1], "discharge: combined care best on pain, then manual only, then exercise only")
+    assert_holds(values[:, 1], "discharge: combined care best on pain")
     assert_holds(values[:, 2], "discharge: combined care best on range and function")
     assert_stated(1.0, values[:, 3], "manual only on pain, about a point behind")
-    # "a year later the three plans are within a quarter of a point of each other on pain and about two
+    # "a year later the three plans are within half a point of each other on pain and about two
     # points on function; exercise only has kept about a third of its gain in function, manual only and
     # combined care about a quarter each (which of these keeps most, the evidence cannot tell)"
-    assert_holds(values[:, 4], "a year later the three plans are within a quarter of a point on pain")
+    assert_holds(values[:, 4], "a year later the three plans are within half a point on pain")
     assert_stated(2.0, values[:, 5], "a year later the plans are about two points apart on function")
     assert_stated(1 / 3, values[:, 6], "exercise only has kept about a third of its gain in function")
     assert_stated(0.25, values[:, 7], "manual only has kept about a quarter")
@@ -319,15 +333,15 @@ def test_lesson6_pain_gates_and_relief_first_helps():
     assert_holds(values[:, 1], "dosed within tolerance, flares are rare (under one per patient in six weeks)")
     # "with relief first, every group does more effective exercise - the patients starting at 7/10 or more
     # about one and a half times as much - and ends care in less pain. The two lower groups flare less;
-    # the patients in most pain, now doing far more exercise, flare about as often as before, around one
-    # flare each in six weeks"
+    # the patients in most pain, now doing far more exercise, flare more often than before, about one and a
+    # half times as often: around one flare each in six weeks"
     assert_holds(values[:, 2], "with relief first, every group does more effective exercise")
     assert_stated(
         1.5, values[:, 3], "the patients starting at 7/10 or more about one and a half times as much"
     )
     assert_holds(values[:, 4], "and ends care in less pain")
     assert_holds(values[:, 5], "the two lower groups flare less")
-    assert_stated(1.0, values[:, 6], "the patients in most pain flare about as often as before")
+    assert_stated(1.5, values[:, 6], "the patients in most pain flare about one and a half times as often")
     assert_stated(1.0, values[:, 7], "around one flare each in six weeks")
     # "overload gives two to three times the dose but brings about five and a half times as many flares
     # ... pain at discharge is higher than with the programme dosed within tolerance in the two lower

@@ -18,6 +18,7 @@ CONVERGED: tuple[str, ...] = (
     "adhesive_capsulitis",
     "chronic_neck_pain",
     "hip_oa",
+    "knee_oa",
     "low_back_pain",
     "subacromial_pain",
 )
