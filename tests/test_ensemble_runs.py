@@ -268,17 +268,20 @@ def test_differences_without_an_ensemble_use_the_paired_t_interval():
     same = ptsim.compare("knee_oa", {"a": "exercise_only", "b": "exercise_only"}, n_patients=5, days=3)
     verdict = same.differences(days=[3], outcomes=["pain"])["verdict"].iloc[0]
     assert verdict.startswith("fixed by design: b minus a is +0 on NPRS 0-10") and "every patient" in verdict
-    # the two orders of one session: a small separated difference early on, none left at discharge
-    # (model v3 separates manual therapy alone from combined care even in 10 patients)
-    close = ptsim.compare(
-        "knee_oa", {"a": "combined", "b": "combined_reversed"}, n_patients=10, days=42, seed=5
-    )
-    early, late = close.differences(days=[3, 42], outcomes=["pain"]).itertuples()
-    assert 0 < early.ci_low < early.ci_high < 2 and early.judgement == "smaller than the MCID"
+    # separated but smaller than the MCID: general massage's relief three days after one session, in the
+    # same patients (massage's parameters are assumptions the calibration does not fit: a little relief
+    # in every patient, far below 2 NPRS points)
+    plans = {"a": "usual_care", "b": "massage_only"}
+    massage = ptsim.compare("knee_oa", plans, n_patients=10, days=3, seed=5)
+    early = massage.differences(days=[3], outcomes=["pain"]).iloc[0]
+    assert -2 < early.ci_low < early.ci_high < 0 and early.judgement == "smaller than the MCID"
     assert early.verdict == (
         "b is separated from a but by less than the MCID (2 on NPRS 0-10): not a clinically important "
         "difference"
     )
+    # two patients: the t interval with one degree of freedom is about nine of their SDs wide either way
+    two = ptsim.compare("knee_oa", {"a": "combined", "b": "combined_reversed"}, n_patients=2, days=42, seed=5)
+    late = two.differences(days=[42], outcomes=["pain"]).iloc[0]
     assert late.ci_low < 0 < late.ci_high and late.verdict == "these patients cannot separate b from a"
     one = ptsim.compare("knee_oa", ["usual_care", "combined"], n_patients=1, days=3)
     row = one.differences(days=[3], outcomes=["pain"]).iloc[0]
